@@ -1,0 +1,22 @@
+// Runs every build/test/**/*.test.js with node's built-in test runner.
+// Usage: node scripts/test.mjs [filter-substring...]
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+
+const files = [];
+function walk(dir) {
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) walk(p);
+    else if (e.name.endsWith('.test.js')) files.push(p);
+  }
+}
+walk('build/test');
+const filters = process.argv.slice(2);
+const chosen = files.sort().filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)));
+const r = spawnSync(process.execPath, ['--enable-source-maps', '--test', '--test-reporter=spec', ...chosen], {
+  stdio: 'inherit',
+  env: { ...process.env, CINDER_TEST: '1' },
+});
+process.exit(r.status ?? 1);

@@ -1,0 +1,23 @@
+/** Schema pieces shared by every channel. */
+import { z } from 'zod';
+
+export const bytes = z.instanceof(Uint8Array);
+export const wireError = z.object({
+  name: z.string(),
+  message: z.string(),
+  stack: z.string().optional(),
+  code: z.string().optional(),
+});
+
+/** Builds a parse function for a channel from its discriminated-union schema. */
+export function parser<T>(schema: z.ZodType<T>): (body: unknown) => T {
+  return (body: unknown) => {
+    const r = schema.safeParse(body);
+    if (!r.success) {
+      const issue = r.error.issues[0];
+      const type = (body as { type?: unknown } | null)?.type;
+      throw new Error(`${String(type ?? 'message')}: ${issue ? `${issue.path.join('.')}: ${issue.message}` : 'invalid'}`);
+    }
+    return r.data;
+  };
+}

@@ -1,0 +1,3 @@
+/** Every cross-process message of Cinder lives under src/protocol, one file per channel. */
+export * from './common.js';
+export * from './executor.js';

@@ -1,0 +1,378 @@
+/**
+ * An authenticated, framed, bidirectional message connection over a TCP socket.
+ *
+ * Every frame is one msgpack-encoded Envelope. Either side may send one-way messages or requests;
+ * a request carries `id` and its reply carries `re` (and `err` when the handler failed).
+ * Incoming message bodies are checked by the channel's `parse` function (zod schemas from
+ * src/protocol) before any handler sees them; a malformed frame is answered with an error
+ * (if it was a request) and logged, never thrown into the process.
+ *
+ * It must not interpret messages: routing by type belongs to the component that owns the channel.
+ */
+import { EventEmitter } from 'node:events';
+import net from 'node:net';
+import { CinderError, fromWireError, toWireError, type WireError } from '../common/errors.js';
+import { logger } from '../common/log.js';
+import { decode, encode } from '../common/serde.js';
+import { newNonce, proof, proofMatches } from './auth.js';
+import { DEFAULT_MAX_FRAME, FrameDecoder, frameHeader } from './frame.js';
+
+const log = logger('rpc');
+
+/** Wire version of the envelope; bumped on incompatible changes. */
+export const PROTOCOL_VERSION = 1;
+
+export interface Envelope {
+  v: number;
+  /** request id (present on requests) */
+  id?: number;
+  /** id of the request this answers */
+  re?: number;
+  /** error answer */
+  err?: WireError;
+  /** the message body, a tagged object `{ type, ... }` */
+  m?: unknown;
+}
+
+export type Parse<T> = (body: unknown) => T;
+
+export interface ReplyHandle {
+  reply(body: unknown): void;
+  fail(err: unknown): void;
+}
+
+export interface ConnectionOptions<In> {
+  /** Validates and types an incoming message body; throws on malformed input. */
+  parse: Parse<In>;
+  maxFrame?: number;
+  /** Name used in logs and errors. */
+  name?: string;
+}
+
+export class RpcConnection<In extends { type: string }, Out extends { type: string }> extends EventEmitter {
+  private readonly decoder: FrameDecoder;
+  private nextId = 1;
+  private readonly pending = new Map<number, { resolve: (v: any) => void; reject: (e: Error) => void }>();
+  private handler: ((msg: In, reply: ReplyHandle | undefined) => void) | undefined;
+  private closed = false;
+  /** The authenticated principal of the peer (server side) or of ourselves (client side). */
+  principal = '';
+  readonly name: string;
+
+  constructor(
+    readonly socket: net.Socket,
+    private readonly opts: ConnectionOptions<In>,
+  ) {
+    super();
+    this.name = opts.name ?? 'rpc';
+    this.decoder = new FrameDecoder(opts.maxFrame ?? DEFAULT_MAX_FRAME);
+    socket.setNoDelay(true);
+    socket.on('error', (e) => this.shutdown(e));
+    socket.on('close', () => this.shutdown());
+  }
+
+  /** Starts delivering messages (call after authentication). */
+  start(handler: (msg: In, reply: ReplyHandle | undefined) => void, initial?: Buffer[]): void {
+    this.handler = handler;
+    for (const f of initial ?? []) this.onFrame(f);
+    this.socket.on('data', (chunk: Buffer) => {
+      try {
+        this.decoder.push(chunk, (f) => this.onFrame(f));
+      } catch (e) {
+        log.warn({ conn: this.name, err: (e as Error).message }, 'dropping connection after a malformed frame');
+        this.socket.destroy();
+      }
+    });
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  send(msg: Out): void {
+    this.write({ v: PROTOCOL_VERSION, m: msg });
+  }
+
+  request<R = unknown>(msg: Out, timeoutMs = 0): Promise<R> {
+    if (this.closed) return Promise.reject(new CinderError('CONNECTION_CLOSED', `${this.name}: connection is closed`));
+    const id = this.nextId++;
+    return new Promise<R>((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      if (timeoutMs > 0) {
+        timer = setTimeout(() => {
+          this.pending.delete(id);
+          reject(new CinderError('RPC_TIMEOUT', `${this.name}: ${msg.type} got no answer within ${timeoutMs} ms`));
+        }, timeoutMs);
+        timer.unref();
+      }
+      this.pending.set(id, {
+        resolve: (v) => {
+          if (timer) clearTimeout(timer);
+          resolve(v);
+        },
+        reject: (e) => {
+          if (timer) clearTimeout(timer);
+          reject(e);
+        },
+      });
+      this.write({ v: PROTOCOL_VERSION, id, m: msg });
+    });
+  }
+
+  close(): void {
+    if (!this.socket.destroyed) this.socket.end();
+    setTimeout(() => this.socket.destroy(), 200).unref();
+    this.shutdown();
+  }
+
+  private write(env: Envelope): void {
+    if (this.closed || this.socket.destroyed) return;
+    const body = encode(env);
+    this.socket.write(frameHeader(body.length));
+    this.socket.write(body);
+  }
+
+  private onFrame(frame: Buffer): void {
+    let env: Envelope;
+    try {
+      env = decode<Envelope>(frame);
+      if (!env || typeof env !== 'object' || env.v !== PROTOCOL_VERSION)
+        throw new Error(`unsupported protocol version ${(env as Envelope | undefined)?.v}`);
+    } catch (e) {
+      log.warn({ conn: this.name, err: (e as Error).message }, 'malformed frame; closing connection');
+      this.socket.destroy();
+      return;
+    }
+    if (env.re !== undefined) {
+      const p = this.pending.get(env.re);
+      if (!p) return;
+      this.pending.delete(env.re);
+      if (env.err) p.reject(fromWireError(env.err));
+      else p.resolve(env.m);
+      return;
+    }
+    const id = env.id;
+    const reply: ReplyHandle | undefined =
+      id === undefined
+        ? undefined
+        : {
+            reply: (body) => this.write({ v: PROTOCOL_VERSION, re: id, m: body }),
+            fail: (err) => this.write({ v: PROTOCOL_VERSION, re: id, err: toWireError(err) }),
+          };
+    let msg: In;
+    try {
+      msg = this.opts.parse(env.m);
+    } catch (e) {
+      const err = new CinderError('MALFORMED_MESSAGE', `malformed message: ${(e as Error).message}`);
+      log.warn({ conn: this.name, err: err.message }, 'rejected malformed message');
+      if (reply) reply.fail(err);
+      return;
+    }
+    try {
+      this.handler?.(msg, reply);
+    } catch (e) {
+      log.error({ conn: this.name, type: msg.type, err: (e as Error).stack }, 'message handler failed');
+      if (reply) reply.fail(e);
+    }
+  }
+
+  private shutdown(err?: Error): void {
+    if (this.closed) return;
+    this.closed = true;
+    const e = new CinderError('CONNECTION_CLOSED', `${this.name}: connection closed${err ? ` (${err.message})` : ''}`);
+    for (const p of this.pending.values()) p.reject(e);
+    this.pending.clear();
+    this.emit('close', err);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Handshake. Raw frames are used before the connection is handed to its channel.
+
+type Hs =
+  | { type: 'AuthChallenge'; serverNonce: Uint8Array }
+  | { type: 'AuthResponse'; principal: string; clientNonce: Uint8Array; proof: Uint8Array }
+  | { type: 'AuthOk'; proof: Uint8Array }
+  | { type: 'AuthFailed'; reason: string };
+
+function writeHs(sock: net.Socket, m: Hs): void {
+  const body = encode({ v: PROTOCOL_VERSION, m });
+  sock.write(frameHeader(body.length));
+  sock.write(body);
+}
+
+/** Reads exactly one handshake frame; returns it plus any frames that arrived behind it. */
+function readHs(sock: net.Socket, timeoutMs: number): Promise<{ m: Hs; rest: Buffer[] }> {
+  return new Promise((resolve, reject) => {
+    const dec = new FrameDecoder(64 * 1024);
+    const frames: Buffer[] = [];
+    const timer = setTimeout(() => done(new CinderError('AUTH_TIMEOUT', 'authentication handshake timed out')), timeoutMs);
+    const onData = (c: Buffer) => {
+      try {
+        dec.push(c, (f) => frames.push(f));
+      } catch (e) {
+        return done(e as Error);
+      }
+      if (frames.length > 0) {
+        try {
+          const env = decode<Envelope>(frames.shift()!);
+          done(undefined, { m: env.m as Hs, rest: frames });
+        } catch (e) {
+          done(e as Error);
+        }
+      }
+    };
+    const onClose = () => done(new CinderError('CONNECTION_CLOSED', 'connection closed during authentication'));
+    const done = (err?: Error, v?: { m: Hs; rest: Buffer[] }) => {
+      clearTimeout(timer);
+      sock.off('data', onData);
+      sock.off('close', onClose);
+      sock.off('error', onClose);
+      if (err) reject(err);
+      else resolve(v!);
+    };
+    sock.on('data', onData);
+    sock.on('close', onClose);
+    sock.on('error', onClose);
+  });
+}
+
+export interface DialOptions<In> extends ConnectionOptions<In> {
+  host: string;
+  port: number;
+  principal: string;
+  secret: string;
+  connectTimeoutMs?: number;
+}
+
+/** Dials a server, authenticates, and returns a started connection. */
+export async function dial<In extends { type: string }, Out extends { type: string }>(
+  opts: DialOptions<In>,
+  handler: (msg: In, reply: ReplyHandle | undefined) => void = () => {},
+): Promise<RpcConnection<In, Out>> {
+  const timeout = opts.connectTimeoutMs ?? 10_000;
+  const sock = await new Promise<net.Socket>((resolve, reject) => {
+    const s = net.connect({ host: opts.host, port: opts.port });
+    const t = setTimeout(() => {
+      s.destroy();
+      reject(new CinderError('CONNECT_TIMEOUT', `could not reach ${opts.host}:${opts.port} within ${timeout} ms`));
+    }, timeout);
+    s.once('connect', () => {
+      clearTimeout(t);
+      resolve(s);
+    });
+    s.once('error', (e) => {
+      clearTimeout(t);
+      reject(
+        new CinderError(
+          'CONNECT_FAILED',
+          `could not connect to ${opts.name ?? 'server'} at ${opts.host}:${opts.port}: ${e.message}`,
+          'check that the process is running and that the address is reachable from this host',
+        ),
+      );
+    });
+  });
+  try {
+    const ch = await readHs(sock, timeout);
+    if (ch.m?.type !== 'AuthChallenge') throw new CinderError('AUTH_PROTOCOL', 'server did not send an auth challenge');
+    const clientNonce = newNonce();
+    writeHs(sock, {
+      type: 'AuthResponse',
+      principal: opts.principal,
+      clientNonce,
+      proof: proof(opts.secret, 'c', ch.m.serverNonce, clientNonce),
+    });
+    const ok = await readHs(sock, timeout);
+    if (ok.m?.type === 'AuthFailed')
+      throw new CinderError(
+        'AUTH_FAILED',
+        `authentication to ${opts.host}:${opts.port} refused: ${ok.m.reason}`,
+        'check the secret (CINDER_SECRET / --secret-file) for this cluster or application',
+      );
+    if (ok.m?.type !== 'AuthOk' || !proofMatches(proof(opts.secret, 's', ch.m.serverNonce, clientNonce), ok.m.proof))
+      throw new CinderError('AUTH_FAILED', `server at ${opts.host}:${opts.port} could not prove it knows the secret`);
+    const conn = new RpcConnection<In, Out>(sock, opts);
+    conn.principal = opts.principal;
+    conn.start(handler, ok.rest);
+    return conn;
+  } catch (e) {
+    sock.destroy();
+    throw e;
+  }
+}
+
+export interface ServeOptions<In> extends ConnectionOptions<In> {
+  host?: string;
+  port?: number;
+  /** Returns the secret for a principal, or undefined to refuse it. */
+  secretFor: (principal: string) => string | undefined;
+  handshakeTimeoutMs?: number;
+}
+
+export interface RpcServer<In extends { type: string }, Out extends { type: string }> {
+  server: net.Server;
+  port: number;
+  host: string;
+  connections: Set<RpcConnection<In, Out>>;
+  close(): Promise<void>;
+}
+
+/** Listens, authenticates each caller, and hands authenticated connections to onConnection. */
+export async function serve<In extends { type: string }, Out extends { type: string }>(
+  opts: ServeOptions<In>,
+  onConnection: (conn: RpcConnection<In, Out>) => (msg: In, reply: ReplyHandle | undefined) => void,
+): Promise<RpcServer<In, Out>> {
+  const connections = new Set<RpcConnection<In, Out>>();
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((sock) => {
+    sockets.add(sock);
+    sock.on('close', () => sockets.delete(sock));
+    sock.on('error', () => {});
+    void (async () => {
+      const serverNonce = newNonce();
+      writeHs(sock, { type: 'AuthChallenge', serverNonce });
+      try {
+        const r = await readHs(sock, opts.handshakeTimeoutMs ?? 10_000);
+        const m = r.m;
+        if (m?.type !== 'AuthResponse' || typeof m.principal !== 'string') throw new Error('expected AuthResponse');
+        const secret = opts.secretFor(m.principal);
+        if (!secret || !proofMatches(proof(secret, 'c', serverNonce, m.clientNonce), m.proof)) {
+          log.warn({ server: opts.name, principal: m.principal, peer: sock.remoteAddress }, 'refused unauthenticated caller');
+          writeHs(sock, { type: 'AuthFailed', reason: 'bad credentials' });
+          sock.end();
+          setTimeout(() => sock.destroy(), 100).unref();
+          return;
+        }
+        writeHs(sock, { type: 'AuthOk', proof: proof(secret, 's', serverNonce, m.clientNonce) });
+        const conn = new RpcConnection<In, Out>(sock, opts);
+        conn.principal = m.principal;
+        connections.add(conn);
+        conn.on('close', () => connections.delete(conn));
+        conn.start(onConnection(conn), r.rest);
+      } catch (e) {
+        log.debug({ server: opts.name, err: (e as Error).message }, 'handshake failed');
+        sock.destroy();
+      }
+    })();
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  server.on('error', (e) => log.error({ server: opts.name, err: e.message }, 'server error'));
+  const addr = server.address() as net.AddressInfo;
+  return {
+    server,
+    port: addr.port,
+    host: addr.address,
+    connections,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
