@@ -18,7 +18,6 @@ function walk(dir) {
   }
 }
 for (const d of dirs) walk(path.join(root, d));
-fs.rmSync(path.join(root, 'build'), { recursive: true, force: true });
 await esbuild.build({
   entryPoints,
   outdir: path.join(root, 'build'),

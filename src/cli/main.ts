@@ -1,0 +1,24 @@
+/**
+ * The `cinder` command line. Owns argv parsing only: each subcommand lives in its own module and
+ * registers itself on the program here.
+ */
+import { Command } from 'commander';
+import { VERSION } from '../common/version.js';
+
+const program = new Command();
+program
+  .name('cinder')
+  .description('Cinder: a distributed data-processing engine with local, client and cluster deploy modes')
+  .version(VERSION, '--version', 'print the version')
+  .showHelpAfterError(true);
+
+const registrations = await Promise.all([import('./submit.js'), import('./cluster.js')]);
+for (const r of registrations) r.register(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  const err = e as Error & { code?: string };
+  process.stderr.write(`cinder: ${err.message}\n`);
+  process.exitCode = process.exitCode || 1;
+}
