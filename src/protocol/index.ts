@@ -1,3 +1,4 @@
 /** Every cross-process message of Cinder lives under src/protocol, one file per channel. */
 export * from './common.js';
 export * from './executor.js';
+export * from './cluster.js';

@@ -1,0 +1,282 @@
+/**
+ * Channels of the cluster manager (YARN-like). Every caller authenticates as principal "cluster".
+ *   ToRm: NodeManager -> RM (register, heartbeat, logs, resource fetch), AM -> RM (register, allocate,
+ *         finish), client -> RM (new app, upload, submit, reports, kill, logs, nodes).
+ *   ToNm: RM or AM -> NodeManager (start/stop containers, statuses, live logs). The RM sends these over
+ *         the connection the NM dialled; AMs dial the NM's own port.
+ * Only schemas live here, no logic. Secrets never travel in these messages except CINDER_APP_SECRET
+ * inside a launch context env (authenticated channel, never logged).
+ */
+import { z } from 'zod';
+import { bytes, parser } from './common.js';
+
+const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'expected a lowercase hex sha256');
+const int = z.number().int();
+
+export const Resource = z.object({ memoryMB: int.positive(), vcores: int.positive() });
+export type Resource = z.infer<typeof Resource>;
+
+export const AppState = z.enum(['NEW', 'SUBMITTED', 'ACCEPTED', 'RUNNING', 'FINISHED', 'FAILED', 'KILLED']);
+export type AppState = z.infer<typeof AppState>;
+export const FinalStatus = z.enum(['UNDEFINED', 'SUCCEEDED', 'FAILED', 'KILLED']);
+export type FinalStatus = z.infer<typeof FinalStatus>;
+export const NodeState = z.enum(['NEW', 'RUNNING', 'LOST', 'SHUTDOWN']);
+export type NodeState = z.infer<typeof NodeState>;
+
+/** A staged file the NM localizes into the container's cwd under its link name. */
+export const LocalResource = z.object({
+  sha256,
+  size: int.nonnegative(),
+  /** FILE is linked as is; ARCHIVE (.tar.gz/.tgz/.zip) is unpacked into a directory named by the link */
+  type: z.enum(['FILE', 'ARCHIVE']),
+});
+export type LocalResource = z.infer<typeof LocalResource>;
+
+export const LaunchContext = z.object({
+  /** argv, run without a shell; argv[0] "node" gets --max-old-space-size from the container size */
+  command: z.array(z.string()).min(1),
+  env: z.record(z.string(), z.string()).default({}),
+  /** link name (a plain file name, no path separators) -> staged resource */
+  localResources: z.record(z.string(), LocalResource).default({}),
+});
+export type LaunchContext = z.input<typeof LaunchContext>;
+
+/** A container handed to an AM: where it lives and how big it is. */
+export const ContainerInfo = z.object({
+  id: z.string(),
+  appId: z.string(),
+  nodeId: z.string(),
+  /** NM RPC address the AM dials to start/stop it */
+  nodeHost: z.string(),
+  nodePort: int,
+  resource: Resource,
+});
+export type ContainerInfo = z.infer<typeof ContainerInfo>;
+
+/** Exit statuses (YARN's): 0 ok, -100 lost node, -104 pmem, -105 killed by AM, -106 by RM, -107 after app end, -1000 localization. */
+export const ExitStatus = {
+  SUCCESS: 0,
+  INVALID: -1000,
+  ABORTED: -100,
+  KILLED_EXCEEDED_PMEM: -104,
+  KILLED_BY_APPMASTER: -105,
+  KILLED_BY_RESOURCEMANAGER: -106,
+  KILLED_AFTER_APP_COMPLETION: -107,
+} as const;
+
+export const ContainerStatus = z.object({
+  containerId: z.string(),
+  appId: z.string(),
+  state: z.enum(['NEW', 'RUNNING', 'COMPLETE']),
+  /** process exit code, or one of ExitStatus when the system ended it; absent while running */
+  exitStatus: int.optional(),
+  diagnostics: z.string().default(''),
+  resource: Resource,
+});
+export type ContainerStatus = z.infer<typeof ContainerStatus>;
+
+export const ResourceAsk = z.object({
+  count: int.positive(),
+  resource: Resource,
+  /** preferred hosts (soft) */
+  hosts: z.array(z.string()).optional(),
+  /** node label the container must run on */
+  label: z.string().optional(),
+});
+export type ResourceAsk = z.infer<typeof ResourceAsk>;
+
+export const Acls = z.object({ view: z.array(z.string()).default([]), modify: z.array(z.string()).default([]) });
+
+export const SubmissionContext = z.object({
+  appId: z.string(),
+  name: z.string().default('cinder-app'),
+  queue: z.string().default('default'),
+  user: z.string().min(1),
+  amResource: Resource,
+  amLaunchContext: LaunchContext,
+  maxAttempts: int.positive().optional(),
+  acls: Acls.default({ view: [], modify: [] }),
+  tags: z.array(z.string()).default([]),
+  applicationType: z.string().default('CINDER'),
+  /** node label for the AM container */
+  label: z.string().optional(),
+});
+export type SubmissionContext = z.input<typeof SubmissionContext>;
+
+const user = z.string().min(1);
+
+export const ToRm = z.discriminatedUnion('type', [
+  // ---- NodeManager ----
+  z.object({
+    type: z.literal('RegisterNode'),
+    host: z.string(),
+    port: int,
+    capacity: Resource,
+    labels: z.array(z.string()).default([]),
+    /** containers still running on the node (work-preserving RM restart) */
+    containers: z.array(ContainerStatus).default([]),
+  }),
+  z.object({ type: z.literal('NodeHeartbeat'), nodeId: z.string(), containers: z.array(ContainerStatus) }),
+  /** aggregated logs of one finished app on one node */
+  z.object({
+    type: z.literal('UploadLogs'),
+    appId: z.string(),
+    nodeId: z.string(),
+    logs: z.array(z.object({ containerId: z.string(), file: z.string(), data: bytes })),
+  }),
+  /** request: staged bytes by hash, for localization */
+  z.object({ type: z.literal('FetchResource'), appId: z.string(), sha256 }),
+  // ---- ApplicationMaster ----
+  z.object({
+    type: z.literal('RegisterApplicationMaster'),
+    attemptId: z.string(),
+    host: z.string(),
+    rpcPort: int,
+    trackingUrl: z.string().default(''),
+  }),
+  z.object({
+    type: z.literal('Allocate'),
+    attemptId: z.string(),
+    asks: z.array(ResourceAsk).default([]),
+    releases: z.array(z.string()).default([]),
+    progress: z.number().min(0).max(1).default(0),
+  }),
+  z.object({
+    type: z.literal('FinishApplicationMaster'),
+    attemptId: z.string(),
+    finalStatus: z.enum(['SUCCEEDED', 'FAILED', 'KILLED']),
+    diagnostics: z.string().default(''),
+  }),
+  // ---- client ----
+  z.object({ type: z.literal('GetNewApplication'), user }),
+  z.object({
+    type: z.literal('UploadFile'),
+    appId: z.string(),
+    user,
+    name: z.string(),
+    data: bytes,
+    /** checked against the received bytes when given */
+    sha256: sha256.optional(),
+  }),
+  z.object({ type: z.literal('SubmitApplication'), context: SubmissionContext }),
+  z.object({ type: z.literal('GetApplicationReport'), appId: z.string(), user }),
+  z.object({
+    type: z.literal('GetApplications'),
+    user,
+    states: z.array(AppState).optional(),
+    queue: z.string().optional(),
+    owner: z.string().optional(),
+  }),
+  z.object({ type: z.literal('GetApplicationAttempts'), appId: z.string(), user }),
+  z.object({ type: z.literal('KillApplication'), appId: z.string(), user, reason: z.string().optional() }),
+  z.object({ type: z.literal('GetLogs'), appId: z.string(), user, containerId: z.string().optional() }),
+  z.object({ type: z.literal('GetClusterNodes'), states: z.array(NodeState).optional() }),
+  z.object({ type: z.literal('GetClusterInfo') }),
+]);
+export type ToRm = z.infer<typeof ToRm>;
+export const parseToRm = parser(ToRm);
+
+export const ToNm = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('StartContainer'),
+    container: ContainerInfo,
+    user: z.string(),
+    launchContext: LaunchContext,
+  }),
+  z.object({
+    type: z.literal('StopContainer'),
+    containerId: z.string(),
+    /** -105 when the AM asks, -106 when the RM does */
+    exitStatus: int.optional(),
+    diagnostics: z.string().optional(),
+  }),
+  z.object({ type: z.literal('GetContainerStatuses'), containerIds: z.array(z.string()).optional() }),
+  /** request: logs of a live app (or one container) on this node */
+  z.object({ type: z.literal('GetContainerLogs'), appId: z.string(), containerId: z.string().optional() }),
+]);
+export type ToNm = z.infer<typeof ToNm>;
+export const parseToNm = parser(ToNm);
+
+/** One log file of one container, as returned by GetLogs / GetContainerLogs. */
+export interface LogFile {
+  containerId: string;
+  nodeId: string;
+  file: string;
+  data: string;
+}
+
+export interface NodeReport {
+  nodeId: string;
+  host: string;
+  port: number;
+  state: NodeState;
+  capacity: Resource;
+  used: Resource;
+  labels: string[];
+  numContainers: number;
+  lastHeartbeat: number;
+  healthReport: string;
+}
+
+export interface AttemptReport {
+  attemptId: string;
+  state: string;
+  amContainerId: string | undefined;
+  nodeId: string | undefined;
+  host: string | undefined;
+  rpcPort: number | undefined;
+  trackingUrl: string;
+  diagnostics: string;
+  startTime: number;
+  finishTime: number;
+}
+
+export interface AppReport {
+  id: string;
+  name: string;
+  user: string;
+  queue: string;
+  state: AppState;
+  finalStatus: FinalStatus;
+  diagnostics: string;
+  progress: number;
+  applicationType: string;
+  tags: string[];
+  startedTime: number;
+  finishedTime: number;
+  currentAttemptId: string | undefined;
+  attempts: number;
+  amHost: string | undefined;
+  amRpcPort: number | undefined;
+  trackingUrl: string;
+  allocatedMB: number;
+  allocatedVCores: number;
+  runningContainers: number;
+  logAggregationStatus: 'NOT_START' | 'RUNNING' | 'SUCCEEDED' | 'DISABLED';
+}
+
+export interface AllocateResponse {
+  allocated: ContainerInfo[];
+  completed: ContainerStatus[];
+  /** node ids that became LOST since the last allocate */
+  lostNodes: string[];
+  numClusterNodes: number;
+  /** true after an RM restart forgot this attempt's registration: re-register and re-send asks */
+  resync: boolean;
+}
+
+export interface HeartbeatResponse {
+  /** the RM does not know this node (restart or LOST): register again */
+  resync: boolean;
+  containersToKill: { containerId: string; exitStatus: number; diagnostics: string }[];
+  /** apps that ended: kill leftovers, aggregate logs, delete dirs */
+  appsToCleanup: string[];
+}
+
+export interface ClusterInfo {
+  clusterTimestamp: number;
+  state: 'STARTED';
+  version: string;
+  maxAllocation: Resource;
+  minAllocation: Resource;
+}
