@@ -1,0 +1,233 @@
+/**
+ * Output commit protocol (Hadoop FileOutputCommitter v1-like) for text output on a shared file system.
+ * Owns the directory layout and the atomic steps; it must not decide *which* attempt may commit (the driver's
+ * scheduler does) nor format records (formats.ts).
+ *
+ *   prepareOutput (driver)      dir/ + dir/_temporary/
+ *   writeTaskOutput (executor)  dir/_temporary/<attemptId>/part-NNNNN[.gz]
+ *   commitTask (executor)       hard-link into dir/part-NNNNN (fails if present: the first commit wins), unlink temp
+ *   commitJob (driver)          all parts present -> remove _temporary -> write _SUCCESS
+ *   abortJob (driver)           remove _temporary, part files and _SUCCESS; remove dir if it is then empty
+ *
+ * Every step is safe with several processes at once: a partition's final file appears atomically (link(2) or
+ * an O_EXCL claim + rename(2)), and a task attempt cannot recreate _temporary after the job committed or aborted.
+ */
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import zlib from 'node:zlib';
+import { CinderError } from '../common/errors.js';
+
+export const TEMP_DIR = '_temporary';
+export const SUCCESS_MARKER = '_SUCCESS';
+const WRITE_CHUNK = 1024 * 1024;
+const RM_OPTS = { recursive: true, force: true, maxRetries: 5, retryDelay: 20 } as const;
+
+/** part-00007 (5 digits, more when needed, like Hadoop). */
+export function partName(partition: number): string {
+  return `part-${String(partition).padStart(5, '0')}`;
+}
+
+function errno(e: unknown): string | undefined {
+  return (e as NodeJS.ErrnoException).code;
+}
+
+/**
+ * Driver, before any task runs: refuses an existing `dir` unless `overwrite`, in which case the old one is removed.
+ * @example await prepareOutput('/out/wordcount', false);
+ */
+export async function prepareOutput(dir: string, overwrite: boolean): Promise<void> {
+  const exists = await fsp.lstat(dir).then(
+    () => true,
+    (e) => (errno(e) === 'ENOENT' ? false : Promise.reject(e)),
+  );
+  if (exists) {
+    if (!overwrite) {
+      throw new CinderError(
+        'OUTPUT_EXISTS',
+        `Output directory ${dir} already exists`,
+        'choose another output path, delete it, or pass overwrite: true',
+      );
+    }
+    await fsp.rm(dir, RM_OPTS);
+  }
+  await fsp.mkdir(path.join(dir, TEMP_DIR), { recursive: true });
+}
+
+function checkAttemptId(attemptId: string): void {
+  if (!/^[A-Za-z0-9._-]+$/.test(attemptId) || attemptId === '.' || attemptId === '..') {
+    throw new CinderError(
+      'BAD_ARGUMENT',
+      `Invalid task attempt id '${attemptId}' for an output directory name`,
+      'use letters, digits, ".", "_" and "-" only',
+    );
+  }
+}
+
+/** Joins batches into ~1 MiB newline-terminated chunks: one write per MiB, not per line. */
+async function* chunks(batches: AsyncIterable<string[]>): AsyncIterable<Buffer> {
+  let pending: string[] = [];
+  let size = 0;
+  for await (const batch of batches) {
+    if (batch.length === 0) continue;
+    const s = `${batch.join('\n')}\n`;
+    pending.push(s);
+    size += s.length;
+    if (size >= WRITE_CHUNK) {
+      yield Buffer.from(pending.join(''), 'utf8');
+      pending = [];
+      size = 0;
+    }
+  }
+  if (pending.length > 0) yield Buffer.from(pending.join(''), 'utf8');
+}
+
+/**
+ * Executor: writes one task attempt's lines (each terminated by `\n`) to its private temp file and returns its path.
+ * Fails with OUTPUT_JOB_GONE if the job already committed or aborted (no `_temporary`).
+ * @example const tmp = await writeTaskOutput(dir, 3, 'attempt_3_0', batches, { compress: 'gzip' });
+ */
+export async function writeTaskOutput(
+  dir: string,
+  partition: number,
+  attemptId: string,
+  batches: AsyncIterable<string[]>,
+  opts: { compress?: 'gzip' } = {},
+): Promise<string> {
+  checkAttemptId(attemptId);
+  const attemptDir = path.join(dir, TEMP_DIR, attemptId);
+  try {
+    await fsp.mkdir(attemptDir); // not recursive: a missing _temporary means the job is over
+  } catch (e) {
+    if (errno(e) === 'ENOENT') throw jobGone(dir, partition);
+    if (errno(e) !== 'EEXIST') throw e;
+  }
+  const temp = path.join(attemptDir, partName(partition) + (opts.compress === 'gzip' ? '.gz' : ''));
+  const src = Readable.from(chunks(batches));
+  const sink = fs.createWriteStream(temp);
+  try {
+    if (opts.compress === 'gzip') await pipeline(src, zlib.createGzip({ chunkSize: WRITE_CHUNK }), sink);
+    else await pipeline(src, sink);
+  } catch (e) {
+    await fsp.rm(temp, { force: true });
+    if (errno(e) === 'ENOENT') throw jobGone(dir, partition);
+    throw e;
+  }
+  return temp;
+}
+
+function jobGone(dir: string, partition: number): CinderError {
+  return new CinderError(
+    'OUTPUT_JOB_GONE',
+    `Cannot write partition ${partition} of ${dir}: the output job already committed or aborted`,
+    'this is a late (zombie or speculative) task attempt; its output is not needed',
+  );
+}
+
+/**
+ * Executor: moves a finished attempt's file to `dir/part-NNNNN[.gz]`. Returns true if this attempt's file is now the
+ * partition's output, false if another attempt committed first (this one's file is then discarded). Safe to call
+ * from several processes at once: exactly one wins.
+ */
+export async function commitTask(dir: string, partition: number, tempPath: string): Promise<boolean> {
+  const base = path.basename(tempPath);
+  if (base !== partName(partition) && base !== `${partName(partition)}.gz`) {
+    throw new CinderError(
+      'BAD_ARGUMENT',
+      `Temp file ${tempPath} is not the output of partition ${partition}`,
+      'pass the path returned by writeTaskOutput for the same partition',
+    );
+  }
+  const final = path.join(dir, base);
+  try {
+    await fsp.link(tempPath, final); // atomic create-if-absent: EEXIST means another attempt won
+  } catch (e) {
+    const code = errno(e);
+    if (code === 'EEXIST') {
+      await fsp.rm(tempPath, { force: true });
+      return false;
+    }
+    if (code === 'ENOENT') {
+      if (await exists(final)) return false; // already committed (by this attempt's earlier call or another)
+      throw new CinderError(
+        'OUTPUT_TASK_LOST',
+        `Cannot commit partition ${partition}: ${tempPath} is gone (job aborted/committed, or already committed)`,
+        'rerun the task attempt',
+      );
+    }
+    if (code === 'EPERM' || code === 'ENOTSUP' || code === 'ENOSYS' || code === 'EXDEV') {
+      return commitByClaim(dir, partition, tempPath, final);
+    }
+    throw e;
+  }
+  await fsp.rm(tempPath, { force: true });
+  return true;
+}
+
+/** For file systems without hard links: an O_EXCL claim file decides the winner, which then renames. */
+async function commitByClaim(dir: string, partition: number, tempPath: string, final: string): Promise<boolean> {
+  const claim = path.join(dir, TEMP_DIR, `.commit-${partName(partition)}`);
+  try {
+    await (await fsp.open(claim, 'wx')).close();
+  } catch (e) {
+    if (errno(e) === 'EEXIST') {
+      await fsp.rm(tempPath, { force: true });
+      return false;
+    }
+    throw e;
+  }
+  await fsp.rename(tempPath, final);
+  return true;
+}
+
+async function exists(p: string): Promise<boolean> {
+  return fsp.access(p).then(
+    () => true,
+    () => false,
+  );
+}
+
+/**
+ * Driver, after every partition's task committed: checks all parts exist, removes `_temporary`, writes `_SUCCESS`.
+ * @example await commitJob('/out/wordcount', 8);
+ */
+export async function commitJob(dir: string, numPartitions: number): Promise<void> {
+  const missing: number[] = [];
+  for (let p = 0; p < numPartitions; p++) {
+    const n = partName(p);
+    if (!(await exists(path.join(dir, n))) && !(await exists(path.join(dir, `${n}.gz`)))) missing.push(p);
+  }
+  if (missing.length > 0) {
+    const list = missing.slice(0, 10).join(', ') + (missing.length > 10 ? `, … (${missing.length} in all)` : '');
+    throw new CinderError(
+      'OUTPUT_INCOMPLETE',
+      `Cannot commit output ${dir}: partitions ${list} have no committed part file`,
+      'a task committed nowhere or its file was removed; abort the job and run it again',
+    );
+  }
+  await fsp.rm(path.join(dir, TEMP_DIR), RM_OPTS);
+  await fsp.writeFile(path.join(dir, SUCCESS_MARKER), '');
+}
+
+/**
+ * Driver, when the job failed: removes `_temporary`, committed part files and any `_SUCCESS`; removes `dir` itself
+ * if nothing else is left, so the same path can be used again.
+ */
+export async function abortJob(dir: string): Promise<void> {
+  await fsp.rm(path.join(dir, TEMP_DIR), RM_OPTS);
+  let names: string[];
+  try {
+    names = await fsp.readdir(dir);
+  } catch (e) {
+    if (errno(e) === 'ENOENT') return;
+    throw e;
+  }
+  await Promise.all(
+    names
+      .filter((n) => /^part-\d+(\.gz)?$/.test(n) || n === SUCCESS_MARKER)
+      .map((n) => fsp.rm(path.join(dir, n), { force: true })),
+  );
+  await fsp.rmdir(dir).catch(() => {}); // not empty (user files) or already gone: leave it
+}
