@@ -1,0 +1,213 @@
+/**
+ * Reduce side of the shuffle: gathers one reduce partition from every map output (own outputs straight
+ * from disk, remote ones through BlockFetcher, one request per peer for all its map outputs, a bounded
+ * number in flight), then optionally aggregates (ExternalAppendOnlyMap) and sorts (ExternalSorter), both
+ * memory-bounded with spills removed at the end, on early exit and on error.
+ * Any failure to get a map output becomes a FetchFailedError naming the map index and executor, so the
+ * scheduler can resubmit the parent stage. Must not talk to the scheduler itself.
+ */
+import { CinderError } from '../common/errors.js';
+import { BatchFileReader, parseFramed } from '../storage/batch-file.js';
+import type { Aggregator } from './aggregator.js';
+import type { BlockFetcher } from './block-fetcher.js';
+import { ExternalAppendOnlyMap } from './external-map.js';
+import { ExternalSorter } from './external-sorter.js';
+import { compareKeys } from './partitioner.js';
+import { blockRange } from './shuffle-files.js';
+
+export interface MapLocation {
+  mapIndex: number;
+  executorId: string;
+  host: string;
+  port: number;
+}
+
+export class FetchFailedError extends CinderError {
+  readonly shuffleId: number;
+  readonly mapIndex: number;
+  readonly executorId: string;
+  constructor(shuffleId: number, mapIndex: number, executorId: string, cause: unknown) {
+    super(
+      'FETCH_FAILED',
+      `could not fetch shuffle ${shuffleId} map output ${mapIndex} from executor ${executorId}: ${
+        cause instanceof Error ? cause.message : String(cause)
+      }`,
+      'the map stage will be resubmitted to recompute the lost output',
+    );
+    this.name = 'FetchFailedError';
+    this.shuffleId = shuffleId;
+    this.mapIndex = mapIndex;
+    this.executorId = executorId;
+    this.cause = cause;
+  }
+}
+
+export interface ReadShuffleOptions {
+  shuffleId: number;
+  reduceId: number;
+  /** one per map task */
+  locations: MapLocation[];
+  fetcher: BlockFetcher;
+  /** this executor: its map outputs are read straight from disk */
+  local?: { executorId: string; dir: string } | undefined;
+  aggregator?: Aggregator | undefined;
+  /** values are combiners (merge with mergeCombiners) when true, raw values otherwise */
+  mapSideCombined: boolean;
+  /** sort the output by key */
+  sort?: { ascending: boolean; compare?: ((a: unknown, b: unknown) => number) | undefined } | undefined;
+  memoryLimitBytes: number;
+  spillDir: string;
+  /** requests in flight from this reader (default 4) */
+  maxRequestsInFlight?: number | undefined;
+  /** map outputs per request (default 256) */
+  maxMapsPerRequest?: number | undefined;
+}
+
+/** Batches of [k, v] (or [k, c] with an aggregator: one entry per key), sorted if asked. */
+export async function* readShuffle(o: ReadShuffleOptions): AsyncGenerator<unknown[][]> {
+  const input = fetchBatches(o);
+  const sortCmp = o.sort ? sortComparator(o.sort) : undefined;
+  if (!o.aggregator) {
+    if (!sortCmp) {
+      yield* input;
+      return;
+    }
+    const sorter = new ExternalSorter({ compare: sortCmp, memoryLimitBytes: o.memoryLimitBytes, spillDir: o.spillDir });
+    try {
+      for await (const b of input) await sorter.insertAll(b);
+      yield* sorter.batches();
+    } finally {
+      await sorter.cleanup();
+    }
+    return;
+  }
+  const agg = o.aggregator;
+  const aggregator: Aggregator = o.mapSideCombined
+    ? { createCombiner: (c) => c, mergeValue: agg.mergeCombiners, mergeCombiners: agg.mergeCombiners }
+    : agg;
+  const limit = sortCmp ? o.memoryLimitBytes / 2 : o.memoryLimitBytes;
+  const map = new ExternalAppendOnlyMap({ aggregator, memoryLimitBytes: limit, spillDir: o.spillDir });
+  try {
+    for await (const b of input) await map.insertAll(b);
+    if (!sortCmp) {
+      yield* map.batches();
+      return;
+    }
+    const sorter = new ExternalSorter({ compare: sortCmp, memoryLimitBytes: limit, spillDir: o.spillDir });
+    try {
+      for await (const b of map.batches()) await sorter.insertAll(b);
+      yield* sorter.batches();
+    } finally {
+      await sorter.cleanup();
+    }
+  } finally {
+    await map.cleanup();
+  }
+}
+
+function sortComparator(s: { ascending: boolean; compare?: ((a: unknown, b: unknown) => number) | undefined }) {
+  const c = s.compare ?? compareKeys;
+  return s.ascending ? c : (a: unknown, b: unknown) => c(b, a);
+}
+
+interface Req {
+  executorId: string;
+  host: string;
+  port: number;
+  mapIndexes: number[];
+}
+
+type Done = { req: Req; blocks?: Uint8Array[]; err?: unknown };
+
+/** Decoded record batches of this reduce partition from every map output, in no particular order. */
+async function* fetchBatches(o: ReadShuffleOptions): AsyncGenerator<unknown[][]> {
+  const localLocs: MapLocation[] = [];
+  const byPeer = new Map<string, Req>();
+  for (const l of o.locations) {
+    if (o.local && l.executorId === o.local.executorId) {
+      localLocs.push(l);
+      continue;
+    }
+    const key = `${l.executorId}@${l.host}:${l.port}`;
+    let r = byPeer.get(key);
+    if (!r) byPeer.set(key, (r = { executorId: l.executorId, host: l.host, port: l.port, mapIndexes: [] }));
+    r.mapIndexes.push(l.mapIndex);
+  }
+  const perReq = o.maxMapsPerRequest ?? 256;
+  const reqs: Req[] = [];
+  for (const r of byPeer.values()) {
+    for (let i = 0; i < r.mapIndexes.length; i += perReq)
+      reqs.push({ ...r, mapIndexes: r.mapIndexes.slice(i, i + perReq) });
+  }
+
+  const maxInFlight = o.maxRequestsInFlight ?? 4;
+  const inFlight = new Map<Req, Promise<Done>>();
+  let next = 0;
+  const startMore = (): void => {
+    while (inFlight.size < maxInFlight && next < reqs.length) {
+      const req = reqs[next++]!;
+      inFlight.set(
+        req,
+        o.fetcher.fetch(req, o.shuffleId, req.mapIndexes, o.reduceId).then(
+          (blocks) => ({ req, blocks }),
+          (err) => ({ req, err }),
+        ),
+      );
+    }
+  };
+  startMore();
+
+  for (const l of localLocs) {
+    let reader: BatchFileReader | undefined;
+    try {
+      const r = await blockRange(o.local!.dir, o.shuffleId, l.mapIndex, o.reduceId);
+      reader = await BatchFileReader.open(r.dataPath, r.start, r.end);
+    } catch (e) {
+      throw new FetchFailedError(o.shuffleId, l.mapIndex, l.executorId, e);
+    }
+    try {
+      for (;;) {
+        let b: unknown[] | undefined;
+        try {
+          b = await reader.next();
+        } catch (e) {
+          throw new FetchFailedError(o.shuffleId, l.mapIndex, l.executorId, e);
+        }
+        if (b === undefined) break;
+        yield b as unknown[][];
+      }
+    } finally {
+      await reader.close();
+    }
+  }
+
+  while (inFlight.size > 0) {
+    const done = await Promise.race(inFlight.values());
+    inFlight.delete(done.req);
+    const { req } = done;
+    if (done.err !== undefined || !done.blocks)
+      throw new FetchFailedError(o.shuffleId, req.mapIndexes[0]!, req.executorId, done.err);
+    const blocks = done.blocks;
+    startMore();
+    for (let i = 0; i < blocks.length; i++) {
+      const mapIndex = req.mapIndexes[i]!;
+      let batches: Generator<unknown[]>;
+      try {
+        batches = parseFramed(blocks[i]!, `shuffle ${o.shuffleId} map ${mapIndex} reduce ${o.reduceId}`);
+      } catch (e) {
+        throw new FetchFailedError(o.shuffleId, mapIndex, req.executorId, e);
+      }
+      for (;;) {
+        let r: IteratorResult<unknown[]>;
+        try {
+          r = batches.next();
+        } catch (e) {
+          throw new FetchFailedError(o.shuffleId, mapIndex, req.executorId, e);
+        }
+        if (r.done) break;
+        yield r.value as unknown[][];
+      }
+      blocks[i] = new Uint8Array(0); // let the fetched bytes go
+    }
+  }
+}

@@ -1,0 +1,248 @@
+/**
+ * Map side of the shuffle: routes a map task's [k, v] records to reduce partitions (optionally combining
+ * values per key first), and writes ONE data file per map task with all partitions contiguous, plus an
+ * index file of numPartitions+1 little-endian u64 offsets. Each partition's bytes are framed msgpack
+ * batches (src/storage/batch-file.ts). Both files are written under temp names and renamed, index last,
+ * so a crashed task never leaves output that looks valid.
+ *
+ * Memory: records are encoded into per-partition byte chunks as batches fill; when the estimate of
+ * buffered records + chunks (+ the combine map) passes memoryLimitBytes, everything is spilled to one
+ * spill file (one region per partition), and the final file concatenates those regions without decoding.
+ * With an aggregator, a spill flushes the partially combined map: output may then hold a key more than
+ * once per map task, which is correct because the reduce side merges combiners anyway.
+ * Must not know about the network or the scheduler.
+ */
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs/promises';
+import { CinderError } from '../common/errors.js';
+import { BatchFileWriter, BatchSizer, encodeFramed } from '../storage/batch-file.js';
+import { estimateSize, SizeTracker } from '../storage/size-estimator.js';
+import type { Aggregator } from './aggregator.js';
+import { AppendOnlyKeyMap } from './key-map.js';
+import { SpillFiles } from './merge.js';
+import { shuffleDataPath, shuffleIndexPath } from './shuffle-files.js';
+
+export { removeShuffleFiles, shuffleDataPath, shuffleIndexPath } from './shuffle-files.js';
+
+export interface MapOutputInfo {
+  /** bytes of each reduce partition in the data file */
+  sizes: number[];
+  /** records written (after map-side combine) */
+  records: number;
+  spilledBytes: number;
+}
+
+export interface WriteShuffleOptions {
+  dir: string;
+  shuffleId: number;
+  mapIndex: number;
+  numPartitions: number;
+  partition: (key: unknown) => number;
+  /** map-side combine when given */
+  aggregator?: Aggregator | undefined;
+  /** batches of [k, v] */
+  input: AsyncIterable<unknown[][]>;
+  memoryLimitBytes: number;
+}
+
+/** Records per partition, encoded into framed chunks as batches fill. */
+class PartitionedChunks {
+  pending: unknown[][];
+  chunks: Buffer[][];
+  pendingCount = 0;
+  encodedBytes = 0;
+  records = 0;
+  private readonly sizer = new BatchSizer();
+  private sampled = 0;
+  private sampledBytes = 0;
+
+  constructor(readonly n: number) {
+    this.pending = Array.from({ length: n }, () => []);
+    this.chunks = Array.from({ length: n }, () => []);
+  }
+
+  add(p: number, rec: unknown): void {
+    const list = this.pending[p]!;
+    list.push(rec);
+    if ((this.records++ & 63) === 0) {
+      this.sampled++;
+      this.sampledBytes += estimateSize(rec);
+    }
+    this.pendingCount++;
+    if (list.length >= this.sizer.records) this.encode(p);
+  }
+
+  encode(p: number): void {
+    const list = this.pending[p]!;
+    if (list.length === 0) return;
+    const f = encodeFramed(list);
+    this.sizer.observe(list.length, f.length);
+    this.chunks[p]!.push(f);
+    this.encodedBytes += f.length;
+    this.pendingCount -= list.length;
+    this.pending[p] = [];
+  }
+
+  encodeAll(): void {
+    for (let p = 0; p < this.n; p++) this.encode(p);
+  }
+
+  memoryEstimate(): number {
+    const avg = this.sampled ? this.sampledBytes / this.sampled : 64;
+    return this.encodedBytes + this.pendingCount * (avg + 8);
+  }
+
+  takeChunks(): Buffer[][] {
+    const c = this.chunks;
+    this.chunks = Array.from({ length: this.n }, () => []);
+    this.encodedBytes = 0;
+    return c;
+  }
+}
+
+interface Spill {
+  file: string;
+  /** numPartitions + 1 offsets */
+  offsets: number[];
+}
+
+/** Writes one map task's shuffle output; see the header for the format. */
+export async function writeShuffleOutput(o: WriteShuffleOptions): Promise<MapOutputInfo> {
+  const n = o.numPartitions;
+  const part = o.partition;
+  const agg = o.aggregator;
+  const buf = new PartitionedChunks(n);
+  const spills = new SpillFiles(o.dir, `shuffle_${o.shuffleId}_${o.mapIndex}_spill`);
+  const spillList: Spill[] = [];
+  let map = new AppendOnlyKeyMap<unknown>();
+  const tracker = new SizeTracker(() => {
+    const size = map.size;
+    if (size === 0) return 0;
+    const samples = Math.min(size, 48);
+    let s = 0;
+    for (let j = 0; j < samples; j++) {
+      const i = samples === size ? j : Math.floor(Math.random() * size);
+      s += estimateSize(map.keys[i]) + estimateSize(map.values[i]);
+    }
+    return (s / samples + 64) * size;
+  });
+
+  const route = (k: unknown): number => {
+    const p = part(k);
+    if (p >>> 0 !== p || p >= n)
+      throw new CinderError(
+        'BAD_PARTITION',
+        `the partitioner returned ${p} for a key; expected an integer in [0, ${n})`,
+        'check the custom partitioner',
+      );
+    return p;
+  };
+  const dumpMap = (): void => {
+    const { keys, values } = map;
+    map = new AppendOnlyKeyMap();
+    tracker.reset();
+    for (let i = 0; i < keys.length; i++) buf.add(route(keys[i]), [keys[i], values[i]]);
+  };
+  const spill = async (): Promise<void> => {
+    buf.encodeAll();
+    const chunks = buf.takeChunks();
+    const file = await spills.next();
+    const w = await BatchFileWriter.create(file);
+    const offsets = [0];
+    try {
+      for (let p = 0; p < n; p++) {
+        for (const c of chunks[p]!) await w.writeRaw(c);
+        offsets.push(w.position);
+      }
+      await w.close();
+    } catch (e) {
+      await w.abort();
+      throw e;
+    }
+    spills.bytes += w.position;
+    spillList.push({ file, offsets });
+  };
+
+  const dataPath = shuffleDataPath(o.dir, o.shuffleId, o.mapIndex);
+  const indexPath = shuffleIndexPath(o.dir, o.shuffleId, o.mapIndex);
+  const tmp = `.${randomUUID()}.tmp`;
+  let out: BatchFileWriter | undefined;
+  try {
+    await fs.mkdir(o.dir, { recursive: true });
+    for await (const batch of o.input) {
+      if (agg) {
+        const { createCombiner, mergeValue } = agg;
+        const values = map.values;
+        for (const r of batch) {
+          const k = r[0];
+          const i = map.find(k);
+          if (i < 0) map.add(k, createCombiner(r[1]));
+          else values[i] = mergeValue(values[i], r[1]);
+        }
+        tracker.update(batch.length);
+        if (map.size >= 4_000_000) dumpMap();
+      } else {
+        for (const r of batch) buf.add(route(r[0]), r);
+      }
+      if (buf.memoryEstimate() + tracker.estimate() > o.memoryLimitBytes) {
+        if (agg) dumpMap();
+        await spill();
+      }
+    }
+    if (agg) dumpMap();
+    buf.encodeAll();
+    const chunks = buf.takeChunks();
+
+    out = await BatchFileWriter.create(dataPath + tmp);
+    const offsets = [0];
+    const handles = await Promise.all(spillList.map((s) => fs.open(s.file, 'r')));
+    try {
+      for (let p = 0; p < n; p++) {
+        for (let s = 0; s < spillList.length; s++) {
+          const { offsets: so } = spillList[s]!;
+          await copyRange(handles[s]!, so[p]!, so[p + 1]!, out);
+        }
+        for (const c of chunks[p]!) await out.writeRaw(c);
+        chunks[p] = [];
+        offsets.push(out.position);
+      }
+    } finally {
+      await Promise.all(handles.map((h) => h.close()));
+    }
+    await out.close();
+    const index = Buffer.allocUnsafe(8 * (n + 1));
+    for (let p = 0; p <= n; p++) index.writeBigUInt64LE(BigInt(offsets[p]!), 8 * p);
+    await fs.writeFile(indexPath + tmp, index);
+    // commit: a reader sees either no index or an index that matches the data file
+    await fs.rm(indexPath, { force: true });
+    await fs.rename(dataPath + tmp, dataPath);
+    await fs.rename(indexPath + tmp, indexPath);
+    const sizes: number[] = [];
+    for (let p = 0; p < n; p++) sizes.push(offsets[p + 1]! - offsets[p]!);
+    return { sizes, records: buf.records, spilledBytes: spills.bytes };
+  } catch (e) {
+    if (out) await out.abort().catch(() => {});
+    await fs.rm(indexPath + tmp, { force: true }).catch(() => {});
+    throw e;
+  } finally {
+    await spills.removeAll();
+  }
+}
+
+const COPY_CHUNK = 8 << 20;
+
+async function copyRange(fh: fs.FileHandle, start: number, end: number, out: BatchFileWriter): Promise<void> {
+  let pos = start;
+  while (pos < end) {
+    const len = Math.min(COPY_CHUNK, end - pos);
+    const b = Buffer.allocUnsafe(len);
+    let got = 0;
+    while (got < len) {
+      const { bytesRead } = await fh.read(b, got, len - got, pos + got);
+      if (bytesRead === 0) throw new Error(`spill file ended early at byte ${pos + got}`);
+      got += bytesRead;
+    }
+    await out.writeRaw(b);
+    pos += len;
+  }
+}
