@@ -36,7 +36,7 @@ export function defineMachine<S extends string, E extends string>(m: Machine<S, 
 export function step<S extends string, E extends string>(m: Machine<S, E>, state: S, event: E, subject?: string): S {
   const t = m.table[state]?.[event];
   if (t === undefined) throw new InvalidTransition(m.name, state, event, subject);
-  return t === IGNORE ? state : t;
+  return t === IGNORE ? state : (t as S);
 }
 
 /** True when event is legal (or ignorable) in state. */

@@ -1,0 +1,151 @@
+/**
+ * Daemon configuration: defaults < config file (JSON, --config) < environment (CINDER_<KEY>) < flags,
+ * validated with zod so a typo or a bad value fails at start with a message naming the key.
+ * Also loads the cluster secret from CINDER_SECRET or a 0600 secret file; secrets never come from argv
+ * and are never logged. Owns no daemon logic.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import { z } from 'zod';
+import { CinderError } from '../../common/errors.js';
+
+const ms = z.coerce.number().int().positive();
+const labels = z.preprocess((v) => (typeof v === 'string' ? v.split(',').filter(Boolean) : v), z.array(z.string()));
+
+export const QueueConf = z.object({
+  /** guaranteed share of the parent, percent */
+  capacity: z.number().min(0).max(100),
+  /** elastic cap of the parent, percent (default 100) */
+  maxCapacity: z.number().min(0).max(100).default(100),
+  /** share of this queue's max that AM containers may use (capacity-scheduler maximum-am-resource-percent) */
+  maxAmPercent: z.number().min(0).max(100).default(10),
+  state: z.enum(['RUNNING', 'STOPPED']).default('RUNNING'),
+});
+export type QueueConf = z.infer<typeof QueueConf>;
+
+export const RmConfig = z.object({
+  host: z.string().default('127.0.0.1'),
+  port: z.coerce.number().int().min(0).max(65535).default(8032),
+  restHost: z.string().default('127.0.0.1'),
+  /** 0 picks a free port; -1 disables REST */
+  restPort: z.coerce.number().int().min(-1).max(65535).default(8088),
+  dir: z.string().default(`${os.homedir()}/.cinder/rm`),
+  admins: labels.default(['root']),
+  /** full queue paths ("root.default") -> settings; root is implicit */
+  queues: z.record(z.string(), QueueConf).default({ 'root.default': { capacity: 100, maxCapacity: 100, maxAmPercent: 10, state: 'RUNNING' } }),
+  nmLivenessMs: ms.default(600_000),
+  amLivenessMs: ms.default(600_000),
+  livenessCheckMs: ms.default(1_000),
+  maxAttempts: z.coerce.number().int().positive().default(2),
+  minAllocationMB: z.coerce.number().int().positive().default(1024),
+  maxAllocationMB: z.coerce.number().int().positive().default(8192),
+  minAllocationVcores: z.coerce.number().int().positive().default(1),
+  maxAllocationVcores: z.coerce.number().int().positive().default(4),
+  /** largest single staged file */
+  stagingMaxFileBytes: z.coerce.number().int().positive().default(200 * 1024 * 1024),
+  /** largest total staged per app */
+  stagingMaxAppBytes: z.coerce.number().int().positive().default(1024 * 1024 * 1024),
+});
+export type RmConfig = z.infer<typeof RmConfig>;
+
+export const NmConfig = z.object({
+  rm: z.string().regex(/^[^:]+:\d+$/, 'expected HOST:PORT'),
+  host: z.string().default('127.0.0.1'),
+  port: z.coerce.number().int().min(0).max(65535).default(0),
+  dir: z.string().default(`${os.homedir()}/.cinder/nm`),
+  memoryMB: z.coerce.number().int().positive().default(8192),
+  vcores: z.coerce.number().int().positive().default(8),
+  labels: labels.default([]),
+  heartbeatMs: ms.default(1_000),
+  monitorMs: ms.default(3_000),
+  killGraceMs: ms.default(2_000),
+  /** pmem check (kill over-limit containers with -104) */
+  pmemCheck: z.preprocess((v) => (typeof v === 'string' ? v !== 'false' : v), z.boolean()).default(true),
+});
+export type NmConfig = z.infer<typeof NmConfig>;
+
+function envFor(keys: string[], prefix: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k of keys) {
+    const name = `${prefix}${k.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
+    const v = process.env[name];
+    if (v !== undefined) out[k] = v;
+  }
+  return out;
+}
+
+/** Merges defaults < file < env < flags and validates; throws CinderError naming the bad key. */
+export function loadConfig<T extends z.ZodObject>(
+  schema: T,
+  what: string,
+  flags: Record<string, unknown>,
+  envPrefix: string,
+): z.infer<T> {
+  const keys = Object.keys(schema.shape);
+  let file: Record<string, unknown> = {};
+  const cfgPath = (flags.config as string | undefined) ?? process.env.CINDER_CONFIG;
+  if (cfgPath) {
+    try {
+      file = JSON.parse(fs.readFileSync(cfgPath, 'utf8'));
+    } catch (e) {
+      throw new CinderError('BAD_CONFIG', `cannot read config file ${cfgPath}: ${(e as Error).message}`);
+    }
+  }
+  const fromFlags = Object.fromEntries(Object.entries(flags).filter(([k, v]) => keys.includes(k) && v !== undefined));
+  const merged = { ...file, ...envFor(keys, envPrefix), ...fromFlags };
+  const unknown = Object.keys(file).filter((k) => !keys.includes(k));
+  if (unknown.length)
+    throw new CinderError('BAD_CONFIG', `${what} config file ${cfgPath} has unknown keys: ${unknown.join(', ')}`, `valid keys: ${keys.join(', ')}`);
+  const r = schema.safeParse(merged);
+  if (!r.success) {
+    const msgs = r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    throw new CinderError('BAD_CONFIG', `invalid ${what} configuration: ${msgs.join('; ')}`, 'fix the flag, CINDER_* variable or config file entry');
+  }
+  return r.data;
+}
+
+/**
+ * The cluster secret: CINDER_SECRET, else the file named by secretFile / CINDER_SECRET_FILE, which must
+ * not be readable by group or others.
+ */
+export function loadSecret(secretFile?: string): string {
+  const env = process.env.CINDER_SECRET;
+  if (env) return env;
+  const file = secretFile ?? process.env.CINDER_SECRET_FILE;
+  if (!file)
+    throw new CinderError(
+      'NO_SECRET',
+      'no cluster secret: set CINDER_SECRET or CINDER_SECRET_FILE (or --secret-file)',
+      'every daemon and client of a cluster needs the same secret; `cinder cluster up` writes one into its dir',
+    );
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(file);
+  } catch {
+    throw new CinderError('NO_SECRET', `secret file ${file} does not exist`);
+  }
+  if ((st.mode & 0o077) !== 0)
+    throw new CinderError('INSECURE_SECRET', `secret file ${file} is readable by others (mode ${(st.mode & 0o777).toString(8)})`, `chmod 600 ${file}`);
+  const s = fs.readFileSync(file, 'utf8').trim();
+  if (!s) throw new CinderError('NO_SECRET', `secret file ${file} is empty`);
+  return s;
+}
+
+/** Writes a secret to a new 0600 file (atomically). */
+export function writeSecretFile(file: string, secret: string): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, secret, { mode: 0o600 });
+  fs.renameSync(tmp, file);
+}
+
+/** Parses "cinder://host:port" or "host:port". */
+export function parseMaster(master: string): { host: string; port: number } {
+  const m = /^(?:cinder:\/\/)?([^:/]+):(\d+)\/?$/.exec(master);
+  if (!m) throw new CinderError('BAD_MASTER', `cannot parse master address "${master}"`, 'use cinder://HOST:PORT');
+  return { host: m[1]!, port: Number(m[2]) };
+}
+
+/** The client's user name: CINDER_USER, else the OS user. */
+export function currentUser(): string {
+  return process.env.CINDER_USER || os.userInfo().username;
+}

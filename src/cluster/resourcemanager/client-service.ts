@@ -1,0 +1,289 @@
+/**
+ * Client-facing RM requests: new application, staging uploads, submission (queue and size checks,
+ * rejected with a reason), reports, kill and logs, each behind the app's view/modify ACLs
+ * (owner, admins, listed users, "*"). It decides nothing about scheduling or lifecycles beyond
+ * calling into the ResourceManager.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { CinderError } from '../../common/errors.js';
+import { appId as makeAppId } from '../../common/ids.js';
+import { logger } from '../../common/log.js';
+import { VERSION } from '../../common/version.js';
+import {
+  type AppReport,
+  type AttemptReport,
+  type ClusterInfo,
+  LaunchContext,
+  type LogFile,
+  type NodeReport,
+  SubmissionContext,
+  type ToRm,
+} from '../../protocol/cluster.js';
+import { newSecret } from '../../rpc/index.js';
+import { checkPlainName } from '../common/safe-path.js';
+import type { ResourceManager } from './rm.js';
+import type { AppRecord } from './state-store.js';
+
+const log = logger('rm-client-service');
+type Msg<T extends ToRm['type']> = Extract<ToRm, { type: T }>;
+
+export function canView(rm: ResourceManager, app: AppRecord, user: string): boolean {
+  return canModify(rm, app, user) || app.acls.view.includes(user) || app.acls.view.includes('*');
+}
+export function canModify(rm: ResourceManager, app: AppRecord, user: string): boolean {
+  return user === app.user || rm.conf.admins.includes(user) || app.acls.modify.includes(user) || app.acls.modify.includes('*');
+}
+function denied(user: string, what: string, app: AppRecord): CinderError {
+  const e = new CinderError('ACCESS_DENIED', `user ${user} may not ${what} application ${app.id} (owner ${app.user})`, 'ask the owner or a cluster admin, or to be added to the app ACLs');
+  return e;
+}
+
+export function newApplication(rm: ResourceManager, m: Msg<'GetNewApplication'>) {
+  rm.state.seq++;
+  const id = makeAppId(rm.state.clusterTimestamp, rm.state.seq);
+  rm.pendingApps.set(id, { user: m.user, staged: {} });
+  rm.persist();
+  return { appId: id, maxCapability: { memoryMB: rm.conf.maxAllocationMB, vcores: rm.conf.maxAllocationVcores } };
+}
+
+export function uploadFile(rm: ResourceManager, m: Msg<'UploadFile'>) {
+  const p = rm.pendingApps.get(m.appId);
+  if (!p) throw new CinderError('UNKNOWN_APP', `application ${m.appId} is not awaiting submission; files are staged between new-application and submit`);
+  if (p.user !== m.user) throw new CinderError('ACCESS_DENIED', `application ${m.appId} belongs to ${p.user}, not ${m.user}`);
+  const bytes = Object.values(p.staged).reduce((s, f) => s + f.size, 0);
+  const f = rm.staging.put(m.name, m.data, bytes, m.sha256);
+  p.staged[m.name] = f;
+  return f;
+}
+
+export function submit(rm: ResourceManager, m: Msg<'SubmitApplication'>): AppReport {
+  const ctx = SubmissionContext.parse(m.context);
+  const pending = rm.pendingApps.get(ctx.appId);
+  if (!pending) throw new CinderError('UNKNOWN_APP', `application ${ctx.appId} was not created by GetNewApplication or is already submitted`);
+  if (pending.user !== ctx.user) throw new CinderError('ACCESS_DENIED', `application ${ctx.appId} belongs to ${pending.user}, not ${ctx.user}`);
+  rm.pendingApps.delete(ctx.appId);
+  const lc = LaunchContext.parse(ctx.amLaunchContext);
+  const app: AppRecord = {
+    id: ctx.appId,
+    name: ctx.name,
+    user: ctx.user,
+    queue: ctx.queue,
+    applicationType: ctx.applicationType,
+    tags: ctx.tags,
+    acls: ctx.acls,
+    amResource: ctx.amResource,
+    amLaunchContext: lc,
+    label: ctx.label,
+    maxAttempts: Math.min(ctx.maxAttempts ?? rm.conf.maxAttempts, rm.conf.maxAttempts),
+    state: 'NEW',
+    finalStatus: 'UNDEFINED',
+    diagnostics: '',
+    progress: 0,
+    startedTime: Date.now(),
+    finishedTime: 0,
+    attempts: [],
+    nextContainer: 1,
+    staged: pending.staged,
+    secret: newSecret(),
+    logsAggregated: false,
+  };
+  rm.state.apps[app.id] = app;
+  try {
+    for (const [link, r] of Object.entries(lc.localResources)) {
+      checkPlainName(link, 'local resource link');
+      if (!Object.values(app.staged).some((f) => f.sha256 === r.sha256))
+        throw new CinderError('BAD_RESOURCE', `local resource ${link} (${r.sha256.slice(0, 12)}…) was not staged for ${app.id}`, 'upload it with UploadFile before submitting');
+    }
+    app.queue = rm.scheduler.leafQueue(ctx.queue).slice('root.'.length);
+    const r = rm.scheduler.normalize(ctx.amResource, 'AM container');
+    rm.scheduler.checkSatisfiable(r, ctx.label, 'AM container');
+  } catch (e) {
+    rm.appStep(app, 'REJECT');
+    app.finalStatus = 'FAILED';
+    app.diagnostics = `rejected at submission: ${(e as Error).message}`;
+    rm.appEnded(app);
+    rm.persist();
+    throw e;
+  }
+  rm.appStep(app, 'START');
+  rm.persist();
+  rm.scheduler.addApp(app.id, `root.${app.queue}`);
+  rm.appStep(app, 'ACCEPT');
+  rm.newAttempt(app);
+  rm.persist();
+  log.info({ app: app.id, user: app.user, queue: app.queue }, 'application submitted');
+  rm.schedule();
+  return appReport(rm, app);
+}
+
+export function appReport(rm: ResourceManager, app: AppRecord): AppReport {
+  const at = rm.currentAttempt(app);
+  let mb = 0;
+  let vc = 0;
+  let n = 0;
+  for (const c of rm.containers.values())
+    if (c.appId === app.id && ['ALLOCATED', 'ACQUIRED', 'RUNNING'].includes(c.state)) {
+      mb += c.resource.memoryMB;
+      vc += c.resource.vcores;
+      n++;
+    }
+  const ended = ['FINISHED', 'FAILED', 'KILLED'].includes(app.state);
+  const wait = app.state === 'ACCEPTED' ? rm.scheduler.waitReason(app.id) : '';
+  return {
+    id: app.id,
+    name: app.name,
+    user: app.user,
+    queue: app.queue,
+    state: app.state,
+    finalStatus: app.finalStatus,
+    diagnostics: app.diagnostics || wait,
+    progress: app.progress,
+    applicationType: app.applicationType,
+    tags: app.tags,
+    startedTime: app.startedTime,
+    finishedTime: app.finishedTime,
+    currentAttemptId: at?.attemptId,
+    attempts: app.attempts.length,
+    amHost: at?.host,
+    amRpcPort: at?.rpcPort,
+    trackingUrl: at?.trackingUrl ?? '',
+    allocatedMB: mb,
+    allocatedVCores: vc,
+    runningContainers: n,
+    logAggregationStatus: app.logsAggregated ? 'SUCCEEDED' : ended ? 'RUNNING' : 'NOT_START',
+  };
+}
+
+export function getReport(rm: ResourceManager, appId: string, user: string): AppReport {
+  const app = rm.app(appId);
+  if (!canView(rm, app, user)) throw denied(user, 'view', app);
+  return appReport(rm, app);
+}
+
+export function listApps(rm: ResourceManager, m: Msg<'GetApplications'>): AppReport[] {
+  return Object.values(rm.state.apps)
+    .filter((a) => (!m.states || m.states.includes(a.state)) && (!m.queue || a.queue === m.queue) && (!m.owner || a.user === m.owner))
+    .map((a) => appReport(rm, a));
+}
+
+export function attempts(rm: ResourceManager, appId: string, user: string): AttemptReport[] {
+  const app = rm.app(appId);
+  if (!canView(rm, app, user)) throw denied(user, 'view', app);
+  return app.attempts.map((a) => ({
+    attemptId: a.attemptId,
+    state: a.state,
+    amContainerId: a.amContainerId,
+    nodeId: a.nodeId,
+    host: a.host,
+    rpcPort: a.rpcPort,
+    trackingUrl: a.trackingUrl,
+    diagnostics: a.diagnostics,
+    startTime: a.startTime,
+    finishTime: a.finishTime,
+  }));
+}
+
+export function kill(rm: ResourceManager, appId: string, user: string, reason?: string): { state: string; alreadyTerminal: boolean } {
+  const app = rm.app(appId);
+  if (!canModify(rm, app, user)) throw denied(user, 'kill', app);
+  if (['FINISHED', 'FAILED', 'KILLED'].includes(app.state)) return { state: app.state, alreadyTerminal: true };
+  rm.appStep(app, 'KILL');
+  const at = rm.currentAttempt(app);
+  if (at) {
+    rm.attemptStep(at, 'KILL');
+    at.finishTime = Date.now();
+  }
+  app.finalStatus = 'KILLED';
+  app.diagnostics = `Application ${app.id} killed by user ${user}${reason ? `: ${reason}` : ''}`;
+  rm.killAttemptContainers(app, undefined, -106, app.diagnostics);
+  rm.appEnded(app);
+  rm.persist();
+  rm.schedule();
+  return { state: app.state, alreadyTerminal: false };
+}
+
+/** Aggregated logs from the RM store plus, while nodes still hold them, live logs from the NMs. */
+export async function getLogs(rm: ResourceManager, appId: string, user: string, containerId?: string): Promise<LogFile[]> {
+  const app = rm.app(appId);
+  if (!canView(rm, app, user)) throw denied(user, 'read the logs of', app);
+  const out = new Map<string, LogFile>();
+  const dir = path.join(rm.logDir, app.id);
+  if (fs.existsSync(dir)) {
+    for (const nodeId of fs.readdirSync(dir))
+      for (const cid of fs.readdirSync(path.join(dir, nodeId))) {
+        if (containerId && cid !== containerId) continue;
+        for (const file of fs.readdirSync(path.join(dir, nodeId, cid)))
+          out.set(`${cid}/${file}`, { containerId: cid, nodeId, file, data: fs.readFileSync(path.join(dir, nodeId, cid, file), 'utf8') });
+      }
+  }
+  await Promise.all(
+    [...rm.nodes.values()]
+      .filter((n) => n.state === 'RUNNING' && n.conn && !n.conn.isClosed)
+      .map(async (n) => {
+        try {
+          const r = await n.conn!.request<{ logs: LogFile[] }>({ type: 'GetContainerLogs', appId, ...(containerId ? { containerId } : {}) }, 5_000);
+          for (const l of r.logs) if (!out.has(`${l.containerId}/${l.file}`)) out.set(`${l.containerId}/${l.file}`, l);
+        } catch (e) {
+          log.debug({ node: n.nodeId, err: (e as Error).message }, 'live log fetch failed');
+        }
+      }),
+  );
+  return [...out.values()].sort((a, b) => (a.containerId + a.file).localeCompare(b.containerId + b.file));
+}
+
+export function storeLogs(rm: ResourceManager, m: Msg<'UploadLogs'>): void {
+  const app = rm.app(m.appId);
+  checkPlainName(m.nodeId, 'node id');
+  for (const l of m.logs) {
+    checkPlainName(l.containerId, 'container id');
+    checkPlainName(l.file, 'log file');
+    if (!l.containerId.startsWith(`container_${app.id.slice('application_'.length)}_`))
+      throw new CinderError('BAD_LOGS', `container ${l.containerId} does not belong to ${app.id}`);
+    const d = path.join(rm.logDir, app.id, m.nodeId, l.containerId);
+    fs.mkdirSync(d, { recursive: true, mode: 0o700 });
+    fs.writeFileSync(path.join(d, l.file), l.data, { mode: 0o600 });
+  }
+  app.logsAggregated = true;
+  rm.persist();
+}
+
+export function nodeReports(rm: ResourceManager, states?: string[]): NodeReport[] {
+  return [...rm.nodes.values()]
+    .filter((n) => !states || states.includes(n.state))
+    .map((n) => {
+      const sn = rm.scheduler.nodes.get(n.nodeId);
+      let count = 0;
+      for (const c of rm.containers.values()) if (c.nodeId === n.nodeId) count++;
+      return {
+        nodeId: n.nodeId,
+        host: n.host,
+        port: n.port,
+        state: n.state,
+        capacity: n.capacity,
+        used: sn?.used ?? { memoryMB: 0, vcores: 0 },
+        labels: n.labels,
+        numContainers: count,
+        lastHeartbeat: n.lastHeartbeat,
+        healthReport: n.state === 'LOST' ? `no heartbeat for more than ${rm.conf.nmLivenessMs} ms` : '',
+      };
+    });
+}
+
+export function clusterInfo(rm: ResourceManager): ClusterInfo {
+  return {
+    clusterTimestamp: rm.state.clusterTimestamp,
+    state: 'STARTED',
+    version: VERSION,
+    maxAllocation: { memoryMB: rm.conf.maxAllocationMB, vcores: rm.conf.maxAllocationVcores },
+    minAllocation: { memoryMB: rm.conf.minAllocationMB, vcores: rm.conf.minAllocationVcores },
+  };
+}
+
+/** Staged bytes for an NM localizing a container of a live app. */
+export function fetchResource(rm: ResourceManager, appId: string, sha256: string): { data: Buffer } {
+  const app = rm.app(appId);
+  if (!Object.values(app.staged).some((f) => f.sha256 === sha256))
+    throw new CinderError('STAGING_MISSING', `resource ${sha256.slice(0, 12)}… is not staged for ${appId} (app ${app.state})`);
+  return { data: rm.staging.get(sha256) };
+}

@@ -1,0 +1,499 @@
+/**
+ * The ResourceManager core: node registry and liveness, app/attempt/container lifecycles (stepping
+ * the tables in common/machines.ts), scheduling passes, AM protocol, persistence and recovery.
+ * Client-facing requests (submit, reports, kill, logs) live in client-service.ts; the RPC and REST
+ * servers in server.ts and rest.ts. It must not touch sockets directly except through node.conn.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { CinderError } from '../../common/errors.js';
+import { appAttemptId, containerId, parseContainerId } from '../../common/ids.js';
+import { logger } from '../../common/log.js';
+import {
+  type AllocateResponse,
+  type ContainerInfo,
+  type ContainerStatus,
+  ExitStatus,
+  type HeartbeatResponse,
+  type NodeState,
+  type Resource,
+  type ToNm,
+  type ToRm,
+} from '../../protocol/cluster.js';
+import type { RpcConnection } from '../../rpc/index.js';
+import type { RmConfig } from '../common/config.js';
+import {
+  type AppEvent,
+  type AttemptEvent,
+  appMachine,
+  attemptMachine,
+  nodeMachine,
+  type RmContainerEvent,
+  type RmContainerState,
+  rmContainerMachine,
+} from '../common/machines.js';
+import { step } from '../common/state-machine.js';
+import { CapacityScheduler } from './scheduler.js';
+import { StagingStore } from './staging.js';
+import { type AppRecord, type AttemptRecord, type RmState, StateStore } from './state-store.js';
+
+const log = logger('rm');
+
+export interface RmNode {
+  nodeId: string;
+  host: string;
+  port: number;
+  state: NodeState;
+  capacity: Resource;
+  labels: string[];
+  lastHeartbeat: number;
+  conn: RpcConnection<ToRm, ToNm> | undefined;
+  pendingKills: HeartbeatResponse['containersToKill'];
+  pendingCleanup: Set<string>;
+}
+
+export interface RmContainer {
+  id: string;
+  appId: string;
+  attempt: number;
+  nodeId: string;
+  resource: Resource;
+  state: RmContainerState;
+  isAm: boolean;
+}
+
+interface AttemptRuntime {
+  appId: string;
+  lastContact: number;
+  allocated: ContainerInfo[];
+  completed: ContainerStatus[];
+  lostNodes: string[];
+  resync: boolean;
+}
+
+const TERMINAL = new Set(['FINISHED', 'FAILED', 'KILLED']);
+/** AM exits that do not use up an attempt (lost node, disks, preemption, killed by RM) */
+const NOT_COUNTED = new Set<number>([ExitStatus.ABORTED, -101, -102, ExitStatus.KILLED_BY_RESOURCEMANAGER]);
+
+export class ResourceManager {
+  readonly state: RmState;
+  readonly nodes = new Map<string, RmNode>();
+  readonly containers = new Map<string, RmContainer>();
+  readonly runtimes = new Map<string, AttemptRuntime>();
+  readonly scheduler: CapacityScheduler;
+  readonly staging: StagingStore;
+  readonly logDir: string;
+  private readonly store: StateStore;
+  private timer: NodeJS.Timeout | undefined;
+  readonly startedAt = Date.now();
+
+  constructor(readonly conf: RmConfig) {
+    this.store = new StateStore(conf.dir);
+    this.scheduler = new CapacityScheduler(conf);
+    this.staging = new StagingStore(path.join(conf.dir, 'staging'), conf.stagingMaxFileBytes, conf.stagingMaxAppBytes);
+    this.logDir = path.join(conf.dir, 'app-logs');
+    fs.mkdirSync(this.logDir, { recursive: true, mode: 0o700 });
+    this.state = this.store.load() ?? { clusterTimestamp: Date.now(), seq: 0, apps: {} };
+    this.recover();
+    this.persist();
+  }
+
+  start(): void {
+    this.timer = setInterval(() => this.checkLiveness(Date.now()), this.conf.livenessCheckMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  persist(): void {
+    this.store.save(this.state);
+  }
+
+  // ---------------------------------------------------------------- recovery
+  private recover(): void {
+    let n = 0;
+    for (const app of Object.values(this.state.apps)) {
+      if (TERMINAL.has(app.state)) continue;
+      n++;
+      this.scheduler.addApp(app.id, app.queue);
+      if (app.state === 'SUBMITTED' || app.state === 'NEW') {
+        app.state = 'SUBMITTED';
+        this.appStep(app, 'ACCEPT');
+        this.newAttempt(app);
+        continue;
+      }
+      const at = this.currentAttempt(app);
+      if (!at || at.state === 'NEW' || at.state === 'SCHEDULED') {
+        if (at) at.state = 'SCHEDULED';
+        this.scheduler.requestAm(app.id, app.amResource, app.label);
+        if (!at) this.newAttempt(app);
+      } else if (!TERMINAL.has(at.state)) {
+        // the AM keeps running: it gets until the AM liveness timeout to talk to us again
+        this.runtimes.set(at.attemptId, { appId: app.id, lastContact: Date.now(), allocated: [], completed: [], lostNodes: [], resync: true });
+      }
+    }
+    if (n) log.info({ apps: n }, 'recovered running applications from the state store');
+  }
+
+  // ---------------------------------------------------------------- helpers
+  app(appId: string): AppRecord {
+    const a = this.state.apps[appId];
+    if (!a) throw new CinderError('UNKNOWN_APP', `application ${appId} is not known to this ResourceManager`, 'list apps with `cinder apps`');
+    return a;
+  }
+
+  currentAttempt(app: AppRecord): AttemptRecord | undefined {
+    return app.attempts[app.attempts.length - 1];
+  }
+
+  findAttempt(attemptId: string): { app: AppRecord; at: AttemptRecord } {
+    const m = /^appattempt_(\d+)_(\d+)_(\d+)$/.exec(attemptId);
+    const app = m ? this.state.apps[`application_${m[1]}_${m[2]}`] : undefined;
+    const at = app?.attempts.find((a) => a.attemptId === attemptId);
+    if (!app || !at) throw new CinderError('UNKNOWN_ATTEMPT', `application attempt ${attemptId} is not known to this ResourceManager`);
+    return { app, at };
+  }
+
+  appStep(app: AppRecord, e: AppEvent): void {
+    app.state = step(appMachine, app.state, e, app.id);
+  }
+
+  attemptStep(at: AttemptRecord, e: AttemptEvent): void {
+    at.state = step(attemptMachine, at.state, e, at.attemptId);
+  }
+
+  private containerStep(c: RmContainer, e: RmContainerEvent): boolean {
+    const before = c.state;
+    c.state = step(rmContainerMachine, c.state, e, c.id);
+    return before !== c.state;
+  }
+
+  // ---------------------------------------------------------------- attempts
+  newAttempt(app: AppRecord): void {
+    const n = app.attempts.length + 1;
+    const at: AttemptRecord = {
+      attemptId: appAttemptId(app.id as never, n),
+      n,
+      state: 'NEW',
+      amContainerId: undefined,
+      nodeId: undefined,
+      host: undefined,
+      rpcPort: undefined,
+      trackingUrl: '',
+      diagnostics: '',
+      startTime: Date.now(),
+      finishTime: 0,
+    };
+    app.attempts.push(at);
+    this.attemptStep(at, 'SCHEDULE');
+    this.scheduler.requestAm(app.id, app.amResource, app.label);
+  }
+
+  /** An attempt ended without unregistering: retry or fail the app. */
+  private attemptFailed(app: AppRecord, at: AttemptRecord, exitStatus: number | undefined): void {
+    at.finishTime = Date.now();
+    this.runtimes.delete(at.attemptId);
+    this.killAttemptContainers(app, at.n, ExitStatus.KILLED_BY_RESOURCEMANAGER, `attempt ${at.attemptId} failed`);
+    this.scheduler.clearAsks(app.id);
+    at.notCounted = exitStatus !== undefined && NOT_COUNTED.has(exitStatus);
+    const used = app.attempts.filter((a) => a.state === 'FAILED' && !a.notCounted).length;
+    if (used < app.maxAttempts) {
+      this.appStep(app, 'ATTEMPT_FAILED_RETRY');
+      app.diagnostics = `attempt ${at.n} failed: ${at.diagnostics}; starting attempt ${at.n + 1}`;
+      this.newAttempt(app);
+    } else {
+      this.appStep(app, 'ATTEMPT_FAILED_FINAL');
+      app.finalStatus = 'FAILED';
+      app.diagnostics = `Application ${app.id} failed ${used} times (max attempts ${app.maxAttempts}); last attempt: ${at.diagnostics}`;
+      this.appEnded(app);
+    }
+    this.persist();
+    this.schedule();
+  }
+
+  /** Kills every live container of an app (attempt n only, when given). */
+  killAttemptContainers(app: AppRecord, attempt: number | undefined, exitStatus: number, why: string): void {
+    for (const c of this.containers.values()) {
+      if (c.appId !== app.id || (attempt !== undefined && c.attempt !== attempt)) continue;
+      if (!['ALLOCATED', 'ACQUIRED', 'RUNNING'].includes(c.state)) continue;
+      this.containerStep(c, 'KILLED');
+      this.uncharge(c);
+      this.nodes.get(c.nodeId)?.pendingKills.push({ containerId: c.id, exitStatus, diagnostics: why });
+    }
+  }
+
+  private uncharge(c: RmContainer): void {
+    this.scheduler.charge(c.appId, c.nodeId, c.resource, c.isAm, -1);
+  }
+
+  /** Terminal app: stop containers, tell nodes to clean up, drop staged files. */
+  appEnded(app: AppRecord): void {
+    app.finishedTime = Date.now();
+    app.progress = 1;
+    this.killAttemptContainers(app, undefined, ExitStatus.KILLED_AFTER_APP_COMPLETION, `application ${app.id} ended (${app.state})`);
+    for (const at of app.attempts) this.runtimes.delete(at.attemptId);
+    this.scheduler.removeApp(app.id);
+    for (const n of this.nodes.values()) n.pendingCleanup.add(app.id);
+    app.staged = {};
+    this.gcStaging();
+    log.info({ app: app.id, state: app.state, finalStatus: app.finalStatus }, 'application ended');
+  }
+
+  gcStaging(): void {
+    const live = new Set<string>();
+    for (const a of Object.values(this.state.apps)) for (const f of Object.values(a.staged)) live.add(f.sha256);
+    for (const p of this.pendingApps.values()) for (const f of Object.values(p.staged)) live.add(f.sha256);
+    this.staging.gc(live);
+  }
+
+  /** apps reserved by GetNewApplication but not submitted yet */
+  readonly pendingApps = new Map<string, { user: string; staged: Record<string, { sha256: string; size: number }> }>();
+
+  // ---------------------------------------------------------------- scheduling
+  schedule(): void {
+    const allocs = this.scheduler.schedule();
+    if (!allocs.length) return;
+    for (const a of allocs) {
+      const app = this.state.apps[a.appId];
+      const node = this.nodes.get(a.nodeId);
+      if (!app || !node) continue;
+      const at = this.currentAttempt(app)!;
+      const id = containerId(app.id as never, at.n, app.nextContainer++);
+      const c: RmContainer = { id, appId: app.id, attempt: at.n, nodeId: node.nodeId, resource: a.resource, state: 'ALLOCATED', isAm: a.isAm };
+      this.containers.set(id, c);
+      const info: ContainerInfo = { id, appId: app.id, nodeId: node.nodeId, nodeHost: node.host, nodePort: node.port, resource: a.resource };
+      if (a.isAm) this.launchAm(app, at, node, info);
+      else this.runtimes.get(at.attemptId)?.allocated.push(info);
+    }
+    this.persist();
+  }
+
+  private launchAm(app: AppRecord, at: AttemptRecord, node: RmNode, info: ContainerInfo): void {
+    this.attemptStep(at, 'CONTAINER_ALLOCATED');
+    at.amContainerId = info.id;
+    at.nodeId = node.nodeId;
+    at.host = node.host;
+    this.runtimes.set(at.attemptId, { appId: app.id, lastContact: Date.now(), allocated: [], completed: [], lostNodes: [], resync: false });
+    const lc = app.amLaunchContext;
+    const env = { ...lc.env, CINDER_APP_SECRET: app.secret, CINDER_ATTEMPT_ID: at.attemptId, CINDER_USER: app.user };
+    const msg: ToNm = { type: 'StartContainer', container: info, user: app.user, launchContext: { ...lc, env } };
+    node.conn
+      ?.request(msg, 30_000)
+      .then(() => {
+        if (at.state === 'ALLOCATED') {
+          this.attemptStep(at, 'LAUNCHED');
+          this.persist();
+        }
+      })
+      .catch((e: Error) => {
+        log.warn({ app: app.id, err: e.message }, 'AM container launch failed');
+        if (at.state !== 'ALLOCATED') return;
+        this.attemptStep(at, 'LAUNCH_FAILED');
+        at.diagnostics = `AM container ${info.id} could not be launched on ${node.nodeId}: ${e.message}`;
+        this.attemptFailed(app, at, undefined);
+      });
+  }
+
+  // ---------------------------------------------------------------- containers
+  /** A container completed (reported by its NM, or lost with its node). */
+  containerCompleted(st: ContainerStatus, nodeId: string): void {
+    const c = this.containers.get(st.containerId);
+    if (!c) return;
+    const live = ['ALLOCATED', 'ACQUIRED', 'RUNNING'].includes(c.state);
+    this.containerStep(c, 'FINISHED');
+    if (live) this.uncharge(c);
+    this.containers.delete(c.id);
+    const app = this.state.apps[c.appId];
+    if (!app) return;
+    const at = app.attempts.find((a) => a.n === c.attempt);
+    if (!at) return;
+    if (c.isAm && at.amContainerId === c.id) {
+      if (at.state === 'FINISHED' || TERMINAL.has(at.state)) return;
+      this.attemptStep(at, 'CONTAINER_FINISHED');
+      at.diagnostics = `AM container ${c.id} on ${nodeId} exited with status ${st.exitStatus}${st.diagnostics ? `: ${st.diagnostics}` : ''}`;
+      if (!TERMINAL.has(app.state)) this.attemptFailed(app, at, st.exitStatus);
+      else this.persist();
+      return;
+    }
+    this.runtimes.get(at.attemptId)?.completed.push({ ...st, resource: c.resource });
+  }
+
+  // ---------------------------------------------------------------- NM protocol
+  registerNode(m: Extract<ToRm, { type: 'RegisterNode' }>, conn: RpcConnection<ToRm, ToNm>): { nodeId: string; clusterTimestamp: number } {
+    const nodeId = `${m.host}:${m.port}`;
+    let node = this.nodes.get(nodeId);
+    if (!node) {
+      node = { nodeId, host: m.host, port: m.port, state: 'NEW', capacity: m.capacity, labels: m.labels, lastHeartbeat: 0, conn, pendingKills: [], pendingCleanup: new Set() };
+      this.nodes.set(nodeId, node);
+    }
+    node.state = step(nodeMachine, node.state, 'REGISTER', nodeId);
+    Object.assign(node, { conn, capacity: m.capacity, labels: m.labels, lastHeartbeat: Date.now(), pendingKills: [], pendingCleanup: new Set() });
+    this.scheduler.addNode({ nodeId, host: m.host, capacity: m.capacity, used: { memoryMB: 0, vcores: 0 }, labels: m.labels, schedulable: true });
+    const reported = new Set(m.containers.filter((c) => c.state !== 'COMPLETE').map((c) => c.containerId));
+    // containers we placed here that the node no longer has are gone
+    for (const c of [...this.containers.values()]) {
+      if (c.nodeId !== nodeId || reported.has(c.id)) continue;
+      if (c.state === 'ALLOCATED' || c.state === 'ACQUIRED') {
+        this.scheduler.charge(c.appId, nodeId, c.resource, c.isAm);
+        continue;
+      }
+      this.containerCompleted({ containerId: c.id, appId: c.appId, state: 'COMPLETE', exitStatus: ExitStatus.ABORTED, diagnostics: `container lost: node ${nodeId} re-registered without it`, resource: c.resource }, nodeId);
+    }
+    for (const st of m.containers) this.recoverContainer(node, st);
+    log.info({ node: nodeId, capacity: m.capacity, containers: m.containers.length }, 'node registered');
+    this.schedule();
+    return { nodeId, clusterTimestamp: this.state.clusterTimestamp };
+  }
+
+  /** A container an NM reports at registration: keep it if its app lives (work-preserving restart). */
+  private recoverContainer(node: RmNode, st: ContainerStatus): void {
+    if (st.state === 'COMPLETE') {
+      this.containerCompleted(st, node.nodeId);
+      return;
+    }
+    const known = this.containers.get(st.containerId);
+    if (known) {
+      this.scheduler.charge(known.appId, node.nodeId, known.resource, known.isAm);
+      return;
+    }
+    const p = parseContainerId(st.containerId);
+    const app = p && this.state.apps[p.app];
+    if (!p || !app || TERMINAL.has(app.state)) {
+      node.pendingKills.push({ containerId: st.containerId, exitStatus: ExitStatus.KILLED_BY_RESOURCEMANAGER, diagnostics: 'container of an unknown or finished application' });
+      return;
+    }
+    const at = app.attempts.find((a) => a.n === p.attempt);
+    const isAm = at?.amContainerId === st.containerId;
+    const c: RmContainer = { id: st.containerId, appId: app.id, attempt: p.attempt, nodeId: node.nodeId, resource: st.resource, state: 'RUNNING', isAm };
+    this.containers.set(c.id, c);
+    this.scheduler.charge(app.id, node.nodeId, c.resource, isAm);
+    app.nextContainer = Math.max(app.nextContainer, p.n + 1);
+  }
+
+  nodeHeartbeat(m: Extract<ToRm, { type: 'NodeHeartbeat' }>): HeartbeatResponse {
+    const node = this.nodes.get(m.nodeId);
+    if (!node || node.state !== 'RUNNING') return { resync: true, containersToKill: [], appsToCleanup: [] };
+    node.state = step(nodeMachine, node.state, 'HEARTBEAT', node.nodeId);
+    node.lastHeartbeat = Date.now();
+    for (const st of m.containers) {
+      const c = this.containers.get(st.containerId);
+      if (st.state === 'COMPLETE') this.containerCompleted(st, node.nodeId);
+      else if (c) this.containerStep(c, 'LAUNCHED');
+    }
+    const res: HeartbeatResponse = { resync: false, containersToKill: node.pendingKills, appsToCleanup: [...node.pendingCleanup] };
+    node.pendingKills = [];
+    node.pendingCleanup.clear();
+    this.schedule();
+    return res;
+  }
+
+  // ---------------------------------------------------------------- liveness
+  checkLiveness(now: number): void {
+    for (const node of this.nodes.values()) {
+      if (node.state !== 'RUNNING' || now - node.lastHeartbeat <= this.conf.nmLivenessMs) continue;
+      node.state = step(nodeMachine, node.state, 'EXPIRE', node.nodeId);
+      const sn = this.scheduler.nodes.get(node.nodeId);
+      if (sn) sn.schedulable = false;
+      log.warn({ node: node.nodeId }, 'node LOST: no heartbeat within nmLivenessMs');
+      for (const rt of this.runtimes.values()) rt.lostNodes.push(node.nodeId);
+      for (const c of [...this.containers.values()]) {
+        if (c.nodeId !== node.nodeId) continue;
+        this.containerCompleted({ containerId: c.id, appId: c.appId, state: 'COMPLETE', exitStatus: ExitStatus.ABORTED, diagnostics: `container lost: node ${node.nodeId} is LOST (no heartbeat for ${this.conf.nmLivenessMs} ms)`, resource: c.resource }, node.nodeId);
+      }
+      if (sn) sn.used = { memoryMB: 0, vcores: 0 };
+    }
+    for (const [attemptId, rt] of this.runtimes) {
+      if (now - rt.lastContact <= this.conf.amLivenessMs) continue;
+      const { app, at } = this.findAttempt(attemptId);
+      if (TERMINAL.has(at.state)) {
+        this.runtimes.delete(attemptId);
+        continue;
+      }
+      this.attemptStep(at, 'EXPIRE');
+      at.diagnostics = `ApplicationMaster for attempt ${attemptId} timed out: no heartbeat for ${this.conf.amLivenessMs} ms (amLivenessMs)`;
+      log.warn({ attempt: attemptId }, 'AM expired');
+      this.attemptFailed(app, at, undefined);
+    }
+    this.schedule();
+  }
+
+  // ---------------------------------------------------------------- AM protocol
+  private liveAttempt(attemptId: string): { app: AppRecord; at: AttemptRecord } {
+    const r = this.findAttempt(attemptId);
+    if (TERMINAL.has(r.app.state) || r.at !== this.currentAttempt(r.app) || TERMINAL.has(r.at.state))
+      throw new CinderError('ATTEMPT_ENDED', `application attempt ${attemptId} is ${r.at.state} (application ${r.app.state}); this AM must exit`);
+    return r;
+  }
+
+  registerAm(m: Extract<ToRm, { type: 'RegisterApplicationMaster' }>) {
+    const { app, at } = this.liveAttempt(m.attemptId);
+    this.attemptStep(at, 'REGISTERED');
+    Object.assign(at, { host: m.host, rpcPort: m.rpcPort, trackingUrl: m.trackingUrl });
+    this.appStep(app, 'ATTEMPT_REGISTERED');
+    app.diagnostics = '';
+    const rt = this.runtimes.get(at.attemptId);
+    if (rt) {
+      rt.lastContact = Date.now();
+      rt.resync = false;
+    } else this.runtimes.set(at.attemptId, { appId: app.id, lastContact: Date.now(), allocated: [], completed: [], lostNodes: [], resync: false });
+    this.persist();
+    const running = [...this.containers.values()].filter((c) => c.appId === app.id && c.attempt === at.n && !c.isAm && c.state === 'RUNNING');
+    return {
+      queue: app.queue,
+      clusterTimestamp: this.state.clusterTimestamp,
+      maxCapability: { memoryMB: this.conf.maxAllocationMB, vcores: this.conf.maxAllocationVcores },
+      runningContainers: running.map((c) => this.containerInfo(c)),
+    };
+  }
+
+  containerInfo(c: RmContainer): ContainerInfo {
+    const n = this.nodes.get(c.nodeId);
+    return { id: c.id, appId: c.appId, nodeId: c.nodeId, nodeHost: n?.host ?? '', nodePort: n?.port ?? 0, resource: c.resource };
+  }
+
+  allocate(m: Extract<ToRm, { type: 'Allocate' }>): AllocateResponse {
+    const { app, at } = this.liveAttempt(m.attemptId);
+    const rt = this.runtimes.get(at.attemptId);
+    if (!rt) throw new CinderError('NOT_REGISTERED', `attempt ${at.attemptId} must register before allocate`);
+    rt.lastContact = Date.now();
+    if (at.state !== 'RUNNING') throw new CinderError('NOT_REGISTERED', `attempt ${at.attemptId} is ${at.state}; register first`);
+    app.progress = m.progress;
+    for (const id of m.releases) {
+      const c = this.containers.get(id);
+      if (!c || c.appId !== app.id || c.isAm) continue;
+      if (this.containerStep(c, 'RELEASED')) {
+        this.uncharge(c);
+        this.nodes.get(c.nodeId)?.pendingKills.push({ containerId: id, exitStatus: ExitStatus.KILLED_BY_APPMASTER, diagnostics: 'container released by the application' });
+        rt.completed.push({ containerId: id, appId: app.id, state: 'COMPLETE', exitStatus: ExitStatus.KILLED_BY_APPMASTER, diagnostics: 'container released by the application', resource: c.resource });
+      }
+    }
+    this.scheduler.addAsks(app.id, m.asks);
+    this.schedule();
+    for (const info of rt.allocated) {
+      const c = this.containers.get(info.id);
+      if (c) this.containerStep(c, 'ACQUIRED');
+    }
+    let numClusterNodes = 0;
+    for (const n of this.nodes.values()) if (n.state === 'RUNNING') numClusterNodes++;
+    const res: AllocateResponse = { allocated: rt.allocated, completed: rt.completed, lostNodes: rt.lostNodes, numClusterNodes, resync: rt.resync };
+    rt.allocated = [];
+    rt.completed = [];
+    rt.lostNodes = [];
+    rt.resync = false;
+    return res;
+  }
+
+  finishAm(m: Extract<ToRm, { type: 'FinishApplicationMaster' }>): void {
+    const { app, at } = this.liveAttempt(m.attemptId);
+    this.attemptStep(at, 'UNREGISTERED');
+    at.finishTime = Date.now();
+    at.diagnostics = m.diagnostics;
+    this.appStep(app, 'ATTEMPT_UNREGISTERED');
+    app.finalStatus = m.finalStatus;
+    app.diagnostics = m.diagnostics;
+    this.appEnded(app);
+    this.persist();
+  }
+}

@@ -1,0 +1,242 @@
+/**
+ * Capacity-scheduler-like placement: hierarchical queues under root with a guaranteed share
+ * (capacity %) and an elastic cap (maxCapacity %), FIFO between apps inside a leaf queue, an AM share
+ * per queue (apps wait in ACCEPTED with a diagnostic when it is used up), and container sizes rounded
+ * up to a multiple of the minimum allocation. Pure bookkeeping: no I/O, no timers, no messages.
+ * Vcores are checked against node capacity; memory drives shares (YARN's default calculator).
+ */
+import { CinderError } from '../../common/errors.js';
+import type { Resource, ResourceAsk } from '../../protocol/cluster.js';
+import type { QueueConf, RmConfig } from '../common/config.js';
+
+export interface SchedNode {
+  nodeId: string;
+  host: string;
+  capacity: Resource;
+  used: Resource;
+  labels: string[];
+  schedulable: boolean;
+}
+
+interface Queue {
+  path: string;
+  conf: QueueConf;
+  /** absolute guaranteed and max fractions of the cluster */
+  absCap: number;
+  absMax: number;
+  usedMB: number;
+  amUsedMB: number;
+  leaf: boolean;
+}
+
+interface AppSched {
+  appId: string;
+  queue: string;
+  order: number;
+  am: { resource: Resource; label: string | undefined } | undefined;
+  asks: { resource: Resource; count: number; hosts: string[]; label: string | undefined }[];
+  waitReason: string;
+}
+
+export interface Allocation {
+  appId: string;
+  nodeId: string;
+  resource: Resource;
+  isAm: boolean;
+}
+
+type Limits = Pick<RmConfig, 'minAllocationMB' | 'maxAllocationMB' | 'minAllocationVcores' | 'maxAllocationVcores' | 'queues'>;
+
+export class CapacityScheduler {
+  readonly nodes = new Map<string, SchedNode>();
+  private readonly queues = new Map<string, Queue>();
+  private readonly apps = new Map<string, AppSched>();
+  private order = 0;
+
+  constructor(private readonly conf: Limits) {
+    const paths = Object.keys(conf.queues);
+    for (const p of paths)
+      if (!p.startsWith('root.'))
+        throw new CinderError('BAD_CONFIG', `queue "${p}" must be a full path under root (e.g. root.${p})`);
+    for (const p of paths) {
+      let absCap = 1;
+      let absMax = 1;
+      const parts = p.split('.');
+      for (let i = 2; i <= parts.length; i++) {
+        const anc = conf.queues[parts.slice(0, i).join('.')];
+        if (!anc) throw new CinderError('BAD_CONFIG', `queue ${p} has no parent ${parts.slice(0, i).join('.')} in the queue config`);
+        absCap *= anc.capacity / 100;
+        absMax *= anc.maxCapacity / 100;
+      }
+      const leaf = !paths.some((q) => q.startsWith(`${p}.`));
+      this.queues.set(p, { path: p, conf: conf.queues[p]!, absCap, absMax, usedMB: 0, amUsedMB: 0, leaf });
+    }
+  }
+
+  /** Rounds up to a multiple of the minimum allocation; throws InvalidResourceRequest above the maximum. */
+  normalize(r: Resource, what = 'request'): Resource {
+    const c = this.conf;
+    if (r.memoryMB > c.maxAllocationMB || r.vcores > c.maxAllocationVcores)
+      throw new CinderError(
+        'INVALID_RESOURCE_REQUEST',
+        `${what} of ${r.memoryMB} MB / ${r.vcores} vcores exceeds the maximum allocation of ${c.maxAllocationMB} MB / ${c.maxAllocationVcores} vcores (maxAllocationMB / maxAllocationVcores)`,
+        'ask for less memory/cores, or raise the RM maximum allocation',
+      );
+    const memoryMB = Math.max(c.minAllocationMB, Math.ceil(r.memoryMB / c.minAllocationMB) * c.minAllocationMB);
+    return { memoryMB: Math.min(memoryMB, c.maxAllocationMB), vcores: Math.max(c.minAllocationVcores, r.vcores) };
+  }
+
+  /** Throws when no registered node could ever hold r (with label), naming the largest node. */
+  checkSatisfiable(r: Resource, label: string | undefined, what: string): void {
+    const nodes = [...this.nodes.values()].filter((n) => !label || n.labels.includes(label));
+    if (this.nodes.size === 0) return; // nothing registered yet: the request waits
+    if (label && nodes.length === 0)
+      throw new CinderError('INVALID_RESOURCE_REQUEST', `${what}: no node has label "${label}"`, 'drop the label or start a node with it');
+    if (!nodes.some((n) => n.capacity.memoryMB >= r.memoryMB && n.capacity.vcores >= r.vcores)) {
+      const big = nodes.reduce((a, n) => (n.capacity.memoryMB > a.memoryMB ? n.capacity : a), { memoryMB: 0, vcores: 0 });
+      throw new CinderError(
+        'INVALID_RESOURCE_REQUEST',
+        `${what} of ${r.memoryMB} MB / ${r.vcores} vcores is larger than any node (largest: ${big.memoryMB} MB / ${big.vcores} vcores); no node could ever run it`,
+        'ask for a smaller container or add bigger nodes',
+      );
+    }
+  }
+
+  /** Resolves a queue name ("default" or "root.default") to a running leaf queue, or throws why not. */
+  leafQueue(name: string): string {
+    const path = name.startsWith('root.') ? name : `root.${name}`;
+    const q = this.queues.get(path);
+    const known = [...this.queues.values()].filter((x) => x.leaf).map((x) => x.path.slice(5));
+    if (!q) throw new CinderError('UNKNOWN_QUEUE', `queue "${name}" does not exist`, `known queues: ${known.join(', ')}`);
+    if (!q.leaf) throw new CinderError('UNKNOWN_QUEUE', `queue "${name}" is a parent queue; apps go to leaf queues`, `leaf queues: ${known.join(', ')}`);
+    if (q.conf.state === 'STOPPED') throw new CinderError('QUEUE_STOPPED', `queue "${name}" is STOPPED and accepts no apps`);
+    return path;
+  }
+
+  addNode(n: SchedNode): void {
+    this.nodes.set(n.nodeId, n);
+  }
+
+  /** Registers an app (queue already validated); its AM request is added with requestAm. */
+  addApp(appId: string, queue: string): void {
+    if (!this.apps.has(appId)) this.apps.set(appId, { appId, queue, order: this.order++, am: undefined, asks: [], waitReason: '' });
+  }
+
+  requestAm(appId: string, resource: Resource, label: string | undefined): void {
+    const a = this.apps.get(appId);
+    if (a) a.am = { resource: this.normalize(resource, 'AM container'), label };
+  }
+
+  /** Adds container asks for an app (normalized; throws on impossible sizes). */
+  addAsks(appId: string, asks: ResourceAsk[]): void {
+    const a = this.apps.get(appId);
+    if (!a) return;
+    for (const ask of asks) {
+      const resource = this.normalize(ask.resource, 'container request');
+      this.checkSatisfiable(resource, ask.label, 'container request');
+      a.asks.push({ resource, count: ask.count, hosts: ask.hosts ?? [], label: ask.label });
+    }
+  }
+
+  /** Drops pending asks (new attempt, app end). */
+  clearAsks(appId: string): void {
+    const a = this.apps.get(appId);
+    if (a) {
+      a.asks = [];
+      a.am = undefined;
+    }
+  }
+
+  removeApp(appId: string): void {
+    this.apps.delete(appId);
+  }
+
+  waitReason(appId: string): string {
+    return this.apps.get(appId)?.waitReason ?? '';
+  }
+
+  /** Accounts a container that already exists (recovery, or an allocation made here). */
+  charge(appId: string, nodeId: string, r: Resource, isAm: boolean, sign: 1 | -1 = 1): void {
+    const n = this.nodes.get(nodeId);
+    if (n) {
+      n.used = { memoryMB: n.used.memoryMB + sign * r.memoryMB, vcores: n.used.vcores + sign * r.vcores };
+    }
+    const a = this.apps.get(appId);
+    const q = a && this.queues.get(a.queue);
+    if (q) {
+      q.usedMB += sign * r.memoryMB;
+      if (isAm) q.amUsedMB += sign * r.memoryMB;
+    }
+  }
+
+  clusterMB(): number {
+    let t = 0;
+    for (const n of this.nodes.values()) if (n.schedulable) t += n.capacity.memoryMB;
+    return t;
+  }
+
+  /** One scheduling pass: places as many pending AMs and asks as fit; returns what was placed. */
+  schedule(): Allocation[] {
+    const out: Allocation[] = [];
+    const total = this.clusterMB();
+    if (total === 0) return out;
+    const leaves = [...this.queues.values()].filter((q) => q.leaf);
+    // most under-served queue first (used / guaranteed)
+    leaves.sort((x, y) => x.usedMB / Math.max(1, x.absCap * total) - y.usedMB / Math.max(1, y.absCap * total));
+    for (const q of leaves) {
+      const apps = [...this.apps.values()].filter((a) => a.queue === q.path).sort((x, y) => x.order - y.order);
+      const maxMB = q.absMax * total;
+      for (const a of apps) {
+        if (a.am) {
+          const r = a.am.resource;
+          const amLimit = (q.conf.maxAmPercent / 100) * maxMB;
+          if (q.amUsedMB > 0 && q.amUsedMB + r.memoryMB > amLimit) {
+            a.waitReason = `waiting for AM container: queue ${q.path.slice(5)} AM resource limit reached (${q.amUsedMB} MB of ${Math.floor(amLimit)} MB used by AMs, maxAmPercent ${q.conf.maxAmPercent}%)`;
+            continue;
+          }
+          if (q.usedMB + r.memoryMB > maxMB) {
+            a.waitReason = `waiting for AM container: queue ${q.path.slice(5)} is at its maximum capacity (${q.usedMB} of ${Math.floor(maxMB)} MB)`;
+            continue;
+          }
+          const n = this.pick(r, a.am.label, []);
+          if (!n) {
+            a.waitReason = `waiting for AM container of ${r.memoryMB} MB / ${r.vcores} vcores: no node has room`;
+            continue;
+          }
+          a.am = undefined;
+          a.waitReason = '';
+          this.charge(a.appId, n.nodeId, r, true);
+          out.push({ appId: a.appId, nodeId: n.nodeId, resource: r, isAm: true });
+        }
+        for (const ask of a.asks) {
+          while (ask.count > 0 && q.usedMB + ask.resource.memoryMB <= maxMB) {
+            const n = this.pick(ask.resource, ask.label, ask.hosts);
+            if (!n) break;
+            ask.count--;
+            this.charge(a.appId, n.nodeId, ask.resource, false);
+            out.push({ appId: a.appId, nodeId: n.nodeId, resource: ask.resource, isAm: false });
+          }
+        }
+        a.asks = a.asks.filter((x) => x.count > 0);
+      }
+    }
+    return out;
+  }
+
+  private pick(r: Resource, label: string | undefined, hosts: string[]): SchedNode | undefined {
+    let best: SchedNode | undefined;
+    let bestScore = -1;
+    for (const n of this.nodes.values()) {
+      if (!n.schedulable || (label && !n.labels.includes(label))) continue;
+      const freeMB = n.capacity.memoryMB - n.used.memoryMB;
+      if (freeMB < r.memoryMB || n.capacity.vcores - n.used.vcores < r.vcores) continue;
+      // preferred hosts first, then the emptiest node (spread)
+      const score = (hosts.includes(n.host) ? 1e9 : 0) + freeMB;
+      if (score > bestScore) {
+        best = n;
+        bestScore = score;
+      }
+    }
+    return best;
+  }
+}
