@@ -18,6 +18,7 @@ import { isGzip, type TextSplit, type WholeFilesSplit } from './splits.js';
 export const READ_BUFFER_SIZE = 1024 * 1024;
 export const DEFAULT_BATCH_LINES = 4096;
 const NL = 0x0a;
+const SMALL_SPLIT_SLACK = 16 * 1024;
 const gunzip = promisify(zlib.gunzip);
 
 function stripCr(s: string): string {
@@ -96,12 +97,14 @@ export async function* readTextSplit(split: TextSplit, batchLines = DEFAULT_BATC
 async function* readPlainLines(split: TextSplit, n: number): AsyncIterable<string[]> {
   const fh = await openInput(split.file);
   try {
-    const buf = Buffer.allocUnsafe(READ_BUFFER_SIZE);
+    // a split smaller than the buffer gets a buffer just big enough (+ slack for its last line); 1 MiB otherwise
+    const span = split.end - split.start + 1;
+    const buf = Buffer.allocUnsafe(span + SMALL_SPLIT_SLACK < READ_BUFFER_SIZE ? span + SMALL_SPLIT_SLACK : READ_BUFFER_SIZE);
     const cut = new LineCutter();
     let pos = split.start === 0 ? 0 : split.start - 1; // absolute offset of buf[0] for the next read
     let skipping = split.start !== 0; // still looking for the newline that ends the previous split's last line
     for (;;) {
-      const { bytesRead } = await fh.read(buf, 0, READ_BUFFER_SIZE, pos);
+      const { bytesRead } = await fh.read(buf, 0, buf.length, pos);
       if (bytesRead === 0) break;
       let a = 0;
       if (skipping) {
