@@ -105,6 +105,7 @@ class Capturer {
   private readonly active = new Map<Function, { rid?: number }>();
   private readonly capRefs = new Map<string, CapRef>();
   private nextRid = 0;
+  private rootSrc = '';
 
   constructor(
     private readonly caps: Captures,
@@ -129,6 +130,7 @@ class Capturer {
         `${this.what}: ${label} is a native or bound function (${fn.name || 'anonymous'}), which has no source to ship`,
         'wrap it in an arrow function, e.g. (x) => Math.sqrt(x), and capture any bound values explicitly',
       );
+    if (root) this.rootSrc = src;
     const parsed = analyzeFnSource(src);
     if ('error' in parsed) throw new CinderError('NOT_SHIPPABLE', `${this.what}: ${label}: ${parsed.error}`);
     const origin = this.origin(src, root);
@@ -147,7 +149,7 @@ class Capturer {
       else if (imports?.has(name)) importNames.push(name);
       else if (!GLOBALS.has(name)) missing.push(name);
     }
-    if (missing.length > 0) this.throwMissing(missing, label, src, root, origin !== undefined);
+    if (missing.length > 0) this.throwMissing(missing, label, root, origin !== undefined);
     const entry: { rid?: number } = {};
     this.active.set(fn, entry);
     const caps: Record<string, CapRef> = {};
@@ -198,10 +200,11 @@ class Capturer {
     return { file: m.text.file, line: bestLine, column: best - m.lineStarts[bestLine - 1]! };
   }
 
-  private throwMissing(missing: string[], label: string, src: string, root: boolean, located: boolean): never {
+  private throwMissing(missing: string[], label: string, root: boolean, located: boolean): never {
     const quoted = missing.map((n) => `'${n}'`).join(', ');
     const op = /^[A-Za-z_$][\w$]*/.exec(this.what)?.[0] ?? 'map';
-    const shown = root && src.length <= 80 && !src.includes('\n') ? src : '<your function>';
+    const r = this.rootSrc;
+    const shown = r.length <= 80 && !r.includes('\n') ? r : '<your function>';
     const names = [...new Set([...Object.keys(this.caps), ...missing])].join(', ');
     const one = missing.length === 1;
     const where =
