@@ -51,7 +51,7 @@ export function keysEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   const pa = isPrimitive(a);
   if (pa !== isPrimitive(b)) return false;
-  if (pa) return a !== a && b !== b; // NaN
+  if (pa) return Number.isNaN(a) && Number.isNaN(b);
   return canonicalKey(a) === canonicalKey(b);
 }
 

@@ -33,7 +33,7 @@ function hashChars(s: string, h: number): number {
 
 function hashNumber(n: number): number {
   if ((n | 0) === n) return fmix(n ^ 0x3c6ef372); // int32, and -0 (which equals 0)
-  if (n !== n) return 0x7ff80000;
+  if (Number.isNaN(n)) return 0x7ff80000;
   f64.setFloat64(0, n, true);
   return fmix(Math.imul(f64.getInt32(0, true), 31) ^ f64.getInt32(4, true) ^ 0x1b873593);
 }
@@ -119,8 +119,8 @@ export function compareKeys(a: unknown, b: unknown): number {
       if ((a as number) < (b as number)) return -1;
       if ((a as number) > (b as number)) return 1;
       if (a === b) return 0;
-      const na = a !== a;
-      const nb = b !== b;
+      const na = Number.isNaN(a);
+      const nb = Number.isNaN(b);
       return na === nb ? 0 : na ? 1 : -1;
     }
   }
@@ -131,8 +131,8 @@ export function compareKeys(a: unknown, b: unknown): number {
     case 2:
       return a === b ? 0 : a ? 1 : -1;
     case 3: {
-      const na = typeof a === 'number' && a !== a;
-      const nb = typeof b === 'number' && b !== b;
+      const na = typeof a === 'number' && Number.isNaN(a);
+      const nb = typeof b === 'number' && Number.isNaN(b);
       if (na || nb) return na === nb ? 0 : na ? 1 : -1;
       if ((a as number) < (b as number)) return -1;
       if ((a as number) > (b as number)) return 1;
@@ -178,7 +178,9 @@ export function compareKeys(a: unknown, b: unknown): number {
  */
 export function rangeBounds(sample: unknown[], numPartitions: number, compare: Compare = compareKeys): unknown[] {
   if (numPartitions <= 1 || sample.length === 0) return [];
-  const sorted = [...sample].sort(compare);
+  // Array.prototype.sort puts undefined last without asking compare; keys order it first
+  const sorted: unknown[] = sample.filter((k) => k === undefined);
+  for (const k of sample.filter((k) => k !== undefined).sort(compare)) sorted.push(k);
   const bounds: unknown[] = [];
   for (let i = 1; i < numPartitions; i++) {
     const candidate = sorted[Math.min(sorted.length - 1, Math.floor((i * sorted.length) / numPartitions))];
