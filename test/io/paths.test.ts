@@ -64,7 +64,10 @@ test('a file, a directory (non-recursive, hidden files skipped) and a comma list
   assert.deepEqual(await expandPaths(p('logs/2024-01')), [p('logs/2024-01/a.txt'), p('logs/2024-01/b.txt')]);
   // sub-directories are not descended into
   assert.deepEqual(await expandPaths(p('logs/2024-02')), [p('logs/2024-02/c.txt')]);
-  assert.deepEqual(await expandPaths(`${p('single.txt')},${p('logs/2024-02')}`), [p('single.txt'), p('logs/2024-02/c.txt')]);
+  assert.deepEqual(await expandPaths(`${p('single.txt')},${p('logs/2024-02')}`), [
+    p('single.txt'),
+    p('logs/2024-02/c.txt'),
+  ]);
   // an explicitly named hidden file is used; a file named twice is read twice
   assert.deepEqual(await expandPaths(`${p('_hidden.txt')},${p('_hidden.txt')}`), [p('_hidden.txt'), p('_hidden.txt')]);
   assert.deepEqual(await expandPaths(`file://${p('single.txt')}`), [p('single.txt')]);
@@ -88,8 +91,14 @@ test('globs in any segment, braces, matched directories expand to their files', 
     p('logs/2024-02/c.txt'),
     p('logs/2025-01/d.log'),
   ]);
-  assert.deepEqual(await expandPaths(p('logs/{2024-02,2025-01}/?.*')), [p('logs/2024-02/c.txt'), p('logs/2025-01/d.log')]);
-  assert.deepEqual(await expandPaths(`${p('logs/202[5]-01')},${p('single.*')}`), [p('logs/2025-01/d.log'), p('single.txt')]);
+  assert.deepEqual(await expandPaths(p('logs/{2024-02,2025-01}/?.*')), [
+    p('logs/2024-02/c.txt'),
+    p('logs/2025-01/d.log'),
+  ]);
+  assert.deepEqual(await expandPaths(`${p('logs/202[5]-01')},${p('single.*')}`), [
+    p('logs/2025-01/d.log'),
+    p('single.txt'),
+  ]);
   // hidden names never match a glob
   assert.deepEqual(await expandPaths(p('logs/2024-01/*')), [p('logs/2024-01/a.txt'), p('logs/2024-01/b.txt')]);
   // a literal name that looks like a glob still works

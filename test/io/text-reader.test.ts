@@ -144,10 +144,17 @@ test('gzip input: streaming decompression, multi-member files, CRLF, missing fil
   // concatenated gzip members (as `cat a.gz b.gz` produces) read as one stream
   const multi = path.join(dir, 'multi.gz');
   fs.writeFileSync(multi, Buffer.concat([zlib.gzipSync('one\r\ntw'), zlib.gzipSync('o\nthree\n')]));
-  assert.deepEqual(await collect(readTextSplit({ file: multi, start: 0, end: 1, gzip: true })), ['one', 'two', 'three']);
+  assert.deepEqual(await collect(readTextSplit({ file: multi, start: 0, end: 1, gzip: true })), [
+    'one',
+    'two',
+    'three',
+  ]);
   const bad = path.join(dir, 'bad.gz');
   fs.writeFileSync(bad, 'this is not gzip at all');
-  await assert.rejects(collect(readTextSplit({ file: bad, start: 0, end: 23, gzip: true })), /Cannot decompress .*bad\.gz/);
+  await assert.rejects(
+    collect(readTextSplit({ file: bad, start: 0, end: 23, gzip: true })),
+    /Cannot decompress .*bad\.gz/,
+  );
   await assert.rejects(
     collect(readTextSplit({ file: path.join(dir, 'gone.gz'), start: 0, end: 5, gzip: true })),
     /disappeared or is not visible/,
