@@ -55,7 +55,10 @@ test('portableHash is identical in another process', () => {
   const script = `import { portableHash } from ${JSON.stringify(mod)};
     const keys = ${JSON.stringify(keys)};
     process.stdout.write(JSON.stringify(keys.map(portableHash)));`;
-  const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 10_000 });
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+    encoding: 'utf8',
+    timeout: 10_000,
+  });
   assert.deepEqual(JSON.parse(out), keys.map(portableHash));
 });
 
