@@ -217,7 +217,7 @@ export function analyzeFnSource(src: string): FnSource | { error: string } {
     prog = tryParse(`({\n${src}\n})`); // same text as wrapSource(src, 'method') minus the call
     const obj: AnyNode | undefined = prog?.body?.[0]?.expression;
     const prop = obj?.type === 'ObjectExpression' && obj.properties.length === 1 ? obj.properties[0] : undefined;
-    if (!prop || prop.type !== 'Property') return { error: 'its source could not be parsed as a function' };
+    if (prop?.type !== 'Property') return { error: 'its source could not be parsed as a function' };
     if (prop.kind !== 'init') return { error: 'getters and setters cannot be shipped; pass a plain function' };
     shape = 'method';
     root = obj;

@@ -44,7 +44,10 @@ test('a missing capture fails at the call site, naming the variable and showing 
     () => captureFn((x: number) => x * factor, undefined, 'map(f)'),
     (e: Error) => {
       assert.equal(code(e), 'UNCAPTURED_VARIABLE');
-      assert.match(e.message, /^map\(f\): the function uses 'factor', which is defined outside it and was not captured/);
+      assert.match(
+        e.message,
+        /^map\(f\): the function uses 'factor', which is defined outside it and was not captured/,
+      );
       assert.ok(e.message.includes('Pass it explicitly: rdd.map((x) => x * factor, { factor })'), e.message);
       return true;
     },
@@ -66,7 +69,11 @@ test('several missing captures are all listed', () => {
 
 test('captured values, globals and imports need no ceremony; unused captures are dropped', () => {
   const k = 3;
-  const ref = captureFn((x: number) => Math.max(x * k, JSON.parse('0')) + shout('a').length, { k, unused: 5 }, 'map(f)');
+  const ref = captureFn(
+    (x: number) => Math.max(x * k, JSON.parse('0')) + shout('a').length,
+    { k, unused: 5 },
+    'map(f)',
+  );
   assert.deepEqual(ref.caps, { k: { t: 'v', v: 3 } });
   assert.deepEqual(ref.imports?.names, ['shout']);
   assert.ok(getBundle(ref.imports!.id)?.includes('toUpperCase'));
@@ -115,8 +122,7 @@ test('unserializable captures give errors naming the capture and the problem', (
   const cfg = { scale: 2, f: () => 1 };
   assert.throws(
     () => captureFn((x: number) => x * cfg.scale, { cfg }, 'map(f)'),
-    (e: Error) =>
-      code(e) === 'NOT_SERIALIZABLE' && /captured variable 'cfg'.*value\.f is a function/.test(e.message),
+    (e: Error) => code(e) === 'NOT_SERIALIZABLE' && /captured variable 'cfg'.*value\.f is a function/.test(e.message),
   );
   const p = new Point(1);
   assert.throws(() => captureFn(() => p.x, { p }, 'map(f)'), /captured variable 'p'.*instance of Point/);
@@ -177,8 +183,9 @@ test('generators, async functions and methods compile and run', async () => {
 });
 
 test('broadcasts and accumulators are captured as refs and bound per task', () => {
-  const bc = { [SHIP_REF]: () => ({ t: 'b', id: 7 }) };
-  const acc = { [SHIP_REF]: () => ({ t: 'a', id: 3 }) };
+  // stand-ins for the lead's Broadcast/Accumulator: only the SHIP_REF protocol matters here
+  const bc = { value: 0, [SHIP_REF]: () => ({ t: 'b', id: 7 }) };
+  const acc = { add: (_v: number) => {}, [SHIP_REF]: () => ({ t: 'a', id: 3 }) };
   const ref = wire(
     captureFn(
       (x: number) => {
@@ -192,7 +199,10 @@ test('broadcasts and accumulators are captured as refs and bound per task', () =
   assert.deepEqual(ref.caps, { bc: { t: 'b', id: 7 }, acc: { t: 'a', id: 3 } });
   const mk = () => {
     const seen: number[] = [];
-    const e = env({ broadcast: (id) => ({ value: id * 100 }), accumulator: () => ({ add: (v: number) => seen.push(v) }) });
+    const e = env({
+      broadcast: (id) => ({ value: id * 100 }),
+      accumulator: () => ({ add: (v: number) => seen.push(v) }),
+    });
     return { seen, fn: compileFn<(x: number) => number>(ref, e) };
   };
   const t1 = mk();

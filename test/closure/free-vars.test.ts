@@ -11,7 +11,11 @@ function free(src: string): string[] {
 
 const cases: Array<[string, string, string[]]> = [
   ['simple arrow', '(x) => x * k', ['k']],
-  ['params with destructuring and defaults', '({ a, b: [c, ...d] = e }, f = g, ...[r]) => a + c + d + f + h + r', ['e', 'g', 'h']],
+  [
+    'params with destructuring and defaults',
+    '({ a, b: [c, ...d] = e }, f = g, ...[r]) => a + c + d + f + h + r',
+    ['e', 'g', 'h'],
+  ],
   ['default referring to earlier param', '(a, b = a + z) => b', ['z']],
   ['shadowing by const', '(x) => { const k = 1; return x * k; }', []],
   ['let is block scoped', '(x) => { { let y = 1; } return y + x; }', ['y']],
@@ -30,7 +34,11 @@ const cases: Array<[string, string, string[]]> = [
   ['class name visible in its methods', '() => class C { static make() { return new C(); } }', []],
   ['generator function', 'function* (it) { for (const v of it) yield v * k; }', ['k']],
   ['async arrow', 'async (x) => await fetchIt(x)', ['fetchIt']],
-  ['async generator declaration', 'async function* gen(src) { for await (const v of src) yield v + gen.length + w; }', ['w']],
+  [
+    'async generator declaration',
+    'async function* gen(src) { for await (const v of src) yield v + gen.length + w; }',
+    ['w'],
+  ],
   ['catch param destructuring', '() => { try { f(); } catch ({ message }) { return message + e; } }', ['e', 'f']],
   ['property keys and members are not variables', '(o) => ({ a: o.b, [c]: 1, d, m() { return o.e; } })', ['c', 'd']],
   ['labels are not variables', '() => { outer: for (;;) { break outer; } }', []],
@@ -39,8 +47,13 @@ const cases: Array<[string, string, string[]]> = [
   ['destructuring assignment targets are references', '() => { [a, b] = [b, a]; ({ c: d.e } = {}); }', ['a', 'b', 'd']],
   ['for-of binding does not leak', '(xs) => { for (const [k, v] of xs) use(k, v); return k; }', ['k', 'use']],
   ['switch case scope', '(x) => { switch (x) { case 1: { let t = 2; return t; } default: return u; } }', ['u']],
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: the source under test contains a template literal
   ['template and optional chaining', '(o) => `${o?.a ?? dflt}-${tag`x${y}`}`', ['dflt', 'tag', 'y']],
-  ['globals are reported (allowlisting is the caller’s job)', '(x) => Math.max(x, JSON.parse(s))', ['JSON', 'Math', 's']],
+  [
+    'globals are reported (allowlisting is the caller’s job)',
+    '(x) => Math.max(x, JSON.parse(s))',
+    ['JSON', 'Math', 's'],
+  ],
 ];
 
 for (const [name, src, want] of cases) {
