@@ -180,6 +180,14 @@ test('generators, async functions and methods compile and run', async () => {
   };
   const m = wire(captureFn(obj.twice, { k }, 'map(f)'));
   assert.equal(compileFn<(x: number) => number>(m, env())(21), 42);
+  class Scaler {
+    constructor(readonly by: number) {}
+    apply(x: number) {
+      return x * this.by * k;
+    }
+  }
+  const c = wire(captureFn((x: number) => new Scaler(3).apply(x), { Scaler, k }, 'map(f)'));
+  assert.equal(compileFn<(x: number) => number>(c, env())(1), 6);
 });
 
 test('broadcasts and accumulators are captured as refs and bound per task', () => {
