@@ -176,3 +176,24 @@ test('whole files: one record per file, gz decompressed, empty files kept, order
   ]);
   await assert.rejects(collect(readWholeFiles({ files: [path.join(dir, 'nope')] })), /INPUT|disappeared/);
 });
+
+test('a consumer that stops early (take(n)) releases the file and the gzip stream', async () => {
+  const plain = path.join(dir, 'early.txt');
+  fs.writeFileSync(plain, 'line\n'.repeat(100_000));
+  const gz = path.join(dir, 'early.txt.gz');
+  fs.writeFileSync(gz, zlib.gzipSync('line\n'.repeat(100_000)));
+  for (const split of [
+    { file: plain, start: 0, end: fs.statSync(plain).size, gzip: false },
+    { file: gz, start: 0, end: fs.statSync(gz).size, gzip: true },
+  ]) {
+    let batches = 0;
+    for await (const b of readTextSplit(split, 10)) {
+      assert.deepEqual(b, Array(10).fill('line'));
+      if (++batches === 3) break;
+    }
+    assert.equal(batches, 3);
+  }
+  // the file can be removed and nothing is left reading it (the test runner would report a pending handle)
+  fs.rmSync(plain);
+  fs.rmSync(gz);
+});
