@@ -17,6 +17,9 @@ import { checkSerializable, encode } from '../common/serde.js';
 import { analyzeFnSource } from './free-vars.js';
 import { buildImportsBundle, isEngineFile, type ModuleInfo, moduleInfo } from './imports-bundle.js';
 
+/** Code of an imports bundle by id; the driver serves it to executors as `code/<id>.mjs`. */
+export { getBundle } from './imports-bundle.js';
+
 export type Captures = Record<string, unknown>;
 /** v: data; f: a function; b/a: broadcast/accumulator by id; r: back-reference to an enclosing FnRef (recursion) */
 export type CapRef =
