@@ -14,6 +14,18 @@ const refuseRequests = (): NoRequests => {
   throw new Error('a block server sends no requests');
 };
 
+/** A failed fetch; mapIndex is the first map output that could not be had. */
+export class BlockFetchError extends Error {
+  constructor(
+    readonly mapIndex: number,
+    cause: unknown,
+  ) {
+    super(cause instanceof Error ? cause.message : String(cause));
+    this.name = 'BlockFetchError';
+    this.cause = cause;
+  }
+}
+
 export interface BlockFetcherOptions {
   /** principal and secret of this app (checked by the peer's block server) */
   principal: string;
@@ -42,7 +54,12 @@ export class BlockFetcher {
     const out: Uint8Array[] = [];
     let rest = mapIndexes;
     while (rest.length > 0) {
-      const blocks = await this.request(loc, { type: 'FetchShuffleBlocks', shuffleId, mapIndexes: rest, reduceId });
+      let blocks: Uint8Array[];
+      try {
+        blocks = await this.request(loc, { type: 'FetchShuffleBlocks', shuffleId, mapIndexes: rest, reduceId });
+      } catch (e) {
+        throw new BlockFetchError(rest[0]!, e);
+      }
       for (const b of blocks) out.push(b);
       rest = rest.slice(blocks.length);
     }

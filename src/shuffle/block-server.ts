@@ -3,14 +3,15 @@
  * BlockRequest in src/protocol/executor.ts), over the authenticated framed RPC of src/rpc.
  * FetchShuffleBlocks answers with one block per requested map index, in order; when the blocks would not
  * fit in one reply of maxReplyBytes, it answers with a shorter PREFIX (at least one block) and the fetcher
- * asks again for the rest, so reply frames stay far below the 256 MiB frame limit.
+ * asks again for the rest, so reply frames stay far below the 256 MiB frame limit. A missing map output
+ * after the first also ends the reply early, so the failure is reported for exactly that map index.
  * Must not decode records and must not write or delete files.
  */
 import { CinderError } from '../common/errors.js';
 import { logger } from '../common/log.js';
 import { type BlockRequest, parseBlockRequest, type ShuffleBlocksReply } from '../protocol/executor.js';
 import { serve } from '../rpc/index.js';
-import { blockRange, readRange } from './shuffle-files.js';
+import { type BlockRange, blockRange, readRange } from './shuffle-files.js';
 
 const log = logger('block-server');
 
@@ -41,7 +42,14 @@ export async function startBlockServer(o: BlockServerOptions): Promise<BlockServ
     const blocks: Uint8Array[] = [];
     let total = 0;
     for (const mapIndex of m.mapIndexes) {
-      const r = await blockRange(o.dir, m.shuffleId, mapIndex, m.reduceId);
+      let r: BlockRange;
+      try {
+        r = await blockRange(o.dir, m.shuffleId, mapIndex, m.reduceId);
+      } catch (e) {
+        // answer what we have: the follow-up request then fails on exactly this map index
+        if (blocks.length > 0) break;
+        throw e;
+      }
       const len = r.end - r.start;
       if (len > MAX_BLOCK_BYTES)
         throw new CinderError(

@@ -9,7 +9,7 @@
 import { CinderError } from '../common/errors.js';
 import { BatchFileReader, parseFramed } from '../storage/batch-file.js';
 import type { Aggregator } from './aggregator.js';
-import type { BlockFetcher } from './block-fetcher.js';
+import { BlockFetchError, type BlockFetcher } from './block-fetcher.js';
 import { ExternalAppendOnlyMap } from './external-map.js';
 import { ExternalSorter } from './external-sorter.js';
 import { compareKeys } from './partitioner.js';
@@ -61,6 +61,20 @@ export interface ReadShuffleOptions {
   maxRequestsInFlight?: number | undefined;
   /** map outputs per request (default 256) */
   maxMapsPerRequest?: number | undefined;
+  /** filled in while reading (for task metrics) */
+  metrics?: ReadMetrics | undefined;
+}
+
+export interface ReadMetrics {
+  remoteBytes: number;
+  localBlocks: number;
+  remoteBlocks: number;
+  recordsRead: number;
+  spilledBytes: number;
+}
+
+export function newReadMetrics(): ReadMetrics {
+  return { remoteBytes: 0, localBlocks: 0, remoteBlocks: 0, recordsRead: 0, spilledBytes: 0 };
 }
 
 /** Batches of [k, v] (or [k, c] with an aggregator: one entry per key), sorted if asked. */
@@ -75,6 +89,7 @@ export async function* readShuffle(o: ReadShuffleOptions): AsyncGenerator<unknow
     const sorter = new ExternalSorter({ compare: sortCmp, memoryLimitBytes: o.memoryLimitBytes, spillDir: o.spillDir });
     try {
       for await (const b of input) await sorter.insertAll(b);
+      if (o.metrics) o.metrics.spilledBytes += sorter.spilledBytes;
       yield* sorter.batches();
     } finally {
       await sorter.cleanup();
@@ -89,6 +104,7 @@ export async function* readShuffle(o: ReadShuffleOptions): AsyncGenerator<unknow
   const map = new ExternalAppendOnlyMap({ aggregator, memoryLimitBytes: limit, spillDir: o.spillDir });
   try {
     for await (const b of input) await map.insertAll(b);
+    if (o.metrics) o.metrics.spilledBytes += map.spilledBytes;
     if (!sortCmp) {
       yield* map.batches();
       return;
@@ -96,6 +112,7 @@ export async function* readShuffle(o: ReadShuffleOptions): AsyncGenerator<unknow
     const sorter = new ExternalSorter({ compare: sortCmp, memoryLimitBytes: limit, spillDir: o.spillDir });
     try {
       for await (const b of map.batches()) await sorter.insertAll(b);
+      if (o.metrics) o.metrics.spilledBytes += sorter.spilledBytes;
       yield* sorter.batches();
     } finally {
       await sorter.cleanup();
@@ -121,6 +138,7 @@ type Done = { req: Req; blocks?: Uint8Array[]; err?: unknown };
 
 /** Decoded record batches of this reduce partition from every map output, in no particular order. */
 async function* fetchBatches(o: ReadShuffleOptions): AsyncGenerator<unknown[][]> {
+  const metrics = o.metrics;
   const localLocs: MapLocation[] = [];
   const byPeer = new Map<string, Req>();
   for (const l of o.locations) {
@@ -174,21 +192,30 @@ async function* fetchBatches(o: ReadShuffleOptions): AsyncGenerator<unknown[][]>
           throw new FetchFailedError(o.shuffleId, l.mapIndex, l.executorId, e);
         }
         if (b === undefined) break;
+        if (metrics) metrics.recordsRead += b.length;
         yield b as unknown[][];
       }
     } finally {
       await reader.close();
     }
+    if (metrics) metrics.localBlocks++;
   }
 
   while (inFlight.size > 0) {
     const done = await Promise.race(inFlight.values());
     inFlight.delete(done.req);
     const { req } = done;
-    if (done.err !== undefined || !done.blocks)
-      throw new FetchFailedError(o.shuffleId, req.mapIndexes[0]!, req.executorId, done.err);
+    if (done.err !== undefined || !done.blocks) {
+      const e = done.err;
+      const mapIndex = e instanceof BlockFetchError ? e.mapIndex : req.mapIndexes[0]!;
+      throw new FetchFailedError(o.shuffleId, mapIndex, req.executorId, e instanceof BlockFetchError ? e.cause : e);
+    }
     const blocks = done.blocks;
     startMore();
+    if (metrics) {
+      metrics.remoteBlocks += blocks.length;
+      for (const b of blocks) metrics.remoteBytes += b.length;
+    }
     for (let i = 0; i < blocks.length; i++) {
       const mapIndex = req.mapIndexes[i]!;
       let batches: Generator<unknown[]>;
@@ -205,6 +232,7 @@ async function* fetchBatches(o: ReadShuffleOptions): AsyncGenerator<unknown[][]>
           throw new FetchFailedError(o.shuffleId, mapIndex, req.executorId, e);
         }
         if (r.done) break;
+        if (metrics) metrics.recordsRead += r.value.length;
         yield r.value as unknown[][];
       }
       blocks[i] = new Uint8Array(0); // let the fetched bytes go
