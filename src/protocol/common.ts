@@ -1,7 +1,7 @@
 /** Schema pieces shared by every channel. */
 import { z } from 'zod';
 
-export const bytes = z.instanceof(Uint8Array);
+export const bytes = z.custom<Uint8Array>((v) => v instanceof Uint8Array, { message: 'expected bytes' });
 export const wireError = z.object({
   name: z.string(),
   message: z.string(),
@@ -16,7 +16,9 @@ export function parser<T>(schema: z.ZodType<T>): (body: unknown) => T {
     if (!r.success) {
       const issue = r.error.issues[0];
       const type = (body as { type?: unknown } | null)?.type;
-      throw new Error(`${String(type ?? 'message')}: ${issue ? `${issue.path.join('.')}: ${issue.message}` : 'invalid'}`);
+      throw new Error(
+        `${String(type ?? 'message')}: ${issue ? `${issue.path.join('.')}: ${issue.message}` : 'invalid'}`,
+      );
     }
     return r.data;
   };

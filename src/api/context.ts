@@ -1,0 +1,472 @@
+/**
+ * CinderContext: the entry point of an application (PySpark's SparkContext). It connects to the
+ * cluster manager (or starts local executor processes), owns the schedulers, and creates RDDs.
+ *
+ * Inside `cinder submit` the master, app name and conf come from the submit environment
+ * (CINDER_SUBMIT_CONF), so the same app file runs unchanged in local, client and cluster mode.
+ */
+
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { boolConf, type Conf, DEFAULTS, intConf, parseBytes, parseMaster, parseMb, strConf } from '../common/conf.js';
+import { CinderError } from '../common/errors.js';
+import { localAppId } from '../common/ids.js';
+import { logger } from '../common/log.js';
+import { checkSerializable, encode } from '../common/serde.js';
+import { remapStack } from '../common/stack.js';
+import { VERSION } from '../common/version.js';
+import { collectFnRefs } from '../executor/task-runner.js';
+import { abortJob, commitJob, prepareOutput } from '../io/output.js';
+import { planTextSplitsSync, planWholeFilesSync } from '../io/splits-sync.js';
+import type { ExecutorBackend } from '../scheduler/backend.js';
+import { DAGScheduler, type LineageNode } from '../scheduler/dag-scheduler.js';
+import { DriverEndpoint } from '../scheduler/driver-endpoint.js';
+import { LocalBackend } from '../scheduler/local-backend.js';
+import { attachProgressBar } from '../scheduler/progress.js';
+import { TaskScheduler } from '../scheduler/task-scheduler.js';
+import { getBundle } from './closure.js';
+import type { ResultOp, ShuffleDepSpec } from './plan.js';
+import { RDD } from './rdd.js';
+import { Accumulator, Broadcast } from './shared-vars.js';
+
+const log = logger('context');
+
+export interface ContextOptions {
+  master?: string;
+  appName?: string;
+  conf?: Conf;
+}
+
+/** Set by `cinder submit` / the AM for the driver process. */
+interface SubmitEnv {
+  master: string;
+  appName?: string;
+  conf?: Conf;
+  appId?: string;
+  deployMode?: 'client' | 'cluster';
+}
+
+function submitEnv(): SubmitEnv | undefined {
+  const raw = process.env.CINDER_SUBMIT_CONF;
+  if (!raw) return undefined;
+  return JSON.parse(raw) as SubmitEnv;
+}
+
+let active: CinderContext | undefined;
+let activeStarting: Promise<CinderContext> | undefined;
+
+export class CinderContext {
+  readonly master: string;
+  readonly appName: string;
+  readonly conf: Readonly<Conf>;
+  readonly startTime = Date.now();
+  readonly version = VERSION;
+  applicationId: string;
+  /** @internal */ _checkpointDir: string | undefined;
+  private nextRddId = 0;
+  private nextShuffleId = 0;
+  private nextBroadcastId = 0;
+  private nextAccumulatorId = 0;
+  private readonly broadcasts = new Map<number, Uint8Array>();
+  private readonly accumulators = new Map<number, Accumulator<unknown>>();
+  private readonly files = new Map<string, string>();
+  private stopped = false;
+  private stopping: Promise<void> | undefined;
+  private readonly secret = randomBytes(32).toString('hex');
+  private readonly workDir: string;
+  private ts!: TaskScheduler;
+  private dag!: DAGScheduler;
+  private endpoint!: DriverEndpoint;
+  private backend!: ExecutorBackend;
+  private fatal: Error | undefined;
+  private readonly signalHandler = (sig: NodeJS.Signals) => {
+    log.warn({ signal: sig }, 'stopping the context on signal');
+    void this.stop().finally(() => process.exit(sig === 'SIGINT' ? 130 : 143));
+  };
+
+  private constructor(opts: ContextOptions) {
+    const env = submitEnv();
+    this.master = env?.master ?? opts.master ?? 'local[*]';
+    this.appName = opts.appName ?? env?.appName ?? 'cinder-app';
+    this.conf = Object.freeze({ ...DEFAULTS, ...(env?.conf ?? {}), ...(opts.conf ?? {}) });
+    this.applicationId = env?.appId ?? localAppId(this.startTime);
+    this.workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cinder-driver-'));
+  }
+
+  /** Returns the running context, or starts one. `master` defaults to local[*]. */
+  static async getOrCreate(opts: ContextOptions = {}): Promise<CinderContext> {
+    if (active && !active.stopped) return active;
+    if (activeStarting) return activeStarting;
+    activeStarting = (async () => {
+      const sc = new CinderContext(opts);
+      try {
+        await sc.start();
+      } catch (e) {
+        await sc.stop();
+        throw e;
+      }
+      active = sc;
+      return sc;
+    })().finally(() => {
+      activeStarting = undefined;
+    });
+    return activeStarting;
+  }
+
+  private async start(): Promise<void> {
+    (globalThis as Record<string, unknown>).__cinderEngine ??= await import('../index.js');
+    const master = parseMaster(this.master);
+    const conf = this.conf;
+    this.ts = new TaskScheduler({
+      maxFailures:
+        master.kind === 'local' && master.maxFailures ? master.maxFailures : intConf(conf, 'cinder.task.maxFailures'),
+      localityWaitMs: intConf(conf, 'cinder.locality.wait'),
+    });
+    this.dag = new DAGScheduler(
+      this.ts,
+      {
+        maxStageAttempts: intConf(conf, 'cinder.stage.maxConsecutiveAttempts'),
+        maxResultSize: parseBytes(strConf(conf, 'cinder.driver.maxResultSize')!, 'cinder.driver.maxResultSize'),
+      },
+      {
+        appId: this.applicationId,
+        mergeAccumulators: (updates) => {
+          for (const [id, v] of updates) this.accumulators.get(id)?.merge(v);
+        },
+        executorAddress: (id) => {
+          const e = this.ts.executors.get(id);
+          return e ? { host: e.host, port: e.blockPort } : undefined;
+        },
+        remapError: (e) => e,
+      },
+    );
+    if (boolConf(conf, 'cinder.ui.showConsoleProgress')) attachProgressBar(this.dag, process.stderr);
+    this.endpoint = new DriverEndpoint(
+      this.ts,
+      {
+        appId: this.applicationId,
+        secret: this.secret,
+        conf: {},
+        getBroadcast: (id) => this.broadcasts.get(id),
+        getFile: (name) => this.serveFile(name),
+        executorAdded: () => {},
+        executorLost: (id, reason) => {
+          this.dag.executorLost(id);
+          if (!this.stopped) this.backend.executorLost(id, reason);
+        },
+        blocksRemoved: (id, blocks) => this.dag.blockRemoved(id, blocks),
+      },
+      intConf(conf, 'cinder.network.timeout'),
+    );
+    const host = strConf(conf, 'cinder.driver.host')!;
+    await this.endpoint.start(
+      strConf(conf, 'cinder.driver.bindAddress') ?? host,
+      intConf({ p: conf['cinder.driver.port'] ?? '0' }, 'p'),
+    );
+    const memoryMb = parseMb(strConf(conf, 'cinder.executor.memory')!, 'cinder.executor.memory');
+    if (master.kind === 'local') {
+      const b = new LocalBackend({
+        executors: master.executors,
+        coresPerExecutor: intConf(conf, 'cinder.executor.cores'),
+        memoryMb,
+        workDir: this.workDir,
+        heartbeatMs: intConf(conf, 'cinder.executor.heartbeatInterval'),
+        maxExecutorFailures: intConf(conf, 'cinder.executor.maxFailures'),
+      });
+      b.onFatal = (e) => this.abort(e);
+      this.backend = b;
+    } else {
+      const { ClusterBackend } = await import('../deploy/cluster-backend.js');
+      this.backend = new ClusterBackend({ master, conf, appName: this.appName, workDir: this.workDir });
+    }
+    for (const s of ['SIGINT', 'SIGTERM'] as const) process.on(s, this.signalHandler);
+    await this.backend.start(
+      { host, port: this.endpoint.port, appId: this.applicationId, secret: this.secret },
+      (n, t) => this.endpoint.waitForExecutors(n, t),
+    );
+    log.info({ appId: this.applicationId, master: this.master }, 'context started');
+  }
+
+  private abort(e: Error): void {
+    this.fatal = e;
+    this.dag.stop(e);
+  }
+
+  /** Number of task slots: the default number of partitions for parallelize/range. */
+  get defaultParallelism(): number {
+    const explicit = this.conf['cinder.default.parallelism'];
+    if (explicit) return Number(explicit);
+    return Math.max(2, this.ts?.totalCores || this.backend?.targetCores || 2);
+  }
+
+  /** @internal used by the test harness and fault injection */
+  get _backend(): ExecutorBackend {
+    return this.backend;
+  }
+
+  /** @internal */ _newRddId(): number {
+    return this.nextRddId++;
+  }
+  /** @internal */ _newShuffleId(): number {
+    return this.nextShuffleId++;
+  }
+  /** @internal */ _defaultShufflePartitions(rdd: RDD<unknown>): number {
+    const explicit = this.conf['cinder.default.parallelism'];
+    return explicit ? Number(explicit) : rdd.numPartitions;
+  }
+
+  private checkLive(what: string): void {
+    if (this.stopped)
+      throw new CinderError(
+        'CONTEXT_STOPPED',
+        `${what}: the context has been stopped`,
+        'create a new one with CinderContext.getOrCreate()',
+      );
+  }
+
+  // ------------------------------------------------------------------ creating RDDs
+  /** Distributes a local array to form an RDD. */
+  parallelize<T>(data: Iterable<T>, numSlices?: number): RDD<T> {
+    this.checkLive('parallelize');
+    if (data === null || data === undefined || typeof (data as Iterable<T>)[Symbol.iterator] !== 'function')
+      throw new CinderError(
+        'BAD_ARGUMENT',
+        `parallelize: data must be an array or iterable, got ${data === null ? 'null' : typeof data}`,
+      );
+    const arr = Array.from(data);
+    checkSerializable(arr, 'parallelize() data');
+    const n = numSlices ?? this.defaultParallelism;
+    checkSlices(n, 'parallelize');
+    const slices: T[][] = [];
+    for (let i = 0; i < n; i++)
+      slices.push(arr.slice(Math.floor((i * arr.length) / n), Math.floor(((i + 1) * arr.length) / n)));
+    return new RDD<T>(this, { spec: { kind: 'parallel', numSlices: n }, numPartitions: n, slices });
+  }
+
+  /** Like Python's range: range(end) or range(start, end, step). */
+  range(start: number, end?: number, step = 1, numSlices?: number): RDD<number> {
+    this.checkLive('range');
+    if (end === undefined || end === null) [start, end] = [0, start];
+    if (step === 0) throw new CinderError('BAD_ARGUMENT', 'range: step must not be 0');
+    const n = numSlices ?? this.defaultParallelism;
+    checkSlices(n, 'range');
+    return new RDD<number>(this, { spec: { kind: 'range', start, end, step, numSlices: n }, numPartitions: n });
+  }
+
+  /** Reads text files (a file, a directory, a glob, or a comma-separated list; .gz is decompressed) as lines. */
+  textFile(name: string, minPartitions?: number): RDD<string> {
+    this.checkLive('textFile');
+    const splits = planTextSplitsSync(name, minPartitions ?? Math.min(this.defaultParallelism, 2));
+    return new RDD<string>(this, { spec: { kind: 'text', splits }, numPartitions: splits.length });
+  }
+
+  /** Reads whole files as [path, content] pairs. */
+  wholeTextFiles(path: string, minPartitions?: number): RDD<[string, string]> {
+    this.checkLive('wholeTextFiles');
+    const splits = planWholeFilesSync(path, minPartitions ?? Math.min(this.defaultParallelism, 2));
+    return new RDD<[string, string]>(this, { spec: { kind: 'wholeText', splits }, numPartitions: splits.length });
+  }
+
+  emptyRDD<T>(): RDD<T> {
+    return new RDD<T>(this, { spec: { kind: 'empty' }, numPartitions: 0 });
+  }
+
+  union<T>(rdds: RDD<T>[]): RDD<T> {
+    this.checkLive('union');
+    return new RDD<T>(this, {
+      spec: { kind: 'union', parents: rdds.map((r) => r.id), counts: rdds.map((r) => r.numPartitions) },
+      numPartitions: rdds.reduce((a, r) => a + r.numPartitions, 0),
+      parents: rdds,
+    });
+  }
+
+  /** A read-only value sent once to each executor; use it inside functions through a capture: `{ lookup }`. */
+  broadcast<T>(value: T): Broadcast<T> {
+    this.checkLive('broadcast');
+    checkSerializable(value, 'broadcast() value');
+    const id = this.nextBroadcastId++;
+    this.broadcasts.set(id, encode(value));
+    return new Broadcast(id, value, (bid) => this.broadcasts.delete(bid));
+  }
+
+  /** A variable that tasks add to; read the total on the driver with `.value`. */
+  accumulator<T>(value: T): Accumulator<T> {
+    const a = new Accumulator<T>(this.nextAccumulatorId++, value);
+    this.accumulators.set(a.id, a as Accumulator<unknown>);
+    return a;
+  }
+
+  setCheckpointDir(dirName: string): void {
+    fs.mkdirSync(dirName, { recursive: true });
+    this._checkpointDir = path.join(dirName, `${this.applicationId}-${randomBytes(4).toString('hex')}`);
+    fs.mkdirSync(this._checkpointDir, { recursive: true });
+  }
+
+  /** Adds a file that tasks can fetch (served by the driver). */
+  addFile(p: string): void {
+    if (!fs.existsSync(p)) throw new CinderError('INPUT_NOT_FOUND', `addFile: ${p} does not exist`);
+    this.files.set(path.basename(p), path.resolve(p));
+  }
+
+  private async serveFile(name: string): Promise<Uint8Array> {
+    if (name.startsWith('code/') && name.endsWith('.mjs')) {
+      const code = getBundle(name.slice(5, -4));
+      if (code !== undefined) return Buffer.from(code);
+    }
+    if (name.startsWith('files/')) {
+      const p = this.files.get(name.slice(6));
+      if (p) return fs.promises.readFile(p);
+    }
+    throw new CinderError('NO_SUCH_FILE', `the driver does not serve '${name}'`);
+  }
+
+  // ------------------------------------------------------------------ internals used by RDD
+  /** @internal */
+  _cogroup(rdds: RDD<any>[], numPartitions: number | undefined): RDD<unknown> {
+    const n = numPartitions ?? Math.max(...rdds.map((r) => r.numPartitions), 1);
+    checkSlices(n, 'cogroup');
+    const deps = rdds.map((r) => {
+      const spec: ShuffleDepSpec = {
+        shuffleId: this._newShuffleId(),
+        parent: r.id,
+        numMaps: r.numPartitions,
+        partitioner: { kind: 'hash', numPartitions: n },
+        builtinAggregator: 'groupByKey',
+        mapSideCombine: false,
+      };
+      return { spec, rdd: r };
+    });
+    return new RDD<unknown>(this, {
+      spec: { kind: 'cogroup', deps: deps.map((d) => d.spec) },
+      numPartitions: n,
+      deps,
+      partitioner: { kind: 'hash', numPartitions: n },
+    });
+  }
+
+  /** @internal */
+  _unpersist(rddId: number): void {
+    this.dag?.forgetRdd(rddId);
+    this.endpoint?.broadcastToExecutors({ type: 'RemoveRdd', rddId });
+  }
+
+  private async prepareLineage(rdd: RDD<any>, seen = new Set<number>()): Promise<void> {
+    if (seen.has(rdd.id)) return;
+    seen.add(rdd.id);
+    for (const p of rdd.parents) await this.prepareLineage(p, seen);
+    for (const d of rdd.deps) await this.prepareLineage(d.rdd, seen);
+    if (rdd.prepareHook) {
+      const h = rdd.prepareHook;
+      rdd.prepareHook = undefined;
+      try {
+        await h();
+      } catch (e) {
+        rdd.prepareHook = h;
+        throw e;
+      }
+    }
+  }
+
+  /** @internal runs a job and returns per-partition results */
+  async _runJob(rdd: RDD<any>, op: ResultOp, partitions: number[] | undefined, what: string): Promise<unknown[]> {
+    this.checkLive(what);
+    if (this.fatal) throw this.fatal;
+    await this.prepareLineage(rdd);
+    try {
+      const out = await this.dag.runJob(rdd as LineageNode, op, partitions, what);
+      await this.checkpointAfterJob(rdd);
+      return out;
+    } catch (e) {
+      throw this.remap(e as Error, rdd);
+    }
+  }
+
+  private remap(e: Error, rdd: RDD<any>): Error {
+    const refs = collectFnRefs(allPlanNodes(rdd));
+    const remote = (e as { remoteStack?: string }).remoteStack;
+    const cause = e.cause as Error | undefined;
+    if (cause && remote) {
+      cause.stack = remapStack(remote, refs);
+      e.stack = `${e.name}: ${e.message}\nCaused by: ${cause.stack}`;
+    }
+    return e;
+  }
+
+  private async checkpointAfterJob(rdd: RDD<any>): Promise<void> {
+    const marked: RDD<any>[] = [];
+    const seen = new Set<number>();
+    const visit = (r: RDD<any>) => {
+      if (seen.has(r.id)) return;
+      seen.add(r.id);
+      if (r.checkpointRequested) marked.push(r);
+      for (const p of r.parents) visit(p);
+      for (const d of r.deps) visit(d.rdd);
+    };
+    visit(rdd);
+    for (const r of marked) {
+      const dir = path.join(this._checkpointDir!, `rdd-${r.id}`);
+      fs.mkdirSync(dir, { recursive: true });
+      await this.dag.runJob(r as LineageNode, { op: 'checkpoint', dir }, undefined, 'checkpoint');
+      r._checkpointed(dir);
+    }
+  }
+
+  /** @internal */
+  async _save(rdd: RDD<any>, dir: string, compress: 'gzip' | undefined, overwrite: boolean): Promise<void> {
+    this.checkLive('saveAsTextFile');
+    const abs = path.resolve(dir);
+    await prepareOutput(abs, overwrite);
+    try {
+      await this._runJob(rdd, { op: 'save', dir: abs, compress, format: 'text' }, undefined, 'saveAsTextFile');
+      await commitJob(abs, rdd.numPartitions);
+    } catch (e) {
+      await abortJob(abs).catch(() => {});
+      throw e;
+    }
+  }
+
+  /** Stops executors and frees every resource (ports, processes, temp files). Idempotent. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      this.stopped = true;
+      for (const s of ['SIGINT', 'SIGTERM'] as const) process.off(s, this.signalHandler);
+      this.dag?.stop(new CinderError('CONTEXT_STOPPED', 'the context was stopped while the job was running'));
+      this.ts?.stop();
+      await this.endpoint?.stop().catch(() => {});
+      await this.backend?.stop().catch(() => {});
+      fs.rmSync(this.workDir, { recursive: true, force: true });
+      if (active === this) active = undefined;
+      log.info({ appId: this.applicationId }, 'context stopped');
+    })();
+    return this.stopping;
+  }
+
+  get isStopped(): boolean {
+    return this.stopped;
+  }
+}
+
+function checkSlices(n: number, what: string): void {
+  if (!Number.isInteger(n) || n <= 0)
+    throw new CinderError(
+      'BAD_ARGUMENT',
+      `${what}: numSlices must be a positive integer, got ${String(n)}`,
+      'pass a number >= 1',
+    );
+}
+
+function allPlanNodes(rdd: RDD<any>): unknown[] {
+  const out: unknown[] = [];
+  const seen = new Set<number>();
+  const visit = (r: RDD<any>) => {
+    if (seen.has(r.id)) return;
+    seen.add(r.id);
+    out.push(r.planNode());
+    for (const p of r.parents) visit(p);
+    for (const d of r.deps) visit(d.rdd);
+  };
+  visit(rdd);
+  return out;
+}

@@ -1,0 +1,63 @@
+/**
+ * Broadcast variables and accumulators. Both are captured into shipped functions by reference
+ * (SHIP_REF), never by value: a broadcast value travels once per executor, and an accumulator's
+ * task-local updates come back with each successful task and are merged exactly once.
+ */
+
+import { CinderError } from '../common/errors.js';
+import { accumulate } from '../executor/accumulate.js';
+import { SHIP_REF } from './closure.js';
+
+export class Broadcast<T> {
+  private destroyed = false;
+  constructor(
+    readonly id: number,
+    private readonly v: T,
+    private readonly onDestroy: (id: number) => void,
+  ) {}
+  /** The value (on the driver, and inside functions on executors). */
+  get value(): T {
+    if (this.destroyed) throw new CinderError('BROADCAST_DESTROYED', `broadcast ${this.id} was destroyed`);
+    return this.v;
+  }
+  unpersist(): void {}
+  destroy(): void {
+    this.destroyed = true;
+    this.onDestroy(this.id);
+  }
+  [SHIP_REF](): { t: 'b'; id: number } {
+    if (this.destroyed)
+      throw new CinderError('BROADCAST_DESTROYED', `broadcast ${this.id} was destroyed and cannot be used in a task`);
+    return { t: 'b', id: this.id };
+  }
+}
+
+export class Accumulator<T> {
+  private v: T;
+  constructor(
+    readonly id: number,
+    initial: T,
+  ) {
+    this.v = initial;
+  }
+  /** Total of all successful tasks' updates (read it on the driver). */
+  get value(): T {
+    return this.v;
+  }
+  set value(v: T) {
+    this.v = v;
+  }
+  add(term: T): void {
+    this.v = accumulate(this.v, term) as T;
+  }
+  /** internal: merge a task's update */
+  merge(update: unknown): void {
+    this.v = accumulate(this.v, update) as T;
+  }
+  [SHIP_REF](): { t: 'a'; id: number } {
+    return { t: 'a', id: this.id };
+  }
+  toString(): string {
+    return String(this.v);
+  }
+}

@@ -1,0 +1,190 @@
+/**
+ * Engine-provided partition functions, referenced by name from plans ({ op: 'builtin' }).
+ * Each takes the whole partition (an array) and returns the output records. They run on executors
+ * and, for tests, anywhere; they must stay pure.
+ */
+export type Builtin = (records: unknown[], args: any, partition: number) => unknown[];
+
+/** Seeded PRNG (mulberry32), so sample() is reproducible for a given seed and partition. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function poisson(mean: number, rand: () => number): number {
+  // Knuth for small means, normal approximation for large ones
+  if (mean < 30) {
+    const l = Math.exp(-mean);
+    let k = 0;
+    let p = 1;
+    do {
+      k++;
+      p *= rand();
+    } while (p > l);
+    return k - 1;
+  }
+  const u = Math.max(rand(), 1e-12);
+  const v = rand();
+  const z = Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+  return Math.max(0, Math.round(mean + Math.sqrt(mean) * z));
+}
+
+/** A key usable in a JS Map with value semantics for arrays/objects. */
+export function mapKey(k: unknown): unknown {
+  return k !== null && typeof k === 'object' ? `\u0000o${JSON.stringify(k)}` : k;
+}
+
+export interface StatCounterData {
+  n: number;
+  mu: number;
+  m2: number;
+  max: number;
+  min: number;
+}
+
+export function statsOf(records: unknown[]): StatCounterData {
+  let n = 0;
+  let mu = 0;
+  let m2 = 0;
+  let max = Number.NEGATIVE_INFINITY;
+  let min = Number.POSITIVE_INFINITY;
+  for (const r of records) {
+    const x = Number(r);
+    n++;
+    const d = x - mu;
+    mu += d / n;
+    m2 += d * (x - mu);
+    if (x > max) max = x;
+    if (x < min) min = x;
+  }
+  return { n, mu, m2, max, min };
+}
+
+export function mergeStats(a: StatCounterData, b: StatCounterData): StatCounterData {
+  if (a.n === 0) return { ...b };
+  if (b.n === 0) return { ...a };
+  const n = a.n + b.n;
+  const delta = b.mu - a.mu;
+  return {
+    n,
+    mu: a.mu + (delta * b.n) / n,
+    m2: a.m2 + b.m2 + (delta * delta * a.n * b.n) / n,
+    max: Math.max(a.max, b.max),
+    min: Math.min(a.min, b.min),
+  };
+}
+
+export const BUILTINS: Record<string, Builtin> = {
+  sample(records, args: { withReplacement: boolean; fraction: number; seed: number }, partition) {
+    const rand = rng((args.seed ^ Math.imul(partition + 1, 0x9e3779b1)) >>> 0);
+    const out: unknown[] = [];
+    if (args.withReplacement) {
+      for (const r of records) {
+        const k = poisson(args.fraction, rand);
+        for (let i = 0; i < k; i++) out.push(r);
+      }
+    } else {
+      for (const r of records) if (rand() < args.fraction) out.push(r);
+    }
+    return out;
+  },
+  /** randomSplit: keep records whose uniform draw falls in [lb, ub) */
+  sampleRange(records, args: { lb: number; ub: number; seed: number }, partition) {
+    const rand = rng((args.seed ^ Math.imul(partition + 1, 0x9e3779b1)) >>> 0);
+    const out: unknown[] = [];
+    for (const r of records) {
+      const x = rand();
+      if (x >= args.lb && x < args.ub) out.push(r);
+    }
+    return out;
+  },
+  countByValue(records) {
+    const m = new Map<unknown, [unknown, number]>();
+    for (const r of records) {
+      const k = mapKey(r);
+      const e = m.get(k);
+      if (e) e[1]++;
+      else m.set(k, [r, 1]);
+    }
+    return [...m.values()];
+  },
+  stats(records) {
+    return [statsOf(records)];
+  },
+  glom(records) {
+    return [records];
+  },
+  zipWithIndex(records, args: { offsets: number[] }, partition) {
+    let i = args.offsets[partition] ?? 0;
+    return records.map((r) => [r, i++]);
+  },
+  zipWithUniqueId(records, args: { n: number }, partition) {
+    return records.map((r, i) => [r, i * args.n + partition]);
+  },
+  histogram(records, args: { buckets: number[]; evenly: boolean }) {
+    const b = args.buckets;
+    const counts = new Array<number>(b.length - 1).fill(0);
+    const lo = b[0]!;
+    const hi = b[b.length - 1]!;
+    const width = (hi - lo) / (b.length - 1);
+    for (const r of records) {
+      const x = Number(r);
+      if (Number.isNaN(x) || x < lo || x > hi) continue;
+      let i: number;
+      if (args.evenly) i = x === hi ? b.length - 2 : Math.floor((x - lo) / width);
+      else {
+        // binary search: last bucket is closed on the right
+        let l = 0;
+        let h = b.length - 2;
+        while (l < h) {
+          const m = (l + h + 1) >> 1;
+          if (b[m]! <= x) l = m;
+          else h = m - 1;
+        }
+        i = l;
+      }
+      counts[Math.min(i, b.length - 2)]!++;
+    }
+    return [counts];
+  },
+  /** used by sortBy/sortByKey to sample keys for range bounds */
+  sampleKeys(records, args: { perPartition: number; seed: number }, partition) {
+    const rand = rng((args.seed ^ partition) >>> 0);
+    const out: unknown[] = [];
+    // reservoir sampling of keys
+    let seen = 0;
+    for (const r of records) {
+      const k = (r as unknown[])[0];
+      if (out.length < args.perPartition) out.push(k);
+      else {
+        const j = Math.floor(rand() * (seen + 1));
+        if (j < args.perPartition) out[j] = k;
+      }
+      seen++;
+    }
+    return out;
+  },
+  identity(records) {
+    return records;
+  },
+};
+
+export const BUILTIN_AGGREGATORS = {
+  groupByKey: {
+    createCombiner: (v: unknown) => [v],
+    mergeValue: (c: unknown[], v: unknown) => {
+      c.push(v);
+      return c;
+    },
+    mergeCombiners: (a: unknown[], b: unknown[]) => {
+      for (const x of b) a.push(x);
+      return a;
+    },
+  },
+} as const;

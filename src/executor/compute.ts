@@ -1,0 +1,397 @@
+/**
+ * Evaluates a plan (src/api/plan.ts) for one partition on an executor, as an async stream of record
+ * batches. Narrow operators are fused into plain loops over each batch (no per-record promise).
+ * Owns: partition computation, cache reads/writes. Must not talk to the driver (task-runner does).
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { FnRef } from '../api/closure.js';
+import type { OpSpec, PlanNode, ShuffleDepSpec, StageBody } from '../api/plan.js';
+import { CinderError } from '../common/errors.js';
+import { decode } from '../common/serde.js';
+import { readTextSplit, readWholeFiles } from '../io/text-reader.js';
+import type { Aggregator } from '../shuffle/aggregator.js';
+import type { BlockFetcher } from '../shuffle/block-fetcher.js';
+import { compareKeys } from '../shuffle/partitioner.js';
+import { readShuffle } from '../shuffle/reader.js';
+import type { BlockStore } from '../storage/block-store.js';
+import { BUILTIN_AGGREGATORS, BUILTINS, mapKey } from './builtins.js';
+
+export type Batches = AsyncIterable<unknown[]>;
+const BATCH = 4096;
+
+export interface ComputeEnv {
+  executorId: string;
+  stage: StageBody;
+  nodes: Map<number, PlanNode>;
+  slices: Record<number, Record<number, unknown[]>> | undefined;
+  /** compiles a shipped function (bound to this task's accumulators) */
+  fn: <F extends (...a: any[]) => any>(ref: FnRef) => F;
+  blockStore: BlockStore;
+  fetcher: BlockFetcher;
+  shuffleDir: string;
+  spillDir: string;
+  memoryLimitBytes: number;
+  blocksAdded: string[];
+  /** lets other work (I/O, heartbeats) run between batches */
+  yieldNow: () => Promise<void>;
+}
+
+export function node(env: ComputeEnv, id: number): PlanNode {
+  const n = env.nodes.get(id);
+  if (!n) throw new Error(`plan node ${id} missing from stage ${env.stage.stageId}`);
+  return n;
+}
+
+export function compute(env: ComputeEnv, id: number, p: number): Batches {
+  const n = node(env, id);
+  if (n.storageLevel) return cached(env, n, p);
+  return computeUncached(env, n, p);
+}
+
+async function* cached(env: ComputeEnv, n: PlanNode, p: number): Batches {
+  const blockId = `rdd_${n.id}_${p}`;
+  const hit = await env.blockStore.get(blockId);
+  if (hit) {
+    yield* chunk(hit);
+    return;
+  }
+  const all: unknown[] = [];
+  for await (const b of computeUncached(env, n, p)) for (const r of b) all.push(r);
+  if (await env.blockStore.put(blockId, all, n.storageLevel!)) env.blocksAdded.push(blockId);
+  yield* chunk(all);
+}
+
+function* chunk(all: unknown[]): Iterable<unknown[]> {
+  if (all.length <= BATCH) {
+    if (all.length) yield all;
+    return;
+  }
+  for (let i = 0; i < all.length; i += BATCH) yield all.slice(i, i + BATCH);
+}
+
+async function* computeUncached(env: ComputeEnv, n: PlanNode, p: number): Batches {
+  switch (n.kind) {
+    case 'parallel': {
+      const data = env.slices?.[n.id]?.[p] ?? [];
+      yield* chunk(data);
+      return;
+    }
+    case 'range': {
+      const size = Math.ceil((n.end - n.start) / n.step);
+      const count = Math.max(0, size);
+      const from = Math.floor((p * count) / n.numSlices);
+      const to = Math.floor(((p + 1) * count) / n.numSlices);
+      for (let i = from; i < to; i += BATCH) {
+        const stop = Math.min(to, i + BATCH);
+        const b = new Array<number>(stop - i);
+        for (let j = i; j < stop; j++) b[j - i] = n.start + j * n.step;
+        yield b;
+      }
+      return;
+    }
+    case 'text': {
+      const split = n.splits[p];
+      if (split) yield* readTextSplit(split);
+      return;
+    }
+    case 'wholeText': {
+      const split = n.splits[p];
+      if (split) yield* readWholeFiles(split);
+      return;
+    }
+    case 'empty':
+      return;
+    case 'narrow':
+      yield* applyOps(env, n.ops, compute(env, n.parent, p), p);
+      return;
+    case 'union': {
+      let q = p;
+      for (let i = 0; i < n.parents.length; i++) {
+        const c = n.counts[i]!;
+        if (q < c) {
+          yield* compute(env, n.parents[i]!, q);
+          return;
+        }
+        q -= c;
+      }
+      return;
+    }
+    case 'coalesce':
+      for (const q of n.groups[p] ?? []) yield* compute(env, n.parent, q);
+      return;
+    case 'cartesian': {
+      const right = await materialize(compute(env, n.b, p % n.nb));
+      for await (const batch of compute(env, n.a, Math.floor(p / n.nb))) {
+        const out: unknown[] = [];
+        for (const x of batch) for (const y of right) out.push([x, y]);
+        if (out.length) yield out;
+      }
+      return;
+    }
+    case 'zip': {
+      const a = await materialize(compute(env, n.a, p));
+      const b = await materialize(compute(env, n.b, p));
+      if (a.length !== b.length)
+        throw new CinderError(
+          'ZIP_MISMATCH',
+          `zip: partition ${p} has ${a.length} elements on the left and ${b.length} on the right`,
+          'zip needs both RDDs to have the same number of partitions and the same number of elements in each partition',
+        );
+      yield* chunk(a.map((x, i) => [x, b[i]]));
+      return;
+    }
+    case 'shuffled':
+      yield* readShuffled(env, n.dep, p, n.sort);
+      return;
+    case 'cogroup':
+      yield* cogroup(env, n.deps, p);
+      return;
+    case 'pipe':
+      yield* pipe(env, n.parent, p, n.command, n.env);
+      return;
+    case 'checkpointed': {
+      const file = path.join(n.dir, `part-${String(p).padStart(5, '0')}`);
+      const buf = await fs.promises.readFile(file);
+      yield* chunk(decode<unknown[]>(buf));
+      return;
+    }
+  }
+}
+
+export async function materialize(b: Batches): Promise<unknown[]> {
+  const all: unknown[] = [];
+  for await (const batch of b) for (const r of batch) all.push(r);
+  return all;
+}
+
+async function* applyOps(env: ComputeEnv, ops: OpSpec[], input: Batches, p: number): Batches {
+  // whole-partition operators (mapPartitions, builtins) split the op list into fused segments
+  const first = ops.findIndex((o) => o.op === 'mapPartitions' || o.op === 'builtin');
+  if (first === -1) {
+    const step = fuse(env, ops);
+    for await (const b of input) {
+      const out = step(b);
+      if (out.length) yield out;
+      await env.yieldNow();
+    }
+    return;
+  }
+  const before = first > 0 ? applyOps(env, ops.slice(0, first), input, p) : input;
+  const op = ops[first]!;
+  const records = await materialize(before);
+  let produced: Iterable<unknown> | AsyncIterable<unknown>;
+  if (op.op === 'builtin') {
+    const b = BUILTINS[op.name];
+    if (!b) throw new Error(`unknown builtin ${op.name}`);
+    produced = b(records, op.args, p);
+  } else if (op.op === 'mapPartitions') {
+    const f = env.fn<(...a: unknown[]) => unknown>(op.f);
+    const r = op.withIndex ? f(p, records) : f(records);
+    produced = toIterable(r, 'mapPartitions');
+  } else throw new Error('unreachable');
+  const rest = ops.slice(first + 1);
+  const stream = batchesOf(produced);
+  yield* rest.length ? applyOps(env, rest, stream, p) : stream;
+}
+
+function toIterable(r: unknown, what: string): Iterable<unknown> | AsyncIterable<unknown> {
+  if (
+    r != null &&
+    (typeof (r as any)[Symbol.iterator] === 'function' || typeof (r as any)[Symbol.asyncIterator] === 'function')
+  )
+    return r as Iterable<unknown>;
+  throw new CinderError(
+    'NOT_ITERABLE',
+    `${what}: the function must return an iterable (an array or a generator), got ${r === null ? 'null' : typeof r}`,
+    'return an array, or write the function as a generator: function* (it) { for (const x of it) yield x }',
+  );
+}
+
+async function* batchesOf(src: Iterable<unknown> | AsyncIterable<unknown>): Batches {
+  let b: unknown[] = [];
+  if (Symbol.asyncIterator in (src as object)) {
+    for await (const r of src as AsyncIterable<unknown>) {
+      b.push(r);
+      if (b.length >= BATCH) {
+        yield b;
+        b = [];
+      }
+    }
+  } else {
+    if (Array.isArray(src)) {
+      yield* chunk(src);
+      return;
+    }
+    for (const r of src as Iterable<unknown>) {
+      b.push(r);
+      if (b.length >= BATCH) {
+        yield b;
+        b = [];
+      }
+    }
+  }
+  if (b.length) yield b;
+}
+
+/** Fuses a run of per-record operators into one function over a batch. */
+function fuse(env: ComputeEnv, ops: OpSpec[]): (b: unknown[]) => unknown[] {
+  const steps = ops.map((o): ((b: unknown[]) => unknown[]) => {
+    switch (o.op) {
+      case 'map': {
+        const f = env.fn<(x: unknown) => unknown>(o.f);
+        return (b) => {
+          const out = new Array(b.length);
+          for (let i = 0; i < b.length; i++) out[i] = f(b[i]);
+          return out;
+        };
+      }
+      case 'filter': {
+        const f = env.fn<(x: unknown) => unknown>(o.f);
+        return (b) => {
+          const out: unknown[] = [];
+          for (let i = 0; i < b.length; i++) if (f(b[i])) out.push(b[i]);
+          return out;
+        };
+      }
+      case 'flatMap': {
+        const f = env.fn<(x: unknown) => unknown>(o.f);
+        return (b) => {
+          const out: unknown[] = [];
+          for (let i = 0; i < b.length; i++) {
+            const r = f(b[i]);
+            if (Array.isArray(r)) for (let j = 0; j < r.length; j++) out.push(r[j]);
+            else for (const x of toIterable(r, 'flatMap') as Iterable<unknown>) out.push(x);
+          }
+          return out;
+        };
+      }
+      case 'mapValues': {
+        const f = env.fn<(x: unknown) => unknown>(o.f);
+        return (b) => {
+          const out = new Array(b.length);
+          for (let i = 0; i < b.length; i++) {
+            const kv = b[i] as [unknown, unknown];
+            out[i] = [kv[0], f(kv[1])];
+          }
+          return out;
+        };
+      }
+      case 'flatMapValues': {
+        const f = env.fn<(x: unknown) => unknown>(o.f);
+        return (b) => {
+          const out: unknown[] = [];
+          for (let i = 0; i < b.length; i++) {
+            const kv = b[i] as [unknown, unknown];
+            for (const v of toIterable(f(kv[1]), 'flatMapValues') as Iterable<unknown>) out.push([kv[0], v]);
+          }
+          return out;
+        };
+      }
+      case 'keyBy': {
+        const f = env.fn<(x: unknown) => unknown>(o.f);
+        return (b) => {
+          const out = new Array(b.length);
+          for (let i = 0; i < b.length; i++) out[i] = [f(b[i]), b[i]];
+          return out;
+        };
+      }
+      default:
+        throw new Error(`operator ${o.op} cannot be fused`);
+    }
+  });
+  if (steps.length === 1) return steps[0]!;
+  return (b) => {
+    for (const s of steps) b = s(b);
+    return b;
+  };
+}
+
+export function aggregatorOf(env: ComputeEnv, dep: ShuffleDepSpec): Aggregator | undefined {
+  if (dep.builtinAggregator) {
+    const a = BUILTIN_AGGREGATORS[dep.builtinAggregator as keyof typeof BUILTIN_AGGREGATORS];
+    if (!a) throw new Error(`unknown builtin aggregator ${dep.builtinAggregator}`);
+    return a as unknown as Aggregator;
+  }
+  if (!dep.aggregator) return undefined;
+  return {
+    createCombiner: env.fn(dep.aggregator.createCombiner),
+    mergeValue: env.fn(dep.aggregator.mergeValue),
+    mergeCombiners: env.fn(dep.aggregator.mergeCombiners),
+  };
+}
+
+function readShuffled(env: ComputeEnv, dep: ShuffleDepSpec, p: number, sort?: { ascending: boolean }): Batches {
+  const locations = env.stage.mapLocations[dep.shuffleId];
+  if (!locations) throw new Error(`no map output locations for shuffle ${dep.shuffleId}`);
+  const kf = dep.keyFunc ? env.fn<(k: unknown) => unknown>(dep.keyFunc) : undefined;
+  return readShuffle({
+    shuffleId: dep.shuffleId,
+    reduceId: p,
+    locations,
+    fetcher: env.fetcher,
+    local: { executorId: env.executorId, dir: env.shuffleDir },
+    aggregator: aggregatorOf(env, dep),
+    mapSideCombined: dep.mapSideCombine,
+    sort: sort
+      ? { ascending: sort.ascending, compare: kf ? (a, b) => compareKeys(kf(a), kf(b)) : compareKeys }
+      : undefined,
+    memoryLimitBytes: env.memoryLimitBytes,
+    spillDir: env.spillDir,
+  } as Parameters<typeof readShuffle>[0]);
+}
+
+async function* cogroup(env: ComputeEnv, deps: ShuffleDepSpec[], p: number): Batches {
+  const groups = new Map<unknown, [unknown, unknown[][]]>();
+  for (let i = 0; i < deps.length; i++) {
+    for await (const b of readShuffled(env, deps[i]!, p)) {
+      for (const kv of b as [unknown, unknown[]][]) {
+        const mk = mapKey(kv[0]);
+        let g = groups.get(mk);
+        if (!g) {
+          g = [kv[0], deps.map(() => [])];
+          groups.set(mk, g);
+        }
+        const side = g[1][i]!;
+        for (const v of kv[1]) side.push(v);
+      }
+    }
+  }
+  yield* chunk([...groups.values()]);
+}
+
+async function* pipe(
+  env: ComputeEnv,
+  parent: number,
+  p: number,
+  command: string[],
+  extraEnv: Record<string, string>,
+): Batches {
+  const [cmd, ...args] = command;
+  if (!cmd) throw new CinderError('BAD_ARGUMENT', 'pipe(): empty command');
+  const child = spawn(cmd, args, { env: { ...process.env, ...extraEnv }, stdio: ['pipe', 'pipe', 'inherit'] });
+  const failed = new Promise<never>((_, reject) =>
+    child.once('error', (e) => reject(new CinderError('PIPE_FAILED', `pipe(): could not run ${cmd}: ${e.message}`))),
+  );
+  failed.catch(() => {});
+  const feed = (async () => {
+    for await (const b of compute(env, parent, p)) {
+      const text = `${b.map(String).join('\n')}\n`;
+      if (!child.stdin.write(text)) await new Promise((r) => child.stdin.once('drain', r));
+    }
+    child.stdin.end();
+  })();
+  feed.catch(() => child.kill());
+  let tail = '';
+  for await (const chunkBuf of child.stdout) {
+    const s = tail + chunkBuf.toString('utf8');
+    const lines = s.split('\n');
+    tail = lines.pop()!;
+    if (lines.length) yield lines;
+  }
+  if (tail) yield [tail];
+  const code = await Promise.race([new Promise<number>((r) => child.once('close', (c) => r(c ?? 1))), failed]);
+  await feed;
+  if (code !== 0) throw new CinderError('PIPE_FAILED', `pipe(): command ${command.join(' ')} exited with code ${code}`);
+}

@@ -1,0 +1,216 @@
+/**
+ * Executor process entry (`node build/src/executor/main.js`). The same code runs in local mode
+ * (spawned by the driver) and on a cluster (launched in a container by a NodeManager).
+ *
+ *   main thread: driver connection (register, heartbeats, batched status updates), block server
+ *   worker threads (cores of them): run tasks (src/executor/worker.ts)
+ *
+ * Configured by environment (never argv, so secrets stay out of process listings):
+ *   CINDER_DRIVER_URL host:port   CINDER_EXECUTOR_ID   CINDER_APP_ID   CINDER_APP_SECRET
+ *   CINDER_EXECUTOR_CORES   CINDER_EXECUTOR_MEMORY_MB   CINDER_WORK_DIR   CINDER_HOST (advertised)
+ *   CINDER_BIND_HOST   CINDER_HEARTBEAT_MS   CINDER_CONTAINER_ID
+ * Exits when the driver goes away or asks it to stop.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { logger } from '../common/log.js';
+import {
+  type DriverToExecutor,
+  type ExecutorToDriver,
+  parseDriverToExecutor,
+  type TaskStatus,
+} from '../protocol/executor.js';
+import { dial, type RpcConnection } from '../rpc/index.js';
+import { startBlockServer } from '../shuffle/block-server.js';
+import { removeShuffleFiles } from '../shuffle/writer.js';
+import type { MainToWorker, WorkerInit, WorkerToMain } from './thread-protocol.js';
+
+const env = process.env;
+function need(name: string): string {
+  const v = env[name];
+  if (!v) {
+    process.stderr.write(`executor: missing environment variable ${name}\n`);
+    process.exit(2);
+  }
+  return v;
+}
+
+const driverUrl = need('CINDER_DRIVER_URL');
+const executorId = need('CINDER_EXECUTOR_ID');
+const appId = need('CINDER_APP_ID');
+const secret = need('CINDER_APP_SECRET');
+delete process.env.CINDER_APP_SECRET; // not inherited by user subprocesses (pipe())
+const cores = Math.max(1, Number(env.CINDER_EXECUTOR_CORES ?? 1));
+const memoryMb = Math.max(64, Number(env.CINDER_EXECUTOR_MEMORY_MB ?? 1024));
+const workDir = env.CINDER_WORK_DIR ?? fs.mkdtempSync(path.join(os.tmpdir(), `cinder-exec-${executorId}-`));
+const advertised = env.CINDER_HOST ?? '127.0.0.1';
+const bindHost = env.CINDER_BIND_HOST ?? advertised;
+const heartbeatMs = Number(env.CINDER_HEARTBEAT_MS ?? 10_000);
+const log = logger('executor', { executorId, appId });
+
+fs.mkdirSync(workDir, { recursive: true });
+const shuffleDir = path.join(workDir, 'shuffle');
+fs.mkdirSync(shuffleDir, { recursive: true });
+
+const [host, portStr] = driverUrl.split(/:(?=\d+$)/);
+const blockServer = await startBlockServer({
+  dir: shuffleDir,
+  host: bindHost,
+  secretFor: (p: string) => (p === appId ? secret : undefined),
+});
+
+let conn: RpcConnection<DriverToExecutor, ExecutorToDriver>;
+let stopping = false;
+
+// ---- task worker threads -------------------------------------------------------------------
+const engineIndex = new URL('../index.js', import.meta.url).href;
+const perWorkerHeapMb = Math.max(64, Math.floor(memoryMb / cores));
+interface Slot {
+  worker: Worker;
+  busy: number;
+}
+const slots: Slot[] = [];
+for (let i = 0; i < cores; i++) {
+  const init: WorkerInit = {
+    executorId,
+    appId,
+    secret,
+    workDir: path.join(workDir, `t${i}`),
+    shuffleDir,
+    memoryLimitBytes: Math.floor(perWorkerHeapMb * 1024 * 1024 * 0.5),
+    engineIndex,
+  };
+  const worker = new Worker(fileURLToPath(new URL('./worker.js', import.meta.url)), {
+    workerData: init,
+    resourceLimits: { maxOldGenerationSizeMb: perWorkerHeapMb, maxYoungGenerationSizeMb: 64 },
+  });
+  const slot: Slot = { worker, busy: 0 };
+  worker.on('message', (m: WorkerToMain) => onWorkerMessage(slot, m));
+  worker.on('error', (e) => {
+    log.error({ err: e.stack }, 'task thread died; stopping executor');
+    void shutdown(`task thread died: ${e.message}`, 1);
+  });
+  slots.push(slot);
+}
+
+const outbox: TaskStatus[] = [];
+let flushScheduled = false;
+function report(s: TaskStatus): void {
+  outbox.push(s);
+  if (!flushScheduled) {
+    flushScheduled = true;
+    setImmediate(() => {
+      flushScheduled = false;
+      const updates = outbox.splice(0);
+      if (updates.length) conn.send({ type: 'StatusUpdates', executorId, updates });
+    });
+  }
+}
+
+function onWorkerMessage(slot: Slot, m: WorkerToMain): void {
+  switch (m.type) {
+    case 'status':
+      slot.busy--;
+      report(m.status);
+      break;
+    case 'fetchFile':
+      conn
+        .request<Uint8Array>({ type: 'GetFile', name: m.name })
+        .then((data) => slot.worker.postMessage({ type: 'reply', reqId: m.reqId, data } satisfies MainToWorker))
+        .catch((e: Error) =>
+          slot.worker.postMessage({ type: 'reply', reqId: m.reqId, error: e.message } satisfies MainToWorker),
+        );
+      break;
+    case 'getBroadcast':
+      conn
+        .request<Uint8Array>({ type: 'GetBroadcast', id: m.id })
+        .then((data) => slot.worker.postMessage({ type: 'reply', reqId: m.reqId, data } satisfies MainToWorker))
+        .catch((e: Error) =>
+          slot.worker.postMessage({ type: 'reply', reqId: m.reqId, error: e.message } satisfies MainToWorker),
+        );
+      break;
+    case 'ready':
+      break;
+  }
+}
+
+function pickSlot(partition: number): Slot {
+  // prefer the thread that may hold this partition's cached blocks
+  const preferred = slots[partition % slots.length]!;
+  if (preferred.busy === 0) return preferred;
+  return slots.reduce((a, b) => (b.busy < a.busy ? b : a));
+}
+
+function onDriverMessage(m: DriverToExecutor): void {
+  switch (m.type) {
+    case 'LaunchTasks':
+      for (const desc of m.tasks) {
+        const slot = pickSlot(desc.partition);
+        slot.busy++;
+        slot.worker.postMessage({ type: 'run', desc } satisfies MainToWorker);
+        report({ taskId: desc.taskId, state: 'RUNNING' });
+      }
+      break;
+    case 'KillTasks':
+      // tasks run to completion in their thread; the driver ignores their late results
+      break;
+    case 'RemoveRdd':
+      for (const s of slots) s.worker.postMessage({ type: 'dropRdd', rddId: m.rddId } satisfies MainToWorker);
+      break;
+    case 'RemoveShuffle':
+      void removeShuffleFiles(shuffleDir, m.shuffleId);
+      break;
+    case 'StopExecutor':
+      void shutdown(m.reason, 0);
+      break;
+    case 'Registered':
+      break;
+  }
+}
+
+async function shutdown(reason: string, code: number): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  log.info({ reason }, 'executor stopping');
+  await Promise.allSettled(slots.map((s) => s.worker.terminate()));
+  await blockServer.close().catch(() => {});
+  if (conn && !conn.isClosed) conn.close();
+  fs.rmSync(workDir, { recursive: true, force: true });
+  process.exit(code);
+}
+
+process.on('SIGTERM', () => void shutdown('SIGTERM', 0));
+process.on('SIGINT', () => void shutdown('SIGINT', 0));
+
+try {
+  conn = await dial<DriverToExecutor, ExecutorToDriver>(
+    { host: host!, port: Number(portStr), principal: appId, secret, parse: parseDriverToExecutor, name: 'driver' },
+    (m) => onDriverMessage(m),
+  );
+} catch (e) {
+  log.error({ err: (e as Error).message, driver: driverUrl }, 'could not reach the driver');
+  await shutdown('driver unreachable', 3);
+}
+conn!.on('close', () => void shutdown('driver connection closed', 0));
+await conn!.request({
+  type: 'RegisterExecutor',
+  executorId,
+  host: advertised,
+  cores,
+  blockPort: blockServer.port,
+  pid: process.pid,
+  ...(env.CINDER_CONTAINER_ID ? { containerId: env.CINDER_CONTAINER_ID } : {}),
+});
+setInterval(() => {
+  const mu = process.memoryUsage();
+  conn.send({
+    type: 'Heartbeat',
+    executorId,
+    rssBytes: mu.rss,
+    heapUsedBytes: mu.heapUsed,
+    runningTasks: slots.reduce((a, s) => a + s.busy, 0),
+  });
+}, heartbeatMs).unref();

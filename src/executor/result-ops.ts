@@ -1,0 +1,108 @@
+/**
+ * What a result task does with its partition's record stream (collect, count, fold, save…).
+ * Returns the value that travels back to the driver. Runs on executors.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { ResultOp } from '../api/plan.js';
+import { encode } from '../common/serde.js';
+import { commitTask, writeTaskOutput } from '../io/output.js';
+import type { Batches, ComputeEnv } from './compute.js';
+
+export async function runResultOp(
+  env: ComputeEnv,
+  op: ResultOp,
+  input: Batches,
+  partition: number,
+  attemptId: string,
+): Promise<unknown> {
+  switch (op.op) {
+    case 'collect': {
+      const out: unknown[] = [];
+      for await (const b of input) for (let i = 0; i < b.length; i++) out.push(b[i]);
+      return out;
+    }
+    case 'count': {
+      let n = 0;
+      for await (const b of input) n += b.length;
+      return n;
+    }
+    case 'fold': {
+      const f = env.fn<(a: unknown, b: unknown) => unknown>(op.f);
+      let empty = !!op.noZero;
+      let acc: unknown = op.noZero ? undefined : structuredClone(op.zero);
+      for await (const b of input) {
+        for (let i = 0; i < b.length; i++) {
+          if (empty) {
+            acc = b[i];
+            empty = false;
+          } else acc = f(acc, b[i]);
+        }
+      }
+      return empty ? { empty: true } : { value: acc };
+    }
+    case 'aggregate': {
+      const f = env.fn<(a: unknown, b: unknown) => unknown>(op.seqOp);
+      let acc: unknown = structuredClone(op.zero);
+      for await (const b of input) for (let i = 0; i < b.length; i++) acc = f(acc, b[i]);
+      return acc;
+    }
+    case 'take': {
+      const out: unknown[] = [];
+      if (op.n <= 0) return out;
+      for await (const b of input) {
+        for (let i = 0; i < b.length && out.length < op.n; i++) out.push(b[i]);
+        if (out.length >= op.n) break;
+      }
+      return out;
+    }
+    case 'foreach': {
+      const f = env.fn<(x: unknown) => unknown>(op.f);
+      for await (const b of input) for (let i = 0; i < b.length; i++) await f(b[i]);
+      return null;
+    }
+    case 'foreachPartition': {
+      const f = env.fn<(it: unknown[]) => unknown>(op.f);
+      const all: unknown[] = [];
+      for await (const b of input) for (const r of b) all.push(r);
+      await f(all);
+      return null;
+    }
+    case 'save': {
+      async function* lines(): AsyncIterable<string[]> {
+        for await (const b of input) yield b.map((r) => (typeof r === 'string' ? r : stringify(r)));
+      }
+      const tmp = await writeTaskOutput(
+        op.dir,
+        partition,
+        attemptId,
+        lines(),
+        op.compress ? { compress: op.compress } : {},
+      );
+      await commitTask(op.dir, partition, tmp);
+      return null;
+    }
+    case 'checkpoint': {
+      const all: unknown[] = [];
+      for await (const b of input) for (const r of b) all.push(r);
+      const file = path.join(op.dir, `part-${String(partition).padStart(5, '0')}`);
+      const tmp = `${file}.${attemptId}.tmp`;
+      await fs.promises.writeFile(tmp, encode(all));
+      await fs.promises.rename(tmp, file);
+      return null;
+    }
+    case 'none':
+      for await (const _ of input) {
+        /* drain */
+      }
+      return null;
+  }
+}
+
+/** How non-string records are written by saveAsTextFile (Python's str() of tuples/lists is the model). */
+export function stringify(r: unknown): string {
+  if (r === null || r === undefined) return 'null';
+  if (typeof r === 'object' && !(r instanceof Date))
+    return JSON.stringify(r, (_k, v) => (typeof v === 'bigint' ? String(v) : v));
+  return String(r);
+}

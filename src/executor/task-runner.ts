@@ -1,0 +1,207 @@
+/**
+ * Runs one task: decodes its body, loads the functions it ships, computes the partition and either
+ * writes shuffle output (map task) or runs the result operation. Turns every failure into a
+ * TaskFailure the scheduler can act on. Runs inside a task worker thread (src/executor/worker.ts),
+ * never on the thread that talks to the driver.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { FnRef } from '../api/closure.js';
+import type { StageBody, TaskBody } from '../api/plan.js';
+import { toWireError } from '../common/errors.js';
+import { decode, encode } from '../common/serde.js';
+import type { TaskDescription, TaskStatus } from '../protocol/executor.js';
+import { BlockFetcher } from '../shuffle/block-fetcher.js';
+import { partitionFn } from '../shuffle/partitioner.js';
+import { FetchFailedError } from '../shuffle/reader.js';
+import { writeShuffleOutput } from '../shuffle/writer.js';
+import { BlockStore } from '../storage/block-store.js';
+import { TaskAccumulator } from './accumulate.js';
+import { aggregatorOf, type ComputeEnv, compute } from './compute.js';
+import { compileFn, type FnEnv, prepareFns } from './fn-loader.js';
+import { runResultOp } from './result-ops.js';
+
+export interface RunnerOptions {
+  executorId: string;
+  appId: string;
+  secret: string;
+  workDir: string;
+  /** executor-wide shuffle output dir (served by the block server) */
+  shuffleDir: string;
+  memoryLimitBytes: number;
+  /** asks the executor's main thread (which asks the driver) */
+  fetchFile(name: string): Promise<Uint8Array>;
+  getBroadcast(id: number): Promise<Uint8Array>;
+}
+
+export function isFnRef(v: unknown): v is FnRef {
+  return (
+    v !== null &&
+    typeof v === 'object' &&
+    typeof (v as FnRef).src === 'string' &&
+    typeof (v as FnRef).hash === 'string' &&
+    'caps' in (v as object)
+  );
+}
+
+/** Every FnRef in a value (plans, result ops), nested captures included. */
+export function collectFnRefs(v: unknown, out: FnRef[] = []): FnRef[] {
+  if (v === null || typeof v !== 'object') return out;
+  if (isFnRef(v)) {
+    out.push(v);
+    for (const c of Object.values(v.caps)) if (c.t === 'f') collectFnRefs(c.f, out);
+    return out;
+  }
+  if (Array.isArray(v)) for (const x of v) collectFnRefs(x, out);
+  else for (const x of Object.values(v)) collectFnRefs(x, out);
+  return out;
+}
+
+function broadcastIds(refs: FnRef[]): number[] {
+  const ids = new Set<number>();
+  for (const r of refs) for (const c of Object.values(r.caps)) if (c.t === 'b') ids.add(c.id);
+  return [...ids];
+}
+
+export class TaskRunner {
+  private readonly stages = new Map<number, { bytes: Uint8Array; body: StageBody; refs: FnRef[] }>();
+  private readonly broadcasts = new Map<number, unknown>();
+  readonly blockStore: BlockStore;
+  readonly fetcher: BlockFetcher;
+  readonly shuffleDir: string;
+  readonly spillDir: string;
+  readonly codeDir: string;
+
+  constructor(private readonly o: RunnerOptions) {
+    this.shuffleDir = o.shuffleDir;
+    this.spillDir = path.join(o.workDir, 'spill');
+    this.codeDir = path.join(o.workDir, 'code');
+    for (const d of [this.shuffleDir, this.spillDir, this.codeDir]) fs.mkdirSync(d, { recursive: true });
+    this.blockStore = new BlockStore({
+      dir: path.join(o.workDir, 'blocks'),
+      memoryLimitBytes: Math.floor(o.memoryLimitBytes * 0.6),
+    });
+    this.fetcher = new BlockFetcher({ principal: o.appId, secret: o.secret });
+  }
+
+  private stage(desc: TaskDescription, bytes: Uint8Array): { body: StageBody; refs: FnRef[] } {
+    const hit = this.stages.get(desc.stageId);
+    if (
+      hit &&
+      Buffer.compare(
+        Buffer.from(hit.bytes.buffer, hit.bytes.byteOffset, hit.bytes.byteLength),
+        Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+      ) === 0
+    )
+      return hit;
+    const body = decode<StageBody>(bytes);
+    const refs = collectFnRefs([body.nodes, body.resultOp, body.shuffleDep]);
+    const entry = { bytes, body, refs };
+    this.stages.set(desc.stageId, entry);
+    if (this.stages.size > 64) this.stages.delete(this.stages.keys().next().value!);
+    return entry;
+  }
+
+  async run(desc: TaskDescription): Promise<TaskStatus> {
+    const started = Date.now();
+    const accums = new Map<number, TaskAccumulator>();
+    const blocksAdded: string[] = [];
+    try {
+      const task = decode<TaskBody>(desc.body);
+      const { body, refs } = this.stage(desc, task.stage);
+      for (const id of broadcastIds(refs)) {
+        if (!this.broadcasts.has(id)) this.broadcasts.set(id, decode(await this.o.getBroadcast(id)));
+      }
+      const fnEnv: FnEnv = {
+        fetchFile: (name) => this.o.fetchFile(name),
+        codeDir: this.codeDir,
+        broadcast: (id) => this.broadcasts.get(id),
+        accumulator: (id) => {
+          let a = accums.get(id);
+          if (!a) accums.set(id, (a = new TaskAccumulator(id)));
+          return a;
+        },
+      };
+      await prepareFns(refs, fnEnv);
+      const env: ComputeEnv = {
+        executorId: this.o.executorId,
+        stage: body,
+        nodes: new Map(body.nodes.map((n) => [n.id, n])),
+        slices: task.slices,
+        fn: (ref) => compileFn(ref, fnEnv),
+        blockStore: this.blockStore,
+        fetcher: this.fetcher,
+        shuffleDir: this.shuffleDir,
+        spillDir: this.spillDir,
+        memoryLimitBytes: this.o.memoryLimitBytes,
+        blocksAdded,
+        yieldNow: () => new Promise((r) => setImmediate(r)),
+      };
+      const input = compute(env, body.rootId, task.partition);
+      let result: unknown;
+      if (body.shuffleDep) {
+        const dep = body.shuffleDep;
+        const n = dep.partitioner.numPartitions;
+        const pf = dep.partitionFunc ? compileFn<(k: unknown) => number>(dep.partitionFunc, fnEnv) : undefined;
+        const part = pf ? (k: unknown) => ((Number(pf(k)) % n) + n) % n : partitionFn(dep.partitioner);
+        const kf = dep.keyFunc ? compileFn<(k: unknown) => unknown>(dep.keyFunc, fnEnv) : undefined;
+        const info = await writeShuffleOutput({
+          dir: this.shuffleDir,
+          shuffleId: dep.shuffleId,
+          mapIndex: task.partition,
+          numPartitions: dep.partitioner.numPartitions,
+          partition: kf ? (k) => part(kf(k)) : part,
+          aggregator: dep.mapSideCombine ? aggregatorOf(env, dep) : undefined,
+          input: input as AsyncIterable<unknown[][]>,
+          memoryLimitBytes: this.o.memoryLimitBytes,
+        } as Parameters<typeof writeShuffleOutput>[0]);
+        result = { sizes: info.sizes, records: info.records };
+      } else {
+        result = await runResultOp(
+          env,
+          body.resultOp!,
+          input,
+          task.partition,
+          `attempt_${desc.stageId}_${task.partition}_${desc.attempt}_${desc.taskId}`,
+        );
+      }
+      return {
+        taskId: desc.taskId,
+        state: 'FINISHED',
+        result: encode(result),
+        accumUpdates: [...accums.values()]
+          .filter((a) => a.value !== undefined)
+          .map((a) => [a.id, a.value] as [number, unknown]),
+        blocksAdded,
+        metrics: { runMs: Date.now() - started },
+      };
+    } catch (e) {
+      if (e instanceof FetchFailedError) {
+        return {
+          taskId: desc.taskId,
+          state: 'FAILED',
+          failure: {
+            kind: 'FetchFailed',
+            shuffleId: e.shuffleId,
+            mapIndex: e.mapIndex,
+            executorId: e.executorId,
+            error: toWireError(e),
+          },
+          metrics: { runMs: Date.now() - started },
+        };
+      }
+      return {
+        taskId: desc.taskId,
+        state: 'FAILED',
+        failure: { kind: 'Exception', error: toWireError(e), countsTowardFailures: true },
+        blocksAdded,
+        metrics: { runMs: Date.now() - started },
+      };
+    }
+  }
+
+  async close(): Promise<void> {
+    this.fetcher.close();
+    await this.blockStore.close();
+  }
+}

@@ -1,0 +1,27 @@
+/**
+ * Messages between an executor's main thread and its task worker threads (in-process only;
+ * cross-process messages live in src/protocol).
+ */
+import type { TaskDescription, TaskStatus } from '../protocol/executor.js';
+
+export interface WorkerInit {
+  executorId: string;
+  appId: string;
+  secret: string;
+  workDir: string;
+  shuffleDir: string;
+  memoryLimitBytes: number;
+  engineIndex: string;
+}
+
+export type MainToWorker =
+  | { type: 'run'; desc: TaskDescription }
+  | { type: 'reply'; reqId: number; data?: Uint8Array; error?: string }
+  | { type: 'dropRdd'; rddId: number }
+  | { type: 'stop' };
+
+export type WorkerToMain =
+  | { type: 'status'; status: TaskStatus; memory: { heapUsed: number } }
+  | { type: 'fetchFile'; reqId: number; name: string }
+  | { type: 'getBroadcast'; reqId: number; id: number }
+  | { type: 'ready' };

@@ -1,0 +1,60 @@
+/**
+ * Entry of a task worker thread. Task code runs here so that a long or allocation-heavy user
+ * function never blocks the executor's main thread (heartbeats, shuffle serving).
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { TaskRunner } from './task-runner.js';
+import type { MainToWorker, WorkerInit, WorkerToMain } from './thread-protocol.js';
+
+const init = workerData as WorkerInit;
+const port = parentPort!;
+let nextReq = 1;
+const pending = new Map<number, { resolve: (d: Uint8Array) => void; reject: (e: Error) => void }>();
+
+function ask(msg: { type: 'fetchFile'; name: string } | { type: 'getBroadcast'; id: number }): Promise<Uint8Array> {
+  const reqId = nextReq++;
+  return new Promise((resolve, reject) => {
+    pending.set(reqId, { resolve, reject });
+    port.postMessage({ ...msg, reqId } as WorkerToMain);
+  });
+}
+
+// the engine's public module, for user code that imports 'cinder' inside shipped functions
+(globalThis as Record<string, unknown>).__cinderEngine = await import(init.engineIndex);
+
+const runner = new TaskRunner({
+  executorId: init.executorId,
+  appId: init.appId,
+  secret: init.secret,
+  workDir: init.workDir,
+  shuffleDir: init.shuffleDir,
+  memoryLimitBytes: init.memoryLimitBytes,
+  fetchFile: (name) => ask({ type: 'fetchFile', name }),
+  getBroadcast: (id) => ask({ type: 'getBroadcast', id }),
+});
+
+port.on('message', (m: MainToWorker) => {
+  switch (m.type) {
+    case 'run':
+      void runner.run(m.desc).then((status) => {
+        const msg: WorkerToMain = { type: 'status', status, memory: { heapUsed: process.memoryUsage().heapUsed } };
+        port.postMessage(msg);
+      });
+      break;
+    case 'reply': {
+      const p = pending.get(m.reqId);
+      if (!p) return;
+      pending.delete(m.reqId);
+      if (m.error !== undefined) p.reject(new Error(m.error));
+      else p.resolve(m.data!);
+      break;
+    }
+    case 'dropRdd':
+      void runner.blockStore.removeRdd(m.rddId);
+      break;
+    case 'stop':
+      void runner.close().finally(() => process.exit(0));
+      break;
+  }
+});
+port.postMessage({ type: 'ready' } satisfies WorkerToMain);

@@ -1,0 +1,18 @@
+/**
+ * Cinder's public API: `import { CinderContext } from 'cinder'`.
+ * @example
+ *   const sc = await CinderContext.getOrCreate({ appName: 'wordcount' });
+ *   const counts = await sc.textFile('in.txt').flatMap((l) => l.split(' ')).map((w) => [w, 1] as [string, number])
+ *     .reduceByKey((a, b) => a + b).collect();
+ *   await sc.stop();
+ */
+export { CinderContext, type ContextOptions } from './api/context.js';
+export { type Captures, RDD } from './api/rdd.js';
+export { Accumulator, Broadcast } from './api/shared-vars.js';
+export { StatCounter } from './api/stat-counter.js';
+export { StorageLevel, type StorageLevelName } from './api/storage-level.js';
+export { CinderError } from './common/errors.js';
+export { VERSION as version } from './common/version.js';
+export { mapKey } from './executor/builtins.js';
+export { parseCsvLine, parseJsonLine, toCsvLine, toJsonLine } from './io/formats.js';
+export { compareKeys, portableHash } from './shuffle/partitioner.js';

@@ -1,0 +1,22 @@
+/**
+ * How a driver gets executors. Local mode spawns executor processes on this machine
+ * (src/scheduler/local-backend.ts); on a cluster the Application Master asks the ResourceManager
+ * for containers (src/deploy). Either way executors dial the driver endpoint, so the scheduler
+ * and executor code are the same in every mode.
+ */
+export interface DriverAddress {
+  host: string;
+  port: number;
+  appId: string;
+  secret: string;
+}
+
+export interface ExecutorBackend {
+  /** Starts getting executors; resolves when at least one has registered (or throws why not). */
+  start(driver: DriverAddress, waitForRegistered: (n: number, timeoutMs: number) => Promise<void>): Promise<void>;
+  /** Called when a registered executor disconnects or times out. */
+  executorLost(executorId: string, reason: string): void;
+  /** Total task slots this backend aims for (defaultParallelism). */
+  readonly targetCores: number;
+  stop(): Promise<void>;
+}

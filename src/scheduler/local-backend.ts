@@ -1,0 +1,127 @@
+/**
+ * Local mode (`local[N]`): N executor processes on this machine, each a real OS process that
+ * dials the driver like on a cluster. A lost executor is replaced (new id) up to a failure limit.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CinderError } from '../common/errors.js';
+import { logger } from '../common/log.js';
+import type { DriverAddress, ExecutorBackend } from './backend.js';
+
+const log = logger('local-backend');
+const EXECUTOR_MAIN = fileURLToPath(new URL('../executor/main.js', import.meta.url));
+
+/** Every live executor child of this process, so an abrupt exit can still kill them. */
+const allChildren = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const c of allChildren) c.kill('SIGKILL');
+});
+
+export interface LocalBackendOptions {
+  executors: number;
+  coresPerExecutor: number;
+  memoryMb: number;
+  workDir: string;
+  heartbeatMs: number;
+  maxExecutorFailures: number;
+}
+
+export class LocalBackend implements ExecutorBackend {
+  private readonly children = new Map<string, ChildProcess>();
+  private nextId = 1;
+  private failures = 0;
+  private driver: DriverAddress | undefined;
+  private stopping = false;
+  onFatal: ((e: Error) => void) | undefined;
+
+  constructor(private readonly o: LocalBackendOptions) {}
+
+  get targetCores(): number {
+    return this.o.executors * this.o.coresPerExecutor;
+  }
+
+  async start(
+    driver: DriverAddress,
+    waitForRegistered: (n: number, timeoutMs: number) => Promise<void>,
+  ): Promise<void> {
+    this.driver = driver;
+    for (let i = 0; i < this.o.executors; i++) this.launch();
+    await waitForRegistered(this.o.executors, 30_000);
+  }
+
+  private launch(): void {
+    const d = this.driver!;
+    const id = String(this.nextId++);
+    const workDir = path.join(this.o.workDir, `executor-${id}`);
+    fs.mkdirSync(workDir, { recursive: true });
+    const child = spawn(process.execPath, ['--max-semi-space-size=64', EXECUTOR_MAIN], {
+      stdio: ['ignore', 2, 2],
+      env: {
+        ...process.env,
+        CINDER_DRIVER_URL: `${d.host}:${d.port}`,
+        CINDER_EXECUTOR_ID: id,
+        CINDER_APP_ID: d.appId,
+        CINDER_APP_SECRET: d.secret,
+        CINDER_EXECUTOR_CORES: String(this.o.coresPerExecutor),
+        CINDER_EXECUTOR_MEMORY_MB: String(this.o.memoryMb),
+        CINDER_WORK_DIR: workDir,
+        CINDER_HOST: '127.0.0.1',
+        CINDER_HEARTBEAT_MS: String(this.o.heartbeatMs),
+      },
+    });
+    this.children.set(id, child);
+    allChildren.add(child);
+    child.on('exit', (code, signal) => {
+      allChildren.delete(child);
+      if (this.children.get(id) === child) this.children.delete(id);
+      if (!this.stopping && (code !== 0 || signal))
+        log.warn({ executorId: id, code, signal }, 'executor process exited');
+    });
+  }
+
+  executorLost(executorId: string, reason: string): void {
+    const child = this.children.get(executorId);
+    if (child) {
+      child.kill('SIGKILL');
+      this.children.delete(executorId);
+    }
+    if (this.stopping) return;
+    this.failures++;
+    if (this.failures > this.o.maxExecutorFailures) {
+      this.onFatal?.(
+        new CinderError(
+          'TOO_MANY_EXECUTOR_FAILURES',
+          `${this.failures} executors were lost (last: ${reason})`,
+          'check the executor logs above',
+        ),
+      );
+      return;
+    }
+    log.warn({ executorId, reason }, 'replacing lost executor');
+    this.launch();
+  }
+
+  /** Test/fault-injection helper: the pids of live executor processes. */
+  pids(): number[] {
+    return [...this.children.values()].map((c) => c.pid!).filter(Boolean);
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    const exits = [...this.children.values()].map(
+      (c) =>
+        new Promise<void>((resolve) => {
+          if (c.exitCode !== null || c.signalCode !== null) return resolve();
+          const t = setTimeout(() => c.kill('SIGKILL'), 3000);
+          c.once('exit', () => {
+            clearTimeout(t);
+            resolve();
+          });
+        }),
+    );
+    await Promise.all(exits);
+    this.children.clear();
+  }
+}
