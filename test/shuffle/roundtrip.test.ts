@@ -195,8 +195,14 @@ test('groupByKey + sortByKey through readShuffle with reduce-side spills and a r
   const { locs } = await writeMaps(3, n, part, input);
   const groupAgg: Aggregator<number, number[]> = {
     createCombiner: (v) => [v],
-    mergeValue: (c, v) => (c.push(v), c),
-    mergeCombiners: (a, b) => (a.push(...b), a),
+    mergeValue: (c, v) => {
+      c.push(v);
+      return c;
+    },
+    mergeCombiners: (a, b) => {
+      for (const x of b) a.push(x);
+      return a;
+    },
   };
   const spillDir = path.join(root, 'spill-group');
   const expected = new Map<number, number[]>();
