@@ -443,6 +443,11 @@ export class CinderContext {
     return this.stopping;
   }
 
+  /** @internal stops the running context, if any (used when a submitted app's main returns) */
+  static async _stopActive(_finalStatus: 'SUCCEEDED' | 'FAILED'): Promise<void> {
+    if (active) await active.stop();
+  }
+
   get isStopped(): boolean {
     return this.stopped;
   }

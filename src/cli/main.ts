@@ -3,14 +3,18 @@
  * registers itself on the program here.
  */
 import { Command } from 'commander';
-import { VERSION } from '../common/version.js';
 
+// applications print their own output; engine logs stay at warnings unless asked (CINDER_LOG_LEVEL=info)
+if (process.argv[2] === 'submit') process.env.CINDER_LOG_LEVEL ??= 'warn';
+
+const { VERSION } = await import('../common/version.js');
 const program = new Command();
 program
   .name('cinder')
   .description('Cinder: a distributed data-processing engine with local, client and cluster deploy modes')
   .version(VERSION, '--version', 'print the version')
-  .showHelpAfterError(true);
+  .showHelpAfterError(true)
+  .enablePositionalOptions();
 
 const registrations = await Promise.all([import('./submit.js'), import('./cluster.js')]);
 for (const r of registrations) r.register(program);

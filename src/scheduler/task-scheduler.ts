@@ -116,7 +116,7 @@ export class TaskScheduler {
         }
       }
     }
-    log.warn({ executorId: id, reason }, 'executor removed; its running tasks are rescheduled');
+    if (!this.stopped) log.warn({ executorId: id, reason }, 'executor removed; its running tasks are rescheduled');
     this.scheduleOffers();
   }
 

@@ -1,0 +1,24 @@
+/**
+ * Runs a user's application file in this process as the driver: registers the TypeScript loader,
+ * passes the app its arguments, and imports it. Used by `cinder submit` (local and client mode) and
+ * by the Application Master (cluster mode). Makes sure the context is stopped when the app ends.
+ */
+import { register } from 'node:module';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+let registered = false;
+
+export function registerTsLoader(): void {
+  if (registered) return;
+  registered = true;
+  register(new URL('./ts-loader.js', import.meta.url).href, import.meta.url);
+}
+
+/** Imports the app (its top-level code is the app's main) and waits for it to finish. */
+export async function runApp(appFile: string, args: string[]): Promise<void> {
+  registerTsLoader();
+  const abs = path.resolve(appFile);
+  process.argv = [process.argv[0]!, abs, ...args];
+  await import(pathToFileURL(abs).href);
+}

@@ -1,0 +1,61 @@
+/**
+ * `cinder submit` behaviour. Local masters and client mode run the app's driver in this process;
+ * cluster mode stages the app and hands it to the ResourceManager (src/deploy/cluster-submit.ts).
+ * Returns the process exit code: 0 exactly when the application succeeded.
+ */
+import { CinderError } from '../common/errors.js';
+import { redact } from '../common/log.js';
+import { checkCompiles } from './compile-check.js';
+import { runApp } from './run-app.js';
+import { buildSubmitRequest, type RawSubmitOptions, type SubmitRequest } from './submit-options.js';
+
+function fail(e: unknown): number {
+  const err = e as Error;
+  process.stderr.write(`cinder submit: ${err instanceof CinderError ? err.message : (err.stack ?? String(err))}\n`);
+  return 1;
+}
+
+export async function submitMain(app: string | undefined, args: string[], o: RawSubmitOptions & { status?: string; kill?: string }): Promise<number> {
+  try {
+    if (o.status || o.kill) {
+      const { statusOrKill } = await import('./cluster-submit.js');
+      return await statusOrKill(o.master, o.status, o.kill);
+    }
+    if (!app) throw new CinderError('BAD_ARGUMENT', 'no application file given', 'usage: cinder submit [options] APP.ts [args...]');
+    const req = buildSubmitRequest(app, args, o);
+    if (req.verbose) {
+      process.stderr.write(`cinder submit: ${JSON.stringify({ ...req, conf: redact(req.conf) }, null, 2)}\n`);
+    }
+    await checkCompiles(req.app);
+    if (req.deployMode === 'cluster') {
+      const { submitCluster } = await import('./cluster-submit.js');
+      return await submitCluster(req);
+    }
+    return await runDriverHere(req);
+  } catch (e) {
+    return fail(e);
+  }
+}
+
+/** Runs the driver in this process (local masters and client deploy mode). */
+async function runDriverHere(req: SubmitRequest): Promise<number> {
+  process.env.CINDER_SUBMIT_CONF = JSON.stringify({
+    master: req.master,
+    appName: req.name,
+    conf: { ...req.conf, 'cinder.yarn.queue': req.queue },
+    deployMode: 'client',
+    files: req.files,
+    archives: req.archives,
+  });
+  let code = 0;
+  try {
+    await runApp(req.app, req.args);
+  } catch (e) {
+    process.stderr.write(`cinder submit: the application failed: ${(e as Error)?.stack ?? String(e)}\n`);
+    code = 1;
+  }
+  // the app may have left its context running: stop it so this process can exit cleanly
+  const { CinderContext } = await import('../api/context.js');
+  await CinderContext._stopActive(code === 0 ? 'SUCCEEDED' : 'FAILED');
+  return code;
+}

@@ -1,0 +1,47 @@
+/**
+ * Node module-loader hooks that let the driver run a user's TypeScript app as is (Node 20 cannot):
+ * .ts/.mts/.tsx files are transpiled by esbuild exactly as src/common/module-text.ts does (so the
+ * closure analysis sees the same code that runs), `./x.js` falls back to `./x.ts`, and the bare
+ * specifier `cinder` resolves to this engine when the app has no installed copy of it.
+ * Registered with module.register() by src/deploy/run-app.ts.
+ */
+import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import * as esbuild from 'esbuild';
+
+const TS = /\.(m|c)?tsx?$/;
+const ENGINE_INDEX = new URL('../index.js', import.meta.url).href;
+
+interface ResolveContext {
+  parentURL?: string | undefined;
+}
+type NextResolve = (specifier: string, context: ResolveContext) => Promise<{ url: string; format?: string | null }>;
+type NextLoad = (url: string, context: unknown) => Promise<{ format: string; source?: string | Buffer | null }>;
+
+export async function resolve(specifier: string, context: ResolveContext, next: NextResolve) {
+  try {
+    return await next(specifier, context);
+  } catch (e) {
+    if (specifier === 'cinder') return { url: ENGINE_INDEX, shortCircuit: true };
+    if ((specifier.startsWith('.') || specifier.startsWith('/')) && /\.(m|c)?js$/.test(specifier) && context.parentURL) {
+      const ts = new URL(specifier.replace(/\.(m|c)?js$/, '.$1ts'), context.parentURL);
+      if (fs.existsSync(fileURLToPath(ts))) return { url: ts.href, shortCircuit: true };
+    }
+    throw e;
+  }
+}
+
+export async function load(url: string, context: unknown, next: NextLoad) {
+  if (url.startsWith('file:') && TS.test(url)) {
+    const file = fileURLToPath(url);
+    const text = await fs.promises.readFile(file, 'utf8');
+    const r = await esbuild.transform(text, {
+      loader: file.endsWith('x') ? 'tsx' : 'ts',
+      format: 'esm',
+      sourcemap: 'inline',
+      sourcefile: file,
+    });
+    return { format: 'module', source: r.code, shortCircuit: true };
+  }
+  return next(url, context);
+}
