@@ -1,4 +1,253 @@
-/** Cluster operator commands (resourcemanager, nodemanager, cluster up/down, nodes, apps, status, kill, logs). */
+/**
+ * Cluster operator commands: resourcemanager, nodemanager, cluster up/down, nodes, apps, status, kill,
+ * logs. Argv parsing and output formatting only (tables for people, --json for scripts); the work is
+ * in src/cluster. The secret comes from CINDER_SECRET / CINDER_SECRET_FILE / --secret-file (a path),
+ * never from an argv value.
+ */
+import fs from 'node:fs';
 import type { Command } from 'commander';
+import { ClusterClient } from '../cluster/client.js';
+import { loadConfig, loadSecret, NmConfig, RmConfig } from '../cluster/common/config.js';
+import { clusterDown, clusterUp, defaultDevDir, readDevCluster } from '../cluster/devcluster.js';
+import { startNodeManager } from '../cluster/nodemanager/nm.js';
+import { startResourceManager } from '../cluster/resourcemanager/server.js';
+import { CinderError } from '../common/errors.js';
+import type { AppReport, AppState, NodeState } from '../protocol/cluster.js';
 
-export function register(_program: Command): void {}
+function sets(v: string, prev: Record<string, string> = {}): Record<string, string> {
+  const i = v.indexOf('=');
+  if (i <= 0) throw new CinderError('BAD_FLAG', `--set expects key=value, got "${v}"`);
+  return { ...prev, [v.slice(0, i)]: v.slice(i + 1) };
+}
+
+/** Flags that were given, over --set values. */
+function given(o: Record<string, unknown>, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...(o.set as Record<string, string>) };
+  for (const [k, v] of Object.entries({ ...o, ...extra })) if (v !== undefined && k !== 'set') out[k] = v;
+  return out;
+}
+
+function onSignals(stop: () => Promise<void>): void {
+  let stopping = false;
+  const h = () => {
+    if (stopping) return;
+    stopping = true;
+    stop().finally(() => process.exit(0));
+  };
+  process.on('SIGTERM', h);
+  process.on('SIGINT', h);
+}
+
+function writeReady(file: string | undefined, v: unknown): void {
+  const line = JSON.stringify(v);
+  process.stdout.write(`${line}\n`);
+  if (file) {
+    fs.writeFileSync(`${file}.tmp`, line);
+    fs.renameSync(`${file}.tmp`, file);
+  }
+}
+
+interface ClientFlags {
+  master?: string;
+  secretFile?: string;
+  dir?: string;
+  json?: boolean;
+}
+
+function withClientFlags(c: Command): Command {
+  return c
+    .option('--master <url>', 'cinder://HOST:PORT of the ResourceManager (default: $CINDER_MASTER or the dev cluster)')
+    .option('--secret-file <path>', 'file holding the cluster secret (default: $CINDER_SECRET_FILE or the dev cluster)')
+    .option('--dir <dir>', 'dev cluster dir used for defaults', defaultDevDir())
+    .option('--json', 'machine-readable output');
+}
+
+async function client(f: ClientFlags): Promise<ClusterClient> {
+  const dev = readDevCluster(f.dir ?? defaultDevDir());
+  const master = f.master ?? process.env.CINDER_MASTER ?? dev?.master;
+  if (!master)
+    throw new CinderError(
+      'NO_MASTER',
+      'no ResourceManager address',
+      'pass --master cinder://HOST:PORT, set CINDER_MASTER, or start `cinder cluster up`',
+    );
+  const secretFile =
+    f.secretFile ?? (process.env.CINDER_SECRET || process.env.CINDER_SECRET_FILE ? undefined : dev?.secretFile);
+  return ClusterClient.connect(master, { secret: loadSecret(secretFile) });
+}
+
+async function withClient<T>(f: ClientFlags, fn: (c: ClusterClient) => Promise<T>): Promise<T> {
+  const c = await client(f);
+  try {
+    return await fn(c);
+  } finally {
+    c.close();
+  }
+}
+
+function table(rows: string[][]): string {
+  const w = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return `${rows
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(w[i]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n')}\n`;
+}
+
+function printApps(apps: AppReport[]): void {
+  process.stdout.write(
+    table([
+      ['APP ID', 'NAME', 'USER', 'QUEUE', 'STATE', 'FINAL STATUS', 'PROGRESS'],
+      ...apps.map((a) => [a.id, a.name, a.user, a.queue, a.state, a.finalStatus, `${Math.round(a.progress * 100)}%`]),
+    ]),
+  );
+}
+
+export function register(program: Command): void {
+  program
+    .command('resourcemanager')
+    .description('run the ResourceManager daemon')
+    .option('--host <host>', 'RPC bind address')
+    .option('--port <port>', 'RPC port (0 = any free port)')
+    .option('--rest-host <host>', 'REST bind address (default 127.0.0.1)')
+    .option('--rest-port <port>', 'REST port (0 = any, -1 = off)')
+    .option('--dir <dir>', 'state, staging and aggregated logs')
+    .option('--admins <users>', 'comma-separated admin users')
+    .option('--config <file>', 'JSON config file')
+    .option('--set <key=value>', 'any other config key (repeatable), e.g. nmLivenessMs=5000', sets, {})
+    .option('--ready-file <file>', 'write {port,restPort} here once listening')
+    .action(async (o) => {
+      const conf = loadConfig(RmConfig, 'ResourceManager', given(o), 'CINDER_RM_');
+      const rm = await startResourceManager(conf, loadSecret());
+      onSignals(rm.close);
+      writeReady(o.readyFile, { port: rm.port, restPort: rm.restPort, pid: process.pid });
+    });
+
+  program
+    .command('nodemanager')
+    .description('run a NodeManager daemon')
+    .requiredOption('--rm <host:port>', 'ResourceManager RPC address')
+    .option('--host <host>', 'address to bind and advertise')
+    .option('--port <port>', 'RPC port (0 = any free port)')
+    .option('--dir <dir>', 'container work dirs, logs and resource cache')
+    .option('--memory-mb <mb>', 'memory offered to containers')
+    .option('--vcores <n>', 'vcores offered to containers')
+    .option('--labels <labels>', 'comma-separated node labels')
+    .option('--config <file>', 'JSON config file')
+    .option('--set <key=value>', 'any other config key (repeatable), e.g. heartbeatMs=200', sets, {})
+    .option('--ready-file <file>', 'write {port} here once registered')
+    .action(async (o) => {
+      const conf = loadConfig(NmConfig, 'NodeManager', given(o, { memoryMB: o.memoryMb }), 'CINDER_NM_');
+      const { nm, port } = await startNodeManager(conf, loadSecret());
+      onSignals(() => nm.stop());
+      writeReady(o.readyFile, { port, nodeId: nm.nodeId, pid: process.pid });
+    });
+
+  const cluster = program.command('cluster').description('a development cluster on this machine');
+  cluster
+    .command('up')
+    .description('start an RM and N NodeManagers in the background; prints the master URL')
+    .option('--nodes <n>', 'number of NodeManagers', '2')
+    .option('--dir <dir>', 'where the cluster keeps its state, logs and secret', defaultDevDir())
+    .option('--memory-mb <mb>', 'memory per node')
+    .option('--vcores <n>', 'vcores per node')
+    .option('--rm-set <key=value>', 'RM config (repeatable)', sets, {})
+    .option('--nm-set <key=value>', 'NM config (repeatable)', sets, {})
+    .option('--json', 'machine-readable output')
+    .action(async (o) => {
+      const toArgs = (s: Record<string, string>) => Object.entries(s).flatMap(([k, v]) => ['--set', `${k}=${v}`]);
+      const info = await clusterUp({
+        dir: o.dir,
+        nodes: Number(o.nodes),
+        ...(o.memoryMb ? { memoryMB: Number(o.memoryMb) } : {}),
+        ...(o.vcores ? { vcores: Number(o.vcores) } : {}),
+        rmArgs: toArgs(o.rmSet),
+        nmArgs: toArgs(o.nmSet),
+      });
+      process.stdout.write(o.json ? `${JSON.stringify(info)}\n` : `${info.master}\n`);
+    });
+  cluster
+    .command('down')
+    .description('stop the development cluster and every container it runs')
+    .option('--dir <dir>', 'the dir given to cluster up', defaultDevDir())
+    .action(async (o) => {
+      const pids = await clusterDown(o.dir);
+      process.stdout.write(`stopped ${pids.length} daemons\n`);
+    });
+
+  withClientFlags(program.command('nodes').description('list cluster nodes'))
+    .option('--states <states>', 'comma-separated node states (RUNNING,LOST,...)')
+    .action(async (o) => {
+      const nodes = await withClient(o, (c) => c.nodes(o.states?.split(',') as NodeState[] | undefined));
+      if (o.json) return void process.stdout.write(`${JSON.stringify(nodes)}\n`);
+      process.stdout.write(
+        table([
+          ['NODE ID', 'STATE', 'CONTAINERS', 'MEM USED/TOTAL', 'VCORES USED/TOTAL', 'LABELS'],
+          ...nodes.map((n) => [
+            n.nodeId,
+            n.state,
+            String(n.numContainers),
+            `${n.used.memoryMB}/${n.capacity.memoryMB}`,
+            `${n.used.vcores}/${n.capacity.vcores}`,
+            n.labels.join(','),
+          ]),
+        ]),
+      );
+    });
+
+  withClientFlags(program.command('apps').description('list applications'))
+    .option('--state <states>', 'comma-separated app states')
+    .action(async (o) => {
+      const states = o.state?.split(',').map((s: string) => s.toUpperCase()) as AppState[] | undefined;
+      const apps = await withClient(o, (c) => c.listApplications(states ? { states } : {}));
+      if (o.json) process.stdout.write(`${JSON.stringify(apps)}\n`);
+      else printApps(apps);
+    });
+
+  withClientFlags(program.command('status').description('report of one application').argument('<appId>')).action(
+    async (id: string, o) => {
+      const [r, attempts] = await withClient(o, (c) => Promise.all([c.getApplication(id), c.attempts(id)]));
+      if (o.json) return void process.stdout.write(`${JSON.stringify({ ...r, attemptList: attempts })}\n`);
+      const lines = [
+        ['Application', r.id],
+        ['Name', r.name],
+        ['User', r.user],
+        ['Queue', r.queue],
+        ['State', r.state],
+        ['Final status', r.finalStatus],
+        ['Attempts', String(r.attempts)],
+        ['AM host', r.amHost ?? ''],
+        ['Tracking URL', r.trackingUrl],
+        ['Diagnostics', r.diagnostics],
+      ];
+      process.stdout.write(lines.map(([k, v]) => `${k!.padEnd(13)} ${v}`).join('\n') + '\n');
+    },
+  );
+
+  withClientFlags(
+    program.command('kill').description('kill an application (needs the modify ACL)').argument('<appId>'),
+  ).action(async (id: string, o) => {
+    const r = await withClient(o, (c) => c.kill(id));
+    if (o.json) return void process.stdout.write(`${JSON.stringify(r)}\n`);
+    if (r.alreadyTerminal) process.stderr.write(`warning: ${id} already ended (${r.state}); nothing to kill\n`);
+    else process.stdout.write(`killed ${id}\n`);
+  });
+
+  withClientFlags(
+    program.command('logs').description('container logs of an application (aggregated or live)').argument('<appId>'),
+  )
+    .option('--container <id>', 'only this container')
+    .action(async (id: string, o) => {
+      const logs = await withClient(o, (c) => c.getLogs(id, o.container));
+      if (o.json) return void process.stdout.write(`${JSON.stringify(logs)}\n`);
+      if (!logs.length)
+        process.stderr.write(`no logs found for ${id}${o.container ? ` container ${o.container}` : ''}\n`);
+      for (const l of logs)
+        process.stdout.write(
+          `==> ${l.containerId} on ${l.nodeId}: ${l.file} <==\n${l.data}${l.data.endsWith('\n') || !l.data ? '' : '\n'}\n`,
+        );
+    });
+}

@@ -14,7 +14,8 @@ for (const m of ALL_MACHINES as readonly Machine<string, string>[]) {
           test(`illegal: ${s} --${e}-->`, () => {
             assert.throws(
               () => step(m, s, e),
-              (err: unknown) => err instanceof InvalidTransition && err.message.includes(`${e} is not valid in state ${s}`),
+              (err: unknown) =>
+                err instanceof InvalidTransition && err.message.includes(`${e} is not valid in state ${s}`),
             );
           });
         } else {
@@ -30,7 +31,8 @@ for (const m of ALL_MACHINES as readonly Machine<string, string>[]) {
 
 test('happy paths through the app, attempt and node machines', () => {
   let a = appMachine.states[0]!;
-  for (const e of ['START', 'ACCEPT', 'ATTEMPT_REGISTERED', 'ATTEMPT_UNREGISTERED'] as const) a = step(appMachine, a, e);
+  for (const e of ['START', 'ACCEPT', 'ATTEMPT_REGISTERED', 'ATTEMPT_UNREGISTERED'] as const)
+    a = step(appMachine, a, e);
   assert.equal(a, 'FINISHED');
   let t = attemptMachine.states[0]!;
   for (const e of ['SCHEDULE', 'CONTAINER_ALLOCATED', 'LAUNCHED', 'REGISTERED', 'UNREGISTERED'] as const)

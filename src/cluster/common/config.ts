@@ -32,7 +32,9 @@ export const RmConfig = z.object({
   dir: z.string().default(`${os.homedir()}/.cinder/rm`),
   admins: labels.default(['root']),
   /** full queue paths ("root.default") -> settings; root is implicit */
-  queues: z.record(z.string(), QueueConf).default({ 'root.default': { capacity: 100, maxCapacity: 100, maxAmPercent: 10, state: 'RUNNING' } }),
+  queues: z
+    .record(z.string(), QueueConf)
+    .default({ 'root.default': { capacity: 100, maxCapacity: 100, maxAmPercent: 10, state: 'RUNNING' } }),
   nmLivenessMs: ms.default(600_000),
   amLivenessMs: ms.default(600_000),
   livenessCheckMs: ms.default(1_000),
@@ -42,9 +44,17 @@ export const RmConfig = z.object({
   minAllocationVcores: z.coerce.number().int().positive().default(1),
   maxAllocationVcores: z.coerce.number().int().positive().default(4),
   /** largest single staged file */
-  stagingMaxFileBytes: z.coerce.number().int().positive().default(200 * 1024 * 1024),
+  stagingMaxFileBytes: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(200 * 1024 * 1024),
   /** largest total staged per app */
-  stagingMaxAppBytes: z.coerce.number().int().positive().default(1024 * 1024 * 1024),
+  stagingMaxAppBytes: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(1024 * 1024 * 1024),
 });
 export type RmConfig = z.infer<typeof RmConfig>;
 
@@ -95,11 +105,19 @@ export function loadConfig<T extends z.ZodObject>(
   const merged = { ...file, ...envFor(keys, envPrefix), ...fromFlags };
   const unknown = Object.keys(file).filter((k) => !keys.includes(k));
   if (unknown.length)
-    throw new CinderError('BAD_CONFIG', `${what} config file ${cfgPath} has unknown keys: ${unknown.join(', ')}`, `valid keys: ${keys.join(', ')}`);
+    throw new CinderError(
+      'BAD_CONFIG',
+      `${what} config file ${cfgPath} has unknown keys: ${unknown.join(', ')}`,
+      `valid keys: ${keys.join(', ')}`,
+    );
   const r = schema.safeParse(merged);
   if (!r.success) {
     const msgs = r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
-    throw new CinderError('BAD_CONFIG', `invalid ${what} configuration: ${msgs.join('; ')}`, 'fix the flag, CINDER_* variable or config file entry');
+    throw new CinderError(
+      'BAD_CONFIG',
+      `invalid ${what} configuration: ${msgs.join('; ')}`,
+      'fix the flag, CINDER_* variable or config file entry',
+    );
   }
   return r.data;
 }
@@ -125,7 +143,11 @@ export function loadSecret(secretFile?: string): string {
     throw new CinderError('NO_SECRET', `secret file ${file} does not exist`);
   }
   if ((st.mode & 0o077) !== 0)
-    throw new CinderError('INSECURE_SECRET', `secret file ${file} is readable by others (mode ${(st.mode & 0o777).toString(8)})`, `chmod 600 ${file}`);
+    throw new CinderError(
+      'INSECURE_SECRET',
+      `secret file ${file} is readable by others (mode ${(st.mode & 0o777).toString(8)})`,
+      `chmod 600 ${file}`,
+    );
   const s = fs.readFileSync(file, 'utf8').trim();
   if (!s) throw new CinderError('NO_SECRET', `secret file ${file} is empty`);
   return s;

@@ -133,7 +133,15 @@ export const nodeMachine = defineMachine<NodeState, NodeEvent>({
   },
 });
 
-export const RM_CONTAINER_STATES = ['ALLOCATED', 'ACQUIRED', 'RUNNING', 'COMPLETED', 'RELEASED', 'KILLED', 'EXPIRED'] as const;
+export const RM_CONTAINER_STATES = [
+  'ALLOCATED',
+  'ACQUIRED',
+  'RUNNING',
+  'COMPLETED',
+  'RELEASED',
+  'KILLED',
+  'EXPIRED',
+] as const;
 export type RmContainerState = (typeof RM_CONTAINER_STATES)[number];
 export const RM_CONTAINER_EVENTS = ['ACQUIRED', 'LAUNCHED', 'FINISHED', 'RELEASED', 'KILLED', 'EXPIRED'] as const;
 export type RmContainerEvent = (typeof RM_CONTAINER_EVENTS)[number];
@@ -151,7 +159,13 @@ export const rmContainerMachine = defineMachine<RmContainerState, RmContainerEve
       KILLED: 'KILLED',
       EXPIRED: 'EXPIRED',
     },
-    ACQUIRED: { LAUNCHED: 'RUNNING', FINISHED: 'COMPLETED', RELEASED: 'RELEASED', KILLED: 'KILLED', EXPIRED: 'EXPIRED' },
+    ACQUIRED: {
+      LAUNCHED: 'RUNNING',
+      FINISHED: 'COMPLETED',
+      RELEASED: 'RELEASED',
+      KILLED: 'KILLED',
+      EXPIRED: 'EXPIRED',
+    },
     RUNNING: { LAUNCHED: IGNORE, ACQUIRED: IGNORE, FINISHED: 'COMPLETED', RELEASED: 'RELEASED', KILLED: 'KILLED' },
     COMPLETED: rmcTerminal,
     RELEASED: rmcTerminal,

@@ -32,10 +32,19 @@ export function canView(rm: ResourceManager, app: AppRecord, user: string): bool
   return canModify(rm, app, user) || app.acls.view.includes(user) || app.acls.view.includes('*');
 }
 export function canModify(rm: ResourceManager, app: AppRecord, user: string): boolean {
-  return user === app.user || rm.conf.admins.includes(user) || app.acls.modify.includes(user) || app.acls.modify.includes('*');
+  return (
+    user === app.user ||
+    rm.conf.admins.includes(user) ||
+    app.acls.modify.includes(user) ||
+    app.acls.modify.includes('*')
+  );
 }
 function denied(user: string, what: string, app: AppRecord): CinderError {
-  const e = new CinderError('ACCESS_DENIED', `user ${user} may not ${what} application ${app.id} (owner ${app.user})`, 'ask the owner or a cluster admin, or to be added to the app ACLs');
+  const e = new CinderError(
+    'ACCESS_DENIED',
+    `user ${user} may not ${what} application ${app.id} (owner ${app.user})`,
+    'ask the owner or a cluster admin, or to be added to the app ACLs',
+  );
   return e;
 }
 
@@ -49,8 +58,13 @@ export function newApplication(rm: ResourceManager, m: Msg<'GetNewApplication'>)
 
 export function uploadFile(rm: ResourceManager, m: Msg<'UploadFile'>) {
   const p = rm.pendingApps.get(m.appId);
-  if (!p) throw new CinderError('UNKNOWN_APP', `application ${m.appId} is not awaiting submission; files are staged between new-application and submit`);
-  if (p.user !== m.user) throw new CinderError('ACCESS_DENIED', `application ${m.appId} belongs to ${p.user}, not ${m.user}`);
+  if (!p)
+    throw new CinderError(
+      'UNKNOWN_APP',
+      `application ${m.appId} is not awaiting submission; files are staged between new-application and submit`,
+    );
+  if (p.user !== m.user)
+    throw new CinderError('ACCESS_DENIED', `application ${m.appId} belongs to ${p.user}, not ${m.user}`);
   const bytes = Object.values(p.staged).reduce((s, f) => s + f.size, 0);
   const f = rm.staging.put(m.name, m.data, bytes, m.sha256);
   p.staged[m.name] = f;
@@ -60,8 +74,13 @@ export function uploadFile(rm: ResourceManager, m: Msg<'UploadFile'>) {
 export function submit(rm: ResourceManager, m: Msg<'SubmitApplication'>): AppReport {
   const ctx = SubmissionContext.parse(m.context);
   const pending = rm.pendingApps.get(ctx.appId);
-  if (!pending) throw new CinderError('UNKNOWN_APP', `application ${ctx.appId} was not created by GetNewApplication or is already submitted`);
-  if (pending.user !== ctx.user) throw new CinderError('ACCESS_DENIED', `application ${ctx.appId} belongs to ${pending.user}, not ${ctx.user}`);
+  if (!pending)
+    throw new CinderError(
+      'UNKNOWN_APP',
+      `application ${ctx.appId} was not created by GetNewApplication or is already submitted`,
+    );
+  if (pending.user !== ctx.user)
+    throw new CinderError('ACCESS_DENIED', `application ${ctx.appId} belongs to ${pending.user}, not ${ctx.user}`);
   rm.pendingApps.delete(ctx.appId);
   const lc = LaunchContext.parse(ctx.amLaunchContext);
   const app: AppRecord = {
@@ -93,7 +112,11 @@ export function submit(rm: ResourceManager, m: Msg<'SubmitApplication'>): AppRep
     for (const [link, r] of Object.entries(lc.localResources)) {
       checkPlainName(link, 'local resource link');
       if (!Object.values(app.staged).some((f) => f.sha256 === r.sha256))
-        throw new CinderError('BAD_RESOURCE', `local resource ${link} (${r.sha256.slice(0, 12)}…) was not staged for ${app.id}`, 'upload it with UploadFile before submitting');
+        throw new CinderError(
+          'BAD_RESOURCE',
+          `local resource ${link} (${r.sha256.slice(0, 12)}…) was not staged for ${app.id}`,
+          'upload it with UploadFile before submitting',
+        );
     }
     app.queue = rm.scheduler.leafQueue(ctx.queue).slice('root.'.length);
     const r = rm.scheduler.normalize(ctx.amResource, 'AM container');
@@ -163,7 +186,12 @@ export function getReport(rm: ResourceManager, appId: string, user: string): App
 
 export function listApps(rm: ResourceManager, m: Msg<'GetApplications'>): AppReport[] {
   return Object.values(rm.state.apps)
-    .filter((a) => (!m.states || m.states.includes(a.state)) && (!m.queue || a.queue === m.queue) && (!m.owner || a.user === m.owner))
+    .filter(
+      (a) =>
+        (!m.states || m.states.includes(a.state)) &&
+        (!m.queue || a.queue === m.queue) &&
+        (!m.owner || a.user === m.owner),
+    )
     .map((a) => appReport(rm, a));
 }
 
@@ -184,7 +212,12 @@ export function attempts(rm: ResourceManager, appId: string, user: string): Atte
   }));
 }
 
-export function kill(rm: ResourceManager, appId: string, user: string, reason?: string): { state: string; alreadyTerminal: boolean } {
+export function kill(
+  rm: ResourceManager,
+  appId: string,
+  user: string,
+  reason?: string,
+): { state: string; alreadyTerminal: boolean } {
   const app = rm.app(appId);
   if (!canModify(rm, app, user)) throw denied(user, 'kill', app);
   if (['FINISHED', 'FAILED', 'KILLED'].includes(app.state)) return { state: app.state, alreadyTerminal: true };
@@ -204,7 +237,12 @@ export function kill(rm: ResourceManager, appId: string, user: string, reason?: 
 }
 
 /** Aggregated logs from the RM store plus, while nodes still hold them, live logs from the NMs. */
-export async function getLogs(rm: ResourceManager, appId: string, user: string, containerId?: string): Promise<LogFile[]> {
+export async function getLogs(
+  rm: ResourceManager,
+  appId: string,
+  user: string,
+  containerId?: string,
+): Promise<LogFile[]> {
   const app = rm.app(appId);
   if (!canView(rm, app, user)) throw denied(user, 'read the logs of', app);
   const out = new Map<string, LogFile>();
@@ -214,7 +252,12 @@ export async function getLogs(rm: ResourceManager, appId: string, user: string, 
       for (const cid of fs.readdirSync(path.join(dir, nodeId))) {
         if (containerId && cid !== containerId) continue;
         for (const file of fs.readdirSync(path.join(dir, nodeId, cid)))
-          out.set(`${cid}/${file}`, { containerId: cid, nodeId, file, data: fs.readFileSync(path.join(dir, nodeId, cid, file), 'utf8') });
+          out.set(`${cid}/${file}`, {
+            containerId: cid,
+            nodeId,
+            file,
+            data: fs.readFileSync(path.join(dir, nodeId, cid, file), 'utf8'),
+          });
       }
   }
   await Promise.all(
@@ -222,7 +265,10 @@ export async function getLogs(rm: ResourceManager, appId: string, user: string, 
       .filter((n) => n.state === 'RUNNING' && n.conn && !n.conn.isClosed)
       .map(async (n) => {
         try {
-          const r = await n.conn!.request<{ logs: LogFile[] }>({ type: 'GetContainerLogs', appId, ...(containerId ? { containerId } : {}) }, 5_000);
+          const r = await n.conn!.request<{ logs: LogFile[] }>(
+            { type: 'GetContainerLogs', appId, ...(containerId ? { containerId } : {}) },
+            5_000,
+          );
           for (const l of r.logs) if (!out.has(`${l.containerId}/${l.file}`)) out.set(`${l.containerId}/${l.file}`, l);
         } catch (e) {
           log.debug({ node: n.nodeId, err: (e as Error).message }, 'live log fetch failed');
@@ -284,6 +330,9 @@ export function clusterInfo(rm: ResourceManager): ClusterInfo {
 export function fetchResource(rm: ResourceManager, appId: string, sha256: string): { data: Buffer } {
   const app = rm.app(appId);
   if (!Object.values(app.staged).some((f) => f.sha256 === sha256))
-    throw new CinderError('STAGING_MISSING', `resource ${sha256.slice(0, 12)}… is not staged for ${appId} (app ${app.state})`);
+    throw new CinderError(
+      'STAGING_MISSING',
+      `resource ${sha256.slice(0, 12)}… is not staged for ${appId} (app ${app.state})`,
+    );
   return { data: rm.staging.get(sha256) };
 }

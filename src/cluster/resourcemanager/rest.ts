@@ -56,26 +56,48 @@ function yarnAttempt(t: AttemptReport) {
   };
 }
 
-export async function startRest(rm: ResourceManager, secret: string, host: string, port: number): Promise<{ app: FastifyInstance; port: number }> {
+export async function startRest(
+  rm: ResourceManager,
+  secret: string,
+  host: string,
+  port: number,
+): Promise<{ app: FastifyInstance; port: number }> {
   const token = Buffer.from(restToken(secret));
   const app = Fastify({ logger: false });
   app.addHook('onRequest', async (req, reply) => {
     const h = req.headers.authorization ?? '';
     const got = Buffer.from(h.startsWith('Bearer ') ? h.slice(7) : '');
     if (got.length !== token.length || !timingSafeEqual(got, token)) {
-      reply.code(401).header('WWW-Authenticate', 'Bearer').send({ RemoteException: { exception: 'AuthenticationException', message: 'missing or bad bearer token (derive it from the cluster secret)' } });
+      reply
+        .code(401)
+        .header('WWW-Authenticate', 'Bearer')
+        .send({
+          RemoteException: {
+            exception: 'AuthenticationException',
+            message: 'missing or bad bearer token (derive it from the cluster secret)',
+          },
+        });
     }
   });
   const userOf = (req: { query: unknown; headers: Record<string, unknown> }) =>
     String((req.query as Record<string, string>)['user.name'] ?? req.headers['x-cinder-user'] ?? 'dr.who');
   app.setErrorHandler((e, _req, reply) => {
     const code = (e as CinderError).code;
-    const status = code === 'UNKNOWN_APP' ? 404 : code === 'ACCESS_DENIED' ? 403 : code === 'INVALID_TRANSITION' ? 409 : 400;
+    const status =
+      code === 'UNKNOWN_APP' ? 404 : code === 'ACCESS_DENIED' ? 403 : code === 'INVALID_TRANSITION' ? 409 : 400;
     reply.code(status).send({ RemoteException: { exception: code ?? 'Error', message: (e as Error).message } });
   });
   app.get('/ws/v1/cluster/info', async () => {
     const i = clusterInfo(rm);
-    return { clusterInfo: { id: i.clusterTimestamp, startedOn: rm.startedAt, state: i.state, resourceManagerVersion: i.version, haState: 'ACTIVE' } };
+    return {
+      clusterInfo: {
+        id: i.clusterTimestamp,
+        startedOn: rm.startedAt,
+        state: i.state,
+        resourceManagerVersion: i.version,
+        haState: 'ACTIVE',
+      },
+    };
   });
   app.get('/ws/v1/cluster/metrics', async () => {
     const apps = Object.values(rm.state.apps);
@@ -127,13 +149,16 @@ export async function startRest(rm: ResourceManager, secret: string, host: strin
     if (q.limit) list = list.slice(0, Number(q.limit));
     return { apps: { app: list.map(yarnApp) } };
   });
-  app.get('/ws/v1/cluster/apps/:id', async (req) => ({ app: yarnApp(getReport(rm, (req.params as { id: string }).id, userOf(req))) }));
+  app.get('/ws/v1/cluster/apps/:id', async (req) => ({
+    app: yarnApp(getReport(rm, (req.params as { id: string }).id, userOf(req))),
+  }));
   app.get('/ws/v1/cluster/apps/:id/appattempts', async (req) => ({
     appAttempts: { appAttempt: attempts(rm, (req.params as { id: string }).id, userOf(req)).map(yarnAttempt) },
   }));
   app.get('/ws/v1/cluster/apps/:id/state', async (req) => {
     const a = rm.app((req.params as { id: string }).id);
-    if (!canView(rm, a, userOf(req))) throw new CinderError('ACCESS_DENIED', `user ${userOf(req)} may not view ${a.id}`);
+    if (!canView(rm, a, userOf(req)))
+      throw new CinderError('ACCESS_DENIED', `user ${userOf(req)} may not view ${a.id}`);
     return { state: appReport(rm, a).state };
   });
   app.put('/ws/v1/cluster/apps/:id/state', async (req, reply) => {

@@ -131,7 +131,14 @@ export class ResourceManager {
         if (!at) this.newAttempt(app);
       } else if (!TERMINAL.has(at.state)) {
         // the AM keeps running: it gets until the AM liveness timeout to talk to us again
-        this.runtimes.set(at.attemptId, { appId: app.id, lastContact: Date.now(), allocated: [], completed: [], lostNodes: [], resync: true });
+        this.runtimes.set(at.attemptId, {
+          appId: app.id,
+          lastContact: Date.now(),
+          allocated: [],
+          completed: [],
+          lostNodes: [],
+          resync: true,
+        });
       }
     }
     if (n) log.info({ apps: n }, 'recovered running applications from the state store');
@@ -140,7 +147,12 @@ export class ResourceManager {
   // ---------------------------------------------------------------- helpers
   app(appId: string): AppRecord {
     const a = this.state.apps[appId];
-    if (!a) throw new CinderError('UNKNOWN_APP', `application ${appId} is not known to this ResourceManager`, 'list apps with `cinder apps`');
+    if (!a)
+      throw new CinderError(
+        'UNKNOWN_APP',
+        `application ${appId} is not known to this ResourceManager`,
+        'list apps with `cinder apps`',
+      );
     return a;
   }
 
@@ -152,7 +164,8 @@ export class ResourceManager {
     const m = /^appattempt_(\d+)_(\d+)_(\d+)$/.exec(attemptId);
     const app = m ? this.state.apps[`application_${m[1]}_${m[2]}`] : undefined;
     const at = app?.attempts.find((a) => a.attemptId === attemptId);
-    if (!app || !at) throw new CinderError('UNKNOWN_ATTEMPT', `application attempt ${attemptId} is not known to this ResourceManager`);
+    if (!app || !at)
+      throw new CinderError('UNKNOWN_ATTEMPT', `application attempt ${attemptId} is not known to this ResourceManager`);
     return { app, at };
   }
 
@@ -232,7 +245,12 @@ export class ResourceManager {
   appEnded(app: AppRecord): void {
     app.finishedTime = Date.now();
     app.progress = 1;
-    this.killAttemptContainers(app, undefined, ExitStatus.KILLED_AFTER_APP_COMPLETION, `application ${app.id} ended (${app.state})`);
+    this.killAttemptContainers(
+      app,
+      undefined,
+      ExitStatus.KILLED_AFTER_APP_COMPLETION,
+      `application ${app.id} ended (${app.state})`,
+    );
     for (const at of app.attempts) this.runtimes.delete(at.attemptId);
     this.scheduler.removeApp(app.id);
     for (const n of this.nodes.values()) n.pendingCleanup.add(app.id);
@@ -261,9 +279,24 @@ export class ResourceManager {
       if (!app || !node) continue;
       const at = this.currentAttempt(app)!;
       const id = containerId(app.id as never, at.n, app.nextContainer++);
-      const c: RmContainer = { id, appId: app.id, attempt: at.n, nodeId: node.nodeId, resource: a.resource, state: 'ALLOCATED', isAm: a.isAm };
+      const c: RmContainer = {
+        id,
+        appId: app.id,
+        attempt: at.n,
+        nodeId: node.nodeId,
+        resource: a.resource,
+        state: 'ALLOCATED',
+        isAm: a.isAm,
+      };
       this.containers.set(id, c);
-      const info: ContainerInfo = { id, appId: app.id, nodeId: node.nodeId, nodeHost: node.host, nodePort: node.port, resource: a.resource };
+      const info: ContainerInfo = {
+        id,
+        appId: app.id,
+        nodeId: node.nodeId,
+        nodeHost: node.host,
+        nodePort: node.port,
+        resource: a.resource,
+      };
       if (a.isAm) this.launchAm(app, at, node, info);
       else this.runtimes.get(at.attemptId)?.allocated.push(info);
     }
@@ -275,7 +308,14 @@ export class ResourceManager {
     at.amContainerId = info.id;
     at.nodeId = node.nodeId;
     at.host = node.host;
-    this.runtimes.set(at.attemptId, { appId: app.id, lastContact: Date.now(), allocated: [], completed: [], lostNodes: [], resync: false });
+    this.runtimes.set(at.attemptId, {
+      appId: app.id,
+      lastContact: Date.now(),
+      allocated: [],
+      completed: [],
+      lostNodes: [],
+      resync: false,
+    });
     const lc = app.amLaunchContext;
     const env = { ...lc.env, CINDER_APP_SECRET: app.secret, CINDER_ATTEMPT_ID: at.attemptId, CINDER_USER: app.user };
     const msg: ToNm = { type: 'StartContainer', container: info, user: app.user, launchContext: { ...lc, env } };
@@ -321,16 +361,44 @@ export class ResourceManager {
   }
 
   // ---------------------------------------------------------------- NM protocol
-  registerNode(m: Extract<ToRm, { type: 'RegisterNode' }>, conn: RpcConnection<ToRm, ToNm>): { nodeId: string; clusterTimestamp: number } {
+  registerNode(
+    m: Extract<ToRm, { type: 'RegisterNode' }>,
+    conn: RpcConnection<ToRm, ToNm>,
+  ): { nodeId: string; clusterTimestamp: number } {
     const nodeId = `${m.host}:${m.port}`;
     let node = this.nodes.get(nodeId);
     if (!node) {
-      node = { nodeId, host: m.host, port: m.port, state: 'NEW', capacity: m.capacity, labels: m.labels, lastHeartbeat: 0, conn, pendingKills: [], pendingCleanup: new Set() };
+      node = {
+        nodeId,
+        host: m.host,
+        port: m.port,
+        state: 'NEW',
+        capacity: m.capacity,
+        labels: m.labels,
+        lastHeartbeat: 0,
+        conn,
+        pendingKills: [],
+        pendingCleanup: new Set(),
+      };
       this.nodes.set(nodeId, node);
     }
     node.state = step(nodeMachine, node.state, 'REGISTER', nodeId);
-    Object.assign(node, { conn, capacity: m.capacity, labels: m.labels, lastHeartbeat: Date.now(), pendingKills: [], pendingCleanup: new Set() });
-    this.scheduler.addNode({ nodeId, host: m.host, capacity: m.capacity, used: { memoryMB: 0, vcores: 0 }, labels: m.labels, schedulable: true });
+    Object.assign(node, {
+      conn,
+      capacity: m.capacity,
+      labels: m.labels,
+      lastHeartbeat: Date.now(),
+      pendingKills: [],
+      pendingCleanup: new Set(),
+    });
+    this.scheduler.addNode({
+      nodeId,
+      host: m.host,
+      capacity: m.capacity,
+      used: { memoryMB: 0, vcores: 0 },
+      labels: m.labels,
+      schedulable: true,
+    });
     const reported = new Set(m.containers.filter((c) => c.state !== 'COMPLETE').map((c) => c.containerId));
     // containers we placed here that the node no longer has are gone
     for (const c of [...this.containers.values()]) {
@@ -339,7 +407,17 @@ export class ResourceManager {
         this.scheduler.charge(c.appId, nodeId, c.resource, c.isAm);
         continue;
       }
-      this.containerCompleted({ containerId: c.id, appId: c.appId, state: 'COMPLETE', exitStatus: ExitStatus.ABORTED, diagnostics: `container lost: node ${nodeId} re-registered without it`, resource: c.resource }, nodeId);
+      this.containerCompleted(
+        {
+          containerId: c.id,
+          appId: c.appId,
+          state: 'COMPLETE',
+          exitStatus: ExitStatus.ABORTED,
+          diagnostics: `container lost: node ${nodeId} re-registered without it`,
+          resource: c.resource,
+        },
+        nodeId,
+      );
     }
     for (const st of m.containers) this.recoverContainer(node, st);
     log.info({ node: nodeId, capacity: m.capacity, containers: m.containers.length }, 'node registered');
@@ -361,12 +439,24 @@ export class ResourceManager {
     const p = parseContainerId(st.containerId);
     const app = p && this.state.apps[p.app];
     if (!p || !app || TERMINAL.has(app.state)) {
-      node.pendingKills.push({ containerId: st.containerId, exitStatus: ExitStatus.KILLED_BY_RESOURCEMANAGER, diagnostics: 'container of an unknown or finished application' });
+      node.pendingKills.push({
+        containerId: st.containerId,
+        exitStatus: ExitStatus.KILLED_BY_RESOURCEMANAGER,
+        diagnostics: 'container of an unknown or finished application',
+      });
       return;
     }
     const at = app.attempts.find((a) => a.n === p.attempt);
     const isAm = at?.amContainerId === st.containerId;
-    const c: RmContainer = { id: st.containerId, appId: app.id, attempt: p.attempt, nodeId: node.nodeId, resource: st.resource, state: 'RUNNING', isAm };
+    const c: RmContainer = {
+      id: st.containerId,
+      appId: app.id,
+      attempt: p.attempt,
+      nodeId: node.nodeId,
+      resource: st.resource,
+      state: 'RUNNING',
+      isAm,
+    };
     this.containers.set(c.id, c);
     this.scheduler.charge(app.id, node.nodeId, c.resource, isAm);
     app.nextContainer = Math.max(app.nextContainer, p.n + 1);
@@ -374,7 +464,7 @@ export class ResourceManager {
 
   nodeHeartbeat(m: Extract<ToRm, { type: 'NodeHeartbeat' }>): HeartbeatResponse {
     const node = this.nodes.get(m.nodeId);
-    if (!node || node.state !== 'RUNNING') return { resync: true, containersToKill: [], appsToCleanup: [] };
+    if (node?.state !== 'RUNNING') return { resync: true, containersToKill: [], appsToCleanup: [] };
     node.state = step(nodeMachine, node.state, 'HEARTBEAT', node.nodeId);
     node.lastHeartbeat = Date.now();
     for (const st of m.containers) {
@@ -382,7 +472,11 @@ export class ResourceManager {
       if (st.state === 'COMPLETE') this.containerCompleted(st, node.nodeId);
       else if (c) this.containerStep(c, 'LAUNCHED');
     }
-    const res: HeartbeatResponse = { resync: false, containersToKill: node.pendingKills, appsToCleanup: [...node.pendingCleanup] };
+    const res: HeartbeatResponse = {
+      resync: false,
+      containersToKill: node.pendingKills,
+      appsToCleanup: [...node.pendingCleanup],
+    };
     node.pendingKills = [];
     node.pendingCleanup.clear();
     this.schedule();
@@ -400,7 +494,17 @@ export class ResourceManager {
       for (const rt of this.runtimes.values()) rt.lostNodes.push(node.nodeId);
       for (const c of [...this.containers.values()]) {
         if (c.nodeId !== node.nodeId) continue;
-        this.containerCompleted({ containerId: c.id, appId: c.appId, state: 'COMPLETE', exitStatus: ExitStatus.ABORTED, diagnostics: `container lost: node ${node.nodeId} is LOST (no heartbeat for ${this.conf.nmLivenessMs} ms)`, resource: c.resource }, node.nodeId);
+        this.containerCompleted(
+          {
+            containerId: c.id,
+            appId: c.appId,
+            state: 'COMPLETE',
+            exitStatus: ExitStatus.ABORTED,
+            diagnostics: `container lost: node ${node.nodeId} is LOST (no heartbeat for ${this.conf.nmLivenessMs} ms)`,
+            resource: c.resource,
+          },
+          node.nodeId,
+        );
       }
       if (sn) sn.used = { memoryMB: 0, vcores: 0 };
     }
@@ -423,7 +527,10 @@ export class ResourceManager {
   private liveAttempt(attemptId: string): { app: AppRecord; at: AttemptRecord } {
     const r = this.findAttempt(attemptId);
     if (TERMINAL.has(r.app.state) || r.at !== this.currentAttempt(r.app) || TERMINAL.has(r.at.state))
-      throw new CinderError('ATTEMPT_ENDED', `application attempt ${attemptId} is ${r.at.state} (application ${r.app.state}); this AM must exit`);
+      throw new CinderError(
+        'ATTEMPT_ENDED',
+        `application attempt ${attemptId} is ${r.at.state} (application ${r.app.state}); this AM must exit`,
+      );
     return r;
   }
 
@@ -437,9 +544,19 @@ export class ResourceManager {
     if (rt) {
       rt.lastContact = Date.now();
       rt.resync = false;
-    } else this.runtimes.set(at.attemptId, { appId: app.id, lastContact: Date.now(), allocated: [], completed: [], lostNodes: [], resync: false });
+    } else
+      this.runtimes.set(at.attemptId, {
+        appId: app.id,
+        lastContact: Date.now(),
+        allocated: [],
+        completed: [],
+        lostNodes: [],
+        resync: false,
+      });
     this.persist();
-    const running = [...this.containers.values()].filter((c) => c.appId === app.id && c.attempt === at.n && !c.isAm && c.state === 'RUNNING');
+    const running = [...this.containers.values()].filter(
+      (c) => c.appId === app.id && c.attempt === at.n && !c.isAm && c.state === 'RUNNING',
+    );
     return {
       queue: app.queue,
       clusterTimestamp: this.state.clusterTimestamp,
@@ -450,7 +567,14 @@ export class ResourceManager {
 
   containerInfo(c: RmContainer): ContainerInfo {
     const n = this.nodes.get(c.nodeId);
-    return { id: c.id, appId: c.appId, nodeId: c.nodeId, nodeHost: n?.host ?? '', nodePort: n?.port ?? 0, resource: c.resource };
+    return {
+      id: c.id,
+      appId: c.appId,
+      nodeId: c.nodeId,
+      nodeHost: n?.host ?? '',
+      nodePort: n?.port ?? 0,
+      resource: c.resource,
+    };
   }
 
   allocate(m: Extract<ToRm, { type: 'Allocate' }>): AllocateResponse {
@@ -458,18 +582,31 @@ export class ResourceManager {
     const rt = this.runtimes.get(at.attemptId);
     if (!rt) throw new CinderError('NOT_REGISTERED', `attempt ${at.attemptId} must register before allocate`);
     rt.lastContact = Date.now();
-    if (at.state !== 'RUNNING') throw new CinderError('NOT_REGISTERED', `attempt ${at.attemptId} is ${at.state}; register first`);
+    if (at.state !== 'RUNNING')
+      throw new CinderError('NOT_REGISTERED', `attempt ${at.attemptId} is ${at.state}; register first`);
     app.progress = m.progress;
     for (const id of m.releases) {
       const c = this.containers.get(id);
       if (!c || c.appId !== app.id || c.isAm) continue;
       if (this.containerStep(c, 'RELEASED')) {
         this.uncharge(c);
-        this.nodes.get(c.nodeId)?.pendingKills.push({ containerId: id, exitStatus: ExitStatus.KILLED_BY_APPMASTER, diagnostics: 'container released by the application' });
-        rt.completed.push({ containerId: id, appId: app.id, state: 'COMPLETE', exitStatus: ExitStatus.KILLED_BY_APPMASTER, diagnostics: 'container released by the application', resource: c.resource });
+        this.nodes.get(c.nodeId)?.pendingKills.push({
+          containerId: id,
+          exitStatus: ExitStatus.KILLED_BY_APPMASTER,
+          diagnostics: 'container released by the application',
+        });
+        rt.completed.push({
+          containerId: id,
+          appId: app.id,
+          state: 'COMPLETE',
+          exitStatus: ExitStatus.KILLED_BY_APPMASTER,
+          diagnostics: 'container released by the application',
+          resource: c.resource,
+        });
       }
     }
-    this.scheduler.addAsks(app.id, m.asks);
+    // after a restart the AM re-sends every outstanding ask once it sees resync; asks sent before that are dropped
+    if (!rt.resync) this.scheduler.addAsks(app.id, m.asks);
     this.schedule();
     for (const info of rt.allocated) {
       const c = this.containers.get(info.id);
@@ -477,7 +614,13 @@ export class ResourceManager {
     }
     let numClusterNodes = 0;
     for (const n of this.nodes.values()) if (n.state === 'RUNNING') numClusterNodes++;
-    const res: AllocateResponse = { allocated: rt.allocated, completed: rt.completed, lostNodes: rt.lostNodes, numClusterNodes, resync: rt.resync };
+    const res: AllocateResponse = {
+      allocated: rt.allocated,
+      completed: rt.completed,
+      lostNodes: rt.lostNodes,
+      numClusterNodes,
+      resync: rt.resync,
+    };
     rt.allocated = [];
     rt.completed = [];
     rt.lostNodes = [];

@@ -45,7 +45,10 @@ export interface Allocation {
   isAm: boolean;
 }
 
-type Limits = Pick<RmConfig, 'minAllocationMB' | 'maxAllocationMB' | 'minAllocationVcores' | 'maxAllocationVcores' | 'queues'>;
+type Limits = Pick<
+  RmConfig,
+  'minAllocationMB' | 'maxAllocationMB' | 'minAllocationVcores' | 'maxAllocationVcores' | 'queues'
+>;
 
 export class CapacityScheduler {
   readonly nodes = new Map<string, SchedNode>();
@@ -64,7 +67,11 @@ export class CapacityScheduler {
       const parts = p.split('.');
       for (let i = 2; i <= parts.length; i++) {
         const anc = conf.queues[parts.slice(0, i).join('.')];
-        if (!anc) throw new CinderError('BAD_CONFIG', `queue ${p} has no parent ${parts.slice(0, i).join('.')} in the queue config`);
+        if (!anc)
+          throw new CinderError(
+            'BAD_CONFIG',
+            `queue ${p} has no parent ${parts.slice(0, i).join('.')} in the queue config`,
+          );
         absCap *= anc.capacity / 100;
         absMax *= anc.maxCapacity / 100;
       }
@@ -91,9 +98,16 @@ export class CapacityScheduler {
     const nodes = [...this.nodes.values()].filter((n) => !label || n.labels.includes(label));
     if (this.nodes.size === 0) return; // nothing registered yet: the request waits
     if (label && nodes.length === 0)
-      throw new CinderError('INVALID_RESOURCE_REQUEST', `${what}: no node has label "${label}"`, 'drop the label or start a node with it');
+      throw new CinderError(
+        'INVALID_RESOURCE_REQUEST',
+        `${what}: no node has label "${label}"`,
+        'drop the label or start a node with it',
+      );
     if (!nodes.some((n) => n.capacity.memoryMB >= r.memoryMB && n.capacity.vcores >= r.vcores)) {
-      const big = nodes.reduce((a, n) => (n.capacity.memoryMB > a.memoryMB ? n.capacity : a), { memoryMB: 0, vcores: 0 });
+      const big = nodes.reduce((a, n) => (n.capacity.memoryMB > a.memoryMB ? n.capacity : a), {
+        memoryMB: 0,
+        vcores: 0,
+      });
       throw new CinderError(
         'INVALID_RESOURCE_REQUEST',
         `${what} of ${r.memoryMB} MB / ${r.vcores} vcores is larger than any node (largest: ${big.memoryMB} MB / ${big.vcores} vcores); no node could ever run it`,
@@ -107,9 +121,16 @@ export class CapacityScheduler {
     const path = name.startsWith('root.') ? name : `root.${name}`;
     const q = this.queues.get(path);
     const known = [...this.queues.values()].filter((x) => x.leaf).map((x) => x.path.slice(5));
-    if (!q) throw new CinderError('UNKNOWN_QUEUE', `queue "${name}" does not exist`, `known queues: ${known.join(', ')}`);
-    if (!q.leaf) throw new CinderError('UNKNOWN_QUEUE', `queue "${name}" is a parent queue; apps go to leaf queues`, `leaf queues: ${known.join(', ')}`);
-    if (q.conf.state === 'STOPPED') throw new CinderError('QUEUE_STOPPED', `queue "${name}" is STOPPED and accepts no apps`);
+    if (!q)
+      throw new CinderError('UNKNOWN_QUEUE', `queue "${name}" does not exist`, `known queues: ${known.join(', ')}`);
+    if (!q.leaf)
+      throw new CinderError(
+        'UNKNOWN_QUEUE',
+        `queue "${name}" is a parent queue; apps go to leaf queues`,
+        `leaf queues: ${known.join(', ')}`,
+      );
+    if (q.conf.state === 'STOPPED')
+      throw new CinderError('QUEUE_STOPPED', `queue "${name}" is STOPPED and accepts no apps`);
     return path;
   }
 
@@ -119,7 +140,8 @@ export class CapacityScheduler {
 
   /** Registers an app (queue already validated); its AM request is added with requestAm. */
   addApp(appId: string, queue: string): void {
-    if (!this.apps.has(appId)) this.apps.set(appId, { appId, queue, order: this.order++, am: undefined, asks: [], waitReason: '' });
+    if (!this.apps.has(appId))
+      this.apps.set(appId, { appId, queue, order: this.order++, am: undefined, asks: [], waitReason: '' });
   }
 
   requestAm(appId: string, resource: Resource, label: string | undefined): void {

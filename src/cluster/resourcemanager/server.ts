@@ -23,7 +23,13 @@ export interface RunningRm {
 export async function startResourceManager(conf: RmConfig, secret: string): Promise<RunningRm> {
   const rm = new ResourceManager(conf);
   const srv: RpcServer<ToRm, ToNm> = await serve<ToRm, ToNm>(
-    { parse: parseToRm, secretFor: (p) => (p === 'cluster' ? secret : undefined), host: conf.host, port: conf.port, name: 'resourcemanager' },
+    {
+      parse: parseToRm,
+      secretFor: (p) => (p === 'cluster' ? secret : undefined),
+      host: conf.host,
+      port: conf.port,
+      name: 'resourcemanager',
+    },
     (conn) => (msg, reply) => {
       const run = async (): Promise<unknown> => {
         switch (msg.type) {

@@ -30,12 +30,22 @@ export class StagingStore {
   put(name: string, data: Uint8Array, appBytes: number, expectedSha?: string): StagedFile {
     checkPlainName(name, 'staged file');
     if (data.length > this.maxFileBytes)
-      throw new CinderError('STAGING_TOO_LARGE', `staged file ${name} is ${data.length} bytes, over the limit of ${this.maxFileBytes} bytes (stagingMaxFileBytes)`);
+      throw new CinderError(
+        'STAGING_TOO_LARGE',
+        `staged file ${name} is ${data.length} bytes, over the limit of ${this.maxFileBytes} bytes (stagingMaxFileBytes)`,
+      );
     if (appBytes + data.length > this.maxAppBytes)
-      throw new CinderError('STAGING_TOO_LARGE', `staging ${name} would bring the app to ${appBytes + data.length} bytes, over the limit of ${this.maxAppBytes} (stagingMaxAppBytes)`);
+      throw new CinderError(
+        'STAGING_TOO_LARGE',
+        `staging ${name} would bring the app to ${appBytes + data.length} bytes, over the limit of ${this.maxAppBytes} (stagingMaxAppBytes)`,
+      );
     const sha256 = createHash('sha256').update(data).digest('hex');
     if (expectedSha && expectedSha !== sha256)
-      throw new CinderError('STAGING_CORRUPT', `staged file ${name} arrived with sha256 ${sha256}, but the client sent ${expectedSha}`, 'upload it again');
+      throw new CinderError(
+        'STAGING_CORRUPT',
+        `staged file ${name} arrived with sha256 ${sha256}, but the client sent ${expectedSha}`,
+        'upload it again',
+      );
     const p = path.join(this.blobs, sha256);
     if (!fs.existsSync(p)) {
       const tmp = `${p}.${process.pid}.${Date.now()}.tmp`;
@@ -52,7 +62,10 @@ export class StagingStore {
     try {
       data = fs.readFileSync(path.join(this.blobs, sha256));
     } catch {
-      throw new CinderError('STAGING_MISSING', `staged resource ${sha256} is not in the staging store (app ended or never uploaded)`);
+      throw new CinderError(
+        'STAGING_MISSING',
+        `staged resource ${sha256} is not in the staging store (app ended or never uploaded)`,
+      );
     }
     const got = createHash('sha256').update(data).digest('hex');
     if (got !== sha256)

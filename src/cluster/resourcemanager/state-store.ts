@@ -35,7 +35,11 @@ export interface AppRecord {
   tags: string[];
   acls: { view: string[]; modify: string[] };
   amResource: Resource;
-  amLaunchContext: { command: string[]; env: Record<string, string>; localResources: Record<string, { sha256: string; size: number; type: 'FILE' | 'ARCHIVE' }> };
+  amLaunchContext: {
+    command: string[];
+    env: Record<string, string>;
+    localResources: Record<string, { sha256: string; size: number; type: 'FILE' | 'ARCHIVE' }>;
+  };
   label: string | undefined;
   maxAttempts: number;
   state: AppState;

@@ -1,0 +1,215 @@
+/**
+ * `cinder cluster up|down`: a development cluster on this machine. `up` writes a fresh 0600 secret
+ * into DIR, spawns a detached RM and N detached NMs (each with its own dir and ports, all on
+ * 127.0.0.1, logs under DIR/logs), records pids and the master URL in DIR/cluster.json, and returns
+ * once every NM is registered. `down` stops them (NMs first, which kill their containers), then
+ * kills any container process group still listed in an NM pid dir, and verifies nothing is left.
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CinderError } from '../common/errors.js';
+import { newSecret } from '../rpc/index.js';
+import { ClusterClient } from './client.js';
+import { writeSecretFile } from './common/config.js';
+import { groupAlive, killGroup } from './nodemanager/process-tree.js';
+
+export const CINDER_BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bin/cinder.js');
+
+export function defaultDevDir(): string {
+  return process.env.CINDER_HOME
+    ? path.join(process.env.CINDER_HOME, 'dev-cluster')
+    : path.join(os.homedir(), '.cinder', 'dev-cluster');
+}
+
+export interface DevClusterInfo {
+  master: string;
+  restUrl: string;
+  secretFile: string;
+  pids: { rm: number; nms: number[] };
+  nmDirs: string[];
+}
+
+/** True while pid runs (a zombie waiting for its reaper counts as gone). */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    const st = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return st.slice(st.lastIndexOf(')') + 2, st.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+async function waitFile(
+  file: string,
+  pid: number,
+  timeoutMs: number,
+  what: string,
+  log: string,
+): Promise<Record<string, unknown>> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (fs.existsSync(file)) return JSON.parse(fs.readFileSync(file, 'utf8'));
+    if (!alive(pid)) break;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const tail = fs.existsSync(log) ? fs.readFileSync(log, 'utf8').slice(-2000) : '';
+  throw new CinderError('DEV_CLUSTER', `${what} did not start within ${timeoutMs} ms (see ${log})\n${tail}`);
+}
+
+/** Spawns a detached `cinder <args>` daemon with its output in logFile; returns its pid. */
+export function spawnDaemon(args: string[], logFile: string, env: Record<string, string | undefined>): number {
+  const fd = fs.openSync(logFile, 'a', 0o600);
+  const p = spawn(process.execPath, [CINDER_BIN, ...args], {
+    detached: true,
+    stdio: ['ignore', fd, fd],
+    env: { ...process.env, ...env },
+  });
+  fs.closeSync(fd);
+  p.unref();
+  return p.pid!;
+}
+
+export async function clusterUp(opts: {
+  dir: string;
+  nodes: number;
+  memoryMB?: number;
+  vcores?: number;
+  rmArgs?: string[];
+  nmArgs?: string[];
+  timeoutMs?: number;
+}): Promise<DevClusterInfo> {
+  const dir = path.resolve(opts.dir);
+  const infoFile = path.join(dir, 'cluster.json');
+  if (fs.existsSync(infoFile)) {
+    const old = JSON.parse(fs.readFileSync(infoFile, 'utf8')) as DevClusterInfo;
+    if (alive(old.pids.rm))
+      throw new CinderError(
+        'DEV_CLUSTER',
+        `a dev cluster is already running in ${dir} (${old.master})`,
+        `stop it with: cinder cluster down --dir ${dir}`,
+      );
+  }
+  fs.mkdirSync(path.join(dir, 'logs'), { recursive: true, mode: 0o700 });
+  const secretFile = path.join(dir, 'cluster.secret');
+  writeSecretFile(secretFile, newSecret());
+  const env = { CINDER_SECRET_FILE: secretFile, CINDER_SECRET: undefined };
+  const timeout = opts.timeoutMs ?? 20_000;
+  const rmReady = path.join(dir, 'rm.ready');
+  fs.rmSync(rmReady, { force: true });
+  const rmLog = path.join(dir, 'logs', 'rm.log');
+  const rmPid = spawnDaemon(
+    [
+      'resourcemanager',
+      '--port',
+      '0',
+      '--rest-port',
+      '0',
+      '--dir',
+      path.join(dir, 'rm'),
+      '--ready-file',
+      rmReady,
+      ...(opts.rmArgs ?? []),
+    ],
+    rmLog,
+    env,
+  );
+  const pids = { rm: rmPid, nms: [] as number[] };
+  const nmDirs: string[] = [];
+  try {
+    const rm = (await waitFile(rmReady, rmPid, timeout, 'the ResourceManager', rmLog)) as {
+      port: number;
+      restPort: number;
+    };
+    const master = `cinder://127.0.0.1:${rm.port}`;
+    for (let i = 0; i < opts.nodes; i++) {
+      const nmDir = path.join(dir, `nm${i + 1}`);
+      nmDirs.push(nmDir);
+      const ready = path.join(nmDir, 'nm.ready');
+      fs.rmSync(ready, { force: true });
+      const args = ['nodemanager', '--rm', `127.0.0.1:${rm.port}`, '--dir', nmDir, '--ready-file', ready];
+      if (opts.memoryMB) args.push('--memory-mb', String(opts.memoryMB));
+      if (opts.vcores) args.push('--vcores', String(opts.vcores));
+      pids.nms.push(spawnDaemon([...args, ...(opts.nmArgs ?? [])], path.join(dir, 'logs', `nm${i + 1}.log`), env));
+    }
+    const info: DevClusterInfo = { master, restUrl: `http://127.0.0.1:${rm.restPort}`, secretFile, pids, nmDirs };
+    fs.writeFileSync(infoFile, JSON.stringify(info, null, 2), { mode: 0o600 });
+    const client = await ClusterClient.connect(master, { secretFile });
+    try {
+      const deadline = Date.now() + timeout;
+      for (;;) {
+        const nodes = await client.nodes(['RUNNING']);
+        if (nodes.length >= opts.nodes) break;
+        const dead = pids.nms.filter((p) => !alive(p));
+        if (dead.length)
+          throw new CinderError('DEV_CLUSTER', `a NodeManager exited during startup (see ${path.join(dir, 'logs')})`);
+        if (Date.now() > deadline)
+          throw new CinderError(
+            'DEV_CLUSTER',
+            `only ${nodes.length} of ${opts.nodes} nodes registered within ${timeout} ms`,
+          );
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    } finally {
+      client.close();
+    }
+    return info;
+  } catch (e) {
+    await stopPids([...pids.nms, pids.rm], nmDirs);
+    fs.rmSync(infoFile, { force: true });
+    throw e;
+  }
+}
+
+async function stopPids(pids: number[], nmDirs: string[]): Promise<number[]> {
+  for (const p of pids) if (alive(p)) process.kill(p, 'SIGTERM');
+  const deadline = Date.now() + 8_000;
+  while (Date.now() < deadline && pids.some(alive)) await new Promise((r) => setTimeout(r, 25));
+  for (const p of pids) if (alive(p)) process.kill(p, 'SIGKILL');
+  // container groups an NM could not stop (e.g. it was SIGKILLed)
+  for (const d of nmDirs) {
+    const pidDir = path.join(d, 'pids');
+    if (!fs.existsSync(pidDir)) continue;
+    for (const f of fs.readdirSync(pidDir)) {
+      const g = Number(fs.readFileSync(path.join(pidDir, f), 'utf8'));
+      if (g > 1 && groupAlive(g)) await killGroup(g, 500);
+      fs.rmSync(path.join(pidDir, f), { force: true });
+    }
+  }
+  await new Promise((r) => setTimeout(r, 50));
+  return pids.filter(alive);
+}
+
+/** Stops the dev cluster in dir; returns the pids it stopped. */
+export async function clusterDown(dirArg: string): Promise<number[]> {
+  const dir = path.resolve(dirArg);
+  const infoFile = path.join(dir, 'cluster.json');
+  if (!fs.existsSync(infoFile))
+    throw new CinderError(
+      'DEV_CLUSTER',
+      `no dev cluster in ${dir} (no cluster.json)`,
+      'pass the --dir used with `cinder cluster up`',
+    );
+  const info = JSON.parse(fs.readFileSync(infoFile, 'utf8')) as DevClusterInfo;
+  // NMs first: they stop their containers' process trees
+  const left = await stopPids(info.pids.nms, info.nmDirs);
+  left.push(...(await stopPids([info.pids.rm], [])));
+  if (left.length)
+    throw new CinderError('DEV_CLUSTER', `processes still running after cluster down: ${left.join(', ')}`);
+  for (const d of info.nmDirs) fs.rmSync(d, { recursive: true, force: true });
+  fs.rmSync(infoFile, { force: true });
+  fs.rmSync(info.secretFile, { force: true });
+  return [info.pids.rm, ...info.pids.nms];
+}
+
+export function readDevCluster(dir: string): DevClusterInfo | undefined {
+  const f = path.join(dir, 'cluster.json');
+  return fs.existsSync(f) ? (JSON.parse(fs.readFileSync(f, 'utf8')) as DevClusterInfo) : undefined;
+}

@@ -1,0 +1,239 @@
+/**
+ * A NodeManager daemon: registers with the RM and heartbeats (container statuses up, kills and app
+ * cleanups down), re-registers after an RM restart or when told to resync (work-preserving: running
+ * containers are reported, not killed), serves ToNm for AMs on its own port and for the RM on the
+ * connection it dialled, fetches staged resources for the localizer, and aggregates an ended app's
+ * logs to the RM before deleting them. Container mechanics live in containers.ts.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { CinderError } from '../../common/errors.js';
+import { logger } from '../../common/log.js';
+import {
+  type ContainerStatus,
+  type HeartbeatResponse,
+  parseToNm,
+  type ToNm,
+  type ToRm,
+} from '../../protocol/cluster.js';
+import { dial, type ReplyHandle, type RpcConnection, type RpcServer, serve } from '../../rpc/index.js';
+import { type NmConfig, parseMaster, writeSecretFile } from '../common/config.js';
+import { ContainerManager } from './containers.js';
+import { Localizer } from './localizer.js';
+
+const log = logger('nm');
+
+export class NodeManager {
+  private rmConn: RpcConnection<ToNm, ToRm> | undefined;
+  private server: RpcServer<ToNm, ToRm> | undefined;
+  private hbTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  nodeId = '';
+  readonly containers: ContainerManager;
+  readonly localizer: Localizer;
+  private readonly secretFile: string;
+  private registering: Promise<void> | undefined;
+
+  constructor(
+    readonly conf: NmConfig,
+    private readonly secret: string,
+  ) {
+    fs.mkdirSync(conf.dir, { recursive: true, mode: 0o700 });
+    this.secretFile = path.join(conf.dir, 'cluster.secret');
+    writeSecretFile(this.secretFile, secret);
+    this.localizer = new Localizer(path.join(conf.dir, 'cache'), async (appId, sha256) => {
+      const conn = await this.connection();
+      const r = await conn.request<{ data: Uint8Array }>({ type: 'FetchResource', appId, sha256 }, 120_000);
+      return r.data;
+    });
+    const pass = ['PATH', 'HOME', 'LANG', 'TMPDIR', 'TZ', 'CINDER_LOG_LEVEL', 'CINDER_TEST'];
+    this.containers = new ContainerManager(
+      conf,
+      this.localizer,
+      () => {
+        const env: Record<string, string> = { CINDER_RM: conf.rm, CINDER_SECRET_FILE: this.secretFile };
+        for (const k of pass) if (process.env[k] !== undefined) env[k] = process.env[k]!;
+        return env;
+      },
+      () => this.nodeId,
+    );
+  }
+
+  async start(): Promise<{ port: number }> {
+    const stale = await this.containers.killStale();
+    if (stale) log.warn({ count: stale }, 'killed containers left by a previous NodeManager on this dir');
+    this.server = await serve<ToNm, ToRm>(
+      {
+        parse: parseToNm,
+        secretFor: (p) => (p === 'cluster' ? this.secret : undefined),
+        host: this.conf.host,
+        port: this.conf.port,
+        name: 'nodemanager',
+      },
+      () => (m, r) => this.handle(m, r),
+    );
+    this.nodeId = `${this.conf.host}:${this.server.port}`;
+    this.containers.startMonitor();
+    await this.register();
+    this.hbTimer = setInterval(() => void this.heartbeat(), this.conf.heartbeatMs);
+    this.hbTimer.unref();
+    return { port: this.server.port };
+  }
+
+  /** Handles ToNm from AMs (own port) and from the RM (its connection). */
+  private handle(m: ToNm, r: ReplyHandle | undefined): void {
+    const ok = (v: unknown) => r?.reply(v ?? {});
+    const fail = (e: unknown) => r?.fail(e);
+    try {
+      switch (m.type) {
+        case 'StartContainer':
+          this.containers.start(m.container, m.launchContext);
+          ok({ containerId: m.container.id });
+          return;
+        case 'StopContainer':
+          void this.containers
+            .stop(m.containerId, m.exitStatus ?? -105, m.diagnostics ?? 'stopped by the ApplicationMaster')
+            .then(() => ok({}), fail);
+          return;
+        case 'GetContainerStatuses': {
+          const all = [...this.containers.containers.values()].map((c) => this.containers.status(c));
+          ok({ statuses: m.containerIds ? all.filter((s) => m.containerIds!.includes(s.containerId)) : all });
+          return;
+        }
+        case 'GetContainerLogs':
+          ok({ logs: this.containers.logs(m.appId, m.containerId) });
+          return;
+      }
+    } catch (e) {
+      fail(e);
+    }
+  }
+
+  private async connection(): Promise<RpcConnection<ToNm, ToRm>> {
+    if (this.rmConn && !this.rmConn.isClosed) return this.rmConn;
+    const { host, port } = parseMaster(this.conf.rm);
+    const conn = await dial<ToNm, ToRm>(
+      {
+        host,
+        port,
+        principal: 'cluster',
+        secret: this.secret,
+        parse: parseToNm,
+        name: 'nm->rm',
+        connectTimeoutMs: 3_000,
+      },
+      (m, r) => this.handle(m, r),
+    );
+    conn.on('close', () => {
+      if (this.rmConn === conn) this.rmConn = undefined;
+    });
+    this.rmConn = conn;
+    return conn;
+  }
+
+  /** (Re-)registers, reporting live containers so an RM restart keeps them. */
+  private register(): Promise<void> {
+    this.registering ??= (async () => {
+      const conn = await this.connection();
+      const sts = this.containers.reportable();
+      const r = await conn.request<{ nodeId: string }>(
+        {
+          type: 'RegisterNode',
+          host: this.conf.host,
+          port: Number(this.nodeId.split(':').pop()),
+          capacity: { memoryMB: this.conf.memoryMB, vcores: this.conf.vcores },
+          labels: this.conf.labels,
+          containers: sts,
+        },
+        10_000,
+      );
+      this.containers.ack(sts);
+      this.lastRegisteredConn = conn;
+      log.info({ nodeId: r.nodeId }, 'registered with the ResourceManager');
+    })().finally(() => {
+      this.registering = undefined;
+    });
+    return this.registering;
+  }
+
+  private beating = false;
+  private async heartbeat(): Promise<void> {
+    if (this.beating || this.stopped) return;
+    this.beating = true;
+    try {
+      const conn = await this.connection().catch(() => undefined);
+      if (!conn) return;
+      if (conn !== this.lastRegisteredConn) {
+        // a new connection means the RM may have restarted: register again first
+        await this.register();
+        return;
+      }
+      const sts: ContainerStatus[] = this.containers.reportable();
+      const r = await conn.request<HeartbeatResponse>(
+        { type: 'NodeHeartbeat', nodeId: this.nodeId, containers: sts },
+        10_000,
+      );
+      if (r.resync) {
+        await this.register();
+        return;
+      }
+      this.containers.ack(sts);
+      for (const k of r.containersToKill) void this.containers.stop(k.containerId, k.exitStatus, k.diagnostics);
+      for (const appId of r.appsToCleanup) void this.cleanupApp(appId);
+    } catch (e) {
+      log.debug({ err: (e as Error).message }, 'heartbeat failed; will retry');
+    } finally {
+      this.beating = false;
+    }
+  }
+  private lastRegisteredConn: RpcConnection<ToNm, ToRm> | undefined;
+
+  private readonly cleaning = new Set<string>();
+  /** App ended: kill leftovers, upload logs to the RM, delete the app's dirs. */
+  private async cleanupApp(appId: string): Promise<void> {
+    if (this.cleaning.has(appId)) return;
+    this.cleaning.add(appId);
+    try {
+      await this.containers.stopApp(appId);
+      const logs = this.containers.logs(appId);
+      if (logs.length) {
+        const conn = await this.connection();
+        await conn.request(
+          {
+            type: 'UploadLogs',
+            appId,
+            nodeId: this.nodeId,
+            logs: logs.map((l) => ({ containerId: l.containerId, file: l.file, data: Buffer.from(l.data) })),
+          },
+          60_000,
+        );
+      }
+      this.containers.deleteAppDirs(appId);
+    } catch (e) {
+      log.warn({ app: appId, err: (e as Error).message }, 'app cleanup / log aggregation failed');
+    } finally {
+      this.cleaning.delete(appId);
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.hbTimer) clearInterval(this.hbTimer);
+    await this.containers.stopAll();
+    this.rmConn?.close();
+    await this.server?.close();
+  }
+}
+
+export async function startNodeManager(conf: NmConfig, secret: string): Promise<{ nm: NodeManager; port: number }> {
+  const nm = new NodeManager(conf, secret);
+  try {
+    const { port } = await nm.start();
+    return { nm, port };
+  } catch (e) {
+    await nm.stop().catch(() => {});
+    throw e instanceof CinderError
+      ? e
+      : new CinderError('NM_START', `NodeManager could not start: ${(e as Error).message}`);
+  }
+}
