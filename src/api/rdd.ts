@@ -775,7 +775,9 @@ export class RDD<T> implements LineageNode {
   }
 
   /** buckets: a count of evenly spaced buckets between min and max, or sorted bucket boundaries. Returns [buckets, counts]. */
-  async histogram(this: RDD<number>, buckets: number | number[]): Promise<[number[], number[]]> {
+  histogram(this: RDD<number>, buckets: number | number[]): Promise<[number[], number[]]>;
+  histogram(this: RDD<string>, buckets: string[]): Promise<[string[], number[]]>;
+  async histogram(this: RDD<any>, buckets: number | any[]): Promise<[any[], number[]]> {
     let b: number[];
     let evenly: boolean;
     if (typeof buckets === 'number') {
@@ -795,7 +797,9 @@ export class RDD<T> implements LineageNode {
         if (!(b[i]! > b[i - 1]!))
           throw new CinderError('BAD_ARGUMENT', 'histogram: buckets must be sorted and not contain duplicates');
       const w = b[1]! - b[0]!;
-      evenly = b.every((x, i) => i === 0 || Math.abs(x - b[i - 1]! - w) < 1e-10 * Math.max(1, Math.abs(w)));
+      evenly =
+        typeof b[0] === 'number' &&
+        b.every((x, i) => i === 0 || Math.abs(x - b[i - 1]! - w) < 1e-10 * Math.max(1, Math.abs(w)));
     }
     const parts = (await this.builtin<number[]>('histogram', { buckets: b, evenly }).collect()) as number[][];
     const counts = new Array<number>(b.length - 1).fill(0);

@@ -127,14 +127,17 @@ export const BUILTINS: Record<string, Builtin> = {
   zipWithUniqueId(records, args: { n: number }, partition) {
     return records.map((r, i) => [r, i * args.n + partition]);
   },
+  /** buckets are numbers, or (not evenly spaced) any values ordered by < such as strings, like PySpark's bisect */
   histogram(records, args: { buckets: number[]; evenly: boolean }) {
     const b = args.buckets;
     const counts = new Array<number>(b.length - 1).fill(0);
     const lo = b[0]!;
     const hi = b[b.length - 1]!;
     const width = (hi - lo) / (b.length - 1);
+    const numeric = typeof lo === 'number';
     for (const r of records) {
-      const x = Number(r);
+      if (r === null || r === undefined) continue;
+      const x = (numeric ? Number(r) : r) as number;
       if (Number.isNaN(x) || x < lo || x > hi) continue;
       let i: number;
       if (args.evenly) i = x === hi ? b.length - 2 : Math.floor((x - lo) / width);
