@@ -106,6 +106,8 @@ export function submit(rm: ResourceManager, m: Msg<'SubmitApplication'>): AppRep
     staged: pending.staged,
     secret: newSecret(),
     logsAggregated: false,
+    logNodes: [],
+    logsUploaded: [],
   };
   rm.state.apps[app.id] = app;
   try {
@@ -290,7 +292,8 @@ export function storeLogs(rm: ResourceManager, m: Msg<'UploadLogs'>): void {
     fs.mkdirSync(d, { recursive: true, mode: 0o700 });
     fs.writeFileSync(path.join(d, l.file), l.data, { mode: 0o600 });
   }
-  app.logsAggregated = true;
+  if (!app.logsUploaded.includes(m.nodeId)) app.logsUploaded.push(m.nodeId);
+  rm.updateLogAggregation(app);
   rm.persist();
 }
 

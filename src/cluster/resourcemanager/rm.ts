@@ -269,6 +269,13 @@ export class ResourceManager {
   /** apps reserved by GetNewApplication but not submitted yet */
   readonly pendingApps = new Map<string, { user: string; staged: Record<string, { sha256: string; size: number }> }>();
 
+  /** Logs are aggregated once every node that ran the app's containers uploaded (or is gone). */
+  updateLogAggregation(app: AppRecord): void {
+    app.logsAggregated = app.logNodes.every(
+      (n) => app.logsUploaded.includes(n) || this.nodes.get(n)?.state !== 'RUNNING',
+    );
+  }
+
   // ---------------------------------------------------------------- scheduling
   schedule(): void {
     const allocs = this.scheduler.schedule();
@@ -289,6 +296,7 @@ export class ResourceManager {
         isAm: a.isAm,
       };
       this.containers.set(id, c);
+      if (!app.logNodes.includes(node.nodeId)) app.logNodes.push(node.nodeId);
       const info: ContainerInfo = {
         id,
         appId: app.id,

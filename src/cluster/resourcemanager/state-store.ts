@@ -54,6 +54,9 @@ export interface AppRecord {
   staged: Record<string, StagedFile>;
   secret: string;
   logsAggregated: boolean;
+  /** nodes that ran containers of this app, and those that uploaded its logs */
+  logNodes: string[];
+  logsUploaded: string[];
 }
 
 export interface RmState {

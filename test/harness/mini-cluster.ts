@@ -1,0 +1,315 @@
+/**
+ * MiniCluster: an RM and N NodeManagers as real processes (`node bin/cinder.js ...`), with short
+ * heartbeat/liveness settings, fault helpers (kill/restart a node or the RM on the same ports and
+ * dirs), waitFor (polling, no fixed sleeps) and a cleanup that kills every daemon and container
+ * process group and removes the temp dir. Optionally runs each daemon inside a network namespace
+ * (see netns.ts) with its own address. Test-only code.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ClusterClient } from '../../src/cluster/client.js';
+import { writeSecretFile } from '../../src/cluster/common/config.js';
+import { alive } from '../../src/cluster/devcluster.js';
+import { groupAlive, killGroup } from '../../src/cluster/nodemanager/process-tree.js';
+import { newSecret } from '../../src/rpc/index.js';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+export const CINDER = path.join(ROOT, 'bin/cinder.js');
+export const SIMPLE_AM = path.join(ROOT, 'build/src/cluster/appmaster/simple-am.js');
+
+export interface MiniClusterOptions {
+  nodes: number;
+  nodeMemoryMB?: number;
+  nodeVcores?: number;
+  /** extra RM config keys (--set) */
+  rm?: Record<string, string | number>;
+  /** extra NM config keys (--set) */
+  nm?: Record<string, string | number>;
+  /** per-host placement: address to bind and a command prefix (e.g. ['ip','netns','exec','ns']) */
+  rmHost?: { addr: string; prefix: string[] };
+  nmHosts?: { addr: string; prefix: string[] }[];
+}
+
+interface Daemon {
+  proc: ChildProcess;
+  port: number;
+  dir: string;
+  log: string;
+}
+
+export class MiniCluster {
+  readonly dir: string;
+  readonly secret = newSecret();
+  readonly secretFile: string;
+  rm!: Daemon & { restPort: number };
+  readonly nms: (Daemon | undefined)[] = [];
+  private nmPorts: number[] = [];
+
+  private constructor(readonly opts: MiniClusterOptions) {
+    this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cinder-mini-'));
+    this.secretFile = path.join(this.dir, 'cluster.secret');
+    writeSecretFile(this.secretFile, this.secret);
+  }
+
+  static async start(opts: MiniClusterOptions): Promise<MiniCluster> {
+    const c = new MiniCluster(opts);
+    try {
+      await c.startRm(0, 0);
+      await Promise.all(Array.from({ length: opts.nodes }, (_, i) => c.startNode(i)));
+      await c.waitFor(
+        async () => (await c.withClient((cl) => cl.nodes(['RUNNING']))).length === opts.nodes,
+        15_000,
+        'all nodes registered',
+      );
+    } catch (e) {
+      await c.cleanup();
+      throw e;
+    }
+    return c;
+  }
+
+  get rmAddr(): string {
+    return this.opts.rmHost?.addr ?? '127.0.0.1';
+  }
+  get master(): string {
+    return `cinder://${this.rmAddr}:${this.rm.port}`;
+  }
+
+  private spawnDaemon(
+    prefix: string[],
+    args: string[],
+    log: string,
+    readyFile: string,
+    extraEnv: Record<string, string> = {},
+  ): Promise<{ proc: ChildProcess; ready: Record<string, number> }> {
+    fs.rmSync(readyFile, { force: true });
+    const fd = fs.openSync(log, 'a');
+    const argv = [...prefix, process.execPath, CINDER, ...args, '--ready-file', readyFile];
+    const env: Record<string, string | undefined> = {
+      ...process.env,
+      CINDER_SECRET_FILE: this.secretFile,
+      CINDER_LOG_LEVEL: 'info',
+      ...extraEnv,
+    };
+    delete env.CINDER_SECRET;
+    const proc = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', fd, fd], env });
+    fs.closeSync(fd);
+    return new Promise((resolve, reject) => {
+      const t0 = Date.now();
+      const poll = () => {
+        if (fs.existsSync(readyFile)) return resolve({ proc, ready: JSON.parse(fs.readFileSync(readyFile, 'utf8')) });
+        if (proc.exitCode !== null || Date.now() - t0 > 15_000)
+          return reject(new Error(`${args[0]} did not start: ${fs.readFileSync(log, 'utf8').slice(-1500)}`));
+        setTimeout(poll, 15);
+      };
+      poll();
+    });
+  }
+
+  async startRm(port = this.rm?.port ?? 0, restPort = this.rm?.restPort ?? 0): Promise<void> {
+    const dir = path.join(this.dir, 'rm');
+    const log = path.join(this.dir, 'rm.log');
+    const sets = {
+      minAllocationMB: 128,
+      nmLivenessMs: 3000,
+      amLivenessMs: 10000,
+      livenessCheckMs: 200,
+      ...this.opts.rm,
+    };
+    const args = [
+      'resourcemanager',
+      '--host',
+      this.rmAddr,
+      '--port',
+      String(port),
+      '--rest-port',
+      String(restPort),
+      '--dir',
+      dir,
+    ];
+    for (const [k, v] of Object.entries(sets)) args.push('--set', `${k}=${v}`);
+    const { proc, ready } = await this.spawnDaemon(
+      this.opts.rmHost?.prefix ?? [],
+      args,
+      log,
+      path.join(this.dir, 'rm.ready'),
+    );
+    this.rm = { proc, port: ready.port!, restPort: ready.restPort!, dir, log };
+  }
+
+  async startNode(i: number): Promise<void> {
+    const host = this.opts.nmHosts?.[i];
+    const dir = path.join(this.dir, `nm${i}`);
+    const log = path.join(this.dir, `nm${i}.log`);
+    const sets = { heartbeatMs: 200, monitorMs: 200, killGraceMs: 500, ...this.opts.nm };
+    const args = [
+      'nodemanager',
+      '--rm',
+      `${this.rmAddr}:${this.rm.port}`,
+      '--host',
+      host?.addr ?? '127.0.0.1',
+      '--port',
+      String(this.nmPorts[i] ?? 0),
+      '--dir',
+      dir,
+      '--memory-mb',
+      String(this.opts.nodeMemoryMB ?? 2048),
+      '--vcores',
+      String(this.opts.nodeVcores ?? 4),
+    ];
+    for (const [k, v] of Object.entries(sets)) args.push('--set', `${k}=${v}`);
+    const { proc, ready } = await this.spawnDaemon(host?.prefix ?? [], args, log, path.join(dir, 'nm.ready'));
+    this.nmPorts[i] = ready.port!;
+    this.nms[i] = { proc, port: ready.port!, dir, log };
+  }
+
+  nodeId(i: number): string {
+    return `${this.opts.nmHosts?.[i]?.addr ?? '127.0.0.1'}:${this.nmPorts[i]}`;
+  }
+
+  private async killProc(p: ChildProcess | undefined, sig: NodeJS.Signals): Promise<void> {
+    if (!p || p.exitCode !== null || p.signalCode !== null) return;
+    const exited = new Promise((r) => p.once('exit', r));
+    p.kill(sig);
+    await exited;
+  }
+
+  async killNode(i: number, sig: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    await this.killProc(this.nms[i]?.proc, sig);
+  }
+  restartNode(i: number): Promise<void> {
+    return this.startNode(i);
+  }
+  async killRm(sig: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    await this.killProc(this.rm.proc, sig);
+  }
+  restartRm(): Promise<void> {
+    return this.startRm();
+  }
+
+  async client(user?: string): Promise<ClusterClient> {
+    return ClusterClient.connect(this.master, { secret: this.secret, ...(user ? { user } : {}) });
+  }
+
+  async withClient<T>(fn: (c: ClusterClient) => Promise<T>, user?: string): Promise<T> {
+    const c = await this.client(user);
+    try {
+      return await fn(c);
+    } finally {
+      c.close();
+    }
+  }
+
+  /** Polls pred until true; fails with `what` and the last error after timeoutMs. */
+  async waitFor(pred: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    let last: unknown;
+    for (;;) {
+      try {
+        if (await pred()) return;
+      } catch (e) {
+        last = e;
+      }
+      if (Date.now() > deadline)
+        throw new Error(
+          `timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`,
+        );
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  /** Submits a simple-am app; returns its id. Files: name -> bytes (staged and linked into every container). */
+  async submitSimple(
+    cl: ClusterClient,
+    o: {
+      containers: number;
+      command: string[];
+      memoryMB?: number;
+      amMemoryMB?: number;
+      files?: Record<string, { data: Uint8Array | string; type?: 'FILE' | 'ARCHIVE' }>;
+      queue?: string;
+      name?: string;
+      acls?: { view: string[]; modify: string[] };
+      maxAttempts?: number;
+    },
+  ): Promise<string> {
+    const { appId } = await cl.newApplication();
+    const localResources: Record<string, { sha256: string; size: number; type: 'FILE' | 'ARCHIVE' }> = {};
+    for (const [name, f] of Object.entries(o.files ?? {})) {
+      const r = await cl.uploadFile(appId, name, typeof f.data === 'string' ? Buffer.from(f.data) : f.data);
+      localResources[name] = { ...r, type: f.type ?? 'FILE' };
+    }
+    const spec = {
+      containers: o.containers,
+      resource: { memoryMB: o.memoryMB ?? 128, vcores: 1 },
+      intervalMs: 200,
+      launchContext: { command: o.command, localResources },
+    };
+    await cl.submitApplication({
+      appId,
+      name: o.name ?? 'test',
+      ...(o.queue ? { queue: o.queue } : {}),
+      ...(o.acls ? { acls: o.acls } : {}),
+      ...(o.maxAttempts ? { maxAttempts: o.maxAttempts } : {}),
+      amResource: { memoryMB: o.amMemoryMB ?? 256, vcores: 1 },
+      amLaunchContext: { command: ['node', SIMPLE_AM, JSON.stringify(spec)] },
+    });
+    return appId;
+  }
+
+  /** Runs the cinder CLI as a user would, against this cluster. */
+  cli(
+    args: string[],
+    o: { prefix?: string[]; env?: Record<string, string> } = {},
+  ): Promise<{ code: number; stdout: string; stderr: string }> {
+    return new Promise((resolve) => {
+      const env: Record<string, string | undefined> = {
+        ...process.env,
+        CINDER_SECRET_FILE: this.secretFile,
+        CINDER_MASTER: this.master,
+      };
+      delete env.CINDER_SECRET;
+      Object.assign(env, o.env);
+      const argv = [...(o.prefix ?? []), process.execPath, CINDER, ...args];
+      const p = spawn(argv[0]!, argv.slice(1), { env });
+      let stdout = '';
+      let stderr = '';
+      p.stdout.on('data', (d) => {
+        stdout += d;
+      });
+      p.stderr.on('data', (d) => {
+        stderr += d;
+      });
+      p.on('exit', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    });
+  }
+
+  /** Container process groups still alive on node i (from its pid dir). */
+  liveContainerGroups(i?: number): number[] {
+    const out: number[] = [];
+    const dirs =
+      i === undefined ? this.nms.map((_, j) => path.join(this.dir, `nm${j}`)) : [path.join(this.dir, `nm${i}`)];
+    for (const d of dirs) {
+      const pd = path.join(d, 'pids');
+      if (!fs.existsSync(pd)) continue;
+      for (const f of fs.readdirSync(pd)) {
+        const g = Number(fs.readFileSync(path.join(pd, f), 'utf8'));
+        if (groupAlive(g)) out.push(g);
+      }
+    }
+    return out;
+  }
+
+  async cleanup(): Promise<void> {
+    await Promise.all(this.nms.map((n) => this.killProc(n?.proc, 'SIGKILL')));
+    await this.killProc(this.rm?.proc, 'SIGKILL');
+    await Promise.all(this.liveContainerGroups().map((g) => killGroup(g, 0)));
+    if (process.env.CINDER_KEEP_TEST_DIR) process.stderr.write(`kept ${this.dir}\n`);
+    else fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+export { alive };
