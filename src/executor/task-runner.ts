@@ -65,7 +65,7 @@ function broadcastIds(refs: FnRef[]): number[] {
 
 export class TaskRunner {
   private readonly stages = new Map<number, { bytes: Uint8Array; body: StageBody; refs: FnRef[] }>();
-  private readonly broadcasts = new Map<number, unknown>();
+  private readonly broadcasts = new Map<number, { id: number; value: unknown }>();
   readonly blockStore: BlockStore;
   readonly fetcher: BlockFetcher;
   readonly shuffleDir: string;
@@ -110,7 +110,9 @@ export class TaskRunner {
       const task = decode<TaskBody>(desc.body);
       const { body, refs } = this.stage(desc, task.stage);
       for (const id of broadcastIds(refs)) {
-        if (!this.broadcasts.has(id)) this.broadcasts.set(id, decode(await this.o.getBroadcast(id)));
+        // user code reads a broadcast as `b.value`, as on the driver
+        if (!this.broadcasts.has(id))
+          this.broadcasts.set(id, Object.freeze({ id, value: decode(await this.o.getBroadcast(id)) }));
       }
       const fnEnv: FnEnv = {
         fetchFile: (name) => this.o.fetchFile(name),
