@@ -42,6 +42,8 @@ export interface ContextOptions {
 /** Set by `cinder submit` / the AM for the driver process. */
 interface SubmitEnv {
   master: string;
+  files?: string[];
+  archives?: string[];
   appName?: string;
   conf?: Conf;
   appId?: string;
@@ -74,7 +76,7 @@ export class CinderContext {
   private readonly files = new Map<string, string>();
   private stopped = false;
   private stopping: Promise<void> | undefined;
-  private readonly secret = randomBytes(32).toString('hex');
+  private secret = randomBytes(32).toString('hex');
   private readonly workDir: string;
   private ts!: TaskScheduler;
   private dag!: DAGScheduler;
@@ -124,6 +126,7 @@ export class CinderContext {
         master.kind === 'local' && master.maxFailures ? master.maxFailures : intConf(conf, 'cinder.task.maxFailures'),
       localityWaitMs: intConf(conf, 'cinder.locality.wait'),
     });
+    const self = this;
     this.dag = new DAGScheduler(
       this.ts,
       {
@@ -131,7 +134,9 @@ export class CinderContext {
         maxResultSize: parseBytes(strConf(conf, 'cinder.driver.maxResultSize')!, 'cinder.driver.maxResultSize'),
       },
       {
-        appId: this.applicationId,
+        get appId() {
+          return self.applicationId;
+        },
         mergeAccumulators: (updates) => {
           for (const [id, v] of updates) this.accumulators.get(id)?.merge(v);
         },
@@ -146,8 +151,12 @@ export class CinderContext {
     this.endpoint = new DriverEndpoint(
       this.ts,
       {
-        appId: this.applicationId,
-        secret: this.secret,
+        get appId() {
+          return self.applicationId;
+        },
+        get secret() {
+          return self.secret;
+        },
         conf: {},
         getBroadcast: (id) => this.broadcasts.get(id),
         getFile: (name) => this.serveFile(name),
@@ -160,11 +169,7 @@ export class CinderContext {
       },
       intConf(conf, 'cinder.network.timeout'),
     );
-    const host = strConf(conf, 'cinder.driver.host')!;
-    await this.endpoint.start(
-      strConf(conf, 'cinder.driver.bindAddress') ?? host,
-      intConf({ p: conf['cinder.driver.port'] ?? '0' }, 'p'),
-    );
+    let host = strConf(conf, 'cinder.driver.host')!;
     const memoryMb = parseMb(strConf(conf, 'cinder.executor.memory')!, 'cinder.executor.memory');
     if (master.kind === 'local') {
       const b = new LocalBackend({
@@ -178,9 +183,28 @@ export class CinderContext {
       b.onFatal = (e) => this.abort(e);
       this.backend = b;
     } else {
-      const { ClusterBackend } = await import('../deploy/cluster-backend.js');
-      this.backend = new ClusterBackend({ master, conf, appName: this.appName, workDir: this.workDir });
+      const { createClusterBackend } = await import('../deploy/backends.js');
+      const env = submitEnv();
+      this.backend = createClusterBackend({
+        master,
+        conf,
+        appName: this.appName,
+        workDir: this.workDir,
+        files: env?.files ?? [],
+        archives: env?.archives ?? [],
+        onFatal: (e) => this.abort(e),
+      });
     }
+    if (this.backend.prepare) {
+      const p = await this.backend.prepare();
+      this.applicationId = p.appId;
+      this.secret = p.secret;
+      if ('driverHost' in p && typeof p.driverHost === 'string' && !conf['cinder.driver.host']) host = p.driverHost;
+    }
+    await this.endpoint.start(
+      strConf(conf, 'cinder.driver.bindAddress') ?? host,
+      intConf({ p: conf['cinder.driver.port'] ?? '0' }, 'p'),
+    );
     for (const s of ['SIGINT', 'SIGTERM'] as const) process.on(s, this.signalHandler);
     await this.backend.start(
       { host, port: this.endpoint.port, appId: this.applicationId, secret: this.secret },
@@ -428,14 +452,14 @@ export class CinderContext {
   }
 
   /** Stops executors and frees every resource (ports, processes, temp files). Idempotent. */
-  stop(): Promise<void> {
+  stop(outcome: { succeeded: boolean; diagnostics: string } = { succeeded: true, diagnostics: '' }): Promise<void> {
     this.stopping ??= (async () => {
       this.stopped = true;
       for (const s of ['SIGINT', 'SIGTERM'] as const) process.off(s, this.signalHandler);
       this.dag?.stop(new CinderError('CONTEXT_STOPPED', 'the context was stopped while the job was running'));
       this.ts?.stop();
       await this.endpoint?.stop().catch(() => {});
-      await this.backend?.stop().catch(() => {});
+      await this.backend?.stop(outcome).catch(() => {});
       fs.rmSync(this.workDir, { recursive: true, force: true });
       if (active === this) active = undefined;
       log.info({ appId: this.applicationId }, 'context stopped');
@@ -444,8 +468,8 @@ export class CinderContext {
   }
 
   /** @internal stops the running context, if any (used when a submitted app's main returns) */
-  static async _stopActive(_finalStatus: 'SUCCEEDED' | 'FAILED'): Promise<void> {
-    if (active) await active.stop();
+  static async _stopActive(finalStatus: 'SUCCEEDED' | 'FAILED', diagnostics = ''): Promise<void> {
+    if (active) await active.stop({ succeeded: finalStatus === 'SUCCEEDED', diagnostics });
   }
 
   get isStopped(): boolean {

@@ -19,6 +19,12 @@ export const DEFAULTS: Conf = {
   'cinder.ui.showConsoleProgress': 'true',
   'cinder.driver.host': '127.0.0.1',
   'cinder.executor.maxFailures': '10',
+  'cinder.am.heartbeatInterval': '3000',
+  'cinder.am.driverLeaseMs': '5000',
+  'cinder.am.waitTime': '100000',
+  'cinder.scheduler.maxRegisteredResourcesWaitingTime': '30000',
+  'cinder.yarn.maxAppAttempts': '2',
+  'cinder.yarn.report.interval': '1000',
 };
 
 /** Parses sizes like 512m, 1g, 1024k, 100 (bytes) into bytes. */

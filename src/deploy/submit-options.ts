@@ -69,7 +69,12 @@ function defaultsFile(): string | undefined {
 }
 
 function list(v: string | undefined): string[] {
-  return v ? v.split(',').map((s) => s.trim()).filter(Boolean) : [];
+  return v
+    ? v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : [];
 }
 
 export function buildSubmitRequest(app: string, args: string[], o: RawSubmitOptions): SubmitRequest {
@@ -77,7 +82,12 @@ export function buildSubmitRequest(app: string, args: string[], o: RawSubmitOpti
   const conf: Conf = file ? readPropertiesFile(file) : {};
   for (const kv of o.conf ?? []) {
     const i = kv.indexOf('=');
-    if (i <= 0) throw new CinderError('BAD_ARGUMENT', `--conf expects key=value, got '${kv}'`, 'e.g. --conf cinder.executor.memory=2g');
+    if (i <= 0)
+      throw new CinderError(
+        'BAD_ARGUMENT',
+        `--conf expects key=value, got '${kv}'`,
+        'e.g. --conf cinder.executor.memory=2g',
+      );
     conf[kv.slice(0, i)] = kv.slice(i + 1);
   }
   const flag = (key: string, v: string | undefined) => {
@@ -92,7 +102,11 @@ export function buildSubmitRequest(app: string, args: string[], o: RawSubmitOpti
   const m = parseMaster(master);
   const deployMode = o.deployMode ?? conf['cinder.submit.deployMode'] ?? 'client';
   if (deployMode !== 'client' && deployMode !== 'cluster')
-    throw new CinderError('BAD_ARGUMENT', `unknown deploy mode '${deployMode}'`, 'use --deploy-mode client or --deploy-mode cluster');
+    throw new CinderError(
+      'BAD_ARGUMENT',
+      `unknown deploy mode '${deployMode}'`,
+      'use --deploy-mode client or --deploy-mode cluster',
+    );
   if (deployMode === 'cluster' && m.kind === 'local')
     throw new CinderError(
       'BAD_ARGUMENT',
@@ -101,10 +115,15 @@ export function buildSubmitRequest(app: string, args: string[], o: RawSubmitOpti
     );
   const abs = path.resolve(app);
   if (!fs.existsSync(abs) || !fs.statSync(abs).isFile())
-    throw new CinderError('APP_NOT_FOUND', `application file ${app} does not exist`, `check the path (resolved to ${abs})`);
+    throw new CinderError(
+      'APP_NOT_FOUND',
+      `application file ${app} does not exist`,
+      `check the path (resolved to ${abs})`,
+    );
   for (const f of [...list(o.files), ...list(o.archives)]) {
     const p = f.split('#')[0]!;
-    if (!fs.existsSync(p)) throw new CinderError('INPUT_NOT_FOUND', `file ${p} (from --files/--archives) does not exist`);
+    if (!fs.existsSync(p))
+      throw new CinderError('INPUT_NOT_FOUND', `file ${p} (from --files/--archives) does not exist`);
   }
   const wait = o.wait ?? (conf['cinder.submit.waitAppCompletion'] ?? 'true') !== 'false';
   return SubmitRequest.parse({

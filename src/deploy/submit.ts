@@ -15,13 +15,22 @@ function fail(e: unknown): number {
   return 1;
 }
 
-export async function submitMain(app: string | undefined, args: string[], o: RawSubmitOptions & { status?: string; kill?: string }): Promise<number> {
+export async function submitMain(
+  app: string | undefined,
+  args: string[],
+  o: RawSubmitOptions & { status?: string; kill?: string },
+): Promise<number> {
   try {
     if (o.status || o.kill) {
       const { statusOrKill } = await import('./cluster-submit.js');
       return await statusOrKill(o.master, o.status, o.kill);
     }
-    if (!app) throw new CinderError('BAD_ARGUMENT', 'no application file given', 'usage: cinder submit [options] APP.ts [args...]');
+    if (!app)
+      throw new CinderError(
+        'BAD_ARGUMENT',
+        'no application file given',
+        'usage: cinder submit [options] APP.ts [args...]',
+      );
     const req = buildSubmitRequest(app, args, o);
     if (req.verbose) {
       process.stderr.write(`cinder submit: ${JSON.stringify({ ...req, conf: redact(req.conf) }, null, 2)}\n`);

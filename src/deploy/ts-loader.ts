@@ -23,7 +23,11 @@ export async function resolve(specifier: string, context: ResolveContext, next: 
     return await next(specifier, context);
   } catch (e) {
     if (specifier === 'cinder') return { url: ENGINE_INDEX, shortCircuit: true };
-    if ((specifier.startsWith('.') || specifier.startsWith('/')) && /\.(m|c)?js$/.test(specifier) && context.parentURL) {
+    if (
+      (specifier.startsWith('.') || specifier.startsWith('/')) &&
+      /\.(m|c)?js$/.test(specifier) &&
+      context.parentURL
+    ) {
       const ts = new URL(specifier.replace(/\.(m|c)?js$/, '.$1ts'), context.parentURL);
       if (fs.existsSync(fileURLToPath(ts))) return { url: ts.href, shortCircuit: true };
     }

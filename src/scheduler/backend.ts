@@ -12,11 +12,17 @@ export interface DriverAddress {
 }
 
 export interface ExecutorBackend {
+  /**
+   * Optional first step, before the driver endpoint starts: a cluster backend obtains the
+   * application's id and secret from the cluster manager here.
+   */
+  prepare?(): Promise<{ appId: string; secret: string }>;
   /** Starts getting executors; resolves when at least one has registered (or throws why not). */
   start(driver: DriverAddress, waitForRegistered: (n: number, timeoutMs: number) => Promise<void>): Promise<void>;
   /** Called when a registered executor disconnects or times out. */
   executorLost(executorId: string, reason: string): void;
   /** Total task slots this backend aims for (defaultParallelism). */
   readonly targetCores: number;
-  stop(): Promise<void>;
+  /** Releases executors; `outcome` tells a cluster backend how the application ended. */
+  stop(outcome?: { succeeded: boolean; diagnostics: string }): Promise<void>;
 }

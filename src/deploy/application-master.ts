@@ -1,0 +1,213 @@
+/**
+ * The Cinder Application Master (process main, launched by a NodeManager in the AM container).
+ *
+ *   cluster mode (CINDER_AM_MODE=cluster): the driver runs here. The user's main is imported in this
+ *     process; its context gets executors from this AM (am-backend.ts). main returns -> SUCCEEDED;
+ *     main throws -> exit 15, unregistering FAILED only on the last attempt (else the RM retries);
+ *     no context within cinder.am.waitTime -> exit 13.
+ *   client mode (CINDER_AM_MODE=client): no user code. Registers with port -1, dials the driver in
+ *     the client, keeps the executor target the driver asks for, and ends the app when the driver says
+ *     Shutdown — or FAILED ("driver disconnected") when the driver goes away or stops answering.
+ *
+ * Environment (set by the submitting client and the NM): CINDER_AM_MODE, CINDER_SUBMIT_CONF,
+ * CINDER_APP_MAIN, CINDER_APP_ARGS, CINDER_DRIVER_URL (client), CINDER_EXEC_RESOURCES,
+ * CINDER_MAX_ATTEMPTS, CINDER_ATTEMPT_ID, CINDER_APP_SECRET, CINDER_RM, CINDER_SECRET_FILE, CINDER_NM_HOST.
+ */
+import os from 'node:os';
+import path from 'node:path';
+import { AmRmClient } from '../cluster/appmaster/am-client.js';
+import { type Conf, DEFAULTS, intConf, parseMb, strConf } from '../common/conf.js';
+import { logger } from '../common/log.js';
+import { type AmToDriver, type DriverToAm, parseDriverToAm } from '../protocol/am.js';
+import type { LocalResource } from '../protocol/cluster.js';
+import { dial } from '../rpc/index.js';
+import { setAmRuntime } from './am-runtime.js';
+import { ExecutorAllocator, overheadFor } from './executor-allocator.js';
+
+const log = logger('application-master');
+const env = process.env;
+
+function out(s: string): void {
+  process.stdout.write(`[${new Date().toISOString()}] cinder-am: ${s}\n`);
+}
+
+const submit = JSON.parse(env.CINDER_SUBMIT_CONF ?? '{}') as { appName?: string; conf?: Conf };
+const conf: Conf = { ...DEFAULTS, ...(submit.conf ?? {}) };
+const appId = env.CINDER_APP_ID ?? '';
+// the RM puts the app id in the attempt id too: appattempt_<ts>_<seq>_<attempt>
+const secret = env.CINDER_APP_SECRET ?? '';
+const attemptId = env.CINDER_ATTEMPT_ID ?? '';
+const attempt = Number(/_(\d+)$/.exec(attemptId)?.[1] ?? '1');
+const maxAttempts = Number(env.CINDER_MAX_ATTEMPTS ?? '2');
+const lastAttempt = attempt >= maxAttempts;
+const host = env.CINDER_NM_HOST ?? os.hostname();
+const executorResources = JSON.parse(env.CINDER_EXEC_RESOURCES ?? '{}') as Record<string, LocalResource>;
+
+const am = await AmRmClient.connect();
+let finished = false;
+
+async function finish(succeeded: boolean, diagnostics: string, exitCode: number): Promise<never> {
+  if (!finished) {
+    finished = true;
+    if (succeeded || lastAttempt) {
+      await am
+        .finish(succeeded ? 'SUCCEEDED' : 'FAILED', diagnostics)
+        .catch((e: Error) => log.error({ err: e.message }, 'unregister failed'));
+      out(
+        `unregistered: ${succeeded ? 'SUCCEEDED' : 'FAILED'}${diagnostics ? ` (${diagnostics.split('\n')[0]})` : ''}`,
+      );
+    } else
+      out(
+        `attempt ${attempt} of ${maxAttempts} failed; exiting so the ResourceManager retries: ${diagnostics.split('\n')[0]}`,
+      );
+  }
+  am.close();
+  process.exit(exitCode);
+}
+
+if (env.CINDER_AM_MODE === 'cluster') await runClusterMode();
+else await runClientMode();
+
+async function runClusterMode(): Promise<void> {
+  const appMain = env.CINDER_APP_MAIN;
+  if (!appMain) await finish(false, 'CINDER_APP_MAIN is not set', 10);
+  let registered = false;
+  setAmRuntime({
+    am,
+    appId,
+    secret,
+    host,
+    attempt,
+    maxAttempts,
+    executorResources,
+    onRegistered: () => {
+      registered = true;
+      out(`registered ${attemptId} (driver in this container on ${host})`);
+    },
+    onFatal: (d, code) => {
+      out(`failing the application: ${d}`);
+      void finish(false, d, code);
+    },
+  });
+  const waitMs = intConf(conf, 'cinder.am.waitTime');
+  const timer = setTimeout(() => {
+    if (!registered)
+      void finish(false, `the application did not create a CinderContext within ${waitMs} ms (cinder.am.waitTime)`, 13);
+  }, waitMs);
+  timer.unref();
+  const { runApp } = await import('./run-app.js');
+  const { CinderContext } = await import('../api/context.js');
+  const args = JSON.parse(env.CINDER_APP_ARGS ?? '[]') as string[];
+  try {
+    out(`running ${path.basename(appMain!)} (attempt ${attempt} of ${maxAttempts})`);
+    await runApp(path.resolve(appMain!), args);
+    await CinderContext._stopActive('SUCCEEDED');
+    if (!registered) await am.register(host, -1, '');
+    await finish(true, '', 0);
+  } catch (e) {
+    const err = e as Error;
+    process.stderr.write(`User application threw: ${err?.stack ?? String(e)}\n`);
+    await CinderContext._stopActive('FAILED').catch(() => {});
+    if (!registered) await am.register(host, -1, '').catch(() => {});
+    await finish(false, `User application exited with an exception: ${err?.stack ?? String(e)}`, 15);
+  }
+}
+
+async function runClientMode(): Promise<void> {
+  const driverUrl = env.CINDER_DRIVER_URL ?? '';
+  const amUrl = env.CINDER_DRIVER_AM_URL ?? '';
+  const driverSecret = env.CINDER_DRIVER_SECRET ?? '';
+  const [dhost, dport] = amUrl.split(/:(?=\d+$)/);
+  await am.register(host, -1, '');
+  out(`registered ${attemptId}; dialing the driver at ${driverUrl}`);
+  let conn: Awaited<ReturnType<typeof dial<DriverToAm, AmToDriver>>>;
+  try {
+    conn = await dial<DriverToAm, AmToDriver>(
+      {
+        host: dhost!,
+        port: Number(dport),
+        principal: appId,
+        secret: driverSecret,
+        parse: parseDriverToAm,
+        name: 'driver',
+        connectTimeoutMs: 10_000,
+      },
+      (m) => onDriver(m),
+    );
+  } catch (e) {
+    return void (await finish(false, `the AM could not reach the driver at ${amUrl}: ${(e as Error).message}`, 17));
+  }
+  const memoryMB = parseMb(strConf(conf, 'cinder.executor.memory')!, 'cinder.executor.memory');
+  const numExecutors = Number(conf['cinder.executor.instances'] ?? '2');
+  const allocator = new ExecutorAllocator({
+    am,
+    appId,
+    driverUrl,
+    appSecret: driverSecret,
+    executorMemoryMB: memoryMB,
+    executorCores: intConf(conf, 'cinder.executor.cores'),
+    overheadMB: overheadFor(memoryMB),
+    localResources: executorResources,
+    maxFailures: Number(conf['cinder.executor.maxNumFailures'] ?? Math.max(3, 2 * numExecutors)),
+    heartbeatMs: intConf(conf, 'cinder.executor.heartbeatInterval'),
+    onExecutorExited: (e) => conn.send({ type: 'ExecutorExited', ...e }),
+    onFatal: (d, code) => {
+      conn.send({ type: 'AppFailing', exitCode: code, diagnostics: d });
+      void shutdown(false, d, code);
+    },
+  });
+  const loop = am.heartbeatLoop({
+    intervalMs: intConf(conf, 'cinder.am.heartbeatInterval'),
+    onResponse: (r) => allocator.handle(r),
+    onError: (e) => log.warn({ err: e.message }, 'heartbeat to the RM failed'),
+  });
+  loop.done.catch((e: Error) => void shutdown(false, `lost the ResourceManager: ${e.message}`, 12));
+
+  async function shutdown(succeeded: boolean, diagnostics: string, code: number): Promise<void> {
+    loop.stop();
+    await allocator.stopAll();
+    conn.close();
+    await finish(succeeded, diagnostics, code);
+  }
+
+  function onDriver(m: DriverToAm): void {
+    switch (m.type) {
+      case 'RequestExecutors':
+        allocator.setTarget(m.total);
+        return;
+      case 'KillExecutors':
+        void allocator.kill(m.executorIds);
+        return;
+      case 'Shutdown':
+        out(`driver finished: ${m.succeeded ? 'SUCCEEDED' : 'FAILED'}`);
+        void shutdown(m.succeeded, m.diagnostics, 0);
+        return;
+    }
+  }
+
+  // a driver that disconnects, or stops answering pings for the lease time, is gone: the app fails
+  const leaseMs = intConf(conf, 'cinder.am.driverLeaseMs');
+  let lastAnswer = Date.now();
+  const lost = (why: string) => {
+    if (finished) return;
+    const d = `driver disconnected (CLIENT_LOST): ${why}`;
+    out(d);
+    void shutdown(false, d, 17);
+  };
+  conn!.on('close', () => lost('the connection to the driver closed'));
+  setInterval(
+    () => {
+      if (Date.now() - lastAnswer > leaseMs)
+        return lost(`no answer from the driver for ${Date.now() - lastAnswer} ms (cinder.am.driverLeaseMs=${leaseMs})`);
+      conn.request({ type: 'Ping', at: Date.now() }, leaseMs).then(
+        () => {
+          lastAnswer = Date.now();
+        },
+        () => {},
+      );
+    },
+    Math.max(200, Math.floor(leaseMs / 5)),
+  ).unref();
+  await conn!.request({ type: 'RegisterClusterManager', appId, attemptId, amHost: host });
+  out('connected to the driver');
+}

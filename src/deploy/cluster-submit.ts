@@ -1,0 +1,131 @@
+/**
+ * Cluster deploy mode, client side (Spark's yarn Client): pre-flight sizing against the cluster's
+ * maximum allocation, staging (app bundle, --files, --archives), submission of the AM that will run
+ * the driver, then either one report (--no-wait) or state changes until the end. The exit code is 0
+ * exactly when the application FINISHED with final status SUCCEEDED. Also `--status` and `--kill`.
+ */
+import type { ClusterClient } from '../cluster/client.js';
+import { intConf, parseMb } from '../common/conf.js';
+import { CinderError } from '../common/errors.js';
+import type { AppReport } from '../protocol/cluster.js';
+import { AM_MAIN } from './am-launch.js';
+import { connectCluster } from './cluster-connect.js';
+import { overheadFor } from './executor-allocator.js';
+import { APP_LINK, packageApp, stageFiles } from './staging.js';
+import type { SubmitRequest } from './submit-options.js';
+
+const TERMINAL = new Set(['FINISHED', 'FAILED', 'KILLED']);
+
+function say(s: string): void {
+  process.stdout.write(`[${new Date().toISOString()}] ${s}\n`);
+}
+
+export function exitCodeOf(r: AppReport): number {
+  return r.state === 'FINISHED' && r.finalStatus === 'SUCCEEDED' ? 0 : 1;
+}
+
+function describe(r: AppReport): string {
+  return `${r.id} state=${r.state} finalStatus=${r.finalStatus}${r.diagnostics ? ` diagnostics=${JSON.stringify(r.diagnostics.split('\n')[0])}` : ''}`;
+}
+
+export async function submitCluster(req: SubmitRequest): Promise<number> {
+  const client = await connectCluster(req.master).catch((e: Error) => {
+    throw new CinderError(
+      'MASTER_UNREACHABLE',
+      `cannot reach the cluster at ${req.master}: ${e.message}`,
+      'check the master URL (`cinder cluster up` prints it) and the cluster secret',
+    );
+  });
+  try {
+    const { appId, maxCapability } = await client.newApplication();
+    const conf = req.conf;
+    const driverMem = parseMb(conf['cinder.driver.memory'] ?? '1g', 'cinder.driver.memory');
+    const amMemory = driverMem + overheadFor(driverMem);
+    const execMem = parseMb(conf['cinder.executor.memory'] ?? '1g', 'cinder.executor.memory');
+    const execTotal = execMem + overheadFor(execMem);
+    for (const [what, mb] of [
+      ['AM/driver', amMemory],
+      ['executor', execTotal],
+    ] as const)
+      if (mb > maxCapability.memoryMB) {
+        await client.kill(appId, 'rejected before submission').catch(() => {});
+        throw new CinderError(
+          'RESOURCE_TOO_LARGE',
+          `the ${what} container needs ${mb} MB (memory + overhead), more than the cluster's maximum allocation of ${maxCapability.memoryMB} MB (yarn.scheduler.maximum-allocation-mb)`,
+          `lower --${what === 'executor' ? 'executor' : 'driver'}-memory`,
+        );
+      }
+    const { archive, entry } = await packageApp(req.app);
+    const appRes = await client.uploadFile(appId, `${APP_LINK}.tgz`, archive);
+    const files = await stageFiles(client, appId, req.files, req.archives);
+    const maxAttempts = conf['cinder.yarn.maxAppAttempts'] ?? '2';
+    const report = await client.submitApplication({
+      appId,
+      name: req.name,
+      queue: req.queue,
+      amResource: { memoryMB: amMemory, vcores: Number(conf['cinder.driver.cores'] ?? '1') },
+      amLaunchContext: {
+        command: ['node', AM_MAIN],
+        env: {
+          CINDER_AM_MODE: 'cluster',
+          CINDER_APP_MAIN: entry,
+          CINDER_APP_ARGS: JSON.stringify(req.args),
+          CINDER_SUBMIT_CONF: JSON.stringify({ master: req.master, appName: req.name, conf, deployMode: 'cluster' }),
+          CINDER_EXEC_RESOURCES: JSON.stringify(files),
+          CINDER_MAX_ATTEMPTS: maxAttempts,
+        },
+        localResources: { [APP_LINK]: { ...appRes, type: 'ARCHIVE' }, ...files },
+      },
+      maxAttempts: Number(maxAttempts),
+      tags: ['deploy-mode:cluster'],
+    });
+    say(`submitted application ${appId} (cluster mode, queue ${req.queue})`);
+    if (!req.wait) {
+      say(describe(report));
+      return report.state === 'FAILED' || report.state === 'KILLED' ? 1 : 0;
+    }
+    return await follow(client, appId, intConf(conf, 'cinder.yarn.report.interval') || 1000);
+  } finally {
+    client.close();
+  }
+}
+
+/** Prints state changes (with a timestamp and tracking address) until the app ends. */
+async function follow(client: ClusterClient, appId: string, intervalMs: number): Promise<number> {
+  let last = '';
+  for (;;) {
+    const r = await client.getApplication(appId);
+    const line = `${r.state}/${r.finalStatus}`;
+    if (line !== last) {
+      say(
+        `${appId} ${r.state}${r.trackingUrl ? ` tracking=${r.trackingUrl}` : ''}${r.amHost ? ` am=${r.amHost}` : ''}`,
+      );
+      last = line;
+    }
+    if (TERMINAL.has(r.state)) {
+      say(`final: ${describe(r)}`);
+      say(`driver log: cinder logs ${appId}`);
+      return exitCodeOf(r);
+    }
+    await new Promise((res) => setTimeout(res, intervalMs));
+  }
+}
+
+export async function statusOrKill(master: string | undefined, status?: string, kill?: string): Promise<number> {
+  if (!master || !master.startsWith('cinder://'))
+    throw new CinderError('BAD_ARGUMENT', '--status and --kill need --master cinder://HOST:PORT');
+  const client = await connectCluster(master);
+  try {
+    if (kill) {
+      const r = await client.kill(kill, 'killed by cinder submit --kill');
+      if (r.alreadyTerminal) process.stderr.write(`warning: ${kill} had already ended (${r.state})\n`);
+      say(`${kill} ${r.state}`);
+      return 0;
+    }
+    const r = await client.getApplication(status!);
+    say(describe(r));
+    return 0;
+  } finally {
+    client.close();
+  }
+}

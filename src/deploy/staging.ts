@@ -1,0 +1,107 @@
+/**
+ * Stages an application's files on the ResourceManager (content-addressed, checked there):
+ * `--files` and `--archives` (with `path#alias` link names) and, for cluster mode, the app itself:
+ * bundled with esbuild keeping one output module per user source file (code splitting), so the
+ * driver in the AM still sees each module's imports, then packed as a .tgz archive.
+ */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import * as esbuild from 'esbuild';
+import type { ClusterClient } from '../cluster/client.js';
+import { CinderError } from '../common/errors.js';
+import type { LocalResource } from '../protocol/cluster.js';
+
+export const APP_LINK = '__app__';
+
+/** Splits `path#alias` into the source path and the link name; refuses names that could escape the cwd. */
+export function linkOf(spec: string): { file: string; link: string } {
+  const [file, alias] = spec.split('#') as [string, string | undefined];
+  const link = alias ?? path.basename(file);
+  if (!link || link === '.' || link === '..' || link.includes('/') || link.includes('\\'))
+    throw new CinderError(
+      'BAD_ARGUMENT',
+      `invalid link name '${link}' in '${spec}'`,
+      'use path#name with a plain file name',
+    );
+  return { file, link };
+}
+
+export async function stageFiles(
+  client: ClusterClient,
+  appId: string,
+  files: string[],
+  archives: string[],
+): Promise<Record<string, LocalResource>> {
+  const out: Record<string, LocalResource> = {};
+  const add = async (spec: string, type: 'FILE' | 'ARCHIVE') => {
+    const { file, link } = linkOf(spec);
+    if (out[link])
+      throw new CinderError(
+        'BAD_ARGUMENT',
+        `two resources use the link name '${link}'`,
+        'give one of them another #alias',
+      );
+    const st = fs.statSync(file, { throwIfNoEntry: false });
+    if (!st?.isFile()) throw new CinderError('INPUT_NOT_FOUND', `${file} does not exist or is not a file`);
+    const r = await client.uploadFile(appId, link, fs.readFileSync(file));
+    out[link] = { ...r, type };
+  };
+  for (const f of files) await add(f, 'FILE');
+  for (const a of archives) await add(a, 'ARCHIVE');
+  return out;
+}
+
+/** Bundles the app for the AM; returns the archive bytes and the entry module's path inside it. */
+export async function packageApp(app: string): Promise<{ archive: Buffer; entry: string }> {
+  const probe = await esbuild.build({
+    entryPoints: [app],
+    bundle: true,
+    write: false,
+    metafile: true,
+    platform: 'node',
+    format: 'esm',
+    external: ['cinder'],
+    logLevel: 'silent',
+  });
+  const inputs = Object.keys(probe.metafile!.inputs)
+    .filter((f) => !f.includes('node_modules') && !f.startsWith('<'))
+    .map((f) => path.resolve(f));
+  const outbase = commonDir(inputs);
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'cinder-app-'));
+  try {
+    await esbuild.build({
+      entryPoints: inputs,
+      outdir,
+      outbase,
+      bundle: true,
+      splitting: true,
+      format: 'esm',
+      platform: 'node',
+      target: 'node20',
+      sourcemap: 'linked',
+      external: ['cinder'],
+      outExtension: { '.js': '.mjs' },
+      banner: {
+        js: "import { createRequire as __cinderCreateRequire } from 'node:module'; const require = __cinderCreateRequire(import.meta.url);",
+      },
+      logLevel: 'silent',
+    });
+    const entry = path.relative(outbase, app).replace(/\.(m|c)?[jt]sx?$/, '.mjs');
+    const tgz = path.join(os.tmpdir(), `cinder-app-${process.pid}-${Date.now()}.tgz`);
+    const r = spawnSync('tar', ['-czf', tgz, '-C', outdir, '.'], { encoding: 'utf8' });
+    if (r.status !== 0) throw new CinderError('STAGING_FAILED', `could not pack the application: ${r.stderr}`);
+    const archive = fs.readFileSync(tgz);
+    fs.rmSync(tgz, { force: true });
+    return { archive, entry: path.join(APP_LINK, entry) };
+  } finally {
+    fs.rmSync(outdir, { recursive: true, force: true });
+  }
+}
+
+function commonDir(files: string[]): string {
+  let dir = path.dirname(files[0]!);
+  for (const f of files) while (!f.startsWith(dir + path.sep)) dir = path.dirname(dir);
+  return dir;
+}
