@@ -29,6 +29,7 @@ async function main(): Promise<void> {
   out(`registered ${am.attemptId} in queue ${reg.queue}`);
   am.addAsks([{ count: spec.containers, resource: spec.resource }]);
   let succeeded = 0;
+  let launchFailures = 0;
   const failures: string[] = [];
   const started = new Set<string>(reg.runningContainers.map((c) => c.id));
   let finish: (() => void) | undefined;
@@ -43,12 +44,17 @@ async function main(): Promise<void> {
         started.add(c.id);
         out(`allocated ${c.id} on ${c.nodeId}`);
         await am.startContainer(c, spec.launchContext).catch((e: Error) => {
-          failures.push(`${c.id}: launch failed: ${e.message}`);
+          // like Spark's allocator: a launch error releases the container and asks for another
+          out(`launch of ${c.id} failed (${e.message}); releasing it and asking again`);
+          am.release([c.id]);
+          if (++launchFailures > spec.containers * 2) failures.push(`${c.id}: launch failed: ${e.message}`);
+          else am.addAsks([{ count: 1, resource: spec.resource }]);
         });
       }
       for (const c of r.completed) {
         out(`completed ${c.containerId} exit ${c.exitStatus} ${c.diagnostics}`);
         if (c.exitStatus === 0) succeeded++;
+        else if (c.exitStatus === ExitStatus.KILLED_BY_APPMASTER && c.diagnostics.includes('released')) continue;
         else if (c.exitStatus === ExitStatus.ABORTED && spec.replaceLost !== false) {
           out(`re-asking for a container to replace ${c.containerId}`);
           am.addAsks([{ count: 1, resource: spec.resource }]);

@@ -151,7 +151,7 @@ export function appReport(rm: ResourceManager, app: AppRecord): AppReport {
     if (c.appId === app.id && ['ALLOCATED', 'ACQUIRED', 'RUNNING'].includes(c.state)) {
       mb += c.resource.memoryMB;
       vc += c.resource.vcores;
-      n++;
+      if (c.state === 'RUNNING') n++;
     }
   const ended = ['FINISHED', 'FAILED', 'KILLED'].includes(app.state);
   const wait = app.state === 'ACCEPTED' ? rm.scheduler.waitReason(app.id) : '';

@@ -407,7 +407,7 @@ export class ResourceManager {
       labels: m.labels,
       schedulable: true,
     });
-    const reported = new Set(m.containers.filter((c) => c.state !== 'COMPLETE').map((c) => c.containerId));
+    const reported = new Set(m.containers.map((c) => c.containerId));
     // containers we placed here that the node no longer has are gone
     for (const c of [...this.containers.values()]) {
       if (c.nodeId !== nodeId || reported.has(c.id)) continue;
@@ -436,7 +436,8 @@ export class ResourceManager {
   /** A container an NM reports at registration: keep it if its app lives (work-preserving restart). */
   private recoverContainer(node: RmNode, st: ContainerStatus): void {
     if (st.state === 'COMPLETE') {
-      this.containerCompleted(st, node.nodeId);
+      if (!this.containers.has(st.containerId)) this.recoverContainer(node, { ...st, state: 'RUNNING' });
+      if (this.containers.has(st.containerId)) this.containerCompleted(st, node.nodeId);
       return;
     }
     const known = this.containers.get(st.containerId);
