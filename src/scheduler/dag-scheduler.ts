@@ -154,7 +154,11 @@ export class DAGScheduler extends EventEmitter {
     );
     const outs = this.mapOutputs.get(e.shuffleId);
     if (outs) outs[e.mapIndex] = undefined;
-    // the executor that served it may be gone: drop all its outputs
+    // like Spark without an external shuffle service: the executor's shuffle files are presumed lost
+    // (it may be gone, or its files removed), so drop all its map outputs instead of finding them one
+    // stage attempt at a time
+    for (const o of this.mapOutputs.values())
+      for (let i = 0; i < o.length; i++) if (o[i]?.executorId === e.executorId) o[i] = undefined;
     if (!this.hooks.executorAddress(e.executorId)) this.executorLost(e.executorId);
   }
 
