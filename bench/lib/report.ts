@@ -1,0 +1,164 @@
+/**
+ * Turns a SuiteResult into the markdown report: a per-run-median table (like ../shared/bench's)
+ * and a summary of Cinder against the issue's targets (same-run ratios only).
+ *
+ * Owns: formatting and target arithmetic. Must not: run or re-measure anything.
+ */
+import type { Case, Run, SuiteResult } from '../suite.js';
+import { median } from './measure.js';
+
+/** Targets from the benchmark issue (2-core machine, local[2], ratio = Cinder throughput / hand baseline throughput). */
+export const TARGETS = {
+  wordcount: 1.3,
+  groupby: 1.2,
+  sort: 1.0,
+  kmeansSpeedup: 3,
+  emptyTasksPerSecond: 5000,
+  spillRssOverLimit: 1.5,
+};
+
+const f = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : '–');
+
+function ok(runs: Run[]): Run[] {
+  return runs.filter((r) => r.code === 0);
+}
+
+export interface Summary {
+  case: string;
+  figure: string;
+  value: number;
+  target: string;
+  met: boolean | undefined;
+  note: string;
+}
+
+function metric(runs: Run[], k: string): number {
+  return median(ok(runs).map((r) => Number(r.metrics[k])));
+}
+
+/** Cinder's figure per case against its target. */
+export function summarize(res: SuiteResult): Summary[] {
+  const out: Summary[] = [];
+  const by = (c: string, impl: string) => res.runs.filter((r) => r.case === c && r.impl === impl);
+  const verdict = (c: string) => res.verdicts[`${c}/cinder`] ?? '?';
+  for (const c of res.cases) {
+    const cin = by(c.name, 'cinder');
+    if (c.notMeasured) {
+      out.push({
+        case: c.name,
+        figure: '–',
+        value: Number.NaN,
+        target: '–',
+        met: undefined,
+        note: `NOT YET MEASURED: ${c.notMeasured}`,
+      });
+      continue;
+    }
+    const correct = /^(same|ok)/.test(verdict(c.name));
+    const note = `answer: ${verdict(c.name)}`;
+    if (['wordcount', 'groupby', 'sort', 'join'].includes(c.name)) {
+      const ratio = median(ok(by(c.name, 'hand')).map((r) => r.wall)) / median(ok(cin).map((r) => r.wall));
+      const t = TARGETS[c.name as 'wordcount' | 'groupby' | 'sort'];
+      out.push({
+        case: c.name,
+        figure: 'throughput Cinder / hand (whole process)',
+        value: ratio,
+        target: t ? `≥ ${t}` : 'none',
+        met: t ? correct && ratio >= t : undefined,
+        note,
+      });
+    } else if (c.name === 'kmeans') {
+      const s = metric(cin, 'speedup');
+      out.push({
+        case: c.name,
+        figure: 'first pass / median later pass (s/s)',
+        value: s,
+        target: `≥ ${TARGETS.kmeansSpeedup}`,
+        met: correct && s >= TARGETS.kmeansSpeedup,
+        note: `${note}; first ${f(metric(cin, 'firstPass'))} s, later ${f(metric(cin, 'laterMedian'), 3)} s`,
+      });
+    } else if (c.name === 'sched-empty') {
+      const s = metric(cin, 'tasksPerSecond');
+      out.push({
+        case: c.name,
+        figure: 'empty tasks/s (one stage)',
+        value: s,
+        target: `≥ ${TARGETS.emptyTasksPerSecond}`,
+        met: correct && s >= TARGETS.emptyTasksPerSecond,
+        note,
+      });
+    } else if (c.name === 'sched-chain') {
+      out.push({
+        case: c.name,
+        figure: 'tasks/s (chain of small stages)',
+        value: metric(cin, 'tasksPerSecond'),
+        target: 'none',
+        met: undefined,
+        note: `${note}; ${f(metric(cin, 'stagesPerSecond'), 1)} stages/s`,
+      });
+    } else if (c.name.startsWith('spill')) {
+      const peak = Math.max(...ok(cin).flatMap((r) => (r.metrics.executorPeakKB ?? []) as number[]), 0) / 1024;
+      const r = peak / (c.limitMb ?? Number.NaN);
+      out.push({
+        case: c.name,
+        figure: `max executor peak RSS / executor memory (${c.limitMb} MiB)`,
+        value: r,
+        target: `≤ ${TARGETS.spillRssOverLimit}`,
+        met: correct && peak > 0 && r <= TARGETS.spillRssOverLimit,
+        note: `${note}; peak ${f(peak, 0)} MiB, ${f(c.inputMb / median(ok(cin).map((x) => x.wall)), 1)} MiB/s`,
+      });
+    }
+  }
+  return out;
+}
+
+function caseRows(c: Case, res: SuiteResult): string[] {
+  const rows: string[] = [];
+  for (const impl of c.impls) {
+    const rs = res.runs.filter((r) => r.case === c.name && r.impl === impl.name);
+    const good = ok(rs);
+    const verdict = res.verdicts[`${c.name}/${impl.name}`] ?? '?';
+    const failed = rs.length - good.length;
+    const answer = failed ? `FAILED ${failed}/${rs.length}; ${verdict}` : verdict;
+    if (!good.length) {
+      rows.push(`| ${c.name} | ${impl.name} | ${f(c.inputMb, 1)} | – | – | – | – | – | – | – | ${answer} |`);
+      continue;
+    }
+    const walls = good.map((r) => r.wall);
+    const wall = median(walls);
+    const job = median(good.map((r) => Number(r.metrics.jobSeconds)));
+    const execPeak = Math.max(...good.flatMap((r) => (r.metrics.executorPeakKB ?? []) as number[]), 0) / 1024;
+    rows.push(
+      `| ${c.name} | ${impl.name} | ${f(c.inputMb, 1)} | ${f(wall)} (${f(Math.min(...walls))}–${f(Math.max(...walls))}) | ` +
+        `${c.inputMb ? f(c.inputMb / wall, 1) : '–'} | ${f(job)} | ${f(median(good.map((r) => r.cpu)), 1)} | ` +
+        `${f(median(good.map((r) => r.peakKB)) / 1024, 0)}${execPeak ? ` (exec ${f(execPeak, 0)})` : ''} | ` +
+        `${f(median(good.map((r) => r.treeKB)) / 1024, 0)} | ${f(median(good.map((r) => r.other)))} | ${answer} |`,
+    );
+  }
+  return rows;
+}
+
+export function markdown(res: SuiteResult): string {
+  const s = res.config.sizes;
+  const lines = [
+    `## Run ${res.started} (${res.mode})`,
+    '',
+    `Machine: ${res.machine}. Master ${res.config.master}; ${res.config.reps} repetitions (spill ${res.config.spillReps}), implementations alternating.`,
+    `Load average before/after: ${res.loadBefore} / ${res.loadAfter}. ${res.peers}.`,
+    `Sizes (MiB): text ${s.textMb}, kv ${s.kvMb} (${s.kvKeys} keys), sortkv ${s.sortMb}, join ${s.joinAMb}+${s.joinBMb} (${s.joinKeys} keys), ` +
+      `points ${s.pointsMb} (${s.passes} passes), spill ${s.spillMb} at ${s.spillMemory}; ${s.tasks} empty tasks, ${s.stages}-stage chain.`,
+    '',
+    '| case | figure | Cinder | target | met | note |',
+    '|---|---|---:|---|---|---|',
+    ...summarize(res).map(
+      (x) =>
+        `| ${x.case} | ${x.figure} | ${f(x.value)} | ${x.target} | ${x.met === undefined ? '–' : x.met ? 'yes' : '**no**'} | ${x.note} |`,
+    ),
+    '',
+    '| case | impl | input MiB | median wall s (min–max) | MiB/s | job s (excl. start) | median cpu s | peak RSS MiB (largest proc) | tree RSS MiB | other load (cores) | answer |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|',
+    ...res.cases.flatMap((c) => caseRows(c, res)),
+    '',
+  ];
+  return lines.join('\n');
+}

@@ -1,0 +1,355 @@
+/**
+ * The benchmark suite: builds the list of cases (workload × implementations), generates their
+ * inputs, runs every implementation alternately for several repetitions (each run a whole,
+ * measured process), checks every answer (against the baseline's, with verify-sort.mjs, or
+ * against the expected value) and returns the raw runs. bench/run.ts and the smoke test call
+ * runSuite with different sizes, so CI exercises exactly this code path.
+ *
+ * Owns: cases, run order, answer checks. Must not: format reports (bench/lib/report.ts).
+ */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { CaseName, SuiteConfig } from './lib/config.js';
+import { buildBench, type DataSpec, ensureData, repoRoot, sharedScript } from './lib/data.js';
+import { loadAvg, machineLine, runMeasured } from './lib/measure.js';
+
+export interface Impl {
+  name: string;
+  /** node arguments */
+  args: string[];
+  /** where a sort writes its output (checked with verify-sort.mjs) */
+  output?: string;
+}
+
+export interface Case {
+  name: CaseName;
+  inputMb: number;
+  impls: Impl[];
+  reps: number;
+  /** 'baseline': same answer as the first impl that is not cinder; 'self': `x=N expected=N`; 'verify-sort' */
+  check: 'baseline' | 'self' | 'verify-sort';
+  verifyInput?: string;
+  /** executor memory limit (MiB) of a spill case */
+  limitMb?: number;
+  /** set when the case cannot run yet (no fake numbers) */
+  notMeasured?: string;
+}
+
+export interface Run {
+  case: CaseName;
+  impl: string;
+  rep: number;
+  code: number | null;
+  wall: number;
+  cpu: number;
+  peakKB: number;
+  treeKB: number;
+  other: number;
+  answer: string;
+  metrics: Record<string, any>;
+}
+
+export interface SuiteResult {
+  mode: string;
+  machine: string;
+  started: string;
+  loadBefore: string;
+  loadAfter: string;
+  config: Omit<SuiteConfig, 'log'>;
+  cases: Case[];
+  runs: Run[];
+  /** per case+impl: verify-sort output, or the answer check's verdict */
+  verdicts: Record<string, string>;
+  peers: string;
+}
+
+const PEER_IMPLS = ['skale', 'duckdb', 'polars'] as const;
+const PEER_MODULES: Record<string, string> = { skale: 'skale', duckdb: '@duckdb/node-api', polars: 'nodejs-polars' };
+
+/** Which peers can run: $PEERS_DEPS must hold their node_modules (as ../shared/bench/run-all.sh installs them). */
+export function peerStatus(): { impls: string[]; message: string } {
+  const deps = process.env.PEERS_DEPS;
+  if (!deps)
+    return {
+      impls: [],
+      message:
+        'peers skipped: PEERS_DEPS is not set (run `bash ../shared/bench/run-all.sh SCRATCH` once, or npm-install skale@1.2.2 ' +
+        '--ignore-scripts, @duckdb/node-api@1.5.6-r.1 and nodejs-polars@0.24.1 into SCRATCH, then PEERS_DEPS=SCRATCH)',
+    };
+  const impls = PEER_IMPLS.filter((p) => fs.existsSync(path.join(deps, 'node_modules', PEER_MODULES[p]!)));
+  const missing = PEER_IMPLS.filter((p) => !impls.includes(p));
+  return {
+    impls,
+    message: `peers from ${deps}: ${impls.join(', ') || 'none'}${missing.length ? ` (missing: ${missing.join(', ')})` : ''}`,
+  };
+}
+
+/** Whether `cinder submit` and the RM scheduler exist yet (launch latency and RM simulation need them). */
+export function clusterStatus(): string | undefined {
+  const help = spawnSync(process.execPath, [path.join(repoRoot, 'bin', 'cinder.js'), '--help'], { encoding: 'utf8' });
+  const hasSubmit = /\bsubmit\b/.test(help.stdout ?? '');
+  const hasSched = fs.existsSync(path.join(repoRoot, 'src', 'cluster', 'resourcemanager', 'scheduler.ts'));
+  if (!hasSubmit) return '`cinder submit` does not exist yet (node bin/cinder.js --help lists no submit command)';
+  if (!hasSched) return 'src/cluster/resourcemanager/scheduler.ts does not exist yet';
+  return 'not implemented in the harness yet (cinder submit appeared after the harness was written)';
+}
+
+function cinder(cfg: SuiteConfig, workload: string, params: Record<string, unknown>): Impl {
+  return {
+    name: 'cinder',
+    args: [path.join(buildBench, 'job.js'), workload, JSON.stringify({ master: cfg.master, ...params })],
+  };
+}
+
+/** The cases of this configuration, with their data generated. */
+export function planCases(cfg: SuiteConfig): Case[] {
+  const s = cfg.sizes;
+  const want = new Set(cfg.cases);
+  const data = (spec: DataSpec) => ensureData(cfg.dataDir, spec, cfg.log);
+  const mib = (b: number) => b / 2 ** 20;
+  const out = path.join(cfg.workDir, 'out');
+  const peers = cfg.peers ? peerStatus().impls : [];
+  const peerImpls = (w: string, dir: string, withOut: boolean): Impl[] =>
+    peers.map((p) => {
+      const o = path.join(out, `${w}-${p}${p === 'skale' ? '.d' : '.csv'}`);
+      return {
+        name: p,
+        args: [sharedScript(`${w}-${p}.mjs`), dir, ...(withOut ? [o] : [])],
+        ...(withOut ? { output: o } : {}),
+      };
+    });
+  const cases: Case[] = [];
+  if (want.has('wordcount')) {
+    const d = data({ name: 'text', kind: 'text', mb: s.textMb });
+    const impls = [
+      cinder(cfg, 'wordcount', { input: d.dir }),
+      { name: 'hand', args: [sharedScript('wordcount-hand.mjs'), d.dir] },
+    ];
+    cases.push({
+      name: 'wordcount',
+      inputMb: mib(d.bytes),
+      reps: cfg.reps,
+      check: 'baseline',
+      impls: [...impls, ...peerImpls('wordcount', d.dir, false)],
+    });
+  }
+  if (want.has('groupby')) {
+    const d = data({ name: 'kv', kind: 'kv', mb: s.kvMb, keys: s.kvKeys });
+    const impls = [
+      cinder(cfg, 'groupby', { input: d.dir }),
+      { name: 'hand', args: [sharedScript('groupby-hand.mjs'), d.dir] },
+    ];
+    cases.push({
+      name: 'groupby',
+      inputMb: mib(d.bytes),
+      reps: cfg.reps,
+      check: 'baseline',
+      impls: [...impls, ...peerImpls('groupby', d.dir, false)],
+    });
+  }
+  if (want.has('sort')) {
+    const d = data({ name: 'sortkv', kind: 'sortkv', mb: s.sortMb });
+    const co = path.join(out, 'sort-cinder.d');
+    const ho = path.join(out, 'sort-hand.csv');
+    const impls: Impl[] = [
+      { ...cinder(cfg, 'sort', { input: d.dir, output: co }), output: co },
+      { name: 'hand', args: [sharedScript('sort-hand.mjs'), d.dir, ho], output: ho },
+    ];
+    cases.push({
+      name: 'sort',
+      inputMb: mib(d.bytes),
+      reps: cfg.reps,
+      check: 'verify-sort',
+      verifyInput: d.dir,
+      impls: [...impls, ...peerImpls('sort', d.dir, true)],
+    });
+  }
+  if (want.has('join')) {
+    const a = data({ name: 'joinA', kind: 'kv', mb: s.joinAMb, keys: s.joinKeys, seed: 7 });
+    const b = data({ name: 'joinB', kind: 'kv', mb: s.joinBMb, keys: s.joinKeys });
+    cases.push({
+      name: 'join',
+      inputMb: mib(a.bytes + b.bytes),
+      reps: cfg.reps,
+      check: 'baseline',
+      impls: [
+        cinder(cfg, 'join', { inputA: a.dir, inputB: b.dir }),
+        { name: 'hand', args: [path.join(buildBench, 'hand', 'join-hand.js'), a.dir, b.dir] },
+      ],
+    });
+  }
+  if (want.has('kmeans')) {
+    const d = data({ name: 'points', kind: 'kv', mb: s.pointsMb, keys: s.kvKeys, seed: 11 });
+    cases.push({
+      name: 'kmeans',
+      inputMb: mib(d.bytes),
+      reps: cfg.reps,
+      check: 'baseline',
+      impls: [
+        cinder(cfg, 'kmeans', { input: d.dir, passes: s.passes }),
+        { name: 'hand', args: [path.join(buildBench, 'hand', 'kmeans-hand.js'), d.dir, String(s.passes)] },
+      ],
+    });
+  }
+  if (want.has('sched-empty'))
+    cases.push({
+      name: 'sched-empty',
+      inputMb: 0,
+      reps: cfg.reps,
+      check: 'self',
+      impls: [cinder(cfg, 'schedEmpty', { tasks: s.tasks })],
+    });
+  if (want.has('sched-chain'))
+    cases.push({
+      name: 'sched-chain',
+      inputMb: 0,
+      reps: cfg.reps,
+      check: 'self',
+      impls: [cinder(cfg, 'schedChain', { stages: s.stages })],
+    });
+  const limitMb = Math.round(Number.parseFloat(s.spillMemory) * (/g/i.test(s.spillMemory) ? 1024 : 1));
+  const conf = { 'cinder.executor.memory': s.spillMemory };
+  if (want.has('spill-sort')) {
+    const d = data({ name: 'spill-sortkv', kind: 'sortkv', mb: s.spillMb });
+    const co = path.join(out, 'spill-sort-cinder.d');
+    cases.push({
+      name: 'spill-sort',
+      inputMb: mib(d.bytes),
+      reps: cfg.spillReps,
+      check: 'verify-sort',
+      verifyInput: d.dir,
+      limitMb,
+      impls: [{ ...cinder(cfg, 'sort', { input: d.dir, output: co, conf }), output: co }],
+    });
+  }
+  if (want.has('spill-groupbykey')) {
+    const d = data({ name: 'spill-kv', kind: 'kv', mb: s.spillMb, keys: s.kvKeys });
+    cases.push({
+      name: 'spill-groupbykey',
+      inputMb: mib(d.bytes),
+      reps: cfg.spillReps,
+      check: 'baseline',
+      limitMb,
+      impls: [
+        cinder(cfg, 'groupbykey', { input: d.dir, conf }),
+        { name: 'hand', args: [sharedScript('groupby-hand.mjs'), d.dir] },
+      ],
+    });
+  }
+  const cluster = want.has('launch-latency') || want.has('rm-sim') ? clusterStatus() : undefined;
+  for (const c of ['launch-latency', 'rm-sim'] as const)
+    if (want.has(c)) cases.push({ name: c, inputMb: 0, reps: 0, check: 'self', impls: [], notMeasured: cluster });
+  return cases;
+}
+
+function parseOutput(stdout: string): { answer: string; metrics: Record<string, any> } {
+  const lines = stdout.split('\n').filter((l) => l.trim());
+  const m = lines.find((l) => l.startsWith('BENCH_METRICS '));
+  return {
+    answer: lines.find((l) => !l.startsWith('BENCH_METRICS ')) ?? '',
+    metrics: m ? JSON.parse(m.slice('BENCH_METRICS '.length)) : {},
+  };
+}
+
+/** verify-sort.mjs reads an output dir as files named by number: link Cinder's part-NNNNN files as 0, 1, ... */
+function verifySort(input: string, output: string): string {
+  let target = output;
+  if (fs.statSync(output).isDirectory()) {
+    target = `${output}.verify`;
+    fs.rmSync(target, { recursive: true, force: true });
+    fs.mkdirSync(target);
+    const parts = fs
+      .readdirSync(output)
+      .filter((f) => f.startsWith('part-'))
+      .sort();
+    for (const [i, f] of parts.entries()) fs.symlinkSync(path.join(output, f), path.join(target, String(i)));
+  }
+  const v = spawnSync(process.execPath, [sharedScript('verify-sort.mjs'), input, target], { encoding: 'utf8' });
+  if (target !== output) fs.rmSync(target, { recursive: true, force: true });
+  return (v.stdout + v.stderr).trim();
+}
+
+function selfCheck(answer: string): boolean {
+  const m = /^\w+=(\S+) expected=(\S+)$/.exec(answer);
+  return !!m && m[1] === m[2];
+}
+
+/** Runs every case; returns raw runs and per-implementation verdicts ('ok ...' or a failure). */
+export async function runSuite(cfg: SuiteConfig): Promise<SuiteResult> {
+  const started = new Date().toISOString();
+  const loadBefore = loadAvg();
+  fs.mkdirSync(path.join(cfg.workDir, 'out'), { recursive: true });
+  const peers = cfg.peers ? peerStatus().message : 'peers not requested (--peers)';
+  if (cfg.peers) cfg.log(peers);
+  const cases = planCases(cfg);
+  const runs: Run[] = [];
+  const verdicts: Record<string, string> = {};
+  const env = { ...process.env, CINDER_LOG_LEVEL: process.env.CINDER_LOG_LEVEL ?? 'warn', SKALE_WORKERS: '2' };
+  const t0 = Date.now();
+  const maxReps = Math.max(...cases.map((c) => c.reps), 0);
+  for (let rep = 1; rep <= maxReps; rep++) {
+    for (const c of cases) {
+      if (rep > c.reps || c.notMeasured) continue;
+      for (const impl of c.impls) {
+        if (impl.output) fs.rmSync(impl.output, { recursive: true, force: true });
+        const f = await runMeasured({
+          args: impl.args,
+          env,
+          cwd: cfg.workDir,
+          logFile: path.join(cfg.workDir, 'logs', `${c.name}-${impl.name}-${rep}.stderr`),
+          timeoutS: cfg.timeoutS,
+        });
+        const { answer, metrics } = parseOutput(f.stdout);
+        const run: Run = { case: c.name, impl: impl.name, rep, ...f, answer, metrics };
+        delete (run as Partial<typeof f>).stdout;
+        runs.push(run);
+        const key = `${c.name}/${impl.name}`;
+        if (f.code !== 0) verdicts[key] = `FAILED (exit ${f.code}, see ${path.join(cfg.workDir, 'logs')})`;
+        else if (c.check === 'verify-sort' && impl.output && !(key in verdicts))
+          verdicts[key] = verifySort(c.verifyInput!, impl.output);
+        else if (c.check === 'self' && !(key in verdicts))
+          verdicts[key] = selfCheck(answer) ? 'ok (expected value)' : `WRONG: ${answer}`;
+        cfg.log(
+          `[${((Date.now() - t0) / 1000).toFixed(0)}s] rep ${rep} ${key}: exit ${f.code} wall ${f.wall.toFixed(2)}s cpu ${f.cpu.toFixed(1)}s ` +
+            `other-load ${f.other.toFixed(2)} | ${answer.slice(0, 90)}`,
+        );
+      }
+    }
+  }
+  // answers against the baseline: every run of every impl must print the reference answer
+  for (const c of cases.filter((x) => x.check === 'baseline')) {
+    const ref = runs.find((r) => r.case === c.name && r.impl !== 'cinder' && r.code === 0)?.answer;
+    for (const impl of c.impls) {
+      const key = `${c.name}/${impl.name}`;
+      if (verdicts[key]?.startsWith('FAILED')) continue;
+      const rs = runs.filter((r) => r.case === c.name && r.impl === impl.name);
+      if (ref === undefined) verdicts[key] = 'no baseline answer';
+      else
+        verdicts[key] = rs.every((r) => r.answer === ref)
+          ? 'same'
+          : `DIFFERENT: ${rs.find((r) => r.answer !== ref)?.answer}`;
+    }
+  }
+  for (const c of cases.filter((x) => x.check !== 'baseline'))
+    for (const impl of c.impls) {
+      const key = `${c.name}/${impl.name}`;
+      if (!verdicts[key]?.startsWith('FAILED') && c.check === 'self') {
+        const rs = runs.filter((r) => r.case === c.name && r.impl === impl.name);
+        if (!rs.every((r) => selfCheck(r.answer))) verdicts[key] = 'WRONG in some repetition';
+      }
+    }
+  const { log: _log, ...config } = cfg;
+  return {
+    mode: cfg.mode,
+    machine: machineLine(),
+    started,
+    loadBefore,
+    loadAfter: loadAvg(),
+    config,
+    cases,
+    runs,
+    verdicts,
+    peers,
+  };
+}
