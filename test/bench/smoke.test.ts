@@ -1,0 +1,54 @@
+/**
+ * Smoke test of the benchmark suite: every workload on tiny data (a few hundred KiB) through the
+ * same code path as `npm run bench` (runSuite → measured child processes → answer checks), with
+ * Cinder's answer compared against the baseline's. CI runs this, not the full benchmark.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, test } from 'node:test';
+import { ALL_CASES, PRESETS, type SuiteConfig } from '../../bench/lib/config.js';
+import { markdown, summarize } from '../../bench/lib/report.js';
+import { runSuite } from '../../bench/suite.js';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cinder-bench-smoke-'));
+after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+test('every benchmark workload runs on tiny data and matches its baseline', { timeout: 90_000 }, async () => {
+  const logs: string[] = [];
+  const cfg: SuiteConfig = {
+    mode: 'tiny',
+    sizes: PRESETS.tiny,
+    reps: 1,
+    spillReps: 1,
+    master: 'local[2]',
+    cases: [...ALL_CASES],
+    peers: false,
+    dataDir: path.join(tmp, 'data'),
+    workDir: path.join(tmp, 'work'),
+    resultsDir: path.join(tmp, 'results'),
+    timeoutS: 60,
+    log: (m) => logs.push(m),
+  };
+  const res = await runSuite(cfg);
+  const measured = res.cases.filter((c) => !c.notMeasured).map((c) => c.name);
+  for (const c of ALL_CASES) if (c !== 'launch-latency' && c !== 'rm-sim') assert.ok(measured.includes(c), c);
+  for (const c of res.cases) {
+    if (c.notMeasured) continue;
+    for (const impl of c.impls) {
+      const v = res.verdicts[`${c.name}/${impl.name}`];
+      assert.match(v ?? 'missing', /^(same|ok)/, `${c.name}/${impl.name}: ${v}\n${logs.join('\n')}`);
+    }
+  }
+  // Cinder printed the baseline's answer (not just an equal failure)
+  const wc = res.runs.find((r) => r.case === 'wordcount' && r.impl === 'cinder');
+  assert.match(wc?.answer ?? '', /^words=\d+ distinct=\d+ top10=/);
+  const km = res.runs.find((r) => r.case === 'kmeans' && r.impl === 'cinder');
+  assert.equal(km?.metrics.passSeconds?.length, PRESETS.tiny.passes);
+  const spill = res.runs.find((r) => r.case === 'spill-sort');
+  assert.ok((spill?.metrics.executorPeakKB ?? []).length >= 1, 'executor peak RSS was sampled');
+  const md = markdown(res);
+  assert.match(md, /\| wordcount \| cinder \|/);
+  assert.equal(summarize(res).length, res.cases.length);
+});
