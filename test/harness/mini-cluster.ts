@@ -14,11 +14,13 @@ import { ClusterClient } from '../../src/cluster/client.js';
 import { writeSecretFile } from '../../src/cluster/common/config.js';
 import { alive } from '../../src/cluster/devcluster.js';
 import { groupAlive, killGroup } from '../../src/cluster/nodemanager/process-tree.js';
+import type { AppReport, AttemptReport, NodeReport } from '../../src/protocol/cluster.js';
 import { newSecret } from '../../src/rpc/index.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const CINDER = path.join(ROOT, 'bin/cinder.js');
 export const SIMPLE_AM = path.join(ROOT, 'build/src/cluster/appmaster/simple-am.js');
+export const SUBMIT_SIMPLE = path.join(ROOT, 'build/test/harness/submit-simple.js');
 
 export interface MiniClusterOptions {
   nodes: number;
@@ -31,6 +33,8 @@ export interface MiniClusterOptions {
   /** per-host placement: address to bind and a command prefix (e.g. ['ip','netns','exec','ns']) */
   rmHost?: { addr: string; prefix: string[] };
   nmHosts?: { addr: string; prefix: string[] }[];
+  /** where clients run (the harness then talks to the cluster only through the CLI there) */
+  clientPrefix?: string[];
 }
 
 interface Daemon {
@@ -60,7 +64,7 @@ export class MiniCluster {
       await c.startRm(0, 0);
       await Promise.all(Array.from({ length: opts.nodes }, (_, i) => c.startNode(i)));
       await c.waitFor(
-        async () => (await c.withClient((cl) => cl.nodes(['RUNNING']))).length === opts.nodes,
+        async () => (await c.nodes()).filter((n) => n.state === 'RUNNING').length === opts.nodes,
         15_000,
         'all nodes registered',
       );
@@ -203,6 +207,52 @@ export class MiniCluster {
     }
   }
 
+  /** Node reports, through the client library or (clientPrefix) the CLI on the client host. */
+  async nodes(): Promise<NodeReport[]> {
+    if (!this.opts.clientPrefix) return this.withClient((c) => c.nodes());
+    const r = await this.cli(['nodes', '--json'], { prefix: this.opts.clientPrefix });
+    if (r.code !== 0) throw new Error(r.stderr);
+    return JSON.parse(r.stdout) as NodeReport[];
+  }
+
+  /** An app report via the CLI on the client host (as user). */
+  async status(appId: string, user: string): Promise<AppReport & { attemptList: AttemptReport[] }> {
+    const r = await this.cli(['status', appId, '--json'], {
+      prefix: this.opts.clientPrefix ?? [],
+      env: { CINDER_USER: user },
+    });
+    if (r.code !== 0) throw new Error(r.stderr);
+    return JSON.parse(r.stdout);
+  }
+
+  /** Submits from the client host through a separate process. */
+  async submitRemote(o: SimpleSubmit, user: string): Promise<{ appId?: string; error?: string }> {
+    const r = await this.runOnClient([
+      process.execPath,
+      SUBMIT_SIMPLE,
+      JSON.stringify({ ...o, master: this.master, user }),
+    ]);
+    return JSON.parse(r.stdout || '{}');
+  }
+
+  runOnClient(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+    return new Promise((resolve) => {
+      const env: Record<string, string | undefined> = { ...process.env, CINDER_SECRET_FILE: this.secretFile };
+      delete env.CINDER_SECRET;
+      const full = [...(this.opts.clientPrefix ?? []), ...argv];
+      const p = spawn(full[0]!, full.slice(1), { env });
+      let stdout = '';
+      let stderr = '';
+      p.stdout.on('data', (d) => {
+        stdout += d;
+      });
+      p.stderr.on('data', (d) => {
+        stderr += d;
+      });
+      p.on('exit', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    });
+  }
+
   /** Polls pred until true; fails with `what` and the last error after timeoutMs. */
   async waitFor(pred: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
     const deadline = Date.now() + timeoutMs;
@@ -221,43 +271,8 @@ export class MiniCluster {
     }
   }
 
-  /** Submits a simple-am app; returns its id. Files: name -> bytes (staged and linked into every container). */
-  async submitSimple(
-    cl: ClusterClient,
-    o: {
-      containers: number;
-      command: string[];
-      memoryMB?: number;
-      amMemoryMB?: number;
-      files?: Record<string, { data: Uint8Array | string; type?: 'FILE' | 'ARCHIVE' }>;
-      queue?: string;
-      name?: string;
-      acls?: { view: string[]; modify: string[] };
-      maxAttempts?: number;
-    },
-  ): Promise<string> {
-    const { appId } = await cl.newApplication();
-    const localResources: Record<string, { sha256: string; size: number; type: 'FILE' | 'ARCHIVE' }> = {};
-    for (const [name, f] of Object.entries(o.files ?? {})) {
-      const r = await cl.uploadFile(appId, name, typeof f.data === 'string' ? Buffer.from(f.data) : f.data);
-      localResources[name] = { ...r, type: f.type ?? 'FILE' };
-    }
-    const spec = {
-      containers: o.containers,
-      resource: { memoryMB: o.memoryMB ?? 128, vcores: 1 },
-      intervalMs: 200,
-      launchContext: { command: o.command, localResources },
-    };
-    await cl.submitApplication({
-      appId,
-      name: o.name ?? 'test',
-      ...(o.queue ? { queue: o.queue } : {}),
-      ...(o.acls ? { acls: o.acls } : {}),
-      ...(o.maxAttempts ? { maxAttempts: o.maxAttempts } : {}),
-      amResource: { memoryMB: o.amMemoryMB ?? 256, vcores: 1 },
-      amLaunchContext: { command: ['node', SIMPLE_AM, JSON.stringify(spec)] },
-    });
-    return appId;
+  submitSimple(cl: ClusterClient, o: SimpleSubmit): Promise<string> {
+    return submitSimpleApp(cl, o);
   }
 
   /** Runs the cinder CLI as a user would, against this cluster. */
@@ -313,3 +328,42 @@ export class MiniCluster {
 }
 
 export { alive };
+
+export interface SimpleSubmit {
+  containers: number;
+  command: string[];
+  memoryMB?: number;
+  amMemoryMB?: number;
+  /** name -> content (strings) or bytes, staged and linked into every container */
+  files?: Record<string, { data: Uint8Array | string; type?: 'FILE' | 'ARCHIVE' }>;
+  queue?: string;
+  name?: string;
+  acls?: { view: string[]; modify: string[] };
+  maxAttempts?: number;
+}
+
+/** Submits a simple-am app; returns its id. */
+export async function submitSimpleApp(cl: ClusterClient, o: SimpleSubmit): Promise<string> {
+  const { appId } = await cl.newApplication();
+  const localResources: Record<string, { sha256: string; size: number; type: 'FILE' | 'ARCHIVE' }> = {};
+  for (const [name, f] of Object.entries(o.files ?? {})) {
+    const r = await cl.uploadFile(appId, name, typeof f.data === 'string' ? Buffer.from(f.data) : f.data);
+    localResources[name] = { ...r, type: f.type ?? 'FILE' };
+  }
+  const spec = {
+    containers: o.containers,
+    resource: { memoryMB: o.memoryMB ?? 128, vcores: 1 },
+    intervalMs: 200,
+    launchContext: { command: o.command, localResources },
+  };
+  await cl.submitApplication({
+    appId,
+    name: o.name ?? 'test',
+    ...(o.queue ? { queue: o.queue } : {}),
+    ...(o.acls ? { acls: o.acls } : {}),
+    ...(o.maxAttempts ? { maxAttempts: o.maxAttempts } : {}),
+    amResource: { memoryMB: o.amMemoryMB ?? 256, vcores: 1 },
+    amLaunchContext: { command: ['node', SIMPLE_AM, JSON.stringify(spec)] },
+  });
+  return appId;
+}
