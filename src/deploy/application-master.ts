@@ -46,10 +46,15 @@ const executorResources = JSON.parse(env.CINDER_EXEC_RESOURCES ?? '{}') as Recor
 const am = await AmRmClient.connect();
 let finished = false;
 
-async function finish(succeeded: boolean, diagnostics: string, exitCode: number): Promise<never> {
+/**
+ * Ends this attempt. Unregisters (final) when the app succeeded, on the last attempt, or when `final`
+ * (client mode: a lost driver cannot come back, so retrying the AM is pointless); otherwise just
+ * exits so the RM starts another attempt.
+ */
+async function finish(succeeded: boolean, diagnostics: string, exitCode: number, final = false): Promise<never> {
   if (!finished) {
     finished = true;
-    if (succeeded || lastAttempt) {
+    if (succeeded || lastAttempt || final) {
       await am
         .finish(succeeded ? 'SUCCEEDED' : 'FAILED', diagnostics)
         .catch((e: Error) => log.error({ err: e.message }, 'unregister failed'));
@@ -135,7 +140,12 @@ async function runClientMode(): Promise<void> {
       (m) => onDriver(m),
     );
   } catch (e) {
-    return void (await finish(false, `the AM could not reach the driver at ${amUrl}: ${(e as Error).message}`, 17));
+    return void (await finish(
+      false,
+      `driver disconnected (CLIENT_LOST): the AM could not reach the driver at ${amUrl}: ${(e as Error).message}`,
+      17,
+      true,
+    ));
   }
   const memoryMB = parseMb(strConf(conf, 'cinder.executor.memory')!, 'cinder.executor.memory');
   const numExecutors = Number(conf['cinder.executor.instances'] ?? '2');
@@ -167,7 +177,7 @@ async function runClientMode(): Promise<void> {
     loop.stop();
     await allocator.stopAll();
     conn.close();
-    await finish(succeeded, diagnostics, code);
+    await finish(succeeded, diagnostics, code, true);
   }
 
   function onDriver(m: DriverToAm): void {

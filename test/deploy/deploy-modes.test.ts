@@ -1,0 +1,292 @@
+/**
+ * Deploy modes end to end on real daemons (RM + 2 NMs as processes, same host): `cinder submit`
+ * in local, client and cluster mode, with clients, AMs and executors killed at the worst moments.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { MiniCluster } from '../harness/mini-cluster.js';
+import { APPS, appIdFrom, appProcesses, outputLines, submit } from './submit-harness.js';
+
+const FAST = [
+  '--conf',
+  'cinder.am.heartbeatInterval=300',
+  '--conf',
+  'cinder.executor.heartbeatInterval=1000',
+  '--executor-memory',
+  '256m',
+  '--driver-memory',
+  '256m',
+];
+
+describe('deploy modes on a 2-node cluster', { timeout: 180_000 }, () => {
+  let mc: MiniCluster;
+  let tmp: string;
+  let env: Record<string, string>;
+  let input: string;
+  before(async () => {
+    mc = await MiniCluster.start({ nodes: 2, nodeMemoryMB: 4096, rm: { minAllocationMB: 128 } });
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cinder-deploy-'));
+    env = { CINDER_SECRET_FILE: mc.secretFile };
+    input = path.join(tmp, 'in.txt');
+    fs.writeFileSync(input, Array.from({ length: 300 }, (_, i) => `w${i % 17} w${i % 5} common`).join('\n'));
+  });
+  after(async () => {
+    await mc?.cleanup();
+    fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  const master = () => mc.master;
+
+  test('the same app file gives the same output in local, client and cluster mode', async () => {
+    const outs: Record<string, string[]> = {};
+    for (const mode of ['local', 'client', 'cluster'] as const) {
+      const out = path.join(tmp, `wc-${mode}`);
+      const args = mode === 'local' ? ['--master', 'local[2]'] : ['--master', master(), '--deploy-mode', mode, ...FAST];
+      const r = await submit([...args, path.join(APPS, 'wc.ts'), input, out], env).done;
+      assert.equal(r.code, 0, `${mode}: ${r.stdout}\n${r.stderr}`);
+      outs[mode] = outputLines(out);
+    }
+    assert.ok(outs.local!.includes('common 300'));
+    assert.deepEqual(outs.client, outs.local);
+    assert.deepEqual(outs.cluster, outs.local);
+  });
+
+  test('cluster mode: the client SIGKILLed right after submit does not affect the app; logs hold the driver output', async () => {
+    const out = path.join(tmp, 'wc-detached');
+    const run = submit(
+      ['--master', master(), '--deploy-mode', 'cluster', ...FAST, path.join(APPS, 'wc.ts'), input, out],
+      env,
+    );
+    await mc.waitFor(() => /submitted application/.test(run.stdout()), 20_000, 'submission');
+    run.child.kill('SIGKILL');
+    const appId = appIdFrom(run.stdout());
+    const cl = await mc.client();
+    try {
+      const r = await cl.waitForState(appId, ['FINISHED', 'FAILED', 'KILLED'], 40_000);
+      assert.equal(`${r.state}/${r.finalStatus}`, 'FINISHED/SUCCEEDED', r.diagnostics);
+      assert.ok(outputLines(out).includes('common 300'));
+      await mc.waitFor(
+        async () => (await cl.getApplication(appId)).logAggregationStatus === 'SUCCEEDED',
+        15_000,
+        'log aggregation',
+      );
+      const logs = await cl.getLogs(appId);
+      const am = logs.find((l) => l.containerId.endsWith('_01_000001') && l.file === 'stdout');
+      assert.match(am?.data ?? '', /user main started in the AM/);
+      await mc.waitFor(() => mc.liveContainerGroups().length === 0, 10_000, 'no container process left');
+    } finally {
+      cl.close();
+    }
+  });
+
+  test('fire-and-forget (--no-wait) returns at once; --status shows the end later', async () => {
+    const out = path.join(tmp, 'wc-nowait');
+    const r = await submit(
+      ['--master', master(), '--deploy-mode', 'cluster', '--no-wait', ...FAST, path.join(APPS, 'wc.ts'), input, out],
+      env,
+    ).done;
+    assert.equal(r.code, 0, r.stderr);
+    const appId = appIdFrom(r.stdout);
+    const cl = await mc.client();
+    try {
+      await cl.waitForState(appId, ['FINISHED', 'FAILED', 'KILLED'], 40_000);
+    } finally {
+      cl.close();
+    }
+    const s = await submit(['--master', master(), '--status', appId], env).done;
+    assert.match(s.stdout, /state=FINISHED finalStatus=SUCCEEDED/);
+  });
+
+  test('client mode: the client SIGKILLed mid-job -> the app ends FAILED within the bound, no container left', async () => {
+    const marker = path.join(tmp, 'slow-marker');
+    const run = submit(
+      [
+        '--master',
+        master(),
+        ...FAST,
+        '--conf',
+        'cinder.am.driverLeaseMs=3000',
+        path.join(APPS, 'slow.ts'),
+        marker,
+        '500',
+        '20',
+      ],
+      env,
+    );
+    await mc.waitFor(() => fs.existsSync(marker), 30_000, 'the job to start');
+    const cl = await mc.client();
+    try {
+      const apps = await cl.listApplications({ states: ['RUNNING'] });
+      const app = apps.find((a) => a.name === 'slow');
+      assert.ok(app, 'the app is RUNNING');
+      run.child.kill('SIGKILL');
+      const killedAt = Date.now();
+      const r = await cl.waitForState(app.id, ['FINISHED', 'FAILED', 'KILLED'], 20_000);
+      const took = Date.now() - killedAt;
+      assert.equal(r.finalStatus, 'FAILED');
+      assert.match(r.diagnostics, /driver disconnected/);
+      assert.ok(took <= 10_000, `noticed after ${took} ms`);
+      await mc.waitFor(() => mc.liveContainerGroups().length === 0, 10_000, 'all containers gone');
+      assert.deepEqual(appProcesses(app.id, 'executor/main.js'), []);
+    } finally {
+      cl.close();
+    }
+  });
+
+  test('cluster mode: the AM SIGKILLed -> a second attempt re-runs main and succeeds', async () => {
+    const marker = path.join(tmp, 'am-pid');
+    const out = path.join(tmp, 'am-crash-out');
+    const run = submit(
+      ['--master', master(), '--deploy-mode', 'cluster', ...FAST, path.join(APPS, 'am-crash.ts'), marker, out],
+      env,
+    );
+    await mc.waitFor(
+      () => fs.existsSync(marker) && fs.readFileSync(marker, 'utf8').length > 0,
+      30_000,
+      'attempt 1 to start',
+    );
+    process.kill(Number(fs.readFileSync(marker, 'utf8')), 'SIGKILL');
+    const r = await run.done;
+    assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+    assert.deepEqual(outputLines(out), ['attempt 2']);
+    const cl = await mc.client();
+    try {
+      assert.equal((await cl.attempts(appIdFrom(r.stdout))).length, 2);
+    } finally {
+      cl.close();
+    }
+  });
+
+  test('an executor SIGKILLed mid-job: the result is still exact', async () => {
+    const marker = path.join(tmp, 'slow-marker-2');
+    const run = submit(['--master', master(), ...FAST, path.join(APPS, 'slow.ts'), marker, '300', '2'], env);
+    await mc.waitFor(() => fs.existsSync(marker), 30_000, 'the job to start');
+    const cl = await mc.client();
+    let appId: string;
+    try {
+      appId = (await cl.listApplications({ states: ['RUNNING'] })).find((a) => a.name === 'slow')!.id;
+    } finally {
+      cl.close();
+    }
+    await mc.waitFor(() => appProcesses(appId, 'executor/main.js').length > 0, 10_000, 'executors');
+    process.kill(appProcesses(appId, 'executor/main.js')[0]!, 'SIGKILL');
+    const r = await run.done;
+    assert.equal(r.code, 0, r.stderr);
+    // sum of 0..23, twice
+    assert.match(r.stdout, /total=552/);
+  });
+
+  test('--files: tasks on every node read the shipped file', async () => {
+    const b = path.join(tmp, 'b-src.txt');
+    fs.writeFileSync(b, 'shipped-content\n');
+    for (const mode of ['client', 'cluster']) {
+      const out = path.join(tmp, `files-${mode}`);
+      const r = await submit(
+        [
+          '--master',
+          master(),
+          '--deploy-mode',
+          mode,
+          ...FAST,
+          '--num-executors',
+          '4',
+          '--files',
+          `${b}#b.txt`,
+          path.join(APPS, 'files.ts'),
+          out,
+        ],
+        env,
+      ).done;
+      assert.equal(r.code, 0, `${mode}: ${r.stdout}\n${r.stderr}`);
+      const lines = outputLines(out);
+      assert.ok(
+        lines.every((l) => l.startsWith('shipped-content ')),
+        lines.join('\n'),
+      );
+      assert.deepEqual(
+        new Set(lines.map((l) => l.split(' ')[2])),
+        new Set(['nm0', 'nm1']),
+        `${mode}: ${lines.join('\n')}`,
+      );
+    }
+  });
+
+  test('an app that throws ends FAILED with the user error in status and exit code', async () => {
+    const r = await submit(
+      [
+        '--master',
+        master(),
+        '--deploy-mode',
+        'cluster',
+        ...FAST,
+        '--conf',
+        'cinder.yarn.maxAppAttempts=1',
+        path.join(APPS, 'throws.ts'),
+      ],
+      env,
+    ).done;
+    assert.notEqual(r.code, 0);
+    assert.match(r.stdout, /finalStatus=FAILED/);
+    const appId = appIdFrom(r.stdout);
+    const s = await submit(['--master', master(), '--status', appId], env).done;
+    assert.match(s.stdout, /boom from the user main/);
+    const c = await submit(['--master', master(), path.join(APPS, 'throws.ts')], env).done;
+    assert.equal(c.code, 1);
+    assert.match(c.stderr, /boom from the user main/);
+  });
+
+  test('a client with a wrong secret is refused before anything is staged', async () => {
+    const r = await submit(
+      ['--master', master(), '--deploy-mode', 'cluster', path.join(APPS, 'wc.ts'), input, path.join(tmp, 'never')],
+      { CINDER_SECRET: 'wrong' },
+    ).done;
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /refused|authentication/i);
+    assert.equal(fs.existsSync(path.join(tmp, 'never')), false);
+  });
+
+  test('bad submissions fail clearly before anything starts', async () => {
+    const missing = await submit(['--master', master(), path.join(tmp, 'nope.ts')], env).done;
+    assert.match(missing.stderr, /does not exist/);
+    const bad = path.join(tmp, 'bad.ts');
+    fs.writeFileSync(bad, 'const x: number = ;\n');
+    const nocompile = await submit(['--master', 'local[1]', bad], env).done;
+    assert.match(nocompile.stderr, /does not compile/);
+    const big = await submit(
+      [
+        '--master',
+        master(),
+        '--deploy-mode',
+        'cluster',
+        '--executor-memory',
+        '64g',
+        path.join(APPS, 'wc.ts'),
+        input,
+        path.join(tmp, 'x'),
+      ],
+      env,
+    ).done;
+    assert.match(big.stderr, /maximum-allocation-mb/);
+    const unreachable = await submit(
+      [
+        '--master',
+        'cinder://127.0.0.1:1',
+        '--deploy-mode',
+        'cluster',
+        path.join(APPS, 'wc.ts'),
+        input,
+        path.join(tmp, 'y'),
+      ],
+      env,
+    ).done;
+    assert.match(unreachable.stderr, /cannot reach|could not connect/);
+    const localCluster = await submit(
+      ['--master', 'local[2]', '--deploy-mode', 'cluster', path.join(APPS, 'wc.ts')],
+      env,
+    ).done;
+    assert.match(localCluster.stderr, /not compatible/);
+  });
+});

@@ -1,0 +1,63 @@
+/** Test helpers: run `cinder submit` as a user would (a child process) against a MiniCluster. */
+import { type ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { CINDER, ROOT } from '../harness/mini-cluster.js';
+
+export const APPS = path.join(ROOT, 'test', 'fixtures', 'apps');
+
+export interface Run {
+  child: ChildProcess;
+  done: Promise<{ code: number | null; stdout: string; stderr: string }>;
+  stdout(): string;
+}
+
+export function submit(args: string[], env: Record<string, string> = {}, prefix: string[] = []): Run {
+  const argv = [...prefix, process.execPath, CINDER, 'submit', ...args];
+  const child = spawn(argv[0]!, argv.slice(1), {
+    env: { ...process.env, CINDER_LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (err += d));
+  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
+    child.on('close', (code) => resolve({ code, stdout: out, stderr: err })),
+  );
+  return { child, done, stdout: () => out };
+}
+
+/** The lines of every part file in an output directory, sorted. */
+export function outputLines(dir: string): string[] {
+  if (!fs.existsSync(path.join(dir, '_SUCCESS'))) throw new Error(`${dir} has no _SUCCESS marker`);
+  return fs
+    .readdirSync(dir)
+    .filter((f) => f.startsWith('part-'))
+    .flatMap((f) => fs.readFileSync(path.join(dir, f), 'utf8').split('\n'))
+    .filter(Boolean)
+    .sort();
+}
+
+/** pids of live processes whose environment has CINDER_APP_ID=appId and whose command line includes `what`. */
+export function appProcesses(appId: string, what: string): number[] {
+  const out: number[] = [];
+  for (const d of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const cmd = fs.readFileSync(`/proc/${d}/cmdline`, 'utf8');
+      if (!cmd.includes(what)) continue;
+      const env = fs.readFileSync(`/proc/${d}/environ`, 'utf8').split('\0');
+      if (env.includes(`CINDER_APP_ID=${appId}`)) out.push(Number(d));
+    } catch {
+      /* process gone */
+    }
+  }
+  return out;
+}
+
+export function appIdFrom(text: string): string {
+  const m = /application_\d+_\d+/.exec(text);
+  if (!m) throw new Error(`no application id in:\n${text}`);
+  return m[0];
+}
