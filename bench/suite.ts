@@ -92,7 +92,7 @@ export function clusterStatus(): string | undefined {
   const hasSched = fs.existsSync(path.join(repoRoot, 'src', 'cluster', 'resourcemanager', 'scheduler.ts'));
   if (!hasSubmit) return '`cinder submit` does not exist yet (node bin/cinder.js --help lists no submit command)';
   if (!hasSched) return 'src/cluster/resourcemanager/scheduler.ts does not exist yet';
-  return 'not implemented in the harness yet (cinder submit appeared after the harness was written)';
+  return undefined;
 }
 
 function cinder(cfg: SuiteConfig, workload: string, params: Record<string, unknown>): Impl {
@@ -237,9 +237,30 @@ export function planCases(cfg: SuiteConfig): Case[] {
       ],
     });
   }
-  const cluster = want.has('launch-latency') || want.has('rm-sim') ? clusterStatus() : undefined;
-  for (const c of ['launch-latency', 'rm-sim'] as const)
-    if (want.has(c)) cases.push({ name: c, inputMb: 0, reps: 0, check: 'self', impls: [], notMeasured: cluster });
+  if (want.has('rm-sim'))
+    cases.push({
+      name: 'rm-sim',
+      inputMb: 0,
+      reps: cfg.reps,
+      check: 'self',
+      impls: s.rmNodes.map((n) => ({ name: `${n} nodes`, args: [path.join(buildBench, 'rm-sim.js'), String(n)] })),
+    });
+  if (want.has('launch-latency')) {
+    const missing = clusterStatus();
+    const app = path.join(buildBench, 'apps', 'latency-app.js');
+    const submit = (master: string): Impl => ({
+      name: `submit ${master}`,
+      args: [path.join(repoRoot, 'bin', 'cinder.js'), 'submit', '--master', master, app],
+    });
+    cases.push({
+      name: 'launch-latency',
+      inputMb: 0,
+      reps: cfg.reps,
+      check: 'self',
+      impls: missing ? [] : [submit(cfg.master)],
+      ...(missing ? { notMeasured: missing } : {}),
+    });
+  }
   return cases;
 }
 
@@ -247,7 +268,7 @@ function parseOutput(stdout: string): { answer: string; metrics: Record<string, 
   const lines = stdout.split('\n').filter((l) => l.trim());
   const m = lines.find((l) => l.startsWith('BENCH_METRICS '));
   return {
-    answer: lines.find((l) => !l.startsWith('BENCH_METRICS ')) ?? '',
+    answer: lines.filter((l) => !l.startsWith('BENCH_METRICS ')).pop() ?? '',
     metrics: m ? JSON.parse(m.slice('BENCH_METRICS '.length)) : {},
   };
 }
@@ -301,6 +322,8 @@ export async function runSuite(cfg: SuiteConfig): Promise<SuiteResult> {
           timeoutS: cfg.timeoutS,
         });
         const { answer, metrics } = parseOutput(f.stdout);
+        for (const [k, v] of Object.entries(metrics)) // epochs printed by the launch-latency probe -> ms since submit
+          if (k.endsWith('Epoch') && typeof v === 'number') metrics[`${k.slice(0, -5)}Ms`] = v - f.startEpochMs;
         const run: Run = { case: c.name, impl: impl.name, rep, ...f, answer, metrics };
         delete (run as Partial<typeof f>).stdout;
         runs.push(run);

@@ -28,6 +28,8 @@ export interface Sizes {
   /** spill: MiB of sort and groupByKey input, and the executor memory limit for them */
   spillMb: number;
   spillMemory: string;
+  /** ResourceManager scheduler simulation: cluster sizes (nodes) */
+  rmNodes: number[];
 }
 
 export const PRESETS: Record<Mode, Sizes> = {
@@ -45,6 +47,7 @@ export const PRESETS: Record<Mode, Sizes> = {
     stages: 200,
     spillMb: 4096,
     spillMemory: '512m',
+    rmNodes: [1000, 10_000],
   },
   quick: {
     textMb: 40,
@@ -60,6 +63,7 @@ export const PRESETS: Record<Mode, Sizes> = {
     stages: 50,
     spillMb: 128,
     spillMemory: '256m',
+    rmNodes: [1000],
   },
   tiny: {
     textMb: 0.3,
@@ -75,6 +79,7 @@ export const PRESETS: Record<Mode, Sizes> = {
     stages: 5,
     spillMb: 0.3,
     spillMemory: '256m',
+    rmNodes: [100],
   },
 };
 

@@ -23,6 +23,8 @@ export interface RunFigures {
   treeKB: number;
   /** cores that OTHER processes used meanwhile (2 = this run had no CPU to spare on 2 cores) */
   other: number;
+  /** Date.now() when the process was spawned (for latencies measured inside it) */
+  startEpochMs: number;
   stdout: string;
 }
 
@@ -87,6 +89,7 @@ export function runMeasured(o: RunOptions): Promise<RunFigures> {
     const timeFile = `${o.logFile}.time`;
     const err = fs.openSync(o.logFile, 'w');
     const argv = hasTime ? ['-v', '-o', timeFile, process.execPath, ...o.args] : o.args;
+    const startEpochMs = Date.now();
     const t0 = process.hrtime.bigint();
     const busy0 = busySeconds();
     const child = spawn(hasTime ? TIME : process.execPath, argv, {
@@ -139,6 +142,7 @@ export function runMeasured(o: RunOptions): Promise<RunFigures> {
         peakKB,
         treeKB: tree,
         other: Number.isFinite(cpu) ? Math.max(0, busy - cpu) / wall : Number.NaN,
+        startEpochMs,
         stdout: out,
       });
     });

@@ -96,6 +96,31 @@ export function summarize(res: SuiteResult): Summary[] {
         met: undefined,
         note: `${note}; ${f(metric(cin, 'stagesPerSecond'), 1)} stages/s`,
       });
+    } else if (c.name === 'launch-latency') {
+      for (const impl of c.impls) {
+        const rs = by(c.name, impl.name);
+        out.push({
+          case: `launch-latency (${impl.name})`,
+          figure: 'ms from submit to first task',
+          value: metric(rs, 'firstTaskMs'),
+          target: 'none',
+          met: undefined,
+          note: `answer: ${res.verdicts[`${c.name}/${impl.name}`]}; first user line ${f(metric(rs, 'firstLineMs'), 0)} ms, context ready ${f(metric(rs, 'contextMs'), 0)} ms, whole submit ${f(median(ok(rs).map((r) => r.wall)))} s`,
+        });
+      }
+    } else if (c.name === 'rm-sim') {
+      for (const impl of c.impls) {
+        const rs = by(c.name, impl.name);
+        const good = /^ok/.test(res.verdicts[`${c.name}/${impl.name}`] ?? '');
+        out.push({
+          case: `rm-sim ${impl.name}`,
+          figure: 'containers placed/s (first pass, cluster filled)',
+          value: metric(rs, 'containersPerSecond'),
+          target: 'none',
+          met: undefined,
+          note: `${good ? 'all placed' : 'NOT all placed'}; first pass ${f(metric(rs, 'firstPassMs') / 1000)} s, pass on a full cluster ${f(metric(rs, 'fullClusterPassMs'))} ms`,
+        });
+      }
     } else if (c.name.startsWith('spill')) {
       const peak = Math.max(...ok(cin).flatMap((r) => (r.metrics.executorPeakKB ?? []) as number[]), 0) / 1024;
       const r = peak / (c.limitMb ?? Number.NaN);
