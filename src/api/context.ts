@@ -10,6 +10,8 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { boolConf, type Conf, DEFAULTS, intConf, parseBytes, parseMaster, parseMb, strConf } from '../common/conf.js';
 import { CinderError } from '../common/errors.js';
 import { localAppId } from '../common/ids.js';
@@ -72,18 +74,27 @@ export class CinderContext {
   private nextBroadcastId = 0;
   private nextAccumulatorId = 0;
   private readonly broadcasts = new Map<number, Uint8Array>();
-  private readonly accumulators = new Map<number, Accumulator<unknown>>();
   private readonly files = new Map<string, string>();
+  /** drops driver-side state of broadcasts and accumulators the app can no longer reach */
+  private readonly varCleaner = new FinalizationRegistry<{ kind: 'b' | 'a'; id: number }>((v) => {
+    if (v.kind === 'b') this.broadcasts.delete(v.id);
+    else this.accumulatorRefs.delete(v.id);
+  });
+  private readonly accumulatorRefs = new Map<number, WeakRef<Accumulator<unknown>>>();
   private stopped = false;
   private stopping: Promise<void> | undefined;
   private secret = randomBytes(32).toString('hex');
-  private readonly workDir: string;
+  /** temp dir of local executors (local masters only) */
+  private workDir: string | undefined;
   private ts!: TaskScheduler;
   private dag!: DAGScheduler;
   private endpoint!: DriverEndpoint;
   private backend!: ExecutorBackend;
   private fatal: Error | undefined;
+  private gcTimer: NodeJS.Timeout | undefined;
   private readonly signalHandler = (sig: NodeJS.Signals) => {
+    // an app that handles the signal itself decides when to stop the context
+    if (process.listenerCount(sig) > 1) return;
     log.warn({ signal: sig }, 'stopping the context on signal');
     void this.stop().finally(() => process.exit(sig === 'SIGINT' ? 130 : 143));
   };
@@ -94,7 +105,6 @@ export class CinderContext {
     this.appName = opts.appName ?? env?.appName ?? 'cinder-app';
     this.conf = Object.freeze({ ...DEFAULTS, ...(env?.conf ?? {}), ...(opts.conf ?? {}) });
     this.applicationId = env?.appId ?? localAppId(this.startTime);
-    this.workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cinder-driver-'));
   }
 
   /** Returns the running context, or starts one. `master` defaults to local[*]. */
@@ -138,7 +148,7 @@ export class CinderContext {
           return self.applicationId;
         },
         mergeAccumulators: (updates) => {
-          for (const [id, v] of updates) this.accumulators.get(id)?.merge(v);
+          for (const [id, v] of updates) this.accumulatorRefs.get(id)?.deref()?.merge(v);
         },
         executorAddress: (id) => {
           const e = this.ts.executors.get(id);
@@ -148,6 +158,9 @@ export class CinderContext {
       },
     );
     if (boolConf(conf, 'cinder.ui.showConsoleProgress')) attachProgressBar(this.dag, process.stderr);
+    this.dag.on('shuffleRemoved', (e: { shuffleId: number }) =>
+      this.endpoint?.broadcastToExecutors({ type: 'RemoveShuffle', shuffleId: e.shuffleId }),
+    );
     this.endpoint = new DriverEndpoint(
       this.ts,
       {
@@ -172,6 +185,7 @@ export class CinderContext {
     let host = strConf(conf, 'cinder.driver.host')!;
     const memoryMb = parseMb(strConf(conf, 'cinder.executor.memory')!, 'cinder.executor.memory');
     if (master.kind === 'local') {
+      this.workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cinder-driver-'));
       const b = new LocalBackend({
         executors: master.executors,
         coresPerExecutor: intConf(conf, 'cinder.executor.cores'),
@@ -189,7 +203,6 @@ export class CinderContext {
         master,
         conf,
         appName: this.appName,
-        workDir: this.workDir,
         files: env?.files ?? [],
         archives: env?.archives ?? [],
         onFatal: (e) => this.abort(e),
@@ -206,11 +219,28 @@ export class CinderContext {
       intConf({ p: conf['cinder.driver.port'] ?? '0' }, 'p'),
     );
     for (const s of ['SIGINT', 'SIGTERM'] as const) process.on(s, this.signalHandler);
+    this.startPeriodicGc(intConf(conf, 'cinder.cleaner.periodicGC.interval'));
     await this.backend.start(
       { host, port: this.endpoint.port, appId: this.applicationId, secret: this.secret },
       (n, t) => this.endpoint.waitForExecutors(n, t),
     );
     log.info({ appId: this.applicationId, master: this.master }, 'context started');
+  }
+
+  /**
+   * Shuffle files, broadcasts and accumulators are released when the RDDs and variables that use them
+   * are garbage collected (Spark's ContextCleaner); a long-lived driver with a small heap may go a long
+   * time without a full GC, so one is run periodically, like spark.cleaner.periodicGC.interval.
+   */
+  private startPeriodicGc(intervalMs: number): void {
+    if (!(intervalMs > 0)) return;
+    let gc = (globalThis as { gc?: () => void }).gc;
+    if (!gc) {
+      v8.setFlagsFromString('--expose-gc');
+      gc = vm.runInNewContext('gc') as () => void;
+    }
+    this.gcTimer = setInterval(() => gc(), intervalMs);
+    this.gcTimer.unref();
   }
 
   private abort(e: Error): void {
@@ -312,13 +342,16 @@ export class CinderContext {
     checkSerializable(value, 'broadcast() value');
     const id = this.nextBroadcastId++;
     this.broadcasts.set(id, encode(value));
-    return new Broadcast(id, value, (bid) => this.broadcasts.delete(bid));
+    const b = new Broadcast(id, value, (bid) => this.broadcasts.delete(bid));
+    this.varCleaner.register(b, { kind: 'b', id });
+    return b;
   }
 
   /** A variable that tasks add to; read the total on the driver with `.value`. */
   accumulator<T>(value: T): Accumulator<T> {
     const a = new Accumulator<T>(this.nextAccumulatorId++, value);
-    this.accumulators.set(a.id, a as Accumulator<unknown>);
+    this.accumulatorRefs.set(a.id, new WeakRef(a as Accumulator<unknown>));
+    this.varCleaner.register(a, { kind: 'a', id: a.id });
     return a;
   }
 
@@ -455,12 +488,13 @@ export class CinderContext {
   stop(outcome: { succeeded: boolean; diagnostics: string } = { succeeded: true, diagnostics: '' }): Promise<void> {
     this.stopping ??= (async () => {
       this.stopped = true;
+      if (this.gcTimer) clearInterval(this.gcTimer);
       for (const s of ['SIGINT', 'SIGTERM'] as const) process.off(s, this.signalHandler);
       this.dag?.stop(new CinderError('CONTEXT_STOPPED', 'the context was stopped while the job was running'));
       this.ts?.stop();
       await this.endpoint?.stop().catch(() => {});
       await this.backend?.stop(outcome).catch(() => {});
-      fs.rmSync(this.workDir, { recursive: true, force: true });
+      if (this.workDir) fs.rmSync(this.workDir, { recursive: true, force: true });
       if (active === this) active = undefined;
       log.info({ appId: this.applicationId }, 'context stopped');
     })();

@@ -8,6 +8,12 @@ import { CinderError } from '../common/errors.js';
 import { accumulate } from '../executor/accumulate.js';
 import { SHIP_REF } from './closure.js';
 
+/** The shipped ref keeps its variable alive (non-enumerable: never serialized) as long as a lineage uses it. */
+function keepAlive<R extends object>(ref: R, owner: object): R {
+  Object.defineProperty(ref, 'owner', { value: owner, enumerable: false });
+  return ref;
+}
+
 export class Broadcast<T> {
   private destroyed = false;
   constructor(
@@ -55,7 +61,7 @@ export class Accumulator<T> {
     this.v = accumulate(this.v, update) as T;
   }
   [SHIP_REF](): { t: 'a'; id: number } {
-    return { t: 'a', id: this.id };
+    return keepAlive({ t: 'a', id: this.id }, this);
   }
   toString(): string {
     return String(this.v);

@@ -25,6 +25,7 @@ export const DEFAULTS: Conf = {
   'cinder.scheduler.maxRegisteredResourcesWaitingTime': '30000',
   'cinder.yarn.maxAppAttempts': '2',
   'cinder.yarn.report.interval': '1000',
+  'cinder.cleaner.periodicGC.interval': '30000',
 };
 
 /** Parses sizes like 512m, 1g, 1024k, 100 (bytes) into bytes. */

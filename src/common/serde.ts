@@ -35,7 +35,8 @@ export function checkSerializable(value: unknown, what: string, maxNodes = 100_0
         `${what}: ${path} is a function, which cannot be sent as data`,
         'pass functions as captures, e.g. rdd.map((x) => f(x), { f })',
       );
-    if (t === 'symbol') throw new CinderError('NOT_SERIALIZABLE', `${what}: ${path} is a symbol, which cannot be serialized`);
+    if (t === 'symbol')
+      throw new CinderError('NOT_SERIALIZABLE', `${what}: ${path} is a symbol, which cannot be serialized`);
     const o = v as object;
     if (o instanceof Uint8Array || o instanceof Date) return;
     if (seen.has(o)) throw new CinderError('NOT_SERIALIZABLE', `${what}: ${path} is part of a reference cycle`);

@@ -26,7 +26,6 @@ export interface ClusterBackendOptions {
   master: Extract<Master, { kind: 'cluster' }>;
   conf: Conf;
   appName: string;
-  workDir: string;
   files: string[];
   archives: string[];
   onFatal(e: Error): void;

@@ -45,7 +45,12 @@ const secret = need('CINDER_APP_SECRET');
 delete process.env.CINDER_APP_SECRET; // not inherited by user subprocesses (pipe())
 const cores = Math.max(1, Number(env.CINDER_EXECUTOR_CORES ?? 1));
 const memoryMb = Math.max(64, Number(env.CINDER_EXECUTOR_MEMORY_MB ?? 1024));
-const workDir = env.CINDER_WORK_DIR ?? fs.mkdtempSync(path.join(os.tmpdir(), `cinder-exec-${executorId}-`));
+// in a container the work dir lives in the container's own directory (the NM removes it)
+const workDir =
+  env.CINDER_WORK_DIR ??
+  (env.CINDER_CONTAINER_ID
+    ? path.join(process.cwd(), 'cinder-work')
+    : fs.mkdtempSync(path.join(os.tmpdir(), `cinder-exec-${executorId}-`)));
 const advertised = env.CINDER_HOST ?? env.CINDER_NM_HOST ?? '127.0.0.1';
 const bindHost = env.CINDER_BIND_HOST ?? advertised;
 const heartbeatMs = Number(env.CINDER_HEARTBEAT_MS ?? 10_000);

@@ -1,4 +1,5 @@
 /** Every cross-process message of Cinder lives under src/protocol, one file per channel. */
+
+export * from './cluster.js';
 export * from './common.js';
 export * from './executor.js';
-export * from './cluster.js';

@@ -206,7 +206,10 @@ function readHs(sock: net.Socket, timeoutMs: number): Promise<{ m: Hs; rest: Buf
   return new Promise((resolve, reject) => {
     const dec = new FrameDecoder(64 * 1024);
     const frames: Buffer[] = [];
-    const timer = setTimeout(() => done(new CinderError('AUTH_TIMEOUT', 'authentication handshake timed out')), timeoutMs);
+    const timer = setTimeout(
+      () => done(new CinderError('AUTH_TIMEOUT', 'authentication handshake timed out')),
+      timeoutMs,
+    );
     const onData = (c: Buffer) => {
       try {
         dec.push(c, (f) => frames.push(f));
@@ -337,7 +340,10 @@ export async function serve<In extends { type: string }, Out extends { type: str
         if (m?.type !== 'AuthResponse' || typeof m.principal !== 'string') throw new Error('expected AuthResponse');
         const secret = opts.secretFor(m.principal);
         if (!secret || !proofMatches(proof(secret, 'c', serverNonce, m.clientNonce), m.proof)) {
-          log.warn({ server: opts.name, principal: m.principal, peer: sock.remoteAddress }, 'refused unauthenticated caller');
+          log.warn(
+            { server: opts.name, principal: m.principal, peer: sock.remoteAddress },
+            'refused unauthenticated caller',
+          );
           writeHs(sock, { type: 'AuthFailed', reason: 'bad credentials' });
           sock.end();
           setTimeout(() => sock.destroy(), 100).unref();

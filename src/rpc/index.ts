@@ -1,2 +1,2 @@
-export { dial, PROTOCOL_VERSION, type ReplyHandle, RpcConnection, type RpcServer, serve } from './connection.js';
 export { newSecret } from './auth.js';
+export { dial, PROTOCOL_VERSION, type ReplyHandle, RpcConnection, type RpcServer, serve } from './connection.js';

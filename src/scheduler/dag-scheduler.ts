@@ -79,6 +79,8 @@ export class DAGScheduler extends EventEmitter {
   private readonly shuffleStages = new Map<number, ShuffleStage>();
   readonly blockLocations = new Map<string, Set<string>>();
   private stopped = false;
+  /** Spark's ContextCleaner for shuffles: forgets map outputs and asks executors to delete the files. */
+  private readonly cleaner = new FinalizationRegistry<number>((shuffleId) => this.removeShuffle(shuffleId));
   private readonly active = new Set<(e: Error) => void>();
 
   constructor(
@@ -179,7 +181,7 @@ export class DAGScheduler extends EventEmitter {
       if (seen.has(r.id)) return;
       seen.add(r.id);
       for (const d of r.shuffleDeps()) {
-        const s = this.shuffleStage(d.spec, d.rdd);
+        const s = this.shuffleStage(d.spec, d.rdd, r);
         out.set(s.dep.shuffleId, s);
       }
       for (const p of r.narrowParents()) visit(p);
@@ -188,9 +190,11 @@ export class DAGScheduler extends EventEmitter {
     return [...out.values()];
   }
 
-  private shuffleStage(dep: ShuffleDepSpec, rdd: LineageNode): ShuffleStage {
+  private shuffleStage(dep: ShuffleDepSpec, rdd: LineageNode, owner: LineageNode): ShuffleStage {
     let s = this.shuffleStages.get(dep.shuffleId);
     if (!s) {
+      // once the RDD that reads this shuffle is garbage, no job can need its map outputs again
+      this.cleaner.register(owner, dep.shuffleId);
       s = { id: this.nextStageId++, dep, rdd, parents: [], inflight: undefined };
       this.shuffleStages.set(dep.shuffleId, s);
       this.mapOutputs.set(dep.shuffleId, new Array(dep.numMaps).fill(undefined));
@@ -347,6 +351,15 @@ export class DAGScheduler extends EventEmitter {
     };
     visit(rdd, p);
     return { slices, preferred: [...preferred] };
+  }
+
+  /** Forgets a shuffle that no live RDD can read any more (emits 'shuffleRemoved' for the executors). */
+  removeShuffle(shuffleId: number): void {
+    const s = this.shuffleStages.get(shuffleId);
+    if (!s || s.inflight || this.stopped) return;
+    this.shuffleStages.delete(shuffleId);
+    this.mapOutputs.delete(shuffleId);
+    this.emit('shuffleRemoved', { shuffleId });
   }
 
   blockRemoved(executorId: string, blocks: string[]): void {
