@@ -15,7 +15,7 @@ describe('cluster failures', { timeout: 90_000 }, () => {
   test('a SIGKILLed NM becomes LOST within the timeout, its containers reach the AM as -100, and it re-registers when back', async () => {
     const cl = await mc.client('alice');
     try {
-      const appId = await mc.submitSimple(cl, { containers: 2, command: ['sleep', '2'] });
+      const appId = await mc.submitSimple(cl, { containers: 2, command: ['sleep', '4'] });
       await mc.waitFor(
         async () => (await cl.getApplication(appId)).runningContainers === 3,
         15_000,

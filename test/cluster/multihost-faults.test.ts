@@ -45,7 +45,7 @@ describe('multi-host cluster: node loss, partitions and RM restart', {
   });
 
   test('NM SIGKILLed: node LOST within the timeout, its containers reported to the AM, app still succeeds; the NM comes back and re-registers', async () => {
-    const { appId } = await mc.submitRemote({ containers: 2, command: ['sleep', '2'] }, 'alice');
+    const { appId } = await mc.submitRemote({ containers: 2, command: ['sleep', '6'] }, 'alice');
     let st = await mc.status(appId!, 'alice');
     await mc.waitFor(
       async () => (st = await mc.status(appId!, 'alice')).runningContainers === 3,
@@ -98,7 +98,7 @@ describe('multi-host cluster: node loss, partitions and RM restart', {
   });
 
   test('RM SIGKILLed and restarted: apps and nodes recovered, a running app finishes', async () => {
-    const { appId } = await mc.submitRemote({ containers: 2, command: ['sleep', '3'] }, 'alice');
+    const { appId } = await mc.submitRemote({ containers: 2, command: ['sleep', '8'] }, 'alice');
     await mc.waitFor(async () => (await mc.status(appId!, 'alice')).runningContainers === 3, 15_000, 'running');
     await mc.killRm();
     await mc.restartRm();

@@ -1,16 +1,16 @@
 /**
- * The ResourceManager core: node registry and liveness, app/attempt/container lifecycles (stepping
- * the tables in common/machines.ts), scheduling passes, AM protocol, persistence and recovery.
- * Client-facing requests (submit, reports, kill, logs) live in client-service.ts; the RPC and REST
- * servers in server.ts and rest.ts. It must not touch sockets directly except through node.conn.
+ * The ResourceManager core: app/attempt/container lifecycles (stepping the tables in
+ * common/machines.ts), scheduling passes, AM launch, persistence and recovery. The NM protocol and
+ * liveness live in node-service.ts, the AM protocol in am-service.ts, client requests in
+ * client-service.ts, the RPC and REST servers in server.ts and rest.ts. It must not touch sockets
+ * directly except through node.conn.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { CinderError } from '../../common/errors.js';
-import { appAttemptId, containerId, parseContainerId } from '../../common/ids.js';
+import { appAttemptId, containerId } from '../../common/ids.js';
 import { logger } from '../../common/log.js';
 import {
-  type AllocateResponse,
   type ContainerInfo,
   type ContainerStatus,
   ExitStatus,
@@ -27,12 +27,12 @@ import {
   type AttemptEvent,
   appMachine,
   attemptMachine,
-  nodeMachine,
   type RmContainerEvent,
   type RmContainerState,
   rmContainerMachine,
 } from '../common/machines.js';
 import { step } from '../common/state-machine.js';
+import { checkLiveness } from './node-service.js';
 import { CapacityScheduler } from './scheduler.js';
 import { StagingStore } from './staging.js';
 import { type AppRecord, type AttemptRecord, type RmState, StateStore } from './state-store.js';
@@ -99,7 +99,7 @@ export class ResourceManager {
   }
 
   start(): void {
-    this.timer = setInterval(() => this.checkLiveness(Date.now()), this.conf.livenessCheckMs);
+    this.timer = setInterval(() => checkLiveness(this, Date.now()), this.conf.livenessCheckMs);
     this.timer.unref();
   }
 
@@ -177,7 +177,7 @@ export class ResourceManager {
     at.state = step(attemptMachine, at.state, e, at.attemptId);
   }
 
-  private containerStep(c: RmContainer, e: RmContainerEvent): boolean {
+  containerStep(c: RmContainer, e: RmContainerEvent): boolean {
     const before = c.state;
     c.state = step(rmContainerMachine, c.state, e, c.id);
     return before !== c.state;
@@ -205,7 +205,7 @@ export class ResourceManager {
   }
 
   /** An attempt ended without unregistering: retry or fail the app. */
-  private attemptFailed(app: AppRecord, at: AttemptRecord, exitStatus: number | undefined): void {
+  attemptFailed(app: AppRecord, at: AttemptRecord, exitStatus: number | undefined): void {
     at.finishTime = Date.now();
     this.runtimes.delete(at.attemptId);
     this.killAttemptContainers(app, at.n, ExitStatus.KILLED_BY_RESOURCEMANAGER, `attempt ${at.attemptId} failed`);
@@ -237,7 +237,7 @@ export class ResourceManager {
     }
   }
 
-  private uncharge(c: RmContainer): void {
+  uncharge(c: RmContainer): void {
     this.scheduler.charge(c.appId, c.nodeId, c.resource, c.isAm, -1);
   }
 
@@ -311,7 +311,7 @@ export class ResourceManager {
     this.persist();
   }
 
-  private launchAm(app: AppRecord, at: AttemptRecord, node: RmNode, info: ContainerInfo): void {
+  launchAm(app: AppRecord, at: AttemptRecord, node: RmNode, info: ContainerInfo): void {
     this.attemptStep(at, 'CONTAINER_ALLOCATED');
     at.amContainerId = info.id;
     at.nodeId = node.nodeId;
@@ -366,286 +366,5 @@ export class ResourceManager {
       return;
     }
     this.runtimes.get(at.attemptId)?.completed.push({ ...st, resource: c.resource });
-  }
-
-  // ---------------------------------------------------------------- NM protocol
-  registerNode(
-    m: Extract<ToRm, { type: 'RegisterNode' }>,
-    conn: RpcConnection<ToRm, ToNm>,
-  ): { nodeId: string; clusterTimestamp: number } {
-    const nodeId = `${m.host}:${m.port}`;
-    let node = this.nodes.get(nodeId);
-    if (!node) {
-      node = {
-        nodeId,
-        host: m.host,
-        port: m.port,
-        state: 'NEW',
-        capacity: m.capacity,
-        labels: m.labels,
-        lastHeartbeat: 0,
-        conn,
-        pendingKills: [],
-        pendingCleanup: new Set(),
-      };
-      this.nodes.set(nodeId, node);
-    }
-    node.state = step(nodeMachine, node.state, 'REGISTER', nodeId);
-    Object.assign(node, {
-      conn,
-      capacity: m.capacity,
-      labels: m.labels,
-      lastHeartbeat: Date.now(),
-      pendingKills: [],
-      pendingCleanup: new Set(),
-    });
-    this.scheduler.addNode({
-      nodeId,
-      host: m.host,
-      capacity: m.capacity,
-      used: { memoryMB: 0, vcores: 0 },
-      labels: m.labels,
-      schedulable: true,
-    });
-    const reported = new Set(m.containers.map((c) => c.containerId));
-    // containers we placed here that the node no longer has are gone
-    for (const c of [...this.containers.values()]) {
-      if (c.nodeId !== nodeId || reported.has(c.id)) continue;
-      if (c.state === 'ALLOCATED' || c.state === 'ACQUIRED') {
-        this.scheduler.charge(c.appId, nodeId, c.resource, c.isAm);
-        continue;
-      }
-      this.containerCompleted(
-        {
-          containerId: c.id,
-          appId: c.appId,
-          state: 'COMPLETE',
-          exitStatus: ExitStatus.ABORTED,
-          diagnostics: `container lost: node ${nodeId} re-registered without it`,
-          resource: c.resource,
-        },
-        nodeId,
-      );
-    }
-    for (const st of m.containers) this.recoverContainer(node, st);
-    log.info({ node: nodeId, capacity: m.capacity, containers: m.containers.length }, 'node registered');
-    this.schedule();
-    return { nodeId, clusterTimestamp: this.state.clusterTimestamp };
-  }
-
-  /** A container an NM reports at registration: keep it if its app lives (work-preserving restart). */
-  private recoverContainer(node: RmNode, st: ContainerStatus): void {
-    if (st.state === 'COMPLETE') {
-      if (!this.containers.has(st.containerId)) this.recoverContainer(node, { ...st, state: 'RUNNING' });
-      if (this.containers.has(st.containerId)) this.containerCompleted(st, node.nodeId);
-      return;
-    }
-    const known = this.containers.get(st.containerId);
-    if (known) {
-      this.scheduler.charge(known.appId, node.nodeId, known.resource, known.isAm);
-      return;
-    }
-    const p = parseContainerId(st.containerId);
-    const app = p && this.state.apps[p.app];
-    if (!p || !app || TERMINAL.has(app.state)) {
-      node.pendingKills.push({
-        containerId: st.containerId,
-        exitStatus: ExitStatus.KILLED_BY_RESOURCEMANAGER,
-        diagnostics: 'container of an unknown or finished application',
-      });
-      return;
-    }
-    const at = app.attempts.find((a) => a.n === p.attempt);
-    const isAm = at?.amContainerId === st.containerId;
-    const c: RmContainer = {
-      id: st.containerId,
-      appId: app.id,
-      attempt: p.attempt,
-      nodeId: node.nodeId,
-      resource: st.resource,
-      state: 'RUNNING',
-      isAm,
-    };
-    this.containers.set(c.id, c);
-    this.scheduler.charge(app.id, node.nodeId, c.resource, isAm);
-    app.nextContainer = Math.max(app.nextContainer, p.n + 1);
-  }
-
-  nodeHeartbeat(m: Extract<ToRm, { type: 'NodeHeartbeat' }>): HeartbeatResponse {
-    const node = this.nodes.get(m.nodeId);
-    if (node?.state !== 'RUNNING') return { resync: true, containersToKill: [], appsToCleanup: [] };
-    node.state = step(nodeMachine, node.state, 'HEARTBEAT', node.nodeId);
-    node.lastHeartbeat = Date.now();
-    for (const st of m.containers) {
-      const c = this.containers.get(st.containerId);
-      if (st.state === 'COMPLETE') this.containerCompleted(st, node.nodeId);
-      else if (c) this.containerStep(c, 'LAUNCHED');
-    }
-    const res: HeartbeatResponse = {
-      resync: false,
-      containersToKill: node.pendingKills,
-      appsToCleanup: [...node.pendingCleanup],
-    };
-    node.pendingKills = [];
-    node.pendingCleanup.clear();
-    this.schedule();
-    return res;
-  }
-
-  // ---------------------------------------------------------------- liveness
-  checkLiveness(now: number): void {
-    for (const node of this.nodes.values()) {
-      if (node.state !== 'RUNNING' || now - node.lastHeartbeat <= this.conf.nmLivenessMs) continue;
-      node.state = step(nodeMachine, node.state, 'EXPIRE', node.nodeId);
-      const sn = this.scheduler.nodes.get(node.nodeId);
-      if (sn) sn.schedulable = false;
-      log.warn({ node: node.nodeId }, 'node LOST: no heartbeat within nmLivenessMs');
-      for (const rt of this.runtimes.values()) rt.lostNodes.push(node.nodeId);
-      for (const c of [...this.containers.values()]) {
-        if (c.nodeId !== node.nodeId) continue;
-        this.containerCompleted(
-          {
-            containerId: c.id,
-            appId: c.appId,
-            state: 'COMPLETE',
-            exitStatus: ExitStatus.ABORTED,
-            diagnostics: `container lost: node ${node.nodeId} is LOST (no heartbeat for ${this.conf.nmLivenessMs} ms)`,
-            resource: c.resource,
-          },
-          node.nodeId,
-        );
-      }
-      if (sn) sn.used = { memoryMB: 0, vcores: 0 };
-    }
-    for (const [attemptId, rt] of this.runtimes) {
-      if (now - rt.lastContact <= this.conf.amLivenessMs) continue;
-      const { app, at } = this.findAttempt(attemptId);
-      if (TERMINAL.has(at.state)) {
-        this.runtimes.delete(attemptId);
-        continue;
-      }
-      this.attemptStep(at, 'EXPIRE');
-      at.diagnostics = `ApplicationMaster for attempt ${attemptId} timed out: no heartbeat for ${this.conf.amLivenessMs} ms (amLivenessMs)`;
-      log.warn({ attempt: attemptId }, 'AM expired');
-      this.attemptFailed(app, at, undefined);
-    }
-    this.schedule();
-  }
-
-  // ---------------------------------------------------------------- AM protocol
-  private liveAttempt(attemptId: string): { app: AppRecord; at: AttemptRecord } {
-    const r = this.findAttempt(attemptId);
-    if (TERMINAL.has(r.app.state) || r.at !== this.currentAttempt(r.app) || TERMINAL.has(r.at.state))
-      throw new CinderError(
-        'ATTEMPT_ENDED',
-        `application attempt ${attemptId} is ${r.at.state} (application ${r.app.state}); this AM must exit`,
-      );
-    return r;
-  }
-
-  registerAm(m: Extract<ToRm, { type: 'RegisterApplicationMaster' }>) {
-    const { app, at } = this.liveAttempt(m.attemptId);
-    this.attemptStep(at, 'REGISTERED');
-    Object.assign(at, { host: m.host, rpcPort: m.rpcPort, trackingUrl: m.trackingUrl });
-    this.appStep(app, 'ATTEMPT_REGISTERED');
-    app.diagnostics = '';
-    const rt = this.runtimes.get(at.attemptId);
-    if (rt) {
-      rt.lastContact = Date.now();
-      rt.resync = false;
-    } else
-      this.runtimes.set(at.attemptId, {
-        appId: app.id,
-        lastContact: Date.now(),
-        allocated: [],
-        completed: [],
-        lostNodes: [],
-        resync: false,
-      });
-    this.persist();
-    const running = [...this.containers.values()].filter(
-      (c) => c.appId === app.id && c.attempt === at.n && !c.isAm && c.state === 'RUNNING',
-    );
-    return {
-      queue: app.queue,
-      clusterTimestamp: this.state.clusterTimestamp,
-      maxCapability: { memoryMB: this.conf.maxAllocationMB, vcores: this.conf.maxAllocationVcores },
-      runningContainers: running.map((c) => this.containerInfo(c)),
-    };
-  }
-
-  containerInfo(c: RmContainer): ContainerInfo {
-    const n = this.nodes.get(c.nodeId);
-    return {
-      id: c.id,
-      appId: c.appId,
-      nodeId: c.nodeId,
-      nodeHost: n?.host ?? '',
-      nodePort: n?.port ?? 0,
-      resource: c.resource,
-    };
-  }
-
-  allocate(m: Extract<ToRm, { type: 'Allocate' }>): AllocateResponse {
-    const { app, at } = this.liveAttempt(m.attemptId);
-    const rt = this.runtimes.get(at.attemptId);
-    if (!rt) throw new CinderError('NOT_REGISTERED', `attempt ${at.attemptId} must register before allocate`);
-    rt.lastContact = Date.now();
-    if (at.state !== 'RUNNING')
-      throw new CinderError('NOT_REGISTERED', `attempt ${at.attemptId} is ${at.state}; register first`);
-    app.progress = m.progress;
-    for (const id of m.releases) {
-      const c = this.containers.get(id);
-      if (!c || c.appId !== app.id || c.isAm) continue;
-      if (this.containerStep(c, 'RELEASED')) {
-        this.uncharge(c);
-        this.nodes.get(c.nodeId)?.pendingKills.push({
-          containerId: id,
-          exitStatus: ExitStatus.KILLED_BY_APPMASTER,
-          diagnostics: 'container released by the application',
-        });
-        rt.completed.push({
-          containerId: id,
-          appId: app.id,
-          state: 'COMPLETE',
-          exitStatus: ExitStatus.KILLED_BY_APPMASTER,
-          diagnostics: 'container released by the application',
-          resource: c.resource,
-        });
-      }
-    }
-    // after a restart the AM re-sends every outstanding ask once it sees resync; asks sent before that are dropped
-    if (!rt.resync) this.scheduler.addAsks(app.id, m.asks);
-    this.schedule();
-    for (const info of rt.allocated) {
-      const c = this.containers.get(info.id);
-      if (c) this.containerStep(c, 'ACQUIRED');
-    }
-    let numClusterNodes = 0;
-    for (const n of this.nodes.values()) if (n.state === 'RUNNING') numClusterNodes++;
-    const res: AllocateResponse = {
-      allocated: rt.allocated,
-      completed: rt.completed,
-      lostNodes: rt.lostNodes,
-      numClusterNodes,
-      resync: rt.resync,
-    };
-    rt.allocated = [];
-    rt.completed = [];
-    rt.lostNodes = [];
-    rt.resync = false;
-    return res;
-  }
-
-  finishAm(m: Extract<ToRm, { type: 'FinishApplicationMaster' }>): void {
-    const { app, at } = this.liveAttempt(m.attemptId);
-    this.attemptStep(at, 'UNREGISTERED');
-    at.finishTime = Date.now();
-    at.diagnostics = m.diagnostics;
-    this.appStep(app, 'ATTEMPT_UNREGISTERED');
-    app.finalStatus = m.finalStatus;
-    app.diagnostics = m.diagnostics;
-    this.appEnded(app);
-    this.persist();
   }
 }

@@ -6,7 +6,9 @@ import { logger } from '../../common/log.js';
 import { parseToRm, type ToNm, type ToRm } from '../../protocol/cluster.js';
 import { type RpcServer, serve } from '../../rpc/index.js';
 import type { RmConfig } from '../common/config.js';
+import { allocate, finishAm, registerAm } from './am-service.js';
 import * as cs from './client-service.js';
+import { nodeHeartbeat, registerNode } from './node-service.js';
 import { startRest } from './rest.js';
 import { ResourceManager } from './rm.js';
 
@@ -34,19 +36,19 @@ export async function startResourceManager(conf: RmConfig, secret: string): Prom
       const run = async (): Promise<unknown> => {
         switch (msg.type) {
           case 'RegisterNode':
-            return rm.registerNode(msg, conn);
+            return registerNode(rm, msg, conn);
           case 'NodeHeartbeat':
-            return rm.nodeHeartbeat(msg);
+            return nodeHeartbeat(rm, msg);
           case 'UploadLogs':
             return cs.storeLogs(rm, msg);
           case 'FetchResource':
             return cs.fetchResource(rm, msg.appId, msg.sha256);
           case 'RegisterApplicationMaster':
-            return rm.registerAm(msg);
+            return registerAm(rm, msg);
           case 'Allocate':
-            return rm.allocate(msg);
+            return allocate(rm, msg);
           case 'FinishApplicationMaster':
-            return rm.finishAm(msg);
+            return finishAm(rm, msg);
           case 'GetNewApplication':
             return cs.newApplication(rm, msg);
           case 'UploadFile':
