@@ -1,0 +1,48 @@
+/** `cinder cluster up/down` as a user runs it: background daemons, master URL, nothing left afterwards. */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { alive, CINDER } from '../harness/mini-cluster.js';
+
+test('cluster up starts RM + N NMs in the background and prints the master; cluster down leaves no process', {
+  timeout: 30_000,
+}, (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cinder-dev-'));
+  const env = { ...process.env, CINDER_SECRET: '', CINDER_SECRET_FILE: '' };
+  const run = (args: string[]) =>
+    spawnSync(process.execPath, [CINDER, ...args], { encoding: 'utf8', env, timeout: 25_000 });
+  t.after(() => {
+    if (fs.existsSync(path.join(dir, 'cluster.json'))) run(['cluster', 'down', '--dir', dir]);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  const up = run(['cluster', 'up', '--nodes', '2', '--dir', dir, '--memory-mb', '1024']);
+  assert.equal(up.status, 0, up.stderr);
+  assert.match(up.stdout.trim(), /^cinder:\/\/127\.0\.0\.1:\d+$/);
+  const info = JSON.parse(fs.readFileSync(path.join(dir, 'cluster.json'), 'utf8'));
+  assert.equal((fs.statSync(info.secretFile).mode & 0o777).toString(8), '600');
+  const nodes = JSON.parse(run(['nodes', '--json', '--dir', dir]).stdout) as {
+    state: string;
+    capacity: { memoryMB: number };
+  }[];
+  assert.deepEqual(
+    nodes.map((n) => [n.state, n.capacity.memoryMB]),
+    [
+      ['RUNNING', 1024],
+      ['RUNNING', 1024],
+    ],
+  );
+  const again = run(['cluster', 'up', '--nodes', '1', '--dir', dir]);
+  assert.notEqual(again.status, 0);
+  assert.match(again.stderr, /already running/);
+  for (const pid of [info.pids.rm, ...info.pids.nms]) {
+    const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    assert.ok(!cmd.includes(fs.readFileSync(info.secretFile, 'utf8')), 'no secret in argv');
+  }
+  const down = run(['cluster', 'down', '--dir', dir]);
+  assert.equal(down.status, 0, down.stderr);
+  for (const pid of [info.pids.rm, ...info.pids.nms]) assert.equal(alive(pid), false, `pid ${pid} gone`);
+  assert.equal(fs.existsSync(path.join(dir, 'cluster.json')), false);
+});
