@@ -182,7 +182,7 @@ export class CinderContext {
       },
       intConf(conf, 'cinder.network.timeout'),
     );
-    let host = strConf(conf, 'cinder.driver.host')!;
+    let host = strConf(conf, 'cinder.driver.host') ?? '127.0.0.1';
     const memoryMb = parseMb(strConf(conf, 'cinder.executor.memory')!, 'cinder.executor.memory');
     if (master.kind === 'local') {
       this.workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cinder-driver-'));

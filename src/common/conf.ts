@@ -17,7 +17,6 @@ export const DEFAULTS: Conf = {
   'cinder.executor.heartbeatInterval': '10000',
   'cinder.driver.maxResultSize': '1g',
   'cinder.ui.showConsoleProgress': 'true',
-  'cinder.driver.host': '127.0.0.1',
   'cinder.executor.maxFailures': '10',
   'cinder.am.heartbeatInterval': '3000',
   'cinder.am.driverLeaseMs': '5000',

@@ -26,8 +26,9 @@ export class AmBackend implements ExecutorBackend {
     this.targetCores = this.numExecutors * intConf(conf, 'cinder.executor.cores');
   }
 
-  async prepare(): Promise<{ appId: string; secret: string }> {
-    return { appId: this.rt.appId, secret: this.rt.secret };
+  /** The driver lives in the AM container: it advertises the AM's node address. */
+  async prepare(): Promise<{ appId: string; secret: string; driverHost: string }> {
+    return { appId: this.rt.appId, secret: this.rt.secret, driverHost: this.rt.host };
   }
 
   async start(

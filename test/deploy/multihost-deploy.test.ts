@@ -1,0 +1,153 @@
+/**
+ * Deploy modes across hosts: the RM, two NMs and the submitting client each in their own network
+ * namespace with their own address (see test/harness/netns.ts). The client-mode driver advertises the
+ * client's address, so executors on the NM hosts dial it across the bridge. Skipped, with the reason,
+ * where namespaces are unavailable.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { MiniCluster } from '../harness/mini-cluster.js';
+import { NetLab, netnsUnavailable } from '../harness/netns.js';
+import { APPS, appIdFrom, appProcesses, outputLines, submit } from './submit-harness.js';
+
+const skip = netnsUnavailable();
+const DONE = ['FINISHED', 'FAILED', 'KILLED'];
+const FAST = ['--conf', 'cinder.am.heartbeatInterval=300', '--executor-memory', '256m', '--driver-memory', '256m'];
+
+describe('deploy modes across network namespaces', { skip: skip ? `skipped: ${skip}` : false, timeout: 240_000 }, () => {
+  let lab: NetLab;
+  let mc: MiniCluster;
+  let tmp: string;
+  let input: string;
+  let env: Record<string, string>;
+  const onClient = (args: string[]) => submit(args, env, lab.prefix('client'));
+  const waitEnd = async (appId: string, ms = 30_000) => {
+    let r: Awaited<ReturnType<MiniCluster['status']>> | undefined;
+    await mc.waitFor(async () => DONE.includes((r = await mc.status(appId, 'alice')).state), ms, `${appId} to end`);
+    return r!;
+  };
+
+  before(async () => {
+    lab = NetLab.create(['rm', 'nm1', 'nm2', 'client']);
+    mc = await MiniCluster.start({
+      nodes: 2,
+      nodeMemoryMB: 4096,
+      rm: { minAllocationMB: 128 },
+      rmHost: { addr: lab.addr('rm'), prefix: lab.prefix('rm') },
+      nmHosts: [
+        { addr: lab.addr('nm1'), prefix: lab.prefix('nm1') },
+        { addr: lab.addr('nm2'), prefix: lab.prefix('nm2') },
+      ],
+      clientPrefix: lab.prefix('client'),
+    });
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cinder-mh-'));
+    input = path.join(tmp, 'in.txt');
+    fs.writeFileSync(input, Array.from({ length: 200 }, (_, i) => `x${i % 11} y${i % 3} common`).join('\n'));
+    env = { CINDER_SECRET_FILE: mc.secretFile, CINDER_USER: 'alice' };
+  });
+  after(async () => {
+    if (process.env.CINDER_KEEP_TEST_LOGS && mc) fs.cpSync(mc.dir, process.env.CINDER_KEEP_TEST_LOGS, { recursive: true });
+    await mc?.cleanup();
+    if (lab) {
+      for (const h of ['rm', 'nm1', 'nm2', 'client']) assert.deepEqual(lab.pids(h), [], `no process left on ${h}`);
+      lab.teardown();
+    }
+    fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  test('the same app gives the same output in local, client and cluster mode; executors run on both NM hosts', async () => {
+    const outs: Record<string, string[]> = {};
+    for (const mode of ['local', 'client', 'cluster'] as const) {
+      const out = path.join(tmp, `wc-${mode}`);
+      const args = mode === 'local' ? ['--master', 'local[2]'] : ['--master', mc.master, '--deploy-mode', mode, ...FAST];
+      const r = await onClient([...args, path.join(APPS, 'wc.ts'), input, out]).done;
+      assert.equal(r.code, 0, `${mode}: ${r.stdout}\n${r.stderr}`);
+      outs[mode] = outputLines(out);
+    }
+    assert.ok(outs.local!.includes('common 200'));
+    assert.deepEqual(outs.client, outs.local);
+    assert.deepEqual(outs.cluster, outs.local);
+    const b = path.join(tmp, 'b.txt');
+    fs.writeFileSync(b, 'via-files\n');
+    const out = path.join(tmp, 'files');
+    const r = await onClient(['--master', mc.master, ...FAST, '--num-executors', '4', '--files', `${b}#b.txt`, path.join(APPS, 'files.ts'), out]).done;
+    assert.equal(r.code, 0, r.stderr);
+    const hosts = new Set(outputLines(out).map((l) => l.split(' ')[1]));
+    assert.deepEqual(hosts, new Set([lab.addr('nm1'), lab.addr('nm2')]), [...hosts].join(','));
+  });
+
+  test('cluster mode: client SIGKILLed right after submit -> FINISHED/SUCCEEDED, output and logs there', async () => {
+    const out = path.join(tmp, 'detached');
+    const run = onClient(['--master', mc.master, '--deploy-mode', 'cluster', ...FAST, path.join(APPS, 'wc.ts'), input, out]);
+    await mc.waitFor(() => /submitted application/.test(run.stdout()), 20_000, 'submission');
+    run.child.kill('SIGKILL');
+    const appId = appIdFrom(run.stdout());
+    const r = await waitEnd(appId);
+    assert.equal(`${r.state}/${r.finalStatus}`, 'FINISHED/SUCCEEDED', r.diagnostics);
+    assert.ok(outputLines(out).includes('common 200'));
+    await mc.waitFor(async () => (await mc.status(appId, 'alice')).logAggregationStatus === 'SUCCEEDED', 15_000, 'logs');
+    const logs = await mc.cli(['logs', appId], { prefix: lab.prefix('client'), env: { CINDER_USER: 'alice' } });
+    assert.match(logs.stdout, /user main started in the AM/);
+  });
+
+  test('client mode: the client SIGKILLed mid-job, or its network cut -> FAILED within the bound, no container left', async () => {
+    for (const how of ['kill', 'cut'] as const) {
+      const marker = path.join(tmp, `slow-${how}`);
+      const run = onClient(['--master', mc.master, ...FAST, '--conf', 'cinder.am.driverLeaseMs=3000', path.join(APPS, 'slow.ts'), marker, '400', '50']);
+      await mc.waitFor(() => fs.existsSync(marker) && fs.readFileSync(marker, 'utf8').length > 0, 40_000, 'job start');
+      const appId = fs.readFileSync(marker, 'utf8').trim();
+      const t0 = Date.now();
+      if (how === 'kill') run.child.kill('SIGKILL');
+      else lab.cut('client');
+      try {
+        const r = await waitEnd(appId, 20_000);
+        assert.equal(r.finalStatus, 'FAILED');
+        assert.match(r.diagnostics, /driver disconnected/);
+        assert.ok(Date.now() - t0 <= 12_000, `${how}: noticed after ${Date.now() - t0} ms`);
+        await mc.waitFor(() => appProcesses(appId, 'executor/main.js').length === 0, 10_000, 'executors gone');
+        await mc.waitFor(async () => (await mc.status(appId, 'alice')).runningContainers === 0, 10_000, 'containers released');
+      } finally {
+        if (how === 'cut') {
+          lab.restore('client');
+          run.child.kill('SIGKILL');
+        }
+        await run.done;
+      }
+    }
+  });
+
+  test('cluster mode: AM SIGKILLed -> attempt 2 succeeds; executor SIGKILLed -> exact result', async () => {
+    const marker = path.join(tmp, 'am-pid');
+    const out = path.join(tmp, 'am-crash');
+    const run = onClient(['--master', mc.master, '--deploy-mode', 'cluster', ...FAST, path.join(APPS, 'am-crash.ts'), marker, out]);
+    await mc.waitFor(() => fs.existsSync(marker) && fs.readFileSync(marker, 'utf8').length > 0, 30_000, 'attempt 1');
+    process.kill(Number(fs.readFileSync(marker, 'utf8')), 'SIGKILL');
+    const r = await run.done;
+    assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+    assert.deepEqual(outputLines(out), ['attempt 2']);
+
+    const m2 = path.join(tmp, 'slow-exec');
+    const run2 = onClient(['--master', mc.master, ...FAST, path.join(APPS, 'slow.ts'), m2, '300', '2']);
+    await mc.waitFor(() => fs.existsSync(m2) && fs.readFileSync(m2, 'utf8').length > 0, 30_000, 'job start');
+    const appId = fs.readFileSync(m2, 'utf8').trim();
+    await mc.waitFor(() => appProcesses(appId, 'executor/main.js').length > 0, 10_000, 'executors');
+    process.kill(appProcesses(appId, 'executor/main.js')[0]!, 'SIGKILL');
+    const r2 = await run2.done;
+    assert.equal(r2.code, 0, r2.stderr);
+    assert.match(r2.stdout, /total=552/);
+  });
+
+  test('a throwing app ends FAILED with its error; a wrong secret is refused', async () => {
+    const r = await onClient(['--master', mc.master, '--deploy-mode', 'cluster', ...FAST, '--conf', 'cinder.yarn.maxAppAttempts=1', path.join(APPS, 'throws.ts')]).done;
+    assert.notEqual(r.code, 0);
+    const st = await mc.status(appIdFrom(r.stdout), 'alice');
+    assert.equal(st.finalStatus, 'FAILED');
+    assert.match(st.diagnostics, /boom from the user main/);
+    const bad = await submit(['--master', mc.master, '--deploy-mode', 'cluster', path.join(APPS, 'wc.ts'), input, path.join(tmp, 'never')], { ...env, CINDER_SECRET: 'wrong' }, lab.prefix('client')).done;
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /refused|authentication/i);
+  });
+});
