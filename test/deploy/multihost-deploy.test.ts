@@ -17,16 +17,25 @@ const skip = netnsUnavailable();
 const DONE = ['FINISHED', 'FAILED', 'KILLED'];
 const FAST = ['--conf', 'cinder.am.heartbeatInterval=300', '--executor-memory', '256m', '--driver-memory', '256m'];
 
-describe('deploy modes across network namespaces', { skip: skip ? `skipped: ${skip}` : false, timeout: 240_000 }, () => {
+describe('deploy modes across network namespaces', {
+  skip: skip ? `skipped: ${skip}` : false,
+  timeout: 240_000,
+}, () => {
   let lab: NetLab;
   let mc: MiniCluster;
   let tmp: string;
   let input: string;
   let env: Record<string, string>;
   const onClient = (args: string[]) => submit(args, env, lab.prefix('client'));
+  /** an app report asked from the RM's own host (the client's link may be cut) */
+  const status = async (appId: string) => {
+    const r = await mc.cli(['status', appId, '--json'], { prefix: lab.prefix('rm'), env: { CINDER_USER: 'alice' } });
+    if (r.code !== 0) throw new Error(r.stderr);
+    return JSON.parse(r.stdout) as Awaited<ReturnType<MiniCluster['status']>>;
+  };
   const waitEnd = async (appId: string, ms = 30_000) => {
     let r: Awaited<ReturnType<MiniCluster['status']>> | undefined;
-    await mc.waitFor(async () => DONE.includes((r = await mc.status(appId, 'alice')).state), ms, `${appId} to end`);
+    await mc.waitFor(async () => DONE.includes((r = await status(appId)).state), ms, `${appId} to end`);
     return r!;
   };
 
@@ -49,7 +58,8 @@ describe('deploy modes across network namespaces', { skip: skip ? `skipped: ${sk
     env = { CINDER_SECRET_FILE: mc.secretFile, CINDER_USER: 'alice' };
   });
   after(async () => {
-    if (process.env.CINDER_KEEP_TEST_LOGS && mc) fs.cpSync(mc.dir, process.env.CINDER_KEEP_TEST_LOGS, { recursive: true });
+    if (process.env.CINDER_KEEP_TEST_LOGS && mc)
+      fs.cpSync(mc.dir, process.env.CINDER_KEEP_TEST_LOGS, { recursive: true });
     await mc?.cleanup();
     if (lab) {
       for (const h of ['rm', 'nm1', 'nm2', 'client']) assert.deepEqual(lab.pids(h), [], `no process left on ${h}`);
@@ -62,7 +72,8 @@ describe('deploy modes across network namespaces', { skip: skip ? `skipped: ${sk
     const outs: Record<string, string[]> = {};
     for (const mode of ['local', 'client', 'cluster'] as const) {
       const out = path.join(tmp, `wc-${mode}`);
-      const args = mode === 'local' ? ['--master', 'local[2]'] : ['--master', mc.master, '--deploy-mode', mode, ...FAST];
+      const args =
+        mode === 'local' ? ['--master', 'local[2]'] : ['--master', mc.master, '--deploy-mode', mode, ...FAST];
       const r = await onClient([...args, path.join(APPS, 'wc.ts'), input, out]).done;
       assert.equal(r.code, 0, `${mode}: ${r.stdout}\n${r.stderr}`);
       outs[mode] = outputLines(out);
@@ -73,7 +84,17 @@ describe('deploy modes across network namespaces', { skip: skip ? `skipped: ${sk
     const b = path.join(tmp, 'b.txt');
     fs.writeFileSync(b, 'via-files\n');
     const out = path.join(tmp, 'files');
-    const r = await onClient(['--master', mc.master, ...FAST, '--num-executors', '4', '--files', `${b}#b.txt`, path.join(APPS, 'files.ts'), out]).done;
+    const r = await onClient([
+      '--master',
+      mc.master,
+      ...FAST,
+      '--num-executors',
+      '4',
+      '--files',
+      `${b}#b.txt`,
+      path.join(APPS, 'files.ts'),
+      out,
+    ]).done;
     assert.equal(r.code, 0, r.stderr);
     const hosts = new Set(outputLines(out).map((l) => l.split(' ')[1]));
     assert.deepEqual(hosts, new Set([lab.addr('nm1'), lab.addr('nm2')]), [...hosts].join(','));
@@ -81,14 +102,27 @@ describe('deploy modes across network namespaces', { skip: skip ? `skipped: ${sk
 
   test('cluster mode: client SIGKILLed right after submit -> FINISHED/SUCCEEDED, output and logs there', async () => {
     const out = path.join(tmp, 'detached');
-    const run = onClient(['--master', mc.master, '--deploy-mode', 'cluster', ...FAST, path.join(APPS, 'wc.ts'), input, out]);
+    const run = onClient([
+      '--master',
+      mc.master,
+      '--deploy-mode',
+      'cluster',
+      ...FAST,
+      path.join(APPS, 'wc.ts'),
+      input,
+      out,
+    ]);
     await mc.waitFor(() => /submitted application/.test(run.stdout()), 20_000, 'submission');
     run.child.kill('SIGKILL');
     const appId = appIdFrom(run.stdout());
     const r = await waitEnd(appId);
     assert.equal(`${r.state}/${r.finalStatus}`, 'FINISHED/SUCCEEDED', r.diagnostics);
     assert.ok(outputLines(out).includes('common 200'));
-    await mc.waitFor(async () => (await mc.status(appId, 'alice')).logAggregationStatus === 'SUCCEEDED', 15_000, 'logs');
+    await mc.waitFor(
+      async () => (await mc.status(appId, 'alice')).logAggregationStatus === 'SUCCEEDED',
+      15_000,
+      'logs',
+    );
     const logs = await mc.cli(['logs', appId], { prefix: lab.prefix('client'), env: { CINDER_USER: 'alice' } });
     assert.match(logs.stdout, /user main started in the AM/);
   });
@@ -96,7 +130,17 @@ describe('deploy modes across network namespaces', { skip: skip ? `skipped: ${sk
   test('client mode: the client SIGKILLed mid-job, or its network cut -> FAILED within the bound, no container left', async () => {
     for (const how of ['kill', 'cut'] as const) {
       const marker = path.join(tmp, `slow-${how}`);
-      const run = onClient(['--master', mc.master, ...FAST, '--conf', 'cinder.am.driverLeaseMs=3000', path.join(APPS, 'slow.ts'), marker, '400', '50']);
+      const run = onClient([
+        '--master',
+        mc.master,
+        ...FAST,
+        '--conf',
+        'cinder.am.driverLeaseMs=3000',
+        path.join(APPS, 'slow.ts'),
+        marker,
+        '400',
+        '50',
+      ]);
       await mc.waitFor(() => fs.existsSync(marker) && fs.readFileSync(marker, 'utf8').length > 0, 40_000, 'job start');
       const appId = fs.readFileSync(marker, 'utf8').trim();
       const t0 = Date.now();
@@ -108,7 +152,7 @@ describe('deploy modes across network namespaces', { skip: skip ? `skipped: ${sk
         assert.match(r.diagnostics, /driver disconnected/);
         assert.ok(Date.now() - t0 <= 12_000, `${how}: noticed after ${Date.now() - t0} ms`);
         await mc.waitFor(() => appProcesses(appId, 'executor/main.js').length === 0, 10_000, 'executors gone');
-        await mc.waitFor(async () => (await mc.status(appId, 'alice')).runningContainers === 0, 10_000, 'containers released');
+        await mc.waitFor(async () => (await status(appId)).runningContainers === 0, 10_000, 'containers released');
       } finally {
         if (how === 'cut') {
           lab.restore('client');
@@ -122,7 +166,16 @@ describe('deploy modes across network namespaces', { skip: skip ? `skipped: ${sk
   test('cluster mode: AM SIGKILLed -> attempt 2 succeeds; executor SIGKILLed -> exact result', async () => {
     const marker = path.join(tmp, 'am-pid');
     const out = path.join(tmp, 'am-crash');
-    const run = onClient(['--master', mc.master, '--deploy-mode', 'cluster', ...FAST, path.join(APPS, 'am-crash.ts'), marker, out]);
+    const run = onClient([
+      '--master',
+      mc.master,
+      '--deploy-mode',
+      'cluster',
+      ...FAST,
+      path.join(APPS, 'am-crash.ts'),
+      marker,
+      out,
+    ]);
     await mc.waitFor(() => fs.existsSync(marker) && fs.readFileSync(marker, 'utf8').length > 0, 30_000, 'attempt 1');
     process.kill(Number(fs.readFileSync(marker, 'utf8')), 'SIGKILL');
     const r = await run.done;
@@ -141,12 +194,25 @@ describe('deploy modes across network namespaces', { skip: skip ? `skipped: ${sk
   });
 
   test('a throwing app ends FAILED with its error; a wrong secret is refused', async () => {
-    const r = await onClient(['--master', mc.master, '--deploy-mode', 'cluster', ...FAST, '--conf', 'cinder.yarn.maxAppAttempts=1', path.join(APPS, 'throws.ts')]).done;
+    const r = await onClient([
+      '--master',
+      mc.master,
+      '--deploy-mode',
+      'cluster',
+      ...FAST,
+      '--conf',
+      'cinder.yarn.maxAppAttempts=1',
+      path.join(APPS, 'throws.ts'),
+    ]).done;
     assert.notEqual(r.code, 0);
     const st = await mc.status(appIdFrom(r.stdout), 'alice');
     assert.equal(st.finalStatus, 'FAILED');
     assert.match(st.diagnostics, /boom from the user main/);
-    const bad = await submit(['--master', mc.master, '--deploy-mode', 'cluster', path.join(APPS, 'wc.ts'), input, path.join(tmp, 'never')], { ...env, CINDER_SECRET: 'wrong' }, lab.prefix('client')).done;
+    const bad = await submit(
+      ['--master', mc.master, '--deploy-mode', 'cluster', path.join(APPS, 'wc.ts'), input, path.join(tmp, 'never')],
+      { ...env, CINDER_SECRET: 'wrong' },
+      lab.prefix('client'),
+    ).done;
     assert.notEqual(bad.code, 0);
     assert.match(bad.stderr, /refused|authentication/i);
   });
