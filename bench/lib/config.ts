@@ -107,7 +107,7 @@ export interface SuiteConfig {
   master: string;
   cases: CaseName[];
   peers: boolean;
-  /** generated inputs (reused across runs) */
+  /** generated inputs (reused across runs of the same mode; default bench/data/<mode>) */
   dataDir: string;
   /** outputs, logs; results go to resultsDir */
   workDir: string;
@@ -145,7 +145,8 @@ export function parseArgs(
   const cases = (opt.only ? opt.only.split(',') : [...ALL_CASES]) as CaseName[];
   for (const c of cases) if (!ALL_CASES.includes(c)) throw new Error(`bench: unknown case '${c}'\n${USAGE}`);
   const benchDir = path.join(repoRoot, 'bench');
-  const workDir = path.join(benchDir, 'data', 'work');
+  // one data and work dir per mode: a quick or tiny run never regenerates a full run's inputs under it
+  const workDir = path.join(benchDir, 'data', `work-${mode}`);
   return {
     mode,
     sizes,
@@ -154,7 +155,7 @@ export function parseArgs(
     master: opt.master ?? 'local[2]',
     cases,
     peers,
-    dataDir: path.resolve(opt.data ?? path.join(benchDir, 'data')),
+    dataDir: path.resolve(opt.data ?? path.join(benchDir, 'data', mode)),
     workDir,
     resultsDir: path.join(benchDir, 'results'),
     timeoutS: Number(opt.timeout ?? (mode === 'full' ? 3600 : 600)),
