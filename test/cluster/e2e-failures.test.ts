@@ -59,7 +59,7 @@ describe('cluster failures', { timeout: 90_000 }, () => {
     const cl0 = await mc.client('alice');
     const done = await mc.submitSimple(cl0, { containers: 1, command: ['true'] });
     await cl0.waitForState(done, ['FINISHED'], 15_000);
-    const appId = await mc.submitSimple(cl0, { containers: 2, command: ['sleep', '3'] });
+    const appId = await mc.submitSimple(cl0, { containers: 2, command: ['sleep', '8'] });
     await mc.waitFor(
       async () => (await cl0.getApplication(appId)).runningContainers === 3,
       15_000,
