@@ -1,9 +1,10 @@
 /**
  * Engine-provided partition functions, referenced by name from plans ({ op: 'builtin' }).
- * Each takes the whole partition (an array) and returns the output records. They run on executors
- * and, for tests, anywhere; they must stay pure.
+ * Each takes the whole partition (an iterable that may be read back from disk: iterate it once, do not
+ * index it) and returns the output records (an array or a generator). They run on executors and, for
+ * tests, anywhere; they must stay pure.
  */
-export type Builtin = (records: unknown[], args: any, partition: number) => unknown[];
+export type Builtin = (records: Iterable<unknown>, args: any, partition: number) => Iterable<unknown>;
 
 /** Seeded PRNG (mulberry32), so sample() is reproducible for a given seed and partition. */
 export function rng(seed: number): () => number {
@@ -48,7 +49,7 @@ export interface StatCounterData {
   min: number;
 }
 
-export function statsOf(records: unknown[]): StatCounterData {
+export function statsOf(records: Iterable<unknown>): StatCounterData {
   let n = 0;
   let mu = 0;
   let m2 = 0;
@@ -81,28 +82,24 @@ export function mergeStats(a: StatCounterData, b: StatCounterData): StatCounterD
 }
 
 export const BUILTINS: Record<string, Builtin> = {
-  sample(records, args: { withReplacement: boolean; fraction: number; seed: number }, partition) {
+  *sample(records, args: { withReplacement: boolean; fraction: number; seed: number }, partition) {
     const rand = rng((args.seed ^ Math.imul(partition + 1, 0x9e3779b1)) >>> 0);
-    const out: unknown[] = [];
     if (args.withReplacement) {
       for (const r of records) {
         const k = poisson(args.fraction, rand);
-        for (let i = 0; i < k; i++) out.push(r);
+        for (let i = 0; i < k; i++) yield r;
       }
     } else {
-      for (const r of records) if (rand() < args.fraction) out.push(r);
+      for (const r of records) if (rand() < args.fraction) yield r;
     }
-    return out;
   },
   /** randomSplit: keep records whose uniform draw falls in [lb, ub) */
-  sampleRange(records, args: { lb: number; ub: number; seed: number }, partition) {
+  *sampleRange(records, args: { lb: number; ub: number; seed: number }, partition) {
     const rand = rng((args.seed ^ Math.imul(partition + 1, 0x9e3779b1)) >>> 0);
-    const out: unknown[] = [];
     for (const r of records) {
       const x = rand();
-      if (x >= args.lb && x < args.ub) out.push(r);
+      if (x >= args.lb && x < args.ub) yield r;
     }
-    return out;
   },
   countByValue(records) {
     const m = new Map<unknown, [unknown, number]>();
@@ -118,14 +115,15 @@ export const BUILTINS: Record<string, Builtin> = {
     return [statsOf(records)];
   },
   glom(records) {
-    return [records];
+    return [Array.isArray(records) ? records : Array.from(records)];
   },
-  zipWithIndex(records, args: { offsets: number[] }, partition) {
+  *zipWithIndex(records, args: { offsets: number[] }, partition) {
     let i = args.offsets[partition] ?? 0;
-    return records.map((r) => [r, i++]);
+    for (const r of records) yield [r, i++];
   },
-  zipWithUniqueId(records, args: { n: number }, partition) {
-    return records.map((r, i) => [r, i * args.n + partition]);
+  *zipWithUniqueId(records, args: { n: number }, partition) {
+    let i = 0;
+    for (const r of records) yield [r, i++ * args.n + partition];
   },
   /** buckets are numbers, or (not evenly spaced) any values ordered by < such as strings, like PySpark's bisect */
   histogram(records, args: { buckets: number[]; evenly: boolean }) {

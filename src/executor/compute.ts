@@ -4,19 +4,19 @@
  * Owns: partition computation, cache reads/writes. Must not talk to the driver (task-runner does).
  */
 import { spawn } from 'node:child_process';
-import fs from 'node:fs';
 import path from 'node:path';
 import type { FnRef } from '../api/closure.js';
 import type { OpSpec, PlanNode, ShuffleDepSpec, StageBody } from '../api/plan.js';
 import { CinderError } from '../common/errors.js';
-import { decode } from '../common/serde.js';
 import { readTextSplit, readWholeFiles } from '../io/text-reader.js';
 import type { Aggregator } from '../shuffle/aggregator.js';
 import type { BlockFetcher } from '../shuffle/block-fetcher.js';
 import { compareKeys } from '../shuffle/partitioner.js';
 import { readShuffle } from '../shuffle/reader.js';
+import { readBatches } from '../storage/batch-file.js';
 import type { BlockStore } from '../storage/block-store.js';
 import { BUILTIN_AGGREGATORS, BUILTINS, mapKey } from './builtins.js';
+import { bufferPartition } from './partition-input.js';
 
 export type Batches = AsyncIterable<unknown[]>;
 const BATCH = 4096;
@@ -152,9 +152,7 @@ async function* computeUncached(env: ComputeEnv, n: PlanNode, p: number): Batche
       yield* pipe(env, n.parent, p, n.command, n.env);
       return;
     case 'checkpointed': {
-      const file = path.join(n.dir, `part-${String(p).padStart(5, '0')}`);
-      const buf = await fs.promises.readFile(file);
-      yield* chunk(decode<unknown[]>(buf));
+      yield* readBatches(path.join(n.dir, `part-${String(p).padStart(5, '0')}`));
       return;
     }
   }
@@ -180,20 +178,25 @@ async function* applyOps(env: ComputeEnv, ops: OpSpec[], input: Batches, p: numb
   }
   const before = first > 0 ? applyOps(env, ops.slice(0, first), input, p) : input;
   const op = ops[first]!;
-  const records = await materialize(before);
-  let produced: Iterable<unknown> | AsyncIterable<unknown>;
-  if (op.op === 'builtin') {
-    const b = BUILTINS[op.name];
-    if (!b) throw new Error(`unknown builtin ${op.name}`);
-    produced = b(records, op.args, p);
-  } else if (op.op === 'mapPartitions') {
-    const f = env.fn<(...a: unknown[]) => unknown>(op.f);
-    const r = op.withIndex ? f(p, records) : f(records);
-    produced = toIterable(r, 'mapPartitions');
-  } else throw new Error('unreachable');
-  const rest = ops.slice(first + 1);
-  const stream = batchesOf(produced);
-  yield* rest.length ? applyOps(env, rest, stream, p) : stream;
+  // the function sees the whole partition: buffered up to half the budget, then read back from disk
+  const whole = await bufferPartition(before, env.memoryLimitBytes / 2, env.spillDir);
+  try {
+    let produced: Iterable<unknown> | AsyncIterable<unknown>;
+    if (op.op === 'builtin') {
+      const b = BUILTINS[op.name];
+      if (!b) throw new Error(`unknown builtin ${op.name}`);
+      produced = b(whole.records, op.args, p);
+    } else if (op.op === 'mapPartitions') {
+      const f = env.fn<(...a: unknown[]) => unknown>(op.f);
+      const r = op.withIndex ? f(p, whole.records) : f(whole.records);
+      produced = toIterable(r, 'mapPartitions');
+    } else throw new Error('unreachable');
+    const rest = ops.slice(first + 1);
+    const stream = batchesOf(produced);
+    yield* rest.length ? applyOps(env, rest, stream, p) : stream;
+  } finally {
+    await whole.dispose();
+  }
 }
 
 function toIterable(r: unknown, what: string): Iterable<unknown> | AsyncIterable<unknown> {

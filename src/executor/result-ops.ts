@@ -5,9 +5,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ResultOp } from '../api/plan.js';
-import { encode } from '../common/serde.js';
 import { commitTask, writeTaskOutput } from '../io/output.js';
+import { BatchFileWriter } from '../storage/batch-file.js';
 import type { Batches, ComputeEnv } from './compute.js';
+import { bufferPartition } from './partition-input.js';
 
 export async function runResultOp(
   env: ComputeEnv,
@@ -62,10 +63,13 @@ export async function runResultOp(
       return null;
     }
     case 'foreachPartition': {
-      const f = env.fn<(it: unknown[]) => unknown>(op.f);
-      const all: unknown[] = [];
-      for await (const b of input) for (const r of b) all.push(r);
-      await f(all);
+      const f = env.fn<(it: Iterable<unknown>) => unknown>(op.f);
+      const whole = await bufferPartition(input, env.memoryLimitBytes / 2, env.spillDir);
+      try {
+        await f(whole.records);
+      } finally {
+        await whole.dispose();
+      }
       return null;
     }
     case 'save': {
@@ -83,12 +87,17 @@ export async function runResultOp(
       return null;
     }
     case 'checkpoint': {
-      const all: unknown[] = [];
-      for await (const b of input) for (const r of b) all.push(r);
+      // framed batches (storage/batch-file.ts), streamed: a partition never has to fit in memory
       const file = path.join(op.dir, `part-${String(partition).padStart(5, '0')}`);
-      const tmp = `${file}.${attemptId}.tmp`;
-      await fs.promises.writeFile(tmp, encode(all));
-      await fs.promises.rename(tmp, file);
+      const w = await BatchFileWriter.create(`${file}.${attemptId}.tmp`);
+      try {
+        for await (const b of input) await w.writeRecords(b);
+        await w.close();
+      } catch (e) {
+        await w.abort();
+        throw e;
+      }
+      await fs.promises.rename(w.path, file);
       return null;
     }
     case 'none':

@@ -20,8 +20,14 @@ function isCinder(code: string, re: RegExp) {
 test('a nonexistent input path', () => {
   const sc = ctx();
   const missing = path.join(tempDir('missing'), 'nope.txt');
-  assert.throws(() => sc.textFile(missing), (e: Error) => e instanceof CinderError && e.message.includes(missing));
-  assert.throws(() => sc.wholeTextFiles(missing), (e: Error) => e instanceof CinderError && e.message.includes(missing));
+  assert.throws(
+    () => sc.textFile(missing),
+    (e: Error) => e instanceof CinderError && e.message.includes(missing),
+  );
+  assert.throws(
+    () => sc.wholeTextFiles(missing),
+    (e: Error) => e instanceof CinderError && e.message.includes(missing),
+  );
 });
 
 test('a non-function where a function is expected', async () => {
