@@ -143,7 +143,8 @@ export class ExternalAppendOnlyMap {
         }
         if (!found) group.push([e[1], e[2]]);
       }
-      if (out.length >= 4096) {
+      // yield per merged batch: a count threshold alone would hold many big groups (groupByKey) at once
+      if (out.length > 0) {
         yield out;
         out = [];
       }

@@ -65,12 +65,17 @@ export async function* mergeRuns<T>(
   while (heap.length > 0) {
     const top = heap[0]!;
     out.push(top.batch[top.i]!);
-    if (++top.i >= top.batch.length && !(await top.load())) {
-      const last = heap.pop()!;
-      if (heap.length > 0) heap[0] = last;
+    // a consumed input batch (a ~1 MB frame) also ends an output batch, so big records never pile up
+    let consumed = false;
+    if (++top.i >= top.batch.length) {
+      consumed = true;
+      if (!(await top.load())) {
+        const last = heap.pop()!;
+        if (heap.length > 0) heap[0] = last;
+      }
     }
     if (heap.length > 0) down(0);
-    if (out.length >= outBatch) {
+    if (out.length >= outBatch || consumed) {
       yield out;
       out = [];
     }

@@ -49,7 +49,8 @@ function corrupt(what: string, off: number): CinderError {
  * records), learning bytes-per-record from the batches already encoded.
  */
 export class BatchSizer {
-  records = 1024;
+  /** small until the first batch is measured: a first batch of 1024 big records could be 100s of MB */
+  records = 32;
   observe(count: number, bytes: number): void {
     if (count === 0) return;
     const per = Math.max(1, bytes / count);
