@@ -117,6 +117,8 @@ export const ToRm = z.discriminatedUnion('type', [
     containers: z.array(ContainerStatus).default([]),
   }),
   z.object({ type: z.literal('NodeHeartbeat'), nodeId: z.string(), containers: z.array(ContainerStatus) }),
+  /** graceful NM stop: the node is SHUTDOWN at once and its containers complete with -100 */
+  z.object({ type: z.literal('UnregisterNode'), nodeId: z.string() }),
   /** aggregated logs of one finished app on one node */
   z.object({
     type: z.literal('UploadLogs'),
@@ -252,6 +254,8 @@ export interface AppReport {
   allocatedMB: number;
   allocatedVCores: number;
   runningContainers: number;
+  /** the app's live containers (AM and executors) and the nodes they run on */
+  containers: { id: string; nodeId: string; state: string }[];
   logAggregationStatus: 'NOT_START' | 'RUNNING' | 'SUCCEEDED' | 'DISABLED';
 }
 

@@ -55,6 +55,16 @@ describe('cluster failures', { timeout: 90_000 }, () => {
     }
   });
 
+  test('a gracefully stopped NM is SHUTDOWN at once (no liveness wait) and RUNNING again when restarted', async () => {
+    const t0 = Date.now();
+    await mc.killNode(1, 'SIGTERM');
+    const nodes = await mc.withClient((c) => c.nodes());
+    assert.equal(nodes.find((n) => n.nodeId === mc.nodeId(1))?.state, 'SHUTDOWN');
+    assert.ok(Date.now() - t0 < 2_000);
+    await mc.restartNode(1);
+    await mc.waitFor(async () => (await mc.withClient((c) => c.nodes(['RUNNING']))).length === 2, 5_000, 'back');
+  });
+
   test('RM SIGKILLed and restarted: apps and nodes are recovered and a running app finishes', async () => {
     const cl0 = await mc.client('alice');
     const done = await mc.submitSimple(cl0, { containers: 1, command: ['true'] });

@@ -220,6 +220,8 @@ export class NodeManager {
     this.stopped = true;
     if (this.hbTimer) clearInterval(this.hbTimer);
     await this.containers.stopAll();
+    if (this.rmConn && !this.rmConn.isClosed && this.nodeId)
+      await this.rmConn.request({ type: 'UnregisterNode', nodeId: this.nodeId }, 2_000).catch(() => {});
     this.rmConn?.close();
     await this.server?.close();
   }

@@ -147,11 +147,13 @@ export function appReport(rm: ResourceManager, app: AppRecord): AppReport {
   let mb = 0;
   let vc = 0;
   let n = 0;
+  const containers: AppReport['containers'] = [];
   for (const c of rm.containers.values())
     if (c.appId === app.id && ['ALLOCATED', 'ACQUIRED', 'RUNNING'].includes(c.state)) {
       mb += c.resource.memoryMB;
       vc += c.resource.vcores;
       if (c.state === 'RUNNING') n++;
+      containers.push({ id: c.id, nodeId: c.nodeId, state: c.state });
     }
   const ended = ['FINISHED', 'FAILED', 'KILLED'].includes(app.state);
   const wait = app.state === 'ACCEPTED' ? rm.scheduler.waitReason(app.id) : '';
@@ -176,6 +178,7 @@ export function appReport(rm: ResourceManager, app: AppRecord): AppReport {
     allocatedMB: mb,
     allocatedVCores: vc,
     runningContainers: n,
+    containers,
     logAggregationStatus: app.logsAggregated ? 'SUCCEEDED' : ended ? 'RUNNING' : 'NOT_START',
   };
 }

@@ -145,29 +145,43 @@ export function nodeHeartbeat(rm: ResourceManager, m: Extract<ToRm, { type: 'Nod
 }
 
 // ---------------------------------------------------------------- liveness
+/** Marks a node gone (LOST by expiry, or SHUTDOWN by its NM) and completes its containers with -100. */
+function nodeGone(rm: ResourceManager, node: RmNode, why: string): void {
+  const sn = rm.scheduler.nodes.get(node.nodeId);
+  if (sn) sn.schedulable = false;
+  for (const rt of rm.runtimes.values()) rt.lostNodes.push(node.nodeId);
+  for (const c of [...rm.containers.values()]) {
+    if (c.nodeId !== node.nodeId) continue;
+    rm.containerCompleted(
+      {
+        containerId: c.id,
+        appId: c.appId,
+        state: 'COMPLETE',
+        exitStatus: ExitStatus.ABORTED,
+        diagnostics: `container lost: node ${node.nodeId} ${why}`,
+        resource: c.resource,
+      },
+      node.nodeId,
+    );
+  }
+  if (sn) sn.used = { memoryMB: 0, vcores: 0 };
+}
+
+export function unregisterNode(rm: ResourceManager, m: Extract<ToRm, { type: 'UnregisterNode' }>): void {
+  const node = rm.nodes.get(m.nodeId);
+  if (!node) return;
+  node.state = step(nodeMachine, node.state, 'SHUTDOWN', node.nodeId);
+  log.info({ node: node.nodeId }, 'node shut down');
+  nodeGone(rm, node, 'was shut down');
+  rm.schedule();
+}
+
 export function checkLiveness(rm: ResourceManager, now: number): void {
   for (const node of rm.nodes.values()) {
     if (node.state !== 'RUNNING' || now - node.lastHeartbeat <= rm.conf.nmLivenessMs) continue;
     node.state = step(nodeMachine, node.state, 'EXPIRE', node.nodeId);
-    const sn = rm.scheduler.nodes.get(node.nodeId);
-    if (sn) sn.schedulable = false;
     log.warn({ node: node.nodeId }, 'node LOST: no heartbeat within nmLivenessMs');
-    for (const rt of rm.runtimes.values()) rt.lostNodes.push(node.nodeId);
-    for (const c of [...rm.containers.values()]) {
-      if (c.nodeId !== node.nodeId) continue;
-      rm.containerCompleted(
-        {
-          containerId: c.id,
-          appId: c.appId,
-          state: 'COMPLETE',
-          exitStatus: ExitStatus.ABORTED,
-          diagnostics: `container lost: node ${node.nodeId} is LOST (no heartbeat for ${rm.conf.nmLivenessMs} ms)`,
-          resource: c.resource,
-        },
-        node.nodeId,
-      );
-    }
-    if (sn) sn.used = { memoryMB: 0, vcores: 0 };
+    nodeGone(rm, node, `is LOST (no heartbeat for ${rm.conf.nmLivenessMs} ms)`);
   }
   for (const [attemptId, rt] of rm.runtimes) {
     if (now - rt.lastContact <= rm.conf.amLivenessMs) continue;

@@ -8,7 +8,7 @@ import { type RpcServer, serve } from '../../rpc/index.js';
 import type { RmConfig } from '../common/config.js';
 import { allocate, finishAm, registerAm } from './am-service.js';
 import * as cs from './client-service.js';
-import { nodeHeartbeat, registerNode } from './node-service.js';
+import { nodeHeartbeat, registerNode, unregisterNode } from './node-service.js';
 import { startRest } from './rest.js';
 import { ResourceManager } from './rm.js';
 
@@ -39,6 +39,8 @@ export async function startResourceManager(conf: RmConfig, secret: string): Prom
             return registerNode(rm, msg, conn);
           case 'NodeHeartbeat':
             return nodeHeartbeat(rm, msg);
+          case 'UnregisterNode':
+            return unregisterNode(rm, msg);
           case 'UploadLogs':
             return cs.storeLogs(rm, msg);
           case 'FetchResource':
