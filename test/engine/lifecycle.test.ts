@@ -47,7 +47,7 @@ test('no process or temp file remains after a context with shuffles, spills, cac
     master: 'local[2]',
     conf: { 'cinder.ui.showConsoleProgress': 'false', 'cinder.executor.memory': '64m' },
   });
-  const pids = (sc._backend as { pids(): number[] }).pids();
+  const pids = (sc._backend as unknown as { pids(): number[] }).pids();
   assert.equal(pids.length, 2);
   assert.ok(fs.readdirSync(privateTmp).length > 0, 'the context works under TMPDIR');
   // shuffle + sort with spills, a cached RDD on disk, a pipe, and a failing job
