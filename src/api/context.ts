@@ -135,6 +135,7 @@ export class CinderContext {
       maxFailures:
         master.kind === 'local' && master.maxFailures ? master.maxFailures : intConf(conf, 'cinder.task.maxFailures'),
       localityWaitMs: intConf(conf, 'cinder.locality.wait'),
+      prefetchPerCore: intConf(conf, 'cinder.scheduler.prefetchPerCore'),
     });
     const self = this;
     this.dag = new DAGScheduler(

@@ -12,6 +12,7 @@ import { clusterDown, clusterUp, defaultDevDir, readDevCluster } from '../cluste
 import { startNodeManager } from '../cluster/nodemanager/nm.js';
 import { startResourceManager } from '../cluster/resourcemanager/server.js';
 import { CinderError } from '../common/errors.js';
+import { placementOf } from '../deploy/placement.js';
 import type { AppReport, AppState, NodeState } from '../protocol/cluster.js';
 
 function sets(v: string, prev: Record<string, string> = {}): Record<string, string> {
@@ -100,8 +101,22 @@ function table(rows: string[][]): string {
 function printApps(apps: AppReport[]): void {
   process.stdout.write(
     table([
-      ['APP ID', 'NAME', 'USER', 'QUEUE', 'STATE', 'FINAL STATUS', 'PROGRESS'],
-      ...apps.map((a) => [a.id, a.name, a.user, a.queue, a.state, a.finalStatus, `${Math.round(a.progress * 100)}%`]),
+      ['APP ID', 'NAME', 'USER', 'QUEUE', 'MODE', 'STATE', 'FINAL STATUS', 'PROGRESS', 'DRIVER', 'EXECUTORS'],
+      ...apps.map((a) => {
+        const p = placementOf(a);
+        return [
+          a.id,
+          a.name,
+          a.user,
+          a.queue,
+          p.deployMode,
+          a.state,
+          a.finalStatus,
+          `${Math.round(a.progress * 100)}%`,
+          p.driver,
+          p.executors,
+        ];
+      }),
     ]),
   );
 }
@@ -219,6 +234,10 @@ export function register(program: Command): void {
         ['State', r.state],
         ['Final status', r.finalStatus],
         ['Attempts', String(r.attempts)],
+        ['Deploy mode', placementOf(r).deployMode],
+        ['Driver', placementOf(r).driver],
+        ['AM', placementOf(r).am],
+        ['Executors', placementOf(r).executors],
         ['AM host', r.amHost ?? ''],
         ['Tracking URL', r.trackingUrl],
         ['Diagnostics', r.diagnostics],

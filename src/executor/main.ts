@@ -21,6 +21,7 @@ import {
   type DriverToExecutor,
   type ExecutorToDriver,
   parseDriverToExecutor,
+  type TaskDescription,
   type TaskStatus,
 } from '../protocol/executor.js';
 import { dial, type RpcConnection } from '../rpc/index.js';
@@ -120,6 +121,7 @@ function onWorkerMessage(slot: Slot, m: WorkerToMain): void {
     case 'status':
       slot.busy--;
       report(m.status);
+      pump();
       break;
     case 'fetchFile':
       conn
@@ -142,22 +144,27 @@ function onWorkerMessage(slot: Slot, m: WorkerToMain): void {
   }
 }
 
-function pickSlot(partition: number): Slot {
-  // prefer the thread that may hold this partition's cached blocks
-  const preferred = slots[partition % slots.length]!;
-  if (preferred.busy === 0) return preferred;
-  return slots.reduce((a, b) => (b.busy < a.busy ? b : a));
+/** Tasks the driver sent ahead of free threads (it may prefetch short tasks to hide round trips). */
+const queued: TaskDescription[] = [];
+
+/** Starts queued tasks on idle threads, preferring the thread that may hold a partition's cached blocks. */
+function pump(): void {
+  while (queued.length > 0) {
+    const idle = slots.filter((s) => s.busy === 0);
+    if (idle.length === 0) return;
+    const desc = queued.shift()!;
+    const slot = idle.find((s) => s === slots[desc.partition % slots.length]) ?? idle[0]!;
+    slot.busy++;
+    slot.worker.postMessage({ type: 'run', desc } satisfies MainToWorker);
+    report({ taskId: desc.taskId, state: 'RUNNING' });
+  }
 }
 
 function onDriverMessage(m: DriverToExecutor): void {
   switch (m.type) {
     case 'LaunchTasks':
-      for (const desc of m.tasks) {
-        const slot = pickSlot(desc.partition);
-        slot.busy++;
-        slot.worker.postMessage({ type: 'run', desc } satisfies MainToWorker);
-        report({ taskId: desc.taskId, state: 'RUNNING' });
-      }
+      queued.push(...m.tasks);
+      pump();
       break;
     case 'KillTasks':
       // tasks run to completion in their thread; the driver ignores their late results

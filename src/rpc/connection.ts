@@ -55,6 +55,7 @@ export class RpcConnection<In extends { type: string }, Out extends { type: stri
   private readonly pending = new Map<number, { resolve: (v: any) => void; reject: (e: Error) => void }>();
   private handler: ((msg: In, reply: ReplyHandle | undefined) => void) | undefined;
   private closed = false;
+  private corked = false;
   /** The authenticated principal of the peer (server side) or of ourselves (client side). */
   principal = '';
   readonly name: string;
@@ -128,6 +129,15 @@ export class RpcConnection<In extends { type: string }, Out extends { type: stri
   private write(env: Envelope): void {
     if (this.closed || this.socket.destroyed) return;
     const body = encode(env);
+    // coalesce every frame written in this tick into one writev syscall
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        this.socket.uncork();
+      });
+    }
     this.socket.write(frameHeader(body.length));
     this.socket.write(body);
   }

@@ -59,6 +59,17 @@ export class TaskSet {
   readonly attempts = new Map<number, number>(); // partition -> attempts so far
   running = 0;
   zombie = false;
+  /** set once finished tasks show this set's tasks are short: their launches may be prefetched */
+  shortTasks = false;
+  private runMsTotal = 0;
+  private runMsCount = 0;
+  noteRunMs(ms: number): void {
+    this.runMsTotal += ms;
+    this.runMsCount++;
+    this.shortTasks = this.runMsCount >= 2 && this.runMsTotal / this.runMsCount < 20;
+  }
+  /** whether any task prefers particular executors (cached input); if not, offers skip locality scans */
+  readonly hasPreferences: boolean;
   lastLocalLaunch: number;
   constructor(
     readonly jobId: number,
@@ -70,6 +81,7 @@ export class TaskSet {
   ) {
     this.pending.push(...tasks);
     this.lastLocalLaunch = now;
+    this.hasPreferences = tasks.some((t) => t.preferred.length > 0);
   }
   get total(): number {
     return this.tasks.length;
@@ -79,6 +91,8 @@ export class TaskSet {
 export interface TaskSchedulerConf {
   maxFailures: number;
   localityWaitMs: number;
+  /** extra tasks per core an executor may queue when a task set's tasks are short (< 20 ms) */
+  prefetchPerCore: number;
 }
 
 export class TaskScheduler {
@@ -164,13 +178,18 @@ export class TaskScheduler {
       while (set.pending.length > 0 && progress) {
         progress = false;
         for (const e of this.executors.values()) {
-          if (e.freeCores <= 0 || set.pending.length === 0) continue;
-          let idx = set.pending.findIndex((t) => t.preferred.includes(e.id));
+          // short tasks may be sent ahead of free slots (up to `prefetch` per core) to hide the round trip
+          const ahead = set.shortTasks ? this.conf.prefetchPerCore * e.cores : 0;
+          if (e.freeCores <= -ahead || set.pending.length === 0) continue;
+          // fast path: a task set without locality preferences takes its first pending task
+          let idx = set.hasPreferences ? set.pending.findIndex((t) => t.preferred.includes(e.id)) : -1;
           let local = idx >= 0;
           if (idx < 0) {
-            idx = set.pending.findIndex(
-              (t) => relax || t.preferred.length === 0 || !t.preferred.some((p) => this.executors.has(p)),
-            );
+            idx = set.hasPreferences
+              ? set.pending.findIndex(
+                  (t) => relax || t.preferred.length === 0 || !t.preferred.some((p) => this.executors.has(p)),
+                )
+              : 0;
             local = false;
           }
           if (idx < 0) {
@@ -240,6 +259,7 @@ export class TaskScheduler {
     if (next === 'FINISHED') {
       if (set.done.has(a.partition)) return;
       set.done.add(a.partition);
+      if (u.metrics) set.noteRunMs(u.metrics.runMs);
       set.cb.onSuccess(a.partition, u.result ?? new Uint8Array(), u, executorId);
       if (set.done.size === set.total) this.abandon(set);
       return;
