@@ -8,7 +8,7 @@ import { CinderError } from '../common/errors.js';
 import { logger } from '../common/log.js';
 import type { DriverAddress, ExecutorBackend } from '../scheduler/backend.js';
 import type { AmRuntime } from './am-runtime.js';
-import { ExecutorAllocator, overheadFor } from './executor-allocator.js';
+import { ExecutorAllocator, executorEnv, overheadFor } from './executor-allocator.js';
 
 const log = logger('am-backend');
 
@@ -51,6 +51,7 @@ export class AmBackend implements ExecutorBackend {
       localResources: rt.executorResources,
       maxFailures: Number(this.conf['cinder.executor.maxNumFailures'] ?? Math.max(3, 2 * this.numExecutors)),
       heartbeatMs: intConf(this.conf, 'cinder.executor.heartbeatInterval'),
+      extraEnv: executorEnv(this.conf),
       onExecutorExited: () => {},
       onFatal: (d, code) => rt.onFatal(d, code),
     });

@@ -22,7 +22,7 @@ import { type AmToDriver, type DriverToAm, parseDriverToAm } from '../protocol/a
 import type { LocalResource } from '../protocol/cluster.js';
 import { dial } from '../rpc/index.js';
 import { setAmRuntime } from './am-runtime.js';
-import { ExecutorAllocator, overheadFor } from './executor-allocator.js';
+import { ExecutorAllocator, executorEnv, overheadFor } from './executor-allocator.js';
 
 const log = logger('application-master');
 const env = process.env;
@@ -160,6 +160,7 @@ async function runClientMode(): Promise<void> {
     localResources: executorResources,
     maxFailures: Number(conf['cinder.executor.maxNumFailures'] ?? Math.max(3, 2 * numExecutors)),
     heartbeatMs: intConf(conf, 'cinder.executor.heartbeatInterval'),
+    extraEnv: executorEnv(conf),
     onExecutorExited: (e) => conn.send({ type: 'ExecutorExited', ...e }),
     onFatal: (d, code) => {
       conn.send({ type: 'AppFailing', exitCode: code, diagnostics: d });

@@ -33,8 +33,17 @@ export interface AllocatorOptions {
   localResources: Record<string, LocalResource>;
   maxFailures: number;
   heartbeatMs: number;
+  /** cinder.executorEnv.NAME=value entries (Spark's spark.executorEnv.*) */
+  extraEnv: Record<string, string>;
   onExecutorExited(e: ExecutorExit): void;
   onFatal(diagnostics: string, exitCode: number): void;
+}
+
+/** Environment for executors from `cinder.executorEnv.NAME` settings. */
+export function executorEnv(conf: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(conf)) if (k.startsWith('cinder.executorEnv.')) out[k.slice(19)] = v;
+  return out;
 }
 
 /** Spark's default overhead: max(384 MiB, 10% of the heap). */
@@ -132,6 +141,7 @@ export class ExecutorAllocator {
           CINDER_HEARTBEAT_MS: String(this.o.heartbeatMs),
           CINDER_CONTAINER_ID: c.id,
           ...(this.o.appSecret ? { CINDER_APP_SECRET: this.o.appSecret } : {}),
+          ...this.o.extraEnv,
         },
         localResources: this.o.localResources,
       });

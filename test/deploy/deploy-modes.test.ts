@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { MiniCluster } from '../harness/mini-cluster.js';
+import { MiniCluster, ROOT } from '../harness/mini-cluster.js';
 import { APPS, appIdFrom, appProcesses, outputLines, submit } from './submit-harness.js';
 
 const FAST = [
@@ -236,6 +236,51 @@ describe('deploy modes on a 2-node cluster', { timeout: 180_000 }, () => {
     const c = await submit(['--master', master(), path.join(APPS, 'throws.ts')], env).done;
     assert.equal(c.code, 1);
     assert.match(c.stderr, /boom from the user main/);
+  });
+
+  test('a multi-stage batch app (pagerank) runs in cluster mode and writes where asked', async () => {
+    const edges = path.join(tmp, 'edges.txt');
+    fs.writeFileSync(edges, 'a b\na c\nb c\nc a\nd c\n');
+    const out = path.join(tmp, 'ranks');
+    const r = await submit(
+      [
+        '--master',
+        master(),
+        '--deploy-mode',
+        'cluster',
+        ...FAST,
+        path.join(ROOT, 'examples', 'pagerank.ts'),
+        edges,
+        out,
+        '5',
+      ],
+      env,
+    ).done;
+    assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+    const ranks = outputLines(out).map((l) => l.split('\t'));
+    assert.deepEqual(ranks.map((x) => x[0]).sort(), ['a', 'b', 'c']);
+  });
+
+  test('executors that always crash fail the app with the executor-failure diagnostic', async () => {
+    const r = await submit(
+      [
+        '--master',
+        master(),
+        '--deploy-mode',
+        'cluster',
+        ...FAST,
+        '--conf',
+        'cinder.yarn.maxAppAttempts=1',
+        '--conf',
+        'cinder.executorEnv.NODE_OPTIONS=--no-such-node-flag',
+        path.join(APPS, 'wc.ts'),
+        input,
+        path.join(tmp, 'never-2'),
+      ],
+      env,
+    ).done;
+    assert.notEqual(r.code, 0);
+    assert.match(r.stdout, /max number of executor failures \(4\) reached/);
   });
 
   test('a client with a wrong secret is refused before anything is staged', async () => {
