@@ -29,6 +29,20 @@ await esbuild.build({
   bundle: false,
   logLevel: 'warning',
 });
+// drop outputs whose source is gone (renamed or deleted files must not keep running as tests)
+function prune(dir, srcDir) {
+  if (!fs.existsSync(dir)) return;
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) {
+      if (e.name !== 'fixtures') prune(p, path.join(srcDir, e.name));
+    } else if (e.name.endsWith('.js') && !fs.existsSync(path.join(srcDir, e.name.replace(/\.js$/, '.ts')))) {
+      fs.rmSync(p, { force: true });
+      fs.rmSync(`${p}.map`, { force: true });
+    }
+  }
+}
+for (const d of dirs) prune(path.join(root, 'build', d), path.join(root, d));
 // test fixtures (plain files) are copied as-is
 for (const d of dirs) {
   const fx = path.join(root, d, 'fixtures');

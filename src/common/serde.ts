@@ -7,7 +7,13 @@
 import { Packr } from 'msgpackr';
 import { CinderError } from './errors.js';
 
-const packr = new Packr({ structuredClone: false, useRecords: false, moreTypes: true, int64AsType: 'number' } as any);
+const packr = new Packr({
+  structuredClone: false,
+  useRecords: false,
+  moreTypes: true,
+  int64AsType: 'auto',
+  useBigIntExtension: true,
+} as any);
 
 export function encode(value: unknown): Buffer {
   return packr.pack(value);

@@ -75,11 +75,20 @@ let stopping = false;
 const engineIndex = new URL('../index.js', import.meta.url).href;
 const perWorkerHeapMb = Math.max(64, Math.floor(memoryMb / cores));
 interface Slot {
+  index: number;
   worker: Worker;
   busy: number;
+  /** the tasks running in this thread (to fail them if the thread dies) */
+  running: Map<number, TaskDescription>;
+  ready: Promise<void>;
 }
 const slots: Slot[] = [];
-for (let i = 0; i < cores; i++) {
+
+/**
+ * Starts task thread i. A thread that dies (e.g. out of memory: its heap is capped by resourceLimits)
+ * fails only its running tasks, with a message that says why, and is replaced; the executor lives on.
+ */
+function startThread(i: number): Slot {
   const init: WorkerInit = {
     executorId,
     appId,
@@ -93,13 +102,53 @@ for (let i = 0; i < cores; i++) {
     workerData: init,
     resourceLimits: { maxOldGenerationSizeMb: perWorkerHeapMb, maxYoungGenerationSizeMb: 64 },
   });
-  const slot: Slot = { worker, busy: 0 };
-  worker.on('message', (m: WorkerToMain) => onWorkerMessage(slot, m));
-  worker.on('error', (e) => {
-    log.error({ err: e.stack }, 'task thread died; stopping executor');
-    void shutdown(`task thread died: ${e.message}`, 1);
+  let markReady!: () => void;
+  const slot: Slot = { index: i, worker, busy: 0, running: new Map(), ready: new Promise((r) => (markReady = r)) };
+  worker.on('message', (m: WorkerToMain) => {
+    if (m.type === 'ready') markReady();
+    else onWorkerMessage(slot, m);
   });
-  slots.push(slot);
+  let died = false;
+  const onDeath = (why: string) => {
+    if (died || stopping) return;
+    died = true;
+    markReady();
+    log.error({ thread: i, why }, 'task thread died; failing its tasks and starting a new thread');
+    for (const desc of slot.running.values())
+      report({
+        taskId: desc.taskId,
+        state: 'FAILED',
+        failure: {
+          kind: 'Exception',
+          error: {
+            name: 'TaskThreadDied',
+            message: `the task thread running this task died: ${why}. Each task thread has a heap of ${perWorkerHeapMb} MB (cinder.executor.memory / cinder.executor.cores): raise cinder.executor.memory or use more, smaller partitions`,
+          },
+          countsTowardFailures: true,
+        },
+      });
+    slot.running.clear();
+    slots[i] = startThread(i);
+    pump();
+  };
+  worker.on('error', (e) =>
+    onDeath((e as Error & { code?: string }).code === 'ERR_WORKER_OUT_OF_MEMORY' ? 'out of memory' : e.message),
+  );
+  worker.on('exit', (code) => onDeath(`exited with code ${code}`));
+  return slot;
+}
+for (let i = 0; i < cores; i++) slots.push(startThread(i));
+
+/** Broadcast values and files fetched from the driver once per executor, shared by its task threads. */
+const fetched = new Map<string, Promise<Uint8Array>>();
+function fetchOnce(key: string, get: () => Promise<Uint8Array>): Promise<Uint8Array> {
+  let p = fetched.get(key);
+  if (!p) {
+    p = get();
+    fetched.set(key, p);
+    p.catch(() => fetched.delete(key));
+  }
+  return p;
 }
 
 const outbox: TaskStatus[] = [];
@@ -116,31 +165,27 @@ function report(s: TaskStatus): void {
   }
 }
 
-function onWorkerMessage(slot: Slot, m: WorkerToMain): void {
+function onWorkerMessage(slot: Slot, m: Exclude<WorkerToMain, { type: 'ready' }>): void {
   switch (m.type) {
     case 'status':
       slot.busy--;
+      slot.running.delete(m.status.taskId);
       report(m.status);
       pump();
       break;
     case 'fetchFile':
-      conn
-        .request<Uint8Array>({ type: 'GetFile', name: m.name })
-        .then((data) => slot.worker.postMessage({ type: 'reply', reqId: m.reqId, data } satisfies MainToWorker))
-        .catch((e: Error) =>
+    case 'getBroadcast': {
+      const p =
+        m.type === 'fetchFile'
+          ? fetchOnce(`file:${m.name}`, () => conn.request<Uint8Array>({ type: 'GetFile', name: m.name }))
+          : fetchOnce(`bc:${m.id}`, () => conn.request<Uint8Array>({ type: 'GetBroadcast', id: m.id }));
+      p.then(
+        (data) => slot.worker.postMessage({ type: 'reply', reqId: m.reqId, data } satisfies MainToWorker),
+        (e: Error) =>
           slot.worker.postMessage({ type: 'reply', reqId: m.reqId, error: e.message } satisfies MainToWorker),
-        );
+      );
       break;
-    case 'getBroadcast':
-      conn
-        .request<Uint8Array>({ type: 'GetBroadcast', id: m.id })
-        .then((data) => slot.worker.postMessage({ type: 'reply', reqId: m.reqId, data } satisfies MainToWorker))
-        .catch((e: Error) =>
-          slot.worker.postMessage({ type: 'reply', reqId: m.reqId, error: e.message } satisfies MainToWorker),
-        );
-      break;
-    case 'ready':
-      break;
+    }
   }
 }
 
@@ -155,6 +200,7 @@ function pump(): void {
     const desc = queued.shift()!;
     const slot = idle.find((s) => s === slots[desc.partition % slots.length]) ?? idle[0]!;
     slot.busy++;
+    slot.running.set(desc.taskId, desc);
     slot.worker.postMessage({ type: 'run', desc } satisfies MainToWorker);
     report({ taskId: desc.taskId, state: 'RUNNING' });
   }
@@ -207,6 +253,8 @@ try {
   await shutdown('driver unreachable', 3);
 }
 conn!.on('close', () => void shutdown('driver connection closed', 0));
+// register only once the task threads have loaded the engine, so the first tasks do not wait for it
+await Promise.all(slots.map((sl) => sl.ready));
 await conn!.request({
   type: 'RegisterExecutor',
   executorId,
