@@ -238,76 +238,71 @@ async function* batchesOf(src: Iterable<unknown> | AsyncIterable<unknown>): Batc
   if (b.length) yield b;
 }
 
-/** Fuses a run of per-record operators into one function over a batch. */
+/**
+ * Fuses a run of per-record operators into one pass over a batch: each operator pushes its output
+ * straight into the next one (no intermediate array per operator), and the last appends to the
+ * output batch.
+ */
 function fuse(env: ComputeEnv, ops: OpSpec[]): (b: unknown[]) => unknown[] {
-  const steps = ops.map((o): ((b: unknown[]) => unknown[]) => {
+  let out: unknown[] = [];
+  let sink: (x: unknown) => void = (x) => {
+    out.push(x);
+  };
+  for (let i = ops.length - 1; i >= 0; i--) {
+    const o = ops[i]!;
+    const next = sink;
     switch (o.op) {
       case 'map': {
         const f = env.fn<(x: unknown) => unknown>(o.f);
-        return (b) => {
-          const out = new Array(b.length);
-          for (let i = 0; i < b.length; i++) out[i] = f(b[i]);
-          return out;
-        };
+        sink = (x) => next(f(x));
+        break;
       }
       case 'filter': {
         const f = env.fn<(x: unknown) => unknown>(o.f);
-        return (b) => {
-          const out: unknown[] = [];
-          for (let i = 0; i < b.length; i++) if (f(b[i])) out.push(b[i]);
-          return out;
+        sink = (x) => {
+          if (f(x)) next(x);
         };
+        break;
       }
       case 'flatMap': {
         const f = env.fn<(x: unknown) => unknown>(o.f);
-        return (b) => {
-          const out: unknown[] = [];
-          for (let i = 0; i < b.length; i++) {
-            const r = f(b[i]);
-            if (Array.isArray(r)) for (let j = 0; j < r.length; j++) out.push(r[j]);
-            else for (const x of toIterable(r, 'flatMap') as Iterable<unknown>) out.push(x);
-          }
-          return out;
+        sink = (x) => {
+          const r = f(x);
+          if (Array.isArray(r)) for (let j = 0; j < r.length; j++) next(r[j]);
+          else for (const y of toIterable(r, 'flatMap') as Iterable<unknown>) next(y);
         };
+        break;
       }
       case 'mapValues': {
         const f = env.fn<(x: unknown) => unknown>(o.f);
-        return (b) => {
-          const out = new Array(b.length);
-          for (let i = 0; i < b.length; i++) {
-            const kv = b[i] as [unknown, unknown];
-            out[i] = [kv[0], f(kv[1])];
-          }
-          return out;
+        sink = (x) => {
+          const kv = x as [unknown, unknown];
+          next([kv[0], f(kv[1])]);
         };
+        break;
       }
       case 'flatMapValues': {
         const f = env.fn<(x: unknown) => unknown>(o.f);
-        return (b) => {
-          const out: unknown[] = [];
-          for (let i = 0; i < b.length; i++) {
-            const kv = b[i] as [unknown, unknown];
-            for (const v of toIterable(f(kv[1]), 'flatMapValues') as Iterable<unknown>) out.push([kv[0], v]);
-          }
-          return out;
+        sink = (x) => {
+          const kv = x as [unknown, unknown];
+          for (const v of toIterable(f(kv[1]), 'flatMapValues') as Iterable<unknown>) next([kv[0], v]);
         };
+        break;
       }
       case 'keyBy': {
         const f = env.fn<(x: unknown) => unknown>(o.f);
-        return (b) => {
-          const out = new Array(b.length);
-          for (let i = 0; i < b.length; i++) out[i] = [f(b[i]), b[i]];
-          return out;
-        };
+        sink = (x) => next([f(x), x]);
+        break;
       }
       default:
         throw new Error(`operator ${o.op} cannot be fused`);
     }
-  });
-  if (steps.length === 1) return steps[0]!;
+  }
+  const head = sink;
   return (b) => {
-    for (const s of steps) b = s(b);
-    return b;
+    out = [];
+    for (let i = 0; i < b.length; i++) head(b[i]);
+    return out;
   };
 }
 

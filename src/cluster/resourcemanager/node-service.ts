@@ -140,7 +140,7 @@ export function nodeHeartbeat(rm: ResourceManager, m: Extract<ToRm, { type: 'Nod
   };
   node.pendingKills = [];
   node.pendingCleanup.clear();
-  rm.schedule();
+  rm.schedule(node.nodeId);
   return res;
 }
 
@@ -149,6 +149,7 @@ export function nodeHeartbeat(rm: ResourceManager, m: Extract<ToRm, { type: 'Nod
 function nodeGone(rm: ResourceManager, node: RmNode, why: string): void {
   const sn = rm.scheduler.nodes.get(node.nodeId);
   if (sn) sn.schedulable = false;
+  rm.scheduler.nodesChanged();
   for (const rt of rm.runtimes.values()) rt.lostNodes.push(node.nodeId);
   for (const c of [...rm.containers.values()]) {
     if (c.nodeId !== node.nodeId) continue;

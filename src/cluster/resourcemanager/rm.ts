@@ -277,8 +277,9 @@ export class ResourceManager {
   }
 
   // ---------------------------------------------------------------- scheduling
-  schedule(): void {
-    const allocs = this.scheduler.schedule();
+  /** Places pending containers (on one node for a node heartbeat, else anywhere) and tells the AMs. */
+  schedule(onlyNode?: string): void {
+    const allocs = this.scheduler.schedule(onlyNode);
     if (!allocs.length) return;
     for (const a of allocs) {
       const app = this.state.apps[a.appId];

@@ -55,6 +55,7 @@ export class CapacityScheduler {
   private readonly queues = new Map<string, Queue>();
   private readonly apps = new Map<string, AppSched>();
   private order = 0;
+  private totalMB: number | undefined;
 
   constructor(private readonly conf: Limits) {
     const paths = Object.keys(conf.queues);
@@ -136,6 +137,7 @@ export class CapacityScheduler {
 
   addNode(n: SchedNode): void {
     this.nodes.set(n.nodeId, n);
+    this.totalMB = undefined;
   }
 
   /** Registers an app (queue already validated); its AM request is added with requestAm. */
@@ -191,22 +193,54 @@ export class CapacityScheduler {
     }
   }
 
+  /** Total memory of schedulable nodes (cached; call nodesChanged() when nodes come, go or turn unschedulable). */
   clusterMB(): number {
-    let t = 0;
-    for (const n of this.nodes.values()) if (n.schedulable) t += n.capacity.memoryMB;
-    return t;
+    if (this.totalMB === undefined) {
+      let t = 0;
+      for (const n of this.nodes.values()) if (n.schedulable) t += n.capacity.memoryMB;
+      this.totalMB = t;
+    }
+    return this.totalMB;
   }
 
-  /** One scheduling pass: places as many pending AMs and asks as fit; returns what was placed. */
-  schedule(): Allocation[] {
+  nodesChanged(): void {
+    this.totalMB = undefined;
+  }
+
+  private hasPending(): boolean {
+    for (const a of this.apps.values()) if (a.am || a.asks.length > 0) return true;
+    return false;
+  }
+
+  /**
+   * One scheduling pass: places as many pending AMs and asks as fit; returns what was placed.
+   * With `onlyNode` (a node heartbeat, as YARN's CapacityScheduler does on NODE_UPDATE) only that
+   * node is considered, so a heartbeat costs O(apps), not O(nodes). Without it, candidate nodes sit in
+   * a max-heap by free memory so each placement is O(log nodes).
+   */
+  schedule(onlyNode?: string): Allocation[] {
     const out: Allocation[] = [];
+    if (!this.hasPending()) return out;
     const total = this.clusterMB();
     if (total === 0) return out;
+    let candidates: NodeHeap;
+    if (onlyNode !== undefined) {
+      const n = this.nodes.get(onlyNode);
+      if (!n?.schedulable) return out;
+      candidates = new NodeHeap([n]);
+    } else candidates = new NodeHeap([...this.nodes.values()].filter((n) => n.schedulable));
+    if (candidates.size === 0) return out;
     const leaves = [...this.queues.values()].filter((q) => q.leaf);
     // most under-served queue first (used / guaranteed)
     leaves.sort((x, y) => x.usedMB / Math.max(1, x.absCap * total) - y.usedMB / Math.max(1, y.absCap * total));
+    const byQueue = new Map<string, AppSched[]>();
+    for (const a of this.apps.values()) {
+      let l = byQueue.get(a.queue);
+      if (!l) byQueue.set(a.queue, (l = []));
+      l.push(a);
+    }
     for (const q of leaves) {
-      const apps = [...this.apps.values()].filter((a) => a.queue === q.path).sort((x, y) => x.order - y.order);
+      const apps = (byQueue.get(q.path) ?? []).sort((x, y) => x.order - y.order);
       const maxMB = q.absMax * total;
       for (const a of apps) {
         if (a.am) {
@@ -220,22 +254,25 @@ export class CapacityScheduler {
             a.waitReason = `waiting for AM container: queue ${q.path.slice(5)} is at its maximum capacity (${q.usedMB} of ${Math.floor(maxMB)} MB)`;
             continue;
           }
-          const n = this.pick(r, a.am.label, []);
+          const n = this.pick(candidates, r, a.am.label, []);
           if (!n) {
-            a.waitReason = `waiting for AM container of ${r.memoryMB} MB / ${r.vcores} vcores: no node has room`;
+            if (onlyNode === undefined)
+              a.waitReason = `waiting for AM container of ${r.memoryMB} MB / ${r.vcores} vcores: no node has room`;
             continue;
           }
           a.am = undefined;
           a.waitReason = '';
           this.charge(a.appId, n.nodeId, r, true);
+          candidates.update(n);
           out.push({ appId: a.appId, nodeId: n.nodeId, resource: r, isAm: true });
         }
         for (const ask of a.asks) {
           while (ask.count > 0 && q.usedMB + ask.resource.memoryMB <= maxMB) {
-            const n = this.pick(ask.resource, ask.label, ask.hosts);
+            const n = this.pick(candidates, ask.resource, ask.label, ask.hosts);
             if (!n) break;
             ask.count--;
             this.charge(a.appId, n.nodeId, ask.resource, false);
+            candidates.update(n);
             out.push({ appId: a.appId, nodeId: n.nodeId, resource: ask.resource, isAm: false });
           }
         }
@@ -245,20 +282,89 @@ export class CapacityScheduler {
     return out;
   }
 
-  private pick(r: Resource, label: string | undefined, hosts: string[]): SchedNode | undefined {
-    let best: SchedNode | undefined;
-    let bestScore = -1;
-    for (const n of this.nodes.values()) {
-      if (!n.schedulable || (label && !n.labels.includes(label))) continue;
-      const freeMB = n.capacity.memoryMB - n.used.memoryMB;
-      if (freeMB < r.memoryMB || n.capacity.vcores - n.used.vcores < r.vcores) continue;
-      // preferred hosts first, then the emptiest node (spread)
-      const score = (hosts.includes(n.host) ? 1e9 : 0) + freeMB;
-      if (score > bestScore) {
-        best = n;
-        bestScore = score;
-      }
+  /** Preferred hosts first, then the emptiest node that fits (spread); labels need a scan. */
+  private pick(c: NodeHeap, r: Resource, label: string | undefined, hosts: string[]): SchedNode | undefined {
+    const fits = (n: SchedNode) =>
+      n.schedulable &&
+      (!label || n.labels.includes(label)) &&
+      n.capacity.memoryMB - n.used.memoryMB >= r.memoryMB &&
+      n.capacity.vcores - n.used.vcores >= r.vcores;
+    if (hosts.length > 0) {
+      let best: SchedNode | undefined;
+      for (const n of c.items()) if (hosts.includes(n.host) && fits(n) && (!best || freeMB(n) > freeMB(best))) best = n;
+      if (best) return best;
     }
+    if (label) {
+      let best: SchedNode | undefined;
+      for (const n of c.items()) if (fits(n) && (!best || freeMB(n) > freeMB(best))) best = n;
+      return best;
+    }
+    // the emptiest node by memory; if it lacks vcores, look further down the heap
+    return c.firstMatching(fits);
+  }
+}
+
+function freeMB(n: SchedNode): number {
+  return n.capacity.memoryMB - n.used.memoryMB;
+}
+
+/** Max-heap of nodes by free memory, with in-place re-keying after a placement. */
+class NodeHeap {
+  private readonly h: SchedNode[];
+  private readonly pos = new Map<SchedNode, number>();
+  constructor(nodes: SchedNode[]) {
+    this.h = nodes;
+    this.h.forEach((n, i) => this.pos.set(n, i));
+    for (let i = (this.h.length >> 1) - 1; i >= 0; i--) this.down(i);
+  }
+  get size(): number {
+    return this.h.length;
+  }
+  items(): readonly SchedNode[] {
+    return this.h;
+  }
+  /** The node with the most free memory that satisfies `ok` (walks the heap top-down, pruning on memory). */
+  firstMatching(ok: (n: SchedNode) => boolean): SchedNode | undefined {
+    const top = this.h[0];
+    if (!top) return undefined;
+    if (ok(top)) return top;
+    // rare: the roomiest node lacks vcores; breadth-first over the heap in order of free memory
+    let best: SchedNode | undefined;
+    for (const n of this.h) if (ok(n) && (!best || freeMB(n) > freeMB(best))) best = n;
     return best;
+  }
+  update(n: SchedNode): void {
+    const i = this.pos.get(n);
+    if (i === undefined) return;
+    this.down(i);
+    this.up(this.pos.get(n)!);
+  }
+  private swap(i: number, j: number): void {
+    const a = this.h[i]!;
+    const b = this.h[j]!;
+    this.h[i] = b;
+    this.h[j] = a;
+    this.pos.set(b, i);
+    this.pos.set(a, j);
+  }
+  private up(i: number): void {
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (freeMB(this.h[p]!) >= freeMB(this.h[i]!)) return;
+      this.swap(i, p);
+      i = p;
+    }
+  }
+  private down(i: number): void {
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < this.h.length && freeMB(this.h[l]!) > freeMB(this.h[m]!)) m = l;
+      if (r < this.h.length && freeMB(this.h[r]!) > freeMB(this.h[m]!)) m = r;
+      if (m === i) return;
+      this.swap(i, m);
+      i = m;
+    }
   }
 }
