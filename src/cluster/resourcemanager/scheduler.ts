@@ -314,7 +314,7 @@ class NodeHeap {
   private readonly pos = new Map<SchedNode, number>();
   constructor(nodes: SchedNode[]) {
     this.h = nodes;
-    this.h.forEach((n, i) => this.pos.set(n, i));
+    for (let i = 0; i < this.h.length; i++) this.pos.set(this.h[i]!, i);
     for (let i = (this.h.length >> 1) - 1; i >= 0; i--) this.down(i);
   }
   get size(): number {
