@@ -7,7 +7,7 @@
  * Must not sort by key: feed the output to ExternalSorter for that.
  */
 import { BatchFileWriter } from '../storage/batch-file.js';
-import { estimateSize, SizeTracker } from '../storage/size-estimator.js';
+import { estimateSize, heapPressure, SizeTracker } from '../storage/size-estimator.js';
 import type { Aggregator } from './aggregator.js';
 import { AppendOnlyKeyMap, keysEqual } from './key-map.js';
 import { arraySource, type BatchSource, fileSource, mergeRuns, SpillFiles } from './merge.js';
@@ -70,7 +70,12 @@ export class ExternalAppendOnlyMap {
       else values[i] = mergeValue(values[i], v);
     }
     this.tracker.update(records.length);
-    if (this.tracker.estimate() > this.o.memoryLimitBytes || map.size >= MAX_KEYS) await this.spill();
+    if (
+      this.tracker.estimate() > this.o.memoryLimitBytes ||
+      map.size >= MAX_KEYS ||
+      (map.size > 10_000 && heapPressure())
+    )
+      await this.spill();
   }
 
   private sortedByHash(): Entry[] {

@@ -16,7 +16,7 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import { CinderError } from '../common/errors.js';
 import { BatchFileWriter, BatchSizer, encodeFramed } from '../storage/batch-file.js';
-import { estimateSize, SizeTracker } from '../storage/size-estimator.js';
+import { estimateSize, heapPressure, SizeTracker } from '../storage/size-estimator.js';
 import type { Aggregator } from './aggregator.js';
 import { AppendOnlyKeyMap } from './key-map.js';
 import { SpillFiles } from './merge.js';
@@ -184,7 +184,8 @@ export async function writeShuffleOutput(o: WriteShuffleOptions): Promise<MapOut
       } else {
         for (const r of batch) buf.add(route(r[0]), r);
       }
-      if (buf.memoryEstimate() + tracker.estimate() > o.memoryLimitBytes) {
+      const est = buf.memoryEstimate() + tracker.estimate();
+      if (est > o.memoryLimitBytes || (est > 4 << 20 && heapPressure())) {
         if (agg) dumpMap();
         await spill();
       }

@@ -3,6 +3,7 @@
  * objects are sampled, not walked. Used to decide when to spill or evict; it must stay fast and must never
  * be used for correctness. SizeTracker extrapolates between samples (Spark's SizeTracker).
  */
+import v8 from 'node:v8';
 
 const SAMPLE = 32;
 
@@ -100,4 +101,18 @@ export class SizeTracker {
     this.lastUpdates = this.updates;
     this.nextSample = Math.max(this.updates + 1, Math.ceil(this.updates * 1.1));
   }
+}
+
+/**
+ * True when this thread's V8 heap is past `fraction` of its limit, whatever the size estimates say:
+ * estimates undercount (measured ~2x), so spilling structures also check the real heap, at most
+ * once every 16 calls (a batch each) to keep it cheap.
+ */
+let calls = 0;
+let lastPressure = false;
+export function heapPressure(fraction = 0.6): boolean {
+  if ((calls++ & 15) !== 0) return lastPressure;
+  const h = v8.getHeapStatistics();
+  lastPressure = h.used_heap_size > fraction * h.heap_size_limit;
+  return lastPressure;
 }
