@@ -15,7 +15,7 @@
  * - Files are not de-duplicated: naming a file twice reads it twice, like Hadoop.
  */
 import type { Dirent, Stats } from 'node:fs';
-import fs from 'node:fs/promises';
+import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CinderError } from '../common/errors.js';
@@ -38,17 +38,25 @@ export function isHiddenName(name: string): boolean {
  * @example await expandPaths('/data/logs/2024-*,/data/extra.txt')
  */
 export async function expandPaths(paths: string): Promise<string[]> {
-  return (await listInputFiles(paths)).map((f) => f.path);
+  return listInputFilesSync(paths).map((f) => f.path);
 }
 
 /** Like expandPaths, with each file's size. */
 export async function listInputFiles(paths: string): Promise<InputFile[]> {
+  return listInputFilesSync(paths);
+}
+
+/**
+ * The listing itself is synchronous: RDD sources such as textFile() are planned when they are
+ * called (transformations are synchronous, as in PySpark), and a listing is a few stat calls.
+ */
+export function listInputFilesSync(paths: string): InputFile[] {
   const parts = splitPathList(paths);
   if (parts.length === 0) {
     throw new CinderError('INPUT_NOT_FOUND', `No input path given (got '${paths}')`, 'pass a file, directory or glob');
   }
   const out: InputFile[] = [];
-  for (const p of parts) out.push(...(await expandOne(p)));
+  for (const p of parts) out.push(...expandOne(p));
   return out;
 }
 
@@ -66,9 +74,9 @@ function toLocalPath(p: string): string {
   return path.resolve(p);
 }
 
-async function statOrUndefined(p: string): Promise<Stats | undefined> {
+function statOrUndefined(p: string): Stats | undefined {
   try {
-    return await fs.stat(p);
+    return fs.statSync(p);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') {
       return undefined;
@@ -77,10 +85,10 @@ async function statOrUndefined(p: string): Promise<Stats | undefined> {
   }
 }
 
-async function expandOne(userPath: string): Promise<InputFile[]> {
+function expandOne(userPath: string): InputFile[] {
   const abs = toLocalPath(userPath);
   if (!hasGlob(abs)) {
-    const st = await statOrUndefined(abs);
+    const st = statOrUndefined(abs);
     if (!st) {
       throw new CinderError(
         'INPUT_NOT_FOUND',
@@ -90,16 +98,16 @@ async function expandOne(userPath: string): Promise<InputFile[]> {
     }
     return st.isDirectory() ? listDir(abs) : [{ path: abs, size: st.size }];
   }
-  const matches = await globMatches(abs);
+  const matches = globMatches(abs);
   const visible: { path: string; st: Stats }[] = [];
   for (const m of matches) {
     if (isHiddenName(path.basename(m))) continue;
-    const st = await statOrUndefined(m);
+    const st = statOrUndefined(m);
     if (st) visible.push({ path: m, st });
   }
   if (visible.length === 0) {
     // a literal name that merely looks like a glob (`report[1].txt`) is still found
-    const st = await statOrUndefined(abs);
+    const st = statOrUndefined(abs);
     if (st) return st.isDirectory() ? listDir(abs) : [{ path: abs, size: st.size }];
     throw new CinderError(
       'INPUT_NOT_FOUND',
@@ -110,35 +118,31 @@ async function expandOne(userPath: string): Promise<InputFile[]> {
   }
   const out: InputFile[] = [];
   for (const v of visible) {
-    if (v.st.isDirectory()) out.push(...(await listDir(v.path)));
+    if (v.st.isDirectory()) out.push(...listDir(v.path));
     else out.push({ path: v.path, size: v.st.size });
   }
   return out;
 }
 
 /** Non-hidden regular files (symlinks followed) directly inside dir, sorted by name. */
-async function listDir(dir: string): Promise<InputFile[]> {
-  const entries = (await fs.readdir(dir, { withFileTypes: true })).filter((e) => !isHiddenName(e.name));
+function listDir(dir: string): InputFile[] {
+  const entries = fs.readdirSync(dir, { withFileTypes: true }).filter((e) => !isHiddenName(e.name));
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const out: InputFile[] = [];
-  // stat in parallel groups: directories with many files should not cost one round-trip per file in series
-  for (let i = 0; i < entries.length; i += 64) {
-    const group = entries.slice(i, i + 64);
-    const stats = await Promise.all(group.map((e) => statEntry(dir, e)));
-    stats.forEach((st, j) => {
-      if (st?.isFile()) out.push({ path: path.join(dir, (group[j] as Dirent).name), size: st.size });
-    });
+  for (const e of entries) {
+    const st = statEntry(dir, e);
+    if (st?.isFile()) out.push({ path: path.join(dir, e.name), size: st.size });
   }
   return out;
 }
 
-function statEntry(dir: string, e: Dirent): Promise<Stats | undefined> {
-  if (e.isDirectory()) return Promise.resolve(undefined);
+function statEntry(dir: string, e: Dirent): Stats | undefined {
+  if (e.isDirectory()) return undefined;
   return statOrUndefined(path.join(dir, e.name));
 }
 
 /** All existing paths matching an absolute glob, sorted. Globs may appear in any segment. */
-async function globMatches(abs: string): Promise<string[]> {
+function globMatches(abs: string): string[] {
   const root = path.parse(abs).root;
   const segments = abs
     .slice(root.length)
@@ -155,7 +159,7 @@ async function globMatches(abs: string): Promise<string[]> {
       for (const c of current) {
         let names: string[];
         try {
-          names = await fs.readdir(c);
+          names = fs.readdirSync(c);
         } catch {
           continue; // not a directory, or gone: contributes nothing
         }
