@@ -112,7 +112,7 @@ async function follow(client: ClusterClient, appId: string, intervalMs: number):
 }
 
 export async function statusOrKill(master: string | undefined, status?: string, kill?: string): Promise<number> {
-  if (!master || !master.startsWith('cinder://'))
+  if (!master?.startsWith('cinder://'))
     throw new CinderError('BAD_ARGUMENT', '--status and --kill need --master cinder://HOST:PORT');
   const client = await connectCluster(master);
   try {

@@ -99,9 +99,7 @@ async function* readPlainLines(split: TextSplit, n: number): AsyncIterable<strin
   try {
     // a split smaller than the buffer gets a buffer just big enough (+ slack for its last line); 1 MiB otherwise
     const span = split.end - split.start + 1;
-    const buf = Buffer.allocUnsafe(
-      span + SMALL_SPLIT_SLACK < READ_BUFFER_SIZE ? span + SMALL_SPLIT_SLACK : READ_BUFFER_SIZE,
-    );
+    const buf = Buffer.allocUnsafe(Math.min(span + SMALL_SPLIT_SLACK, READ_BUFFER_SIZE));
     const cut = new LineCutter();
     let pos = split.start === 0 ? 0 : split.start - 1; // absolute offset of buf[0] for the next read
     let skipping = split.start !== 0; // still looking for the newline that ends the previous split's last line

@@ -13,10 +13,13 @@ const parse = (b: unknown): Msg => {
 
 async function echoServer() {
   const notes: string[] = [];
-  const srv = await serve<Msg, Msg>({ parse, secretFor: (p) => (p === 'cluster' ? 's3cret' : undefined) }, () => (m, r) => {
-    if (m.type === 'Echo') r?.reply({ n: m.n + 1 });
-    else notes.push(m.s);
-  });
+  const srv = await serve<Msg, Msg>(
+    { parse, secretFor: (p) => (p === 'cluster' ? 's3cret' : undefined) },
+    () => (m, r) => {
+      if (m.type === 'Echo') r?.reply({ n: m.n + 1 });
+      else notes.push(m.s);
+    },
+  );
   return { srv, notes };
 }
 
