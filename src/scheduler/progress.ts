@@ -14,7 +14,7 @@ interface StageProgress {
 export function renderBar(s: StageProgress, width: number): string {
   const label = `[Stage ${s.stageId}:`;
   const counts = `(${s.done} + ${s.running}) / ${s.total}]`;
-  const barWidth = Math.max(10, width - label.length - counts.length - 1);
+  const barWidth = Math.max(10, width - label.length - counts.length);
   const filled = s.total === 0 ? barWidth : Math.floor((barWidth * s.done) / s.total);
   const bar = filled >= barWidth ? '='.repeat(barWidth) : `${'='.repeat(filled)}>${' '.repeat(barWidth - filled - 1)}`;
   return `${label}${bar}${counts}`;
@@ -29,7 +29,7 @@ export function attachProgressBar(events: EventEmitter, out: NodeJS.WriteStream)
     timer = undefined;
     const active = [...stages.values()].slice(0, 3);
     if (active.length === 0) return;
-    const width = Math.min(out.columns || 80, 120);
+    const width = Math.min((out.columns || 80) - 1, 120);
     const per = Math.floor(width / active.length);
     out.write(`\r${active.map((s) => renderBar(s, per)).join('')}`);
     shown = true;
