@@ -15,7 +15,7 @@ import { compareKeys } from '../shuffle/partitioner.js';
 import { readShuffle } from '../shuffle/reader.js';
 import { readBatches } from '../storage/batch-file.js';
 import type { BlockStore } from '../storage/block-store.js';
-import { BUILTIN_AGGREGATORS, BUILTINS, mapKey } from './builtins.js';
+import { BUILTIN_AGGREGATORS, BUILTINS } from './builtins.js';
 import { bufferPartition } from './partition-input.js';
 
 export type Batches = AsyncIterable<unknown[]>;
@@ -340,23 +340,61 @@ function readShuffled(env: ComputeEnv, dep: ShuffleDepSpec, p: number, sort?: { 
   } as Parameters<typeof readShuffle>[0]);
 }
 
+/**
+ * cogroup/join, memory-bounded: each side is read grouped by key and sorted by key (both spill past
+ * the memory budget), then the sorted streams are merged; only one key's groups are in memory at once.
+ */
 async function* cogroup(env: ComputeEnv, deps: ShuffleDepSpec[], p: number): Batches {
-  const groups = new Map<unknown, [unknown, unknown[][]]>();
-  for (let i = 0; i < deps.length; i++) {
-    for await (const b of readShuffled(env, deps[i]!, p)) {
-      for (const kv of b as [unknown, unknown[]][]) {
-        const mk = mapKey(kv[0]);
-        let g = groups.get(mk);
-        if (!g) {
-          g = [kv[0], deps.map(() => [])];
-          groups.set(mk, g);
+  const n = deps.length;
+  const its = deps.map((d) => readShuffled(env, d, p, { ascending: true })[Symbol.asyncIterator]());
+  const batch: ([unknown, unknown[]][] | undefined)[] = new Array(n);
+  const pos = new Array<number>(n).fill(0);
+  const fill = async (i: number): Promise<void> => {
+    while (batch[i] === undefined || pos[i]! >= batch[i]!.length) {
+      const r = await its[i]!.next();
+      if (r.done) {
+        batch[i] = undefined;
+        return;
+      }
+      batch[i] = r.value as [unknown, unknown[]][];
+      pos[i] = 0;
+    }
+  };
+  for (let i = 0; i < n; i++) await fill(i);
+  let out: unknown[] = [];
+  try {
+    for (;;) {
+      let min: [unknown, unknown[]] | undefined;
+      for (let i = 0; i < n; i++) {
+        const b = batch[i];
+        if (!b) continue;
+        const head = b[pos[i]!]!;
+        if (!min || compareKeys(head[0], min[0]) < 0) min = head;
+      }
+      if (!min) break;
+      const key = min[0];
+      const groups: unknown[][] = [];
+      for (let i = 0; i < n; i++) {
+        const side: unknown[] = [];
+        // a key may span batches of one side
+        while (batch[i] && compareKeys(batch[i]![pos[i]!]![0], key) === 0) {
+          for (const v of batch[i]![pos[i]!]![1]) side.push(v);
+          pos[i]!++;
+          if (pos[i]! >= batch[i]!.length) await fill(i);
         }
-        const side = g[1][i]!;
-        for (const v of kv[1]) side.push(v);
+        groups.push(side);
+      }
+      out.push([key, groups]);
+      if (out.length >= BATCH) {
+        yield out;
+        out = [];
+        await env.yieldNow();
       }
     }
+    if (out.length) yield out;
+  } finally {
+    await Promise.all(its.map((it) => it.return?.()));
   }
-  yield* chunk([...groups.values()]);
 }
 
 async function* pipe(
