@@ -411,12 +411,25 @@ async function* pipe(
     child.once('error', (e) => reject(new CinderError('PIPE_FAILED', `pipe(): could not run ${cmd}: ${e.message}`))),
   );
   failed.catch(() => {});
+  // a command that stops reading early (e.g. `head`) closes its stdin: stop feeding it, not an error
+  let stdinClosed = false;
+  child.stdin.on('error', () => {
+    stdinClosed = true;
+  });
+  child.stdin.on('close', () => {
+    stdinClosed = true;
+  });
   const feed = (async () => {
     for await (const b of compute(env, parent, p)) {
+      if (stdinClosed) break;
       const text = `${b.map(String).join('\n')}\n`;
-      if (!child.stdin.write(text)) await new Promise((r) => child.stdin.once('drain', r));
+      if (!child.stdin.write(text) && !stdinClosed)
+        await new Promise((r) => {
+          child.stdin.once('drain', r);
+          child.stdin.once('close', r);
+        });
     }
-    child.stdin.end();
+    if (!stdinClosed) child.stdin.end();
   })();
   feed.catch(() => child.kill());
   let tail = '';

@@ -122,7 +122,10 @@ function startThread(i: number): Slot {
           kind: 'Exception',
           error: {
             name: 'TaskThreadDied',
-            message: `the task thread running this task died: ${why}. Each task thread has a heap of ${perWorkerHeapMb} MB (cinder.executor.memory / cinder.executor.cores): raise cinder.executor.memory or use more, smaller partitions`,
+            message:
+              why === 'out of memory'
+                ? `the task thread running this task ran out of memory: each task thread has a heap of ${perWorkerHeapMb} MB (cinder.executor.memory / cinder.executor.cores); raise cinder.executor.memory or use more, smaller partitions`
+                : `the task thread running this task died: ${why} (an error thrown outside the task, e.g. from an event emitter the task created)`,
           },
           countsTowardFailures: true,
         },
