@@ -13,7 +13,7 @@ export const DEFAULTS: Conf = {
   'cinder.task.maxFailures': '4',
   'cinder.stage.maxConsecutiveAttempts': '4',
   'cinder.locality.wait': '3000',
-  'cinder.scheduler.prefetchPerCore': '4',
+  'cinder.scheduler.prefetchPerCore': '8',
   'cinder.network.timeout': '120000',
   'cinder.executor.heartbeatInterval': '10000',
   'cinder.driver.maxResultSize': '1g',

@@ -21,7 +21,7 @@ export type MainToWorker =
   | { type: 'stop' };
 
 export type WorkerToMain =
-  | { type: 'status'; status: TaskStatus; memory: { heapUsed: number } }
+  | { type: 'status'; status: TaskStatus }
   | { type: 'fetchFile'; reqId: number; name: string }
   | { type: 'getBroadcast'; reqId: number; id: number }
   | { type: 'ready' };

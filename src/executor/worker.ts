@@ -37,7 +37,7 @@ port.on('message', (m: MainToWorker) => {
   switch (m.type) {
     case 'run':
       void runner.run(m.desc).then((status) => {
-        const msg: WorkerToMain = { type: 'status', status, memory: { heapUsed: process.memoryUsage().heapUsed } };
+        const msg: WorkerToMain = { type: 'status', status };
         port.postMessage(msg);
       });
       break;
