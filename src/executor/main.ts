@@ -74,6 +74,7 @@ let stopping = false;
 // ---- task worker threads -------------------------------------------------------------------
 const engineIndex = new URL('../index.js', import.meta.url).href;
 const perWorkerHeapMb = Math.max(64, Math.floor(memoryMb / cores));
+const youngMb = Math.min(64, Math.max(8, Math.floor(perWorkerHeapMb / 16)));
 interface Slot {
   index: number;
   worker: Worker;
@@ -100,7 +101,8 @@ function startThread(i: number): Slot {
   };
   const worker = new Worker(fileURLToPath(new URL('./worker.js', import.meta.url)), {
     workerData: init,
-    resourceLimits: { maxOldGenerationSizeMb: perWorkerHeapMb, maxYoungGenerationSizeMb: 64 },
+    // a young generation sized to the thread (was a fixed 64 MB on top of small heaps, pushing RSS past the limit)
+    resourceLimits: { maxOldGenerationSizeMb: perWorkerHeapMb, maxYoungGenerationSizeMb: youngMb },
   });
   let markReady!: () => void;
   const slot: Slot = { index: i, worker, busy: 0, running: new Map(), ready: new Promise((r) => (markReady = r)) };
