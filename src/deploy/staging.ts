@@ -8,12 +8,26 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 import type { ClusterClient } from '../cluster/client.js';
 import { CinderError } from '../common/errors.js';
 import type { LocalResource } from '../protocol/cluster.js';
 
 export const APP_LINK = '__app__';
+
+/** The engine's own sources: an app that imports them by path gets the engine installed on the node instead. */
+const ENGINE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+const engineDirs = [path.join(ENGINE_ROOT, 'src'), path.join(ENGINE_ROOT, 'build', 'src')];
+const engineExternal: esbuild.Plugin = {
+  name: 'cinder-engine-external',
+  setup(b) {
+    b.onResolve({ filter: /^\.{1,2}\// }, (args) => {
+      const abs = path.resolve(args.resolveDir, args.path);
+      return engineDirs.some((d) => abs.startsWith(d + path.sep)) ? { path: 'cinder', external: true } : undefined;
+    });
+  },
+};
 
 /** Splits `path#alias` into the source path and the link name; refuses names that could escape the cwd. */
 export function linkOf(spec: string): { file: string; link: string } {
@@ -63,6 +77,7 @@ export async function packageApp(app: string): Promise<{ archive: Buffer; entry:
     platform: 'node',
     format: 'esm',
     external: ['cinder'],
+    plugins: [engineExternal],
     logLevel: 'silent',
   });
   const inputs = Object.keys(probe.metafile!.inputs)
@@ -82,6 +97,7 @@ export async function packageApp(app: string): Promise<{ archive: Buffer; entry:
       target: 'node20',
       sourcemap: 'linked',
       external: ['cinder'],
+      plugins: [engineExternal],
       outExtension: { '.js': '.mjs' },
       banner: {
         js: "import { createRequire as __cinderCreateRequire } from 'node:module'; const require = __cinderCreateRequire(import.meta.url);",
