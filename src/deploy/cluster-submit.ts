@@ -29,6 +29,8 @@ function describe(r: AppReport): string {
 }
 
 export async function submitCluster(req: SubmitRequest): Promise<number> {
+  // bundling first: an app that does not compile fails before the cluster is even contacted
+  const { archive, entry } = await packageApp(req.app);
   const client = await connectCluster(req.master).catch((e: Error) => {
     throw new CinderError(
       'MASTER_UNREACHABLE',
@@ -55,7 +57,6 @@ export async function submitCluster(req: SubmitRequest): Promise<number> {
           `lower --${what === 'executor' ? 'executor' : 'driver'}-memory`,
         );
       }
-    const { archive, entry } = await packageApp(req.app);
     const appRes = await client.uploadFile(appId, `${APP_LINK}.tgz`, archive);
     const files = await stageFiles(client, appId, req.files, req.archives);
     const maxAttempts = conf['cinder.yarn.maxAppAttempts'] ?? '2';

@@ -17,14 +17,19 @@ export async function checkCompiles(app: string): Promise<void> {
       logLevel: 'silent',
     });
   } catch (e) {
-    const errors = (e as { errors?: esbuild.Message[] }).errors ?? [];
-    const lines = errors
-      .slice(0, 5)
-      .map((m) => `  ${m.location ? `${m.location.file}:${m.location.line}:${m.location.column}: ` : ''}${m.text}`);
-    throw new CinderError(
-      'APP_DOES_NOT_COMPILE',
-      `application ${app} does not compile:\n${lines.join('\n') || (e as Error).message}`,
-      'fix the errors above; nothing was started',
-    );
+    throw compileError(app, e);
   }
+}
+
+/** The CinderError for an esbuild failure on the user's app: file:line: message for the first errors. */
+export function compileError(app: string, e: unknown): CinderError {
+  const errors = (e as { errors?: esbuild.Message[] }).errors ?? [];
+  const lines = errors
+    .slice(0, 5)
+    .map((m) => `  ${m.location ? `${m.location.file}:${m.location.line}:${m.location.column}: ` : ''}${m.text}`);
+  return new CinderError(
+    'APP_DOES_NOT_COMPILE',
+    `application ${app} does not compile:\n${lines.join('\n') || (e as Error).message}`,
+    'fix the errors above; nothing was started',
+  );
 }

@@ -13,6 +13,7 @@ import * as esbuild from 'esbuild';
 import type { ClusterClient } from '../cluster/client.js';
 import { CinderError } from '../common/errors.js';
 import type { LocalResource } from '../protocol/cluster.js';
+import { compileError } from './compile-check.js';
 
 export const APP_LINK = '__app__';
 
@@ -69,17 +70,21 @@ export async function stageFiles(
 
 /** Bundles the app for the AM; returns the archive bytes and the entry module's path inside it. */
 export async function packageApp(app: string): Promise<{ archive: Buffer; entry: string }> {
-  const probe = await esbuild.build({
-    entryPoints: [app],
-    bundle: true,
-    write: false,
-    metafile: true,
-    platform: 'node',
-    format: 'esm',
-    external: ['cinder'],
-    plugins: [engineExternal],
-    logLevel: 'silent',
-  });
+  const probe = await esbuild
+    .build({
+      entryPoints: [app],
+      bundle: true,
+      write: false,
+      metafile: true,
+      platform: 'node',
+      format: 'esm',
+      external: ['cinder'],
+      plugins: [engineExternal],
+      logLevel: 'silent',
+    })
+    .catch((e: unknown) => {
+      throw compileError(app, e);
+    });
   const inputs = Object.keys(probe.metafile!.inputs)
     .filter((f) => !f.includes('node_modules') && !f.startsWith('<'))
     .map((f) => path.resolve(f));

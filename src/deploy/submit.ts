@@ -35,11 +35,12 @@ export async function submitMain(
     if (req.verbose) {
       process.stderr.write(`cinder submit: ${JSON.stringify({ ...req, conf: redact(req.conf) }, null, 2)}\n`);
     }
-    await checkCompiles(req.app);
     if (req.deployMode === 'cluster') {
+      // cluster mode compiles the app once, while packaging it (before anything is staged)
       const { submitCluster } = await import('./cluster-submit.js');
       return await submitCluster(req);
     }
+    await checkCompiles(req.app);
     return await runDriverHere(req);
   } catch (e) {
     return fail(e);
