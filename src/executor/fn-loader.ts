@@ -45,7 +45,8 @@ async function loadBundle(id: string, env: FnEnv): Promise<void> {
   const got = createHash('sha256').update(bytes).digest('hex');
   if (got !== id) throw new Error(`imports bundle ${id}: fetched code has hash ${got}; the driver sent the wrong file`);
   const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
-  if (text.startsWith(ENGINE_MARKER) && (globalThis as { __cinderEngine?: unknown }).__cinderEngine === undefined) {
+  const engine = (globalThis as { __cinderEngine?: { __partial?: boolean } }).__cinderEngine;
+  if (text.startsWith(ENGINE_MARKER) && (engine === undefined || engine.__partial)) {
     // the engine's public module, as the user's code imports it
     const url = new URL('../index.js', import.meta.url).href;
     (globalThis as { __cinderEngine?: unknown }).__cinderEngine = await import(url);

@@ -72,7 +72,6 @@ let conn: RpcConnection<DriverToExecutor, ExecutorToDriver>;
 let stopping = false;
 
 // ---- task worker threads -------------------------------------------------------------------
-const engineIndex = new URL('../index.js', import.meta.url).href;
 const perWorkerHeapMb = Math.max(64, Math.floor(memoryMb / cores));
 const youngMb = Math.min(64, Math.max(8, Math.floor(perWorkerHeapMb / 16)));
 interface Slot {
@@ -97,7 +96,6 @@ function startThread(i: number): Slot {
     workDir: path.join(workDir, `t${i}`),
     shuffleDir,
     memoryLimitBytes: Math.floor(perWorkerHeapMb * 1024 * 1024 * 0.5),
-    engineIndex,
   };
   const worker = new Worker(fileURLToPath(new URL('./worker.js', import.meta.url)), {
     workerData: init,

@@ -11,7 +11,6 @@ export interface WorkerInit {
   workDir: string;
   shuffleDir: string;
   memoryLimitBytes: number;
-  engineIndex: string;
 }
 
 export type MainToWorker =

@@ -3,6 +3,8 @@
  * function never blocks the executor's main thread (heartbeats, shuffle serving).
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { compareKeys, portableHash } from '../shuffle/partitioner.js';
+import { mapKey } from './builtins.js';
 import { TaskRunner } from './task-runner.js';
 import type { MainToWorker, WorkerInit, WorkerToMain } from './thread-protocol.js';
 
@@ -19,8 +21,10 @@ function ask(msg: { type: 'fetchFile'; name: string } | { type: 'getBroadcast'; 
   });
 }
 
-// the engine's public module, for user code that imports 'cinder' inside shipped functions
-(globalThis as Record<string, unknown>).__cinderEngine = await import(init.engineIndex);
+// What engine-written functions use on executors (compareKeys, mapKey, portableHash). The engine's whole
+// public module is imported only when a shipped bundle imports 'cinder' (fn-loader), which keeps
+// executor start-up short.
+(globalThis as Record<string, unknown>).__cinderEngine = { compareKeys, mapKey, portableHash, __partial: true };
 
 const runner = new TaskRunner({
   executorId: init.executorId,
