@@ -73,7 +73,7 @@ let stopping = false;
 
 // ---- task worker threads -------------------------------------------------------------------
 const perWorkerHeapMb = Math.max(64, Math.floor(memoryMb / cores));
-const youngMb = Math.min(64, Math.max(8, Math.floor(perWorkerHeapMb / 16)));
+const youngMb = 64;
 interface Slot {
   index: number;
   worker: Worker;
@@ -99,7 +99,7 @@ function startThread(i: number): Slot {
   };
   const worker = new Worker(fileURLToPath(new URL('./worker.js', import.meta.url)), {
     workerData: init,
-    // a young generation sized to the thread (was a fixed 64 MB on top of small heaps, pushing RSS past the limit)
+    // a fixed 64 MB young generation: smaller ones promote so much that small heaps run out of memory while spilling
     resourceLimits: { maxOldGenerationSizeMb: perWorkerHeapMb, maxYoungGenerationSizeMb: youngMb },
   });
   let markReady!: () => void;
