@@ -8,7 +8,7 @@
  * context's DAG scheduler does) nor compute partitions (executors do).
  */
 import { CinderError } from '../common/errors.js';
-import { BUILTINS, mapKey, type StatCounterData } from '../executor/builtins.js';
+import { BUILTINS, mapKey, rng, type StatCounterData } from '../executor/builtins.js';
 import type { LineageNode } from '../scheduler/dag-scheduler.js';
 import { compareKeys, type PartitionerSpec, portableHash, rangeBounds } from '../shuffle/partitioner.js';
 import { type Captures, captureFn, type FnRef } from './closure.js';
@@ -873,7 +873,7 @@ export class RDD<T> implements LineageNode {
     const total = await this.count();
     if (total === 0) return [];
     const s = seed ?? randomSeed();
-    const rand = makeRng(s);
+    const rand = rng(s);
     if (!withReplacement && num >= total) return shuffleInPlace(await this.collect(), rand);
     // oversample like PySpark, then retry with a new seed if we got too few
     const q = withReplacement
@@ -930,17 +930,6 @@ export class RDD<T> implements LineageNode {
 
 function randomSeed(): number {
   return Math.floor(Math.random() * 0x7fffffff);
-}
-
-function makeRng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function shuffleInPlace<X>(a: X[], rand: () => number): X[] {
