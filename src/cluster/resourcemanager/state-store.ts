@@ -6,22 +6,14 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { AppState, FinalStatus, Resource } from '../../protocol/cluster.js';
+import type { AppState, AttemptReport, FinalStatus, Resource } from '../../protocol/cluster.js';
 import type { AttemptState } from '../common/machines.js';
 import type { StagedFile } from './staging.js';
 
-export interface AttemptRecord {
-  attemptId: string;
+/** What the RM keeps of an attempt: its public report plus the internal state and bookkeeping. */
+export interface AttemptRecord extends Omit<AttemptReport, 'state'> {
   n: number;
   state: AttemptState;
-  amContainerId: string | undefined;
-  nodeId: string | undefined;
-  host: string | undefined;
-  rpcPort: number | undefined;
-  trackingUrl: string;
-  diagnostics: string;
-  startTime: number;
-  finishTime: number;
   /** failed for a reason that does not use up an attempt (lost node, killed by RM) */
   notCounted?: boolean;
 }
