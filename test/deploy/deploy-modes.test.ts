@@ -160,6 +160,42 @@ describe('deploy modes on a 2-node cluster', { timeout: 180_000 }, () => {
     }
   });
 
+  test('cluster mode: the AM dying on every attempt -> FAILED/FAILED after the max attempts, with diagnostics', async () => {
+    const r = await submit(
+      ['--master', master(), '--deploy-mode', 'cluster', ...FAST, path.join(APPS, 'am-suicide.ts')],
+      env,
+    ).done;
+    assert.notEqual(r.code, 0);
+    assert.match(r.stdout, /state=FAILED finalStatus=FAILED/);
+    const cl = await mc.client();
+    try {
+      const appId = appIdFrom(r.stdout);
+      assert.equal((await cl.attempts(appId)).length, 2);
+      assert.ok((await cl.getApplication(appId)).diagnostics.length > 0);
+    } finally {
+      cl.close();
+    }
+  });
+
+  test('client mode: the AM SIGKILLed mid-job -> attempt 2 re-dials the same driver and the job completes', async () => {
+    const marker = path.join(tmp, 'slow-am-kill');
+    const run = submit(['--master', master(), ...FAST, path.join(APPS, 'slow.ts'), marker, '300', '3'], env);
+    await mc.waitFor(() => fs.existsSync(marker) && fs.readFileSync(marker, 'utf8').length > 0, 30_000, 'job start');
+    const appId = fs.readFileSync(marker, 'utf8').trim();
+    const am = appProcesses(appId, 'application-master.js');
+    assert.equal(am.length, 1);
+    process.kill(am[0]!, 'SIGKILL');
+    const r = await run.done;
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /total=828/);
+    const cl = await mc.client();
+    try {
+      assert.equal((await cl.attempts(appId)).length, 2);
+    } finally {
+      cl.close();
+    }
+  });
+
   test('an executor SIGKILLed mid-job: the result is still exact', async () => {
     const marker = path.join(tmp, 'slow-marker-2');
     const run = submit(['--master', master(), ...FAST, path.join(APPS, 'slow.ts'), marker, '300', '2'], env);
