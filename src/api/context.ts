@@ -28,6 +28,8 @@ import { DriverEndpoint } from '../scheduler/driver-endpoint.js';
 import { LocalBackend } from '../scheduler/local-backend.js';
 import { attachProgressBar } from '../scheduler/progress.js';
 import { TaskScheduler } from '../scheduler/task-scheduler.js';
+import { type DriverUi, startDriverUi } from '../ui/server.js';
+import { StatusStore } from '../ui/status-store.js';
 import { getBundle } from './closure.js';
 import type { ResultOp, ShuffleDepSpec } from './plan.js';
 import { RDD } from './rdd.js';
@@ -92,6 +94,7 @@ export class CinderContext {
   private backend!: ExecutorBackend;
   private fatal: Error | undefined;
   private gcTimer: NodeJS.Timeout | undefined;
+  private ui: DriverUi | undefined;
   private readonly signalHandler = (sig: NodeJS.Signals) => {
     // an app that handles the signal itself decides when to stop the context
     if (process.listenerCount(sig) > 1) return;
@@ -221,8 +224,30 @@ export class CinderContext {
     );
     for (const s of ['SIGINT', 'SIGTERM'] as const) process.on(s, this.signalHandler);
     this.startPeriodicGc(intConf(conf, 'cinder.cleaner.periodicGC.interval'));
+    if (boolConf(conf, 'cinder.ui.enabled')) {
+      const store = new StatusStore(this.dag);
+      this.ui = await startDriverUi(
+        store,
+        {
+          appId: () => this.applicationId,
+          appName: this.appName,
+          startTime: this.startTime,
+          executors: () =>
+            [...this.ts.executors.values()].map((e) => ({
+              id: e.id,
+              hostPort: `${e.host}:${e.blockPort}`,
+              totalCores: e.cores,
+              activeTasks: e.cores - e.freeCores,
+              rssBytes: e.rssBytes,
+              addTime: e.registeredAt,
+            })),
+        },
+        strConf(conf, 'cinder.driver.bindAddress') ?? host,
+        intConf(conf, 'cinder.ui.port'),
+      );
+    }
     await this.backend.start(
-      { host, port: this.endpoint.port, appId: this.applicationId, secret: this.secret },
+      { host, port: this.endpoint.port, appId: this.applicationId, secret: this.secret, uiUrl: this.ui?.url },
       (n, t) => this.endpoint.waitForExecutors(n, t),
     );
     log.info({ appId: this.applicationId, master: this.master }, 'context started');
@@ -247,6 +272,11 @@ export class CinderContext {
   private abort(e: Error): void {
     this.fatal = e;
     this.dag.stop(e);
+  }
+
+  /** The driver's status UI (Spark's tracking URL), if enabled (cinder.ui.enabled). */
+  get uiWebUrl(): string | undefined {
+    return this.ui?.url;
   }
 
   /** Number of task slots: the default number of partitions for parallelize/range. */
@@ -494,6 +524,7 @@ export class CinderContext {
       this.dag?.stop(new CinderError('CONTEXT_STOPPED', 'the context was stopped while the job was running'));
       this.ts?.stop();
       await this.endpoint?.stop().catch(() => {});
+      await this.ui?.close().catch(() => {});
       await this.backend?.stop(outcome).catch(() => {});
       if (this.workDir) fs.rmSync(this.workDir, { recursive: true, force: true });
       if (active === this) active = undefined;

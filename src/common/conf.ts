@@ -18,6 +18,8 @@ export const DEFAULTS: Conf = {
   'cinder.executor.heartbeatInterval': '10000',
   'cinder.driver.maxResultSize': '1g',
   'cinder.ui.showConsoleProgress': 'true',
+  'cinder.ui.enabled': 'true',
+  'cinder.ui.port': '4040',
   'cinder.executor.maxFailures': '10',
   'cinder.am.heartbeatInterval': '3000',
   'cinder.am.driverLeaseMs': '5000',

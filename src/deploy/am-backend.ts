@@ -36,7 +36,7 @@ export class AmBackend implements ExecutorBackend {
     waitForRegistered: (n: number, timeoutMs: number) => Promise<void>,
   ): Promise<void> {
     const rt = this.rt;
-    await rt.am.register(rt.host, driver.port, '');
+    await rt.am.register(rt.host, driver.port, driver.uiUrl ?? '');
     rt.onRegistered();
     const memoryMB = parseMb(strConf(this.conf, 'cinder.executor.memory')!, 'cinder.executor.memory');
     this.allocator = new ExecutorAllocator({

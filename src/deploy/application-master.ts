@@ -100,6 +100,8 @@ async function runClusterMode(): Promise<void> {
       void finish(false, `the application did not create a CinderContext within ${waitMs} ms (cinder.am.waitTime)`, 13);
   }, waitMs);
   timer.unref();
+  // the driver UI of a cluster-mode driver takes any free port on the AM's node (as Spark forces)
+  process.env.CINDER_SUBMIT_CONF = JSON.stringify({ ...submit, conf: { ...submit.conf, 'cinder.ui.port': '0' } });
   const { runApp } = await import('./run-app.js');
   const { CinderContext } = await import('../api/context.js');
   const args = JSON.parse(env.CINDER_APP_ARGS ?? '[]') as string[];
@@ -123,8 +125,9 @@ async function runClientMode(): Promise<void> {
   const amUrl = env.CINDER_DRIVER_AM_URL ?? '';
   const driverSecret = env.CINDER_DRIVER_SECRET ?? '';
   const [dhost, dport] = amUrl.split(/:(?=\d+$)/);
-  await am.register(host, -1, '');
-  out(`registered ${attemptId}; dialing the driver at ${driverUrl}`);
+  // client mode: no RPC port of our own (-1); the tracking address is the driver's UI on the client
+  await am.register(host, -1, env.CINDER_DRIVER_UI_URL ?? '');
+  out(`registered ${attemptId}; dialing the driver at ${amUrl}`);
   let conn: Awaited<ReturnType<typeof dial<DriverToAm, AmToDriver>>>;
   try {
     conn = await dial<DriverToAm, AmToDriver>(

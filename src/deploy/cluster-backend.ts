@@ -86,6 +86,7 @@ export class ClusterBackend implements ExecutorBackend {
       CINDER_DRIVER_URL: `${driver.host}:${driver.port}`,
       CINDER_DRIVER_AM_URL: `${driver.host}:${this.amServer.port}`,
       CINDER_DRIVER_SECRET: this.secret,
+      ...(driver.uiUrl ? { CINDER_DRIVER_UI_URL: driver.uiUrl } : {}),
       CINDER_SUBMIT_CONF: JSON.stringify({ appName: this.o.appName, conf }),
       CINDER_EXEC_RESOURCES: JSON.stringify(this.resources),
       CINDER_MAX_ATTEMPTS: conf['cinder.yarn.maxAppAttempts'] ?? '2',

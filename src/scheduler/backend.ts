@@ -9,6 +9,8 @@ export interface DriverAddress {
   port: number;
   appId: string;
   secret: string;
+  /** the driver's status UI (the application's tracking address), when enabled */
+  uiUrl?: string | undefined;
 }
 
 export interface ExecutorBackend {

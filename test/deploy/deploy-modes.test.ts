@@ -76,6 +76,8 @@ describe('deploy modes on a 2-node cluster', { timeout: 180_000 }, () => {
       const logs = await cl.getLogs(appId);
       const am = logs.find((l) => l.containerId.endsWith('_01_000001') && l.file === 'stdout');
       assert.match(am?.data ?? '', /user main started in the AM/);
+      // the tracking address is the driver's UI in the AM container
+      assert.match((await cl.getApplication(appId)).trackingUrl, /^http:\/\/[\d.]+:\d+$/);
       await mc.waitFor(() => mc.liveContainerGroups().length === 0, 10_000, 'no container process left');
     } finally {
       cl.close();

@@ -1,0 +1,48 @@
+/** The driver's status endpoint (tracking address): jobs, stages and executors over HTTP, no secrets. */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { CinderContext } from '../../src/index.js';
+
+let sc: CinderContext;
+before(async () => {
+  sc = await CinderContext.getOrCreate({
+    master: 'local[2]',
+    appName: 'ui-test',
+    conf: { 'cinder.ui.port': '0', 'my.password': 'hunter2' },
+  });
+});
+after(async () => {
+  await sc?.stop();
+});
+
+test('jobs, stages and executors are served as JSON; unknown apps get 404; secrets never appear', async () => {
+  await sc
+    .parallelize([1, 2, 3, 4], 2)
+    .map((x) => [x % 2, x] as [number, number])
+    .reduceByKey((a, b) => a + b)
+    .collect();
+  const base = sc.uiWebUrl!;
+  assert.match(base, /^http:\/\/127\.0\.0\.1:\d+$/);
+  const apps = (await (await fetch(`${base}/api/v1/applications`)).json()) as { id: string; name: string }[];
+  assert.deepEqual(
+    apps.map((a) => [a.id, a.name]),
+    [[sc.applicationId, 'ui-test']],
+  );
+  const jobs = (await (await fetch(`${base}/api/v1/applications/${sc.applicationId}/jobs`)).json()) as {
+    status: string;
+    stageIds: number[];
+  }[];
+  assert.equal(jobs[0]!.status, 'SUCCEEDED');
+  assert.equal(jobs[0]!.stageIds.length, 2);
+  const stages = (await (await fetch(`${base}/api/v1/applications/${sc.applicationId}/stages`)).json()) as {
+    status: string;
+    numCompleteTasks: number;
+  }[];
+  assert.ok(stages.every((s) => s.status === 'COMPLETE' && s.numCompleteTasks === 2));
+  const execs = (await (await fetch(`${base}/api/v1/applications/${sc.applicationId}/executors`)).json()) as unknown[];
+  assert.equal(execs.length, 2);
+  assert.equal((await fetch(`${base}/api/v1/applications/nope/jobs`)).status, 404);
+  const html = await (await fetch(base)).text();
+  assert.match(html, /ui-test/);
+  for (const body of [html, JSON.stringify(execs)]) assert.doesNotMatch(body, /hunter2/);
+});
