@@ -190,6 +190,10 @@ export class CinderContext {
     const memoryMb = parseMb(strConf(conf, 'cinder.executor.memory')!, 'cinder.executor.memory');
     if (master.kind === 'local') {
       this.workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cinder-driver-'));
+      // an app that exits without stop() (uncaught error, process.exit) still leaves no temp files;
+      // its executor processes are killed by the local backend's own exit hook
+      const dir = this.workDir;
+      process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
       const b = new LocalBackend({
         executors: master.executors,
         coresPerExecutor: intConf(conf, 'cinder.executor.cores'),

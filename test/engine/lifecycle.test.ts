@@ -85,3 +85,34 @@ test('no process or temp file remains after a context with shuffles, spills, cac
     (e: Error) => e instanceof CinderError && e.code === 'CONTEXT_STOPPED',
   );
 });
+
+test('an app that throws without stop() leaves no executor process and no temp file', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cinder-crashapp-'));
+  const index = new URL('../../src/index.js', import.meta.url).href;
+  const script = `import { CinderContext } from ${JSON.stringify(index)};
+const sc = await CinderContext.getOrCreate({ master: 'local[2]', conf: { 'cinder.ui.enabled': 'false' } });
+await sc.range(100).map((x) => x * 2).count();
+throw new Error('app dies without stop()');`;
+  try {
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      env: { ...process.env, TMPDIR: tmp },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /app dies without stop\(\)/);
+    await new Promise((res) => setTimeout(res, 300));
+    assert.deepEqual(fs.readdirSync(tmp), [], 'temp files left behind');
+    const left = fs.readdirSync('/proc').filter((d) => {
+      try {
+        return /^\d+$/.test(d) && fs.readFileSync(`/proc/${d}/environ`, 'utf8').includes(`TMPDIR=${tmp}`);
+      } catch {
+        return false;
+      }
+    });
+    assert.deepEqual(left, [], 'processes left behind');
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+});
