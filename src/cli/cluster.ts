@@ -9,8 +9,6 @@ import type { Command } from 'commander';
 import { ClusterClient } from '../cluster/client.js';
 import { loadConfig, loadSecret, NmConfig, RmConfig } from '../cluster/common/config.js';
 import { clusterDown, clusterUp, defaultDevDir, readDevCluster } from '../cluster/devcluster.js';
-import { startNodeManager } from '../cluster/nodemanager/nm.js';
-import { startResourceManager } from '../cluster/resourcemanager/server.js';
 import { CinderError } from '../common/errors.js';
 import { placementOf } from '../deploy/placement.js';
 import type { AppReport, AppState, NodeState } from '../protocol/cluster.js';
@@ -136,6 +134,8 @@ export function register(program: Command): void {
     .option('--ready-file <file>', 'write {port,restPort} here once listening')
     .action(async (o) => {
       const conf = loadConfig(RmConfig, 'ResourceManager', given(o), 'CINDER_RM_');
+      // daemons are loaded only for the daemon commands, keeping every other command's start-up short
+      const { startResourceManager } = await import('../cluster/resourcemanager/server.js');
       const rm = await startResourceManager(conf, loadSecret());
       onSignals(rm.close);
       writeReady(o.readyFile, { port: rm.port, restPort: rm.restPort, pid: process.pid });
@@ -156,6 +156,7 @@ export function register(program: Command): void {
     .option('--ready-file <file>', 'write {port} here once registered')
     .action(async (o) => {
       const conf = loadConfig(NmConfig, 'NodeManager', given(o, { memoryMB: o.memoryMb }), 'CINDER_NM_');
+      const { startNodeManager } = await import('../cluster/nodemanager/nm.js');
       const { nm, port } = await startNodeManager(conf, loadSecret());
       onSignals(() => nm.stop());
       writeReady(o.readyFile, { port, nodeId: nm.nodeId, pid: process.pid });
