@@ -158,7 +158,19 @@ export class CapacityScheduler {
     for (const ask of asks) {
       const resource = this.normalize(ask.resource, 'container request');
       this.checkSatisfiable(resource, ask.label, 'container request');
-      a.asks.push({ resource, count: ask.count, hosts: ask.hosts ?? [], label: ask.label });
+      const hosts = ask.hosts ?? [];
+      // asks for the same size, place and label are one entry with a count (as YARN aggregates them), so a
+      // pass costs O(distinct asks), not O(outstanding containers)
+      const same = a.asks.find(
+        (x) =>
+          x.label === ask.label &&
+          x.resource.memoryMB === resource.memoryMB &&
+          x.resource.vcores === resource.vcores &&
+          x.hosts.length === hosts.length &&
+          x.hosts.every((h, i) => h === hosts[i]),
+      );
+      if (same) same.count += ask.count;
+      else a.asks.push({ resource, count: ask.count, hosts, label: ask.label });
     }
   }
 
