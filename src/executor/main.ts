@@ -73,6 +73,9 @@ let stopping = false;
 
 // ---- task worker threads -------------------------------------------------------------------
 const perWorkerHeapMb = Math.max(64, Math.floor(memoryMb / cores));
+// the old generation gets 60% of the thread's share: the young generation, the main thread and I/O
+// buffers live in the rest, so an executor's RSS stays near cinder.executor.memory
+const oldGenMb = Math.max(48, Math.floor(perWorkerHeapMb * 0.6));
 const youngMb = 64;
 interface Slot {
   index: number;
@@ -95,12 +98,12 @@ function startThread(i: number): Slot {
     secret,
     workDir: path.join(workDir, `t${i}`),
     shuffleDir,
-    memoryLimitBytes: Math.floor(perWorkerHeapMb * 1024 * 1024 * 0.5),
+    memoryLimitBytes: Math.floor(oldGenMb * 1024 * 1024 * 0.5),
   };
   const worker = new Worker(fileURLToPath(new URL('./worker.js', import.meta.url)), {
     workerData: init,
     // a fixed 64 MB young generation: smaller ones promote so much that small heaps run out of memory while spilling
-    resourceLimits: { maxOldGenerationSizeMb: perWorkerHeapMb, maxYoungGenerationSizeMb: youngMb },
+    resourceLimits: { maxOldGenerationSizeMb: oldGenMb, maxYoungGenerationSizeMb: youngMb },
   });
   let markReady!: () => void;
   const slot: Slot = { index: i, worker, busy: 0, running: new Map(), ready: new Promise((r) => (markReady = r)) };
@@ -124,7 +127,7 @@ function startThread(i: number): Slot {
             name: 'TaskThreadDied',
             message:
               why === 'out of memory'
-                ? `the task thread running this task ran out of memory: each task thread has a heap of ${perWorkerHeapMb} MB (cinder.executor.memory / cinder.executor.cores); raise cinder.executor.memory or use more, smaller partitions`
+                ? `the task thread running this task ran out of memory: each task thread has an old-generation heap of ${oldGenMb} MB (60% of cinder.executor.memory / cinder.executor.cores); raise cinder.executor.memory or use more, smaller partitions`
                 : `the task thread running this task died: ${why} (an error thrown outside the task, e.g. from an event emitter the task created)`,
           },
           countsTowardFailures: true,
