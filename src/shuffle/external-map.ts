@@ -7,7 +7,7 @@
  * Must not sort by key: feed the output to ExternalSorter for that.
  */
 import { BatchFileWriter } from '../storage/batch-file.js';
-import { estimateSize, heapPressure, SizeTracker } from '../storage/size-estimator.js';
+import { estimateSize, overBudget, SizeTracker } from '../storage/size-estimator.js';
 import type { Aggregator } from './aggregator.js';
 import { AppendOnlyKeyMap, keysEqual } from './key-map.js';
 import { arraySource, type BatchSource, fileSource, mergeRuns, SpillFiles } from './merge.js';
@@ -70,12 +70,7 @@ export class ExternalAppendOnlyMap {
       else values[i] = mergeValue(values[i], v);
     }
     this.tracker.update(records.length);
-    if (
-      this.tracker.estimate() > this.o.memoryLimitBytes ||
-      map.size >= MAX_KEYS ||
-      (map.size > 10_000 && heapPressure())
-    )
-      await this.spill();
+    if (overBudget(this.tracker.estimate(), this.o.memoryLimitBytes, map.size, MAX_KEYS)) await this.spill();
   }
 
   private sortedByHash(): Entry[] {

@@ -6,7 +6,7 @@
  * Must not aggregate: combine first with ExternalAppendOnlyMap.
  */
 import { BatchFileWriter } from '../storage/batch-file.js';
-import { estimateRecordsSize, heapPressure, SizeTracker } from '../storage/size-estimator.js';
+import { estimateRecordsSize, overBudget, SizeTracker } from '../storage/size-estimator.js';
 import { arraySource, type BatchSource, fileSource, mergeRuns, SpillFiles } from './merge.js';
 import type { Compare } from './partitioner.js';
 
@@ -47,11 +47,7 @@ export class ExternalSorter {
     const buf = this.buf;
     for (const r of records) buf.push(r as Pair);
     this.tracker.update(records.length);
-    if (
-      this.tracker.estimate() > this.o.memoryLimitBytes ||
-      buf.length >= MAX_BUFFERED_RECORDS ||
-      (buf.length > 10_000 && heapPressure())
-    )
+    if (overBudget(this.tracker.estimate(), this.o.memoryLimitBytes, buf.length, MAX_BUFFERED_RECORDS))
       await this.spill();
   }
 

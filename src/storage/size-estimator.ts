@@ -116,3 +116,11 @@ export function heapPressure(fraction = 0.6): boolean {
   lastPressure = h.used_heap_size > fraction * h.heap_size_limit;
   return lastPressure;
 }
+
+/**
+ * The spill rule shared by the spilling structures: past the byte budget (by estimate), past the item
+ * cap, or, when holding enough to be worth spilling, under real heap pressure.
+ */
+export function overBudget(estimateBytes: number, limitBytes: number, items: number, maxItems: number): boolean {
+  return estimateBytes > limitBytes || items >= maxItems || (items > 10_000 && heapPressure());
+}

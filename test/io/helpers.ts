@@ -12,16 +12,7 @@ export function removeDir(dir: string): void {
 }
 
 /** mulberry32: small deterministic PRNG so failures are reproducible from the printed seed. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { rng } from '../../src/executor/builtins.js';
 
 export async function collect<T>(it: AsyncIterable<T[]>): Promise<T[]> {
   const out: T[] = [];
