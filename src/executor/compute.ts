@@ -166,7 +166,7 @@ export async function materialize(b: Batches): Promise<unknown[]> {
 
 async function* applyOps(env: ComputeEnv, ops: OpSpec[], input: Batches, p: number): Batches {
   // whole-partition operators (mapPartitions, builtins) split the op list into fused segments
-  const first = ops.findIndex((o) => o.op === 'mapPartitions' || o.op === 'builtin');
+  const first = ops.findIndex((o) => !fusable(o));
   if (first === -1) {
     const step = fuse(env, ops);
     for await (const b of input) {
@@ -238,6 +238,33 @@ async function* batchesOf(src: Iterable<unknown> | AsyncIterable<unknown>): Batc
   if (b.length) yield b;
 }
 
+function fusable(o: OpSpec): boolean {
+  return o.op !== 'mapPartitions' && o.op !== 'builtin';
+}
+
+/**
+ * Pushes every record of partition p of node `id` into `push`, and awaits `afterBatch` after each
+ * input batch. A narrow node of per-record operators is fused straight into `push` (Spark's
+ * pipelining into the shuffle writer): the records between its operators are never collected into
+ * arrays, so they die young.
+ */
+export async function computeInto(
+  env: ComputeEnv,
+  id: number,
+  p: number,
+  push: (x: unknown) => void,
+  afterBatch: () => Promise<void>,
+): Promise<void> {
+  const n = node(env, id);
+  const fused = !n.storageLevel && n.kind === 'narrow' && n.ops.every(fusable);
+  const head = fused ? fuseTo(env, n.ops, push) : push;
+  for await (const b of fused ? compute(env, n.parent, p) : compute(env, id, p)) {
+    for (let i = 0; i < b.length; i++) head(b[i]);
+    await afterBatch();
+    if (fused) await env.yieldNow();
+  }
+}
+
 /**
  * Fuses a run of per-record operators into one pass over a batch: each operator pushes its output
  * straight into the next one (no intermediate array per operator), and the last appends to the
@@ -245,9 +272,19 @@ async function* batchesOf(src: Iterable<unknown> | AsyncIterable<unknown>): Batc
  */
 function fuse(env: ComputeEnv, ops: OpSpec[]): (b: unknown[]) => unknown[] {
   let out: unknown[] = [];
-  let sink: (x: unknown) => void = (x) => {
+  const head = fuseTo(env, ops, (x) => {
     out.push(x);
+  });
+  return (b) => {
+    out = [];
+    for (let i = 0; i < b.length; i++) head(b[i]);
+    return out;
   };
+}
+
+/** The per-record operators `ops` composed in front of `terminal`. */
+function fuseTo(env: ComputeEnv, ops: OpSpec[], terminal: (x: unknown) => void): (x: unknown) => void {
+  let sink = terminal;
   for (let i = ops.length - 1; i >= 0; i--) {
     const o = ops[i]!;
     const next = sink;
@@ -298,12 +335,7 @@ function fuse(env: ComputeEnv, ops: OpSpec[]): (b: unknown[]) => unknown[] {
         throw new Error(`operator ${o.op} cannot be fused`);
     }
   }
-  const head = sink;
-  return (b) => {
-    out = [];
-    for (let i = 0; i < b.length; i++) head(b[i]);
-    return out;
-  };
+  return sink;
 }
 
 export function aggregatorOf(env: ComputeEnv, dep: ShuffleDepSpec): Aggregator | undefined {

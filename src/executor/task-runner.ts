@@ -17,7 +17,7 @@ import { FetchFailedError } from '../shuffle/reader.js';
 import { writeShuffleOutput } from '../shuffle/writer.js';
 import { BlockStore } from '../storage/block-store.js';
 import { TaskAccumulator } from './accumulate.js';
-import { aggregatorOf, type ComputeEnv, compute } from './compute.js';
+import { aggregatorOf, type ComputeEnv, compute, computeInto } from './compute.js';
 import { compileFn, type FnEnv, prepareFns } from './fn-loader.js';
 import { runResultOp } from './result-ops.js';
 
@@ -139,7 +139,6 @@ export class TaskRunner {
         blocksAdded,
         yieldNow: () => new Promise((r) => setImmediate(r)),
       };
-      const input = compute(env, body.rootId, task.partition);
       let result: unknown;
       if (body.shuffleDep) {
         const dep = body.shuffleDep;
@@ -154,7 +153,7 @@ export class TaskRunner {
           numPartitions: dep.partitioner.numPartitions,
           partition: kf ? (k) => part(kf(k)) : part,
           aggregator: dep.mapSideCombine ? aggregatorOf(env, dep) : undefined,
-          input: input as AsyncIterable<unknown[][]>,
+          input: (push, afterBatch) => computeInto(env, body.rootId, task.partition, push, afterBatch),
           memoryLimitBytes: this.o.memoryLimitBytes,
         } as Parameters<typeof writeShuffleOutput>[0]);
         result = { sizes: info.sizes, records: info.records };
@@ -162,7 +161,7 @@ export class TaskRunner {
         result = await runResultOp(
           env,
           body.resultOp!,
-          input,
+          compute(env, body.rootId, task.partition),
           task.partition,
           `attempt_${desc.stageId}_${task.partition}_${desc.attempt}_${desc.taskId}`,
         );

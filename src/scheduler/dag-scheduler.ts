@@ -296,6 +296,7 @@ export class DAGScheduler extends EventEmitter {
       return { partition: p, body: encode(tb), preferred };
     });
     this.emit('stageSubmitted', { stageId, attempt, numTasks: tasks.length, jobId });
+    const started = performance.now();
     return new Promise<void>((resolve, reject) => {
       let remaining = tasks.length;
       const set = this.ts.newTaskSet(jobId, stageId, attempt, tasks, {
@@ -316,6 +317,8 @@ export class DAGScheduler extends EventEmitter {
           }
           this.emit('taskEnd', { stageId, partition: p });
           if (--remaining === 0) {
+            const seconds = Math.round(performance.now() - started) / 1000;
+            log.info({ jobId, stageId, attempt, tasks: tasks.length, seconds }, `stage ${stageId} finished in ${seconds} s`);
             this.emit('stageCompleted', { stageId, attempt });
             resolve();
           }

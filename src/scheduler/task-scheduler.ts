@@ -260,6 +260,10 @@ export class TaskScheduler {
       if (set.done.has(a.partition)) return;
       set.done.add(a.partition);
       if (u.metrics) set.noteRunMs(u.metrics.runMs);
+      log.debug(
+        { taskId: u.taskId, stageId: set.stageId, partition: a.partition, executorId, runMs: u.metrics?.runMs },
+        'task finished',
+      );
       set.cb.onSuccess(a.partition, u.result ?? new Uint8Array(), u, executorId);
       if (set.done.size === set.total) this.abandon(set);
       return;

@@ -40,8 +40,12 @@ export interface WriteShuffleOptions {
   partition: (key: unknown) => number;
   /** map-side combine when given */
   aggregator?: Aggregator | undefined;
-  /** batches of [k, v] */
-  input: AsyncIterable<unknown[][]>;
+  /**
+   * The map task's [k, v] records: either batches, or a source that pushes records one at a time
+   * (the executor fuses the task's operators straight into the writer this way, so no batch of
+   * intermediate records is ever built) and awaits `afterBatch` after each input batch.
+   */
+  input: AsyncIterable<unknown[][]> | RecordSource;
   memoryLimitBytes: number;
 }
 
@@ -98,6 +102,19 @@ class PartitionedChunks {
     this.encodedBytes = 0;
     return c;
   }
+}
+
+/** Pushes records into `push`; awaits `afterBatch()` after each batch of its own input. */
+export type RecordSource = (push: (record: unknown) => void, afterBatch: () => Promise<void>) => Promise<void>;
+
+/** A RecordSource over batches of records. */
+export function batchSource(batches: AsyncIterable<unknown[]>): RecordSource {
+  return async (push, afterBatch) => {
+    for await (const b of batches) {
+      for (let i = 0; i < b.length; i++) push(b[i]);
+      await afterBatch();
+    }
+  };
 }
 
 interface Spill {
@@ -169,27 +186,47 @@ export async function writeShuffleOutput(o: WriteShuffleOptions): Promise<MapOut
   let out: BatchFileWriter | undefined;
   try {
     await fs.mkdir(o.dir, { recursive: true });
-    for await (const batch of o.input) {
-      if (agg) {
-        const { createCombiner, mergeValue } = agg;
-        const values = map.values;
-        for (const r of batch) {
+    const source = typeof o.input === 'function' ? o.input : batchSource(o.input);
+    let added = 0;
+    const push: (r: unknown) => void = agg
+      ? (rec) => {
+          const r = rec as unknown[];
           const k = r[0];
           const i = map.find(k);
-          if (i < 0) map.add(k, createCombiner(r[1]));
-          else values[i] = mergeValue(values[i], r[1]);
+          if (i < 0) map.add(k, agg.createCombiner(r[1]));
+          else map.values[i] = agg.mergeValue(map.values[i], r[1]);
+          // one input batch may expand a lot (flatMap): check the budget inside it too
+          if (++added >= MID_BATCH_CHECK) midBatchCheck();
         }
-        tracker.update(batch.length);
+      : (rec) => {
+          buf.add(route((rec as unknown[])[0]), rec);
+        };
+    // cannot await inside push: past the budget, the combined map is encoded (compact bytes) now and
+    // spilled to disk after the batch
+    let spillDue = false;
+    const midBatchCheck = (): void => {
+      tracker.update(added);
+      added = 0;
+      if (buf.memoryEstimate() + tracker.estimate() > o.memoryLimitBytes) {
+        dumpMap();
+        buf.encodeAll();
+        spillDue = true;
+      }
+    };
+    const afterBatch = async (): Promise<void> => {
+      if (agg) {
+        tracker.update(added);
+        added = 0;
         if (map.size >= 4_000_000) dumpMap();
-      } else {
-        for (const r of batch) buf.add(route(r[0]), r);
       }
       const est = buf.memoryEstimate() + tracker.estimate();
-      if (est > o.memoryLimitBytes || (est > 4 << 20 && heapPressure())) {
+      if (spillDue || est > o.memoryLimitBytes || (est > 4 << 20 && heapPressure())) {
+        spillDue = false;
         if (agg) dumpMap();
         await spill();
       }
-    }
+    };
+    await source(push, afterBatch);
     if (agg) dumpMap();
     buf.encodeAll();
     const chunks = buf.takeChunks();
@@ -231,6 +268,7 @@ export async function writeShuffleOutput(o: WriteShuffleOptions): Promise<MapOut
 }
 
 const COPY_CHUNK = 8 << 20;
+const MID_BATCH_CHECK = 65536;
 
 async function copyRange(fh: fs.FileHandle, start: number, end: number, out: BatchFileWriter): Promise<void> {
   let pos = start;

@@ -185,6 +185,50 @@ test('map-side combine (reduceByKey) and a split reply from a server with a tiny
   }
 });
 
+test('a pushed source whose one batch expands past the budget spills mid-batch (map-side combine)', async () => {
+  const n = 2;
+  const part = partitionFn({ kind: 'hash', numPartitions: n });
+  const e = execs[0]!;
+  const keys = 300_000; // distinct keys, all pushed inside ONE input batch (as a flatMap of one line would)
+  let afterBatches = 0;
+  const info = await writeShuffleOutput({
+    dir: e.dir,
+    shuffleId: 9,
+    mapIndex: 0,
+    numPartitions: n,
+    partition: part,
+    aggregator: sumAgg,
+    input: async (push, afterBatch) => {
+      for (let i = 0; i < keys; i++) push([`k${i % 150_000}`, 1]);
+      await afterBatch();
+      afterBatches++;
+    },
+    memoryLimitBytes: 1 << 20,
+  });
+  assert.equal(afterBatches, 1);
+  assert.ok(info.spilledBytes > 0);
+  // the combine map was flushed inside the batch, so keys were written more than once
+  assert.ok(info.records > 150_000, `records written ${info.records}: the map was only flushed after the batch`);
+  const got = new Map<string, number>();
+  for (let r = 0; r < n; r++) {
+    const out = await collect(
+      readShuffle({
+        shuffleId: 9,
+        reduceId: r,
+        locations: [{ mapIndex: 0, executorId: e.id, host: '127.0.0.1', port: e.server.port }],
+        fetcher: execs[1]!.fetcher,
+        aggregator: sumAgg,
+        mapSideCombined: true,
+        memoryLimitBytes: 64 << 20,
+        spillDir: path.join(root, 'spill'),
+      }),
+    );
+    for (const [k, v] of out) got.set(k as string, v as number);
+  }
+  assert.equal(got.size, 150_000);
+  for (const v of got.values()) assert.equal(v, 2);
+});
+
 test('groupByKey + sortByKey through readShuffle with reduce-side spills and a range partitioner', async () => {
   const n = 3;
   const input = (m: number) => Array.from({ length: 30_000 }, (_, i) => [(i * 31 + m) % 5000, m * 100_000 + i]);
