@@ -318,7 +318,10 @@ export class DAGScheduler extends EventEmitter {
           this.emit('taskEnd', { stageId, partition: p });
           if (--remaining === 0) {
             const seconds = Math.round(performance.now() - started) / 1000;
-            log.info({ jobId, stageId, attempt, tasks: tasks.length, seconds }, `stage ${stageId} finished in ${seconds} s`);
+            log.info(
+              { jobId, stageId, attempt, tasks: tasks.length, seconds },
+              `stage ${stageId} finished in ${seconds} s`,
+            );
             this.emit('stageCompleted', { stageId, attempt });
             resolve();
           }
