@@ -27,9 +27,16 @@ function stripCr(s: string): string {
 
 /** Cuts a byte stream into lines; bytes of an unfinished line are carried (copied) to the next feed. */
 class LineCutter {
-  readonly lines: string[] = [];
+  /** complete lines; those before `head` were already taken */
+  private lines: string[] = [];
+  private head = 0;
   private carry: Buffer[] = [];
   private carryLen = 0;
+
+  /** Complete lines not taken yet. */
+  get available(): number {
+    return this.lines.length - this.head;
+  }
 
   /** Consumes buf[a, b). */
   feed(buf: Buffer, a: number, b: number): void {
@@ -38,6 +45,10 @@ class LineCutter {
     if (nl === -1 || nl >= b) {
       this.keep(buf, a, b);
       return;
+    }
+    if (this.head > 0) {
+      this.lines = this.lines.slice(this.head);
+      this.head = 0;
     }
     if (this.carryLen > 0) {
       this.carry.push(buf.subarray(a, nl));
@@ -49,7 +60,12 @@ class LineCutter {
     const last = buf.lastIndexOf(NL, b - 1);
     if (last >= a) {
       const parts = buf.toString('utf8', a, last).split('\n');
-      for (const p of parts) this.lines.push(stripCr(p));
+      for (let i = 0; i < parts.length; i++) {
+        const p = parts[i]!;
+        if (p.charCodeAt(p.length - 1) === 13) parts[i] = p.slice(0, -1);
+      }
+      if (this.lines.length === 0) this.lines = parts;
+      else for (const p of parts) this.lines.push(p);
       a = last + 1;
     }
     if (a < b) this.keep(buf, a, b);
@@ -62,9 +78,16 @@ class LineCutter {
     this.carryLen = 0;
   }
 
-  /** Removes and returns up to n complete lines. */
+  /** Removes and returns up to n complete lines (a slice: no shifting of the rest). */
   take(n: number): string[] {
-    return this.lines.length <= n ? this.lines.splice(0) : this.lines.splice(0, n);
+    const end = Math.min(this.lines.length, this.head + n);
+    const out = this.head === 0 && end === this.lines.length ? this.lines : this.lines.slice(this.head, end);
+    this.head = end;
+    if (this.head === this.lines.length) {
+      this.lines = [];
+      this.head = 0;
+    }
+    return out;
   }
 
   private keep(buf: Buffer, a: number, b: number): void {
@@ -126,10 +149,10 @@ async function* readPlainLines(split: TextSplit, n: number): AsyncIterable<strin
       }
       cut.feed(buf, a, bytesRead);
       pos += bytesRead;
-      while (cut.lines.length >= n) yield cut.take(n);
+      while (cut.available >= n) yield cut.take(n);
     }
     if (!skipping) cut.finish();
-    while (cut.lines.length > 0) yield cut.take(n);
+    while (cut.available > 0) yield cut.take(n);
   } finally {
     await fh.close();
   }
@@ -145,7 +168,7 @@ async function* readGzipLines(file: string, n: number): AsyncIterable<string[]> 
   try {
     for await (const chunk of gz as AsyncIterable<Buffer>) {
       cut.feed(chunk, 0, chunk.length);
-      while (cut.lines.length >= n) yield cut.take(n);
+      while (cut.available >= n) yield cut.take(n);
     }
   } catch (e) {
     throw new CinderError('BAD_GZIP', `Cannot decompress ${file}: ${(e as Error).message}`, 'check the file is gzip');
@@ -154,7 +177,7 @@ async function* readGzipLines(file: string, n: number): AsyncIterable<string[]> 
     gz.destroy();
   }
   cut.finish();
-  while (cut.lines.length > 0) yield cut.take(n);
+  while (cut.available > 0) yield cut.take(n);
 }
 
 async function openInput(file: string): Promise<fsp.FileHandle> {

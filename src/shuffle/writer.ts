@@ -9,7 +9,8 @@
  * buffered records + chunks (+ the combine map) passes memoryLimitBytes, everything is spilled to one
  * spill file (one region per partition), and the final file concatenates those regions without decoding.
  * With an aggregator, a spill flushes the partially combined map: output may then hold a key more than
- * once per map task, which is correct because the reduce side merges combiners anyway.
+ * once per map task, which is correct because the reduce side merges combiners anyway. For the same
+ * reason combining may stop part-way when it does not pay (see partialAggregate).
  * Must not know about the network or the scheduler.
  */
 import { randomUUID } from 'node:crypto';
@@ -47,6 +48,13 @@ export interface WriteShuffleOptions {
    */
   input: AsyncIterable<unknown[][]> | RecordSource;
   memoryLimitBytes: number;
+  /**
+   * Map-side combining is dropped for the rest of the task when, after `minRecords` records, the map
+   * holds more than `skipRatio` of them as distinct keys (Spark SQL's skipPartialAggregate): combining
+   * then saves little shuffle data but costs a hash lookup per record, and the reducers, each with a
+   * smaller share of the keys, aggregate faster. Default 100,000 records, ratio 0.9.
+   */
+  partialAggregate?: { minRecords: number; skipRatio: number } | undefined;
 }
 
 /** Records per partition, encoded into framed chunks as batches fill. */
@@ -188,10 +196,18 @@ export async function writeShuffleOutput(o: WriteShuffleOptions): Promise<MapOut
     await fs.mkdir(o.dir, { recursive: true });
     const source = typeof o.input === 'function' ? o.input : batchSource(o.input);
     let added = 0;
+    let seen = 0;
+    const partial = o.partialAggregate ?? { minRecords: 100_000, skipRatio: 0.9 };
+    let decided = false;
+    let passthrough = false;
     const push: (r: unknown) => void = agg
       ? (rec) => {
           const r = rec as unknown[];
           const k = r[0];
+          if (passthrough) {
+            buf.add(route(k), [k, agg.createCombiner(r[1])]);
+            return;
+          }
           const i = map.find(k);
           if (i < 0) map.add(k, agg.createCombiner(r[1]));
           else map.values[i] = agg.mergeValue(map.values[i], r[1]);
@@ -204,9 +220,20 @@ export async function writeShuffleOutput(o: WriteShuffleOptions): Promise<MapOut
     // cannot await inside push: past the budget, the combined map is encoded (compact bytes) now and
     // spilled to disk after the batch
     let spillDue = false;
-    const midBatchCheck = (): void => {
+    const countAdded = (): void => {
       tracker.update(added);
+      seen += added;
       added = 0;
+      if (!decided && seen >= partial.minRecords) {
+        decided = true;
+        if (map.size > partial.skipRatio * seen) {
+          passthrough = true;
+          dumpMap();
+        }
+      }
+    };
+    const midBatchCheck = (): void => {
+      countAdded();
       if (buf.memoryEstimate() + tracker.estimate() > o.memoryLimitBytes) {
         dumpMap();
         buf.encodeAll();
@@ -215,8 +242,7 @@ export async function writeShuffleOutput(o: WriteShuffleOptions): Promise<MapOut
     };
     const afterBatch = async (): Promise<void> => {
       if (agg) {
-        tracker.update(added);
-        added = 0;
+        countAdded();
         if (map.size >= 4_000_000) dumpMap();
       }
       const est = buf.memoryEstimate() + tracker.estimate();

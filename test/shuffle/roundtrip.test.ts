@@ -204,6 +204,7 @@ test('a pushed source whose one batch expands past the budget spills mid-batch (
       afterBatches++;
     },
     memoryLimitBytes: 1 << 20,
+    partialAggregate: { minRecords: Number.POSITIVE_INFINITY, skipRatio: 1 },
   });
   assert.equal(afterBatches, 1);
   assert.ok(info.spilledBytes > 0);
@@ -227,6 +228,64 @@ test('a pushed source whose one batch expands past the budget spills mid-batch (
   }
   assert.equal(got.size, 150_000);
   for (const v of got.values()) assert.equal(v, 2);
+});
+
+test('map-side combining stops when nearly every key is distinct, and the reducers still merge exactly', async () => {
+  const n = 2;
+  const part = partitionFn({ kind: 'hash', numPartitions: n });
+  const e = execs[0]!;
+  const write = (shuffleId: number, distinct: number) =>
+    writeShuffleOutput({
+      dir: e.dir,
+      shuffleId,
+      mapIndex: 0,
+      numPartitions: n,
+      partition: part,
+      aggregator: sumAgg,
+      input: async (push, afterBatch) => {
+        for (let b = 0; b < 10; b++) {
+          for (let i = b * 30_000; i < (b + 1) * 30_000; i++) push([`k${i % distinct}`, 1]);
+          await afterBatch();
+        }
+      },
+      memoryLimitBytes: 256 << 20,
+      partialAggregate: { minRecords: 100_000, skipRatio: 0.9 },
+    });
+  const read = async (shuffleId: number) => {
+    const got = new Map<string, number>();
+    for (let r = 0; r < n; r++)
+      for (const [k, v] of await collect(
+        readShuffle({
+          shuffleId,
+          reduceId: r,
+          locations: [{ mapIndex: 0, executorId: e.id, host: '127.0.0.1', port: e.server.port }],
+          fetcher: execs[1]!.fetcher,
+          aggregator: sumAgg,
+          mapSideCombined: true,
+          memoryLimitBytes: 64 << 20,
+          spillDir: path.join(root, 'spill'),
+        }),
+      ))
+        got.set(k as string, (got.get(k as string) ?? 0) + (v as number));
+    return got;
+  };
+  // 300,000 records over 200,000 keys: the first 100,000+ are all distinct, so combining stops there
+  const high = await write(10, 200_000);
+  assert.ok(high.records > 250_000, `records ${high.records}: combining should have stopped`);
+  const gotHigh = await read(10);
+  assert.equal(gotHigh.size, 200_000);
+  assert.equal(
+    [...gotHigh.values()].reduce((a, b) => a + b, 0),
+    300_000,
+  );
+  assert.equal(gotHigh.get('k5'), 2);
+  assert.equal(gotHigh.get('k150000'), 1);
+  // 300,000 records over 1,000 keys: combining pays and continues
+  const low = await write(11, 1_000);
+  assert.equal(low.records, 1_000);
+  const gotLow = await read(11);
+  assert.equal(gotLow.size, 1_000);
+  for (const v of gotLow.values()) assert.equal(v, 300);
 });
 
 test('groupByKey + sortByKey through readShuffle with reduce-side spills and a range partitioner', async () => {
