@@ -8,8 +8,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { CinderError } from '../common/errors.js';
-import { decode } from '../common/serde.js';
 import { BatchFileWriter } from '../storage/batch-file.js';
+import { decodeBatch } from '../storage/record-codec.js';
 import { estimateRecordsSize } from '../storage/size-estimator.js';
 
 export interface PartitionInput {
@@ -75,7 +75,7 @@ function* readSync(file: string, open: Set<number>): Generator<unknown> {
       const body = Buffer.allocUnsafe(len);
       if (fs.readSync(fd, body, 0, len, pos + 4) < len) throw corrupt(file, pos);
       pos += 4 + len;
-      const batch = decode<unknown[]>(body);
+      const batch = decodeBatch(body);
       for (let i = 0; i < batch.length; i++) yield batch[i];
     }
   } finally {

@@ -1,12 +1,12 @@
 /**
  * The on-disk form of record batches, shared by shuffle files, spill runs and cached blocks:
- * a sequence of frames `[u32 little-endian length][msgpack-encoded array of records]`.
+ * a sequence of frames `[u32 little-endian length][batch body]` (body: src/storage/record-codec.ts).
  * Owns only encoding, big buffered writes (>= 1 MiB per syscall) and buffered sequential reads of a byte
  * range. It knows nothing about partitions, keys or file naming.
  */
 import fs from 'node:fs/promises';
 import { CinderError } from '../common/errors.js';
-import { decode, encode } from '../common/serde.js';
+import { decodeBatch, encodeBatch } from './record-codec.js';
 
 export const WRITE_BUFFER_BYTES = 1 << 20;
 export const READ_BUFFER_BYTES = 1 << 20;
@@ -16,7 +16,7 @@ export const MAX_BATCH_RECORDS = 4096;
 
 /** One framed batch: length prefix + msgpack body. */
 export function encodeFramed(records: readonly unknown[]): Buffer {
-  const body = encode(records);
+  const body = encodeBatch(records);
   const out = Buffer.allocUnsafe(4 + body.length);
   out.writeUInt32LE(body.length, 0);
   body.copy(out, 4);
@@ -31,7 +31,7 @@ export function* parseFramed(buf: Uint8Array, what = 'block'): Generator<unknown
     if (off + 4 > b.length) throw corrupt(what, off);
     const len = b.readUInt32LE(off);
     if (off + 4 + len > b.length) throw corrupt(what, off);
-    yield decode<unknown[]>(b.subarray(off + 4, off + 4 + len));
+    yield decodeBatch(b.subarray(off + 4, off + 4 + len));
     off += 4 + len;
   }
 }
@@ -175,7 +175,7 @@ export class BatchFileReader {
     if (!(await this.fill(4 + len))) throw corrupt(this.what, this.filePos);
     const body = this.buf.subarray(this.off + 4, this.off + 4 + len);
     this.off += 4 + len;
-    return decode<unknown[]>(body);
+    return decodeBatch(body);
   }
 
   async close(): Promise<void> {
