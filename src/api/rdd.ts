@@ -8,7 +8,7 @@
  * context's DAG scheduler does) nor compute partitions (executors do).
  */
 import { CinderError } from '../common/errors.js';
-import { BUILTINS, mapKey, rng, type StatCounterData } from '../executor/builtins.js';
+import { BUILTINS, mapKey, rng, STREAMING_BUILTINS, type StatCounterData } from '../executor/builtins.js';
 import type { LineageNode } from '../scheduler/dag-scheduler.js';
 import { compareKeys, type PartitionerSpec, portableHash, rangeBounds } from '../shuffle/partitioner.js';
 import { type Captures, captureFn, type FnRef } from './closure.js';
@@ -149,7 +149,7 @@ export class RDD<T> implements LineageNode {
   }
 
   private builtin<U>(name: string, args: unknown, preservesPartitioning = false): RDD<U> {
-    if (!BUILTINS[name]) throw new Error(`unknown builtin ${name}`);
+    if (!BUILTINS[name] && !STREAMING_BUILTINS[name]) throw new Error(`unknown builtin ${name}`);
     return this._narrow<U>({ op: 'builtin', name, args }, preservesPartitioning);
   }
 

@@ -154,25 +154,34 @@ export const BUILTINS: Record<string, Builtin> = {
     }
     return [counts];
   },
-  /** used by sortBy/sortByKey to sample keys for range bounds */
-  sampleKeys(records, args: { perPartition: number; seed: number }, partition) {
-    const rand = rng((args.seed ^ partition) >>> 0);
-    const out: unknown[] = [];
-    // reservoir sampling of keys
-    let seen = 0;
-    for (const r of records) {
-      const k = (r as unknown[])[0];
-      if (out.length < args.perPartition) out.push(k);
-      else {
-        const j = Math.floor(rand() * (seen + 1));
-        if (j < args.perPartition) out[j] = k;
-      }
-      seen++;
-    }
-    return out;
-  },
   identity(records) {
     return records;
+  },
+};
+
+/** A builtin that reads its partition once, front to back: fed batch by batch, never buffered. */
+export type StreamingBuiltin = (args: any, partition: number) => { add(batch: unknown[]): void; end(): unknown[] };
+
+export const STREAMING_BUILTINS: Record<string, StreamingBuiltin> = {
+  /** used by sortBy/sortByKey to sample keys for range bounds: a reservoir sample of each partition's keys */
+  sampleKeys(args: { perPartition: number; seed: number }, partition) {
+    const rand = rng((args.seed ^ partition) >>> 0);
+    const out: unknown[] = [];
+    let seen = 0;
+    return {
+      add(batch) {
+        for (let i = 0; i < batch.length; i++) {
+          const k = (batch[i] as unknown[])[0];
+          if (out.length < args.perPartition) out.push(k);
+          else {
+            const j = Math.floor(rand() * (seen + 1));
+            if (j < args.perPartition) out[j] = k;
+          }
+          seen++;
+        }
+      },
+      end: () => out,
+    };
   },
 };
 

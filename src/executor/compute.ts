@@ -15,7 +15,7 @@ import { compareKeys } from '../shuffle/partitioner.js';
 import { readShuffle } from '../shuffle/reader.js';
 import { readBatches } from '../storage/batch-file.js';
 import type { BlockStore } from '../storage/block-store.js';
-import { BUILTIN_AGGREGATORS, BUILTINS } from './builtins.js';
+import { BUILTIN_AGGREGATORS, BUILTINS, STREAMING_BUILTINS } from './builtins.js';
 import { bufferPartition } from './partition-input.js';
 
 export type Batches = AsyncIterable<unknown[]>;
@@ -178,6 +178,15 @@ async function* applyOps(env: ComputeEnv, ops: OpSpec[], input: Batches, p: numb
   }
   const before = first > 0 ? applyOps(env, ops.slice(0, first), input, p) : input;
   const op = ops[first]!;
+  const rest = ops.slice(first + 1);
+  const streaming = op.op === 'builtin' ? STREAMING_BUILTINS[op.name] : undefined;
+  if (streaming && op.op === 'builtin') {
+    const s = streaming(op.args, p);
+    for await (const b of before) s.add(b);
+    const out = batchesOf(s.end());
+    yield* rest.length ? applyOps(env, rest, out, p) : out;
+    return;
+  }
   // the function sees the whole partition: buffered up to half the budget, then read back from disk
   const whole = await bufferPartition(before, env.memoryLimitBytes / 2, env.spillDir);
   try {
@@ -191,7 +200,6 @@ async function* applyOps(env: ComputeEnv, ops: OpSpec[], input: Batches, p: numb
       const r = op.withIndex ? f(p, whole.records) : f(whole.records);
       produced = toIterable(r, 'mapPartitions');
     } else throw new Error('unreachable');
-    const rest = ops.slice(first + 1);
     const stream = batchesOf(produced);
     yield* rest.length ? applyOps(env, rest, stream, p) : stream;
   } finally {
@@ -365,7 +373,7 @@ function readShuffled(env: ComputeEnv, dep: ShuffleDepSpec, p: number, sort?: { 
     aggregator: aggregatorOf(env, dep),
     mapSideCombined: dep.mapSideCombine,
     sort: sort
-      ? { ascending: sort.ascending, compare: kf ? (a, b) => compareKeys(kf(a), kf(b)) : compareKeys }
+      ? { ascending: sort.ascending, compare: kf ? (a: unknown, b: unknown) => compareKeys(kf(a), kf(b)) : undefined }
       : undefined,
     memoryLimitBytes: env.memoryLimitBytes,
     spillDir: env.spillDir,

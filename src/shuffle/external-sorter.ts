@@ -9,6 +9,7 @@ import { BatchFileWriter } from '../storage/batch-file.js';
 import { estimateRecordsSize, overBudget, SizeTracker } from '../storage/size-estimator.js';
 import { arraySource, type BatchSource, fileSource, mergeRuns, SpillFiles } from './merge.js';
 import type { Compare } from './partitioner.js';
+import { sortByStringKey } from './string-sort.js';
 
 type Pair = [unknown, unknown];
 
@@ -17,6 +18,11 @@ const MAX_BUFFERED_RECORDS = 4_000_000;
 
 export interface ExternalSorterOptions {
   compare: Compare;
+  /**
+   * set when `compare` is compareKeys (or its reverse): runs whose keys are all strings are then
+   * sorted by a radix sort instead of comparator calls
+   */
+  natural?: { ascending: boolean } | undefined;
   memoryLimitBytes: number;
   spillDir: string;
 }
@@ -51,9 +57,19 @@ export class ExternalSorter {
       await this.spill();
   }
 
+  /** The buffer sorted (stable). */
+  private sorted(buf: Pair[]): Pair[] {
+    const nat = this.o.natural;
+    if (nat && buf.length > 64) {
+      const out = sortByStringKey(buf, !nat.ascending);
+      if (out) return out;
+    }
+    return buf.sort(this.cmp);
+  }
+
   private async spill(): Promise<void> {
     if (this.buf.length === 0) return;
-    this.buf.sort(this.cmp);
+    this.buf = this.sorted(this.buf);
     const w = await BatchFileWriter.create(await this.spills.next());
     try {
       await w.writeRecords(this.buf);
@@ -71,10 +87,9 @@ export class ExternalSorter {
   /** The sorted records in batches; call once, after the last insertAll. */
   async *batches(): AsyncGenerator<unknown[][]> {
     try {
-      const mem = this.buf;
+      const mem = this.sorted(this.buf);
       this.buf = [];
       this.tracker.reset();
-      mem.sort(this.cmp);
       const sources: BatchSource<Pair>[] = this.spills.files.map((f) => fileSource<Pair>(f, this.spills.readers));
       sources.push(arraySource(mem));
       if (sources.length === 1) {

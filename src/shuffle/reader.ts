@@ -86,7 +86,12 @@ export async function* readShuffle(o: ReadShuffleOptions): AsyncGenerator<unknow
       yield* input;
       return;
     }
-    const sorter = new ExternalSorter({ compare: sortCmp, memoryLimitBytes: o.memoryLimitBytes, spillDir: o.spillDir });
+    const sorter = new ExternalSorter({
+      compare: sortCmp,
+      natural: natural(o.sort),
+      memoryLimitBytes: o.memoryLimitBytes,
+      spillDir: o.spillDir,
+    });
     try {
       for await (const b of input) await sorter.insertAll(b);
       if (o.metrics) o.metrics.spilledBytes += sorter.spilledBytes;
@@ -109,7 +114,12 @@ export async function* readShuffle(o: ReadShuffleOptions): AsyncGenerator<unknow
       yield* map.batches();
       return;
     }
-    const sorter = new ExternalSorter({ compare: sortCmp, memoryLimitBytes: limit, spillDir: o.spillDir });
+    const sorter = new ExternalSorter({
+      compare: sortCmp,
+      natural: natural(o.sort),
+      memoryLimitBytes: limit,
+      spillDir: o.spillDir,
+    });
     try {
       for await (const b of map.batches()) await sorter.insertAll(b);
       if (o.metrics) o.metrics.spilledBytes += sorter.spilledBytes;
@@ -120,6 +130,11 @@ export async function* readShuffle(o: ReadShuffleOptions): AsyncGenerator<unknow
   } finally {
     await map.cleanup();
   }
+}
+
+/** Natural key order (no custom comparator) lets the sorter use its radix path. */
+function natural(s: { ascending: boolean; compare?: unknown } | undefined): { ascending: boolean } | undefined {
+  return s && !s.compare ? { ascending: s.ascending } : undefined;
 }
 
 function sortComparator(s: { ascending: boolean; compare?: ((a: unknown, b: unknown) => number) | undefined }) {
