@@ -20,6 +20,8 @@ export interface Impl {
   args: string[];
   /** where a sort writes its output (checked with verify-sort.mjs) */
   output?: string;
+  /** runs against the suite's 2-node development cluster: `--master` and the secret are added at run time */
+  devCluster?: boolean;
 }
 
 export interface Case {
@@ -248,20 +250,65 @@ export function planCases(cfg: SuiteConfig): Case[] {
   if (want.has('launch-latency')) {
     const missing = clusterStatus();
     const app = path.join(buildBench, 'apps', 'latency-app.js');
+    const cli = path.join(repoRoot, 'bin', 'cinder.js');
     const submit = (master: string): Impl => ({
       name: `submit ${master}`,
-      args: [path.join(repoRoot, 'bin', 'cinder.js'), 'submit', '--master', master, app],
+      args: [cli, 'submit', '--master', master, app],
+    });
+    const onCluster = (mode: 'client' | 'cluster'): Impl => ({
+      name: `submit ${mode} mode (2-node dev cluster)`,
+      args: [cli, 'submit', '--deploy-mode', mode, '--conf', 'cinder.executor.memory=512m', app],
+      devCluster: true,
     });
     cases.push({
       name: 'launch-latency',
       inputMb: 0,
       reps: cfg.reps,
       check: 'self',
-      impls: missing ? [] : [submit(cfg.master)],
+      impls: missing ? [] : [submit(cfg.master), onCluster('client'), onCluster('cluster')],
       ...(missing ? { notMeasured: missing } : {}),
     });
   }
   return cases;
+}
+
+/** Starts `cinder cluster up --nodes 2` in `dir` for the launch-latency cases. */
+function devClusterUp(dir: string, log: (m: string) => void): { dir: string; master?: string; secretFile: string } {
+  const cli = path.join(repoRoot, 'bin', 'cinder.js');
+  const r = spawnSync(process.execPath, [cli, 'cluster', 'up', '--nodes', '2', '--dir', dir, '--json'], {
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  if (r.status !== 0) {
+    log(`dev cluster did not start (launch latency in client/cluster mode not measured): ${r.stderr.trim()}`);
+    return { dir, secretFile: '' };
+  }
+  const info = JSON.parse(r.stdout.trim().split('\n').pop()!) as { master: string; secretFile: string };
+  log(`dev cluster up at ${info.master}`);
+  return { dir, master: info.master, secretFile: info.secretFile };
+}
+
+/** The driver (AM container) stdout of the cluster-mode app whose id the submit printed. */
+function driverLog(submitStdout: string, dev: { master?: string; secretFile: string }): string {
+  const appId = /application_\d+_\d+/.exec(submitStdout)?.[0];
+  if (!appId) return submitStdout;
+  const r = spawnSync(
+    process.execPath,
+    [path.join(repoRoot, 'bin', 'cinder.js'), 'logs', '--master', dev.master!, appId],
+    { encoding: 'utf8', timeout: 60_000, env: { ...process.env, CINDER_SECRET_FILE: dev.secretFile } },
+  );
+  // only the probe's lines: the answer must be the probe's last line, not a log trailer
+  return r.stdout
+    .split('\n')
+    .filter((l) => /^(latency probe|count=|BENCH_METRICS )/.test(l))
+    .join('\n');
+}
+
+function devClusterDown(dir: string): void {
+  spawnSync(process.execPath, [path.join(repoRoot, 'bin', 'cinder.js'), 'cluster', 'down', '--dir', dir], {
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
 }
 
 function parseOutput(stdout: string): { answer: string; metrics: Record<string, any> } {
@@ -309,36 +356,49 @@ export async function runSuite(cfg: SuiteConfig): Promise<SuiteResult> {
   const env = { ...process.env, CINDER_LOG_LEVEL: process.env.CINDER_LOG_LEVEL ?? 'warn', SKALE_WORKERS: '2' };
   const t0 = Date.now();
   const maxReps = Math.max(...cases.map((c) => c.reps), 0);
-  for (let rep = 1; rep <= maxReps; rep++) {
-    for (const c of cases) {
-      if (rep > c.reps || c.notMeasured) continue;
-      for (const impl of c.impls) {
-        if (impl.output) fs.rmSync(impl.output, { recursive: true, force: true });
-        const f = await runMeasured({
-          args: impl.args,
-          env,
-          cwd: cfg.workDir,
-          logFile: path.join(cfg.workDir, 'logs', `${c.name}-${impl.name}-${rep}.stderr`),
-          timeoutS: cfg.timeoutS,
-        });
-        const { answer, metrics } = parseOutput(f.stdout);
-        for (const [k, v] of Object.entries(metrics)) // epochs printed by the launch-latency probe -> ms since submit
-          if (k.endsWith('Epoch') && typeof v === 'number') metrics[`${k.slice(0, -5)}Ms`] = v - f.startEpochMs;
-        const run: Run = { case: c.name, impl: impl.name, rep, ...f, answer, metrics };
-        delete (run as Partial<typeof f>).stdout;
-        runs.push(run);
-        const key = `${c.name}/${impl.name}`;
-        if (f.code !== 0) verdicts[key] = `FAILED (exit ${f.code}, see ${path.join(cfg.workDir, 'logs')})`;
-        else if (c.check === 'verify-sort' && impl.output && !(key in verdicts))
-          verdicts[key] = verifySort(c.verifyInput!, impl.output);
-        else if (c.check === 'self' && !(key in verdicts))
-          verdicts[key] = selfCheck(answer) ? 'ok (expected value)' : `WRONG: ${answer}`;
-        cfg.log(
-          `[${((Date.now() - t0) / 1000).toFixed(0)}s] rep ${rep} ${key}: exit ${f.code} wall ${f.wall.toFixed(2)}s cpu ${f.cpu.toFixed(1)}s ` +
-            `other-load ${f.other.toFixed(2)} | ${answer.slice(0, 90)}`,
-        );
+  const dev = cases.some((c) => !c.notMeasured && c.impls.some((i) => i.devCluster))
+    ? devClusterUp(path.join(cfg.workDir, 'dev-cluster'), cfg.log)
+    : undefined;
+  try {
+    for (let rep = 1; rep <= maxReps; rep++) {
+      for (const c of cases) {
+        if (rep > c.reps || c.notMeasured) continue;
+        for (const impl of c.impls) {
+          if (impl.output) fs.rmSync(impl.output, { recursive: true, force: true });
+          if (impl.devCluster && !dev?.master) continue;
+          const f = await runMeasured({
+            args: impl.devCluster
+              ? [...impl.args.slice(0, 2), '--master', dev!.master!, ...impl.args.slice(2)]
+              : impl.args,
+            env: impl.devCluster ? { ...env, CINDER_SECRET_FILE: dev!.secretFile } : env,
+            cwd: cfg.workDir,
+            logFile: path.join(cfg.workDir, 'logs', `${c.name}-${impl.name}-${rep}.stderr`),
+            timeoutS: cfg.timeoutS,
+          });
+          // cluster mode: the probe ran in the AM container, so its lines are in the driver's log
+          const { answer, metrics } = parseOutput(
+            impl.devCluster && impl.args.includes('cluster') ? driverLog(f.stdout, dev!) : f.stdout,
+          );
+          for (const [k, v] of Object.entries(metrics)) // epochs printed by the launch-latency probe -> ms since submit
+            if (k.endsWith('Epoch') && typeof v === 'number') metrics[`${k.slice(0, -5)}Ms`] = v - f.startEpochMs;
+          const run: Run = { case: c.name, impl: impl.name, rep, ...f, answer, metrics };
+          delete (run as Partial<typeof f>).stdout;
+          runs.push(run);
+          const key = `${c.name}/${impl.name}`;
+          if (f.code !== 0) verdicts[key] = `FAILED (exit ${f.code}, see ${path.join(cfg.workDir, 'logs')})`;
+          else if (c.check === 'verify-sort' && impl.output && !(key in verdicts))
+            verdicts[key] = verifySort(c.verifyInput!, impl.output);
+          else if (c.check === 'self' && !(key in verdicts))
+            verdicts[key] = selfCheck(answer) ? 'ok (expected value)' : `WRONG: ${answer}`;
+          cfg.log(
+            `[${((Date.now() - t0) / 1000).toFixed(0)}s] rep ${rep} ${key}: exit ${f.code} wall ${f.wall.toFixed(2)}s cpu ${f.cpu.toFixed(1)}s ` +
+              `other-load ${f.other.toFixed(2)} | ${answer.slice(0, 90)}`,
+          );
+        }
       }
     }
+  } finally {
+    if (dev) devClusterDown(dev.dir);
   }
   // answers against the baseline: every run of every impl must print the reference answer
   for (const c of cases.filter((x) => x.check === 'baseline')) {

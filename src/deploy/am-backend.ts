@@ -55,13 +55,14 @@ export class AmBackend implements ExecutorBackend {
       onExecutorExited: () => {},
       onFatal: (d, code) => rt.onFatal(d, code),
     });
+    // asks first, so the loop's first allocate carries them
+    this.allocator.setTarget(this.numExecutors);
     this.loop = rt.am.heartbeatLoop({
       intervalMs: intConf(this.conf, 'cinder.am.heartbeatInterval'),
       onResponse: (r) => this.allocator!.handle(r),
       onError: (e) => log.warn({ err: e.message }, 'AM heartbeat to the RM failed'),
     });
     this.loop.done.catch((e: Error) => rt.onFatal(`AM lost the ResourceManager: ${e.message}`, 12));
-    this.allocator.setTarget(this.numExecutors);
     const wait = intConf(this.conf, 'cinder.scheduler.maxRegisteredResourcesWaitingTime');
     await waitForRegistered(Math.max(1, Math.ceil(this.numExecutors * 0.8)), wait).catch((e: Error) => {
       throw new CinderError(

@@ -124,7 +124,12 @@ export class AmRmClient {
       this.fresh.push({ ...a });
       this.outstanding.push({ ...a });
     }
+    // new asks go to the RM at once, not at the next heartbeat (which may be seconds away)
+    if (asks.length > 0) this.wakeLoop?.();
   }
+
+  /** set while a heartbeatLoop sleeps: ends the sleep */
+  private wakeLoop: (() => void) | undefined;
 
   release(containerIds: string[]): void {
     this.releases.push(...containerIds);
@@ -238,12 +243,18 @@ export class AmRmClient {
           opts.onError?.(e as Error);
           if (errors >= (opts.maxErrors ?? 5)) throw e;
         }
+        if (this.fresh.length > 0 && !stopped) continue; // asked for more while the last allocate was in flight
         const wait = this.pendingAsks > 0 ? fast : interval;
         fast = this.pendingAsks > 0 ? Math.min(fast * 2, interval) : 200;
         await new Promise<void>((r) => {
-          wake = r;
-          setTimeout(r, wait);
+          const t = setTimeout(r, wait);
+          wake = () => {
+            clearTimeout(t);
+            r();
+          };
+          this.wakeLoop = wake;
         });
+        this.wakeLoop = undefined;
       }
     })();
     return {
