@@ -19,18 +19,19 @@ import { logger } from '../common/log.js';
 import { checkSerializable, encode } from '../common/serde.js';
 import { remapStack } from '../common/stack.js';
 import { VERSION } from '../common/version.js';
-import { collectFnRefs } from '../executor/task-runner.js';
 import { abortJob, commitJob, prepareOutput } from '../io/output.js';
 import { planTextSplitsSync, planWholeFilesSync } from '../io/splits-sync.js';
+import type { PreListener } from '../rpc/index.js';
 import type { ExecutorBackend } from '../scheduler/backend.js';
 import { DAGScheduler, type LineageNode } from '../scheduler/dag-scheduler.js';
 import { DriverEndpoint } from '../scheduler/driver-endpoint.js';
 import { LocalBackend } from '../scheduler/local-backend.js';
 import { attachProgressBar } from '../scheduler/progress.js';
 import { TaskScheduler } from '../scheduler/task-scheduler.js';
-import { type DriverUi, startDriverUi } from '../ui/server.js';
+import type { DriverUi } from '../ui/server.js';
 import { StatusStore } from '../ui/status-store.js';
 import { getBundle } from './closure.js';
+import { collectFnRefs } from './fn-refs.js';
 import type { ResultOp, ShuffleDepSpec } from './plan.js';
 import { RDD } from './rdd.js';
 import { Accumulator, Broadcast } from './shared-vars.js';
@@ -216,45 +217,62 @@ export class CinderContext {
         onFatal: (e) => this.abort(e),
       });
     }
+    let listener: PreListener | undefined;
     if (this.backend.prepare) {
       const p = await this.backend.prepare();
       this.applicationId = p.appId;
       this.secret = p.secret;
       if ('driverHost' in p && typeof p.driverHost === 'string' && !conf['cinder.driver.host']) host = p.driverHost;
+      listener = p.listener;
     }
     await this.endpoint.start(
       strConf(conf, 'cinder.driver.bindAddress') ?? host,
       intConf({ p: conf['cinder.driver.port'] ?? '0' }, 'p'),
+      listener,
     );
     for (const s of ['SIGINT', 'SIGTERM'] as const) process.on(s, this.signalHandler);
     this.startPeriodicGc(intConf(conf, 'cinder.cleaner.periodicGC.interval'));
-    if (boolConf(conf, 'cinder.ui.enabled')) {
-      const store = new StatusStore(this.dag);
-      this.ui = await startDriverUi(
-        store,
-        {
-          appId: () => this.applicationId,
-          appName: this.appName,
-          startTime: this.startTime,
-          executors: () =>
-            [...this.ts.executors.values()].map((e) => ({
-              id: e.id,
-              hostPort: `${e.host}:${e.blockPort}`,
-              totalCores: e.cores,
-              activeTasks: e.cores - e.freeCores,
-              rssBytes: e.rssBytes,
-              addTime: e.registeredAt,
-            })),
-        },
-        strConf(conf, 'cinder.driver.bindAddress') ?? host,
-        intConf(conf, 'cinder.ui.port'),
+    // the UI (an HTTP server, loaded on demand) comes up while the executors start, then is reported
+    // as the tracking URL: executors are not kept waiting for it
+    const uiStarting = boolConf(conf, 'cinder.ui.enabled') ? this.startUi(conf, host) : undefined;
+    uiStarting?.catch(() => {});
+    try {
+      await this.backend.start(
+        { host, port: this.endpoint.port, appId: this.applicationId, secret: this.secret },
+        (n, t) => this.endpoint.waitForExecutors(n, t),
       );
+    } finally {
+      this.ui = await uiStarting?.catch((e: Error) => {
+        log.warn({ err: e.message }, 'the driver UI did not start');
+        return undefined;
+      });
     }
-    await this.backend.start(
-      { host, port: this.endpoint.port, appId: this.applicationId, secret: this.secret, uiUrl: this.ui?.url },
-      (n, t) => this.endpoint.waitForExecutors(n, t),
-    );
+    if (this.ui) this.backend.setUiUrl?.(this.ui.url);
     log.info({ appId: this.applicationId, master: this.master }, 'context started');
+  }
+
+  private async startUi(conf: Conf, host: string): Promise<DriverUi> {
+    const store = new StatusStore(this.dag);
+    const { startDriverUi } = await import('../ui/server.js');
+    return startDriverUi(
+      store,
+      {
+        appId: () => this.applicationId,
+        appName: this.appName,
+        startTime: this.startTime,
+        executors: () =>
+          [...this.ts.executors.values()].map((e) => ({
+            id: e.id,
+            hostPort: `${e.host}:${e.blockPort}`,
+            totalCores: e.cores,
+            activeTasks: e.cores - e.freeCores,
+            rssBytes: e.rssBytes,
+            addTime: e.registeredAt,
+          })),
+      },
+      strConf(conf, 'cinder.driver.bindAddress') ?? host,
+      intConf(conf, 'cinder.ui.port'),
+    );
   }
 
   /**

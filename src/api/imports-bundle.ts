@@ -10,8 +10,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'acorn';
-import * as esbuild from 'esbuild';
+import type * as Esbuild from 'esbuild';
 import { CinderError } from '../common/errors.js';
+import { esbuild } from '../common/lazy-esbuild.js';
 import type { ModuleText } from '../common/module-text.js';
 import { ENGINE_MARKER } from './fn-wire.js';
 
@@ -169,9 +170,9 @@ export function buildImportsBundle(info: ModuleInfo, names: string[], what: stri
         return `export { ${JSON.stringify(b.imported)} as ${b.local} } from ${from};`;
       })
       .join('\n');
-    let r: esbuild.BuildResult;
+    let r: Esbuild.BuildResult;
     try {
-      r = esbuild.buildSync({
+      r = esbuild().buildSync({
         stdin: { contents: stdin, resolveDir: dir, sourcefile: 'cinder-imports.js', loader: 'js' },
         bundle: true,
         write: false,

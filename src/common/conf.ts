@@ -24,6 +24,7 @@ export const DEFAULTS: Conf = {
   'cinder.am.heartbeatInterval': '3000',
   'cinder.am.driverLeaseMs': '5000',
   'cinder.am.waitTime': '100000',
+  'cinder.am.earlyExecutors': 'true',
   'cinder.scheduler.maxRegisteredResourcesWaitingTime': '30000',
   'cinder.yarn.maxAppAttempts': '2',
   'cinder.yarn.report.interval': '1000',

@@ -7,7 +7,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import * as esbuild from 'esbuild';
+import type * as Esbuild from 'esbuild';
+import { esbuild } from './lazy-esbuild.js';
 
 export interface ModuleText {
   file: string;
@@ -20,7 +21,7 @@ export interface ModuleText {
 
 const cache = new Map<string, { mtimeMs: number; value: ModuleText | undefined }>();
 
-const TS_LOADERS: Record<string, esbuild.Loader> = { '.ts': 'ts', '.mts': 'ts', '.cts': 'ts', '.tsx': 'tsx' };
+const TS_LOADERS: Record<string, Esbuild.Loader> = { '.ts': 'ts', '.mts': 'ts', '.cts': 'ts', '.tsx': 'tsx' };
 
 /** Turns a stack-trace / call-site file name (path or file: URL) into a path, or undefined for node: etc. */
 export function toPath(fileOrUrl: string | null | undefined): string | undefined {
@@ -43,7 +44,7 @@ export function loadModuleText(file: string): ModuleText | undefined {
     const text = fs.readFileSync(file, 'utf8');
     const loader = TS_LOADERS[path.extname(file)];
     if (loader) {
-      const r = esbuild.transformSync(text, { loader, format: 'esm', sourcemap: 'external', sourcefile: file });
+      const r = esbuild().transformSync(text, { loader, format: 'esm', sourcemap: 'external', sourcefile: file });
       out = { file, mtimeMs, code: r.code, tsMap: r.map };
     } else out = { file, mtimeMs, code: text };
   } catch {

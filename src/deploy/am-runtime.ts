@@ -4,6 +4,15 @@
  */
 import type { AmRmClient } from '../cluster/appmaster/am-client.js';
 import type { LocalResource } from '../protocol/cluster.js';
+import type { PreListener } from '../rpc/index.js';
+import type { ExecutorAllocator } from './executor-allocator.js';
+
+export interface EarlyStart {
+  listener: PreListener;
+  allocator: ExecutorAllocator;
+  loop: { stop(): void; done: Promise<void> };
+  numExecutors: number;
+}
 
 export interface AmRuntime {
   am: AmRmClient;
@@ -13,6 +22,12 @@ export interface AmRuntime {
   attempt: number;
   maxAttempts: number;
   executorResources: Record<string, LocalResource>;
+  /**
+   * Set when the AM registered and asked for executors before main ran (cluster mode): the driver's
+   * port is already bound (`listener`) and executors are starting; the context's endpoint adopts the
+   * listener and the backend only waits for them.
+   */
+  early?: EarlyStart | undefined;
   /** called by the backend when the context has registered the AM with the RM */
   onRegistered(): void;
   /** the cluster side wants the app to fail (e.g. too many executor failures) */

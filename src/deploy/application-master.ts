@@ -20,8 +20,9 @@ import { type Conf, DEFAULTS, intConf, parseMb, strConf } from '../common/conf.j
 import { logger } from '../common/log.js';
 import { type AmToDriver, type DriverToAm, parseDriverToAm } from '../protocol/am.js';
 import type { LocalResource } from '../protocol/cluster.js';
-import { dial } from '../rpc/index.js';
-import { setAmRuntime } from './am-runtime.js';
+import { dial, preListen } from '../rpc/index.js';
+import { startAllocation } from './am-backend.js';
+import { type EarlyStart, setAmRuntime } from './am-runtime.js';
 import { ExecutorAllocator, executorEnv, overheadFor } from './executor-allocator.js';
 
 const log = logger('application-master');
@@ -76,7 +77,16 @@ else await runClientMode();
 async function runClusterMode(): Promise<void> {
   const appMain = env.CINDER_APP_MAIN;
   if (!appMain) await finish(false, 'CINDER_APP_MAIN is not set', 10);
+  /** the user's main created its context */
   let registered = false;
+  /** the AM is registered with the RM (early, or by the context) */
+  let amRegistered = false;
+  const onFatal = (d: string, code: number): void => {
+    out(`failing the application: ${d}`);
+    void finish(false, d, code);
+  };
+  const early = await startEarly(onFatal);
+  if (early) amRegistered = true;
   setAmRuntime({
     am,
     appId,
@@ -85,15 +95,21 @@ async function runClusterMode(): Promise<void> {
     attempt,
     maxAttempts,
     executorResources,
+    early,
     onRegistered: () => {
       registered = true;
+      amRegistered = true;
       out(`registered ${attemptId} (driver in this container on ${host})`);
     },
-    onFatal: (d, code) => {
-      out(`failing the application: ${d}`);
-      void finish(false, d, code);
-    },
+    onFatal,
   });
+  // main ended without a context (or before it started): the early executors go
+  const dropEarly = async (): Promise<void> => {
+    if (!early || registered) return;
+    early.loop.stop();
+    await early.allocator.stopAll().catch(() => {});
+    early.listener.close();
+  };
   const waitMs = intConf(conf, 'cinder.am.waitTime');
   const timer = setTimeout(() => {
     if (!registered)
@@ -109,15 +125,38 @@ async function runClusterMode(): Promise<void> {
     out(`running ${path.basename(appMain!)} (attempt ${attempt} of ${maxAttempts})`);
     await runApp(path.resolve(appMain!), args);
     await CinderContext._stopActive('SUCCEEDED');
-    if (!registered) await am.register(host, -1, '');
+    await dropEarly();
+    if (!amRegistered) await am.register(host, -1, '');
     await finish(true, '', 0);
   } catch (e) {
     const err = e as Error;
     process.stderr.write(`User application threw: ${err?.stack ?? String(e)}\n`);
     await CinderContext._stopActive('FAILED').catch(() => {});
-    if (!registered) await am.register(host, -1, '').catch(() => {});
+    await dropEarly();
+    if (!amRegistered) await am.register(host, -1, '').catch(() => {});
     await finish(false, `User application exited with an exception: ${err?.stack ?? String(e)}`, 15);
   }
+}
+
+/**
+ * Cluster mode, before the user's main is even loaded: binds the driver's port, registers with the
+ * RM and asks for the executors, so they start while main loads and builds its context (whose
+ * endpoint then adopts the port). Skipped when the driver's address or port is configured
+ * explicitly, or with cinder.am.earlyExecutors=false.
+ */
+async function startEarly(onFatal: (d: string, code: number) => void): Promise<EarlyStart | undefined> {
+  if (conf['cinder.am.earlyExecutors'] === 'false') return undefined;
+  if (conf['cinder.driver.host'] || conf['cinder.driver.bindAddress'] || conf['cinder.driver.port']) return undefined;
+  const listener = await preListen(host);
+  try {
+    await am.register(host, listener.port, '');
+  } catch (e) {
+    listener.close();
+    throw e;
+  }
+  const s = startAllocation({ am, appId, executorResources, onFatal }, conf, `${host}:${listener.port}`);
+  out(`registered ${attemptId}; requested ${s.numExecutors} executors before main (driver port ${listener.port})`);
+  return { listener, ...s };
 }
 
 async function runClientMode(): Promise<void> {
@@ -191,6 +230,9 @@ async function runClientMode(): Promise<void> {
         return;
       case 'KillExecutors':
         void allocator.kill(m.executorIds);
+        return;
+      case 'TrackingUrl':
+        am.updateTrackingUrl(m.url);
         return;
       case 'Shutdown':
         out(`driver finished: ${m.succeeded ? 'SUCCEEDED' : 'FAILED'}`);

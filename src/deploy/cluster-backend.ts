@@ -37,6 +37,12 @@ export class ClusterBackend implements ExecutorBackend {
   private readonly secret = randomBytes(32).toString('hex');
   private amServer: RpcServer<AmToDriver, DriverToAm> | undefined;
   private amConn: RpcConnection<AmToDriver, DriverToAm> | undefined;
+  private uiUrl: string | undefined;
+
+  setUiUrl(url: string): void {
+    this.uiUrl = url;
+    if (this.amConn && !this.amConn.isClosed) this.amConn.send({ type: 'TrackingUrl', url });
+  }
   private monitor: NodeJS.Timeout | undefined;
   private resources: Record<string, LocalResource> = {};
   private ended = false;
@@ -140,6 +146,7 @@ export class ClusterBackend implements ExecutorBackend {
       case 'RegisterClusterManager': {
         this.amConn = conn;
         reply?.reply({ ok: true });
+        if (this.uiUrl) conn.send({ type: 'TrackingUrl', url: this.uiUrl });
         log.info({ attemptId: m.attemptId, amHost: m.amHost }, 'AM registered with the driver');
         const memoryMB = parseMb(strConf(this.o.conf, 'cinder.executor.memory')!, 'cinder.executor.memory');
         conn.send({

@@ -96,7 +96,7 @@ async function follow(client: ClusterClient, appId: string, intervalMs: number):
   let last = '';
   for (;;) {
     const r = await client.getApplication(appId);
-    const line = `${r.state}/${r.finalStatus}`;
+    const line = `${r.state}/${r.finalStatus}/${r.trackingUrl}`;
     if (line !== last) {
       say(
         `${appId} ${r.state}${r.trackingUrl ? ` tracking=${r.trackingUrl}` : ''}${r.amHost ? ` am=${r.amHost}` : ''}`,

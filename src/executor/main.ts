@@ -26,7 +26,7 @@ import {
 } from '../protocol/executor.js';
 import { dial, type RpcConnection } from '../rpc/index.js';
 import { startBlockServer } from '../shuffle/block-server.js';
-import { removeShuffleFiles } from '../shuffle/writer.js';
+import { removeShuffleFiles } from '../shuffle/shuffle-files.js';
 import type { MainToWorker, WorkerInit, WorkerToMain } from './thread-protocol.js';
 
 const env = process.env;
@@ -56,6 +56,8 @@ const advertised = env.CINDER_HOST ?? env.CINDER_NM_HOST ?? '127.0.0.1';
 const bindHost = env.CINDER_BIND_HOST ?? advertised;
 const heartbeatMs = Number(env.CINDER_HEARTBEAT_MS ?? 10_000);
 const log = logger('executor', { executorId, appId });
+const DRIVER_HANDSHAKE_WAIT_MS = 120_000;
+log.debug({ sinceStartMs: Math.round(performance.now()) }, 'executor modules loaded');
 
 fs.mkdirSync(workDir, { recursive: true });
 const shuffleDir = path.join(workDir, 'shuffle');
@@ -251,7 +253,16 @@ process.on('SIGINT', () => void shutdown('SIGINT', 0));
 
 try {
   conn = await dial<DriverToExecutor, ExecutorToDriver>(
-    { host: host!, port: Number(portStr), principal: appId, secret, parse: parseDriverToExecutor, name: 'driver' },
+    {
+      host: host!,
+      port: Number(portStr),
+      principal: appId,
+      secret,
+      parse: parseDriverToExecutor,
+      name: 'driver',
+      // a cluster-mode driver's port is bound (and dialed) before the user's main builds its context
+      connectTimeoutMs: DRIVER_HANDSHAKE_WAIT_MS,
+    },
     (m) => onDriverMessage(m),
   );
 } catch (e) {
@@ -260,7 +271,9 @@ try {
 }
 conn!.on('close', () => void shutdown('driver connection closed', 0));
 // register only once the task threads have loaded the engine, so the first tasks do not wait for it
+log.debug({ sinceStartMs: Math.round(performance.now()) }, 'connected to the driver');
 await Promise.all(slots.map((sl) => sl.ready));
+log.debug({ sinceStartMs: Math.round(performance.now()) }, 'task threads ready');
 await conn!.request({
   type: 'RegisterExecutor',
   executorId,

@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { FnRef } from '../api/closure.js';
+import { collectFnRefs } from '../api/fn-refs.js';
 import type { StageBody, TaskBody } from '../api/plan.js';
 import { toWireError } from '../common/errors.js';
 import { decode, encode } from '../common/serde.js';
@@ -32,29 +33,6 @@ export interface RunnerOptions {
   /** asks the executor's main thread (which asks the driver) */
   fetchFile(name: string): Promise<Uint8Array>;
   getBroadcast(id: number): Promise<Uint8Array>;
-}
-
-export function isFnRef(v: unknown): v is FnRef {
-  return (
-    v !== null &&
-    typeof v === 'object' &&
-    typeof (v as FnRef).src === 'string' &&
-    typeof (v as FnRef).hash === 'string' &&
-    'caps' in (v as object)
-  );
-}
-
-/** Every FnRef in a value (plans, result ops), nested captures included. */
-export function collectFnRefs(v: unknown, out: FnRef[] = []): FnRef[] {
-  if (v === null || typeof v !== 'object') return out;
-  if (isFnRef(v)) {
-    out.push(v);
-    for (const c of Object.values(v.caps)) if (c.t === 'f') collectFnRefs(c.f, out);
-    return out;
-  }
-  if (Array.isArray(v)) for (const x of v) collectFnRefs(x, out);
-  else for (const x of Object.values(v)) collectFnRefs(x, out);
-  return out;
 }
 
 function broadcastIds(refs: FnRef[]): number[] {

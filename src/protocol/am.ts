@@ -36,6 +36,8 @@ export const DriverToAm = z.discriminatedUnion('type', [
     cores: z.number().int().positive(),
   }),
   z.object({ type: z.literal('KillExecutors'), executorIds: z.array(z.string()) }),
+  /** the driver's status UI, once it is up: the AM passes it to the RM as the tracking URL */
+  z.object({ type: z.literal('TrackingUrl'), url: z.string() }),
   /** the driver is done: the AM unregisters with this outcome and exits */
   z.object({ type: z.literal('Shutdown'), succeeded: z.boolean(), diagnostics: z.string() }),
 ]);

@@ -142,6 +142,8 @@ export const ToRm = z.discriminatedUnion('type', [
     asks: z.array(ResourceAsk).default([]),
     releases: z.array(z.string()).default([]),
     progress: z.number().min(0).max(1).default(0),
+    /** a tracking URL that became known after registration (YARN's updateTrackingUrl) */
+    trackingUrl: z.string().optional(),
   }),
   z.object({
     type: z.literal('FinishApplicationMaster'),

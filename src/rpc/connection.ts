@@ -320,6 +320,52 @@ export interface ServeOptions<In> extends ConnectionOptions<In> {
   /** Returns the secret for a principal, or undefined to refuse it. */
   secretFor: (principal: string) => string | undefined;
   handshakeTimeoutMs?: number;
+  /** serve on a socket that is already listening (host/port are then ignored); see preListen */
+  listener?: PreListener | undefined;
+}
+
+/**
+ * A port bound before its server exists (a cluster-mode AM binds the driver's port and starts
+ * executors before the user's main creates the context): connections that arrive early wait here
+ * and are handed to the server that adopts the listener.
+ */
+export interface PreListener {
+  server: net.Server;
+  port: number;
+  adopt(onSocket: (s: net.Socket) => void): void;
+  close(): void;
+}
+
+export async function preListen(host: string, port = 0): Promise<PreListener> {
+  const server = net.createServer();
+  const early: net.Socket[] = [];
+  let handler: ((s: net.Socket) => void) | undefined;
+  server.on('connection', (s) => {
+    if (handler) handler(s);
+    else {
+      s.on('error', () => {});
+      early.push(s);
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return {
+    server,
+    port: (server.address() as net.AddressInfo).port,
+    adopt(onSocket) {
+      handler = onSocket;
+      for (const s of early.splice(0)) if (!s.destroyed) onSocket(s);
+    },
+    close() {
+      for (const s of early.splice(0)) s.destroy();
+      server.close();
+    },
+  };
 }
 
 export interface RpcServer<In extends { type: string }, Out extends { type: string }> {
@@ -337,7 +383,7 @@ export async function serve<In extends { type: string }, Out extends { type: str
 ): Promise<RpcServer<In, Out>> {
   const connections = new Set<RpcConnection<In, Out>>();
   const sockets = new Set<net.Socket>();
-  const server = net.createServer((sock) => {
+  const onSocket = (sock: net.Socket): void => {
     sockets.add(sock);
     sock.on('close', () => sockets.delete(sock));
     sock.on('error', () => {});
@@ -370,14 +416,21 @@ export async function serve<In extends { type: string }, Out extends { type: str
         sock.destroy();
       }
     })();
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
+  };
+  let server: net.Server;
+  if (opts.listener) {
+    server = opts.listener.server;
+    opts.listener.adopt(onSocket);
+  } else {
+    server = net.createServer(onSocket);
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-  });
+  }
   server.on('error', (e) => log.error({ server: opts.name, err: e.message }, 'server error'));
   const addr = server.address() as net.AddressInfo;
   return {

@@ -1,2 +1,11 @@
 export { newSecret } from './auth.js';
-export { dial, PROTOCOL_VERSION, type ReplyHandle, RpcConnection, type RpcServer, serve } from './connection.js';
+export {
+  dial,
+  PROTOCOL_VERSION,
+  type PreListener,
+  preListen,
+  type ReplyHandle,
+  RpcConnection,
+  type RpcServer,
+  serve,
+} from './connection.js';

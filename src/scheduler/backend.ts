@@ -4,6 +4,8 @@
  * for containers (src/deploy). Either way executors dial the driver endpoint, so the scheduler
  * and executor code are the same in every mode.
  */
+import type { PreListener } from '../rpc/index.js';
+
 export interface DriverAddress {
   host: string;
   port: number;
@@ -18,11 +20,13 @@ export interface ExecutorBackend {
    * Optional first step, before the driver endpoint starts: a cluster backend obtains the
    * application's id and secret from the cluster manager here.
    */
-  prepare?(): Promise<{ appId: string; secret: string }>;
+  prepare?(): Promise<{ appId: string; secret: string; driverHost?: string; listener?: PreListener | undefined }>;
   /** Starts getting executors; resolves when at least one has registered (or throws why not). */
   start(driver: DriverAddress, waitForRegistered: (n: number, timeoutMs: number) => Promise<void>): Promise<void>;
   /** Called when a registered executor disconnects or times out. */
   executorLost(executorId: string, reason: string): void;
+  /** The driver's UI came up after start(): report it as the application's tracking URL. */
+  setUiUrl?(url: string): void;
   /** Total task slots this backend aims for (defaultParallelism). */
   readonly targetCores: number;
   /** Releases executors; `outcome` tells a cluster backend how the application ended. */

@@ -6,7 +6,7 @@
 import { CinderError } from '../common/errors.js';
 import { logger } from '../common/log.js';
 import { type DriverToExecutor, type ExecutorToDriver, parseExecutorToDriver } from '../protocol/executor.js';
-import { type RpcConnection, type RpcServer, serve } from '../rpc/index.js';
+import { type PreListener, type RpcConnection, type RpcServer, serve } from '../rpc/index.js';
 import type { TaskScheduler } from './task-scheduler.js';
 
 const log = logger('driver-endpoint');
@@ -37,11 +37,13 @@ export class DriverEndpoint {
     return this.server!.port;
   }
 
-  async start(bindHost: string, port = 0): Promise<void> {
+  /** Listens on bindHost:port, or adopts a port bound earlier (cluster-mode AM: see preListen). */
+  async start(bindHost: string, port = 0, listener?: PreListener): Promise<void> {
     this.server = await serve<ExecutorToDriver, DriverToExecutor>(
       {
         host: bindHost,
         port,
+        listener,
         name: 'driver',
         parse: parseExecutorToDriver,
         secretFor: (p) => (p === this.hooks.appId ? this.hooks.secret : undefined),

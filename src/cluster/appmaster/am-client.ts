@@ -131,6 +131,14 @@ export class AmRmClient {
   /** set while a heartbeatLoop sleeps: ends the sleep */
   private wakeLoop: (() => void) | undefined;
 
+  /** Sends a new tracking URL with the next allocate (at once if a heartbeat loop is sleeping). */
+  updateTrackingUrl(url: string): void {
+    this.pendingTrackingUrl = url;
+    this.wakeLoop?.();
+  }
+
+  private pendingTrackingUrl: string | undefined;
+
   release(containerIds: string[]): void {
     this.releases.push(...containerIds);
   }
@@ -148,12 +156,15 @@ export class AmRmClient {
     this.fresh = [];
     this.releases = [];
     this.resendAll = false;
+    const trackingUrl = this.pendingTrackingUrl;
+    this.pendingTrackingUrl = undefined;
     const r = await this.req<AllocateResponse>({
       type: 'Allocate',
       attemptId: this.attemptId,
       asks,
       releases,
       progress: this.progress,
+      ...(trackingUrl !== undefined ? { trackingUrl } : {}),
     });
     if (r.resync) this.resendAll = true;
     for (const c of r.allocated) {
@@ -243,7 +254,8 @@ export class AmRmClient {
           opts.onError?.(e as Error);
           if (errors >= (opts.maxErrors ?? 5)) throw e;
         }
-        if (this.fresh.length > 0 && !stopped) continue; // asked for more while the last allocate was in flight
+        // asked for more (or got a tracking URL) while the last allocate was in flight
+        if ((this.fresh.length > 0 || this.pendingTrackingUrl !== undefined) && !stopped) continue;
         const wait = this.pendingAsks > 0 ? fast : interval;
         fast = this.pendingAsks > 0 ? Math.min(fast * 2, interval) : 200;
         await new Promise<void>((r) => {

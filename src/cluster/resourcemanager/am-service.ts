@@ -71,6 +71,10 @@ export function allocate(rm: ResourceManager, m: Extract<ToRm, { type: 'Allocate
   if (at.state !== 'RUNNING')
     throw new CinderError('NOT_REGISTERED', `attempt ${at.attemptId} is ${at.state}; register first`);
   app.progress = m.progress;
+  if (m.trackingUrl !== undefined && m.trackingUrl !== at.trackingUrl) {
+    at.trackingUrl = m.trackingUrl;
+    rm.persist();
+  }
   for (const id of m.releases) {
     const c = rm.containers.get(id);
     if (!c || c.appId !== app.id || c.isAm) continue;
