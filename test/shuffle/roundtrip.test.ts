@@ -185,6 +185,27 @@ test('map-side combine (reduceByKey) and a split reply from a server with a tiny
   }
 });
 
+/** Sums per key of map output 0 (written on exec-1) of a map-side-combined shuffle, read from exec-2. */
+async function readSums(shuffleId: number, numPartitions: number): Promise<Map<string, number>> {
+  const e = execs[0]!;
+  const got = new Map<string, number>();
+  for (let r = 0; r < numPartitions; r++)
+    for (const [k, v] of await collect(
+      readShuffle({
+        shuffleId,
+        reduceId: r,
+        locations: [{ mapIndex: 0, executorId: e.id, host: '127.0.0.1', port: e.server.port }],
+        fetcher: execs[1]!.fetcher,
+        aggregator: sumAgg,
+        mapSideCombined: true,
+        memoryLimitBytes: 64 << 20,
+        spillDir: path.join(root, 'spill'),
+      }),
+    ))
+      got.set(k as string, (got.get(k as string) ?? 0) + (v as number));
+  return got;
+}
+
 test('a pushed source whose one batch expands past the budget spills mid-batch (map-side combine)', async () => {
   const n = 2;
   const part = partitionFn({ kind: 'hash', numPartitions: n });
@@ -210,22 +231,7 @@ test('a pushed source whose one batch expands past the budget spills mid-batch (
   assert.ok(info.spilledBytes > 0);
   // the combine map was flushed inside the batch, so keys were written more than once
   assert.ok(info.records > 150_000, `records written ${info.records}: the map was only flushed after the batch`);
-  const got = new Map<string, number>();
-  for (let r = 0; r < n; r++) {
-    const out = await collect(
-      readShuffle({
-        shuffleId: 9,
-        reduceId: r,
-        locations: [{ mapIndex: 0, executorId: e.id, host: '127.0.0.1', port: e.server.port }],
-        fetcher: execs[1]!.fetcher,
-        aggregator: sumAgg,
-        mapSideCombined: true,
-        memoryLimitBytes: 64 << 20,
-        spillDir: path.join(root, 'spill'),
-      }),
-    );
-    for (const [k, v] of out) got.set(k as string, v as number);
-  }
+  const got = await readSums(9, n);
   assert.equal(got.size, 150_000);
   for (const v of got.values()) assert.equal(v, 2);
 });
@@ -251,24 +257,7 @@ test('map-side combining stops when nearly every key is distinct, and the reduce
       memoryLimitBytes: 256 << 20,
       partialAggregate: { minRecords: 100_000, skipRatio: 0.9 },
     });
-  const read = async (shuffleId: number) => {
-    const got = new Map<string, number>();
-    for (let r = 0; r < n; r++)
-      for (const [k, v] of await collect(
-        readShuffle({
-          shuffleId,
-          reduceId: r,
-          locations: [{ mapIndex: 0, executorId: e.id, host: '127.0.0.1', port: e.server.port }],
-          fetcher: execs[1]!.fetcher,
-          aggregator: sumAgg,
-          mapSideCombined: true,
-          memoryLimitBytes: 64 << 20,
-          spillDir: path.join(root, 'spill'),
-        }),
-      ))
-        got.set(k as string, (got.get(k as string) ?? 0) + (v as number));
-    return got;
-  };
+  const read = (shuffleId: number) => readSums(shuffleId, n);
   // 300,000 records over 200,000 keys: the first 100,000+ are all distinct, so combining stops there
   const high = await write(10, 200_000);
   assert.ok(high.records > 250_000, `records ${high.records}: combining should have stopped`);
