@@ -5,6 +5,7 @@
  * Spill files are removed when the output is exhausted, abandoned, or fails (and by cleanup()).
  * Must not aggregate: combine first with ExternalAppendOnlyMap.
  */
+import { logger } from '../common/log.js';
 import { BatchFileWriter } from '../storage/batch-file.js';
 import { estimateRecordsSize, overBudget, SizeTracker } from '../storage/size-estimator.js';
 import { arraySource, type BatchSource, fileSource, mergeRuns, SpillFiles } from './merge.js';
@@ -12,6 +13,8 @@ import type { Compare } from './partitioner.js';
 import { sortByStringKey } from './string-sort.js';
 
 type Pair = [unknown, unknown];
+
+const log = logger('external-sorter');
 
 /** Hard cap on buffered records, whatever the size estimate says. */
 const MAX_BUFFERED_RECORDS = 4_000_000;
@@ -80,6 +83,7 @@ export class ExternalSorter {
     }
     this.spills.bytes += w.position;
     this.spillCount++;
+    log.debug({ records: this.buf.length, bytes: w.position, runs: this.spillCount }, 'sort run spilled');
     this.buf = [];
     this.tracker.reset();
   }
