@@ -58,5 +58,18 @@ test('every benchmark workload runs on tiny data and matches its baseline', { ti
     );
   const md = markdown(res);
   assert.match(md, /\| wordcount \| cinder \|/);
-  assert.equal(summarize(res).length, res.cases.length);
+  // one summary row per case; launch latency and the RM simulation have one per implementation
+  const rows = summarize(res);
+  for (const c of res.cases)
+    assert.ok(
+      rows.some((r) => r.case.startsWith(c.name)),
+      `summary row for ${c.name}`,
+    );
+  const launch = res.cases.find((c) => c.name === 'launch-latency');
+  if (launch && !launch.notMeasured)
+    for (const impl of launch.impls)
+      assert.ok(
+        rows.some((r) => r.case === `launch-latency (${impl.name})`),
+        `launch latency row for ${impl.name}`,
+      );
 });
