@@ -39,6 +39,8 @@ describe('deploy modes on a 2-node cluster', { timeout: 180_000 }, () => {
   });
 
   const master = () => mc.master;
+  /** `cinder submit` arguments for cluster mode on the test cluster, then `rest` */
+  const inCluster = (...rest: string[]) => ['--master', master(), '--deploy-mode', 'cluster', ...FAST, ...rest];
 
   test('the same app file gives the same output in local, client and cluster mode', async () => {
     const outs: Record<string, string[]> = {};
@@ -56,10 +58,7 @@ describe('deploy modes on a 2-node cluster', { timeout: 180_000 }, () => {
 
   test('cluster mode: the client SIGKILLed right after submit does not affect the app; logs hold the driver output', async () => {
     const out = path.join(tmp, 'wc-detached');
-    const run = submit(
-      ['--master', master(), '--deploy-mode', 'cluster', ...FAST, path.join(APPS, 'wc.ts'), input, out],
-      env,
-    );
+    const run = submit(inCluster(path.join(APPS, 'wc.ts'), input, out), env);
     await mc.waitFor(() => /submitted application/.test(run.stdout()), 20_000, 'submission');
     run.child.kill('SIGKILL');
     const appId = appIdFrom(run.stdout());
@@ -141,10 +140,7 @@ describe('deploy modes on a 2-node cluster', { timeout: 180_000 }, () => {
   test('cluster mode: the AM SIGKILLed -> a second attempt re-runs main and succeeds', async () => {
     const marker = path.join(tmp, 'am-pid');
     const out = path.join(tmp, 'am-crash-out');
-    const run = submit(
-      ['--master', master(), '--deploy-mode', 'cluster', ...FAST, path.join(APPS, 'am-crash.ts'), marker, out],
-      env,
-    );
+    const run = submit(inCluster(path.join(APPS, 'am-crash.ts'), marker, out), env);
     await mc.waitFor(
       () => fs.existsSync(marker) && fs.readFileSync(marker, 'utf8').length > 0,
       30_000,
@@ -163,10 +159,7 @@ describe('deploy modes on a 2-node cluster', { timeout: 180_000 }, () => {
   });
 
   test('cluster mode: the AM dying on every attempt -> FAILED/FAILED after the max attempts, with diagnostics', async () => {
-    const r = await submit(
-      ['--master', master(), '--deploy-mode', 'cluster', ...FAST, path.join(APPS, 'am-suicide.ts')],
-      env,
-    ).done;
+    const r = await submit(inCluster(path.join(APPS, 'am-suicide.ts')), env).done;
     assert.notEqual(r.code, 0);
     assert.match(r.stdout, /state=FAILED finalStatus=FAILED/);
     const cl = await mc.client();
@@ -253,19 +246,7 @@ describe('deploy modes on a 2-node cluster', { timeout: 180_000 }, () => {
   });
 
   test('an app that throws ends FAILED with the user error in status and exit code', async () => {
-    const r = await submit(
-      [
-        '--master',
-        master(),
-        '--deploy-mode',
-        'cluster',
-        ...FAST,
-        '--conf',
-        'cinder.yarn.maxAppAttempts=1',
-        path.join(APPS, 'throws.ts'),
-      ],
-      env,
-    ).done;
+    const r = await submit(inCluster('--conf', 'cinder.yarn.maxAppAttempts=1', path.join(APPS, 'throws.ts')), env).done;
     assert.notEqual(r.code, 0);
     assert.match(r.stdout, /finalStatus=FAILED/);
     const appId = appIdFrom(r.stdout);
@@ -280,20 +261,7 @@ describe('deploy modes on a 2-node cluster', { timeout: 180_000 }, () => {
     const edges = path.join(tmp, 'edges.txt');
     fs.writeFileSync(edges, 'a b\na c\nb c\nc a\nd c\n');
     const out = path.join(tmp, 'ranks');
-    const r = await submit(
-      [
-        '--master',
-        master(),
-        '--deploy-mode',
-        'cluster',
-        ...FAST,
-        path.join(ROOT, 'examples', 'pagerank.ts'),
-        edges,
-        out,
-        '5',
-      ],
-      env,
-    ).done;
+    const r = await submit(inCluster(path.join(ROOT, 'examples', 'pagerank.ts'), edges, out, '5'), env).done;
     assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
     const ranks = outputLines(out).map((l) => l.split('\t'));
     assert.deepEqual(ranks.map((x) => x[0]).sort(), ['a', 'b', 'c']);
@@ -301,12 +269,7 @@ describe('deploy modes on a 2-node cluster', { timeout: 180_000 }, () => {
 
   test('executors that always crash fail the app with the executor-failure diagnostic', async () => {
     const r = await submit(
-      [
-        '--master',
-        master(),
-        '--deploy-mode',
-        'cluster',
-        ...FAST,
+      inCluster(
         '--conf',
         'cinder.yarn.maxAppAttempts=1',
         '--conf',
@@ -314,7 +277,7 @@ describe('deploy modes on a 2-node cluster', { timeout: 180_000 }, () => {
         path.join(APPS, 'wc.ts'),
         input,
         path.join(tmp, 'never-2'),
-      ],
+      ),
       env,
     ).done;
     assert.notEqual(r.code, 0);

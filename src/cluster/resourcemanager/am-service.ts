@@ -5,7 +5,7 @@
  */
 import { CinderError } from '../../common/errors.js';
 import { type AllocateResponse, type ContainerInfo, ExitStatus, type ToRm } from '../../protocol/cluster.js';
-import type { ResourceManager, RmContainer } from './rm.js';
+import { newAttemptRuntime, type ResourceManager, type RmContainer } from './rm.js';
 import type { AppRecord, AttemptRecord } from './state-store.js';
 
 const TERMINAL = new Set(['FINISHED', 'FAILED', 'KILLED']);
@@ -30,15 +30,7 @@ export function registerAm(rm: ResourceManager, m: Extract<ToRm, { type: 'Regist
   if (rt) {
     rt.lastContact = Date.now();
     rt.resync = false;
-  } else
-    rm.runtimes.set(at.attemptId, {
-      appId: app.id,
-      lastContact: Date.now(),
-      allocated: [],
-      completed: [],
-      lostNodes: [],
-      resync: false,
-    });
+  } else rm.runtimes.set(at.attemptId, newAttemptRuntime(app.id, false));
   rm.persist();
   const running = [...rm.containers.values()].filter(
     (c) => c.appId === app.id && c.attempt === at.n && !c.isAm && c.state === 'RUNNING',

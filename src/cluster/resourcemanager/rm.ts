@@ -71,6 +71,11 @@ interface AttemptRuntime {
   resync: boolean;
 }
 
+/** The RM's live view of an attempt that has (or is about to have) an AM: nothing pending yet. */
+export function newAttemptRuntime(appId: string, resync: boolean): AttemptRuntime {
+  return { appId, lastContact: Date.now(), allocated: [], completed: [], lostNodes: [], resync };
+}
+
 const TERMINAL = new Set(['FINISHED', 'FAILED', 'KILLED']);
 /** AM exits that do not use up an attempt (lost node, disks, preemption, killed by RM) */
 const NOT_COUNTED = new Set<number>([ExitStatus.ABORTED, -101, -102, ExitStatus.KILLED_BY_RESOURCEMANAGER]);
@@ -131,14 +136,7 @@ export class ResourceManager {
         if (!at) this.newAttempt(app);
       } else if (!TERMINAL.has(at.state)) {
         // the AM keeps running: it gets until the AM liveness timeout to talk to us again
-        this.runtimes.set(at.attemptId, {
-          appId: app.id,
-          lastContact: Date.now(),
-          allocated: [],
-          completed: [],
-          lostNodes: [],
-          resync: true,
-        });
+        this.runtimes.set(at.attemptId, newAttemptRuntime(app.id, true));
       }
     }
     if (n) log.info({ apps: n }, 'recovered running applications from the state store');
@@ -317,14 +315,7 @@ export class ResourceManager {
     at.amContainerId = info.id;
     at.nodeId = node.nodeId;
     at.host = node.host;
-    this.runtimes.set(at.attemptId, {
-      appId: app.id,
-      lastContact: Date.now(),
-      allocated: [],
-      completed: [],
-      lostNodes: [],
-      resync: false,
-    });
+    this.runtimes.set(at.attemptId, newAttemptRuntime(app.id, false));
     const lc = app.amLaunchContext;
     const env = { ...lc.env, CINDER_APP_SECRET: app.secret, CINDER_ATTEMPT_ID: at.attemptId, CINDER_USER: app.user };
     const msg: ToNm = { type: 'StartContainer', container: info, user: app.user, launchContext: { ...lc, env } };
