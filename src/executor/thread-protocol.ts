@@ -10,7 +10,10 @@ export interface WorkerInit {
   secret: string;
   workDir: string;
   shuffleDir: string;
+  /** execution memory: shuffle sorts and aggregations spill past it */
   memoryLimitBytes: number;
+  /** storage memory: cached partitions past it go to disk */
+  storageMemoryBytes: number;
 }
 
 export type MainToWorker =

@@ -33,6 +33,7 @@ const runner = new TaskRunner({
   workDir: init.workDir,
   shuffleDir: init.shuffleDir,
   memoryLimitBytes: init.memoryLimitBytes,
+  storageMemoryBytes: init.storageMemoryBytes,
   fetchFile: (name) => ask({ type: 'fetchFile', name }),
   getBroadcast: (id) => ask({ type: 'getBroadcast', id }),
 });
