@@ -28,7 +28,7 @@ import { DriverEndpoint } from '../scheduler/driver-endpoint.js';
 import { LocalBackend } from '../scheduler/local-backend.js';
 import { attachProgressBar } from '../scheduler/progress.js';
 import { TaskScheduler } from '../scheduler/task-scheduler.js';
-import type { DriverUi } from '../ui/server.js';
+import { bindUiListener, type UiListener } from '../ui/listener.js';
 import { StatusStore } from '../ui/status-store.js';
 import { getBundle } from './closure.js';
 import { collectFnRefs } from './fn-refs.js';
@@ -37,6 +37,8 @@ import { RDD } from './rdd.js';
 import { Accumulator, Broadcast } from './shared-vars.js';
 
 const log = logger('context');
+/** the driver UI's web framework loads this long after the context starts, or on its first request */
+const UI_LOAD_DELAY_MS = 3000;
 
 export interface ContextOptions {
   master?: string;
@@ -95,7 +97,8 @@ export class CinderContext {
   private backend!: ExecutorBackend;
   private fatal: Error | undefined;
   private gcTimer: NodeJS.Timeout | undefined;
-  private ui: DriverUi | undefined;
+  private uiListener: UiListener | undefined;
+  private uiLoading: Promise<{ close(): Promise<unknown> } | undefined> | undefined;
   private readonly signalHandler = (sig: NodeJS.Signals) => {
     // an app that handles the signal itself decides when to stop the context
     if (process.listenerCount(sig) > 1) return;
@@ -232,47 +235,67 @@ export class CinderContext {
     );
     for (const s of ['SIGINT', 'SIGTERM'] as const) process.on(s, this.signalHandler);
     this.startPeriodicGc(intConf(conf, 'cinder.cleaner.periodicGC.interval'));
-    // the UI (an HTTP server, loaded on demand) comes up while the executors start, then is reported
-    // as the tracking URL: executors are not kept waiting for it
-    const uiStarting = boolConf(conf, 'cinder.ui.enabled') ? this.startUi(conf, host) : undefined;
-    uiStarting?.catch(() => {});
-    try {
-      await this.backend.start(
-        { host, port: this.endpoint.port, appId: this.applicationId, secret: this.secret },
-        (n, t) => this.endpoint.waitForExecutors(n, t),
-      );
-    } finally {
-      this.ui = await uiStarting?.catch((e: Error) => {
-        log.warn({ err: e.message }, 'the driver UI did not start');
-        return undefined;
-      });
+    // the UI's port is bound now (node:http, cheap) and reported as the tracking URL; its web framework
+    // loads on the first request or a few seconds after start, not while the executors start
+    if (boolConf(conf, 'cinder.ui.enabled')) {
+      try {
+        this.uiListener = await bindUiListener(
+          strConf(conf, 'cinder.driver.bindAddress') ?? host,
+          intConf(conf, 'cinder.ui.port'),
+        );
+      } catch (e) {
+        log.warn({ err: (e as Error).message }, 'the driver UI did not start');
+      }
     }
-    if (this.ui) this.backend.setUiUrl?.(this.ui.url);
+    await this.backend.start(
+      { host, port: this.endpoint.port, appId: this.applicationId, secret: this.secret },
+      (n, t) => this.endpoint.waitForExecutors(n, t),
+    );
+    if (this.uiListener) {
+      this.backend.setUiUrl?.(this.uiListener.url);
+      this.scheduleUiLoad(this.uiListener);
+    }
     log.info({ appId: this.applicationId, master: this.master }, 'context started');
   }
 
-  private async startUi(conf: Conf, host: string): Promise<DriverUi> {
+  /** Loads the UI's request handler on its first request, or UI_LOAD_DELAY_MS after start. */
+  private scheduleUiLoad(listener: UiListener): void {
     const store = new StatusStore(this.dag);
-    const { startDriverUi } = await import('../ui/server.js');
-    return startDriverUi(
-      store,
-      {
-        appId: () => this.applicationId,
-        appName: this.appName,
-        startTime: this.startTime,
-        executors: () =>
-          [...this.ts.executors.values()].map((e) => ({
-            id: e.id,
-            hostPort: `${e.host}:${e.blockPort}`,
-            totalCores: e.cores,
-            activeTasks: e.cores - e.freeCores,
-            rssBytes: e.rssBytes,
-            addTime: e.registeredAt,
-          })),
-      },
-      strConf(conf, 'cinder.driver.bindAddress') ?? host,
-      intConf(conf, 'cinder.ui.port'),
-    );
+    const load = (): void => {
+      if (this.uiLoading || this.stopped) return;
+      clearTimeout(timer);
+      this.uiLoading = import('../ui/server.js')
+        .then(({ serveDriverUi }) =>
+          serveDriverUi(
+            store,
+            {
+              appId: () => this.applicationId,
+              appName: this.appName,
+              startTime: this.startTime,
+              executors: () =>
+                [...this.ts.executors.values()].map((e) => ({
+                  id: e.id,
+                  hostPort: `${e.host}:${e.blockPort}`,
+                  totalCores: e.cores,
+                  activeTasks: e.cores - e.freeCores,
+                  rssBytes: e.rssBytes,
+                  addTime: e.registeredAt,
+                })),
+            },
+            listener,
+          ),
+        )
+        .then(
+          (app) => ({ close: () => app.close() }),
+          (e: Error) => {
+            log.warn({ err: e.message }, 'the driver UI could not load; its port answers 503');
+            return undefined;
+          },
+        );
+    };
+    const timer = setTimeout(load, UI_LOAD_DELAY_MS);
+    timer.unref();
+    listener.onFirstRequest(load);
   }
 
   /**
@@ -298,7 +321,7 @@ export class CinderContext {
 
   /** The driver's status UI (Spark's tracking URL), if enabled (cinder.ui.enabled). */
   get uiWebUrl(): string | undefined {
-    return this.ui?.url;
+    return this.uiListener?.url;
   }
 
   /** Number of task slots: the default number of partitions for parallelize/range. */
@@ -546,7 +569,9 @@ export class CinderContext {
       this.dag?.stop(new CinderError('CONTEXT_STOPPED', 'the context was stopped while the job was running'));
       this.ts?.stop();
       await this.endpoint?.stop().catch(() => {});
-      await this.ui?.close().catch(() => {});
+      const ui = await this.uiLoading;
+      await ui?.close().catch(() => {});
+      await this.uiListener?.close().catch(() => {});
       await this.backend?.stop(outcome).catch(() => {});
       if (this.workDir) fs.rmSync(this.workDir, { recursive: true, force: true });
       if (active === this) active = undefined;

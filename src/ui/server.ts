@@ -1,13 +1,17 @@
 /**
  * The driver's HTTP status endpoint (Spark's driver UI, JSON first): the application's tracking
- * address. Read-only; serves no configuration values and no secrets. Binds the driver's host on
- * cinder.ui.port (4040), trying the next ports (up to 16) when taken, like Spark.
+ * address. Read-only; serves no configuration values and no secrets. The port is bound by ./listener.ts
+ * (cinder.ui.port, 4040, trying the next ports when taken, like Spark) while the context starts; this
+ * module, and fastify with it, is loaded later (first request, or a few seconds after start) so that
+ * loading the web framework does not compete with executor start-up for the driver's CPU.
  *
  *   GET /                                         a small HTML summary
  *   GET /api/v1/applications                      [{ id, name, attempts }]
  *   GET /api/v1/applications/:id/{jobs,stages,executors}
  */
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import Fastify, { type FastifyInstance } from 'fastify';
+import type { UiListener } from './listener.js';
 import type { StatusStore } from './status-store.js';
 
 export interface UiSource {
@@ -24,13 +28,16 @@ export interface UiSource {
   }>;
 }
 
-export interface DriverUi {
-  url: string;
-  close(): Promise<void>;
-}
-
-export async function startDriverUi(store: StatusStore, src: UiSource, host: string, port: number): Promise<DriverUi> {
-  const app: FastifyInstance = Fastify({ logger: false });
+/** Serves the UI's routes on an already bound listener; resolves once requests are answered. */
+export async function serveDriverUi(store: StatusStore, src: UiSource, listener: UiListener): Promise<FastifyInstance> {
+  let handler: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
+  const app: FastifyInstance = Fastify({
+    logger: false,
+    serverFactory: (h) => {
+      handler = h;
+      return listener.server;
+    },
+  });
   const notFound = (id: string) => ({ error: `unknown application ${id}`, hint: `this driver runs ${src.appId()}` });
   app.get('/api/v1/applications', async () => [
     {
@@ -69,18 +76,7 @@ export async function startDriverUi(store: StatusStore, src: UiSource, host: str
         `<!doctype html><meta charset="utf-8"><title>${esc(src.appName)} - Cinder</title><h1>${esc(src.appName)}</h1><p>${esc(src.appId())}</p><h2>Executors</h2><ul>${ex}</ul><h2>Jobs</h2><table border="1"><tr><th>id</th><th>description</th><th>status</th><th>stages</th></tr>${rows}</table>`,
       );
   });
-  for (let p = port, tries = 0; ; p = p === 0 ? 0 : p + 1, tries++) {
-    try {
-      await app.listen({ host, port: p });
-      const addr = app.server.address();
-      const actual = typeof addr === 'object' && addr ? addr.port : p;
-      return { url: `http://${host.includes(':') ? `[${host}]` : host}:${actual}`, close: () => app.close() };
-    } catch (e) {
-      if ((e as { code?: string }).code !== 'EADDRINUSE') {
-        await app.close().catch(() => {});
-        throw e;
-      }
-      if (tries >= 16) p = -1; // next try: any free port
-    }
-  }
+  await app.ready();
+  listener.attach(handler!);
+  return app;
 }

@@ -46,3 +46,29 @@ test('jobs, stages and executors are served as JSON; unknown apps get 404; secre
   assert.match(html, /ui-test/);
   for (const body of [html, JSON.stringify(execs)]) assert.doesNotMatch(body, /hunter2/);
 });
+
+test('the UI socket holds early requests until its handler loads, moves past a taken port, and answers 503 when closed first', async () => {
+  const { bindUiListener } = await import('../../src/ui/listener.js');
+  const first = await bindUiListener('127.0.0.1', 0);
+  const port = Number(new URL(first.url).port);
+  const second = await bindUiListener('127.0.0.1', port);
+  try {
+    assert.notEqual(new URL(second.url).port, String(port), 'a taken port is skipped');
+    let triggered = 0;
+    second.onFirstRequest(() => {
+      triggered++;
+      setTimeout(() => second.attach((_req, res) => res.end('late handler')), 50);
+    });
+    const [a, b] = await Promise.all([fetch(`${second.url}/x`), fetch(`${second.url}/y`)]);
+    assert.equal(await a.text(), 'late handler');
+    assert.equal(await b.text(), 'late handler');
+    assert.equal(triggered, 1, 'the handler is loaded once');
+    const held = fetch(`${first.url}/z`);
+    await new Promise((r) => setTimeout(r, 50));
+    await first.close();
+    assert.equal((await held).status, 503);
+  } finally {
+    await first.close();
+    await second.close();
+  }
+});
