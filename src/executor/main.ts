@@ -205,19 +205,32 @@ function onWorkerMessage(slot: Slot, m: Exclude<WorkerToMain, { type: 'ready' }>
 
 /** Tasks the driver sent ahead of free threads (it may prefetch short tasks to hide round trips). */
 const queued: TaskDescription[] = [];
+/**
+ * Tasks a thread may hold: the one it runs and, once every thread is busy and more tasks wait here
+ * (the driver sends more than free slots only for short tasks), up to three more, so it need not wait for a
+ * round trip to the main thread between tasks. The thread still runs them one at a time.
+ */
+const MAX_TASKS_PER_THREAD = 4;
 
-/** Starts queued tasks on idle threads, preferring the thread that may hold a partition's cached blocks. */
+/** Starts queued tasks on idle threads (preferring the thread that may hold a partition's cached blocks), then queues one more per thread. */
 function pump(): void {
   while (queued.length > 0) {
-    const idle = slots.filter((s) => s.busy === 0);
-    if (idle.length === 0) return;
-    const desc = queued.shift()!;
-    const slot = idle.find((s) => s === slots[desc.partition % slots.length]) ?? idle[0]!;
+    const desc = queued[0]!;
+    let slot = slots[desc.partition % slots.length]!;
+    if (slot.busy !== 0) slot = slots.find((s) => s.busy === 0) ?? leastBusy();
+    if (slot.busy >= MAX_TASKS_PER_THREAD) return;
+    queued.shift();
     slot.busy++;
     slot.running.set(desc.taskId, desc);
     slot.worker.postMessage({ type: 'run', desc } satisfies MainToWorker);
     report({ taskId: desc.taskId, state: 'RUNNING' });
   }
+}
+
+function leastBusy(): Slot {
+  let best = slots[0]!;
+  for (const s of slots) if (s.busy < best.busy) best = s;
+  return best;
 }
 
 function onDriverMessage(m: DriverToExecutor): void {

@@ -3,6 +3,7 @@
  * function never blocks the executor's main thread (heartbeats, shuffle serving).
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import type { TaskDescription } from '../protocol/executor.js';
 import { compareKeys, portableHash } from '../shuffle/partitioner.js';
 import { mapKey } from './builtins.js';
 import { TaskRunner } from './task-runner.js';
@@ -38,13 +39,22 @@ const runner = new TaskRunner({
   getBroadcast: (id) => ask({ type: 'getBroadcast', id }),
 });
 
+const runQueue: TaskDescription[] = [];
+async function drain(): Promise<void> {
+  while (runQueue.length > 0) {
+    const status = await runner.run(runQueue[0]!);
+    runQueue.shift();
+    port.postMessage({ type: 'status', status } satisfies WorkerToMain);
+  }
+}
+
 port.on('message', (m: MainToWorker) => {
   switch (m.type) {
     case 'run':
-      void runner.run(m.desc).then((status) => {
-        const msg: WorkerToMain = { type: 'status', status };
-        port.postMessage(msg);
-      });
+      // the main thread may hand a thread its next task before this one ends (short tasks): tasks
+      // of a thread still run one at a time, each with the thread's whole memory budget
+      runQueue.push(m.desc);
+      if (runQueue.length === 1) void drain();
       break;
     case 'reply': {
       const p = pending.get(m.reqId);
