@@ -5,7 +5,7 @@
  * The AM renews a lease with every message; the driver answers Pings so the AM can tell a dead or
  * unreachable client from a quiet one.
  */
-import { z } from 'zod';
+import { z } from '../common/zod.js';
 import { parser } from './common.js';
 
 export const AmToDriver = z.discriminatedUnion('type', [

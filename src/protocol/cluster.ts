@@ -7,7 +7,7 @@
  * Only schemas live here, no logic. Secrets never travel in these messages except CINDER_APP_SECRET
  * inside a launch context env (authenticated channel, never logged).
  */
-import { z } from 'zod';
+import { z } from '../common/zod.js';
 import { bytes, parser } from './common.js';
 
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'expected a lowercase hex sha256');

@@ -1,5 +1,5 @@
 /** Schema pieces shared by every channel. */
-import { z } from 'zod';
+import { z } from '../common/zod.js';
 
 export const bytes = z.custom<Uint8Array>((v) => v instanceof Uint8Array, { message: 'expected bytes' });
 export const wireError = z.object({

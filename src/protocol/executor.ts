@@ -4,7 +4,7 @@
  * many tasks, one StatusUpdates carries many task ends. Task bodies are opaque bytes encoded by
  * src/scheduler/task.ts so this channel never decodes user data.
  */
-import { z } from 'zod';
+import { z } from '../common/zod.js';
 import { bytes, parser, wireError } from './common.js';
 
 export const TaskState = z.enum(['RUNNING', 'FINISHED', 'FAILED', 'KILLED']);

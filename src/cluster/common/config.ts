@@ -6,8 +6,8 @@
  */
 import fs from 'node:fs';
 import os from 'node:os';
-import { z } from 'zod';
 import { CinderError } from '../../common/errors.js';
+import { z } from '../../common/zod.js';
 
 const ms = z.coerce.number().int().positive();
 const labels = z.preprocess((v) => (typeof v === 'string' ? v.split(',').filter(Boolean) : v), z.array(z.string()));
