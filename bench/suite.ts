@@ -381,6 +381,9 @@ export async function runSuite(cfg: SuiteConfig): Promise<SuiteResult> {
           );
           for (const [k, v] of Object.entries(metrics)) // epochs printed by the launch-latency probe -> ms since submit
             if (k.endsWith('Epoch') && typeof v === 'number') metrics[`${k.slice(0, -5)}Ms`] = v - f.startEpochMs;
+          // launch request (NM StartContainer or local spawn) -> registered with the driver, slowest executor
+          if (Array.isArray(metrics.launchToRegisterMs) && metrics.launchToRegisterMs.length > 0)
+            metrics.executorLaunchMs = Math.max(...(metrics.launchToRegisterMs as number[]));
           const run: Run = { case: c.name, impl: impl.name, rep, ...f, answer, metrics };
           delete (run as Partial<typeof f>).stdout;
           runs.push(run);

@@ -1,7 +1,9 @@
 /**
  * Launch-latency probe, run by `cinder submit` (bench/suite.ts case launch-latency): prints epoch
  * timestamps of its first line, of the context being ready, and of its first task running on an
- * executor, then `count=1 expected=1` and `BENCH_METRICS {json}`.
+ * executor, then `count=1 expected=1` and `BENCH_METRICS {json}` (with each executor's time from its launch
+ * request, at the NM or the local spawn, to its registration with this driver, read from the driver's
+ * status API as a user would).
  *
  * Owns: nothing but the probe. Must not: do real work (it measures start-up only).
  */
@@ -16,6 +18,14 @@ const [firstTaskEpoch] = await sc
   .map(() => Date.now())
   .collect();
 const jobEpoch = Date.now();
+let launchToRegisterMs: number[] = [];
+if (sc.uiWebUrl) {
+  const res = await fetch(`${sc.uiWebUrl}/api/v1/applications/${sc.applicationId}/executors`);
+  const executors = (await res.json()) as Array<{ launchToRegisterMs?: number }>;
+  launchToRegisterMs = executors.map((e) => e.launchToRegisterMs ?? Number.NaN);
+}
 await sc.stop();
 process.stdout.write('count=1 expected=1\n');
-process.stdout.write(`BENCH_METRICS ${JSON.stringify({ firstLineEpoch, contextEpoch, firstTaskEpoch, jobEpoch })}\n`);
+process.stdout.write(
+  `BENCH_METRICS ${JSON.stringify({ firstLineEpoch, contextEpoch, firstTaskEpoch, jobEpoch, launchToRegisterMs })}\n`,
+);

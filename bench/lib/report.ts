@@ -109,7 +109,7 @@ export function summarize(res: SuiteResult): Summary[] {
           value: task,
           target: cluster ? '≤ 1500 (first line ≤ 1000)' : 'none',
           met: cluster && Number.isFinite(first) && Number.isFinite(task) ? task <= 1500 && first <= 1000 : undefined,
-          note: `answer: ${res.verdicts[`${c.name}/${impl.name}`]}; first user line ${f(metric(rs, 'firstLineMs'), 0)} ms, context ready ${f(metric(rs, 'contextMs'), 0)} ms, whole submit ${f(median(ok(rs).map((r) => r.wall)))} s`,
+          note: `answer: ${res.verdicts[`${c.name}/${impl.name}`]}; first user line ${f(metric(rs, 'firstLineMs'), 0)} ms, context ready ${f(metric(rs, 'contextMs'), 0)} ms, launch request → executor registered ${f(metric(rs, 'executorLaunchMs'), 0)} ms (slowest executor), whole submit ${f(median(ok(rs).map((r) => r.wall)))} s`,
         });
       }
     } else if (c.name === 'rm-sim') {

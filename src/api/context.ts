@@ -280,6 +280,7 @@ export class CinderContext {
                   activeTasks: e.cores - e.freeCores,
                   rssBytes: e.rssBytes,
                   addTime: e.registeredAt,
+                  launchToRegisterMs: e.launchToRegisterMs,
                 })),
             },
             listener,

@@ -301,6 +301,7 @@ await conn!.request({
   blockPort: blockServer.port,
   pid: process.pid,
   ...(env.CINDER_CONTAINER_ID ? { containerId: env.CINDER_CONTAINER_ID } : {}),
+  ...(Number(env.CINDER_LAUNCH_REQUESTED_AT) > 0 ? { launchRequestedAt: Number(env.CINDER_LAUNCH_REQUESTED_AT) } : {}),
 });
 setInterval(() => {
   const mu = process.memoryUsage();

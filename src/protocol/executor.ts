@@ -51,6 +51,8 @@ export const ExecutorToDriver = z.discriminatedUnion('type', [
     pid: z.number().int(),
     containerId: z.string().optional(),
     logUrls: z.record(z.string(), z.string()).optional(),
+    /** when the executor's launch was requested (epoch ms; the NM's StartContainer or the local spawn) */
+    launchRequestedAt: z.number().optional(),
   }),
   z.object({ type: z.literal('StatusUpdates'), executorId: z.string(), updates: z.array(TaskStatus) }),
   z.object({

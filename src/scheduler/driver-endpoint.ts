@@ -90,8 +90,18 @@ export class DriverEndpoint {
       lastHeartbeat: now,
       rssBytes: 0,
       registeredAt: now,
+      // start-up time: launch request (NM or local spawn) to registered; clocks of one host, or NTP-close
+      launchToRegisterMs: m.launchRequestedAt !== undefined ? Math.max(0, now - m.launchRequestedAt) : undefined,
     });
-    log.info({ executorId: m.executorId, host: m.host, cores: m.cores }, 'executor registered');
+    log.info(
+      {
+        executorId: m.executorId,
+        host: m.host,
+        cores: m.cores,
+        launchToRegisterMs: m.launchRequestedAt && now - m.launchRequestedAt,
+      },
+      'executor registered',
+    );
     this.hooks.executorAdded(m.executorId);
     for (const w of this.waiters.splice(0)) w();
   }

@@ -69,6 +69,7 @@ export class LocalBackend implements ExecutorBackend {
         CINDER_WORK_DIR: workDir,
         CINDER_HOST: '127.0.0.1',
         CINDER_HEARTBEAT_MS: String(this.o.heartbeatMs),
+        CINDER_LAUNCH_REQUESTED_AT: String(Date.now()),
       },
     });
     this.children.set(id, child);

@@ -25,6 +25,8 @@ export interface ExecutorInfo {
   lastHeartbeat: number;
   rssBytes: number;
   registeredAt: number;
+  /** from the executor's launch request to its registration (ms), when known */
+  launchToRegisterMs?: number | undefined;
 }
 
 export interface TaskSpec {

@@ -25,6 +25,8 @@ export interface UiSource {
     activeTasks: number;
     rssBytes: number;
     addTime: number;
+    /** launch request to registered with the driver (ms), when known */
+    launchToRegisterMs?: number | undefined;
   }>;
 }
 

@@ -75,6 +75,11 @@ describe('deploy modes on a 2-node cluster', { timeout: 180_000 }, () => {
       const logs = await cl.getLogs(appId);
       const am = logs.find((l) => l.containerId.endsWith('_01_000001') && l.file === 'stdout');
       assert.match(am?.data ?? '', /user main started in the AM/);
+      // each executor's start-up, from the NM's launch request to registered with the driver, is logged
+      const amErr = logs.find((l) => l.containerId.endsWith('_01_000001') && l.file === 'stderr');
+      assert.match(amErr?.data ?? '', /"msg":"executor registered"/);
+      for (const line of (amErr?.data ?? '').split('\n').filter((l) => l.includes('"executor registered"')))
+        assert.match(line, /"launchToRegisterMs":\d+/, line);
       // the tracking address is the driver's UI in the AM container
       assert.match((await cl.getApplication(appId)).trackingUrl, /^http:\/\/[\d.]+:\d+$/);
       await mc.waitFor(() => mc.liveContainerGroups().length === 0, 10_000, 'no container process left');

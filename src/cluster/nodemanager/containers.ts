@@ -36,6 +36,8 @@ export interface NmContainer {
   /** the RM has seen its completion */
   acked: boolean;
   peakRss: number;
+  /** when the launch request arrived (epoch ms) */
+  requestedAt: number;
 }
 
 /** Heap for a node container: container size minus overhead max(10%, 384 MB), at least 64 MB. */
@@ -96,6 +98,7 @@ export class ContainerManager {
       logDir: path.join(this.conf.dir, 'logs', info.appId, info.id),
       acked: false,
       peakRss: 0,
+      requestedAt: Date.now(),
     };
     this.containers.set(info.id, c);
     this.ev(c, 'INIT');
@@ -133,6 +136,8 @@ export class ContainerManager {
       CINDER_LOG_DIR: c.logDir,
       CINDER_CONTAINER_MEMORY_MB: String(c.info.resource.memoryMB),
       CINDER_CONTAINER_VCORES: String(c.info.resource.vcores),
+      // when this NM received the launch request (epoch ms): executors report their start-up time with it
+      CINDER_LAUNCH_REQUESTED_AT: String(c.requestedAt),
     };
     const sp = spawnGroup(argv, c.workDir, env, path.join(c.logDir, 'stdout'), path.join(c.logDir, 'stderr'));
     c.pgid = sp.pgid;
