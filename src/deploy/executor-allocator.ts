@@ -5,13 +5,12 @@
  * killed, preempted, lost with their node, or that exited 0) against a limit; past it the app fails
  * with exit code 11. Used by the AM in both deploy modes.
  */
-import { fileURLToPath } from 'node:url';
 import type { AmRmClient } from '../cluster/appmaster/am-client.js';
 import { logger } from '../common/log.js';
+import { EXECUTOR_MAIN } from '../executor/entry.js';
 import { type AllocateResponse, type ContainerInfo, ExitStatus, type LocalResource } from '../protocol/cluster.js';
 
 const log = logger('allocator');
-export const EXECUTOR_MAIN = fileURLToPath(new URL('../executor/main.js', import.meta.url));
 
 export interface ExecutorExit {
   executorId: string;

@@ -1,5 +1,5 @@
 /**
- * Executor process entry (`node build/src/executor/main.js`). The same code runs in local mode
+ * Executor process entry (`node build/src/executor/main.bundle.js`, or main.js; see entry.ts). The same code runs in local mode
  * (spawned by the driver) and on a cluster (launched in a container by a NodeManager).
  *
  *   main thread: driver connection (register, heartbeats, batched status updates), block server
@@ -14,7 +14,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { logger } from '../common/log.js';
 import {
@@ -27,6 +26,7 @@ import {
 import { dial, type RpcConnection } from '../rpc/index.js';
 import { startBlockServer } from '../shuffle/block-server.js';
 import { removeShuffleFiles } from '../shuffle/shuffle-files.js';
+import { workerModule } from './entry.js';
 import type { MainToWorker, WorkerInit, WorkerToMain } from './thread-protocol.js';
 
 const env = process.env;
@@ -108,7 +108,7 @@ function startThread(i: number): Slot {
     memoryLimitBytes: Math.floor(oldGenMb * 1024 * 1024 * EXECUTION_SHARE),
     storageMemoryBytes: Math.floor(oldGenMb * 1024 * 1024 * STORAGE_SHARE),
   };
-  const worker = new Worker(fileURLToPath(new URL('./worker.js', import.meta.url)), {
+  const worker = new Worker(workerModule(import.meta.url), {
     workerData: init,
     // a fixed 64 MB young generation: smaller ones promote so much that small heaps run out of memory while spilling
     resourceLimits: { maxOldGenerationSizeMb: oldGenMb, maxYoungGenerationSizeMb: youngMb },

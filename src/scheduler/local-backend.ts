@@ -5,13 +5,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { CinderError } from '../common/errors.js';
 import { logger } from '../common/log.js';
+import { EXECUTOR_MAIN } from '../executor/entry.js';
 import type { DriverAddress, ExecutorBackend } from './backend.js';
 
 const log = logger('local-backend');
-const EXECUTOR_MAIN = fileURLToPath(new URL('../executor/main.js', import.meta.url));
 
 /** Every live executor child of this process, so an abrupt exit can still kill them. */
 const allChildren = new Set<ChildProcess>();

@@ -136,7 +136,7 @@ describe('deploy modes on a 2-node cluster', { timeout: 180_000 }, () => {
       assert.match(r.diagnostics, /driver disconnected/);
       assert.ok(took <= 10_000, `noticed after ${took} ms`);
       await mc.waitFor(() => mc.liveContainerGroups().length === 0, 10_000, 'all containers gone');
-      assert.deepEqual(appProcesses(app.id, 'executor/main.js'), []);
+      assert.deepEqual(appProcesses(app.id, 'executor/main'), []);
     } finally {
       cl.close();
     }
@@ -207,8 +207,8 @@ describe('deploy modes on a 2-node cluster', { timeout: 180_000 }, () => {
     } finally {
       cl.close();
     }
-    await mc.waitFor(() => appProcesses(appId, 'executor/main.js').length > 0, 10_000, 'executors');
-    process.kill(appProcesses(appId, 'executor/main.js')[0]!, 'SIGKILL');
+    await mc.waitFor(() => appProcesses(appId, 'executor/main').length > 0, 10_000, 'executors');
+    process.kill(appProcesses(appId, 'executor/main')[0]!, 'SIGKILL');
     const r = await run.done;
     assert.equal(r.code, 0, r.stderr);
     // sum of 0..23, twice

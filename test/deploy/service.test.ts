@@ -74,6 +74,6 @@ describe('long-lived client-mode service', { timeout: 150_000 }, () => {
       cl.close();
     }
     await mc.waitFor(() => mc.liveContainerGroups().length === 0, 10_000, 'containers released');
-    assert.deepEqual(appProcesses(appId, 'executor/main.js'), []);
+    assert.deepEqual(appProcesses(appId, 'executor/main'), []);
   });
 });
