@@ -320,17 +320,20 @@ function parseOutput(stdout: string): { answer: string; metrics: Record<string, 
   };
 }
 
-/** verify-sort.mjs reads an output dir as files named by number: link Cinder's part-NNNNN files as 0, 1, ... */
+/** verify-sort.mjs reads an output dir as files named by number: Cinder's part-NNNNN files are linked as 0, 1, ... */
 function verifySort(input: string, output: string): string {
   let target = output;
-  if (fs.statSync(output).isDirectory()) {
+  const parts = fs.statSync(output).isDirectory()
+    ? fs
+        .readdirSync(output)
+        .filter((f) => f.startsWith('part-'))
+        .sort()
+    : [];
+  // a dir of numbered files (skale's 0.csv, 1.csv, ...) is read as it is
+  if (parts.length > 0) {
     target = `${output}.verify`;
     fs.rmSync(target, { recursive: true, force: true });
     fs.mkdirSync(target);
-    const parts = fs
-      .readdirSync(output)
-      .filter((f) => f.startsWith('part-'))
-      .sort();
     for (const [i, f] of parts.entries()) fs.symlinkSync(path.join(output, f), path.join(target, String(i)));
   }
   const v = spawnSync(process.execPath, [sharedScript('verify-sort.mjs'), input, target], { encoding: 'utf8' });
