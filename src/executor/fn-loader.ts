@@ -22,6 +22,12 @@ export interface FnEnv {
   broadcast(id: number): unknown;
   /** task-local accumulator object */
   accumulator(id: number): unknown;
+  /**
+   * functions are compiled once per scope (the stage): V8 keeps type feedback per compiled function, so
+   * a function used by two stages with differently shaped data (a reduceByKey function merging fresh
+   * map-side tuples and decoded reduce-side ones) would otherwise run with the mixed, slower feedback
+   */
+  scope?: string | undefined;
 }
 
 /** Returns [fn, set(values)]: fn closes over `let` bindings that set() fills (so recursion works). */
@@ -30,6 +36,12 @@ type Factory = () => [Function, (values: unknown[]) => void];
 const bundles = new Map<string, Record<string, unknown>>();
 const loading = new Map<string, Promise<void>>();
 const factories = new Map<string, { factory: Factory; names: string[] }>();
+/** Number of compiled function factories held (diagnostics and tests). */
+export function compiledFactoryCount(): number {
+  return factories.size;
+}
+/** compiled factories kept (oldest dropped first) */
+const MAX_FACTORIES = 512;
 
 /** Every imports bundle id used by a function and the functions it captures. */
 export function collectBundleIds(ref: FnRef, out = new Set<string>(), seen = new Set<FnRef>()): string[] {
@@ -80,8 +92,9 @@ export async function prepareFns(refs: Iterable<FnRef>, env: FnEnv): Promise<voi
 
 const IDENT = /^[A-Za-z_$][\w$]*$/;
 
-function compileFactory(ref: FnRef): { factory: Factory; names: string[] } {
-  const hit = factories.get(ref.hash);
+function compileFactory(ref: FnRef, scope: string): { factory: Factory; names: string[] } {
+  const key = `${ref.hash}/${scope}`;
+  const hit = factories.get(key);
   if (hit) return hit;
   const names = [...(ref.imports?.names ?? []), ...Object.keys(ref.caps)];
   for (const n of names) if (!IDENT.test(n)) throw new Error(`shipped function ${ref.hash}: bad binding name '${n}'`);
@@ -93,7 +106,8 @@ function compileFactory(ref: FnRef): { factory: Factory; names: string[] } {
     try {
       const factory = vm.compileFunction(body, [], { filename: `cinder-fn:${ref.hash}` }) as unknown as Factory;
       const entry = { factory, names };
-      factories.set(ref.hash, entry);
+      factories.set(key, entry);
+      if (factories.size > MAX_FACTORIES) factories.delete(factories.keys().next().value!);
       return entry;
     } catch (e) {
       lastErr = e;
@@ -103,7 +117,7 @@ function compileFactory(ref: FnRef): { factory: Factory; names: string[] } {
 }
 
 function bind(ref: FnRef, env: FnEnv, rids: Map<number, Function>): Function {
-  const { factory, names } = compileFactory(ref);
+  const { factory, names } = compileFactory(ref, env.scope ?? '');
   const [fn, set] = factory();
   if (ref.rid !== undefined) rids.set(ref.rid, fn);
   const values: unknown[] = [];

@@ -96,6 +96,7 @@ export class TaskRunner {
           this.broadcasts.set(id, Object.freeze({ id, value: decode(await this.o.getBroadcast(id)) }));
       }
       const fnEnv: FnEnv = {
+        scope: String(desc.stageId),
         fetchFile: (name) => this.o.fetchFile(name),
         codeDir: this.codeDir,
         broadcast: (id) => this.broadcasts.get(id),
