@@ -212,12 +212,15 @@ const queued: TaskDescription[] = [];
  */
 const MAX_TASKS_PER_THREAD = 4;
 
-/** Starts queued tasks on idle threads (preferring the thread that may hold a partition's cached blocks), then queues one more per thread. */
+/**
+ * Starts queued tasks on idle threads (preferring the thread that may hold a partition's cached blocks),
+ * then hands the least busy threads more, up to MAX_TASKS_PER_THREAD each.
+ */
 function pump(): void {
   while (queued.length > 0) {
     const desc = queued[0]!;
     let slot = slots[desc.partition % slots.length]!;
-    if (slot.busy !== 0) slot = slots.find((s) => s.busy === 0) ?? leastBusy();
+    if (slot.busy !== 0) slot = leastBusy();
     if (slot.busy >= MAX_TASKS_PER_THREAD) return;
     queued.shift();
     slot.busy++;
@@ -227,6 +230,7 @@ function pump(): void {
   }
 }
 
+/** The first thread with the fewest tasks (an idle one when there is one). */
 function leastBusy(): Slot {
   let best = slots[0]!;
   for (const s of slots) if (s.busy < best.busy) best = s;

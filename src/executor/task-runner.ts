@@ -31,8 +31,8 @@ export interface RunnerOptions {
   shuffleDir: string;
   /** execution memory: shuffle sorts and aggregations spill past it (by estimate) */
   memoryLimitBytes: number;
-  /** storage memory for cached partitions (default 0.6 x memoryLimitBytes) */
-  storageMemoryBytes?: number | undefined;
+  /** storage memory: cached partitions past it go to disk */
+  storageMemoryBytes: number;
   /** asks the executor's main thread (which asks the driver) */
   fetchFile(name: string): Promise<Uint8Array>;
   getBroadcast(id: number): Promise<Uint8Array>;
@@ -60,7 +60,7 @@ export class TaskRunner {
     for (const d of [this.shuffleDir, this.spillDir, this.codeDir]) fs.mkdirSync(d, { recursive: true });
     this.blockStore = new BlockStore({
       dir: path.join(o.workDir, 'blocks'),
-      memoryLimitBytes: o.storageMemoryBytes ?? Math.floor(o.memoryLimitBytes * 0.6),
+      memoryLimitBytes: o.storageMemoryBytes,
     });
     this.fetcher = new BlockFetcher({ principal: o.appId, secret: o.secret });
   }

@@ -78,6 +78,8 @@ export class DriverEndpoint {
     m: Extract<ExecutorToDriver, { type: 'RegisterExecutor' }>,
   ): void {
     const now = Date.now();
+    // start-up time: launch request (NM or local spawn) to registered; clocks of one host, or NTP-close
+    const launchToRegisterMs = m.launchRequestedAt !== undefined ? Math.max(0, now - m.launchRequestedAt) : undefined;
     this.ts.addExecutor({
       id: m.executorId,
       host: m.host,
@@ -90,18 +92,9 @@ export class DriverEndpoint {
       lastHeartbeat: now,
       rssBytes: 0,
       registeredAt: now,
-      // start-up time: launch request (NM or local spawn) to registered; clocks of one host, or NTP-close
-      launchToRegisterMs: m.launchRequestedAt !== undefined ? Math.max(0, now - m.launchRequestedAt) : undefined,
+      launchToRegisterMs,
     });
-    log.info(
-      {
-        executorId: m.executorId,
-        host: m.host,
-        cores: m.cores,
-        launchToRegisterMs: m.launchRequestedAt && now - m.launchRequestedAt,
-      },
-      'executor registered',
-    );
+    log.info({ executorId: m.executorId, host: m.host, cores: m.cores, launchToRegisterMs }, 'executor registered');
     this.hooks.executorAdded(m.executorId);
     for (const w of this.waiters.splice(0)) w();
   }

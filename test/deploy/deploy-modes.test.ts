@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { MiniCluster, ROOT } from '../harness/mini-cluster.js';
-import { APPS, appIdFrom, appProcesses, outputLines, submit } from './submit-harness.js';
+import { APPS, appIdFrom, appProcesses, EXECUTOR_PROCESS, outputLines, submit } from './submit-harness.js';
 
 const FAST = [
   '--conf',
@@ -136,7 +136,7 @@ describe('deploy modes on a 2-node cluster', { timeout: 180_000 }, () => {
       assert.match(r.diagnostics, /driver disconnected/);
       assert.ok(took <= 10_000, `noticed after ${took} ms`);
       await mc.waitFor(() => mc.liveContainerGroups().length === 0, 10_000, 'all containers gone');
-      assert.deepEqual(appProcesses(app.id, 'executor/main'), []);
+      assert.deepEqual(appProcesses(app.id, EXECUTOR_PROCESS), []);
     } finally {
       cl.close();
     }
@@ -207,8 +207,8 @@ describe('deploy modes on a 2-node cluster', { timeout: 180_000 }, () => {
     } finally {
       cl.close();
     }
-    await mc.waitFor(() => appProcesses(appId, 'executor/main').length > 0, 10_000, 'executors');
-    process.kill(appProcesses(appId, 'executor/main')[0]!, 'SIGKILL');
+    await mc.waitFor(() => appProcesses(appId, EXECUTOR_PROCESS).length > 0, 10_000, 'executors');
+    process.kill(appProcesses(appId, EXECUTOR_PROCESS)[0]!, 'SIGKILL');
     const r = await run.done;
     assert.equal(r.code, 0, r.stderr);
     // sum of 0..23, twice

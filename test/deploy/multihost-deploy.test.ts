@@ -11,7 +11,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { MiniCluster } from '../harness/mini-cluster.js';
 import { NetLab, netnsUnavailable } from '../harness/netns.js';
-import { APPS, appIdFrom, appProcesses, outputLines, submit } from './submit-harness.js';
+import { APPS, appIdFrom, appProcesses, EXECUTOR_PROCESS, outputLines, submit } from './submit-harness.js';
 
 const skip = netnsUnavailable();
 const DONE = ['FINISHED', 'FAILED', 'KILLED'];
@@ -151,7 +151,7 @@ describe('deploy modes across network namespaces', {
         assert.equal(r.finalStatus, 'FAILED');
         assert.match(r.diagnostics, /driver disconnected/);
         assert.ok(Date.now() - t0 <= 12_000, `${how}: noticed after ${Date.now() - t0} ms`);
-        await mc.waitFor(() => appProcesses(appId, 'executor/main').length === 0, 10_000, 'executors gone');
+        await mc.waitFor(() => appProcesses(appId, EXECUTOR_PROCESS).length === 0, 10_000, 'executors gone');
         await mc.waitFor(async () => (await status(appId)).runningContainers === 0, 10_000, 'containers released');
       } finally {
         if (how === 'cut') {
@@ -186,8 +186,8 @@ describe('deploy modes across network namespaces', {
     const run2 = onClient(['--master', mc.master, ...FAST, path.join(APPS, 'slow.ts'), m2, '300', '2']);
     await mc.waitFor(() => fs.existsSync(m2) && fs.readFileSync(m2, 'utf8').length > 0, 30_000, 'job start');
     const appId = fs.readFileSync(m2, 'utf8').trim();
-    await mc.waitFor(() => appProcesses(appId, 'executor/main').length > 0, 10_000, 'executors');
-    process.kill(appProcesses(appId, 'executor/main')[0]!, 'SIGKILL');
+    await mc.waitFor(() => appProcesses(appId, EXECUTOR_PROCESS).length > 0, 10_000, 'executors');
+    process.kill(appProcesses(appId, EXECUTOR_PROCESS)[0]!, 'SIGKILL');
     const r2 = await run2.done;
     assert.equal(r2.code, 0, r2.stderr);
     assert.match(r2.stdout, /total=552/);

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { MiniCluster, ROOT } from '../harness/mini-cluster.js';
-import { appProcesses, submit } from './submit-harness.js';
+import { appProcesses, EXECUTOR_PROCESS, submit } from './submit-harness.js';
 
 function shuffleFiles(dir: string): number {
   let n = 0;
@@ -74,6 +74,6 @@ describe('long-lived client-mode service', { timeout: 150_000 }, () => {
       cl.close();
     }
     await mc.waitFor(() => mc.liveContainerGroups().length === 0, 10_000, 'containers released');
-    assert.deepEqual(appProcesses(appId, 'executor/main'), []);
+    assert.deepEqual(appProcesses(appId, EXECUTOR_PROCESS), []);
   });
 });
