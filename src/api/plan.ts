@@ -29,8 +29,11 @@ export interface ShuffleDepSpec {
   parent: number;
   numMaps: number;
   partitioner: PartitionerSpec;
-  /** createCombiner / mergeValue / mergeCombiners (all three, or none) */
-  aggregator?: { createCombiner: FnRef; mergeValue: FnRef; mergeCombiners: FnRef } | undefined;
+  /**
+   * createCombiner / mergeValue / mergeCombiners (all three, or none); `reduce`: reduceByKey's shape
+   * (createCombiner is the identity, mergeValue and mergeCombiners are one function)
+   */
+  aggregator?: { createCombiner: FnRef; mergeValue: FnRef; mergeCombiners: FnRef; reduce?: true } | undefined;
   mapSideCombine: boolean;
   /** a builtin aggregator (e.g. 'groupByKey') instead of user functions */
   builtinAggregator?: string | undefined;

@@ -497,6 +497,7 @@ export class RDD<T> implements LineageNode {
         createCombiner: captureFn((v: V) => v, undefined, 'reduceByKey'),
         mergeValue: ref,
         mergeCombiners: ref,
+        reduce: true,
       },
       mapSideCombine: true,
     });

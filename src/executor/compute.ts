@@ -353,10 +353,12 @@ export function aggregatorOf(env: ComputeEnv, dep: ShuffleDepSpec): Aggregator |
     return a as unknown as Aggregator;
   }
   if (!dep.aggregator) return undefined;
+  const mergeValue = env.fn<(c: unknown, v: unknown) => unknown>(dep.aggregator.mergeValue);
   return {
     createCombiner: env.fn(dep.aggregator.createCombiner),
-    mergeValue: env.fn(dep.aggregator.mergeValue),
+    mergeValue,
     mergeCombiners: env.fn(dep.aggregator.mergeCombiners),
+    reduce: dep.aggregator.reduce ? mergeValue : undefined,
   };
 }
 

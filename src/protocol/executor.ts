@@ -113,7 +113,10 @@ export const BlockRequest = z.discriminatedUnion('type', [
 export type BlockRequest = z.infer<typeof BlockRequest>;
 export const parseBlockRequest = parser(BlockRequest);
 
-/** Reply to FetchShuffleBlocks: one entry per requested map index, in order. */
+/**
+ * Reply to FetchShuffleBlocks: `count` blocks, one per requested map index from the first, in order.
+ * The blocks themselves travel as the reply frame's binary parts (src/rpc/connection.ts), uncopied.
+ */
 export interface ShuffleBlocksReply {
-  blocks: Uint8Array[];
+  count: number;
 }

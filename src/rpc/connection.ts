@@ -3,6 +3,9 @@
  *
  * Every frame is one msgpack-encoded Envelope. Either side may send one-way messages or requests;
  * a request carries `id` and its reply carries `re` (and `err` when the handler failed).
+ * A reply may carry binary parts (shuffle blocks) that travel after the envelope uncopied:
+ * frame payload [0xC1][u32 LE envelope bytes][envelope][part 0][part 1]..., the envelope's `p` giving
+ * each part's length (0xC1 is the one byte msgpack never writes, so the two forms cannot be confused).
  * Incoming message bodies are checked by the channel's `parse` function (zod schemas from
  * src/protocol) before any handler sees them; a malformed frame is answered with an error
  * (if it was a request) and logged, never thrown into the process.
@@ -32,14 +35,26 @@ export interface Envelope {
   err?: WireError;
   /** the message body, a tagged object `{ type, ... }` */
   m?: unknown;
+  /** byte lengths of the binary parts that follow the envelope in the frame */
+  p?: number[];
+}
+
+const PARTS_TAG = 0xc1;
+
+export interface ReplyHandle {
+  /** answers the request; `parts` travel as raw bytes after the body (see the header) */
+  reply(body: unknown, parts?: readonly Uint8Array[]): void;
+  fail(err: unknown): void;
+}
+
+/** A reply body with the binary parts its frame carried (empty when none). */
+export interface PartsReply<R> {
+  body: R;
+  parts: Buffer[];
 }
 
 export type Parse<T> = (body: unknown) => T;
 
-export interface ReplyHandle {
-  reply(body: unknown): void;
-  fail(err: unknown): void;
-}
 
 export interface ConnectionOptions<In> {
   /** Validates and types an incoming message body; throws on malformed input. */
@@ -52,7 +67,10 @@ export interface ConnectionOptions<In> {
 export class RpcConnection<In extends { type: string }, Out extends { type: string }> extends EventEmitter {
   private readonly decoder: FrameDecoder;
   private nextId = 1;
-  private readonly pending = new Map<number, { resolve: (v: any) => void; reject: (e: Error) => void }>();
+  private readonly pending = new Map<
+    number,
+    { resolve: (v: any, parts: Buffer[]) => void; reject: (e: Error) => void }
+  >();
   private handler: ((msg: In, reply: ReplyHandle | undefined) => void) | undefined;
   private closed = false;
   private corked = false;
@@ -95,9 +113,14 @@ export class RpcConnection<In extends { type: string }, Out extends { type: stri
   }
 
   request<R = unknown>(msg: Out, timeoutMs = 0): Promise<R> {
+    return this.requestParts<R>(msg, timeoutMs).then((r) => r.body);
+  }
+
+  /** Like request(), and also gives the binary parts of the reply frame. */
+  requestParts<R = unknown>(msg: Out, timeoutMs = 0): Promise<PartsReply<R>> {
     if (this.closed) return Promise.reject(new CinderError('CONNECTION_CLOSED', `${this.name}: connection is closed`));
     const id = this.nextId++;
-    return new Promise<R>((resolve, reject) => {
+    return new Promise<PartsReply<R>>((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
       if (timeoutMs > 0) {
         timer = setTimeout(() => {
@@ -107,9 +130,9 @@ export class RpcConnection<In extends { type: string }, Out extends { type: stri
         timer.unref();
       }
       this.pending.set(id, {
-        resolve: (v) => {
+        resolve: (v, parts) => {
           if (timer) clearTimeout(timer);
-          resolve(v);
+          resolve({ body: v as R, parts });
         },
         reject: (e) => {
           if (timer) clearTimeout(timer);
@@ -126,9 +149,19 @@ export class RpcConnection<In extends { type: string }, Out extends { type: stri
     this.shutdown();
   }
 
-  private write(env: Envelope): void {
+  private write(env: Envelope, parts?: readonly Uint8Array[]): void {
     if (this.closed || this.socket.destroyed) return;
-    const body = encode(env);
+    let body: Buffer;
+    let payload = 0;
+    if (parts && parts.length > 0) {
+      env.p = parts.map((x) => x.length);
+      const e = encode(env);
+      body = Buffer.allocUnsafe(5 + e.length);
+      body[0] = PARTS_TAG;
+      body.writeUInt32LE(e.length, 1);
+      e.copy(body, 5);
+      for (const x of parts) payload += x.length;
+    } else body = encode(env);
     // coalesce every frame written in this tick into one writev syscall
     if (!this.corked) {
       this.corked = true;
@@ -138,14 +171,22 @@ export class RpcConnection<In extends { type: string }, Out extends { type: stri
         this.socket.uncork();
       });
     }
-    this.socket.write(frameHeader(body.length));
+    this.socket.write(frameHeader(body.length + payload));
     this.socket.write(body);
+    if (parts) for (const x of parts) if (x.length > 0) this.socket.write(x);
   }
 
   private onFrame(frame: Buffer): void {
     let env: Envelope;
+    let parts: Buffer[] = [];
     try {
-      env = decode<Envelope>(frame);
+      if (frame[0] === PARTS_TAG) {
+        if (frame.length < 5) throw new Error('binary-parts frame shorter than its header');
+        const envLen = frame.readUInt32LE(1);
+        if (5 + envLen > frame.length) throw new Error('binary-parts frame: envelope past the end');
+        env = decode<Envelope>(frame.subarray(5, 5 + envLen));
+        parts = splitParts(frame, 5 + envLen, (env as Envelope | undefined)?.p);
+      } else env = decode<Envelope>(frame);
       if (!env || typeof env !== 'object' || env.v !== PROTOCOL_VERSION)
         throw new Error(`unsupported protocol version ${(env as Envelope | undefined)?.v}`);
     } catch (e) {
@@ -158,7 +199,7 @@ export class RpcConnection<In extends { type: string }, Out extends { type: stri
       if (!p) return;
       this.pending.delete(env.re);
       if (env.err) p.reject(fromWireError(env.err));
-      else p.resolve(env.m);
+      else p.resolve(env.m, parts);
       return;
     }
     const id = env.id;
@@ -166,7 +207,7 @@ export class RpcConnection<In extends { type: string }, Out extends { type: stri
       id === undefined
         ? undefined
         : {
-            reply: (body) => this.write({ v: PROTOCOL_VERSION, re: id, m: body }),
+            reply: (body, parts) => this.write({ v: PROTOCOL_VERSION, re: id, m: body }, parts),
             fail: (err) => this.write({ v: PROTOCOL_VERSION, re: id, err: toWireError(err) }),
           };
     let msg: In;
@@ -194,6 +235,20 @@ export class RpcConnection<In extends { type: string }, Out extends { type: stri
     this.pending.clear();
     this.emit('close', err);
   }
+}
+
+/** The parts after the envelope, as views of the frame; their lengths must cover it exactly. */
+function splitParts(frame: Buffer, at: number, lens: unknown): Buffer[] {
+  if (!Array.isArray(lens)) throw new Error('binary-parts frame without part lengths');
+  const out: Buffer[] = [];
+  for (const len of lens) {
+    if (typeof len !== 'number' || !Number.isInteger(len) || len < 0 || at + len > frame.length)
+      throw new Error('binary-parts frame: a part length does not fit the frame');
+    out.push(frame.subarray(at, at + len));
+    at += len;
+  }
+  if (at !== frame.length) throw new Error('binary-parts frame: bytes after the last part');
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@ export { newSecret } from './auth.js';
 export {
   dial,
   PROTOCOL_VERSION,
+  type PartsReply,
   type PreListener,
   preListen,
   type ReplyHandle,

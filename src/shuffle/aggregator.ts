@@ -9,4 +9,9 @@ export interface Aggregator<V = any, C = any> {
   mergeValue(c: C, v: V): C;
   /** merges two combiners of the same key; may mutate and return `c1` */
   mergeCombiners(c1: C, c2: C): C;
+  /**
+   * Set for reduceByKey's shape: createCombiner is the identity and mergeValue and mergeCombiners are
+   * this one function, so records need no re-tupling and number values can be folded in typed arrays.
+   */
+  reduce?: ((a: V, b: V) => V) | undefined;
 }

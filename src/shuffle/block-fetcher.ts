@@ -70,14 +70,10 @@ export class BlockFetcher {
     await this.acquire();
     try {
       const conn = await this.connection(loc);
-      const r = await conn.request<ShuffleBlocksReply>(req, this.o.requestTimeoutMs ?? 300_000);
-      const blocks = (r as Partial<ShuffleBlocksReply> | undefined)?.blocks;
-      if (
-        !Array.isArray(blocks) ||
-        blocks.length === 0 ||
-        blocks.length > req.mapIndexes.length ||
-        !blocks.every((b) => b instanceof Uint8Array)
-      )
+      const r = await conn.requestParts<ShuffleBlocksReply>(req, this.o.requestTimeoutMs ?? 300_000);
+      const blocks = r.parts;
+      const count = (r.body as Partial<ShuffleBlocksReply> | undefined)?.count;
+      if (count !== blocks.length || blocks.length === 0 || blocks.length > req.mapIndexes.length)
         throw new CinderError('BAD_BLOCK_REPLY', `block server at ${loc.host}:${loc.port} sent a malformed reply`);
       return blocks;
     } finally {

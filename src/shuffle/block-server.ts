@@ -38,7 +38,7 @@ export interface BlockServer {
 
 export async function startBlockServer(o: BlockServerOptions): Promise<BlockServer> {
   const maxReply = o.maxReplyBytes ?? MAX_REPLY_BYTES;
-  const fetchBlocks = async (m: Extract<BlockRequest, { type: 'FetchShuffleBlocks' }>): Promise<ShuffleBlocksReply> => {
+  const fetchBlocks = async (m: Extract<BlockRequest, { type: 'FetchShuffleBlocks' }>): Promise<Uint8Array[]> => {
     const blocks: Uint8Array[] = [];
     let total = 0;
     for (const mapIndex of m.mapIndexes) {
@@ -61,7 +61,7 @@ export async function startBlockServer(o: BlockServerOptions): Promise<BlockServ
       blocks.push(await readRange(r));
       total += len;
     }
-    return { blocks };
+    return blocks;
   };
   const srv = await serve<BlockRequest, { type: string }>(
     { parse: parseBlockRequest, secretFor: o.secretFor, host: o.host, port: o.port ?? 0, name: 'block-server' },
@@ -70,7 +70,7 @@ export async function startBlockServer(o: BlockServerOptions): Promise<BlockServ
       switch (msg.type) {
         case 'FetchShuffleBlocks':
           fetchBlocks(msg).then(
-            (r) => reply.reply(r),
+            (blocks) => reply.reply({ count: blocks.length } satisfies ShuffleBlocksReply, blocks),
             (e) => {
               log.debug({ err: (e as Error).message }, 'shuffle fetch failed');
               reply.fail(e);

@@ -200,12 +200,14 @@ export async function writeShuffleOutput(o: WriteShuffleOptions): Promise<MapOut
     const partial = o.partialAggregate ?? { minRecords: 100_000, skipRatio: 0.9 };
     let decided = false;
     let passthrough = false;
+    const identity = agg?.reduce !== undefined;
     const push: (r: unknown) => void = agg
       ? (rec) => {
           const r = rec as unknown[];
           const k = r[0];
           if (passthrough) {
-            buf.add(route(k), [k, agg.createCombiner(r[1])]);
+            // reduceByKey's combiner is the value itself: the record goes on as it is
+            buf.add(route(k), identity && r.length === 2 ? r : [k, agg.createCombiner(r[1])]);
             return;
           }
           const i = map.find(k);

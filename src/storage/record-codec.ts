@@ -6,7 +6,8 @@
  * shapes (bench/micro/codec.ts); every other batch is msgpack (src/common/serde.ts).
  *
  * Column frame: [0xC1][version 1][key kind][value kind][u32 n][key column][value column], all
- * little-endian; kinds: 'S' string ([u32 blob bytes][u32 UTF-16 length x n][UTF-8 blob]),
+ * little-endian; kinds: 'S' string ([u32 blob bytes][u32 UTF-16 length x n][UTF-8 blob]), 's' string
+ * whose values are all shorter than 256 UTF-16 units ([u32 blob bytes][u8 length x n][UTF-8 blob]),
  * 'I' int32 (i32 x n), 'D' float64 (f64 x n). 0xC1 is the one byte msgpack never uses, so a reader
  * tells the two formats apart by the first byte.
  * Must not: change a value on the round trip (lone surrogates, -0, NaN fall back or survive exactly).
@@ -17,12 +18,13 @@ import { decode, encode } from '../common/serde.js';
 const TAG = 0xc1;
 const VERSION = 1;
 const S = 0x53;
+const S8 = 0x73;
 const I = 0x49;
 const D = 0x44;
 /** below this, msgpack's smaller output wins */
 const MIN_COLUMNAR = 16;
 
-type Kind = typeof S | typeof I | typeof D;
+type Kind = typeof S | typeof S8 | typeof I | typeof D;
 
 interface Column {
   kind: Kind;
@@ -34,22 +36,26 @@ function stringColumn(records: readonly unknown[], idx: 0 | 1): Column | undefin
   const n = records.length;
   const lens = new Uint32Array(n);
   let joined = '';
+  let max = 0;
   for (let i = 0; i < n; i++) {
     const v = (records[i] as unknown[])[idx];
     if (typeof v !== 'string') return undefined;
     joined += v;
     lens[i] = v.length;
+    if (v.length > max) max = v.length;
   }
   // lone surrogates would not survive UTF-8: leave such batches to msgpack
   if (!(joined as string & { isWellFormed(): boolean }).isWellFormed()) return undefined;
   const blob = Buffer.from(joined, 'utf8');
+  const lensOut = max < 256 ? Uint8Array.from(lens) : lens;
+  const lensBytes = lensOut.byteLength;
   return {
-    kind: S,
-    bytes: 4 + 4 * n + blob.length,
+    kind: max < 256 ? S8 : S,
+    bytes: 4 + lensBytes + blob.length,
     write(out, at) {
       out.writeUInt32LE(blob.length, at);
-      Buffer.from(lens.buffer, lens.byteOffset, lens.byteLength).copy(out, at + 4);
-      blob.copy(out, at + 4 + 4 * n);
+      Buffer.from(lensOut.buffer, lensOut.byteOffset, lensBytes).copy(out, at + 4);
+      blob.copy(out, at + 4 + lensBytes);
     },
   };
 }
@@ -112,15 +118,33 @@ function corrupt(why: string): CinderError {
   return new CinderError('CORRUPT_BLOCK', `record batch is corrupt: ${why}`, 'the data was damaged; recompute it');
 }
 
+/** Where a string column's parts are: its UTF-16 lengths, and its UTF-8 blob at [blobAt, blobAt + blobLen). */
+export interface StringColumnAt {
+  lens: Uint8Array | Uint32Array;
+  blobAt: number;
+  blobLen: number;
+}
+
+function stringColumnAt(body: Buffer, at: number, kind: number, n: number): StringColumnAt {
+  if (at + 4 > body.length) throw corrupt('string column header past the end');
+  const blobLen = body.readUInt32LE(at);
+  const width = kind === S8 ? 1 : 4;
+  const blobAt = at + 4 + width * n;
+  if (blobAt + blobLen > body.length) throw corrupt('string column past the end');
+  let lens: Uint8Array | Uint32Array;
+  if (width === 1) lens = body.subarray(at + 4, blobAt);
+  else {
+    lens = new Uint32Array(n);
+    Buffer.from(lens.buffer).set(body.subarray(at + 4, blobAt));
+  }
+  return { lens, blobAt, blobLen };
+}
+
 /** Reads one column of n values starting at `at` into index idx of the records; returns the next offset. */
 function readColumn(body: Buffer, at: number, kind: number, n: number, out: unknown[][], idx: 0 | 1): number {
-  if (kind === S) {
-    if (at + 4 > body.length) throw corrupt('string column header past the end');
-    const blobLen = body.readUInt32LE(at);
-    const blobAt = at + 4 + 4 * n;
-    if (blobAt + blobLen > body.length) throw corrupt('string column past the end');
-    const lens = new Uint32Array(n);
-    Buffer.from(lens.buffer).set(body.subarray(at + 4, blobAt));
+  if (kind === S || kind === S8) {
+    const sc = stringColumnAt(body, at, kind, n);
+    const { lens, blobAt, blobLen } = sc;
     const s = body.toString('utf8', blobAt, blobAt + blobLen);
     let p = 0;
     for (let i = 0; i < n; i++) {

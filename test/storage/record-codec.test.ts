@@ -56,6 +56,24 @@ test('string/string pairs with multi-byte text (accents, CJK, emoji, empty strin
   );
 });
 
+test('string columns: lengths take one byte below 256 UTF-16 units and four from 256 on, both exact', () => {
+  const short = many(64, (i) => [`k${i}`.padEnd(255 - (i % 3), 'é'), i]);
+  const long = many(64, (i) => [i % 2 ? 'x'.repeat(256 + i) : `short${i}`, i]);
+  const sb = encodeBatch(short);
+  const lb = encodeBatch(long);
+  assert.equal(sb[2], 0x73, "all keys < 256 units: kind 's'");
+  assert.equal(lb[2], 0x53, "one key >= 256 units: kind 'S'");
+  roundTrip(short, true);
+  roundTrip(long, true);
+  // a cut in either kind's length table or blob is CORRUPT_BLOCK
+  for (const body of [sb, lb])
+    for (const cut of [9, 8 + 4 + 10, body.length - 300])
+      assert.throws(
+        () => decodeBatch(body.subarray(0, cut)),
+        (e: unknown) => e instanceof CinderError && e.code === 'CORRUPT_BLOCK',
+      );
+});
+
 test('a batch with a lone surrogate is left to msgpack (same result as before the column format)', () => {
   const records = many(50, (i) => [i === 17 ? 'bad\ud800' : `k${i}`, 1]);
   const body = encodeBatch(records);

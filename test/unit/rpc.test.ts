@@ -69,3 +69,34 @@ test('unreachable address gives a clear connect error', async () => {
     /could not connect/,
   );
 });
+
+test('binary parts travel after the reply body byte for byte; a frame whose part lengths lie closes the connection', async () => {
+  const big = Buffer.alloc(3 << 20);
+  for (let i = 0; i < big.length; i++) big[i] = (i * 7) & 0xff;
+  const parts = [Buffer.from('first'), Buffer.alloc(0), big, Buffer.from([0xc1, 0, 255])];
+  const srv = await serve<Msg, Msg>({ parse, secretFor: () => 's3cret' }, () => (m, r) => {
+    if (m.type === 'Echo') r?.reply({ n: m.n }, m.n === 1 ? parts : undefined);
+  });
+  const c = await dial<Msg, Msg>({ host: '127.0.0.1', port: srv.port, principal: 'cluster', secret: 's3cret', parse });
+  const got = await c.requestParts<{ n: number }>({ type: 'Echo', n: 1 });
+  assert.deepEqual(got.body, { n: 1 });
+  assert.equal(got.parts.length, parts.length);
+  for (let i = 0; i < parts.length; i++) assert.ok(got.parts[i]!.equals(parts[i]!), `part ${i}`);
+  // request() gives the body alone; a reply without parts has none
+  assert.deepEqual(await c.request({ type: 'Echo', n: 1 }), { n: 1 });
+  assert.deepEqual((await c.requestParts({ type: 'Echo', n: 2 })).parts, []);
+  // an authenticated peer sending a parts frame whose lengths do not cover it exactly is dropped
+  const { encode } = await import('../../src/common/serde.js');
+  const env = encode({ v: 1, m: { type: 'Note', s: 'x' }, p: [10] });
+  const bad = Buffer.concat([Buffer.from([0xc1, 0, 0, 0, 0]), env, Buffer.alloc(4)]);
+  bad.writeUInt32LE(env.length, 1);
+  const closed = new Promise((r) => c.once('close', r));
+  c.socket.write(frameHeader(bad.length));
+  c.socket.write(bad);
+  await closed;
+  // the server lives on
+  const c2 = await dial<Msg, Msg>({ host: '127.0.0.1', port: srv.port, principal: 'cluster', secret: 's3cret', parse });
+  assert.deepEqual(await c2.request({ type: 'Echo', n: 5 }), { n: 5 });
+  c2.close();
+  await srv.close();
+});
