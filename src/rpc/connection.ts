@@ -55,7 +55,6 @@ export interface PartsReply<R> {
 
 export type Parse<T> = (body: unknown) => T;
 
-
 export interface ConnectionOptions<In> {
   /** Validates and types an incoming message body; throws on malformed input. */
   parse: Parse<In>;

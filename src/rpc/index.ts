@@ -1,8 +1,8 @@
 export { newSecret } from './auth.js';
 export {
   dial,
-  PROTOCOL_VERSION,
   type PartsReply,
+  PROTOCOL_VERSION,
   type PreListener,
   preListen,
   type ReplyHandle,
