@@ -7,12 +7,14 @@
  * scheduler can resubmit the parent stage. Must not talk to the scheduler itself.
  */
 import { CinderError } from '../common/errors.js';
-import { BatchFileReader, parseFramed } from '../storage/batch-file.js';
+import { BatchFileReader, framedBodies } from '../storage/batch-file.js';
+import { decodeBatch, type StringNumberColumns, stringNumberColumns } from '../storage/record-codec.js';
 import type { Aggregator } from './aggregator.js';
 import { BlockFetchError, type BlockFetcher } from './block-fetcher.js';
 import { ExternalAppendOnlyMap } from './external-map.js';
 import { ExternalSorter } from './external-sorter.js';
 import { compareKeys } from './partitioner.js';
+import { ReduceByKeyMap } from './reduce-table.js';
 import { blockRange } from './shuffle-files.js';
 
 export interface MapLocation {
@@ -106,9 +108,19 @@ export async function* readShuffle(o: ReadShuffleOptions): AsyncGenerator<unknow
     ? { createCombiner: (c) => c, mergeValue: agg.mergeCombiners, mergeCombiners: agg.mergeCombiners }
     : agg;
   const limit = sortCmp ? o.memoryLimitBytes / 2 : o.memoryLimitBytes;
-  const map = new ExternalAppendOnlyMap({ aggregator, memoryLimitBytes: limit, spillDir: o.spillDir });
+  // reduceByKey: string/number column batches are folded from their bytes (src/shuffle/reduce-table.ts)
+  const typed = agg.reduce
+    ? new ReduceByKeyMap({ reduce: agg.reduce, memoryLimitBytes: limit, spillDir: o.spillDir })
+    : undefined;
+  const map = typed ?? new ExternalAppendOnlyMap({ aggregator, memoryLimitBytes: limit, spillDir: o.spillDir });
   try {
-    for await (const b of input) await map.insertAll(b);
+    if (typed) {
+      const columns = (body: Buffer) => (typed.wantsColumns ? stringNumberColumns(body) : undefined);
+      for await (const b of fetchBatches(o, columns)) {
+        if (Array.isArray(b)) await typed.insertAll(b);
+        else await typed.insertColumns(b);
+      }
+    } else for await (const b of input) await map.insertAll(b);
     if (o.metrics) o.metrics.spilledBytes += map.spilledBytes;
     if (!sortCmp) {
       yield* map.batches();
@@ -151,8 +163,22 @@ interface Req {
 
 type Done = { req: Req; blocks?: Uint8Array[]; err?: unknown };
 
-/** Decoded record batches of this reduce partition from every map output, in no particular order. */
-async function* fetchBatches(o: ReadShuffleOptions): AsyncGenerator<unknown[][]> {
+/**
+ * Decoded record batches of this reduce partition from every map output, in no particular order.
+ * With `columns`, a batch body it accepts is yielded as its string/number columns instead, undecoded.
+ */
+function fetchBatches(o: ReadShuffleOptions): AsyncGenerator<unknown[][]>;
+function fetchBatches(
+  o: ReadShuffleOptions,
+  columns: (body: Buffer) => StringNumberColumns | undefined,
+): AsyncGenerator<unknown[][] | StringNumberColumns>;
+async function* fetchBatches(
+  o: ReadShuffleOptions,
+  columns?: (body: Buffer) => StringNumberColumns | undefined,
+): AsyncGenerator<unknown[][] | StringNumberColumns> {
+  const parse = (body: Buffer): unknown[][] | StringNumberColumns =>
+    columns?.(body) ?? (decodeBatch(body) as unknown[][]);
+  const count = (b: unknown[][] | StringNumberColumns): number => (Array.isArray(b) ? b.length : b.n);
   const metrics = o.metrics;
   const localLocs: MapLocation[] = [];
   const byPeer = new Map<string, Req>();
@@ -200,15 +226,16 @@ async function* fetchBatches(o: ReadShuffleOptions): AsyncGenerator<unknown[][]>
     }
     try {
       for (;;) {
-        let b: unknown[] | undefined;
+        let b: unknown[][] | StringNumberColumns | undefined;
         try {
-          b = await reader.next();
+          const body = await reader.nextBody();
+          b = body === undefined ? undefined : parse(body);
         } catch (e) {
           throw new FetchFailedError(o.shuffleId, l.mapIndex, l.executorId, e);
         }
         if (b === undefined) break;
-        if (metrics) metrics.recordsRead += b.length;
-        yield b as unknown[][];
+        if (metrics) metrics.recordsRead += count(b);
+        yield b;
       }
     } finally {
       await reader.close();
@@ -233,22 +260,18 @@ async function* fetchBatches(o: ReadShuffleOptions): AsyncGenerator<unknown[][]>
     }
     for (let i = 0; i < blocks.length; i++) {
       const mapIndex = req.mapIndexes[i]!;
-      let batches: Generator<unknown[]>;
-      try {
-        batches = parseFramed(blocks[i]!, `shuffle ${o.shuffleId} map ${mapIndex} reduce ${o.reduceId}`);
-      } catch (e) {
-        throw new FetchFailedError(o.shuffleId, mapIndex, req.executorId, e);
-      }
+      const bodies = framedBodies(blocks[i]!, `shuffle ${o.shuffleId} map ${mapIndex} reduce ${o.reduceId}`);
       for (;;) {
-        let r: IteratorResult<unknown[]>;
+        let b: unknown[][] | StringNumberColumns;
         try {
-          r = batches.next();
+          const r = bodies.next();
+          if (r.done) break;
+          b = parse(r.value);
         } catch (e) {
           throw new FetchFailedError(o.shuffleId, mapIndex, req.executorId, e);
         }
-        if (r.done) break;
-        if (metrics) metrics.recordsRead += r.value.length;
-        yield r.value as unknown[][];
+        if (metrics) metrics.recordsRead += count(b);
+        yield b;
       }
       blocks[i] = new Uint8Array(0); // let the fetched bytes go
     }

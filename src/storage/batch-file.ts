@@ -25,13 +25,18 @@ export function encodeFramed(records: readonly unknown[]): Buffer {
 
 /** Decodes every framed batch of an in-memory byte range (a fetched shuffle block). */
 export function* parseFramed(buf: Uint8Array, what = 'block'): Generator<unknown[]> {
+  for (const body of framedBodies(buf, what)) yield decodeBatch(body);
+}
+
+/** The undecoded batch bodies of an in-memory byte range (views of it). */
+export function* framedBodies(buf: Uint8Array, what = 'block'): Generator<Buffer> {
   const b = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
   let off = 0;
   while (off < b.length) {
     if (off + 4 > b.length) throw corrupt(what, off);
     const len = b.readUInt32LE(off);
     if (off + 4 + len > b.length) throw corrupt(what, off);
-    yield decodeBatch(b.subarray(off + 4, off + 4 + len));
+    yield b.subarray(off + 4, off + 4 + len);
     off += 4 + len;
   }
 }
@@ -165,6 +170,12 @@ export class BatchFileReader {
 
   /** The next batch, or undefined at the end of the range (the file is then closed). */
   async next(): Promise<unknown[] | undefined> {
+    const body = await this.nextBody();
+    return body === undefined ? undefined : decodeBatch(body);
+  }
+
+  /** The next batch's undecoded body (valid until the next call), or undefined at the end. */
+  async nextBody(): Promise<Buffer | undefined> {
     if (this.closed) return undefined;
     if (!(await this.fill(4))) {
       if (this.buf.length - this.off !== 0) throw corrupt(this.what, this.filePos);
@@ -175,7 +186,7 @@ export class BatchFileReader {
     if (!(await this.fill(4 + len))) throw corrupt(this.what, this.filePos);
     const body = this.buf.subarray(this.off + 4, this.off + 4 + len);
     this.off += 4 + len;
-    return decodeBatch(body);
+    return body;
   }
 
   async close(): Promise<void> {

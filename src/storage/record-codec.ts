@@ -179,3 +179,39 @@ export function decodeBatch(body: Uint8Array): unknown[] {
   if (end !== b.length) throw corrupt('trailing bytes');
   return out;
 }
+
+/** A column batch of string keys and number values, as views of its body (see pairColumns). */
+export interface StringNumberColumns {
+  n: number;
+  body: Buffer;
+  /** UTF-16 length of each key */
+  lens: Uint8Array | Uint32Array;
+  /** the keys' UTF-8 bytes, back to back, at body[blobAt, blobAt + blobLen) */
+  blobAt: number;
+  blobLen: number;
+  values: Int32Array | Float64Array;
+}
+
+/**
+ * The columns of a batch body when it is a column batch of string keys and number values, without
+ * decoding a record (the reduce side's typed-array aggregation reads them); undefined for any other
+ * shape. A damaged batch is CORRUPT_BLOCK, as in decodeBatch.
+ */
+export function stringNumberColumns(body: Uint8Array): StringNumberColumns | undefined {
+  if (body[0] !== TAG || body.length < 8) return undefined;
+  const b = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  if (b[1] !== VERSION) throw corrupt(`column format version ${b[1]} is not ${VERSION}`);
+  const kk = b[2]!;
+  const vk = b[3]!;
+  if ((kk !== S && kk !== S8) || (vk !== I && vk !== D)) return undefined;
+  const n = b.readUInt32LE(4);
+  if (n > b.length) throw corrupt('record count larger than the batch');
+  const { lens, blobAt, blobLen } = stringColumnAt(b, 8, kk, n);
+  const at = blobAt + blobLen;
+  const width = vk === I ? 4 : 8;
+  if (at + width * n !== b.length)
+    throw corrupt(at + width * n > b.length ? 'number column past the end' : 'trailing bytes');
+  const values = vk === I ? new Int32Array(n) : new Float64Array(n);
+  Buffer.from(values.buffer).set(b.subarray(at, at + width * n));
+  return { n, body: b, lens, blobAt, blobLen, values };
+}
