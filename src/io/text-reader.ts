@@ -9,6 +9,7 @@
  * chunk boundaries cannot break characters. Reads use 1 MiB buffers, decoded in pieces of <= 64 KiB; lines
  * leave as arrays, never one by one.
  */
+import { isAscii } from 'node:buffer';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import { promisify } from 'node:util';
@@ -76,7 +77,10 @@ class LineCutter {
         cut = buf.lastIndexOf(NL, a + DECODE_PIECE);
         if (cut < a) cut = buf.indexOf(NL, a + DECODE_PIECE);
       }
-      const parts = buf.toString('utf8', a, cut).split('\n');
+      // ASCII (checked with SIMD) decodes as latin1, a plain copy: ~2x faster than the UTF-8 decoder
+      const parts = (
+        isAscii(buf.subarray(a, cut)) ? buf.toString('latin1', a, cut) : buf.toString('utf8', a, cut)
+      ).split('\n');
       for (let i = 0; i < parts.length; i++) {
         const p = parts[i]!;
         if (p.charCodeAt(p.length - 1) === 13) parts[i] = p.slice(0, -1);
