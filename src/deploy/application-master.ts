@@ -123,7 +123,7 @@ async function runClusterMode(): Promise<void> {
   const args = JSON.parse(env.CINDER_APP_ARGS ?? '[]') as string[];
   try {
     out(`running ${path.basename(appMain!)} (attempt ${attempt} of ${maxAttempts})`);
-    await runApp(path.resolve(appMain!), args);
+    await runApp(path.resolve(appMain!), args, { hooks: /\.(m|c)?tsx?$/.test(appMain!) });
     await CinderContext._stopActive('SUCCEEDED');
     await dropEarly();
     if (!amRegistered) await am.register(host, -1, '');

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as esbuild from 'esbuild';
 import type { ClusterClient } from '../cluster/client.js';
 import { CinderError } from '../common/errors.js';
@@ -17,15 +17,22 @@ import { compileError } from './compile-check.js';
 
 export const APP_LINK = '__app__';
 
-/** The engine's own sources: an app that imports them by path gets the engine installed on the node instead. */
+/**
+ * The engine's own sources: an app that imports them by path, or imports `cinder`, gets the engine
+ * installed on the node instead, by its file URL (the engine is installed at the same path on every
+ * node, as the AM's and executors' commands already assume). So the AM imports a JavaScript bundle
+ * without module hooks, whose thread costs ~150 ms of its start (src/deploy/run-app.ts).
+ */
 const ENGINE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const engineDirs = [path.join(ENGINE_ROOT, 'src'), path.join(ENGINE_ROOT, 'build', 'src')];
+const ENGINE_URL = pathToFileURL(path.join(ENGINE_ROOT, 'build', 'src', 'index.js')).href;
 const engineExternal: esbuild.Plugin = {
   name: 'cinder-engine-external',
   setup(b) {
+    b.onResolve({ filter: /^cinder$/ }, () => ({ path: ENGINE_URL, external: true }));
     b.onResolve({ filter: /^\.{1,2}\// }, (args) => {
       const abs = path.resolve(args.resolveDir, args.path);
-      return engineDirs.some((d) => abs.startsWith(d + path.sep)) ? { path: 'cinder', external: true } : undefined;
+      return engineDirs.some((d) => abs.startsWith(d + path.sep)) ? { path: ENGINE_URL, external: true } : undefined;
     });
   },
 };

@@ -45,26 +45,20 @@ function utf8Bytes(src: Uint8Array, p: number, units: number): number {
 /** Insert-or-fold table from string keys (as UTF-8 bytes) to numbers. */
 export class StringNumberReduceTable {
   size = 0;
-  private slots: Int32Array;
-  private mask: number;
-  private hashes: Int32Array;
-  private offs: Int32Array;
-  private blens: Int32Array;
-  private units: Int32Array;
-  private vals: Float64Array;
-  private arena: Buffer;
+  // entry i: its key's hash, arena offset, UTF-8 and UTF-16 lengths, and value; slots hold i + 1 (0: empty)
+  private slots!: Int32Array;
+  private mask!: number;
+  private hashes!: Int32Array;
+  private offs!: Int32Array;
+  private blens!: Int32Array;
+  private units!: Int32Array;
+  private vals!: Float64Array;
+  private arena!: Buffer;
   private used = 0;
   private scratch = Buffer.allocUnsafe(256);
 
   constructor(private readonly reduce: (a: number, b: number) => unknown) {
-    this.slots = new Int32Array(1 << 12);
-    this.mask = this.slots.length - 1;
-    this.hashes = new Int32Array(1 << 11);
-    this.offs = new Int32Array(1 << 11);
-    this.blens = new Int32Array(1 << 11);
-    this.units = new Int32Array(1 << 11);
-    this.vals = new Float64Array(1 << 11);
-    this.arena = Buffer.allocUnsafe(1 << 15);
+    this.reset();
   }
 
   /** Bytes held (arena, slots and entry arrays). */
