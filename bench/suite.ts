@@ -8,6 +8,7 @@
  * Owns: cases, run order, answer checks. Must not: format reports (bench/lib/report.ts).
  */
 import { spawnSync } from 'node:child_process';
+import { createHmac } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { CaseName, SuiteConfig } from './lib/config.js';
@@ -273,7 +274,14 @@ export function planCases(cfg: SuiteConfig): Case[] {
 }
 
 /** Starts `cinder cluster up --nodes 2` in `dir` for the launch-latency cases. */
-function devClusterUp(dir: string, log: (m: string) => void): { dir: string; master?: string; secretFile: string } {
+interface DevCluster {
+  dir: string;
+  master?: string;
+  restUrl?: string;
+  secretFile: string;
+}
+
+function devClusterUp(dir: string, log: (m: string) => void): DevCluster {
   const cli = path.join(repoRoot, 'bin', 'cinder.js');
   const r = spawnSync(process.execPath, [cli, 'cluster', 'up', '--nodes', '2', '--dir', dir, '--json'], {
     encoding: 'utf8',
@@ -283,13 +291,40 @@ function devClusterUp(dir: string, log: (m: string) => void): { dir: string; mas
     log(`dev cluster did not start (launch latency in client/cluster mode not measured): ${r.stderr.trim()}`);
     return { dir, secretFile: '' };
   }
-  const info = JSON.parse(r.stdout.trim().split('\n').pop()!) as { master: string; secretFile: string };
+  const info = JSON.parse(r.stdout.trim().split('\n').pop()!) as {
+    master: string;
+    restUrl: string;
+    secretFile: string;
+  };
   log(`dev cluster up at ${info.master}`);
-  return { dir, master: info.master, secretFile: info.secretFile };
+  return { dir, master: info.master, restUrl: info.restUrl, secretFile: info.secretFile };
+}
+
+/**
+ * Waits (up to 10 s) until the dev cluster runs no application and holds no container, then 1.5 s more
+ * for the NodeManagers to finish cleaning up (process exit, log aggregation): a launch is measured on an
+ * idle cluster, not beside the teardown of the previous rep's app. Reads the RM's REST metrics.
+ */
+async function devClusterIdle(dev: DevCluster): Promise<void> {
+  if (!dev.restUrl) return;
+  const secret = fs.readFileSync(dev.secretFile, 'utf8').trim();
+  const token = createHmac('sha256', secret).update('cinder-rest-v1').digest('hex');
+  const until = Date.now() + 10_000;
+  while (Date.now() < until) {
+    try {
+      const r = await fetch(`${dev.restUrl}/ws/v1/cluster/metrics`, { headers: { authorization: `Bearer ${token}` } });
+      const m = ((await r.json()) as { clusterMetrics: Record<string, number> }).clusterMetrics;
+      if (m.appsRunning === 0 && m.appsPending === 0 && m.containersAllocated === 0) break;
+    } catch {
+      break; // no REST answer: measure anyway
+    }
+    await new Promise((res) => setTimeout(res, 100));
+  }
+  await new Promise((res) => setTimeout(res, 1500));
 }
 
 /** The driver (AM container) stdout of the cluster-mode app whose id the submit printed. */
-function driverLog(submitStdout: string, dev: { master?: string; secretFile: string }): string {
+function driverLog(submitStdout: string, dev: DevCluster): string {
   const appId = /application_\d+_\d+/.exec(submitStdout)?.[0];
   if (!appId) return submitStdout;
   const r = spawnSync(
@@ -369,6 +404,7 @@ export async function runSuite(cfg: SuiteConfig): Promise<SuiteResult> {
         for (const impl of c.impls) {
           if (impl.output) fs.rmSync(impl.output, { recursive: true, force: true });
           if (impl.devCluster && !dev?.master) continue;
+          if (impl.devCluster) await devClusterIdle(dev!);
           const f = await runMeasured({
             args: impl.devCluster
               ? [...impl.args.slice(0, 2), '--master', dev!.master!, ...impl.args.slice(2)]
