@@ -8,7 +8,6 @@
  * Owns: cases, run order, answer checks. Must not: format reports (bench/lib/report.ts).
  */
 import { spawnSync } from 'node:child_process';
-import { createHmac } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { CaseName, SuiteConfig } from './lib/config.js';
@@ -307,8 +306,8 @@ function devClusterUp(dir: string, log: (m: string) => void): DevCluster {
  */
 async function devClusterIdle(dev: DevCluster): Promise<void> {
   if (!dev.restUrl) return;
-  const secret = fs.readFileSync(dev.secretFile, 'utf8').trim();
-  const token = createHmac('sha256', secret).update('cinder-rest-v1').digest('hex');
+  const { restToken } = await import('../src/cluster/resourcemanager/rest.js');
+  const token = restToken(fs.readFileSync(dev.secretFile, 'utf8').trim());
   const until = Date.now() + 10_000;
   while (Date.now() < until) {
     try {

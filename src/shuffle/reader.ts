@@ -113,14 +113,14 @@ export async function* readShuffle(o: ReadShuffleOptions): AsyncGenerator<unknow
     ? new ReduceByKeyMap({ reduce: agg.reduce, memoryLimitBytes: limit, spillDir: o.spillDir })
     : undefined;
   const map = typed ?? new ExternalAppendOnlyMap({ aggregator, memoryLimitBytes: limit, spillDir: o.spillDir });
+  const batches = typed
+    ? fetchBatches(o, (body) => (typed.wantsColumns ? stringNumberColumns(body) : undefined))
+    : input;
   try {
-    if (typed) {
-      const columns = (body: Buffer) => (typed.wantsColumns ? stringNumberColumns(body) : undefined);
-      for await (const b of fetchBatches(o, columns)) {
-        if (Array.isArray(b)) await typed.insertAll(b);
-        else await typed.insertColumns(b);
-      }
-    } else for await (const b of input) await map.insertAll(b);
+    for await (const b of batches) {
+      if (Array.isArray(b)) await map.insertAll(b);
+      else await typed!.insertColumns(b);
+    }
     if (o.metrics) o.metrics.spilledBytes += map.spilledBytes;
     if (!sortCmp) {
       yield* map.batches();

@@ -11,18 +11,16 @@
  * drained into that map, which spills to disk as usual. Results are the same either way.
  * Must not know where batches come from.
  */
-import { CinderError } from '../common/errors.js';
-import { decodeBatch, type StringNumberColumns } from '../storage/record-codec.js';
+import {
+  corruptBatch as corrupt,
+  decodeBatch,
+  isWellFormed,
+  type StringNumberColumns,
+} from '../storage/record-codec.js';
 import type { Aggregator } from './aggregator.js';
 import { ExternalAppendOnlyMap } from './external-map.js';
 
 const OUT_BATCH = 4096;
-
-const isWellFormed = (s: string): boolean => (s as string & { isWellFormed(): boolean }).isWellFormed();
-
-function corrupt(why: string): CinderError {
-  return new CinderError('CORRUPT_BLOCK', `record batch is corrupt: ${why}`, 'the data was damaged; recompute it');
-}
 
 /** UTF-8 bytes of `units` UTF-16 code units of well-formed UTF-8 starting at src[p]. */
 function utf8Bytes(src: Uint8Array, p: number, units: number): number {

@@ -26,6 +26,9 @@ const MIN_COLUMNAR = 16;
 
 type Kind = typeof S | typeof S8 | typeof I | typeof D;
 
+/** Whether a string survives UTF-8 (no lone surrogates); String.prototype.isWellFormed, untyped in ES2022. */
+export const isWellFormed = (s: string): boolean => (s as string & { isWellFormed(): boolean }).isWellFormed();
+
 interface Column {
   kind: Kind;
   bytes: number;
@@ -45,7 +48,7 @@ function stringColumn(records: readonly unknown[], idx: 0 | 1): Column | undefin
     if (v.length > max) max = v.length;
   }
   // lone surrogates would not survive UTF-8: leave such batches to msgpack
-  if (!(joined as string & { isWellFormed(): boolean }).isWellFormed()) return undefined;
+  if (!isWellFormed(joined)) return undefined;
   const blob = Buffer.from(joined, 'utf8');
   const lensOut = max < 256 ? Uint8Array.from(lens) : lens;
   const lensBytes = lensOut.byteLength;
@@ -114,9 +117,11 @@ export function encodeBatch(records: readonly unknown[]): Buffer {
   return encode(records);
 }
 
-function corrupt(why: string): CinderError {
+/** The error for a damaged batch (also raised by readers of the columns, src/shuffle/reduce-table.ts). */
+export function corruptBatch(why: string): CinderError {
   return new CinderError('CORRUPT_BLOCK', `record batch is corrupt: ${why}`, 'the data was damaged; recompute it');
 }
+const corrupt = corruptBatch;
 
 /** Where a string column's parts are: its UTF-16 lengths, and its UTF-8 blob at [blobAt, blobAt + blobLen). */
 export interface StringColumnAt {
@@ -143,8 +148,7 @@ function stringColumnAt(body: Buffer, at: number, kind: number, n: number): Stri
 /** Reads one column of n values starting at `at` into index idx of the records; returns the next offset. */
 function readColumn(body: Buffer, at: number, kind: number, n: number, out: unknown[][], idx: 0 | 1): number {
   if (kind === S || kind === S8) {
-    const sc = stringColumnAt(body, at, kind, n);
-    const { lens, blobAt, blobLen } = sc;
+    const { lens, blobAt, blobLen } = stringColumnAt(body, at, kind, n);
     const s = body.toString('utf8', blobAt, blobAt + blobLen);
     let p = 0;
     for (let i = 0; i < n; i++) {
@@ -180,7 +184,7 @@ export function decodeBatch(body: Uint8Array): unknown[] {
   return out;
 }
 
-/** A column batch of string keys and number values, as views of its body (see pairColumns). */
+/** A column batch of string keys and number values, as views of its body (see stringNumberColumns). */
 export interface StringNumberColumns {
   n: number;
   body: Buffer;
