@@ -29,23 +29,47 @@ await esbuild.build({
   bundle: false,
   logLevel: 'warning',
 });
-// zod loads as one pre-bundled file instead of ~120 ESM modules (~40 ms instead of ~100 ms of every
-// process start): src/common/zod.ts's output is replaced by the bundle (docs/decisions/0006-vendor-zod.md)
-await esbuild.build({
-  stdin: { contents: "export { z } from 'zod';", resolveDir: root, loader: 'js' },
-  outfile: path.join(root, 'build', 'src', 'common', 'zod.js'),
-  bundle: true,
-  format: 'esm',
-  platform: 'node',
-  target: 'node20',
-  minifySyntax: true,
-  legalComments: 'eof',
-  logLevel: 'warning',
-});
-fs.rmSync(path.join(root, 'build', 'src', 'common', 'zod.js.map'), { force: true });
+// zod, pino and msgpackr load as one pre-bundled file each instead of their many ESM/CommonJS files:
+// each src/common/<name>.ts re-exports the package, and its build output is replaced by the bundle
+// (docs/decisions/0006-vendor-zod.md, 0010-vendor-pino-msgpackr.md). `require` is given to the bundle for
+// the packages' own runtime requires (node built-ins, msgpackr's optional native string extractor, which
+// stays external so it is found in node_modules next to the build).
+const vendored = [
+  // zod's classic schemas and coercions only, not its JSON-schema converters and 40 locales (English
+  // registers itself with the first schema): ~250 KB instead of ~700 KB to parse in every process
+  {
+    file: 'zod',
+    contents:
+      "import * as schemas from './schemas.js'; import * as coerce from './coerce.js'; export const z = { ...schemas, coerce };",
+    resolveDir: path.join(root, 'node_modules', 'zod', 'v4', 'classic'),
+  },
+  { file: 'pino', contents: "export { pino } from 'pino';" },
+  { file: 'msgpackr', contents: "export { Packr, isNativeAccelerationEnabled } from 'msgpackr';" },
+];
+for (const v of vendored) {
+  const outfile = path.join(root, 'build', 'src', 'common', `${v.file}.js`);
+  await esbuild.build({
+    stdin: { contents: v.contents, resolveDir: v.resolveDir ?? root, loader: 'js' },
+    outfile,
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    minifySyntax: true,
+    legalComments: 'eof',
+    external: ['msgpackr-extract'],
+    banner: {
+      js: "import { createRequire as __vendorCreateRequire } from 'node:module'; const require = __vendorCreateRequire(import.meta.url);",
+    },
+    logLevel: 'warning',
+  });
+  fs.rmSync(`${outfile}.map`, { force: true });
+}
 // the executor's two entry points (main thread, task thread) as one file each, zod inlined: an executor
 // starts ~0.1 s sooner (docs/decisions/0007-executor-bundle.md); src/executor/entry.ts picks them up
 const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
+// chunk names carry content hashes: drop the last build's so stale chunks do not pile up
+fs.rmSync(path.join(root, 'build', 'src', 'executor', 'bundle-chunks'), { recursive: true, force: true });
 await esbuild.build({
   entryPoints: {
     'main.bundle': path.join(root, 'src', 'executor', 'main.ts'),
@@ -59,7 +83,11 @@ await esbuild.build({
   platform: 'node',
   target: 'node20',
   sourcemap: 'linked',
-  external: Object.keys(pkg.dependencies).filter((d) => d !== 'zod'),
+  // the vendored packages are inlined too (the same single-file reason); the others stay external
+  external: [...Object.keys(pkg.dependencies).filter((d) => !vendored.some((v) => v.file === d)), 'msgpackr-extract'],
+  banner: {
+    js: "import { createRequire as __vendorCreateRequire } from 'node:module'; const require = __vendorCreateRequire(import.meta.url);",
+  },
   logLevel: 'warning',
 });
 // drop outputs whose source is gone (renamed or deleted files must not keep running as tests)

@@ -2,7 +2,7 @@
  * Structured logging (pino). Daemons log JSON to stderr; the level comes from CINDER_LOG_LEVEL.
  * Secrets never go through here: redact() masks config keys that look secret.
  */
-import { pino } from 'pino';
+import { pino } from './pino.js';
 
 const level = process.env.CINDER_LOG_LEVEL ?? (process.env.CINDER_TEST ? 'warn' : 'info');
 

@@ -4,8 +4,9 @@
  * Supported values: null/undefined, booleans, numbers, bigints, strings, arrays, plain objects,
  * Buffers/Uint8Arrays and Dates. See checkSerializable() for the driver-side check with a clear error.
  */
-import { Packr } from 'msgpackr';
+
 import { CinderError } from './errors.js';
+import { Packr } from './msgpackr.js';
 
 const packr = new Packr({
   structuredClone: false,

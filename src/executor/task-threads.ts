@@ -1,0 +1,136 @@
+/**
+ * An executor's task threads (src/executor/worker.ts), started by the process entry (./main.ts) before
+ * it loads the rest of the executor: a thread's start-up (its own V8 isolate and Node bootstrap, then
+ * the engine's task code) then overlaps with the main thread's, instead of following it
+ * (docs/decisions/0009-executor-threads-first.md).
+ *
+ * Imports only Node built-ins and ./entry.ts: whatever this module loads delays the threads.
+ *
+ * Owns: starting, restarting and sizing the threads. Must not: know tasks or the driver (the executor
+ * backend attaches its handlers with attach()).
+ */
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { TaskDescription } from '../protocol/executor.js';
+import { workerModule } from './entry.js';
+import type { WorkerInit, WorkerToMain } from './thread-protocol.js';
+
+/** shares of a task thread's old generation for execution (shuffle buffers) and storage (cache) memory */
+const EXECUTION_SHARE = 0.35;
+const STORAGE_SHARE = 0.3;
+/** a fixed 64 MB young generation: smaller ones promote so much that small heaps run out of memory while spilling */
+const YOUNG_MB = 64;
+
+export interface ThreadConfig {
+  executorId: string;
+  appId: string;
+  secret: string;
+  workDir: string;
+  shuffleDir: string;
+  cores: number;
+  memoryMb: number;
+  /** import.meta.url of the executor's entry module (main.js or main.bundle.js): picks the worker module */
+  mainUrl: string;
+}
+
+export interface Slot {
+  index: number;
+  worker: Worker;
+  busy: number;
+  /** the tasks running in this thread (to fail them if the thread dies) */
+  running: Map<number, TaskDescription>;
+  ready: Promise<void>;
+}
+
+export interface ThreadHandlers {
+  onMessage(slot: Slot, m: Exclude<WorkerToMain, { type: 'ready' }>): void;
+  /** the thread died (it is replaced right after): fail its running tasks */
+  onDeath(slot: Slot, why: string): void;
+}
+
+/** The old-generation heap of one task thread (MB): 60% of its share of cinder.executor.memory. */
+export function oldGenMbFor(memoryMb: number, cores: number): number {
+  // the young generation, the main thread and I/O buffers live in the other 40%, so an executor's RSS
+  // stays near cinder.executor.memory
+  return Math.max(48, Math.floor(Math.max(64, Math.floor(memoryMb / cores)) * 0.6));
+}
+
+export class TaskThreads {
+  readonly slots: Slot[] = [];
+  readonly oldGenMb: number;
+  private handlers: ThreadHandlers | undefined;
+  /** events from before attach(): a thread that died while the backend was still loading */
+  private early: Array<(h: ThreadHandlers) => void> = [];
+  private stopping = false;
+
+  constructor(private readonly cfg: ThreadConfig) {
+    this.oldGenMb = oldGenMbFor(cfg.memoryMb, cfg.cores);
+    for (let i = 0; i < cfg.cores; i++) this.slots.push(this.start(i));
+  }
+
+  /** Hands thread events to the backend (and any that came before). */
+  attach(h: ThreadHandlers): void {
+    this.handlers = h;
+    for (const e of this.early.splice(0)) e(h);
+  }
+
+  /** Resolves once every thread has loaded its task code. */
+  ready(): Promise<void> {
+    return Promise.all(this.slots.map((s) => s.ready)).then(() => {});
+  }
+
+  async terminate(): Promise<void> {
+    this.stopping = true;
+    await Promise.allSettled(this.slots.map((s) => s.worker.terminate()));
+  }
+
+  private emit(f: (h: ThreadHandlers) => void): void {
+    if (this.handlers) f(this.handlers);
+    else this.early.push(f);
+  }
+
+  /**
+   * Starts task thread i. A thread that dies (e.g. out of memory: its heap is capped by resourceLimits)
+   * fails only its running tasks (onDeath) and is replaced; the executor lives on.
+   */
+  private start(i: number): Slot {
+    const c = this.cfg;
+    const init: WorkerInit = {
+      executorId: c.executorId,
+      appId: c.appId,
+      secret: c.secret,
+      workDir: path.join(c.workDir, `t${i}`),
+      shuffleDir: c.shuffleDir,
+      // execution memory: a sort buffer past ~35% of the old generation leaves V8 too little headroom and it
+      // collects over and over (64 MiB spill sort at 512m: 13 s at 50%, 9 s at 35%, 10 s at 25%)
+      memoryLimitBytes: Math.floor(this.oldGenMb * 1024 * 1024 * EXECUTION_SHARE),
+      storageMemoryBytes: Math.floor(this.oldGenMb * 1024 * 1024 * STORAGE_SHARE),
+    };
+    const worker = new Worker(workerModule(c.mainUrl), {
+      workerData: init,
+      resourceLimits: { maxOldGenerationSizeMb: this.oldGenMb, maxYoungGenerationSizeMb: YOUNG_MB },
+    });
+    let markReady!: () => void;
+    const slot: Slot = { index: i, worker, busy: 0, running: new Map(), ready: new Promise((r) => (markReady = r)) };
+    worker.on('message', (m: WorkerToMain) => {
+      if (m.type === 'ready') markReady();
+      else this.emit((h) => h.onMessage(slot, m));
+    });
+    let died = false;
+    const onDeath = (why: string) => {
+      if (died || this.stopping) return;
+      died = true;
+      markReady();
+      this.slots[i] = this.start(i);
+      this.emit((h) => {
+        h.onDeath(slot, why);
+        slot.running.clear();
+      });
+    };
+    worker.on('error', (e) =>
+      onDeath((e as Error & { code?: string }).code === 'ERR_WORKER_OUT_OF_MEMORY' ? 'out of memory' : e.message),
+    );
+    worker.on('exit', (code) => onDeath(`exited with code ${code}`));
+    return slot;
+  }
+}
