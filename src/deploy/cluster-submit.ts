@@ -29,9 +29,18 @@ function describe(r: AppReport): string {
 }
 
 export async function submitCluster(req: SubmitRequest): Promise<number> {
-  // bundling first: an app that does not compile fails before the cluster is even contacted
-  const { archive, entry } = await packageApp(req.app);
-  const client = await connectCluster(req.master).catch((e: Error) => {
+  // the connection (and its handshake) is made while esbuild bundles the app, but the bundle comes first:
+  // an app that does not compile fails before anything is asked of the cluster
+  const connecting = connectCluster(req.master);
+  connecting.catch(() => {}); // reported below, after the compile check
+  const { archive, entry } = await packageApp(req.app).catch((e: unknown) => {
+    void connecting.then(
+      (c) => c.close(),
+      () => {},
+    );
+    throw e;
+  });
+  const client = await connecting.catch((e: Error) => {
     throw new CinderError(
       'MASTER_UNREACHABLE',
       `cannot reach the cluster at ${req.master}: ${e.message}`,

@@ -2,9 +2,8 @@
  * Stages an application's files on the ResourceManager (content-addressed, checked there):
  * `--files` and `--archives` (with `path#alias` link names) and, for cluster mode, the app itself:
  * bundled with esbuild keeping one output module per user source file (code splitting), so the
- * driver in the AM still sees each module's imports, then packed as a .tgz archive.
+ * driver in the AM still sees each module's imports, then packed in memory as a .tgz archive (tar.ts).
  */
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,6 +13,7 @@ import type { ClusterClient } from '../cluster/client.js';
 import { CinderError } from '../common/errors.js';
 import type { LocalResource } from '../protocol/cluster.js';
 import { compileError } from './compile-check.js';
+import { tarGz } from './tar.js';
 
 export const APP_LINK = '__app__';
 
@@ -96,36 +96,33 @@ export async function packageApp(app: string): Promise<{ archive: Buffer; entry:
     .filter((f) => !f.includes('node_modules') && !f.startsWith('<'))
     .map((f) => path.resolve(f));
   const outbase = commonDir(inputs);
-  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'cinder-app-'));
-  try {
-    await esbuild.build({
-      entryPoints: inputs,
-      outdir,
-      outbase,
-      bundle: true,
-      splitting: true,
-      format: 'esm',
-      platform: 'node',
-      target: 'node20',
-      sourcemap: 'linked',
-      external: ['cinder'],
-      plugins: [engineExternal],
-      outExtension: { '.js': '.mjs' },
-      banner: {
-        js: "import { createRequire as __cinderCreateRequire } from 'node:module'; const require = __cinderCreateRequire(import.meta.url);",
-      },
-      logLevel: 'silent',
-    });
-    const entry = path.relative(outbase, app).replace(/\.(m|c)?[jt]sx?$/, '.mjs');
-    const tgz = path.join(os.tmpdir(), `cinder-app-${process.pid}-${Date.now()}.tgz`);
-    const r = spawnSync('tar', ['-czf', tgz, '-C', outdir, '.'], { encoding: 'utf8' });
-    if (r.status !== 0) throw new CinderError('STAGING_FAILED', `could not pack the application: ${r.stderr}`);
-    const archive = fs.readFileSync(tgz);
-    fs.rmSync(tgz, { force: true });
-    return { archive, entry: path.join(APP_LINK, entry) };
-  } finally {
-    fs.rmSync(outdir, { recursive: true, force: true });
-  }
+  // nothing is written: outdir only names the outputs, which stay in memory and go into the archive
+  const outdir = path.join(os.tmpdir(), 'cinder-app');
+  const built = await esbuild.build({
+    entryPoints: inputs,
+    outdir,
+    outbase,
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    sourcemap: 'linked',
+    external: ['cinder'],
+    plugins: [engineExternal],
+    outExtension: { '.js': '.mjs' },
+    banner: {
+      js: "import { createRequire as __cinderCreateRequire } from 'node:module'; const require = __cinderCreateRequire(import.meta.url);",
+    },
+    write: false,
+    logLevel: 'silent',
+  });
+  const files = built.outputFiles.map((f) => ({
+    path: path.relative(outdir, f.path).split(path.sep).join('/'),
+    data: f.contents,
+  }));
+  const entry = path.relative(outbase, app).replace(/\.(m|c)?[jt]sx?$/, '.mjs');
+  return { archive: tarGz(files), entry: path.join(APP_LINK, entry) };
 }
 
 function commonDir(files: string[]): string {
