@@ -3,13 +3,14 @@
  * straight from this AM's allocator (no AM<->driver channel). Registers the AM with the RM when the
  * context starts (with the driver's RPC port), then keeps the executor target.
  */
-import { type Conf, intConf, parseMb, strConf } from '../common/conf.js';
+import { type Conf, intConf } from '../common/conf.js';
 import { CinderError } from '../common/errors.js';
 import { logger } from '../common/log.js';
 import type { PreListener } from '../rpc/index.js';
 import type { DriverAddress, ExecutorBackend } from '../scheduler/backend.js';
 import type { AmRuntime } from './am-runtime.js';
-import { ExecutorAllocator, executorEnv, overheadFor } from './executor-allocator.js';
+import { executorSize } from './container-sizing.js';
+import { ExecutorAllocator, type ExecutorExit, executorEnv } from './executor-allocator.js';
 
 const log = logger('am-backend');
 
@@ -49,7 +50,11 @@ export class AmBackend implements ExecutorBackend {
       this.loop = rt.early.loop;
     } else {
       await rt.am.register(rt.host, driver.port, driver.uiUrl ?? '');
-      const s = startAllocation(rt, this.conf, `${driver.host}:${driver.port}`);
+      const s = startAllocation(rt, this.conf, {
+        driverUrl: `${driver.host}:${driver.port}`,
+        initialTarget: this.numExecutors,
+        onFatal: (d, code) => rt.onFatal(d, code),
+      });
       this.allocator = s.allocator;
       this.loop = s.loop;
     }
@@ -78,40 +83,51 @@ export class AmBackend implements ExecutorBackend {
   }
 }
 
+/** What an AM's allocator needs beyond its configuration; the two deploy modes differ only here. */
+export interface AllocationHooks {
+  driverUrl: string;
+  /** the secret executors use with the driver (default: the AM's own CINDER_APP_SECRET) */
+  appSecret?: string;
+  /** executors asked for at once (cluster mode: cinder.executor.instances; client mode: the driver asks later) */
+  initialTarget: number;
+  onExecutorExited?: (e: ExecutorExit) => void;
+  onFatal(diagnostics: string, exitCode: number): void;
+}
+
 /**
- * Starts the executor allocator of a registered AM whose driver listens at `driverUrl`: asks for
- * cinder.executor.instances executors at once and keeps the target through the RM heartbeat loop.
+ * Starts the executor allocator of a registered AM (both deploy modes): sizes executors from the
+ * configuration (container-sizing.ts), asks for the initial target at once and keeps the target
+ * through the RM heartbeat loop. Losing the RM is fatal (exit code 12).
  */
 export function startAllocation(
-  rt: Pick<AmRuntime, 'am' | 'appId' | 'executorResources' | 'onFatal'>,
+  rt: Pick<AmRuntime, 'am' | 'appId' | 'executorResources'>,
   conf: Conf,
-  driverUrl: string,
+  hooks: AllocationHooks,
 ): { allocator: ExecutorAllocator; loop: { stop(): void; done: Promise<void> }; numExecutors: number } {
   const numExecutors = Number(conf['cinder.executor.instances'] ?? '2');
-  const memoryMB = parseMb(strConf(conf, 'cinder.executor.memory')!, 'cinder.executor.memory');
+  const size = executorSize(conf);
   const allocator = new ExecutorAllocator({
     am: rt.am,
     appId: rt.appId,
-    driverUrl,
-    executorMemoryMB: memoryMB,
-    executorCores: intConf(conf, 'cinder.executor.cores'),
-    overheadMB: conf['cinder.executor.memoryOverhead']
-      ? parseMb(conf['cinder.executor.memoryOverhead'], 'cinder.executor.memoryOverhead')
-      : overheadFor(memoryMB),
+    driverUrl: hooks.driverUrl,
+    ...(hooks.appSecret !== undefined ? { appSecret: hooks.appSecret } : {}),
+    executorMemoryMB: size.heapMB,
+    executorCores: size.vcores,
+    overheadMB: size.overheadMB,
     localResources: rt.executorResources,
     maxFailures: Number(conf['cinder.executor.maxNumFailures'] ?? Math.max(3, 2 * numExecutors)),
     heartbeatMs: intConf(conf, 'cinder.executor.heartbeatInterval'),
     extraEnv: executorEnv(conf),
-    onExecutorExited: () => {},
-    onFatal: (d, code) => rt.onFatal(d, code),
+    onExecutorExited: (e) => hooks.onExecutorExited?.(e),
+    onFatal: (d, code) => hooks.onFatal(d, code),
   });
   // asks first, so the loop's first allocate carries them
-  allocator.setTarget(numExecutors);
+  if (hooks.initialTarget > 0) allocator.setTarget(hooks.initialTarget);
   const loop = rt.am.heartbeatLoop({
     intervalMs: intConf(conf, 'cinder.am.heartbeatInterval'),
     onResponse: (r) => allocator.handle(r),
     onError: (e) => log.warn({ err: e.message }, 'AM heartbeat to the RM failed'),
   });
-  loop.done.catch((e: Error) => rt.onFatal(`AM lost the ResourceManager: ${e.message}`, 12));
+  loop.done.catch((e: Error) => hooks.onFatal(`AM lost the ResourceManager: ${e.message}`, 12));
   return { allocator, loop, numExecutors };
 }

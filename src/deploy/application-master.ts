@@ -23,7 +23,6 @@ import type { LocalResource } from '../protocol/cluster.js';
 import { dial, preListen } from '../rpc/index.js';
 import { startAllocation } from './am-backend.js';
 import { type EarlyStart, setAmRuntime } from './am-runtime.js';
-import { ExecutorAllocator, executorEnv, overheadFor } from './executor-allocator.js';
 
 const log = logger('application-master');
 const env = process.env;
@@ -154,7 +153,11 @@ async function startEarly(onFatal: (d: string, code: number) => void): Promise<E
     listener.close();
     throw e;
   }
-  const s = startAllocation({ am, appId, executorResources, onFatal }, conf, `${host}:${listener.port}`);
+  const s = startAllocation({ am, appId, executorResources }, conf, {
+    driverUrl: `${host}:${listener.port}`,
+    initialTarget: Number(conf['cinder.executor.instances'] ?? '2'),
+    onFatal,
+  });
   out(`registered ${attemptId}; requested ${s.numExecutors} executors before main (driver port ${listener.port})`);
   return { listener, ...s };
 }
@@ -189,32 +192,17 @@ async function runClientMode(): Promise<void> {
       true,
     ));
   }
-  const memoryMB = parseMb(strConf(conf, 'cinder.executor.memory')!, 'cinder.executor.memory');
-  const numExecutors = Number(conf['cinder.executor.instances'] ?? '2');
-  const allocator = new ExecutorAllocator({
-    am,
-    appId,
+  // the same allocator as cluster mode's; the driver sets the target (RequestExecutors)
+  const { allocator, loop } = startAllocation({ am, appId, executorResources }, conf, {
     driverUrl,
     appSecret: driverSecret,
-    executorMemoryMB: memoryMB,
-    executorCores: intConf(conf, 'cinder.executor.cores'),
-    overheadMB: overheadFor(memoryMB),
-    localResources: executorResources,
-    maxFailures: Number(conf['cinder.executor.maxNumFailures'] ?? Math.max(3, 2 * numExecutors)),
-    heartbeatMs: intConf(conf, 'cinder.executor.heartbeatInterval'),
-    extraEnv: executorEnv(conf),
+    initialTarget: 0,
     onExecutorExited: (e) => conn.send({ type: 'ExecutorExited', ...e }),
     onFatal: (d, code) => {
-      conn.send({ type: 'AppFailing', exitCode: code, diagnostics: d });
+      if (code !== 12) conn.send({ type: 'AppFailing', exitCode: code, diagnostics: d });
       void shutdown(false, d, code);
     },
   });
-  const loop = am.heartbeatLoop({
-    intervalMs: intConf(conf, 'cinder.am.heartbeatInterval'),
-    onResponse: (r) => allocator.handle(r),
-    onError: (e) => log.warn({ err: e.message }, 'heartbeat to the RM failed'),
-  });
-  loop.done.catch((e: Error) => void shutdown(false, `lost the ResourceManager: ${e.message}`, 12));
 
   async function shutdown(succeeded: boolean, diagnostics: string, code: number): Promise<void> {
     loop.stop();

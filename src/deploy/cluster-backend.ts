@@ -16,7 +16,7 @@ import { type RpcConnection, type RpcServer, serve } from '../rpc/index.js';
 import type { DriverAddress, ExecutorBackend } from '../scheduler/backend.js';
 import { AM_MAIN } from './am-launch.js';
 import { connectCluster } from './cluster-connect.js';
-import { overheadFor } from './executor-allocator.js';
+import { checkFits, clientAmSize, executorSize, totalMB } from './container-sizing.js';
 import { stageFiles } from './staging.js';
 
 const log = logger('cluster-backend');
@@ -59,8 +59,15 @@ export class ClusterBackend implements ExecutorBackend {
   /** Gets an application id from the RM and stages --files/--archives for the executors. */
   async prepare(): Promise<{ appId: string; secret: string; driverHost: string }> {
     this.client = await connectCluster(this.masterUrl);
-    const { appId } = await this.client.newApplication();
+    const { appId, maxCapability } = await this.client.newApplication();
     this.appId = appId;
+    // client mode checks its containers before anything starts, as cluster mode does
+    try {
+      checkFits([clientAmSize(this.o.conf), executorSize(this.o.conf)], maxCapability);
+    } catch (e) {
+      await this.client.kill(appId, 'rejected before submission').catch(() => {});
+      throw e;
+    }
     this.resources = await stageFiles(this.client, appId, this.o.files, this.o.archives);
     const driverHost =
       this.o.conf['cinder.driver.host'] ?? (await localAddressTowards(this.o.master.host, this.o.master.port));
@@ -85,7 +92,7 @@ export class ClusterBackend implements ExecutorBackend {
       (conn) => (m, reply) => this.onAm(conn, m, reply, registered),
     );
     const conf = this.o.conf;
-    const amMemory = parseMb(conf['cinder.yarn.am.memory'] ?? '512m', 'cinder.yarn.am.memory');
+    const am = clientAmSize(conf);
     const env: Record<string, string> = {
       CINDER_AM_MODE: 'client',
       CINDER_APP_ID: this.appId,
@@ -101,7 +108,7 @@ export class ClusterBackend implements ExecutorBackend {
       appId: this.appId,
       name: this.o.appName,
       queue: conf['cinder.yarn.queue'] ?? 'default',
-      amResource: { memoryMB: amMemory + overheadFor(amMemory), vcores: 1 },
+      amResource: { memoryMB: totalMB(am), vcores: am.vcores },
       amLaunchContext: { command: ['node', AM_MAIN], env, localResources: {} },
       maxAttempts: Number(env.CINDER_MAX_ATTEMPTS),
       tags: ['deploy-mode:client', `driver:${driver.host}:${driver.port}`],

@@ -10,7 +10,7 @@ import { CinderError } from '../common/errors.js';
 import type { AppReport } from '../protocol/cluster.js';
 import { AM_MAIN } from './am-launch.js';
 import { connectCluster } from './cluster-connect.js';
-import { overheadFor } from './executor-allocator.js';
+import { checkFits, clusterAmSize, executorSize, totalMB } from './container-sizing.js';
 import { APP_LINK, packageApp, stageFiles } from './staging.js';
 import type { SubmitRequest } from './submit-options.js';
 
@@ -50,22 +50,13 @@ export async function submitCluster(req: SubmitRequest): Promise<number> {
   try {
     const { appId, maxCapability } = await client.newApplication();
     const conf = req.conf;
-    const driverMem = parseMb(conf['cinder.driver.memory'] ?? '1g', 'cinder.driver.memory');
-    const amMemory = driverMem + overheadFor(driverMem);
-    const execMem = parseMb(conf['cinder.executor.memory'] ?? '1g', 'cinder.executor.memory');
-    const execTotal = execMem + overheadFor(execMem);
-    for (const [what, mb] of [
-      ['AM/driver', amMemory],
-      ['executor', execTotal],
-    ] as const)
-      if (mb > maxCapability.memoryMB) {
-        await client.kill(appId, 'rejected before submission').catch(() => {});
-        throw new CinderError(
-          'RESOURCE_TOO_LARGE',
-          `the ${what} container needs ${mb} MB (memory + overhead), more than the cluster's maximum allocation of ${maxCapability.memoryMB} MB (yarn.scheduler.maximum-allocation-mb)`,
-          `lower --${what === 'executor' ? 'executor' : 'driver'}-memory`,
-        );
-      }
+    const am = clusterAmSize(conf);
+    try {
+      checkFits([am, executorSize(conf)], maxCapability);
+    } catch (e) {
+      await client.kill(appId, 'rejected before submission').catch(() => {});
+      throw e;
+    }
     const appRes = await client.uploadFile(appId, `${APP_LINK}.tgz`, archive);
     const files = await stageFiles(client, appId, req.files, req.archives);
     const maxAttempts = conf['cinder.yarn.maxAppAttempts'] ?? '2';
@@ -73,7 +64,7 @@ export async function submitCluster(req: SubmitRequest): Promise<number> {
       appId,
       name: req.name,
       queue: req.queue,
-      amResource: { memoryMB: amMemory, vcores: Number(conf['cinder.driver.cores'] ?? '1') },
+      amResource: { memoryMB: totalMB(am), vcores: am.vcores },
       amLaunchContext: {
         command: ['node', AM_MAIN],
         env: {

@@ -45,11 +45,6 @@ export function executorEnv(conf: Record<string, string>): Record<string, string
   return out;
 }
 
-/** Spark's default overhead: max(384 MiB, 10% of the heap). */
-export function overheadFor(heapMB: number): number {
-  return Math.max(384, Math.ceil(heapMB * 0.1));
-}
-
 /** YARN exit statuses that never count toward the executor failure limit. */
 const NOT_FAILURES = new Set<number>([ExitStatus.SUCCESS, ExitStatus.ABORTED, -102, -105, -106, -107]);
 

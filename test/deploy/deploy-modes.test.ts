@@ -299,6 +299,36 @@ describe('deploy modes on a 2-node cluster', { timeout: 180_000 }, () => {
     assert.equal(fs.existsSync(path.join(tmp, 'never')), false);
   });
 
+  test('memoryOverhead settings size the containers in both deploy modes (normalized to 128 MB here)', async () => {
+    const allocatedWhileRunning = async (args: string[], marker: string): Promise<number> => {
+      const run = submit([...args, path.join(APPS, 'slow.ts'), marker, '300', '1'], env);
+      await mc.waitFor(() => fs.existsSync(marker), 30_000, 'the job to start');
+      const cl = await mc.client();
+      try {
+        const app = (await cl.listApplications({ states: ['RUNNING'] })).find((a) => a.name === 'slow');
+        assert.ok(app, 'the app is RUNNING');
+        return app.allocatedMB;
+      } finally {
+        cl.close();
+        const r = await run.done;
+        assert.equal(r.code, 0, r.stderr);
+      }
+    };
+    const overheads = ['--conf', 'cinder.executor.memoryOverhead=128m'];
+    // client mode: AM 512m + 128m overhead; executors 256m + 128m (the defaults would be 896 + 2 x 640)
+    const client = await allocatedWhileRunning(
+      ['--master', master(), ...FAST, ...overheads, '--conf', 'cinder.yarn.am.memoryOverhead=128m'],
+      path.join(tmp, 'ov-client'),
+    );
+    assert.equal(client, 640 + 2 * 384);
+    // cluster mode: the AM runs the driver, 256m + 128m
+    const cluster = await allocatedWhileRunning(
+      [...inCluster(...overheads, '--conf', 'cinder.driver.memoryOverhead=128m')],
+      path.join(tmp, 'ov-cluster'),
+    );
+    assert.equal(cluster, 384 + 2 * 384);
+  });
+
   test('bad submissions fail clearly before anything starts', async () => {
     const missing = await submit(['--master', master(), path.join(tmp, 'nope.ts')], env).done;
     assert.match(missing.stderr, /does not exist/);
@@ -321,6 +351,22 @@ describe('deploy modes on a 2-node cluster', { timeout: 180_000 }, () => {
       env,
     ).done;
     assert.match(big.stderr, /maximum-allocation-mb/);
+    // client mode checks its containers before the driver starts, too
+    const bigClient = await submit(
+      ['--master', master(), '--executor-memory', '64g', path.join(APPS, 'wc.ts'), input, path.join(tmp, 'xc')],
+      env,
+    ).done;
+    assert.notEqual(bigClient.code, 0);
+    assert.match(
+      bigClient.stderr,
+      /executor container needs .*maximum-allocation-mb.*\n.*lower cinder\.executor\.memory/s,
+    );
+    const manyCores = await submit(
+      ['--master', master(), '--executor-cores', '64', path.join(APPS, 'wc.ts'), input, path.join(tmp, 'xv')],
+      env,
+    ).done;
+    assert.match(manyCores.stderr, /64 vcores .*maximum-allocation-vcores/);
+    assert.ok(!fs.existsSync(path.join(tmp, 'xc')) && !fs.existsSync(path.join(tmp, 'xv')), 'no output written');
     const unreachable = await submit(
       [
         '--master',
