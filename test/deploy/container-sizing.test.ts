@@ -40,7 +40,7 @@ test('checkFits names the container, the setting to change and the cluster maxim
     (e: unknown) =>
       e instanceof CinderError &&
       e.code === 'RESOURCE_TOO_LARGE' &&
-      /executor container needs 4505 MB \(cinder\.executor\.memory=4096 MB \+ overhead 409 MB\).*4096 MB/.test(
+      /executor container needs 4506 MB \(cinder\.executor\.memory=4096 MB \+ overhead 410 MB\).*4096 MB/.test(
         e.message,
       ),
   );
