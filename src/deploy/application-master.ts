@@ -16,7 +16,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { AmRmClient } from '../cluster/appmaster/am-client.js';
-import { type Conf, DEFAULTS, intConf, parseMb, strConf } from '../common/conf.js';
+import { type Conf, DEFAULTS, intConf } from '../common/conf.js';
 import { logger } from '../common/log.js';
 import { type AmToDriver, type DriverToAm, parseDriverToAm } from '../protocol/am.js';
 import type { LocalResource } from '../protocol/cluster.js';

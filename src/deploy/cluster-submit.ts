@@ -5,7 +5,7 @@
  * exactly when the application FINISHED with final status SUCCEEDED. Also `--status` and `--kill`.
  */
 import type { ClusterClient } from '../cluster/client.js';
-import { intConf, parseMb } from '../common/conf.js';
+import { intConf } from '../common/conf.js';
 import { CinderError } from '../common/errors.js';
 import type { AppReport } from '../protocol/cluster.js';
 import { AM_MAIN } from './am-launch.js';

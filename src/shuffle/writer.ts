@@ -19,6 +19,7 @@ import { CinderError } from '../common/errors.js';
 import { BatchFileWriter, BatchSizer, encodeFramed } from '../storage/batch-file.js';
 import { estimateSize, heapPressure, SizeTracker } from '../storage/size-estimator.js';
 import type { Aggregator } from './aggregator.js';
+import { StringNumberCombineTable } from './combine-table.js';
 import { AppendOnlyKeyMap } from './key-map.js';
 import { SpillFiles } from './merge.js';
 import { shuffleDataPath, shuffleIndexPath } from './shuffle-files.js';
@@ -162,7 +163,25 @@ export async function writeShuffleOutput(o: WriteShuffleOptions): Promise<MapOut
       );
     return p;
   };
+  // reduceByKey with string keys and number values combines in a typed table (combine-table.ts) until a
+  // record does not fit it; the general map then takes over for the rest of the task
+  let typed =
+    agg?.reduce !== undefined
+      ? new StringNumberCombineTable(agg.reduce as (a: number, b: number) => unknown)
+      : undefined;
+  const leaveTyped = (): void => {
+    typed?.visit((k, v) => {
+      map.add(k, v);
+    });
+    typed = undefined;
+  };
+  const combinedSize = (): number => map.size + (typed?.size ?? 0);
+  const combinedBytes = (): number => tracker.estimate() + (typed?.memoryBytes() ?? 0);
   const dumpMap = (): void => {
+    if (typed) {
+      typed.visit((k, v) => buf.add(route(k), [k, v]));
+      typed.clear();
+    }
     const { keys, values } = map;
     map = new AppendOnlyKeyMap();
     tracker.reset();
@@ -210,6 +229,14 @@ export async function writeShuffleOutput(o: WriteShuffleOptions): Promise<MapOut
             buf.add(route(k), identity && r.length === 2 ? r : [k, agg.createCombiner(r[1])]);
             return;
           }
+          if (typed) {
+            const v = r[1];
+            if (typeof k === 'string' && typeof v === 'number' && r.length === 2 && typed.merge(k, v)) {
+              if (++added >= MID_BATCH_CHECK) midBatchCheck();
+              return;
+            }
+            leaveTyped();
+          }
           const i = map.find(k);
           if (i < 0) map.add(k, agg.createCombiner(r[1]));
           else map.values[i] = agg.mergeValue(map.values[i], r[1]);
@@ -228,7 +255,7 @@ export async function writeShuffleOutput(o: WriteShuffleOptions): Promise<MapOut
       added = 0;
       if (!decided && seen >= partial.minRecords) {
         decided = true;
-        if (map.size > partial.skipRatio * seen) {
+        if (combinedSize() > partial.skipRatio * seen) {
           passthrough = true;
           dumpMap();
         }
@@ -236,7 +263,7 @@ export async function writeShuffleOutput(o: WriteShuffleOptions): Promise<MapOut
     };
     const midBatchCheck = (): void => {
       countAdded();
-      if (buf.memoryEstimate() + tracker.estimate() > o.memoryLimitBytes) {
+      if (buf.memoryEstimate() + combinedBytes() > o.memoryLimitBytes) {
         dumpMap();
         buf.encodeAll();
         spillDue = true;
@@ -245,9 +272,9 @@ export async function writeShuffleOutput(o: WriteShuffleOptions): Promise<MapOut
     const afterBatch = async (): Promise<void> => {
       if (agg) {
         countAdded();
-        if (map.size >= 4_000_000) dumpMap();
+        if (combinedSize() >= 4_000_000) dumpMap();
       }
-      const est = buf.memoryEstimate() + tracker.estimate();
+      const est = buf.memoryEstimate() + combinedBytes();
       if (spillDue || est > o.memoryLimitBytes || (est > 4 << 20 && heapPressure())) {
         spillDue = false;
         if (agg) dumpMap();
