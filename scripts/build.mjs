@@ -34,6 +34,10 @@ await esbuild.build({
 // (docs/decisions/0006-vendor-zod.md, 0010-vendor-pino-msgpackr.md). `require` is given to the bundle for
 // the packages' own runtime requires (node built-ins, msgpackr's optional native string extractor, which
 // stays external so it is found in node_modules next to the build).
+// `require` for bundled CommonJS code and runtime requires, in the vendored packages and the executor bundles
+const requireBanner = {
+  js: "import { createRequire as __vendorCreateRequire } from 'node:module'; const require = __vendorCreateRequire(import.meta.url);",
+};
 const vendored = [
   // zod's classic schemas and coercions only, not its JSON-schema converters and 40 locales (English
   // registers itself with the first schema): ~250 KB instead of ~700 KB to parse in every process
@@ -58,9 +62,7 @@ for (const v of vendored) {
     minifySyntax: true,
     legalComments: 'eof',
     external: ['msgpackr-extract'],
-    banner: {
-      js: "import { createRequire as __vendorCreateRequire } from 'node:module'; const require = __vendorCreateRequire(import.meta.url);",
-    },
+    banner: requireBanner,
     logLevel: 'warning',
   });
   fs.rmSync(`${outfile}.map`, { force: true });
@@ -85,9 +87,7 @@ await esbuild.build({
   sourcemap: 'linked',
   // the vendored packages are inlined too (the same single-file reason); the others stay external
   external: [...Object.keys(pkg.dependencies).filter((d) => !vendored.some((v) => v.file === d)), 'msgpackr-extract'],
-  banner: {
-    js: "import { createRequire as __vendorCreateRequire } from 'node:module'; const require = __vendorCreateRequire(import.meta.url);",
-  },
+  banner: requireBanner,
   logLevel: 'warning',
 });
 // drop outputs whose source is gone (renamed or deleted files must not keep running as tests)

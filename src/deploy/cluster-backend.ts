@@ -15,8 +15,8 @@ import type { AppReport, LocalResource } from '../protocol/cluster.js';
 import { type RpcConnection, type RpcServer, serve } from '../rpc/index.js';
 import type { DriverAddress, ExecutorBackend } from '../scheduler/backend.js';
 import { AM_MAIN } from './am-launch.js';
-import { connectCluster } from './cluster-connect.js';
-import { checkFits, clientAmSize, executorSize, totalMB } from './container-sizing.js';
+import { connectCluster, rejectUnlessFits } from './cluster-connect.js';
+import { clientAmSize, executorSize, totalMB } from './container-sizing.js';
 import { stageFiles } from './staging.js';
 
 const log = logger('cluster-backend');
@@ -62,12 +62,7 @@ export class ClusterBackend implements ExecutorBackend {
     const { appId, maxCapability } = await this.client.newApplication();
     this.appId = appId;
     // client mode checks its containers before anything starts, as cluster mode does
-    try {
-      checkFits([clientAmSize(this.o.conf), executorSize(this.o.conf)], maxCapability);
-    } catch (e) {
-      await this.client.kill(appId, 'rejected before submission').catch(() => {});
-      throw e;
-    }
+    await rejectUnlessFits(this.client, appId, [clientAmSize(this.o.conf), executorSize(this.o.conf)], maxCapability);
     this.resources = await stageFiles(this.client, appId, this.o.files, this.o.archives);
     const driverHost =
       this.o.conf['cinder.driver.host'] ?? (await localAddressTowards(this.o.master.host, this.o.master.port));

@@ -1,10 +1,13 @@
 /**
  * How a submitting client finds the cluster secret: CINDER_SECRET, CINDER_SECRET_FILE, or — for a
  * development cluster started with `cinder cluster up` — the secret file recorded in its directory
- * ($CINDER_DEV_DIR or the default) when the master URL matches.
+ * ($CINDER_DEV_DIR or the default) when the master URL matches; and the pre-flight size check both
+ * deploy modes run on a new application.
  */
 import { ClusterClient } from '../cluster/client.js';
 import { defaultDevDir, readDevCluster } from '../cluster/devcluster.js';
+import type { Resource } from '../protocol/cluster.js';
+import { type ContainerSize, checkFits } from './container-sizing.js';
 
 export function clientSecretFile(master: string): string | undefined {
   if (process.env.CINDER_SECRET || process.env.CINDER_SECRET_FILE) return undefined;
@@ -15,4 +18,22 @@ export function clientSecretFile(master: string): string | undefined {
 export function connectCluster(master: string): Promise<ClusterClient> {
   const secretFile = clientSecretFile(master);
   return ClusterClient.connect(master, secretFile ? { secretFile } : {});
+}
+
+/**
+ * The pre-flight check of both deploy modes: when a container could never be allocated, the new
+ * application is killed (so it does not linger as NEW) and the RESOURCE_TOO_LARGE error is thrown.
+ */
+export async function rejectUnlessFits(
+  client: ClusterClient,
+  appId: string,
+  containers: ContainerSize[],
+  max: Resource,
+): Promise<void> {
+  try {
+    checkFits(containers, max);
+  } catch (e) {
+    await client.kill(appId, 'rejected before submission').catch(() => {});
+    throw e;
+  }
 }

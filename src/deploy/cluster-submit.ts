@@ -9,8 +9,8 @@ import { intConf } from '../common/conf.js';
 import { CinderError } from '../common/errors.js';
 import type { AppReport } from '../protocol/cluster.js';
 import { AM_MAIN } from './am-launch.js';
-import { connectCluster } from './cluster-connect.js';
-import { checkFits, clusterAmSize, executorSize, totalMB } from './container-sizing.js';
+import { connectCluster, rejectUnlessFits } from './cluster-connect.js';
+import { clusterAmSize, executorSize, totalMB } from './container-sizing.js';
 import { APP_LINK, packageApp, stageFiles } from './staging.js';
 import type { SubmitRequest } from './submit-options.js';
 
@@ -51,12 +51,7 @@ export async function submitCluster(req: SubmitRequest): Promise<number> {
     const { appId, maxCapability } = await client.newApplication();
     const conf = req.conf;
     const am = clusterAmSize(conf);
-    try {
-      checkFits([am, executorSize(conf)], maxCapability);
-    } catch (e) {
-      await client.kill(appId, 'rejected before submission').catch(() => {});
-      throw e;
-    }
+    await rejectUnlessFits(client, appId, [am, executorSize(conf)], maxCapability);
     const appRes = await client.uploadFile(appId, `${APP_LINK}.tgz`, archive);
     const files = await stageFiles(client, appId, req.files, req.archives);
     const maxAttempts = conf['cinder.yarn.maxAppAttempts'] ?? '2';
