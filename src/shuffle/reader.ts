@@ -8,7 +8,13 @@
  */
 import { CinderError } from '../common/errors.js';
 import { BatchFileReader, framedBodies } from '../storage/batch-file.js';
-import { decodeBatch, type StringNumberColumns, stringNumberColumns } from '../storage/record-codec.js';
+import {
+  decodeBatch,
+  type StringKeyColumns,
+  type StringNumberColumns,
+  stringKeyColumns,
+  stringNumberColumns,
+} from '../storage/record-codec.js';
 import type { Aggregator } from './aggregator.js';
 import { BlockFetchError, type BlockFetcher } from './block-fetcher.js';
 import { ExternalAppendOnlyMap } from './external-map.js';
@@ -88,14 +94,20 @@ export async function* readShuffle(o: ReadShuffleOptions): AsyncGenerator<unknow
       yield* input;
       return;
     }
+    const nat = natural(o.sort);
     const sorter = new ExternalSorter({
       compare: sortCmp,
-      natural: natural(o.sort),
+      natural: nat,
       memoryLimitBytes: o.memoryLimitBytes,
       spillDir: o.spillDir,
     });
     try {
-      for await (const b of input) await sorter.insertAll(b);
+      // natural order: string-key column batches go to the sorter undecoded (src/shuffle/string-key-run.ts)
+      const batches = nat ? fetchBatches(o, stringKeyColumns) : input;
+      for await (const b of batches) {
+        if (Array.isArray(b)) await sorter.insertAll(b);
+        else await sorter.insertColumns(b);
+      }
       if (o.metrics) o.metrics.spilledBytes += sorter.spilledBytes;
       yield* sorter.batches();
     } finally {
@@ -161,6 +173,9 @@ interface Req {
   mapIndexes: number[];
 }
 
+/** a batch kept as its columns (both kinds have their row count as n) */
+type Cols = StringNumberColumns | StringKeyColumns;
+
 type Done = { req: Req; blocks?: Uint8Array[]; err?: unknown };
 
 /**
@@ -168,17 +183,16 @@ type Done = { req: Req; blocks?: Uint8Array[]; err?: unknown };
  * With `columns`, a batch body it accepts is yielded as its string/number columns instead, undecoded.
  */
 function fetchBatches(o: ReadShuffleOptions): AsyncGenerator<unknown[][]>;
-function fetchBatches(
+function fetchBatches<C extends Cols>(
   o: ReadShuffleOptions,
-  columns: (body: Buffer) => StringNumberColumns | undefined,
-): AsyncGenerator<unknown[][] | StringNumberColumns>;
+  columns: (body: Buffer) => C | undefined,
+): AsyncGenerator<unknown[][] | C>;
 async function* fetchBatches(
   o: ReadShuffleOptions,
-  columns?: (body: Buffer) => StringNumberColumns | undefined,
-): AsyncGenerator<unknown[][] | StringNumberColumns> {
-  const parse = (body: Buffer): unknown[][] | StringNumberColumns =>
-    columns?.(body) ?? (decodeBatch(body) as unknown[][]);
-  const count = (b: unknown[][] | StringNumberColumns): number => (Array.isArray(b) ? b.length : b.n);
+  columns?: (body: Buffer) => Cols | undefined,
+): AsyncGenerator<unknown[][] | Cols> {
+  const parse = (body: Buffer): unknown[][] | Cols => columns?.(body) ?? (decodeBatch(body) as unknown[][]);
+  const count = (b: unknown[][] | Cols): number => (Array.isArray(b) ? b.length : b.n);
   const metrics = o.metrics;
   const localLocs: MapLocation[] = [];
   const byPeer = new Map<string, Req>();
@@ -226,7 +240,7 @@ async function* fetchBatches(
     }
     try {
       for (;;) {
-        let b: unknown[][] | StringNumberColumns | undefined;
+        let b: unknown[][] | Cols | undefined;
         try {
           const body = await reader.nextBody();
           b = body === undefined ? undefined : parse(body);
@@ -262,7 +276,7 @@ async function* fetchBatches(
       const mapIndex = req.mapIndexes[i]!;
       const bodies = framedBodies(blocks[i]!, `shuffle ${o.shuffleId} map ${mapIndex} reduce ${o.reduceId}`);
       for (;;) {
-        let b: unknown[][] | StringNumberColumns;
+        let b: unknown[][] | Cols;
         try {
           const r = bodies.next();
           if (r.done) break;

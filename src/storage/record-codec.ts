@@ -219,3 +219,60 @@ export function stringNumberColumns(body: Uint8Array): StringNumberColumns | und
   Buffer.from(values.buffer).set(b.subarray(at, at + width * n));
   return { n, body: b, lens, blobAt, blobLen, values };
 }
+
+/** A string column decoded as one string: value i is text[start_i, start_i + lens[i]) with starts summing lens. */
+export interface TextColumn {
+  text: string;
+  lens: Uint8Array | Uint32Array;
+  /** every character is one byte (the UTF-8 blob was ASCII), so the text is a one-byte string */
+  ascii: boolean;
+}
+
+/** A column batch whose keys are strings, with its columns decoded whole (one string or typed array each). */
+export interface StringKeyColumns {
+  n: number;
+  body: Buffer;
+  keys: TextColumn;
+  values: TextColumn | Int32Array | Float64Array;
+}
+
+function textColumnAt(body: Buffer, at: number, kind: number, n: number): { col: TextColumn; end: number } {
+  const { lens, blobAt, blobLen } = stringColumnAt(body, at, kind, n);
+  const text = body.toString('utf8', blobAt, blobAt + blobLen);
+  let sum = 0;
+  for (let i = 0; i < n; i++) sum += lens[i]!;
+  if (sum !== text.length) throw corrupt('string lengths do not match the text');
+  return { col: { text, lens, ascii: text.length === blobLen }, end: blobAt + blobLen };
+}
+
+/**
+ * The columns of a batch body when it is a column batch with string keys (the reduce side of a sort
+ * keeps them so, without a record object per row: src/shuffle/string-key-run.ts); undefined for any
+ * other shape. A damaged batch is CORRUPT_BLOCK, as in decodeBatch.
+ */
+export function stringKeyColumns(body: Uint8Array): StringKeyColumns | undefined {
+  if (body[0] !== TAG || body.length < 8) return undefined;
+  const b = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  if (b[1] !== VERSION) throw corrupt(`column format version ${b[1]} is not ${VERSION}`);
+  const kk = b[2]!;
+  const vk = b[3]!;
+  if (kk !== S && kk !== S8) return undefined;
+  const n = b.readUInt32LE(4);
+  if (n > b.length) throw corrupt('record count larger than the batch');
+  const k = textColumnAt(b, 8, kk, n);
+  let values: TextColumn | Int32Array | Float64Array;
+  let end: number;
+  if (vk === S || vk === S8) {
+    const v = textColumnAt(b, k.end, vk, n);
+    values = v.col;
+    end = v.end;
+  } else if (vk === I || vk === D) {
+    const width = vk === I ? 4 : 8;
+    end = k.end + width * n;
+    if (end > b.length) throw corrupt('number column past the end');
+    values = vk === I ? new Int32Array(n) : new Float64Array(n);
+    Buffer.from(values.buffer).set(b.subarray(k.end, end));
+  } else throw corrupt(`unknown column kind ${vk}`);
+  if (end !== b.length) throw corrupt('trailing bytes');
+  return { n, body: b, keys: k.col, values };
+}

@@ -22,7 +22,7 @@ function randomKeys(n: number, seed: number, alphabet: string[], maxLen: number)
 }
 
 const ascii = [...'abcxyz019,'];
-const wide = ['a', 'b', 'é', 'ÿ', 'Ā', '한', '😀', '\u0000', '\uffff', 'z'];
+const wide = ['a', 'b', 'é', 'ÿ', 'Ā', '한', '😀', '\u0000', '\ufffe', '\uffff', 'z'];
 
 for (const descending of [false, true]) {
   const dir = descending ? 'descending' : 'ascending';
