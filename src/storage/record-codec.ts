@@ -196,27 +196,45 @@ export interface StringNumberColumns {
   values: Int32Array | Float64Array;
 }
 
+/** The header of a column batch with string keys (undefined for any other body); a damaged one is CORRUPT_BLOCK. */
+function stringKeyHeader(body: Uint8Array): { b: Buffer; kk: number; vk: number; n: number } | undefined {
+  if (body[0] !== TAG || body.length < 8) return undefined;
+  const b = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  if (b[1] !== VERSION) throw corrupt(`column format version ${b[1]} is not ${VERSION}`);
+  const kk = b[2]!;
+  if (kk !== S && kk !== S8) return undefined;
+  const n = b.readUInt32LE(4);
+  if (n > b.length) throw corrupt('record count larger than the batch');
+  return { b, kk, vk: b[3]!, n };
+}
+
+/** A number column of n values at `at`, copied into an aligned typed array. */
+function numberColumnAt(
+  b: Buffer,
+  at: number,
+  vk: number,
+  n: number,
+): { values: Int32Array | Float64Array; end: number } {
+  const end = at + (vk === I ? 4 : 8) * n;
+  if (end > b.length) throw corrupt('number column past the end');
+  const values = vk === I ? new Int32Array(n) : new Float64Array(n);
+  Buffer.from(values.buffer).set(b.subarray(at, end));
+  return { values, end };
+}
+
 /**
  * The columns of a batch body when it is a column batch of string keys and number values, without
  * decoding a record (the reduce side's typed-array aggregation reads them); undefined for any other
  * shape. A damaged batch is CORRUPT_BLOCK, as in decodeBatch.
  */
 export function stringNumberColumns(body: Uint8Array): StringNumberColumns | undefined {
-  if (body[0] !== TAG || body.length < 8) return undefined;
-  const b = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
-  if (b[1] !== VERSION) throw corrupt(`column format version ${b[1]} is not ${VERSION}`);
-  const kk = b[2]!;
-  const vk = b[3]!;
-  if ((kk !== S && kk !== S8) || (vk !== I && vk !== D)) return undefined;
-  const n = b.readUInt32LE(4);
-  if (n > b.length) throw corrupt('record count larger than the batch');
+  const h = stringKeyHeader(body);
+  if (h === undefined || (h.vk !== I && h.vk !== D)) return undefined;
+  const { b, kk, vk, n } = h;
   const { lens, blobAt, blobLen } = stringColumnAt(b, 8, kk, n);
   const at = blobAt + blobLen;
-  const width = vk === I ? 4 : 8;
-  if (at + width * n !== b.length)
-    throw corrupt(at + width * n > b.length ? 'number column past the end' : 'trailing bytes');
-  const values = vk === I ? new Int32Array(n) : new Float64Array(n);
-  Buffer.from(values.buffer).set(b.subarray(at, at + width * n));
+  const { values, end } = numberColumnAt(b, at, vk, n);
+  if (end !== b.length) throw corrupt('trailing bytes');
   return { n, body: b, lens, blobAt, blobLen, values };
 }
 
@@ -251,15 +269,10 @@ function textColumnAt(body: Buffer, at: number, kind: number, n: number): { col:
  * other shape. A damaged batch is CORRUPT_BLOCK, as in decodeBatch.
  */
 export function stringKeyColumns(body: Uint8Array): StringKeyColumns | undefined {
-  if (body[0] !== TAG || body.length < 8) return undefined;
-  const b = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
-  if (b[1] !== VERSION) throw corrupt(`column format version ${b[1]} is not ${VERSION}`);
-  const kk = b[2]!;
-  const vk = b[3]!;
-  if (kk !== S && kk !== S8) return undefined;
-  const n = b.readUInt32LE(4);
-  if (n > b.length) throw corrupt('record count larger than the batch');
-  const k = textColumnAt(b, 8, kk, n);
+  const h = stringKeyHeader(body);
+  if (h === undefined) return undefined;
+  const { b, vk, n } = h;
+  const k = textColumnAt(b, 8, h.kk, n);
   let values: TextColumn | Int32Array | Float64Array;
   let end: number;
   if (vk === S || vk === S8) {
@@ -267,11 +280,7 @@ export function stringKeyColumns(body: Uint8Array): StringKeyColumns | undefined
     values = v.col;
     end = v.end;
   } else if (vk === I || vk === D) {
-    const width = vk === I ? 4 : 8;
-    end = k.end + width * n;
-    if (end > b.length) throw corrupt('number column past the end');
-    values = vk === I ? new Int32Array(n) : new Float64Array(n);
-    Buffer.from(values.buffer).set(b.subarray(k.end, end));
+    ({ values, end } = numberColumnAt(b, k.end, vk, n));
   } else throw corrupt(`unknown column kind ${vk}`);
   if (end !== b.length) throw corrupt('trailing bytes');
   return { n, body: b, keys: k.col, values };

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { CinderError } from '../../src/common/errors.js';
 import { decode, encode } from '../../src/common/serde.js';
-import { decodeBatch, encodeBatch } from '../../src/storage/record-codec.js';
+import { decodeBatch, encodeBatch, stringKeyColumns, stringNumberColumns } from '../../src/storage/record-codec.js';
 
 const COLUMNAR = 0xc1;
 
@@ -116,4 +116,31 @@ test('a damaged columnar batch is a clear CORRUPT_BLOCK error, never wrong data'
   const badKind = Buffer.from(body);
   badKind[3] = 0x51;
   assert.throws(() => decodeBatch(badKind), /unknown column kind/);
+});
+
+test('the column readers (no record decoding) reject a damaged batch as decodeBatch does', () => {
+  const corrupt = (e: unknown) => e instanceof CinderError && e.code === 'CORRUPT_BLOCK';
+  const num = encodeBatch(many(100, (i) => [`k${i}`, i * 3]));
+  const txt = encodeBatch(many(100, (i) => [`k${i}`, `v${i}`]));
+  // whole batches read back the same values decodeBatch gives
+  const n = stringNumberColumns(num)!;
+  assert.equal(n.n, 100);
+  assert.deepEqual(
+    Array.from(n.values),
+    many(100, (i) => i * 3),
+  );
+  const k = stringKeyColumns(txt)!;
+  assert.equal(k.keys.text, many(100, (i) => `k${i}`).join(''));
+  assert.equal(stringNumberColumns(txt), undefined, 'string values are not a number column');
+  for (const [read, body] of [
+    [stringNumberColumns, num],
+    [stringKeyColumns, num],
+    [stringKeyColumns, txt],
+  ] as const) {
+    for (const cut of [12, body.length - 1]) assert.throws(() => read(body.subarray(0, cut)), corrupt);
+    assert.throws(() => read(Buffer.concat([body, Buffer.from([0])])), /trailing bytes/);
+    const badVersion = Buffer.from(body);
+    badVersion[1] = 9;
+    assert.throws(() => read(badVersion), /version 9/);
+  }
 });
