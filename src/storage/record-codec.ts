@@ -159,13 +159,10 @@ function readColumn(body: Buffer, at: number, kind: number, n: number, out: unkn
     if (p !== s.length) throw corrupt('string lengths do not match the text');
     return blobAt + blobLen;
   }
-  const width = kind === I ? 4 : kind === D ? 8 : 0;
-  if (width === 0) throw corrupt(`unknown column kind ${kind}`);
-  if (at + width * n > body.length) throw corrupt('number column past the end');
-  const arr = kind === I ? new Int32Array(n) : new Float64Array(n);
-  Buffer.from(arr.buffer).set(body.subarray(at, at + width * n));
-  for (let i = 0; i < n; i++) out[i]![idx] = arr[i];
-  return at + width * n;
+  if (kind !== I && kind !== D) throw corrupt(`unknown column kind ${kind}`);
+  const { values, end } = numberColumnAt(body, at, kind, n);
+  for (let i = 0; i < n; i++) out[i]![idx] = values[i];
+  return end;
 }
 
 /** Decodes a batch written by encodeBatch (either format). */
