@@ -1,5 +1,5 @@
 /**
- * The task-attempt state machine, as an explicit transition table.
+ * The task-attempt lifecycle, as a table on the shared machine helper (src/common/machine.ts).
  *
  *   PENDING --launch--> LAUNCHED --running--> RUNNING --finished--> FINISHED
  *                          |                     |----failed-----> FAILED
@@ -8,37 +8,30 @@
  *                          '--(finished|failed|killed|lost)--> same targets (RUNNING report may be skipped)
  * FINISHED/FAILED/KILLED/LOST are terminal; late reports for them are ignorable (listed, not swallowed).
  */
+import { IGNORE, statusMachine } from '../common/machine.js';
+
 export type TaskState = 'PENDING' | 'LAUNCHED' | 'RUNNING' | 'FINISHED' | 'FAILED' | 'KILLED' | 'LOST';
 export type TaskEvent = 'launch' | 'running' | 'finished' | 'failed' | 'killed' | 'lost';
 
-export class InvalidTransition extends Error {
-  constructor(
-    readonly machine: string,
-    readonly state: string,
-    readonly event: string,
-  ) {
-    super(`${machine}: event '${event}' is not allowed in state ${state}`);
-    this.name = 'InvalidTransition';
-  }
-}
+// late or duplicate reports after an attempt ended are expected (zombie stage attempts, kills racing finishes)
+const ended = { running: IGNORE, finished: IGNORE, failed: IGNORE, killed: IGNORE, lost: IGNORE } as const;
 
-const IGNORE = 'IGNORE' as const;
-type Target = TaskState | typeof IGNORE;
-
-export const TASK_TRANSITIONS: Record<TaskState, Partial<Record<TaskEvent, Target>>> = {
-  PENDING: { launch: 'LAUNCHED' },
-  LAUNCHED: { running: 'RUNNING', finished: 'FINISHED', failed: 'FAILED', killed: 'KILLED', lost: 'LOST' },
-  RUNNING: { running: IGNORE, finished: 'FINISHED', failed: 'FAILED', killed: 'KILLED', lost: 'LOST' },
-  // late or duplicate reports after an attempt ended are expected (zombie stage attempts, kills racing finishes)
-  FINISHED: { running: IGNORE, finished: IGNORE, failed: IGNORE, killed: IGNORE, lost: IGNORE },
-  FAILED: { running: IGNORE, finished: IGNORE, failed: IGNORE, killed: IGNORE, lost: IGNORE },
-  KILLED: { running: IGNORE, finished: IGNORE, failed: IGNORE, killed: IGNORE, lost: IGNORE },
-  LOST: { running: IGNORE, finished: IGNORE, failed: IGNORE, killed: IGNORE, lost: IGNORE },
-};
+export const taskMachine = statusMachine<TaskState, TaskEvent>(
+  'task',
+  ['PENDING', 'LAUNCHED', 'RUNNING', 'FINISHED', 'FAILED', 'KILLED', 'LOST'],
+  {
+    PENDING: { launch: 'LAUNCHED' },
+    LAUNCHED: { running: 'RUNNING', finished: 'FINISHED', failed: 'FAILED', killed: 'KILLED', lost: 'LOST' },
+    RUNNING: { running: IGNORE, finished: 'FINISHED', failed: 'FAILED', killed: 'KILLED', lost: 'LOST' },
+    FINISHED: ended,
+    FAILED: ended,
+    KILLED: ended,
+    LOST: ended,
+  },
+);
 
 /** Returns the next state, `undefined` for an ignorable event, or throws InvalidTransition. */
 export function stepTask(state: TaskState, event: TaskEvent): TaskState | undefined {
-  const t = TASK_TRANSITIONS[state][event];
-  if (t === undefined) throw new InvalidTransition('task', state, event);
-  return t === IGNORE ? undefined : t;
+  const next = taskMachine.next(state, event);
+  return taskMachine.entry(state, event) === IGNORE ? undefined : next;
 }

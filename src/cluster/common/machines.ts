@@ -10,8 +10,9 @@
  *  NM container: NEW -INIT-> LOCALIZING -LOCALIZED-> RUNNING -EXITED_*-> EXITED_WITH_* -CLEANED-> DONE;
  *            KILL -> KILLING -EXITED_*-> CONTAINER_CLEANEDUP_AFTER_KILL -CLEANED-> DONE
  */
+
+import { IGNORE, statusMachine } from '../../common/machine.js';
 import type { AppState, NodeState } from '../../protocol/cluster.js';
-import { defineMachine, IGNORE } from './state-machine.js';
 
 export const APP_EVENTS = [
   'START',
@@ -30,11 +31,10 @@ const appTerminal = {
   ATTEMPT_FAILED_RETRY: IGNORE,
   ATTEMPT_FAILED_FINAL: IGNORE,
 } as const;
-export const appMachine = defineMachine<AppState, AppEvent>({
-  name: 'application',
-  states: ['NEW', 'SUBMITTED', 'ACCEPTED', 'RUNNING', 'FINISHED', 'FAILED', 'KILLED'],
-  events: APP_EVENTS,
-  table: {
+export const appMachine = statusMachine<AppState, AppEvent>(
+  'application',
+  ['NEW', 'SUBMITTED', 'ACCEPTED', 'RUNNING', 'FINISHED', 'FAILED', 'KILLED'],
+  {
     NEW: { START: 'SUBMITTED', REJECT: 'FAILED', KILL: 'KILLED' },
     SUBMITTED: { ACCEPT: 'ACCEPTED', REJECT: 'FAILED', KILL: 'KILLED' },
     ACCEPTED: {
@@ -55,7 +55,7 @@ export const appMachine = defineMachine<AppState, AppEvent>({
     FAILED: appTerminal,
     KILLED: appTerminal,
   },
-});
+);
 
 export const ATTEMPT_STATES = [
   'NEW',
@@ -81,56 +81,46 @@ export const ATTEMPT_EVENTS = [
 ] as const;
 export type AttemptEvent = (typeof ATTEMPT_EVENTS)[number];
 const attemptTerminal = { CONTAINER_FINISHED: IGNORE, EXPIRE: IGNORE, KILL: IGNORE, LAUNCH_FAILED: IGNORE } as const;
-export const attemptMachine = defineMachine<AttemptState, AttemptEvent>({
-  name: 'app attempt',
-  states: ATTEMPT_STATES,
-  events: ATTEMPT_EVENTS,
-  table: {
-    NEW: { SCHEDULE: 'SCHEDULED', KILL: 'KILLED' },
-    SCHEDULED: { CONTAINER_ALLOCATED: 'ALLOCATED', KILL: 'KILLED' },
-    ALLOCATED: {
-      LAUNCHED: 'LAUNCHED',
-      LAUNCH_FAILED: 'FAILED',
-      CONTAINER_FINISHED: 'FAILED',
-      EXPIRE: 'FAILED',
-      KILL: 'KILLED',
-      // a fast AM can register before the NM's launch acknowledgement arrives
-      REGISTERED: 'RUNNING',
-    },
-    LAUNCHED: {
-      LAUNCHED: IGNORE,
-      REGISTERED: 'RUNNING',
-      CONTAINER_FINISHED: 'FAILED',
-      EXPIRE: 'FAILED',
-      KILL: 'KILLED',
-    },
-    RUNNING: {
-      LAUNCHED: IGNORE,
-      REGISTERED: IGNORE,
-      UNREGISTERED: 'FINISHED',
-      CONTAINER_FINISHED: 'FAILED',
-      EXPIRE: 'FAILED',
-      KILL: 'KILLED',
-    },
-    FINISHED: { ...attemptTerminal, UNREGISTERED: IGNORE },
-    FAILED: attemptTerminal,
-    KILLED: attemptTerminal,
+export const attemptMachine = statusMachine<AttemptState, AttemptEvent>('app attempt', ATTEMPT_STATES, {
+  NEW: { SCHEDULE: 'SCHEDULED', KILL: 'KILLED' },
+  SCHEDULED: { CONTAINER_ALLOCATED: 'ALLOCATED', KILL: 'KILLED' },
+  ALLOCATED: {
+    LAUNCHED: 'LAUNCHED',
+    LAUNCH_FAILED: 'FAILED',
+    CONTAINER_FINISHED: 'FAILED',
+    EXPIRE: 'FAILED',
+    KILL: 'KILLED',
+    // a fast AM can register before the NM's launch acknowledgement arrives
+    REGISTERED: 'RUNNING',
   },
+  LAUNCHED: {
+    LAUNCHED: IGNORE,
+    REGISTERED: 'RUNNING',
+    CONTAINER_FINISHED: 'FAILED',
+    EXPIRE: 'FAILED',
+    KILL: 'KILLED',
+  },
+  RUNNING: {
+    LAUNCHED: IGNORE,
+    REGISTERED: IGNORE,
+    UNREGISTERED: 'FINISHED',
+    CONTAINER_FINISHED: 'FAILED',
+    EXPIRE: 'FAILED',
+    KILL: 'KILLED',
+  },
+  FINISHED: { ...attemptTerminal, UNREGISTERED: IGNORE },
+  FAILED: attemptTerminal,
+  KILLED: attemptTerminal,
 });
 
 export const NODE_EVENTS = ['REGISTER', 'HEARTBEAT', 'EXPIRE', 'SHUTDOWN'] as const;
 export type NodeEvent = (typeof NODE_EVENTS)[number];
-export const nodeMachine = defineMachine<NodeState, NodeEvent>({
-  name: 'node',
-  states: ['NEW', 'RUNNING', 'LOST', 'SHUTDOWN'],
-  events: NODE_EVENTS,
-  table: {
-    NEW: { REGISTER: 'RUNNING' },
-    RUNNING: { REGISTER: 'RUNNING', HEARTBEAT: 'RUNNING', EXPIRE: 'LOST', SHUTDOWN: 'SHUTDOWN' },
-    // a lost or stopped node that heartbeats is told to re-register; its heartbeat changes nothing
-    LOST: { REGISTER: 'RUNNING', HEARTBEAT: IGNORE, EXPIRE: IGNORE, SHUTDOWN: 'SHUTDOWN' },
-    SHUTDOWN: { REGISTER: 'RUNNING', HEARTBEAT: IGNORE, EXPIRE: IGNORE, SHUTDOWN: IGNORE },
-  },
+export const nodeMachine = statusMachine<NodeState, NodeEvent>('node', ['NEW', 'RUNNING', 'LOST', 'SHUTDOWN'], {
+  NEW: { REGISTER: 'RUNNING' },
+  RUNNING: { REGISTER: 'RUNNING', HEARTBEAT: 'RUNNING', EXPIRE: 'LOST', SHUTDOWN: 'SHUTDOWN' },
+  // a lost or stopped node that heartbeats is told to re-register; its heartbeat changes nothing
+  LOST: { REGISTER: 'RUNNING', HEARTBEAT: IGNORE, EXPIRE: IGNORE, SHUTDOWN: 'SHUTDOWN' },
+  SHUTDOWN: { REGISTER: 'RUNNING', HEARTBEAT: IGNORE, EXPIRE: IGNORE, SHUTDOWN: IGNORE },
 });
 
 export const RM_CONTAINER_STATES = [
@@ -146,11 +136,10 @@ export type RmContainerState = (typeof RM_CONTAINER_STATES)[number];
 export const RM_CONTAINER_EVENTS = ['ACQUIRED', 'LAUNCHED', 'FINISHED', 'RELEASED', 'KILLED', 'EXPIRED'] as const;
 export type RmContainerEvent = (typeof RM_CONTAINER_EVENTS)[number];
 const rmcTerminal = { FINISHED: IGNORE, RELEASED: IGNORE, KILLED: IGNORE, LAUNCHED: IGNORE, EXPIRED: IGNORE } as const;
-export const rmContainerMachine = defineMachine<RmContainerState, RmContainerEvent>({
-  name: 'container (RM)',
-  states: RM_CONTAINER_STATES,
-  events: RM_CONTAINER_EVENTS,
-  table: {
+export const rmContainerMachine = statusMachine<RmContainerState, RmContainerEvent>(
+  'container (RM)',
+  RM_CONTAINER_STATES,
+  {
     ALLOCATED: {
       ACQUIRED: 'ACQUIRED',
       LAUNCHED: 'RUNNING',
@@ -172,7 +161,7 @@ export const rmContainerMachine = defineMachine<RmContainerState, RmContainerEve
     KILLED: rmcTerminal,
     EXPIRED: rmcTerminal,
   },
-});
+);
 
 export const NM_CONTAINER_STATES = [
   'NEW',
@@ -197,11 +186,10 @@ export const NM_CONTAINER_EVENTS = [
 ] as const;
 export type NmContainerEvent = (typeof NM_CONTAINER_EVENTS)[number];
 const nmcEnded = { CLEANED: 'DONE', KILL: IGNORE } as const;
-export const nmContainerMachine = defineMachine<NmContainerState, NmContainerEvent>({
-  name: 'container (NM)',
-  states: NM_CONTAINER_STATES,
-  events: NM_CONTAINER_EVENTS,
-  table: {
+export const nmContainerMachine = statusMachine<NmContainerState, NmContainerEvent>(
+  'container (NM)',
+  NM_CONTAINER_STATES,
+  {
     NEW: { INIT: 'LOCALIZING', KILL: 'DONE' },
     LOCALIZING: { LOCALIZED: 'RUNNING', LOCALIZATION_FAILED: 'LOCALIZATION_FAILED', KILL: 'KILLING' },
     LOCALIZATION_FAILED: nmcEnded,
@@ -219,6 +207,6 @@ export const nmContainerMachine = defineMachine<NmContainerState, NmContainerEve
     CONTAINER_CLEANEDUP_AFTER_KILL: nmcEnded,
     DONE: { KILL: IGNORE, CLEANED: IGNORE },
   },
-});
+);
 
 export const ALL_MACHINES = [appMachine, attemptMachine, nodeMachine, rmContainerMachine, nmContainerMachine] as const;

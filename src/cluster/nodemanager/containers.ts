@@ -17,7 +17,6 @@ import {
 import type { NmConfig } from '../common/config.js';
 import { type NmContainerEvent, type NmContainerState, nmContainerMachine } from '../common/machines.js';
 import { checkPlainName } from '../common/safe-path.js';
-import { step } from '../common/state-machine.js';
 import type { Localizer } from './localizer.js';
 import { groupRss, killGroup, spawnGroup } from './process-tree.js';
 
@@ -79,7 +78,7 @@ export class ContainerManager {
   }
 
   private ev(c: NmContainer, e: NmContainerEvent): void {
-    c.state = step(nmContainerMachine, c.state, e, c.info.id);
+    c.state = nmContainerMachine.next(c.state, e, c.info.id);
   }
 
   start(info: ContainerInfo, rawLc: LaunchContext): void {

@@ -14,7 +14,6 @@ import {
 } from '../../protocol/cluster.js';
 import type { RpcConnection } from '../../rpc/index.js';
 import { nodeMachine } from '../common/machines.js';
-import { step } from '../common/state-machine.js';
 import type { ResourceManager, RmContainer, RmNode } from './rm.js';
 
 const log = logger('rm-nodes');
@@ -42,7 +41,7 @@ export function registerNode(
     };
     rm.nodes.set(nodeId, node);
   }
-  node.state = step(nodeMachine, node.state, 'REGISTER', nodeId);
+  node.state = nodeMachine.next(node.state, 'REGISTER', nodeId);
   Object.assign(node, {
     conn,
     capacity: m.capacity,
@@ -126,7 +125,7 @@ export function recoverContainer(rm: ResourceManager, node: RmNode, st: Containe
 export function nodeHeartbeat(rm: ResourceManager, m: Extract<ToRm, { type: 'NodeHeartbeat' }>): HeartbeatResponse {
   const node = rm.nodes.get(m.nodeId);
   if (node?.state !== 'RUNNING') return { resync: true, containersToKill: [], appsToCleanup: [] };
-  node.state = step(nodeMachine, node.state, 'HEARTBEAT', node.nodeId);
+  node.state = nodeMachine.next(node.state, 'HEARTBEAT', node.nodeId);
   node.lastHeartbeat = Date.now();
   for (const st of m.containers) {
     const c = rm.containers.get(st.containerId);
@@ -171,7 +170,7 @@ function nodeGone(rm: ResourceManager, node: RmNode, why: string): void {
 export function unregisterNode(rm: ResourceManager, m: Extract<ToRm, { type: 'UnregisterNode' }>): void {
   const node = rm.nodes.get(m.nodeId);
   if (!node) return;
-  node.state = step(nodeMachine, node.state, 'SHUTDOWN', node.nodeId);
+  node.state = nodeMachine.next(node.state, 'SHUTDOWN', node.nodeId);
   log.info({ node: node.nodeId }, 'node shut down');
   nodeGone(rm, node, 'was shut down');
   rm.schedule();
@@ -180,7 +179,7 @@ export function unregisterNode(rm: ResourceManager, m: Extract<ToRm, { type: 'Un
 export function checkLiveness(rm: ResourceManager, now: number): void {
   for (const node of rm.nodes.values()) {
     if (node.state !== 'RUNNING' || now - node.lastHeartbeat <= rm.conf.nmLivenessMs) continue;
-    node.state = step(nodeMachine, node.state, 'EXPIRE', node.nodeId);
+    node.state = nodeMachine.next(node.state, 'EXPIRE', node.nodeId);
     log.warn({ node: node.nodeId }, 'node LOST: no heartbeat within nmLivenessMs');
     nodeGone(rm, node, `is LOST (no heartbeat for ${rm.conf.nmLivenessMs} ms)`);
   }

@@ -31,7 +31,6 @@ import {
   type RmContainerState,
   rmContainerMachine,
 } from '../common/machines.js';
-import { step } from '../common/state-machine.js';
 import { checkLiveness } from './node-service.js';
 import { CapacityScheduler } from './scheduler.js';
 import { StagingStore } from './staging.js';
@@ -168,16 +167,16 @@ export class ResourceManager {
   }
 
   appStep(app: AppRecord, e: AppEvent): void {
-    app.state = step(appMachine, app.state, e, app.id);
+    app.state = appMachine.next(app.state, e, app.id);
   }
 
   attemptStep(at: AttemptRecord, e: AttemptEvent): void {
-    at.state = step(attemptMachine, at.state, e, at.attemptId);
+    at.state = attemptMachine.next(at.state, e, at.attemptId);
   }
 
   containerStep(c: RmContainer, e: RmContainerEvent): boolean {
     const before = c.state;
-    c.state = step(rmContainerMachine, c.state, e, c.id);
+    c.state = rmContainerMachine.next(c.state, e, c.id);
     return before !== c.state;
   }
 
