@@ -115,6 +115,9 @@ export const ToRm = z.discriminatedUnion('type', [
     labels: z.array(z.string()).default([]),
     /** containers still running on the node (work-preserving RM restart) */
     containers: z.array(ContainerStatus).default([]),
+    /** apps the node still holds dirs or containers for (YARN's runningApplications): the RM answers with
+     * the ended ones in `appsToCleanup`, so an app that ended while the node was away is still cleaned up */
+    runningApps: z.array(z.string()).default([]),
   }),
   z.object({ type: z.literal('NodeHeartbeat'), nodeId: z.string(), containers: z.array(ContainerStatus) }),
   /** graceful NM stop: the node is SHUTDOWN at once and its containers complete with -100 */
@@ -276,6 +279,14 @@ export interface HeartbeatResponse {
   resync: boolean;
   containersToKill: { containerId: string; exitStatus: number; diagnostics: string }[];
   /** apps that ended: kill leftovers, aggregate logs, delete dirs */
+  appsToCleanup: string[];
+}
+
+/** The RM's answer to RegisterNode. */
+export interface RegisterNodeResponse {
+  nodeId: string;
+  clusterTimestamp: number;
+  /** of the node's runningApps, those that have ended: clean them up as after a heartbeat's appsToCleanup */
   appsToCleanup: string[];
 }
 

@@ -144,6 +144,7 @@ export class NodeManager {
           capacity: { memoryMB: this.conf.memoryMB, vcores: this.conf.vcores },
           labels: this.conf.labels,
           containers: sts,
+          runningApps: [],
         },
         10_000,
       );
