@@ -35,9 +35,19 @@ export const RmConfig = z.object({
   queues: z
     .record(z.string(), QueueConf)
     .default({ 'root.default': { capacity: 100, maxCapacity: 100, maxAmPercent: 10, state: 'RUNNING' } }),
-  nmLivenessMs: ms.default(600_000),
-  amLivenessMs: ms.default(600_000),
+  /** a node that has not heartbeated for this long is LOST and its containers complete with -100 (YARN's
+   * yarn.nm.liveness-monitor.expiry-interval-ms is 600 s; a development cluster with 1 s heartbeats wants
+   * to notice a dead node in seconds) */
+  nmLivenessMs: ms.default(20_000),
+  /** an AM that has not called allocate for this long is expired and its attempt fails (YARN: 600 s) */
+  amLivenessMs: ms.default(60_000),
   livenessCheckMs: ms.default(1_000),
+  /** a container allocated to an AM but never started on its node is taken back after this long
+   * (yarn.resourcemanager.rm.container-allocation.expiry-interval-ms, 600 s in YARN) */
+  containerAllocationExpiryMs: ms.default(120_000),
+  /** an application id from GetNewApplication that is never submitted is forgotten, with its staged
+   * files, after this long */
+  pendingAppExpiryMs: ms.default(600_000),
   maxAttempts: z.coerce.number().int().positive().default(2),
   minAllocationMB: z.coerce.number().int().positive().default(1024),
   maxAllocationMB: z.coerce.number().int().positive().default(8192),

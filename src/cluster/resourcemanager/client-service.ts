@@ -7,14 +7,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { CinderError } from '../../common/errors.js';
-import { appId as makeAppId } from '../../common/ids.js';
 import { logger } from '../../common/log.js';
 import { VERSION } from '../../common/version.js';
 import {
   type AppReport,
   type AttemptReport,
   type ClusterInfo,
-  LaunchContext,
   type LogFile,
   type NodeReport,
   SubmissionContext,
@@ -22,6 +20,7 @@ import {
 } from '../../protocol/cluster.js';
 import { newSecret } from '../../rpc/index.js';
 import { checkPlainName } from '../common/safe-path.js';
+import { currentAttempt } from './books.js';
 import type { ResourceManager } from './rm.js';
 import type { AppRecord } from './state-store.js';
 
@@ -49,15 +48,14 @@ function denied(user: string, what: string, app: AppRecord): CinderError {
 }
 
 export function newApplication(rm: ResourceManager, m: Msg<'GetNewApplication'>) {
-  rm.state.seq++;
-  const id = makeAppId(rm.state.clusterTimestamp, rm.state.seq);
-  rm.pendingApps.set(id, { user: m.user, staged: {} });
-  rm.persist();
-  return { appId: id, maxCapability: { memoryMB: rm.conf.maxAllocationMB, vcores: rm.conf.maxAllocationVcores } };
+  return rm.dispatch({ type: 'AppCreated', now: rm.clock(), user: m.user }) as {
+    appId: string;
+    maxCapability: { memoryMB: number; vcores: number };
+  };
 }
 
 export function uploadFile(rm: ResourceManager, m: Msg<'UploadFile'>) {
-  const p = rm.pendingApps.get(m.appId);
+  const p = rm.books.pendingApps.get(m.appId);
   if (!p)
     throw new CinderError(
       'UNKNOWN_APP',
@@ -66,84 +64,19 @@ export function uploadFile(rm: ResourceManager, m: Msg<'UploadFile'>) {
   if (p.user !== m.user)
     throw new CinderError('ACCESS_DENIED', `application ${m.appId} belongs to ${p.user}, not ${m.user}`);
   const bytes = Object.values(p.staged).reduce((s, f) => s + f.size, 0);
-  const f = rm.staging.put(m.name, m.data, bytes, m.sha256);
-  p.staged[m.name] = f;
-  return f;
+  const file = rm.staging.put(m.name, m.data, bytes, m.sha256);
+  rm.dispatch({ type: 'FileStaged', now: rm.clock(), appId: m.appId, name: m.name, file });
+  return file;
 }
 
 export function submit(rm: ResourceManager, m: Msg<'SubmitApplication'>): AppReport {
   const ctx = SubmissionContext.parse(m.context);
-  const pending = rm.pendingApps.get(ctx.appId);
-  if (!pending)
-    throw new CinderError(
-      'UNKNOWN_APP',
-      `application ${ctx.appId} was not created by GetNewApplication or is already submitted`,
-    );
-  if (pending.user !== ctx.user)
-    throw new CinderError('ACCESS_DENIED', `application ${ctx.appId} belongs to ${pending.user}, not ${ctx.user}`);
-  rm.pendingApps.delete(ctx.appId);
-  const lc = LaunchContext.parse(ctx.amLaunchContext);
-  const app: AppRecord = {
-    id: ctx.appId,
-    name: ctx.name,
-    user: ctx.user,
-    queue: ctx.queue,
-    applicationType: ctx.applicationType,
-    tags: ctx.tags,
-    acls: ctx.acls,
-    amResource: ctx.amResource,
-    amLaunchContext: lc,
-    label: ctx.label,
-    maxAttempts: Math.min(ctx.maxAttempts ?? rm.conf.maxAttempts, rm.conf.maxAttempts),
-    state: 'NEW',
-    finalStatus: 'UNDEFINED',
-    diagnostics: '',
-    progress: 0,
-    startedTime: Date.now(),
-    finishedTime: 0,
-    attempts: [],
-    nextContainer: 1,
-    staged: pending.staged,
-    secret: newSecret(),
-    logsAggregated: false,
-    logNodes: [],
-    logsUploaded: [],
-  };
-  rm.state.apps[app.id] = app;
-  try {
-    for (const [link, r] of Object.entries(lc.localResources)) {
-      checkPlainName(link, 'local resource link');
-      if (!Object.values(app.staged).some((f) => f.sha256 === r.sha256))
-        throw new CinderError(
-          'BAD_RESOURCE',
-          `local resource ${link} (${r.sha256.slice(0, 12)}…) was not staged for ${app.id}`,
-          'upload it with UploadFile before submitting',
-        );
-    }
-    app.queue = rm.scheduler.leafQueue(ctx.queue).slice('root.'.length);
-    const r = rm.scheduler.normalize(ctx.amResource, 'AM container');
-    rm.scheduler.checkSatisfiable(r, ctx.label, 'AM container');
-  } catch (e) {
-    rm.appStep(app, 'REJECT');
-    app.finalStatus = 'FAILED';
-    app.diagnostics = `rejected at submission: ${(e as Error).message}`;
-    rm.appEnded(app);
-    rm.persist();
-    throw e;
-  }
-  rm.appStep(app, 'START');
-  rm.persist();
-  rm.scheduler.addApp(app.id, `root.${app.queue}`);
-  rm.appStep(app, 'ACCEPT');
-  rm.newAttempt(app);
-  rm.persist();
-  log.info({ app: app.id, user: app.user, queue: app.queue }, 'application submitted');
-  rm.schedule();
-  return appReport(rm, app);
+  rm.dispatch({ type: 'AppSubmitted', now: rm.clock(), ctx, secret: newSecret() });
+  return appReport(rm, rm.app(ctx.appId));
 }
 
 export function appReport(rm: ResourceManager, app: AppRecord): AppReport {
-  const at = rm.currentAttempt(app);
+  const at = currentAttempt(app);
   let mb = 0;
   let vc = 0;
   let n = 0;
@@ -225,20 +158,10 @@ export function kill(
 ): { state: string; alreadyTerminal: boolean } {
   const app = rm.app(appId);
   if (!canModify(rm, app, user)) throw denied(user, 'kill', app);
-  if (['FINISHED', 'FAILED', 'KILLED'].includes(app.state)) return { state: app.state, alreadyTerminal: true };
-  rm.appStep(app, 'KILL');
-  const at = rm.currentAttempt(app);
-  if (at) {
-    rm.attemptStep(at, 'KILL');
-    at.finishTime = Date.now();
-  }
-  app.finalStatus = 'KILLED';
-  app.diagnostics = `Application ${app.id} killed by user ${user}${reason ? `: ${reason}` : ''}`;
-  rm.killAttemptContainers(app, undefined, -106, app.diagnostics);
-  rm.appEnded(app);
-  rm.persist();
-  rm.schedule();
-  return { state: app.state, alreadyTerminal: false };
+  return rm.dispatch({ type: 'AppKillRequested', now: rm.clock(), appId, user, reason }) as {
+    state: string;
+    alreadyTerminal: boolean;
+  };
 }
 
 /** Aggregated logs from the RM store plus, while nodes still hold them, live logs from the NMs. */
@@ -267,13 +190,15 @@ export async function getLogs(
   }
   await Promise.all(
     [...rm.nodes.values()]
-      .filter((n) => n.state === 'RUNNING' && n.conn && !n.conn.isClosed)
+      .filter((n) => n.state === 'RUNNING' && rm.conns.get(n.nodeId)?.isClosed === false)
       .map(async (n) => {
         try {
-          const r = await n.conn!.request<{ logs: LogFile[] }>(
-            { type: 'GetContainerLogs', appId, ...(containerId ? { containerId } : {}) },
-            5_000,
-          );
+          const r = await rm.conns
+            .get(n.nodeId)!
+            .request<{ logs: LogFile[] }>(
+              { type: 'GetContainerLogs', appId, ...(containerId ? { containerId } : {}) },
+              5_000,
+            );
           for (const l of r.logs) if (!out.has(`${l.containerId}/${l.file}`)) out.set(`${l.containerId}/${l.file}`, l);
         } catch (e) {
           log.debug({ node: n.nodeId, err: (e as Error).message }, 'live log fetch failed');
@@ -295,9 +220,7 @@ export function storeLogs(rm: ResourceManager, m: Msg<'UploadLogs'>): void {
     fs.mkdirSync(d, { recursive: true, mode: 0o700 });
     fs.writeFileSync(path.join(d, l.file), l.data, { mode: 0o600 });
   }
-  if (!app.logsUploaded.includes(m.nodeId)) app.logsUploaded.push(m.nodeId);
-  rm.updateLogAggregation(app);
-  rm.persist();
+  rm.dispatch({ type: 'LogsUploaded', now: rm.clock(), appId: app.id, nodeId: m.nodeId });
 }
 
 export function nodeReports(rm: ResourceManager, states?: string[]): NodeReport[] {

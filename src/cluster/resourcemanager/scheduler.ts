@@ -215,6 +215,13 @@ export class CapacityScheduler {
     return this.totalMB;
   }
 
+  /** Memory used in each leaf queue (for the books' invariant check and reports). */
+  queueUsage(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const q of this.queues.values()) if (q.leaf) out.set(q.path, q.usedMB);
+    return out;
+  }
+
   nodesChanged(): void {
     this.totalMB = undefined;
   }
