@@ -20,10 +20,21 @@
  */
 import { defineMachine, IGNORE, type Transition } from '../../common/machine.js';
 import { type ContainerInfo, ExitStatus, type FinalStatus } from '../../protocol/cluster.js';
-import type { AttemptState } from '../common/machines.js';
 import { newRuntime, type RmBooks } from './books.js';
 import type { RmEffect } from './rm-events.js';
 import type { AppRecord, AttemptRecord } from './state-store.js';
+
+export const ATTEMPT_STATES = [
+  'NEW',
+  'SCHEDULED',
+  'ALLOCATED',
+  'LAUNCHED',
+  'RUNNING',
+  'FINISHED',
+  'FAILED',
+  'KILLED',
+] as const;
+export type AttemptState = (typeof ATTEMPT_STATES)[number];
 
 export type AttemptEvent =
   | { type: 'SCHEDULE'; now: number }
@@ -124,7 +135,7 @@ const ended = { LAUNCH_FAILED: IGNORE, CONTAINER_FINISHED: IGNORE, EXPIRE: IGNOR
 
 export const attemptLifecycle = defineMachine<AttemptState, Ctx, AttemptEvent, AttemptEffect>({
   name: 'app attempt',
-  statuses: ['NEW', 'SCHEDULED', 'ALLOCATED', 'LAUNCHED', 'RUNNING', 'FINISHED', 'FAILED', 'KILLED'],
+  statuses: ATTEMPT_STATES,
   status: (x) => x.at.state,
   moveTo: (x, k) => {
     x.at.state = k;

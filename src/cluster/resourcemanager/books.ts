@@ -7,7 +7,7 @@
 import { CinderError } from '../../common/errors.js';
 import type { ContainerInfo, ContainerStatus, HeartbeatResponse, NodeState, Resource } from '../../protocol/cluster.js';
 import type { RmConfig } from '../common/config.js';
-import type { RmContainerState } from '../common/machines.js';
+import type { RmContainerState } from './container-lifecycle.js';
 import { CapacityScheduler } from './scheduler.js';
 import type { StagedFile } from './staging.js';
 import type { AppRecord, AttemptRecord, RmState } from './state-store.js';

@@ -17,9 +17,19 @@
  */
 import { defineMachine, IGNORE, type Transition } from '../../common/machine.js';
 import { type ContainerStatus, ExitStatus } from '../../protocol/cluster.js';
-import type { RmContainerState } from '../common/machines.js';
 import type { RmBooks, RmContainer } from './books.js';
 import type { RmEffect } from './rm-events.js';
+
+export const RM_CONTAINER_STATES = [
+  'ALLOCATED',
+  'ACQUIRED',
+  'RUNNING',
+  'COMPLETED',
+  'RELEASED',
+  'KILLED',
+  'EXPIRED',
+] as const;
+export type RmContainerState = (typeof RM_CONTAINER_STATES)[number];
 
 export type ContainerEvent =
   | { type: 'ACQUIRED' }
@@ -125,7 +135,7 @@ function expired(x: Ctx): T {
 
 export const rmContainerLifecycle = defineMachine<RmContainerState, Ctx, ContainerEvent, ContainerEffect>({
   name: 'container (RM)',
-  statuses: ['ALLOCATED', 'ACQUIRED', 'RUNNING', 'COMPLETED', 'RELEASED', 'KILLED', 'EXPIRED'],
+  statuses: RM_CONTAINER_STATES,
   status: (x) => x.c.state,
   moveTo: (x, k) => {
     x.c.state = k;

@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { AppState, AttemptReport, FinalStatus, Resource } from '../../protocol/cluster.js';
-import type { AttemptState } from '../common/machines.js';
+import type { AttemptState } from './attempt-lifecycle.js';
 import type { StagedFile } from './staging.js';
 
 /** What the RM keeps of an attempt: its public report plus the internal state and bookkeeping. */
