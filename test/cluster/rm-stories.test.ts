@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { SubmissionContext } from '../../src/protocol/cluster.js';
 import { MB, RmHarness } from './rm-harness.js';
 
 describe('RM restart', () => {
@@ -330,4 +331,28 @@ describe('ending applications', () => {
     );
     assert.deepEqual(h.used(1), { memoryMB: 1 * MB, vcores: 1 });
   });
+});
+
+test('a restart drops files staged for applications that were never submitted, and keeps those of live ones', () => {
+  const h = new RmHarness();
+  h.registerNode(1);
+  const { appId } = h.ask<{ appId: string }>({ type: 'AppCreated', now: h.now, user: 'bob' });
+  h.send({ type: 'FileStaged', now: h.now, appId, name: 'orphan.tgz', file: { sha256: 'aa'.repeat(32), size: 1 } });
+  const { appId: live } = h.ask<{ appId: string }>({ type: 'AppCreated', now: h.now, user: 'alice' });
+  h.send({ type: 'FileStaged', now: h.now, appId: live, name: 'app.tgz', file: { sha256: 'bb'.repeat(32), size: 1 } });
+  const ctx = SubmissionContext.parse({
+    appId: live,
+    user: 'alice',
+    amResource: { memoryMB: 1024, vcores: 1 },
+    amLaunchContext: {
+      command: ['node', 'am.js'],
+      localResources: { 'app.tgz': { sha256: 'bb'.repeat(32), size: 1, type: 'ARCHIVE' } },
+    },
+  });
+  h.ask({ type: 'AppSubmitted', now: h.now, ctx, secret: 's' });
+  assert.equal(h.app(live).state, 'ACCEPTED');
+  const r = h.restart();
+  const gc = r.effects.find((f) => f.kind === 'gcStaging');
+  assert.ok(gc && gc.kind === 'gcStaging');
+  assert.deepEqual([...gc.live], ['bb'.repeat(32)]);
 });

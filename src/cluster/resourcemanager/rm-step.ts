@@ -413,6 +413,7 @@ export function recoverBooks(conf: RmConfig, state: RmState, now: number): T {
     else b.runtimes.set(at.attemptId, newRuntime(app.id, now, true));
   }
   if (n) effects.push(logInfo('recovered running applications from the state store', { apps: n }));
-  effects.push({ kind: 'persist' });
+  // files staged for applications that were never submitted before the restart are not needed any more
+  effects.push({ kind: 'persist' }, { kind: 'gcStaging', live: liveStaged(b) });
   return { state: b, effects };
 }
