@@ -63,6 +63,9 @@ export class ClusterBackend implements ExecutorBackend {
   private stopping: { succeeded: boolean; diagnostics: string } | undefined;
   /** wakes the stop loop when an AM (re)registers */
   private wake: (() => void) | undefined;
+  /** start() completed; a context that failed to start is stopped as if it succeeded, which it did not */
+  private started = false;
+  private startError: Error | undefined;
   readonly targetCores: number;
   private readonly numExecutors: number;
   private readonly masterUrl: string;
@@ -87,6 +90,19 @@ export class ClusterBackend implements ExecutorBackend {
   }
 
   async start(
+    driver: DriverAddress,
+    waitForRegistered: (n: number, timeoutMs: number) => Promise<void>,
+  ): Promise<void> {
+    try {
+      await this.startOnCluster(driver, waitForRegistered);
+      this.started = true;
+    } catch (e) {
+      this.startError = e as Error;
+      throw e;
+    }
+  }
+
+  private async startOnCluster(
     driver: DriverAddress,
     waitForRegistered: (n: number, timeoutMs: number) => Promise<void>,
   ): Promise<void> {
@@ -240,6 +256,11 @@ export class ClusterBackend implements ExecutorBackend {
 
   async stop(outcome = { succeeded: true, diagnostics: '' }): Promise<void> {
     if (this.monitor) clearInterval(this.monitor);
+    if (!this.started && outcome.succeeded)
+      outcome = {
+        succeeded: false,
+        diagnostics: `the driver did not start: ${this.startError?.message ?? 'its context was stopped while starting'}`,
+      };
     this.stopping = outcome;
     const client = this.client;
     try {

@@ -62,6 +62,7 @@ async function runDriverHere(req: SubmitRequest): Promise<number> {
   });
   let code = 0;
   let diagnostics = '';
+  interruptEndsFailed();
   try {
     await runApp(req.app, req.args);
   } catch (e) {
@@ -80,4 +81,26 @@ async function runDriverHere(req: SubmitRequest): Promise<number> {
     code = 1;
   }
   return code;
+}
+
+/**
+ * Ctrl-C or SIGTERM on the client: the context's own handler would stop it as SUCCEEDED, so this one
+ * (present, the context's handler leaves the signal to the app) stops it FAILED, saying why, and exits
+ * 130 / 143; a second signal exits at once. An app with a handler of its own (a third listener) decides
+ * for itself, as in the context.
+ */
+function interruptEndsFailed(): void {
+  let stopping = false;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (process.listenerCount(sig) > 2) return;
+    // a second signal while stopping (which may wait for a restarting RM) leaves at once
+    if (stopping) process.exit(sig === 'SIGINT' ? 130 : 143);
+    stopping = true;
+    void import('../api/context.js')
+      .then(({ CinderContext }) => CinderContext._stopActive('FAILED', `the client was interrupted by ${sig}`))
+      .catch(() => {})
+      .finally(() => process.exit(sig === 'SIGINT' ? 130 : 143));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
 }

@@ -82,6 +82,43 @@ describe('submit exit codes match the final status', { timeout: 200_000 }, () =>
       assert.match(rec.diagnostics, /\n\s+at .*throws\.m?[jt]s:\d+/, 'the stack');
     });
 
+  test('client mode, the context fails to start (no executors in time): exit non-zero, FAILED saying why', async () => {
+    const marker = path.join(tmp, 'nostart-marker');
+    const r = await submit(
+      [
+        '--master',
+        mc.master,
+        ...FAST,
+        '--conf',
+        'cinder.scheduler.maxRegisteredResourcesWaitingTime=1',
+        SLOW_SAVE,
+        marker,
+        path.join(tmp, 'nostart-out'),
+      ],
+      env,
+    ).done;
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /NO_EXECUTORS|executors registered within 1 ms/);
+    const app = (await mc.withClient((c) => c.listApplications()))
+      .filter((a) => a.name === 'slow-save')
+      .sort((a, b) => b.startedTime - a.startedTime)[0]!;
+    assert.equal(`${app.state}/${app.finalStatus}`, 'FINISHED/FAILED', app.diagnostics);
+    assert.match(app.diagnostics, /the driver did not start: only \d+ of 2 executors registered within 1 ms/);
+  });
+
+  test('client mode, the client interrupted (SIGINT) mid-job: exit 130, FAILED saying so, not SUCCEEDED', async () => {
+    const marker = path.join(tmp, 'int-marker');
+    const run = submit(['--master', mc.master, ...FAST, SLOW_SAVE, marker, path.join(tmp, 'int-out'), '2000'], env);
+    const appId = await readWhenWritten(mc, marker, 40_000);
+    run.child.kill('SIGINT');
+    const r = await run.done;
+    assert.equal(r.code, 130, r.stderr);
+    const rec = await record(mc, appId);
+    assert.equal(`${rec.state}/${rec.finalStatus}`, 'FINISHED/FAILED', rec.diagnostics);
+    assert.match(rec.diagnostics, /the client was interrupted by SIGINT/);
+    await mc.waitFor(() => mc.liveContainerGroups().length === 0, 10_000, 'no container left');
+  });
+
   for (const mode of ['client', 'cluster'] as const)
     test(`${mode} mode, cinder kill mid-job: exit non-zero, KILLED with who killed it, no _SUCCESS`, async () => {
       const marker = path.join(tmp, `kill-${mode}`);
