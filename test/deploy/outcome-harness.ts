@@ -53,6 +53,24 @@ export async function amStdout(mc: MiniCluster, appId: string, attempt = 1): Pro
   });
 }
 
+/**
+ * The stdout of appId's AM container read from the NodeManagers' directories (while the RM is down and
+ * cannot serve logs): any file named stdout under mc.dir whose path holds appId and "_000001".
+ */
+export function amStdoutOnDisk(mc: MiniCluster, appId: string): string {
+  const found: string[] = [];
+  const walk = (d: string): void => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name === 'stdout' && p.includes(appId) && p.includes('_000001'))
+        found.push(fs.readFileSync(p, 'utf8'));
+    }
+  };
+  walk(mc.dir);
+  return found.join('');
+}
+
 /** Waits until path exists with some content, and returns it. */
 export async function readWhenWritten(mc: MiniCluster, file: string, timeoutMs: number): Promise<string> {
   await mc.waitFor(() => fs.existsSync(file) && fs.readFileSync(file, 'utf8').length > 0, timeoutMs, file);

@@ -9,7 +9,16 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { MiniCluster } from '../harness/mini-cluster.js';
-import { cliLive, FAST, outcome, readWhenWritten, record, SLOW_SAVE, SLOW_SAVE_LINES } from './outcome-harness.js';
+import {
+  amStdoutOnDisk,
+  cliLive,
+  FAST,
+  outcome,
+  readWhenWritten,
+  record,
+  SLOW_SAVE,
+  SLOW_SAVE_LINES,
+} from './outcome-harness.js';
 import { outputLines, submit } from './submit-harness.js';
 
 describe('clients across an RM restart', { timeout: 170_000 }, () => {
@@ -46,6 +55,30 @@ describe('clients across an RM restart', { timeout: 170_000 }, () => {
       assert.equal(r.stderr.match(/ResourceManager at \S+ unreachable, retrying for up to 60 s/g)?.length, 1, r.stderr);
       assert.deepEqual(outputLines(out), SLOW_SAVE_LINES);
       await mc.waitFor(() => mc.liveContainerGroups().length === 0, 10_000, 'no container left');
+    });
+
+  for (const mode of ['cluster', 'client'] as const)
+    test(`${mode} mode: the RM down while the driver ends -> the unregister waits for it; exit 0, SUCCEEDED, output complete`, async () => {
+      const marker = path.join(tmp, `${mode}-end-marker`);
+      const out = path.join(tmp, `${mode}-end-out`);
+      const hold = path.join(tmp, `${mode}-end-hold`);
+      const run = submit(
+        ['--master', mc.master, '--deploy-mode', mode, ...FAST, SLOW_SAVE, marker, out, '1', hold],
+        env,
+      );
+      const appId = await readWhenWritten(mc, marker, 40_000);
+      await mc.waitFor(() => fs.existsSync(`${hold}.ready`), 30_000, 'the output to be committed');
+      await mc.killRm();
+      fs.writeFileSync(hold, '');
+      // the AM has the driver's result and is trying to unregister with an RM that is down
+      await mc.waitFor(() => /driver finished: SUCCEEDED/.test(amStdoutOnDisk(mc, appId)), 20_000, 'the driver end');
+      assert.doesNotMatch(amStdoutOnDisk(mc, appId), /unregistered|CLIENT_LOST/);
+      await mc.restartRm();
+      const r = await run.done;
+      assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+      assert.equal(await outcome(mc, appId), 'FINISHED/SUCCEEDED');
+      assert.equal((await record(mc, appId)).attempts, 1);
+      assert.deepEqual(outputLines(out), SLOW_SAVE_LINES);
     });
 
   test('cinder status started while the RM is down waits for it, and says so once', async () => {
