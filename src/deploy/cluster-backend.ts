@@ -233,7 +233,10 @@ export class ClusterBackend implements ExecutorBackend {
       if (this.stopping) return;
       this.ended = true;
       return this.o.onFatal(
-        new CinderError('RM_LOST', `lost the ResourceManager while ${this.appId} ran: ${(e as Error).message}`),
+        new CinderError(
+          (e as CinderError).code === 'UNREACHABLE' ? 'RM_LOST' : 'REPORT_FAILED',
+          `the ResourceManager gave no report on ${this.appId}: ${(e as Error).message}`,
+        ),
       );
     } finally {
       this.checking = false;
