@@ -271,13 +271,14 @@ export class ClusterBackend implements ExecutorBackend {
         const o = await this.record(client, outcome);
         recordClientOutcome(o);
         if (o.report?.state !== 'FINISHED' || o.report.finalStatus !== (outcome.succeeded ? 'SUCCEEDED' : 'FAILED'))
-          log.warn(
+          log.info(
             {
               appId: this.appId,
               driver: outcome.succeeded,
               rm: o.report && `${o.report.state}/${o.report.finalStatus}`,
+              error: o.error,
             },
-            'the ResourceManager did not record the driver result',
+            'the ResourceManager recorded another end than the driver result (see cinder submit for the exit code)',
           );
       }
     } finally {
