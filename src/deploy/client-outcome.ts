@@ -6,7 +6,8 @@
  * is what the RM is asked to record (the AM unregisters with it; if the AM is gone, the next AM attempt
  * gets it), so the two agree whenever the record could be made. When it could not — no attempt left,
  * the RM unreachable past the retry window — a driver that succeeded exits non-zero and says why (its
- * output may be complete, but the cluster does not say so).
+ * output may be complete, but the cluster does not say so). One exception, as in Spark: a main that
+ * stops its context successfully and then throws leaves SUCCEEDED recorded and still exits 1.
  */
 import type { AppReport } from '../protocol/cluster.js';
 
