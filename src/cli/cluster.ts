@@ -2,15 +2,17 @@
  * Cluster operator commands: resourcemanager, nodemanager, cluster up/down, nodes, apps, status, kill,
  * logs. Argv parsing and output formatting only (tables for people, --json for scripts); the work is
  * in src/cluster. The secret comes from CINDER_SECRET / CINDER_SECRET_FILE / --secret-file (a path),
- * never from an argv value.
+ * never from an argv value. Client commands wait for a restarting RM (cinder.rm.connect.* from
+ * $CINDER_CONF_DIR/cinder-defaults.conf or --conf).
  */
 import fs from 'node:fs';
 import type { Command } from 'commander';
-import { ClusterClient } from '../cluster/client.js';
+import { ClusterClient, rmRetryPolicy } from '../cluster/client.js';
 import { loadConfig, loadSecret, NmConfig, RmConfig } from '../cluster/common/config.js';
 import { clusterDown, clusterUp, defaultDevDir, readDevCluster } from '../cluster/devcluster.js';
 import { CinderError } from '../common/errors.js';
 import { placementOf } from '../deploy/placement.js';
+import { defaultsConf } from '../deploy/submit-options.js';
 import type { AppReport, AppState, NodeState } from '../protocol/cluster.js';
 
 function sets(v: string, prev: Record<string, string> = {}): Record<string, string> {
@@ -51,6 +53,7 @@ interface ClientFlags {
   secretFile?: string;
   dir?: string;
   json?: boolean;
+  conf?: Record<string, string>;
 }
 
 function withClientFlags(c: Command): Command {
@@ -58,6 +61,12 @@ function withClientFlags(c: Command): Command {
     .option('--master <url>', 'cinder://HOST:PORT of the ResourceManager (default: $CINDER_MASTER or the dev cluster)')
     .option('--secret-file <path>', 'file holding the cluster secret (default: $CINDER_SECRET_FILE or the dev cluster)')
     .option('--dir <dir>', 'dev cluster dir used for defaults', defaultDevDir())
+    .option(
+      '--conf <key=value>',
+      'client setting over the defaults file (repeatable), e.g. cinder.rm.connect.maxWaitMs=5000',
+      sets,
+      {},
+    )
     .option('--json', 'machine-readable output');
 }
 
@@ -72,7 +81,9 @@ async function client(f: ClientFlags): Promise<ClusterClient> {
     );
   const secretFile =
     f.secretFile ?? (process.env.CINDER_SECRET || process.env.CINDER_SECRET_FILE ? undefined : dev?.secretFile);
-  return ClusterClient.connect(master, { secret: loadSecret(secretFile) });
+  // an RM that is restarting is waited for (cinder.rm.connect.*, from the defaults file or --conf)
+  const conf = { ...defaultsConf(), ...(f.conf ?? {}) };
+  return ClusterClient.connect(master, { secret: loadSecret(secretFile), retry: rmRetryPolicy(conf) });
 }
 
 async function withClient<T>(f: ClientFlags, fn: (c: ClusterClient) => Promise<T>): Promise<T> {

@@ -1,8 +1,12 @@
 /**
- * ClusterClient: what `cinder submit` and the operator CLI use to talk to the RM — new application,
- * staging uploads (sha256 computed here and checked by the RM), submission, reports, kill, logs,
- * nodes. Authenticates with the cluster secret (CINDER_SECRET / CINDER_SECRET_FILE, never argv) and
- * names the caller (CINDER_USER or the OS user) for ACLs. No decisions, only requests.
+ * ClusterClient: what `cinder submit`, the operator CLI and the client-mode driver use to talk to the RM —
+ * new application, staging uploads (sha256 computed here and checked by the RM), submission, reports,
+ * kill, logs, nodes. Authenticates with the cluster secret (CINDER_SECRET / CINDER_SECRET_FILE, never
+ * argv) and names the caller (CINDER_USER or the OS user) for ACLs. No decisions, only requests.
+ *
+ * It survives an RM restart: every request is retried with backoff while the RM is unreachable, for up
+ * to cinder.rm.connect.maxWaitMs (see rmRetryPolicy and src/rpc/reconnecting.ts). Requests are safe to
+ * repeat except submission and kill, which first ask the RM whether their lost answer was applied.
  *
  * @example
  *   const c = await ClusterClient.connect('cinder://127.0.0.1:8032');
@@ -28,8 +32,33 @@ import {
   type ToNm,
   type ToRm,
 } from '../protocol/cluster.js';
-import { dial, type RpcConnection } from '../rpc/index.js';
+import { type Clock, dial, ReconnectingChannel, type RetryPolicy, type RpcConnection } from '../rpc/index.js';
 import { currentUser, loadSecret, parseMaster } from './common/config.js';
+
+/** The RM retry settings and their defaults (a dev cluster: a minute, 250 ms doubling to 2 s). */
+export const RM_CONNECT_KEYS = {
+  maxWaitMs: 'cinder.rm.connect.maxWaitMs',
+  retryIntervalMs: 'cinder.rm.connect.retryIntervalMs',
+  maxRetryIntervalMs: 'cinder.rm.connect.maxRetryIntervalMs',
+} as const;
+export const RM_RETRY_DEFAULTS: RetryPolicy = { maxWaitMs: 60_000, retryIntervalMs: 250, maxRetryIntervalMs: 2_000 };
+
+/** The RM retry policy from a configuration (cinder.rm.connect.*), defaults for what is not set. */
+export function rmRetryPolicy(conf: Record<string, string | undefined> = {}): RetryPolicy {
+  const out = { ...RM_RETRY_DEFAULTS };
+  for (const [field, key] of Object.entries(RM_CONNECT_KEYS) as [keyof RetryPolicy, string][]) {
+    const v = conf[key];
+    if (v === undefined) continue;
+    const n = Number(v);
+    if (v.trim() === '' || !Number.isFinite(n) || n < 0)
+      throw new CinderError('BAD_CONF', `${key}: '${v}' is not a number of milliseconds`, `set ${key}=<ms>`);
+    out[field] = n;
+  }
+  return out;
+}
+
+export const RM_HINT =
+  'check that the ResourceManager is running (`cinder cluster up` for a dev cluster) and reachable from this host; cinder.rm.connect.maxWaitMs sets how long clients wait for it';
 
 export interface ClientOptions {
   secret?: string;
@@ -37,11 +66,19 @@ export interface ClientOptions {
   user?: string;
   connectTimeoutMs?: number;
   requestTimeoutMs?: number;
+  /** how to wait for an RM that is restarting (default rmRetryPolicy()) */
+  retry?: RetryPolicy;
+  clock?: Clock;
 }
 
+type RmConn = RpcConnection<ToNm, ToRm>;
+
 export class ClusterClient {
+  /** app id -> the channel generation when the RM reserved it (a later reconnect may have lost it) */
+  private readonly reservedAt = new Map<string, number>();
+
   private constructor(
-    private readonly conn: RpcConnection<ToNm, ToRm>,
+    private readonly ch: ReconnectingChannel<ToRm, RmConn>,
     readonly user: string,
     private readonly timeoutMs: number,
   ) {}
@@ -49,42 +86,94 @@ export class ClusterClient {
   static async connect(master: string, opts: ClientOptions = {}): Promise<ClusterClient> {
     const { host, port } = parseMaster(master);
     const secret = opts.secret ?? loadSecret(opts.secretFile);
-    const conn = await dial<ToNm, ToRm>({
-      host,
-      port,
-      principal: 'cluster',
-      secret,
-      parse: parseToNm,
-      name: 'client->rm',
-      connectTimeoutMs: opts.connectTimeoutMs ?? 10_000,
+    const policy = opts.retry ?? rmRetryPolicy();
+    const ch = new ReconnectingChannel<ToRm, RmConn>({
+      peer: 'ResourceManager',
+      address: `${host}:${port}`,
+      policy,
+      hint: RM_HINT,
+      ...(opts.clock ? { clock: opts.clock } : {}),
+      dial: () =>
+        dial<ToNm, ToRm>({
+          host,
+          port,
+          principal: 'cluster',
+          secret,
+          parse: parseToNm,
+          name: 'client->rm',
+          connectTimeoutMs: Math.max(1, Math.min(opts.connectTimeoutMs ?? 10_000, policy.maxWaitMs)),
+        }),
     });
-    return new ClusterClient(conn, opts.user ?? currentUser(), opts.requestTimeoutMs ?? 60_000);
+    await ch.ready();
+    return new ClusterClient(ch, opts.user ?? currentUser(), opts.requestTimeoutMs ?? 60_000);
   }
 
+  /** A request that is safe to repeat (a read, or one whose repetition changes nothing that matters). */
   private req<R>(m: ToRm): Promise<R> {
-    return this.conn.request<R>(m, this.timeoutMs);
+    return this.ch.request<R>(m, { timeoutMs: this.timeoutMs });
   }
 
-  newApplication(): Promise<{ appId: string; maxCapability: Resource }> {
-    return this.req({ type: 'GetNewApplication', user: this.user });
+  /** The report, or undefined when the RM does not know the app; over one given connection. */
+  private async reportOn(conn: RmConn, appId: string): Promise<AppReport | undefined> {
+    try {
+      return await conn.request<AppReport>({ type: 'GetApplicationReport', appId, user: this.user }, this.timeoutMs);
+    } catch (e) {
+      if ((e as CinderError).code === 'UNKNOWN_APP') return undefined;
+      throw e;
+    }
+  }
+
+  /** UNKNOWN_APP for an app reserved before a reconnect: the restarted RM forgot the reservation. */
+  private reservationLost(appId: string, e: unknown): unknown {
+    const at = this.reservedAt.get(appId);
+    if ((e as CinderError).code !== 'UNKNOWN_APP' || at === undefined || at >= this.ch.generation) return e;
+    return new CinderError(
+      'RESERVATION_LOST',
+      `the ResourceManager restarted after reserving ${appId} and before it was submitted, and forgot it: ${(e as Error).message}`,
+      'submit again (a new application id is needed)',
+    );
+  }
+
+  /** A repeat after a lost answer only leaves an unused id behind. */
+  async newApplication(): Promise<{ appId: string; maxCapability: Resource }> {
+    const r = await this.req<{ appId: string; maxCapability: Resource }>({
+      type: 'GetNewApplication',
+      user: this.user,
+    });
+    this.reservedAt.set(r.appId, this.ch.generation);
+    return r;
   }
 
   /** Stages bytes (or the file at a path) under a plain name for appId. */
   async uploadFile(appId: string, name: string, data: Uint8Array | string): Promise<{ sha256: string; size: number }> {
     const bytes = typeof data === 'string' ? fs.readFileSync(data) : data;
     const sha256 = createHash('sha256').update(bytes).digest('hex');
-    return this.req({
+    // staging is by name and content: sent twice, the same file is staged once
+    return this.req<{ sha256: string; size: number }>({
       type: 'UploadFile',
       appId,
       user: this.user,
       name,
       data: bytes as Uint8Array<ArrayBuffer>,
       sha256,
+    }).catch((e: unknown) => {
+      throw this.reservationLost(appId, e);
     });
   }
 
-  submitApplication(ctx: Omit<SubmissionContext, 'user'> & { user?: string }): Promise<AppReport> {
-    return this.req({ type: 'SubmitApplication', context: { ...ctx, user: ctx.user ?? this.user } as never });
+  /**
+   * Submits once: when the answer is lost, the app's report says whether the RM applied the submission
+   * (it persists the app before answering); only an app the RM does not know is submitted again.
+   */
+  async submitApplication(ctx: Omit<SubmissionContext, 'user'> & { user?: string }): Promise<AppReport> {
+    try {
+      return await this.ch.request<AppReport>(
+        { type: 'SubmitApplication', context: { ...ctx, user: ctx.user ?? this.user } as never },
+        { timeoutMs: this.timeoutMs, recover: (conn) => this.reportOn(conn, ctx.appId) },
+      );
+    } catch (e) {
+      throw this.reservationLost(ctx.appId, e);
+    }
   }
 
   getApplication(appId: string): Promise<AppReport> {
@@ -99,8 +188,19 @@ export class ClusterClient {
     return this.req({ type: 'GetApplicationAttempts', appId, user: this.user });
   }
 
+  /** A kill whose answer was lost is not sent again once the app has ended (then it reports KILLED as done here). */
   kill(appId: string, reason?: string): Promise<{ state: AppState; alreadyTerminal: boolean }> {
-    return this.req({ type: 'KillApplication', appId, user: this.user, ...(reason ? { reason } : {}) });
+    return this.ch.request(
+      { type: 'KillApplication', appId, user: this.user, ...(reason ? { reason } : {}) },
+      {
+        timeoutMs: this.timeoutMs,
+        recover: async (conn) => {
+          const r = await this.reportOn(conn, appId);
+          if (!r || !['FINISHED', 'FAILED', 'KILLED'].includes(r.state)) return undefined;
+          return { state: r.state, alreadyTerminal: r.state !== 'KILLED' };
+        },
+      },
+    );
   }
 
   getLogs(appId: string, containerId?: string): Promise<LogFile[]> {
@@ -131,6 +231,6 @@ export class ClusterClient {
   }
 
   close(): void {
-    this.conn.close();
+    this.ch.close();
   }
 }

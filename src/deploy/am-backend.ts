@@ -3,6 +3,7 @@
  * straight from this AM's allocator (no AM<->driver channel). Registers the AM with the RM when the
  * context starts (with the driver's RPC port), then keeps the executor target.
  */
+import { attemptOver } from '../cluster/appmaster/am-client.js';
 import { type Conf, intConf } from '../common/conf.js';
 import { CinderError } from '../common/errors.js';
 import { logger } from '../common/log.js';
@@ -54,6 +55,7 @@ export class AmBackend implements ExecutorBackend {
         driverUrl: `${driver.host}:${driver.port}`,
         initialTarget: this.numExecutors,
         onFatal: (d, code) => rt.onFatal(d, code),
+        onRmGone: (kind, why) => rt.onRmGone(kind, why),
       });
       this.allocator = s.allocator;
       this.loop = s.loop;
@@ -92,12 +94,14 @@ export interface AllocationHooks {
   initialTarget: number;
   onExecutorExited?: (e: ExecutorExit) => void;
   onFatal(diagnostics: string, exitCode: number): void;
+  /** the heartbeat loop ended: the RM ended this attempt, or stayed unreachable for the retry window */
+  onRmGone(kind: 'ended' | 'lost', why: string): void;
 }
 
 /**
  * Starts the executor allocator of a registered AM (both deploy modes): sizes executors from the
  * configuration (container-sizing.ts), asks for the initial target at once and keeps the target
- * through the RM heartbeat loop. Losing the RM is fatal (exit code 12).
+ * through the RM heartbeat loop, whose end is onRmGone: the RM ended the attempt, or was lost.
  */
 export function startAllocation(
   rt: Pick<AmRuntime, 'am' | 'appId' | 'executorResources'>,
@@ -128,6 +132,6 @@ export function startAllocation(
     onResponse: (r) => allocator.handle(r),
     onError: (e) => log.warn({ err: e.message }, 'AM heartbeat to the RM failed'),
   });
-  loop.done.catch((e: Error) => hooks.onFatal(`AM lost the ResourceManager: ${e.message}`, 12));
+  loop.done.catch((e: Error) => hooks.onRmGone(attemptOver(e) ? 'ended' : 'lost', e.message.split('\n')[0] ?? ''));
   return { allocator, loop, numExecutors };
 }

@@ -32,6 +32,8 @@ export interface AmRuntime {
   onRegistered(): void;
   /** the cluster side wants the app to fail (e.g. too many executor failures) */
   onFatal(diagnostics: string, exitCode: number): void;
+  /** the RM ended this attempt ('ended') or stayed unreachable past the retry window ('lost') */
+  onRmGone(kind: 'ended' | 'lost', why: string): void;
 }
 
 let runtime: AmRuntime | undefined;

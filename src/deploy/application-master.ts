@@ -6,8 +6,12 @@
  *     main throws -> exit 15, unregistering FAILED only on the last attempt (else the RM retries);
  *     no context within cinder.am.waitTime -> exit 13.
  *   client mode (CINDER_AM_MODE=client): no user code. Registers with port -1, dials the driver in
- *     the client, keeps the executor target the driver asks for, and ends the app when the driver says
- *     Shutdown — or FAILED ("driver disconnected") when the driver goes away or stops answering.
+ *     the client, keeps the executor target the driver asks for, and ends the app with the status the
+ *     driver reports (Shutdown, answered once the RM recorded it) — or FAILED ("driver disconnected")
+ *     when the driver goes away or stops answering before reporting.
+ *
+ * How the attempt ends is decided by one table (am-lifecycle.ts, stepped by am-shell.ts); this file
+ * turns the process's inputs into its events and implements its effects.
  *
  * Environment (set by the submitting client and the NM): CINDER_AM_MODE, CINDER_SUBMIT_CONF,
  * CINDER_APP_MAIN, CINDER_APP_ARGS, CINDER_DRIVER_URL (client), CINDER_EXEC_RESOURCES,
@@ -16,13 +20,16 @@
 import os from 'node:os';
 import path from 'node:path';
 import { AmRmClient } from '../cluster/appmaster/am-client.js';
+import { rmRetryPolicy } from '../cluster/client.js';
 import { type Conf, DEFAULTS, intConf } from '../common/conf.js';
 import { logger } from '../common/log.js';
 import { type AmToDriver, type DriverToAm, parseDriverToAm } from '../protocol/am.js';
 import type { LocalResource } from '../protocol/cluster.js';
-import { dial, preListen } from '../rpc/index.js';
+import { dial, preListen, type ReplyHandle, type RpcConnection } from '../rpc/index.js';
 import { startAllocation } from './am-backend.js';
+import { initialAmState } from './am-lifecycle.js';
 import { type EarlyStart, setAmRuntime } from './am-runtime.js';
+import { type AmIo, amShell } from './am-shell.js';
 
 const log = logger('application-master');
 const env = process.env;
@@ -39,53 +46,51 @@ const secret = env.CINDER_APP_SECRET ?? '';
 const attemptId = env.CINDER_ATTEMPT_ID ?? '';
 const attempt = Number(/_(\d+)$/.exec(attemptId)?.[1] ?? '1');
 const maxAttempts = Number(env.CINDER_MAX_ATTEMPTS ?? '2');
-const lastAttempt = attempt >= maxAttempts;
 const host = env.CINDER_NM_HOST ?? os.hostname();
 const executorResources = JSON.parse(env.CINDER_EXEC_RESOURCES ?? '{}') as Record<string, LocalResource>;
+const mode = env.CINDER_AM_MODE === 'cluster' ? 'cluster' : 'client';
 
-const am = await AmRmClient.connect();
-let finished = false;
+const am = await AmRmClient.connect({ retry: rmRetryPolicy(conf) });
 
-/**
- * Ends this attempt. Unregisters (final) when the app succeeded, on the last attempt, or when `final`
- * (client mode: a lost driver cannot come back, so retrying the AM is pointless); otherwise just
- * exits so the RM starts another attempt.
- */
-async function finish(succeeded: boolean, diagnostics: string, exitCode: number, final = false): Promise<never> {
-  if (!finished) {
-    finished = true;
-    if (succeeded || lastAttempt || final) {
-      await am
-        .finish(succeeded ? 'SUCCEEDED' : 'FAILED', diagnostics)
-        .catch((e: Error) => log.error({ err: e.message }, 'unregister failed'));
-      out(
-        `unregistered: ${succeeded ? 'SUCCEEDED' : 'FAILED'}${diagnostics ? ` (${diagnostics.split('\n')[0]})` : ''}`,
-      );
-    } else
-      out(
-        `attempt ${attempt} of ${maxAttempts} failed; exiting so the ResourceManager retries: ${diagnostics.split('\n')[0]}`,
-      );
-  }
-  am.close();
-  process.exit(exitCode);
-}
+/** What the effects act on; each mode fills in what it has. */
+const io: AmIo = {
+  log: out,
+  tellDriverFailing: () => {},
+  stopExecutors: async () => {},
+  unregister: (status, diagnostics) => am.finish(status, diagnostics).then(() => {}),
+  answerDriver: () => {},
+  closeDriver: () => {},
+  exit: (code) => {
+    am.close();
+    process.exit(code);
+  },
+  illegal: (e) => log.error({ err: e.message }, 'AM lifecycle: event ignored'),
+};
+const lifecycle = amShell(initialAmState(mode, attempt, maxAttempts), io);
+const dispatch = lifecycle.dispatch;
+const rmGone = (kind: 'ended' | 'lost', why: string): void =>
+  dispatch(kind === 'ended' ? { type: 'RM_SAYS_EXIT', why } : { type: 'RM_LOST', why });
 
-if (env.CINDER_AM_MODE === 'cluster') await runClusterMode();
+if (mode === 'cluster') await runClusterMode();
 else await runClientMode();
 
 async function runClusterMode(): Promise<void> {
   const appMain = env.CINDER_APP_MAIN;
-  if (!appMain) await finish(false, 'CINDER_APP_MAIN is not set', 10);
+  if (!appMain) return dispatch({ type: 'APP_FAILING', diagnostics: 'CINDER_APP_MAIN is not set', exitCode: 10 });
   /** the user's main created its context */
   let registered = false;
   /** the AM is registered with the RM (early, or by the context) */
   let amRegistered = false;
-  const onFatal = (d: string, code: number): void => {
-    out(`failing the application: ${d}`);
-    void finish(false, d, code);
-  };
+  const onFatal = (diagnostics: string, exitCode: number): void =>
+    dispatch({ type: 'APP_FAILING', diagnostics, exitCode });
   const early = await startEarly(onFatal);
   if (early) amRegistered = true;
+  // a main that ends without a context still has to register before it can unregister
+  const unregister = io.unregister;
+  io.unregister = async (status, diagnostics) => {
+    if (!amRegistered) await am.register(host, -1, '');
+    await unregister(status, diagnostics);
+  };
   setAmRuntime({
     am,
     appId,
@@ -99,8 +104,10 @@ async function runClusterMode(): Promise<void> {
       registered = true;
       amRegistered = true;
       out(`registered ${attemptId} (driver in this container on ${host})`);
+      dispatch({ type: 'DRIVER_CONNECTED' });
     },
     onFatal,
+    onRmGone: rmGone,
   });
   // main ended without a context (or before it started): the early executors go
   const dropEarly = async (): Promise<void> => {
@@ -112,7 +119,7 @@ async function runClusterMode(): Promise<void> {
   const waitMs = intConf(conf, 'cinder.am.waitTime');
   const timer = setTimeout(() => {
     if (!registered)
-      void finish(false, `the application did not create a CinderContext within ${waitMs} ms (cinder.am.waitTime)`, 13);
+      onFatal(`the application did not create a CinderContext within ${waitMs} ms (cinder.am.waitTime)`, 13);
   }, waitMs);
   timer.unref();
   // the driver UI of a cluster-mode driver takes any free port on the AM's node (as Spark forces)
@@ -121,19 +128,18 @@ async function runClusterMode(): Promise<void> {
   const { CinderContext } = await import('../api/context.js');
   const args = JSON.parse(env.CINDER_APP_ARGS ?? '[]') as string[];
   try {
-    out(`running ${path.basename(appMain!)} (attempt ${attempt} of ${maxAttempts})`);
-    await runApp(path.resolve(appMain!), args, { hooks: /\.(m|c)?tsx?$/.test(appMain!) });
+    out(`running ${path.basename(appMain)} (attempt ${attempt} of ${maxAttempts})`);
+    await runApp(path.resolve(appMain), args, { hooks: /\.(m|c)?tsx?$/.test(appMain) });
     await CinderContext._stopActive('SUCCEEDED');
     await dropEarly();
-    if (!amRegistered) await am.register(host, -1, '');
-    await finish(true, '', 0);
+    dispatch({ type: 'DRIVER_FINISHED', succeeded: true, diagnostics: '' });
   } catch (e) {
     const err = e as Error;
     process.stderr.write(`User application threw: ${err?.stack ?? String(e)}\n`);
-    await CinderContext._stopActive('FAILED').catch(() => {});
+    const diagnostics = `User application exited with an exception: ${err?.stack ?? String(e)}`;
+    await CinderContext._stopActive('FAILED', diagnostics).catch(() => {});
     await dropEarly();
-    if (!amRegistered) await am.register(host, -1, '').catch(() => {});
-    await finish(false, `User application exited with an exception: ${err?.stack ?? String(e)}`, 15);
+    dispatch({ type: 'DRIVER_FINISHED', succeeded: false, diagnostics });
   }
 }
 
@@ -157,6 +163,7 @@ async function startEarly(onFatal: (d: string, code: number) => void): Promise<E
     driverUrl: `${host}:${listener.port}`,
     initialTarget: Number(conf['cinder.executor.instances'] ?? '2'),
     onFatal,
+    onRmGone: rmGone,
   });
   out(`registered ${attemptId}; requested ${s.numExecutors} executors before main (driver port ${listener.port})`);
   return { listener, ...s };
@@ -170,7 +177,9 @@ async function runClientMode(): Promise<void> {
   // client mode: no RPC port of our own (-1); the tracking address is the driver's UI on the client
   await am.register(host, -1, env.CINDER_DRIVER_UI_URL ?? '');
   out(`registered ${attemptId}; dialing the driver at ${amUrl}`);
-  let conn: Awaited<ReturnType<typeof dial<DriverToAm, AmToDriver>>>;
+  let conn: RpcConnection<DriverToAm, AmToDriver>;
+  /** the driver's Shutdown request, answered once the RM recorded the end */
+  let shutdown: ReplyHandle | undefined;
   try {
     conn = await dial<DriverToAm, AmToDriver>(
       {
@@ -182,36 +191,33 @@ async function runClientMode(): Promise<void> {
         name: 'driver',
         connectTimeoutMs: 10_000,
       },
-      (m) => onDriver(m),
+      (m, reply) => onDriver(m, reply),
     );
   } catch (e) {
-    return void (await finish(
-      false,
-      `driver disconnected (CLIENT_LOST): the AM could not reach the driver at ${amUrl}: ${(e as Error).message}`,
-      17,
-      true,
-    ));
+    return dispatch({
+      type: 'DRIVER_LOST',
+      why: `the AM could not reach the driver at ${amUrl}: ${(e as Error).message.split('\n')[0]}`,
+    });
   }
+  io.closeDriver = () => conn.close();
+  io.tellDriverFailing = (exitCode, diagnostics) => conn.send({ type: 'AppFailing', exitCode, diagnostics });
+  io.answerDriver = (unregistered, diagnostics) => shutdown?.reply({ unregistered, diagnostics });
+  dispatch({ type: 'DRIVER_CONNECTED' });
   // the same allocator as cluster mode's; the driver sets the target (RequestExecutors)
   const { allocator, loop } = startAllocation({ am, appId, executorResources }, conf, {
     driverUrl,
     appSecret: driverSecret,
     initialTarget: 0,
     onExecutorExited: (e) => conn.send({ type: 'ExecutorExited', ...e }),
-    onFatal: (d, code) => {
-      if (code !== 12) conn.send({ type: 'AppFailing', exitCode: code, diagnostics: d });
-      void shutdown(false, d, code);
-    },
+    onFatal: (diagnostics, exitCode) => dispatch({ type: 'APP_FAILING', diagnostics, exitCode }),
+    onRmGone: rmGone,
   });
-
-  async function shutdown(succeeded: boolean, diagnostics: string, code: number): Promise<void> {
+  io.stopExecutors = async () => {
     loop.stop();
     await allocator.stopAll();
-    conn.close();
-    await finish(succeeded, diagnostics, code, true);
-  }
+  };
 
-  function onDriver(m: DriverToAm): void {
+  function onDriver(m: DriverToAm, reply: ReplyHandle | undefined): void {
     switch (m.type) {
       case 'RequestExecutors':
         allocator.setTarget(m.total);
@@ -223,26 +229,24 @@ async function runClientMode(): Promise<void> {
         am.updateTrackingUrl(m.url);
         return;
       case 'Shutdown':
-        out(`driver finished: ${m.succeeded ? 'SUCCEEDED' : 'FAILED'}`);
-        void shutdown(m.succeeded, m.diagnostics, 0);
+        shutdown ??= reply;
+        dispatch({ type: 'DRIVER_FINISHED', succeeded: m.succeeded, diagnostics: m.diagnostics });
         return;
     }
   }
 
-  // a driver that disconnects, or stops answering pings for the lease time, is gone: the app fails
+  // a driver that disconnects, or stops answering pings for the lease time, is gone
   const leaseMs = intConf(conf, 'cinder.am.driverLeaseMs');
   let lastAnswer = Date.now();
-  const lost = (why: string) => {
-    if (finished) return;
-    const d = `driver disconnected (CLIENT_LOST): ${why}`;
-    out(d);
-    void shutdown(false, d, 17);
-  };
-  conn!.on('close', () => lost('the connection to the driver closed'));
+  conn.on('close', () => dispatch({ type: 'DRIVER_LOST', why: 'the connection to the driver closed' }));
   setInterval(
     () => {
+      if (lifecycle.state.status !== 'RUNNING') return;
       if (Date.now() - lastAnswer > leaseMs)
-        return lost(`no answer from the driver for ${Date.now() - lastAnswer} ms (cinder.am.driverLeaseMs=${leaseMs})`);
+        return dispatch({
+          type: 'DRIVER_LOST',
+          why: `no answer from the driver for ${Date.now() - lastAnswer} ms (cinder.am.driverLeaseMs=${leaseMs})`,
+        });
       conn.request({ type: 'Ping', at: Date.now() }, leaseMs).then(
         () => {
           lastAnswer = Date.now();
@@ -252,6 +256,5 @@ async function runClientMode(): Promise<void> {
     },
     Math.max(200, Math.floor(leaseMs / 5)),
   ).unref();
-  await conn!.request({ type: 'RegisterClusterManager', appId, attemptId, amHost: host });
-  out('connected to the driver');
+  await conn.request({ type: 'RegisterClusterManager', appId, attemptId, amHost: host }).catch(() => {});
 }

@@ -3,6 +3,12 @@
  * submits an Application Master to the ResourceManager, waits for it to dial back over the AM
  * channel (src/protocol/am.ts), asks it for executors, answers its liveness pings, and stops it with
  * the application's outcome. Executors on the cluster dial this driver directly.
+ *
+ * Stopping gets the driver's result recorded by the RM: Shutdown goes to the AM, which answers once it
+ * has unregistered with it; if the AM is gone (it died near the end), the next AM attempt that dials in
+ * gets the Shutdown instead. The RM's final report is then left for `cinder submit` (client-outcome.ts),
+ * which exits 0 only when that record is SUCCEEDED. The app is killed only if no AM ever reached this
+ * driver.
  */
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
@@ -15,6 +21,7 @@ import type { AppReport, LocalResource } from '../protocol/cluster.js';
 import { type RpcConnection, type RpcServer, serve } from '../rpc/index.js';
 import type { DriverAddress, ExecutorBackend } from '../scheduler/backend.js';
 import { AM_MAIN } from './am-launch.js';
+import { type ClientOutcome, recordClientOutcome } from './client-outcome.js';
 import { connectCluster, rejectUnlessFits } from './cluster-connect.js';
 import { clientAmSize, executorSize, totalMB } from './container-sizing.js';
 import { stageFiles } from './staging.js';
@@ -44,8 +51,21 @@ export class ClusterBackend implements ExecutorBackend {
     if (this.amConn && !this.amConn.isClosed) this.amConn.send({ type: 'TrackingUrl', url });
   }
   private monitor: NodeJS.Timeout | undefined;
+  private checking = false;
   private resources: Record<string, LocalResource> = {};
   private ended = false;
+  /** the RM's terminal report, once the monitor saw one */
+  private endedReport: AppReport | undefined;
+  private submitted = false;
+  /** an AM attempt registered with this driver at least once */
+  private amSeen = false;
+  /** set while stopping: the result every AM that dials in from now on is told */
+  private stopping: { succeeded: boolean; diagnostics: string } | undefined;
+  /** wakes the stop loop when an AM (re)registers */
+  private wake: (() => void) | undefined;
+  /** start() completed; a context that failed to start is stopped as if it succeeded, which it did not */
+  private started = false;
+  private startError: Error | undefined;
   readonly targetCores: number;
   private readonly numExecutors: number;
   private readonly masterUrl: string;
@@ -58,7 +78,7 @@ export class ClusterBackend implements ExecutorBackend {
 
   /** Gets an application id from the RM and stages --files/--archives for the executors. */
   async prepare(): Promise<{ appId: string; secret: string; driverHost: string }> {
-    this.client = await connectCluster(this.masterUrl);
+    this.client = await connectCluster(this.masterUrl, this.o.conf);
     const { appId, maxCapability } = await this.client.newApplication();
     this.appId = appId;
     // client mode checks its containers before anything starts, as cluster mode does
@@ -70,6 +90,19 @@ export class ClusterBackend implements ExecutorBackend {
   }
 
   async start(
+    driver: DriverAddress,
+    waitForRegistered: (n: number, timeoutMs: number) => Promise<void>,
+  ): Promise<void> {
+    try {
+      await this.startOnCluster(driver, waitForRegistered);
+      this.started = true;
+    } catch (e) {
+      this.startError = e as Error;
+      throw e;
+    }
+  }
+
+  private async startOnCluster(
     driver: DriverAddress,
     waitForRegistered: (n: number, timeoutMs: number) => Promise<void>,
   ): Promise<void> {
@@ -108,6 +141,7 @@ export class ClusterBackend implements ExecutorBackend {
       maxAttempts: Number(env.CINDER_MAX_ATTEMPTS),
       tags: ['deploy-mode:client', `driver:${driver.host}:${driver.port}`],
     });
+    this.submitted = true;
     log.info({ appId: this.appId }, 'application submitted; waiting for the AM');
     await this.waitFor(amRegistered, intConf(conf, 'cinder.am.waitTime'));
     this.monitor = setInterval(() => void this.checkApp(), intConf(conf, 'cinder.yarn.report.interval') || 1000);
@@ -147,9 +181,15 @@ export class ClusterBackend implements ExecutorBackend {
     switch (m.type) {
       case 'RegisterClusterManager': {
         this.amConn = conn;
+        this.amSeen = true;
         reply?.reply({ ok: true });
-        if (this.uiUrl) conn.send({ type: 'TrackingUrl', url: this.uiUrl });
         log.info({ attemptId: m.attemptId, amHost: m.amHost }, 'AM registered with the driver');
+        if (this.stopping) {
+          // the driver is done: this attempt is only there to record its result (stop's loop tells it)
+          this.wake?.();
+          return;
+        }
+        if (this.uiUrl) conn.send({ type: 'TrackingUrl', url: this.uiUrl });
         const memoryMB = parseMb(strConf(this.o.conf, 'cinder.executor.memory')!, 'cinder.executor.memory');
         conn.send({
           type: 'RequestExecutors',
@@ -181,16 +221,29 @@ export class ClusterBackend implements ExecutorBackend {
     }
   }
 
+  /** The monitor: an app that ended on the cluster (killed, failed) or an RM gone for good ends the driver. */
   private async checkApp(): Promise<void> {
-    if (this.ended) return;
+    if (this.ended || this.checking || this.stopping) return;
+    this.checking = true;
     let r: AppReport;
     try {
       r = await this.client!.getApplication(this.appId);
-    } catch {
-      return;
-    }
-    if (TERMINAL.has(r.state)) {
+    } catch (e) {
+      // retried for the whole window already (src/rpc/reconnecting.ts)
+      if (this.stopping) return;
       this.ended = true;
+      return this.o.onFatal(
+        new CinderError(
+          (e as CinderError).code === 'UNREACHABLE' ? 'RM_LOST' : 'REPORT_FAILED',
+          `the ResourceManager gave no report on ${this.appId}: ${(e as Error).message}`,
+        ),
+      );
+    } finally {
+      this.checking = false;
+    }
+    if (TERMINAL.has(r.state) && !this.stopping) {
+      this.ended = true;
+      this.endedReport = r;
       this.o.onFatal(
         new CinderError(
           'APP_ENDED',
@@ -206,22 +259,90 @@ export class ClusterBackend implements ExecutorBackend {
 
   async stop(outcome = { succeeded: true, diagnostics: '' }): Promise<void> {
     if (this.monitor) clearInterval(this.monitor);
+    if (!this.started && outcome.succeeded)
+      outcome = {
+        succeeded: false,
+        diagnostics: `the driver did not start: ${this.startError?.message ?? 'its context was stopped while starting'}`,
+      };
+    this.stopping = outcome;
     const client = this.client;
-    if (this.amConn && !this.amConn.isClosed) this.amConn.send({ type: 'Shutdown', ...outcome });
-    else if (client && this.appId && !this.ended)
-      await client.kill(this.appId, 'driver stopped before its AM registered').catch(() => {});
-    if (client && this.appId) {
-      const deadline = Date.now() + 15_000;
-      while (Date.now() < deadline) {
-        const r = await client.getApplication(this.appId).catch(() => undefined);
-        if (!r || TERMINAL.has(r.state)) break;
-        await new Promise((res) => setTimeout(res, 200));
+    try {
+      if (client && this.submitted) {
+        const o = await this.record(client, outcome);
+        recordClientOutcome(o);
+        if (o.report?.state !== 'FINISHED' || o.report.finalStatus !== (outcome.succeeded ? 'SUCCEEDED' : 'FAILED'))
+          log.info(
+            {
+              appId: this.appId,
+              driver: outcome.succeeded,
+              rm: o.report && `${o.report.state}/${o.report.finalStatus}`,
+              error: o.error,
+            },
+            'the ResourceManager recorded another end than the driver result (see cinder submit for the exit code)',
+          );
       }
+    } finally {
+      this.amConn?.close();
+      await this.amServer?.close();
+      client?.close();
     }
-    this.amConn?.close();
-    await this.amServer?.close();
-    client?.close();
   }
+
+  /**
+   * Gets the driver's result recorded: Shutdown to the AM (answered once it unregistered), or to the next
+   * AM attempt if this one is gone; returns the RM's final report, or why there is none after
+   * cinder.am.waitTime.
+   */
+  private async record(
+    client: ClusterClient,
+    outcome: { succeeded: boolean; diagnostics: string },
+  ): Promise<ClientOutcome> {
+    const waitMs = intConf(this.o.conf, 'cinder.am.waitTime');
+    const deadline = Date.now() + waitMs;
+    const result = (report: AppReport | undefined, error?: string): ClientOutcome => ({
+      appId: this.appId,
+      succeeded: outcome.succeeded,
+      report,
+      error,
+    });
+    if (this.endedReport) return result(this.endedReport);
+    if (!this.amSeen) {
+      // no AM ever reached this driver: nothing runs for it on the cluster
+      const why = outcome.diagnostics ? `: ${outcome.diagnostics.split('\n')[0]}` : '';
+      await client.kill(this.appId, `the driver stopped before its AM registered${why}`).catch(() => {});
+    }
+    let told: RpcConnection<AmToDriver, DriverToAm> | undefined;
+    for (;;) {
+      const conn = this.amConn;
+      if (this.amSeen && conn && !conn.isClosed && conn !== told) {
+        told = conn;
+        const answered = conn.request({ type: 'Shutdown', ...outcome }, Math.max(1, deadline - Date.now()));
+        await Promise.race([answered.catch(() => {}), closed(conn)]);
+      }
+      let report: AppReport;
+      try {
+        report = await client.getApplication(this.appId);
+      } catch (e) {
+        return result(undefined, (e as Error).message);
+      }
+      if (TERMINAL.has(report.state)) return result(report);
+      if (Date.now() > deadline)
+        return result(report, `still ${report.state} ${waitMs} ms after the driver stopped (cinder.am.waitTime)`);
+      await new Promise<void>((res) => {
+        const t = setTimeout(res, 200);
+        this.wake = () => {
+          clearTimeout(t);
+          res();
+        };
+      });
+      this.wake = undefined;
+    }
+  }
+}
+
+/** Resolves when the connection closes. */
+function closed(conn: RpcConnection<AmToDriver, DriverToAm>): Promise<void> {
+  return conn.isClosed ? Promise.resolve() : new Promise((res) => conn.once('close', () => res()));
 }
 
 /** The local address this host uses to reach host:port (what executors on the cluster can dial back). */

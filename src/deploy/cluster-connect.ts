@@ -1,11 +1,12 @@
 /**
  * How a submitting client finds the cluster secret: CINDER_SECRET, CINDER_SECRET_FILE, or — for a
  * development cluster started with `cinder cluster up` — the secret file recorded in its directory
- * ($CINDER_DEV_DIR or the default) when the master URL matches; and the pre-flight size check both
- * deploy modes run on a new application.
+ * ($CINDER_DEV_DIR or the default) when the master URL matches; the RM retry window from the conf; and
+ * the pre-flight size check both deploy modes run on a new application.
  */
-import { ClusterClient } from '../cluster/client.js';
+import { ClusterClient, rmRetryPolicy } from '../cluster/client.js';
 import { defaultDevDir, readDevCluster } from '../cluster/devcluster.js';
+import type { Conf } from '../common/conf.js';
 import type { Resource } from '../protocol/cluster.js';
 import { type ContainerSize, checkFits } from './container-sizing.js';
 
@@ -15,9 +16,10 @@ export function clientSecretFile(master: string): string | undefined {
   return info && info.master.replace(/\/$/, '') === master.replace(/\/$/, '') ? info.secretFile : undefined;
 }
 
-export function connectCluster(master: string): Promise<ClusterClient> {
+/** A client of the RM at master; `conf` may set how long to wait for a restarting RM (cinder.rm.connect.*). */
+export function connectCluster(master: string, conf: Conf = {}): Promise<ClusterClient> {
   const secretFile = clientSecretFile(master);
-  return ClusterClient.connect(master, secretFile ? { secretFile } : {});
+  return ClusterClient.connect(master, { ...(secretFile ? { secretFile } : {}), retry: rmRetryPolicy(conf) });
 }
 
 /**

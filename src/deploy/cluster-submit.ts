@@ -3,6 +3,8 @@
  * maximum allocation, staging (app bundle, --files, --archives), submission of the AM that will run
  * the driver, then either one report (--no-wait) or state changes until the end. The exit code is 0
  * exactly when the application FINISHED with final status SUCCEEDED. Also `--status` and `--kill`.
+ * The client waits out an RM restart (ClusterClient retries for cinder.rm.connect.maxWaitMs); if the
+ * restarted RM forgot the not-yet-submitted application id, staging and submission start over once.
  */
 import type { ClusterClient } from '../cluster/client.js';
 import { intConf } from '../common/conf.js';
@@ -12,7 +14,7 @@ import { AM_MAIN } from './am-launch.js';
 import { connectCluster, rejectUnlessFits } from './cluster-connect.js';
 import { clusterAmSize, executorSize, totalMB } from './container-sizing.js';
 import { APP_LINK, packageApp, stageFiles } from './staging.js';
-import type { SubmitRequest } from './submit-options.js';
+import { defaultsConf, type SubmitRequest } from './submit-options.js';
 
 const TERMINAL = new Set(['FINISHED', 'FAILED', 'KILLED']);
 
@@ -31,7 +33,7 @@ function describe(r: AppReport): string {
 export async function submitCluster(req: SubmitRequest): Promise<number> {
   // the connection (and its handshake) is made while esbuild bundles the app, but the bundle comes first:
   // an app that does not compile fails before anything is asked of the cluster
-  const connecting = connectCluster(req.master);
+  const connecting = connectCluster(req.master, req.conf);
   connecting.catch(() => {}); // reported below, after the compile check
   const { archive, entry } = await packageApp(req.app).catch((e: unknown) => {
     void connecting.then(
@@ -48,42 +50,68 @@ export async function submitCluster(req: SubmitRequest): Promise<number> {
     );
   });
   try {
-    const { appId, maxCapability } = await client.newApplication();
     const conf = req.conf;
-    const am = clusterAmSize(conf);
-    await rejectUnlessFits(client, appId, [am, executorSize(conf)], maxCapability);
-    const appRes = await client.uploadFile(appId, `${APP_LINK}.tgz`, archive);
-    const files = await stageFiles(client, appId, req.files, req.archives);
-    const maxAttempts = conf['cinder.yarn.maxAppAttempts'] ?? '2';
-    const report = await client.submitApplication({
-      appId,
-      name: req.name,
-      queue: req.queue,
-      amResource: { memoryMB: totalMB(am), vcores: am.vcores },
-      amLaunchContext: {
-        command: ['node', AM_MAIN],
-        env: {
-          CINDER_AM_MODE: 'cluster',
-          CINDER_APP_MAIN: entry,
-          CINDER_APP_ARGS: JSON.stringify(req.args),
-          CINDER_SUBMIT_CONF: JSON.stringify({ master: req.master, appName: req.name, conf, deployMode: 'cluster' }),
-          CINDER_EXEC_RESOURCES: JSON.stringify(files),
-          CINDER_MAX_ATTEMPTS: maxAttempts,
-        },
-        localResources: { [APP_LINK]: { ...appRes, type: 'ARCHIVE' }, ...files },
-      },
-      maxAttempts: Number(maxAttempts),
-      tags: ['deploy-mode:cluster'],
-    });
+    let submitted: { appId: string; report: AppReport };
+    try {
+      submitted = await stageAndSubmit(client, req, archive, entry);
+    } catch (e) {
+      if ((e as CinderError).code !== 'RESERVATION_LOST') throw e;
+      say(`${(e as Error).message.split('\n')[0]}; staging again under a new application id`);
+      submitted = await stageAndSubmit(client, req, archive, entry);
+    }
+    const { appId, report } = submitted;
     say(`submitted application ${appId} (cluster mode, queue ${req.queue})`);
     if (!req.wait) {
       say(describe(report));
       return report.state === 'FAILED' || report.state === 'KILLED' ? 1 : 0;
     }
-    return await follow(client, appId, intConf(conf, 'cinder.yarn.report.interval') || 1000);
+    return await follow(client, appId, intConf(conf, 'cinder.yarn.report.interval') || 1000).catch((e: Error) => {
+      throw new CinderError(
+        (e as CinderError).code ?? 'REPORT_FAILED',
+        `lost track of ${appId}: ${e.message.split('\n')[0]}`,
+        `the application may still be running: \`cinder status ${appId}\` once the ResourceManager is back`,
+      );
+    });
   } finally {
     client.close();
   }
+}
+
+/** New application id, pre-flight size check, staging, submission. */
+async function stageAndSubmit(
+  client: ClusterClient,
+  req: SubmitRequest,
+  archive: Uint8Array,
+  entry: string,
+): Promise<{ appId: string; report: AppReport }> {
+  const { appId, maxCapability } = await client.newApplication();
+  const conf = req.conf;
+  const am = clusterAmSize(conf);
+  await rejectUnlessFits(client, appId, [am, executorSize(conf)], maxCapability);
+  const appRes = await client.uploadFile(appId, `${APP_LINK}.tgz`, archive);
+  const files = await stageFiles(client, appId, req.files, req.archives);
+  const maxAttempts = conf['cinder.yarn.maxAppAttempts'] ?? '2';
+  const report = await client.submitApplication({
+    appId,
+    name: req.name,
+    queue: req.queue,
+    amResource: { memoryMB: totalMB(am), vcores: am.vcores },
+    amLaunchContext: {
+      command: ['node', AM_MAIN],
+      env: {
+        CINDER_AM_MODE: 'cluster',
+        CINDER_APP_MAIN: entry,
+        CINDER_APP_ARGS: JSON.stringify(req.args),
+        CINDER_SUBMIT_CONF: JSON.stringify({ master: req.master, appName: req.name, conf, deployMode: 'cluster' }),
+        CINDER_EXEC_RESOURCES: JSON.stringify(files),
+        CINDER_MAX_ATTEMPTS: maxAttempts,
+      },
+      localResources: { [APP_LINK]: { ...appRes, type: 'ARCHIVE' }, ...files },
+    },
+    maxAttempts: Number(maxAttempts),
+    tags: ['deploy-mode:cluster'],
+  });
+  return { appId, report };
 }
 
 /** Prints state changes (with a timestamp and tracking address) until the app ends. */
@@ -110,7 +138,7 @@ async function follow(client: ClusterClient, appId: string, intervalMs: number):
 export async function statusOrKill(master: string | undefined, status?: string, kill?: string): Promise<number> {
   if (!master?.startsWith('cinder://'))
     throw new CinderError('BAD_ARGUMENT', '--status and --kill need --master cinder://HOST:PORT');
-  const client = await connectCluster(master);
+  const client = await connectCluster(master, defaultsConf());
   try {
     if (kill) {
       const r = await client.kill(kill, 'killed by cinder submit --kill');

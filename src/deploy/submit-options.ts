@@ -68,6 +68,12 @@ function defaultsFile(): string | undefined {
   return fs.existsSync(f) ? f : undefined;
 }
 
+/** The defaults file's settings ($CINDER_CONF_DIR/cinder-defaults.conf), for commands without --conf. */
+export function defaultsConf(): Conf {
+  const f = defaultsFile();
+  return f ? readPropertiesFile(f) : {};
+}
+
 function list(v: string | undefined): string[] {
   return v
     ? v

@@ -47,7 +47,10 @@ export async function submitMain(
   }
 }
 
-/** Runs the driver in this process (local masters and client deploy mode). */
+/**
+ * Runs the driver in this process (local masters and client deploy mode). In client mode the exit code
+ * is 0 only when the RM recorded the application SUCCEEDED (client-outcome.ts has the rule).
+ */
 async function runDriverHere(req: SubmitRequest): Promise<number> {
   process.env.CINDER_SUBMIT_CONF = JSON.stringify({
     master: req.master,
@@ -58,14 +61,46 @@ async function runDriverHere(req: SubmitRequest): Promise<number> {
     archives: req.archives,
   });
   let code = 0;
+  let diagnostics = '';
+  interruptEndsFailed();
   try {
     await runApp(req.app, req.args);
   } catch (e) {
-    process.stderr.write(`cinder submit: the application failed: ${(e as Error)?.stack ?? String(e)}\n`);
+    const stack = (e as Error)?.stack ?? String(e);
+    process.stderr.write(`cinder submit: the application failed: ${stack}\n`);
     code = 1;
+    diagnostics = `User application exited with an exception: ${stack}`;
   }
   // the app may have left its context running: stop it so this process can exit cleanly
   const { CinderContext } = await import('../api/context.js');
-  await CinderContext._stopActive(code === 0 ? 'SUCCEEDED' : 'FAILED');
+  await CinderContext._stopActive(code === 0 ? 'SUCCEEDED' : 'FAILED', diagnostics);
+  const { disagreement, recordedSucceeded, takeClientOutcome } = await import('./client-outcome.js');
+  const recorded = takeClientOutcome();
+  if (recorded && code === 0 && !recordedSucceeded(recorded)) {
+    process.stderr.write(`cinder submit: ${disagreement(recorded)}\n`);
+    code = 1;
+  }
   return code;
+}
+
+/**
+ * Ctrl-C or SIGTERM on the client: the context's own handler would stop it as SUCCEEDED, so this one
+ * (present, the context's handler leaves the signal to the app) stops it FAILED, saying why, and exits
+ * 130 / 143; a second signal exits at once. An app with a handler of its own (a third listener) decides
+ * for itself, as in the context.
+ */
+function interruptEndsFailed(): void {
+  let stopping = false;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (process.listenerCount(sig) > 2) return;
+    // a second signal while stopping (which may wait for a restarting RM) leaves at once
+    if (stopping) process.exit(sig === 'SIGINT' ? 130 : 143);
+    stopping = true;
+    void import('../api/context.js')
+      .then(({ CinderContext }) => CinderContext._stopActive('FAILED', `the client was interrupted by ${sig}`))
+      .catch(() => {})
+      .finally(() => process.exit(sig === 'SIGINT' ? 130 : 143));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
 }

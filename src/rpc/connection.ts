@@ -330,13 +330,14 @@ export async function dial<In extends { type: string }, Out extends { type: stri
     });
     s.once('error', (e) => {
       clearTimeout(t);
-      reject(
-        new CinderError(
-          'CONNECT_FAILED',
-          `could not connect to ${opts.name ?? 'server'} at ${opts.host}:${opts.port}: ${e.message}`,
-          'check that the process is running and that the address is reachable from this host',
-        ),
+      const err = new CinderError(
+        'CONNECT_FAILED',
+        `could not connect to ${opts.name ?? 'server'} at ${opts.host}:${opts.port}: ${e.message}`,
+        'check that the process is running and that the address is reachable from this host',
       );
+      // the socket's errno (ECONNREFUSED, ENOTFOUND...): retry policies tell a restart from a bad name by it
+      (err as CinderError & { errno?: string }).errno = (e as NodeJS.ErrnoException).code;
+      reject(err);
     });
   });
   try {

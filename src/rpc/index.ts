@@ -10,3 +10,5 @@ export {
   type RpcServer,
   serve,
 } from './connection.js';
+export { ReconnectingChannel, type ReconnectingOptions, type RequestConn } from './reconnecting.js';
+export { Backoff, type Clock, isTransportError, type RetryPolicy, systemClock } from './retry.js';

@@ -50,7 +50,10 @@ describe('multi-host cluster: security, limits and cluster down', {
   test('hosts really are separate: the test process cannot reach the RM, the client host can', async () => {
     const nodes = await mc.nodes();
     assert.deepEqual(nodes.map((n) => n.host).sort(), [lab.addr('nm1'), lab.addr('nm2')]);
-    const r = await mc.cli(['nodes', '--master', mc.master], { env: { CINDER_SECRET_FILE: mc.secretFile } });
+    // clients wait for an unreachable RM (it may be restarting): one second here, not a minute
+    const r = await mc.cli(['nodes', '--master', mc.master, '--conf', 'cinder.rm.connect.maxWaitMs=1000'], {
+      env: { CINDER_SECRET_FILE: mc.secretFile },
+    });
     assert.notEqual(r.code, 0, 'no route from the root namespace');
   });
 

@@ -373,6 +373,9 @@ describe('deploy modes on a 2-node cluster', { timeout: 180_000 }, () => {
         'cinder://127.0.0.1:1',
         '--deploy-mode',
         'cluster',
+        // clients wait for an RM that may be restarting; not a minute here
+        '--conf',
+        'cinder.rm.connect.maxWaitMs=1000',
         path.join(APPS, 'wc.ts'),
         input,
         path.join(tmp, 'y'),

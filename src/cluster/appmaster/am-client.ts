@@ -1,10 +1,14 @@
 /**
  * AM client library: what an ApplicationMaster uses to talk to the RM (register, allocate, finish)
  * and to NodeManagers (start/stop containers). It keeps the asks still outstanding so that after an
- * RM restart (resync) or reconnect they are sent again, reconnects to the RM within a bounded window,
- * and offers a heartbeat loop (default 3 s; 200 ms doubling up to the interval while asks are
- * pending). Configuration comes from the container env the NM sets (CINDER_RM, CINDER_SECRET_FILE,
- * CINDER_ATTEMPT_ID, CINDER_APP_SECRET). It makes no scheduling decisions for the app.
+ * RM restart (the RM answers `resync`) or a reconnect they are sent again, retries the RM with backoff
+ * for up to cinder.rm.connect.maxWaitMs while it restarts (src/rpc/reconnecting.ts), and offers a
+ * heartbeat loop (default 3 s; 200 ms doubling up to the interval while asks are pending). Configuration
+ * comes from the container env the NM sets (CINDER_RM, CINDER_SECRET_FILE, CINDER_ATTEMPT_ID,
+ * CINDER_APP_SECRET). It makes no scheduling decisions for the app.
+ *
+ * Errors it ends with: ATTEMPT_ENDED / UNKNOWN_ATTEMPT (the RM says this attempt is over: the AM must
+ * exit) and UNREACHABLE (the RM stayed away for the whole window).
  *
  * @example
  *   const am = await AmRmClient.connect();
@@ -13,9 +17,9 @@
  *   am.addAsks([{ count: 2, resource: { memoryMB: 512, vcores: 1 } }]);
  */
 import { CinderError } from '../../common/errors.js';
-import { logger } from '../../common/log.js';
 import {
   type AllocateResponse,
+  type AppReport,
   type ContainerInfo,
   type FinalStatus,
   type LaunchContext,
@@ -24,17 +28,24 @@ import {
   type ToNm,
   type ToRm,
 } from '../../protocol/cluster.js';
-import { dial, type RpcConnection } from '../../rpc/index.js';
+import { type Clock, dial, ReconnectingChannel, type RetryPolicy, type RpcConnection } from '../../rpc/index.js';
+import { RM_HINT, rmRetryPolicy } from '../client.js';
 import { loadSecret, parseMaster } from '../common/config.js';
 
-const log = logger('am-client');
+/** RM answers meaning "this attempt is over": the AM must exit, there is nothing to retry. */
+export const ATTEMPT_OVER = new Set(['ATTEMPT_ENDED', 'UNKNOWN_ATTEMPT']);
+
+export function attemptOver(e: unknown): boolean {
+  return ATTEMPT_OVER.has(String((e as CinderError | undefined)?.code));
+}
 
 export interface AmClientOptions {
   rm?: string;
   secret?: string;
   attemptId?: string;
-  /** how long to keep trying to reach a restarted RM */
-  reconnectWindowMs?: number;
+  /** how to wait for a restarting RM (default rmRetryPolicy(), i.e. cinder.rm.connect.* defaults) */
+  retry?: RetryPolicy;
+  clock?: Clock;
 }
 
 export interface RegisterResponse {
@@ -45,8 +56,10 @@ export interface RegisterResponse {
   runningContainers: ContainerInfo[];
 }
 
+type RmConn = RpcConnection<ToNm, ToRm>;
+
 export class AmRmClient {
-  private conn: RpcConnection<ToNm, ToRm> | undefined;
+  private readonly rm: ReconnectingChannel<ToRm, RmConn>;
   private readonly nmConns = new Map<string, Promise<RpcConnection<ToNm, ToNm>>>();
   /** asks not yet satisfied (sent again after an RM resync) */
   private outstanding: ResourceAsk[] = [];
@@ -58,10 +71,28 @@ export class AmRmClient {
 
   private constructor(
     readonly attemptId: string,
-    private readonly rm: { host: string; port: number },
+    address: { host: string; port: number },
     private readonly secret: string,
-    private readonly reconnectWindowMs: number,
-  ) {}
+    policy: RetryPolicy,
+    clock: Clock | undefined,
+  ) {
+    this.rm = new ReconnectingChannel<ToRm, RmConn>({
+      peer: 'ResourceManager',
+      address: `${address.host}:${address.port}`,
+      policy,
+      hint: RM_HINT,
+      ...(clock ? { clock } : {}),
+      dial: () =>
+        dial<ToNm, ToRm>({
+          ...address,
+          principal: 'cluster',
+          secret: this.secret,
+          parse: parseToNm,
+          name: 'am->rm',
+          connectTimeoutMs: 3_000,
+        }),
+    });
+  }
 
   static async connect(opts: AmClientOptions = {}): Promise<AmRmClient> {
     const rm = opts.rm ?? process.env.CINDER_RM;
@@ -71,47 +102,29 @@ export class AmRmClient {
         'AM_ENV',
         'CINDER_RM and CINDER_ATTEMPT_ID must be set (the NodeManager sets them in an AM container)',
       );
-    const c = new AmRmClient(attemptId, parseMaster(rm), opts.secret ?? loadSecret(), opts.reconnectWindowMs ?? 60_000);
-    await c.rmConn();
+    const c = new AmRmClient(
+      attemptId,
+      parseMaster(rm),
+      opts.secret ?? loadSecret(),
+      opts.retry ?? rmRetryPolicy(),
+      opts.clock,
+    );
+    await c.rm.ready();
     return c;
   }
 
-  private async rmConn(): Promise<RpcConnection<ToNm, ToRm>> {
-    if (this.conn && !this.conn.isClosed) return this.conn;
-    const deadline = Date.now() + this.reconnectWindowMs;
-    let wait = 100;
-    for (;;) {
-      try {
-        this.conn = await dial<ToNm, ToRm>({
-          ...this.rm,
-          principal: 'cluster',
-          secret: this.secret,
-          parse: parseToNm,
-          name: 'am->rm',
-          connectTimeoutMs: 3_000,
-        });
-        return this.conn;
-      } catch (e) {
-        if ((e as CinderError).code === 'AUTH_FAILED' || Date.now() > deadline) throw e;
-        await new Promise((r) => setTimeout(r, wait));
-        wait = Math.min(wait * 2, 1_000);
-      }
-    }
+  /** application_<ts>_<seq> of appattempt_<ts>_<seq>_<n> */
+  get appId(): string {
+    return this.attemptId.replace(/^appattempt_/, 'application_').replace(/_\d+$/, '');
   }
 
-  /** One RM request, retried over a reconnect when the connection drops (RM restart). */
-  private async req<R>(m: ToRm): Promise<R> {
-    for (let i = 0; ; i++) {
-      const conn = await this.rmConn();
-      try {
-        return await conn.request<R>(m, 30_000);
-      } catch (e) {
-        const code = (e as CinderError).code;
-        if ((code !== 'CONNECTION_CLOSED' && code !== 'RPC_TIMEOUT') || i >= 5) throw e;
-        log.warn({ err: (e as Error).message }, 'lost the RM connection; reconnecting');
-        this.resendAll = true;
-      }
-    }
+  /**
+   * One RM request, retried over reconnects while the RM restarts. Register and allocate are repeatable
+   * (a repeated allocate may ask twice; the allocator releases what it does not need). A restarted RM
+   * answers the first allocate with resync, and every outstanding ask is sent again.
+   */
+  private req<R>(m: ToRm): Promise<R> {
+    return this.rm.request<R>(m, { timeoutMs: 30_000 });
   }
 
   register(host: string, rpcPort: number, trackingUrl = ''): Promise<RegisterResponse> {
@@ -177,8 +190,24 @@ export class AmRmClient {
     return r;
   }
 
+  /**
+   * Unregisters once: when the answer is lost, the app's report says whether the RM recorded the end
+   * (then it is not sent again; the AM runs as the app's user, who may read the report).
+   */
   finish(finalStatus: Exclude<FinalStatus, 'UNDEFINED'>, diagnostics = ''): Promise<unknown> {
-    return this.req({ type: 'FinishApplicationMaster', attemptId: this.attemptId, finalStatus, diagnostics });
+    return this.rm.request(
+      { type: 'FinishApplicationMaster', attemptId: this.attemptId, finalStatus, diagnostics },
+      {
+        timeoutMs: 30_000,
+        recover: async (conn) => {
+          const r = await conn.request<AppReport>(
+            { type: 'GetApplicationReport', appId: this.appId, user: process.env.CINDER_USER ?? '' },
+            30_000,
+          );
+          return ['FINISHED', 'FAILED', 'KILLED'].includes(r.state) ? r : undefined;
+        },
+      },
+    );
   }
 
   private nm(c: ContainerInfo): Promise<RpcConnection<ToNm, ToNm>> {
@@ -252,7 +281,8 @@ export class AmRmClient {
         } catch (e) {
           errors++;
           opts.onError?.(e as Error);
-          if (errors >= (opts.maxErrors ?? 5)) throw e;
+          // allocate already retried for the whole window, and an ended attempt will not come back
+          if (attemptOver(e) || (e as CinderError).code === 'UNREACHABLE' || errors >= (opts.maxErrors ?? 5)) throw e;
         }
         // asked for more (or got a tracking URL) while the last allocate was in flight
         if ((this.fresh.length > 0 || this.pendingTrackingUrl !== undefined) && !stopped) continue;
@@ -279,7 +309,7 @@ export class AmRmClient {
   }
 
   close(): void {
-    this.conn?.close();
+    this.rm.close();
     for (const p of this.nmConns.values()) void p.then((c) => c.close()).catch(() => {});
   }
 }

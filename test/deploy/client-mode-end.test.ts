@@ -1,0 +1,77 @@
+/**
+ * The end of a client-mode application, where the driver's result, the RM's record and the exit code
+ * used to disagree: the AM dies after the output is committed but before the driver's Shutdown reaches
+ * it. With an attempt left, the driver hands its result to the next AM attempt (SUCCEEDED, exit 0);
+ * with none, the RM's record is FAILED and the client must not exit 0.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { MiniCluster } from '../harness/mini-cluster.js';
+import { FAST, readWhenWritten, record, SLOW_SAVE, SLOW_SAVE_LINES } from './outcome-harness.js';
+import { appProcesses, outputLines, submit } from './submit-harness.js';
+
+describe('client mode: the AM lost near the end', { timeout: 120_000 }, () => {
+  let mc: MiniCluster;
+  let tmp: string;
+  let env: Record<string, string>;
+  before(async () => {
+    mc = await MiniCluster.start({ nodes: 2, nodeMemoryMB: 4096, rm: { minAllocationMB: 128 } });
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cinder-client-end-'));
+    env = { CINDER_SECRET_FILE: mc.secretFile };
+  });
+  after(async () => {
+    await mc?.cleanup();
+    fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  /** Runs slow-save in client mode, SIGKILLs the AM once the output is committed, then lets main stop. */
+  async function killAmAtTheEnd(name: string, attempts: number) {
+    const marker = path.join(tmp, `${name}-marker`);
+    const out = path.join(tmp, `${name}-out`);
+    const hold = path.join(tmp, `${name}-hold`);
+    const run = submit(
+      [
+        '--master',
+        mc.master,
+        ...FAST,
+        '--conf',
+        `cinder.yarn.maxAppAttempts=${attempts}`,
+        SLOW_SAVE,
+        marker,
+        out,
+        '1',
+        hold,
+      ],
+      env,
+    );
+    const appId = await readWhenWritten(mc, marker, 40_000);
+    await mc.waitFor(() => fs.existsSync(`${hold}.ready`), 30_000, 'the output to be committed');
+    const am = appProcesses(appId, 'application-master.js');
+    assert.equal(am.length, 1);
+    process.kill(am[0]!, 'SIGKILL');
+    fs.writeFileSync(hold, '');
+    const r = await run.done;
+    return { appId, out, r, rec: await record(mc, appId) };
+  }
+
+  test('an attempt left: the next AM attempt carries the driver result -> SUCCEEDED, exit 0', async () => {
+    const { out, r, rec } = await killAmAtTheEnd('retry', 2);
+    assert.deepEqual(outputLines(out), SLOW_SAVE_LINES);
+    assert.equal(`${rec.state}/${rec.finalStatus}`, 'FINISHED/SUCCEEDED', `${rec.diagnostics}\n${r.stderr}`);
+    assert.equal(rec.attempts, 2);
+    assert.equal(r.code, 0, r.stderr);
+  });
+
+  test('no attempt left: the RM records FAILED with why, and the client exits non-zero saying so', async () => {
+    const { out, r, rec } = await killAmAtTheEnd('last', 1);
+    assert.deepEqual(outputLines(out), SLOW_SAVE_LINES, 'the output was committed before the AM died');
+    assert.equal(`${rec.state}/${rec.finalStatus}`, 'FAILED/FAILED');
+    assert.match(rec.diagnostics, /AM container \S+ on \S+ exited with status/);
+    assert.notEqual(r.code, 0, r.stderr);
+    assert.match(r.stderr, /the ResourceManager recorded FAILED/);
+    await mc.waitFor(() => mc.liveContainerGroups().length === 0, 10_000, 'no container left');
+  });
+});

@@ -1,0 +1,104 @@
+/**
+ * Test helpers for the deploy-outcome tests (exit codes, RM restarts, the end of client mode): the
+ * shared submit flags, the expected output of slow-save.ts, the RM's record of an app, an AM
+ * attempt's aggregated stdout, and a CLI process whose output can be watched while it runs.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { AppReport } from '../../src/protocol/cluster.js';
+import { CINDER, type MiniCluster } from '../harness/mini-cluster.js';
+import { APPS } from './submit-harness.js';
+
+export const SLOW_SAVE = path.join(APPS, 'slow-save.ts');
+
+export const FAST = [
+  '--conf',
+  'cinder.am.heartbeatInterval=300',
+  '--conf',
+  'cinder.executor.heartbeatInterval=1000',
+  '--conf',
+  'cinder.yarn.report.interval=250',
+  '--executor-memory',
+  '256m',
+  '--driver-memory',
+  '256m',
+];
+
+/** The lines slow-save.ts writes, sorted. */
+export const SLOW_SAVE_LINES = Array.from({ length: 24 }, (_, i) => `n${i}`).sort();
+
+/** The RM's record of an app (through a fresh client). */
+export function record(mc: MiniCluster, appId: string): Promise<AppReport> {
+  return mc.withClient((c) => c.getApplication(appId));
+}
+
+/** "STATE/FINAL_STATUS" of an app in the RM. */
+export async function outcome(mc: MiniCluster, appId: string): Promise<string> {
+  const r = await record(mc, appId);
+  return `${r.state}/${r.finalStatus}`;
+}
+
+/** The stdout of AM attempt n of appId, once its logs are aggregated. */
+export async function amStdout(mc: MiniCluster, appId: string, attempt = 1): Promise<string> {
+  return mc.withClient(async (c) => {
+    await mc.waitFor(
+      async () => (await c.getApplication(appId)).logAggregationStatus === 'SUCCEEDED',
+      15_000,
+      'log aggregation',
+    );
+    const suffix = `_${String(attempt).padStart(2, '0')}_000001`;
+    const logs = await c.getLogs(appId);
+    return logs.find((l) => l.containerId.endsWith(suffix) && l.file === 'stdout')?.data ?? '';
+  });
+}
+
+/**
+ * The stdout of appId's AM container read from the NodeManagers' directories (while the RM is down and
+ * cannot serve logs): any file named stdout under mc.dir whose path holds appId and "_000001".
+ */
+export function amStdoutOnDisk(mc: MiniCluster, appId: string): string {
+  const found: string[] = [];
+  const walk = (d: string): void => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name === 'stdout' && p.includes(appId) && p.includes('_000001'))
+        found.push(fs.readFileSync(p, 'utf8'));
+    }
+  };
+  walk(mc.dir);
+  return found.join('');
+}
+
+/** Waits until path exists with some content, and returns it. */
+export async function readWhenWritten(mc: MiniCluster, file: string, timeoutMs: number): Promise<string> {
+  await mc.waitFor(() => fs.existsSync(file) && fs.readFileSync(file, 'utf8').length > 0, timeoutMs, file);
+  return fs.readFileSync(file, 'utf8').trim();
+}
+
+export interface LiveRun {
+  child: ChildProcess;
+  done: Promise<{ code: number | null; stdout: string; stderr: string }>;
+  stderr(): string;
+}
+
+/** Runs the cinder CLI against mc, its stderr readable while it runs. */
+export function cliLive(mc: MiniCluster, args: string[], env: Record<string, string> = {}): LiveRun {
+  const e: Record<string, string | undefined> = {
+    ...process.env,
+    CINDER_SECRET_FILE: mc.secretFile,
+    CINDER_MASTER: mc.master,
+    ...env,
+  };
+  delete e.CINDER_SECRET;
+  const child = spawn(process.execPath, [CINDER, ...args], { env: e, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (err += d));
+  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
+    child.on('close', (code) => resolve({ code, stdout: out, stderr: err })),
+  );
+  return { child, done, stderr: () => err };
+}

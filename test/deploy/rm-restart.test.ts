@@ -1,0 +1,114 @@
+/**
+ * Every client of the RM across an RM SIGKILL + restart on the same port (real processes): `cinder
+ * submit` in cluster mode waiting for the end, the client-mode driver and its AM, and the CLI. The exit
+ * code, the RM's final record and the output agree; past the retry window a client fails clearly.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { MiniCluster } from '../harness/mini-cluster.js';
+import {
+  amStdoutOnDisk,
+  cliLive,
+  FAST,
+  outcome,
+  readWhenWritten,
+  record,
+  SLOW_SAVE,
+  SLOW_SAVE_LINES,
+} from './outcome-harness.js';
+import { outputLines, submit } from './submit-harness.js';
+
+describe('clients across an RM restart', { timeout: 170_000 }, () => {
+  let mc: MiniCluster;
+  let tmp: string;
+  let env: Record<string, string>;
+  before(async () => {
+    mc = await MiniCluster.start({ nodes: 2, nodeMemoryMB: 4096, rm: { minAllocationMB: 128, amLivenessMs: 15_000 } });
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cinder-rm-restart-'));
+    env = { CINDER_SECRET_FILE: mc.secretFile };
+  });
+  after(async () => {
+    await mc?.cleanup();
+    fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  for (const mode of ['cluster', 'client'] as const)
+    test(`${mode} mode: RM SIGKILLed and restarted mid-job -> submit exits 0, the RM records SUCCEEDED, the output is complete`, async () => {
+      const marker = path.join(tmp, `${mode}-marker`);
+      const out = path.join(tmp, `${mode}-out`);
+      const run = submit(['--master', mc.master, '--deploy-mode', mode, ...FAST, SLOW_SAVE, marker, out, '400'], env);
+      const appId = await readWhenWritten(mc, marker, 40_000);
+      await mc.killRm();
+      await mc.restartRm();
+      const r = await run.done;
+      const rec = await record(mc, appId);
+      assert.equal(
+        `${rec.state}/${rec.finalStatus}`,
+        'FINISHED/SUCCEEDED',
+        `${rec.diagnostics}\n${r.stdout}\n${r.stderr}`,
+      );
+      assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+      // the client noticed the restart (it polls every 250 ms) and said so once
+      assert.equal(r.stderr.match(/ResourceManager at \S+ unreachable, retrying for up to 60 s/g)?.length, 1, r.stderr);
+      assert.deepEqual(outputLines(out), SLOW_SAVE_LINES);
+      await mc.waitFor(() => mc.liveContainerGroups().length === 0, 10_000, 'no container left');
+    });
+
+  for (const mode of ['cluster', 'client'] as const)
+    test(`${mode} mode: the RM down while the driver ends -> the unregister waits for it; exit 0, SUCCEEDED, output complete`, async () => {
+      const marker = path.join(tmp, `${mode}-end-marker`);
+      const out = path.join(tmp, `${mode}-end-out`);
+      const hold = path.join(tmp, `${mode}-end-hold`);
+      const run = submit(
+        ['--master', mc.master, '--deploy-mode', mode, ...FAST, SLOW_SAVE, marker, out, '1', hold],
+        env,
+      );
+      const appId = await readWhenWritten(mc, marker, 40_000);
+      await mc.waitFor(() => fs.existsSync(`${hold}.ready`), 30_000, 'the output to be committed');
+      await mc.killRm();
+      fs.writeFileSync(hold, '');
+      // the AM has the driver's result and is trying to unregister with an RM that is down
+      await mc.waitFor(() => /driver finished: SUCCEEDED/.test(amStdoutOnDisk(mc, appId)), 20_000, 'the driver end');
+      assert.doesNotMatch(amStdoutOnDisk(mc, appId), /unregistered|CLIENT_LOST/);
+      await mc.restartRm();
+      const r = await run.done;
+      assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+      assert.equal(await outcome(mc, appId), 'FINISHED/SUCCEEDED');
+      assert.equal((await record(mc, appId)).attempts, 1);
+      assert.deepEqual(outputLines(out), SLOW_SAVE_LINES);
+    });
+
+  test('cinder status started while the RM is down waits for it, and says so once', async () => {
+    const appId = (await mc.withClient((c) => c.listApplications()))[0]!.id;
+    await mc.killRm();
+    const st = cliLive(mc, ['status', appId, '--json']);
+    await mc.waitFor(() => /unreachable, retrying for up to 60 s/.test(st.stderr()), 10_000, 'the retry warning');
+    await mc.restartRm();
+    const r = await st.done;
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout).id, appId);
+    assert.equal(r.stderr.match(/unreachable, retrying/g)?.length, 1, r.stderr);
+    assert.equal(await outcome(mc, appId), 'FINISHED/SUCCEEDED');
+  });
+
+  test('with the RM gone for longer than cinder.rm.connect.maxWaitMs, the CLI fails clearly after the window', async () => {
+    const confDir = path.join(tmp, 'conf');
+    fs.mkdirSync(confDir, { recursive: true });
+    fs.writeFileSync(path.join(confDir, 'cinder-defaults.conf'), 'cinder.rm.connect.maxWaitMs 2000\n');
+    await mc.killRm();
+    try {
+      const t0 = Date.now();
+      const r = await cliLive(mc, ['apps'], { CINDER_CONF_DIR: confDir }).done;
+      const took = Date.now() - t0;
+      assert.notEqual(r.code, 0);
+      assert.match(r.stderr, /ResourceManager at 127\.0\.0\.1:\d+ unreachable, retrying for up to 2 s/);
+      assert.match(r.stderr, /could not reach the ResourceManager at 127\.0\.0\.1:\d+ within 2 s/);
+      assert.ok(took >= 2_000 && took < 12_000, `gave up after ${took} ms`);
+    } finally {
+      await mc.restartRm();
+    }
+  });
+});
