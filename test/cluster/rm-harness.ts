@@ -26,7 +26,11 @@ export class RmHarness {
 
   constructor(conf: Record<string, unknown> = {}, persisted?: RmState) {
     this.conf = RmConfig.parse({ dir: '/nonexistent', minAllocationMB: 512, ...conf });
-    const r = recoverBooks(this.conf, persisted ?? { clusterTimestamp: 1700000000000, seq: 0, apps: {} }, this.now);
+    const r = recoverBooks(
+      this.conf,
+      persisted ?? { clusterTimestamp: 1700000000000, seq: 0, apps: {}, pending: {} },
+      this.now,
+    );
     this.books = r.state;
     this.take(r.effects);
   }

@@ -225,9 +225,9 @@ describe('expiry', () => {
     const { appId } = h.ask<{ appId: string }>({ type: 'AppCreated', now: h.now, user: 'bob' });
     h.send({ type: 'FileStaged', now: h.now, appId, name: 'app.tgz', file: { sha256: 'ab'.repeat(32), size: 10 } });
     h.advance(30_000);
-    assert.ok(h.books.pendingApps.has(appId));
+    assert.ok(appId in h.books.state.pending);
     const fx = h.advance(31_000);
-    assert.equal(h.books.pendingApps.has(appId), false);
+    assert.equal(appId in h.books.state.pending, false);
     const gc = fx.find((f) => f.kind === 'gcStaging');
     assert.ok(gc && gc.kind === 'gcStaging' && !gc.live.has('ab'.repeat(32)));
   });
@@ -333,15 +333,20 @@ describe('ending applications', () => {
   });
 });
 
-test('a restart drops files staged for applications that were never submitted, and keeps those of live ones', () => {
-  const h = new RmHarness();
+test('a reservation survives a restart: the client submits after it, its staged files kept; an expired one goes', () => {
+  const h = new RmHarness({ pendingAppExpiryMs: 60_000 });
   h.registerNode(1);
-  const { appId } = h.ask<{ appId: string }>({ type: 'AppCreated', now: h.now, user: 'bob' });
-  h.send({ type: 'FileStaged', now: h.now, appId, name: 'orphan.tgz', file: { sha256: 'aa'.repeat(32), size: 1 } });
-  const { appId: live } = h.ask<{ appId: string }>({ type: 'AppCreated', now: h.now, user: 'alice' });
-  h.send({ type: 'FileStaged', now: h.now, appId: live, name: 'app.tgz', file: { sha256: 'bb'.repeat(32), size: 1 } });
+  const { appId } = h.ask<{ appId: string }>({ type: 'AppCreated', now: h.now, user: 'alice' });
+  h.send({ type: 'FileStaged', now: h.now, appId, name: 'app.tgz', file: { sha256: 'bb'.repeat(32), size: 1 } });
+  const { appId: orphan } = h.ask<{ appId: string }>({ type: 'AppCreated', now: h.now, user: 'bob' });
+  h.send({ type: 'FileStaged', now: h.now, appId: orphan, name: 'x', file: { sha256: 'aa'.repeat(32), size: 1 } });
+  const r = h.restart();
+  const gc = r.effects.find((f) => f.kind === 'gcStaging');
+  assert.ok(gc && gc.kind === 'gcStaging');
+  assert.deepEqual([...gc.live].sort(), ['aa'.repeat(32), 'bb'.repeat(32)]);
+  r.registerNode(1);
   const ctx = SubmissionContext.parse({
-    appId: live,
+    appId,
     user: 'alice',
     amResource: { memoryMB: 1024, vcores: 1 },
     amLaunchContext: {
@@ -349,10 +354,25 @@ test('a restart drops files staged for applications that were never submitted, a
       localResources: { 'app.tgz': { sha256: 'bb'.repeat(32), size: 1, type: 'ARCHIVE' } },
     },
   });
-  h.ask({ type: 'AppSubmitted', now: h.now, ctx, secret: 's' });
-  assert.equal(h.app(live).state, 'ACCEPTED');
-  const r = h.restart();
-  const gc = r.effects.find((f) => f.kind === 'gcStaging');
-  assert.ok(gc && gc.kind === 'gcStaging');
-  assert.deepEqual([...gc.live], ['bb'.repeat(32)]);
+  r.ask({ type: 'AppSubmitted', now: r.now, ctx, secret: 's' });
+  assert.equal(r.app(appId).state, 'ACCEPTED');
+  // a repeated submission (its answer was lost) changes nothing and is not an error
+  r.ask({ type: 'AppSubmitted', now: r.now, ctx, secret: 's' });
+  assert.equal(r.app(appId).attempts.length, 1);
+  const fx = r.advance(61_000);
+  assert.equal(orphan in r.books.state.pending, false);
+  const gc2 = fx.find((f) => f.kind === 'gcStaging');
+  assert.ok(gc2 && gc2.kind === 'gcStaging');
+  assert.deepEqual([...gc2.live], ['bb'.repeat(32)]); // the live app keeps its files, the orphan's go
+});
+
+test('a repeated unregister is answered as the first one was', () => {
+  const h = new RmHarness();
+  h.registerNode(1);
+  const app = h.submit();
+  const at = h.amUp(app);
+  h.ask({ type: 'AmFinished', now: h.now, attemptId: at, finalStatus: 'SUCCEEDED', diagnostics: '' });
+  h.ask({ type: 'AmFinished', now: h.now, attemptId: at, finalStatus: 'FAILED', diagnostics: 'late' });
+  assert.equal(h.app(app).finalStatus, 'SUCCEEDED');
+  assert.throws(() => h.allocate(at), /this AM must exit/);
 });

@@ -9,8 +9,9 @@ import type { ContainerInfo, ContainerStatus, HeartbeatResponse, NodeState, Reso
 import type { RmConfig } from '../common/config.js';
 import type { RmContainerState } from './container-lifecycle.js';
 import { CapacityScheduler } from './scheduler.js';
-import type { StagedFile } from './staging.js';
 import type { AppRecord, AttemptRecord, RmState } from './state-store.js';
+
+export type { PendingApp } from './state-store.js';
 
 export interface RmNode {
   nodeId: string;
@@ -49,12 +50,6 @@ export interface AttemptRuntime {
   resync: boolean;
 }
 
-export interface PendingApp {
-  user: string;
-  staged: Record<string, StagedFile>;
-  createdAt: number;
-}
-
 export interface RmBooks {
   readonly conf: RmConfig;
   /** what survives a restart (rm-state.json) */
@@ -62,8 +57,6 @@ export interface RmBooks {
   readonly nodes: Map<string, RmNode>;
   readonly containers: Map<string, RmContainer>;
   readonly runtimes: Map<string, AttemptRuntime>;
-  /** apps reserved by GetNewApplication but not submitted yet */
-  readonly pendingApps: Map<string, PendingApp>;
   readonly scheduler: CapacityScheduler;
 }
 
@@ -71,13 +64,13 @@ export const TERMINAL_APP = new Set(['FINISHED', 'FAILED', 'KILLED']);
 export const LIVE_CONTAINER = new Set<RmContainerState>(['ALLOCATED', 'ACQUIRED', 'RUNNING']);
 
 export function emptyBooks(conf: RmConfig, state: RmState): RmBooks {
+  state.pending ??= {};
   return {
     conf,
     state,
     nodes: new Map(),
     containers: new Map(),
     runtimes: new Map(),
-    pendingApps: new Map(),
     scheduler: new CapacityScheduler(conf),
   };
 }
@@ -114,7 +107,7 @@ export function findAttempt(b: RmBooks, attemptId: string): { app: AppRecord; at
 export function liveStaged(b: RmBooks): Set<string> {
   const live = new Set<string>();
   for (const a of Object.values(b.state.apps)) for (const f of Object.values(a.staged)) live.add(f.sha256);
-  for (const p of b.pendingApps.values()) for (const f of Object.values(p.staged)) live.add(f.sha256);
+  for (const p of Object.values(b.state.pending)) for (const f of Object.values(p.staged)) live.add(f.sha256);
   return live;
 }
 

@@ -55,7 +55,7 @@ export function newApplication(rm: ResourceManager, m: Msg<'GetNewApplication'>)
 }
 
 export function uploadFile(rm: ResourceManager, m: Msg<'UploadFile'>) {
-  const p = rm.books.pendingApps.get(m.appId);
+  const p = rm.books.state.pending[m.appId];
   if (!p)
     throw new CinderError(
       'UNKNOWN_APP',

@@ -86,7 +86,7 @@ function register(x: Ctx, e: Extract<NodeEvent, { type: 'REGISTER' }>): T {
   for (const st of e.containers) effects.push(...reportedContainer(b, node, st, e.now));
   const appsToCleanup = e.runningApps.filter((a) => {
     const app = b.state.apps[a];
-    return !b.pendingApps.has(a) && (!app || TERMINAL_APP.has(app.state));
+    return !b.state.pending[a] && (!app || TERMINAL_APP.has(app.state));
   });
   const reply: RegisterNodeResponse = {
     nodeId: node.nodeId,

@@ -79,14 +79,15 @@ function route(b: RmBooks, e: RmEvent): RmEffect[] {
     case 'AppCreated': {
       b.state.seq++;
       const appId = makeAppId(b.state.clusterTimestamp, b.state.seq);
-      b.pendingApps.set(appId, { user: e.user, staged: {}, createdAt: e.now });
+      b.state.pending[appId] = { user: e.user, staged: {}, createdAt: e.now };
       const maxCapability = { memoryMB: b.conf.maxAllocationMB, vcores: b.conf.maxAllocationVcores };
       return [{ kind: 'persist' }, { kind: 'reply', value: { appId, maxCapability } }];
     }
     case 'FileStaged': {
-      const p = b.pendingApps.get(e.appId);
-      if (p) p.staged[e.name] = e.file;
-      return [];
+      const p = b.state.pending[e.appId];
+      if (!p) return [];
+      p.staged[e.name] = e.file;
+      return [{ kind: 'persist' }];
     }
     case 'AppSubmitted':
       return submitted(b, e);
@@ -114,6 +115,8 @@ function route(b: RmBooks, e: RmEvent): RmEffect[] {
     case 'AmAllocate':
       return allocate(b, e);
     case 'AmFinished': {
+      // a repeated unregister (the AM lost the answer) is answered as the first one was
+      if (findAttempt(b, e.attemptId).at.state === 'FINISHED') return [];
       const { app, at } = liveAttempt(b, e.attemptId);
       return [
         ...stepAttempt(b, app, at, {
@@ -174,7 +177,9 @@ export function schedulePass(b: RmBooks, now: number, onlyNode?: string): RmEffe
 // ---------------------------------------------------------------- clients
 function submitted(b: RmBooks, e: RmEventOf<'AppSubmitted'>): RmEffect[] {
   const ctx = e.ctx;
-  const pending = b.pendingApps.get(ctx.appId);
+  const pending = b.state.pending[ctx.appId];
+  // a repeated submission (the client lost the answer) changes nothing, as in YARN
+  if (!pending && b.state.apps[ctx.appId]?.user === ctx.user) return [];
   if (!pending)
     throw new CinderError(
       'UNKNOWN_APP',
@@ -182,7 +187,7 @@ function submitted(b: RmBooks, e: RmEventOf<'AppSubmitted'>): RmEffect[] {
     );
   if (pending.user !== ctx.user)
     throw new CinderError('ACCESS_DENIED', `application ${ctx.appId} belongs to ${pending.user}, not ${ctx.user}`);
-  b.pendingApps.delete(ctx.appId);
+  delete b.state.pending[ctx.appId];
   const lc = LaunchContext.parse(ctx.amLaunchContext);
   const app: AppRecord = {
     id: ctx.appId,
@@ -371,16 +376,20 @@ function tick(b: RmBooks, now: number): RmEffect[] {
     if ((c.state === 'ALLOCATED' || c.state === 'ACQUIRED') && now - c.allocatedAt > b.conf.containerAllocationExpiryMs)
       effects.push(...stepContainerOf(b, c, { type: 'EXPIRED', now }, now));
   let forgotten = 0;
-  for (const [id, p] of [...b.pendingApps])
+  for (const [id, p] of Object.entries(b.state.pending))
     if (now - p.createdAt > b.conf.pendingAppExpiryMs) {
-      b.pendingApps.delete(id);
+      delete b.state.pending[id];
       forgotten++;
     }
   if (forgotten)
-    effects.push(logInfo('forgot applications that were never submitted', { count: forgotten }), {
-      kind: 'gcStaging',
-      live: liveStaged(b),
-    });
+    effects.push(
+      logInfo('forgot applications that were never submitted', { count: forgotten }),
+      {
+        kind: 'gcStaging',
+        live: liveStaged(b),
+      },
+      { kind: 'persist' },
+    );
   effects.push(...schedulePass(b, now));
   return effects;
 }
@@ -413,7 +422,7 @@ export function recoverBooks(conf: RmConfig, state: RmState, now: number): T {
     else b.runtimes.set(at.attemptId, newRuntime(app.id, now, true));
   }
   if (n) effects.push(logInfo('recovered running applications from the state store', { apps: n }));
-  // files staged for applications that were never submitted before the restart are not needed any more
+  // staged files no live or pending application refers to (a crash between a decision and its gc)
   effects.push({ kind: 'persist' }, { kind: 'gcStaging', live: liveStaged(b) });
   return { state: b, effects };
 }

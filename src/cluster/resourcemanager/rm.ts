@@ -40,7 +40,7 @@ export class ResourceManager {
     this.staging = new StagingStore(path.join(conf.dir, 'staging'), conf.stagingMaxFileBytes, conf.stagingMaxAppBytes);
     this.logDir = path.join(conf.dir, 'app-logs');
     fs.mkdirSync(this.logDir, { recursive: true, mode: 0o700 });
-    const persisted = this.store.load() ?? { clusterTimestamp: this.startedAt, seq: 0, apps: {} };
+    const persisted = this.store.load() ?? { clusterTimestamp: this.startedAt, seq: 0, apps: {}, pending: {} };
     const r = recoverBooks(conf, persisted, this.startedAt);
     this.books = r.state;
     this.perform(r.effects);

@@ -51,10 +51,19 @@ export interface AppRecord {
   logsUploaded: string[];
 }
 
+/** An application id handed out by GetNewApplication and not submitted yet, with what was staged for it. */
+export interface PendingApp {
+  user: string;
+  staged: Record<string, StagedFile>;
+  createdAt: number;
+}
+
 export interface RmState {
   clusterTimestamp: number;
   seq: number;
   apps: Record<string, AppRecord>;
+  /** reservations survive a restart, so a client between new-application and submit can go on */
+  pending: Record<string, PendingApp>;
 }
 
 export class StateStore {
