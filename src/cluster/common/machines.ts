@@ -1,5 +1,7 @@
 /**
- * The transition tables of every cluster entity. Pure data: the RM and NM step these and then act.
+ * The transition tables of the RM's cluster entities. Pure data: the RM steps these and then acts. The
+ * NM's container lifecycle is its own machine with typed events and effects, in
+ * src/cluster/nodemanager/container-machine.ts.
  *
  *  App:      NEW -START-> SUBMITTED -ACCEPT-> ACCEPTED -ATTEMPT_REGISTERED-> RUNNING -ATTEMPT_UNREGISTERED-> FINISHED
  *            any live state -REJECT/ATTEMPT_FAILED_FINAL-> FAILED, -KILL-> KILLED;  ATTEMPT_FAILED_RETRY -> ACCEPTED
@@ -7,8 +9,6 @@
  *            -UNREGISTERED-> FINISHED;  CONTAINER_FINISHED/EXPIRE/LAUNCH_FAILED -> FAILED;  KILL -> KILLED
  *  Node:     NEW -REGISTER-> RUNNING -EXPIRE-> LOST -REGISTER-> RUNNING;  SHUTDOWN from RUNNING/LOST
  *  RM container: ALLOCATED -ACQUIRED-> ACQUIRED -LAUNCHED-> RUNNING -FINISHED-> COMPLETED; RELEASED, KILLED, EXPIRED
- *  NM container: NEW -INIT-> LOCALIZING -LOCALIZED-> RUNNING -EXITED_*-> EXITED_WITH_* -CLEANED-> DONE;
- *            KILL -> KILLING -EXITED_*-> CONTAINER_CLEANEDUP_AFTER_KILL -CLEANED-> DONE
  */
 
 import { IGNORE, statusMachine } from '../../common/machine.js';
@@ -163,50 +163,4 @@ export const rmContainerMachine = statusMachine<RmContainerState, RmContainerEve
   },
 );
 
-export const NM_CONTAINER_STATES = [
-  'NEW',
-  'LOCALIZING',
-  'LOCALIZATION_FAILED',
-  'RUNNING',
-  'KILLING',
-  'EXITED_WITH_SUCCESS',
-  'EXITED_WITH_FAILURE',
-  'CONTAINER_CLEANEDUP_AFTER_KILL',
-  'DONE',
-] as const;
-export type NmContainerState = (typeof NM_CONTAINER_STATES)[number];
-export const NM_CONTAINER_EVENTS = [
-  'INIT',
-  'LOCALIZED',
-  'LOCALIZATION_FAILED',
-  'EXITED_SUCCESS',
-  'EXITED_FAILURE',
-  'KILL',
-  'CLEANED',
-] as const;
-export type NmContainerEvent = (typeof NM_CONTAINER_EVENTS)[number];
-const nmcEnded = { CLEANED: 'DONE', KILL: IGNORE } as const;
-export const nmContainerMachine = statusMachine<NmContainerState, NmContainerEvent>(
-  'container (NM)',
-  NM_CONTAINER_STATES,
-  {
-    NEW: { INIT: 'LOCALIZING', KILL: 'DONE' },
-    LOCALIZING: { LOCALIZED: 'RUNNING', LOCALIZATION_FAILED: 'LOCALIZATION_FAILED', KILL: 'KILLING' },
-    LOCALIZATION_FAILED: nmcEnded,
-    RUNNING: { EXITED_SUCCESS: 'EXITED_WITH_SUCCESS', EXITED_FAILURE: 'EXITED_WITH_FAILURE', KILL: 'KILLING' },
-    KILLING: {
-      // localization finishing after a kill must not start the process
-      LOCALIZED: 'CONTAINER_CLEANEDUP_AFTER_KILL',
-      LOCALIZATION_FAILED: 'CONTAINER_CLEANEDUP_AFTER_KILL',
-      EXITED_SUCCESS: 'CONTAINER_CLEANEDUP_AFTER_KILL',
-      EXITED_FAILURE: 'CONTAINER_CLEANEDUP_AFTER_KILL',
-      KILL: IGNORE,
-    },
-    EXITED_WITH_SUCCESS: nmcEnded,
-    EXITED_WITH_FAILURE: nmcEnded,
-    CONTAINER_CLEANEDUP_AFTER_KILL: nmcEnded,
-    DONE: { KILL: IGNORE, CLEANED: IGNORE },
-  },
-);
-
-export const ALL_MACHINES = [appMachine, attemptMachine, nodeMachine, rmContainerMachine, nmContainerMachine] as const;
+export const ALL_MACHINES = [appMachine, attemptMachine, nodeMachine, rmContainerMachine] as const;

@@ -3,7 +3,9 @@
  * cleanups down), re-registers after an RM restart or when told to resync (work-preserving: running
  * containers are reported, not killed), serves ToNm for AMs on its own port and for the RM on the
  * connection it dialled, fetches staged resources for the localizer, and aggregates an ended app's
- * logs to the RM before deleting them. Container mechanics live in containers.ts.
+ * logs to the RM before deleting them. On start it takes over its dir: with recoveryEnabled it
+ * reacquires the containers a crashed NM left (work-preserving NM restart), else it kills them. A
+ * graceful stop kills every container. Container mechanics live in containers.ts.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -13,6 +15,7 @@ import {
   type ContainerStatus,
   type HeartbeatResponse,
   parseToNm,
+  type RegisterNodeResponse,
   type ToNm,
   type ToRm,
 } from '../../protocol/cluster.js';
@@ -60,8 +63,16 @@ export class NodeManager {
   }
 
   async start(): Promise<{ port: number }> {
-    const stale = await this.containers.killStale();
-    if (stale) log.warn({ count: stale }, 'killed containers left by a previous NodeManager on this dir');
+    // from here on, containers on this dir (including ones a crashed NM left) belong to this process
+    this.containers.claimOwnership();
+    if (this.conf.recoveryEnabled) {
+      const r = await this.containers.recover();
+      if (r.reacquired || r.completed || r.killed)
+        log.info(r, 'recovered the containers of the previous NodeManager on this dir');
+    } else {
+      const stale = await this.containers.killStale();
+      if (stale) log.warn({ count: stale }, 'killed containers left by a previous NodeManager on this dir');
+    }
     this.server = await serve<ToNm, ToRm>(
       {
         parse: parseToNm,
@@ -131,12 +142,16 @@ export class NodeManager {
     return conn;
   }
 
-  /** (Re-)registers, reporting live containers so an RM restart keeps them. */
+  /**
+   * (Re-)registers, reporting live containers (an RM restart or this NM's own restart keeps them) and
+   * every app it holds containers or dirs for; the RM answers with the ended ones, cleaned up here as
+   * after a heartbeat.
+   */
   private register(): Promise<void> {
     this.registering ??= (async () => {
       const conn = await this.connection();
       const sts = this.containers.reportable();
-      const r = await conn.request<{ nodeId: string }>(
+      const r = await conn.request<Partial<RegisterNodeResponse> & { nodeId: string }>(
         {
           type: 'RegisterNode',
           host: this.conf.host,
@@ -144,13 +159,15 @@ export class NodeManager {
           capacity: { memoryMB: this.conf.memoryMB, vcores: this.conf.vcores },
           labels: this.conf.labels,
           containers: sts,
-          runningApps: [],
+          runningApps: this.containers.heldApps(),
         },
         10_000,
       );
       this.containers.ack(sts);
       this.lastRegisteredConn = conn;
-      log.info({ nodeId: r.nodeId }, 'registered with the ResourceManager');
+      log.info({ nodeId: r.nodeId, appsToCleanup: r.appsToCleanup ?? [] }, 'registered with the ResourceManager');
+      // an RM without the runningApps answer replies without appsToCleanup
+      for (const appId of r.appsToCleanup ?? []) void this.cleanupApp(appId);
     })().finally(() => {
       this.registering = undefined;
     });
