@@ -7,8 +7,10 @@
  * container's recovery record (atomic, <dir>/recovery/<id>.json) and delete its work dir. Time comes
  * from an injected clock. It does not talk to the RM and decides nothing about a container's lifecycle.
  *
- * Files in the NM dir: recovery/<id>.json (the record), recovery/<id>.exitcode (written by the wrapper
- * when the command ends) and recovery/<id>.exitcode.orphaned (the wrapper's orphan watchdog fired),
+ * Files in the NM dir: container-wrapper.sh (process-tree.ts's exit-code wrapper), recovery/<id>.json
+ * (the record), recovery/<id>.launch.sh (the command, exec'd by the wrapper's child), recovery/<id>.exitcode
+ * (written by the wrapper when the command ends) and recovery/<id>.exitcode.orphaned (the wrapper's orphan
+ * watchdog fired),
  * pids/<id> (the container's pgid while it may be alive: what `cinder cluster down` and test harnesses
  * kill), nm.owner ("PID STARTTIME" of the NM owning the containers, read by the wrappers' watchdogs).
  */
@@ -39,10 +41,12 @@ import {
   groupLive,
   groupRss,
   killGroup,
+  launchScript,
   liveGroups,
   processIdentity,
   spawnGroup,
   wrapCommand,
+  writeWrapperScript,
 } from './process-tree.js';
 
 const log = logger('nm-containers');
@@ -84,6 +88,7 @@ export class ContainerManager {
   readonly pidDir: string;
   readonly recoveryDir: string;
   readonly ownerFile: string;
+  readonly wrapperFile: string;
 
   constructor(
     private readonly conf: NmConfig,
@@ -95,8 +100,10 @@ export class ContainerManager {
     this.pidDir = path.join(conf.dir, 'pids');
     this.recoveryDir = path.join(conf.dir, 'recovery');
     this.ownerFile = path.join(conf.dir, 'nm.owner');
+    this.wrapperFile = path.join(conf.dir, 'container-wrapper.sh');
     fs.mkdirSync(this.pidDir, { recursive: true, mode: 0o700 });
     fs.mkdirSync(this.recoveryDir, { recursive: true, mode: 0o700 });
+    writeWrapperScript(this.wrapperFile);
   }
 
   // ------------------------------------------------------------ machine plumbing
@@ -201,7 +208,11 @@ export class ContainerManager {
     const exitFile = this.exitFile(c.info.id);
     fs.rmSync(exitFile, { force: true });
     fs.rmSync(`${exitFile}.orphaned`, { force: true });
-    const wrapped = wrapCommand(argv, {
+    const launchFile = path.join(this.recoveryDir, `${c.info.id}.launch.sh`);
+    fs.writeFileSync(launchFile, launchScript(argv), { mode: 0o600 });
+    const wrapped = wrapCommand({
+      wrapperFile: this.wrapperFile,
+      launchFile,
       exitFile,
       ownerFile: this.ownerFile,
       orphanKillMs: this.conf.orphanKillMs,
@@ -279,7 +290,8 @@ export class ContainerManager {
 
   private deleteRecord(id: string): void {
     const x = this.exitFile(id);
-    for (const f of [this.recordFile(id), x, `${x}.orphaned`]) fs.rmSync(f, { force: true });
+    for (const f of [this.recordFile(id), x, `${x}.orphaned`, path.join(this.recoveryDir, `${id}.launch.sh`)])
+      fs.rmSync(f, { force: true });
   }
 
   /** The wrapper's exit-code file: undefined when the command has not ended (or the wrapper was killed). */
@@ -351,7 +363,10 @@ export class ContainerManager {
       killed += await this.killPidFile(f);
     }
     for (const f of fs.readdirSync(this.recoveryDir))
-      if (!f.endsWith('.json') && !this.containers.has(f.replace(/\.exitcode(\.orphaned)?$|\.json\.tmp$/, '')))
+      if (
+        !f.endsWith('.json') &&
+        !this.containers.has(f.replace(/\.exitcode(\.orphaned)?$|\.json\.tmp$|\.launch\.sh$/, ''))
+      )
         fs.rmSync(path.join(this.recoveryDir, f), { force: true });
     return { reacquired, completed, killed };
   }

@@ -128,6 +128,10 @@ export function processIdentity(pid: number): string | undefined {
 }
 
 export interface WrapperOptions {
+  /** the wrapper script (writeWrapperScript) */
+  wrapperFile: string;
+  /** the container's command as a script (launchScript): run by a child sh that execs it */
+  launchFile: string;
   /** the wrapper writes the command's exit code here (128 + n for signal n) before reaping its group */
   exitFile: string;
   /** "PID STARTTIME" of the NodeManager that owns the container (rewritten by every NM start) */
@@ -138,15 +142,17 @@ export interface WrapperOptions {
   killGraceMs: number;
 }
 
-// The container runs in the foreground of a tiny sh (the process group leader). TERM/INT are trapped
-// (a trap set while a foreground command runs waits for it), so when the group is signalled the command
-// gets the signal and the wrapper lives on to write its exit code; a signal-killed command reports
-// 128 + n as a shell does. Then the wrapper reaps whatever is left in its group (itself included), as
-// the NM does after a container's main process ends. The optional watchdog checks every `per` seconds
-// that the owner NM (pid + start time from /proc, so a reused pid does not count) is alive and, after
-// `miss` checks without one, marks the container orphaned and kills the group (TERM, then KILL).
-const WRAPPER = `x=$1 own=$2 per=$3 miss=$4 gr=$5
-shift 5
+// The container's command runs in the foreground of a tiny sh (the process group leader), from a launch
+// script that execs it (so the command's own argv is not on the wrapper's command line, as with YARN's
+// launch_container.sh). TERM/INT are trapped (a trap set while a foreground command runs waits for it),
+// so when the group is signalled the command gets the signal and the wrapper lives on to write its exit
+// code; a signal-killed command reports 128 + n as a shell does. Then the wrapper reaps whatever is left
+// in its group (itself included), as the NM does after a container's main process ends. The optional
+// watchdog checks every `per` seconds that the owner NM (pid + start time from /proc, so a reused pid
+// does not count) is alive and, after `miss` checks without one, marks the container orphaned and kills
+// the group (TERM, then KILL).
+const WRAPPER = `# cinder container wrapper: $1 exit file, $2 owner file, $3 check period (s), $4 misses, $5 grace (s), $6 launch script
+x=$1 own=$2 per=$3 miss=$4 gr=$5 launch=$6
 trap : TERM INT
 if [ "$miss" -gt 0 ]; then
   (
@@ -177,27 +183,30 @@ if [ "$miss" -gt 0 ]; then
     done
   ) &
 fi
-"$@"
+/bin/sh "$launch"
 r=$?
 echo "$r" > "$x"
 kill -KILL 0
 `;
 
-/** argv running `argv` under the exit-code wrapper (see WRAPPER). */
-export function wrapCommand(argv: string[], o: WrapperOptions): string[] {
+/** Writes the wrapper script (atomically: a running wrapper keeps reading the file it opened). */
+export function writeWrapperScript(file: string): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, WRAPPER, { mode: 0o700 });
+  fs.renameSync(tmp, file);
+}
+
+const shQuote = (s: string) => `'${s.replace(/'/g, "'\\''")}'`;
+
+/** A launch script that execs argv exactly (every word single-quoted). */
+export function launchScript(argv: string[]): string {
+  return `exec ${argv.map(shQuote).join(' ')}\n`;
+}
+
+/** argv running a container's launch script under the exit-code wrapper (see WRAPPER). */
+export function wrapCommand(o: WrapperOptions): string[] {
   const per = o.orphanKillMs > 0 ? Math.min(60, Math.max(1, Math.ceil(o.orphanKillMs / 5_000))) : 1;
   const miss = o.orphanKillMs > 0 ? Math.max(1, Math.ceil(o.orphanKillMs / 1_000 / per)) : 0;
   const grace = Math.max(1, Math.ceil(o.killGraceMs / 1_000));
-  return [
-    '/bin/sh',
-    '-c',
-    WRAPPER,
-    'cinder-container',
-    o.exitFile,
-    o.ownerFile,
-    String(per),
-    String(miss),
-    String(grace),
-    ...argv,
-  ];
+  return ['/bin/sh', o.wrapperFile, o.exitFile, o.ownerFile, String(per), String(miss), String(grace), o.launchFile];
 }
