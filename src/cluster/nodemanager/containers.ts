@@ -540,6 +540,13 @@ export class ContainerManager {
       if (c.info.appId === appId && c.s.status === 'DONE' && c.s.acked) this.containers.delete(id);
   }
 
+  /** Stops monitoring and watching; the containers and their records are left as they are. */
+  detach(): void {
+    if (this.monitor) clearInterval(this.monitor);
+    if (this.watchTimer) clearInterval(this.watchTimer);
+    this.watched.clear();
+  }
+
   /** Graceful stop: kills every container (-106), waits for them, and leaves nothing to recover. */
   async stopAll(): Promise<void> {
     if (this.monitor) clearInterval(this.monitor);

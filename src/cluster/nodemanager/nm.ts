@@ -243,6 +243,15 @@ export class NodeManager {
     this.rmConn?.close();
     await this.server?.close();
   }
+
+  /** Closes the daemon without touching its containers (they stay recoverable on disk). */
+  async abandon(): Promise<void> {
+    this.stopped = true;
+    if (this.hbTimer) clearInterval(this.hbTimer);
+    this.containers.detach();
+    this.rmConn?.close();
+    await this.server?.close();
+  }
 }
 
 export async function startNodeManager(conf: NmConfig, secret: string): Promise<{ nm: NodeManager; port: number }> {
@@ -251,7 +260,9 @@ export async function startNodeManager(conf: NmConfig, secret: string): Promise<
     const { port } = await nm.start();
     return { nm, port };
   } catch (e) {
-    await nm.stop().catch(() => {});
+    // a failed start (port taken, RM unreachable) must not kill the containers it just reacquired: the
+    // next NM on this dir takes them over (or they end themselves after orphanKillMs)
+    await nm.abandon().catch(() => {});
     throw e instanceof CinderError
       ? e
       : new CinderError('NM_START', `NodeManager could not start: ${(e as Error).message}`);
