@@ -61,14 +61,20 @@ export function groupLive(pgid: number): boolean {
   return groupAlive(pgid) && liveGroups(new Set([pgid])).has(pgid);
 }
 
+/** Waits until the group is gone or only zombies are left (checked from /proc every 8th poll), or until `until`. */
+async function waitGone(pgid: number, until: number): Promise<void> {
+  for (let i = 1; Date.now() < until; i++) {
+    if (!groupAlive(pgid) || (i % 8 === 0 && !groupLive(pgid))) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
 /** SIGTERM the group, SIGKILL whatever is left after graceMs; resolves when the group is gone (or after a bound). */
 export async function killGroup(pgid: number, graceMs: number): Promise<void> {
   if (!signalGroup(pgid, 'SIGTERM')) return;
-  const deadline = Date.now() + graceMs;
-  while (Date.now() < deadline && groupLive(pgid)) await new Promise((r) => setTimeout(r, 25));
-  signalGroup(pgid, 'SIGKILL');
-  const hard = Date.now() + 2_000;
-  while (Date.now() < hard && groupLive(pgid)) await new Promise((r) => setTimeout(r, 25));
+  await waitGone(pgid, Date.now() + graceMs);
+  if (!signalGroup(pgid, 'SIGKILL')) return;
+  await waitGone(pgid, Date.now() + 2_000);
 }
 
 interface ProcEntry {
