@@ -192,7 +192,11 @@ describe('NodeManager restart', { timeout: 60_000 }, () => {
         await mc.waitFor(() => !groups.some(groupLive), 8_000, 'orphaned containers to kill themselves');
         const took = Date.now() - t0;
         assert.ok(took >= 1_500, `killed after ${took} ms (orphanKillMs 2000)`);
+        // restarted with --port 0: an NM with recovered containers comes back on its last port (same node id)
+        const port = mc.nms[0]!.port;
+        (mc as unknown as { nmPorts: number[] }).nmPorts[0] = 0;
         await mc.restartNode(0);
+        assert.equal(mc.nms[0]!.port, port);
         const sts = await nmStatuses(mc, 0);
         for (const id of ids) {
           const s = sts.find((x) => x.containerId === id);

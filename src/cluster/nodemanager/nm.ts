@@ -65,24 +65,38 @@ export class NodeManager {
   async start(): Promise<{ port: number }> {
     // from here on, containers on this dir (including ones a crashed NM left) belong to this process
     this.containers.claimOwnership();
+    let recovered = 0;
     if (this.conf.recoveryEnabled) {
       const r = await this.containers.recover();
+      recovered = r.reacquired + r.completed;
       if (r.reacquired || r.completed || r.killed)
         log.info(r, 'recovered the containers of the previous NodeManager on this dir');
     } else {
       const stale = await this.containers.killStale();
       if (stale) log.warn({ count: stale }, 'killed containers left by a previous NodeManager on this dir');
     }
-    this.server = await serve<ToNm, ToRm>(
-      {
-        parse: parseToNm,
-        secretFor: (p) => (p === 'cluster' ? this.secret : undefined),
-        host: this.conf.host,
-        port: this.conf.port,
-        name: 'nodemanager',
-      },
-      () => (m, r) => this.handle(m, r),
-    );
+    // the node id is host:port: with recovered containers and no fixed port, come back on the last port
+    // so the RM sees the same node (YARN needs a fixed NM port for recovery)
+    const portFile = path.join(this.conf.dir, 'nm.port');
+    const last = Number(fs.existsSync(portFile) ? fs.readFileSync(portFile, 'utf8') : 0);
+    const serveOn = (port: number) =>
+      serve<ToNm, ToRm>(
+        {
+          parse: parseToNm,
+          secretFor: (p) => (p === 'cluster' ? this.secret : undefined),
+          host: this.conf.host,
+          port,
+          name: 'nodemanager',
+        },
+        () => (m, r) => this.handle(m, r),
+      );
+    if (this.conf.port === 0 && recovered > 0 && last > 0)
+      this.server = await serveOn(last).catch((e: Error) => {
+        log.warn({ port: last, err: e.message }, 'cannot listen on the previous port; the RM will see a new node');
+        return undefined;
+      });
+    this.server ??= await serveOn(this.conf.port);
+    fs.writeFileSync(portFile, String(this.server.port));
     this.nodeId = `${this.conf.host}:${this.server.port}`;
     this.containers.startMonitor();
     await this.register();
