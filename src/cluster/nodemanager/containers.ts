@@ -344,6 +344,8 @@ export class ContainerManager {
       this.containers.set(id, c);
       const x = this.readExit(id);
       const pgid = c.s.pgid;
+      // killed between spawning and recording the pgid: pids/<id> is written first, kill that group
+      if (pgid <= 0 && fs.existsSync(path.join(this.pidDir, id))) await this.killPidFile(id);
       const alive = pgid > 0 && x?.code === undefined && groupLive(pgid);
       if (pgid > 0 && !alive) {
         await killGroup(pgid, 0);
