@@ -68,6 +68,9 @@ export const RmConfig = z.object({
 });
 export type RmConfig = z.infer<typeof RmConfig>;
 
+/** a boolean flag; from --set / env any string but "false" is true */
+const bool = z.preprocess((v) => (typeof v === 'string' ? v !== 'false' : v), z.boolean());
+
 export const NmConfig = z.object({
   rm: z.string().regex(/^[^:]+:\d+$/, 'expected HOST:PORT'),
   host: z.string().default('127.0.0.1'),
@@ -80,7 +83,17 @@ export const NmConfig = z.object({
   monitorMs: ms.default(3_000),
   killGraceMs: ms.default(2_000),
   /** pmem check (kill over-limit containers with -104) */
-  pmemCheck: z.preprocess((v) => (typeof v === 'string' ? v !== 'false' : v), z.boolean()).default(true),
+  pmemCheck: bool.default(true),
+  /**
+   * work-preserving NM restart (YARN's yarn.nodemanager.recovery.enabled): containers outlive a crashed
+   * NM and the next NM on the same dir reacquires them; false = a restarted NM kills what it finds
+   */
+  recoveryEnabled: bool.default(true),
+  /**
+   * a container whose NodeManager has been gone this long (crashed, not restarted) is killed by its own
+   * wrapper; 0 = never. Default: the RM's default node liveness expiry
+   */
+  orphanKillMs: z.coerce.number().int().nonnegative().default(600_000),
 });
 export type NmConfig = z.infer<typeof NmConfig>;
 

@@ -3,7 +3,9 @@
  * cleanups down), re-registers after an RM restart or when told to resync (work-preserving: running
  * containers are reported, not killed), serves ToNm for AMs on its own port and for the RM on the
  * connection it dialled, fetches staged resources for the localizer, and aggregates an ended app's
- * logs to the RM before deleting them. Container mechanics live in containers.ts.
+ * logs to the RM before deleting them. On start it takes over its dir: with recoveryEnabled it
+ * reacquires the containers a crashed NM left (work-preserving NM restart), else it kills them. A
+ * graceful stop kills every container. Container mechanics live in containers.ts.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -13,6 +15,7 @@ import {
   type ContainerStatus,
   type HeartbeatResponse,
   parseToNm,
+  type RegisterNodeResponse,
   type ToNm,
   type ToRm,
 } from '../../protocol/cluster.js';
@@ -60,18 +63,40 @@ export class NodeManager {
   }
 
   async start(): Promise<{ port: number }> {
-    const stale = await this.containers.killStale();
-    if (stale) log.warn({ count: stale }, 'killed containers left by a previous NodeManager on this dir');
-    this.server = await serve<ToNm, ToRm>(
-      {
-        parse: parseToNm,
-        secretFor: (p) => (p === 'cluster' ? this.secret : undefined),
-        host: this.conf.host,
-        port: this.conf.port,
-        name: 'nodemanager',
-      },
-      () => (m, r) => this.handle(m, r),
-    );
+    // from here on, containers on this dir (including ones a crashed NM left) belong to this process
+    this.containers.claimOwnership();
+    let recovered = 0;
+    if (this.conf.recoveryEnabled) {
+      const r = await this.containers.recover();
+      recovered = r.reacquired + r.completed;
+      if (r.reacquired || r.completed || r.killed)
+        log.info(r, 'recovered the containers of the previous NodeManager on this dir');
+    } else {
+      const stale = await this.containers.killStale();
+      if (stale) log.warn({ count: stale }, 'killed containers left by a previous NodeManager on this dir');
+    }
+    // the node id is host:port: with recovered containers and no fixed port, come back on the last port
+    // so the RM sees the same node (YARN needs a fixed NM port for recovery)
+    const portFile = path.join(this.conf.dir, 'nm.port');
+    const last = Number(fs.existsSync(portFile) ? fs.readFileSync(portFile, 'utf8') : 0);
+    const serveOn = (port: number) =>
+      serve<ToNm, ToRm>(
+        {
+          parse: parseToNm,
+          secretFor: (p) => (p === 'cluster' ? this.secret : undefined),
+          host: this.conf.host,
+          port,
+          name: 'nodemanager',
+        },
+        () => (m, r) => this.handle(m, r),
+      );
+    if (this.conf.port === 0 && recovered > 0 && last > 0)
+      this.server = await serveOn(last).catch((e: Error) => {
+        log.warn({ port: last, err: e.message }, 'cannot listen on the previous port; the RM will see a new node');
+        return undefined;
+      });
+    this.server ??= await serveOn(this.conf.port);
+    fs.writeFileSync(portFile, String(this.server.port));
     this.nodeId = `${this.conf.host}:${this.server.port}`;
     this.containers.startMonitor();
     await this.register();
@@ -131,12 +156,16 @@ export class NodeManager {
     return conn;
   }
 
-  /** (Re-)registers, reporting live containers so an RM restart keeps them. */
+  /**
+   * (Re-)registers, reporting live containers (an RM restart or this NM's own restart keeps them) and
+   * every app it holds containers or dirs for; the RM answers with the ended ones, cleaned up here as
+   * after a heartbeat.
+   */
   private register(): Promise<void> {
     this.registering ??= (async () => {
       const conn = await this.connection();
       const sts = this.containers.reportable();
-      const r = await conn.request<{ nodeId: string }>(
+      const r = await conn.request<Partial<RegisterNodeResponse> & { nodeId: string }>(
         {
           type: 'RegisterNode',
           host: this.conf.host,
@@ -144,13 +173,15 @@ export class NodeManager {
           capacity: { memoryMB: this.conf.memoryMB, vcores: this.conf.vcores },
           labels: this.conf.labels,
           containers: sts,
-          runningApps: [],
+          runningApps: this.containers.heldApps(),
         },
         10_000,
       );
       this.containers.ack(sts);
       this.lastRegisteredConn = conn;
-      log.info({ nodeId: r.nodeId }, 'registered with the ResourceManager');
+      log.info({ nodeId: r.nodeId, appsToCleanup: r.appsToCleanup ?? [] }, 'registered with the ResourceManager');
+      // an RM without the runningApps answer replies without appsToCleanup
+      for (const appId of r.appsToCleanup ?? []) void this.cleanupApp(appId);
     })().finally(() => {
       this.registering = undefined;
     });
@@ -226,6 +257,15 @@ export class NodeManager {
     this.rmConn?.close();
     await this.server?.close();
   }
+
+  /** Closes the daemon without touching its containers (they stay recoverable on disk). */
+  async abandon(): Promise<void> {
+    this.stopped = true;
+    if (this.hbTimer) clearInterval(this.hbTimer);
+    this.containers.detach();
+    this.rmConn?.close();
+    await this.server?.close();
+  }
 }
 
 export async function startNodeManager(conf: NmConfig, secret: string): Promise<{ nm: NodeManager; port: number }> {
@@ -234,7 +274,9 @@ export async function startNodeManager(conf: NmConfig, secret: string): Promise<
     const { port } = await nm.start();
     return { nm, port };
   } catch (e) {
-    await nm.stop().catch(() => {});
+    // a failed start (port taken, RM unreachable) must not kill the containers it just reacquired: the
+    // next NM on this dir takes them over (or they end themselves after orphanKillMs)
+    await nm.abandon().catch(() => {});
     throw e instanceof CinderError
       ? e
       : new CinderError('NM_START', `NodeManager could not start: ${(e as Error).message}`);
