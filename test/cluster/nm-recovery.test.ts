@@ -231,30 +231,25 @@ describe('NodeManager restart', { timeout: 60_000 }, () => {
       }
     }));
 
-  // RM side (not in this worktree): registerNode charges a reported container the RM already knows a
-  // second time (recoverContainer -> scheduler.charge), so after an NM restart the queue's AM usage is
-  // counted twice and the next app waits forever on maxAmPercent. Passes once the RM charges only
-  // containers it did not already account for.
-  test(
-    'after an NM restart the node and queue are accounted once: the next app runs',
-    { todo: 'RM: registerNode double-charges containers it already knows (issue 15, RM side)' },
-    () =>
-      withCluster({}, async (mc, release, waitForFlag) => {
-        const cl = await mc.client('alice');
-        try {
-          const first = await runApp(mc, cl, 1, waitForFlag);
-          await mc.killNode(0, 'SIGKILL');
-          await mc.restartNode(0);
-          release(first.workers[0]!, 0);
-          await cl.waitForState(first.appId, ['FINISHED', 'FAILED', 'KILLED'], 20_000);
-          const second = await mc.submitSimple(cl, { containers: 1, command: ['true'], maxAttempts: 1 });
-          const r = await cl.waitForState(second, ['FINISHED', 'FAILED', 'KILLED'], 15_000).catch(async (e: Error) => {
-            throw new Error(`${e.message}; its diagnostics: ${(await cl.getApplication(second)).diagnostics}`);
-          });
-          assert.equal(r.finalStatus, 'SUCCEEDED');
-        } finally {
-          cl.close();
-        }
-      }),
-  );
+  // Before the RM's books were rewritten, registerNode charged a reported container the RM already knew a
+  // second time, so after an NM restart the queue's AM usage was counted twice and the next app waited
+  // forever on maxAmPercent.
+  test('after an NM restart the node and queue are accounted once: the next app runs', () =>
+    withCluster({}, async (mc, release, waitForFlag) => {
+      const cl = await mc.client('alice');
+      try {
+        const first = await runApp(mc, cl, 1, waitForFlag);
+        await mc.killNode(0, 'SIGKILL');
+        await mc.restartNode(0);
+        release(first.workers[0]!, 0);
+        await cl.waitForState(first.appId, ['FINISHED', 'FAILED', 'KILLED'], 20_000);
+        const second = await mc.submitSimple(cl, { containers: 1, command: ['true'], maxAttempts: 1 });
+        const r = await cl.waitForState(second, ['FINISHED', 'FAILED', 'KILLED'], 15_000).catch(async (e: Error) => {
+          throw new Error(`${e.message}; its diagnostics: ${(await cl.getApplication(second)).diagnostics}`);
+        });
+        assert.equal(r.finalStatus, 'SUCCEEDED');
+      } finally {
+        cl.close();
+      }
+    }));
 });

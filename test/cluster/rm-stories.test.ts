@@ -376,3 +376,38 @@ test('a repeated unregister is answered as the first one was', () => {
   assert.equal(h.app(app).finalStatus, 'SUCCEEDED');
   assert.throws(() => h.allocate(at), /this AM must exit/);
 });
+
+test('a node back after being LOST: its containers already reported lost are killed, late completions dropped', () => {
+  const h = new RmHarness({ nmLivenessMs: 5000 });
+  h.registerNode(1);
+  h.registerNode(2);
+  const app = h.submit();
+  const at = h.amUp(app);
+  const amNode = h.attempt(app).nodeId!;
+  const other = amNode === '10.0.0.1:4545' ? 2 : 1;
+  const a = h.allocate(at, [{ count: 3, memoryMB: 2 * MB }]);
+  const [c1, c2] = a.allocated.filter((c) => c.nodeId === `10.0.0.${other}:4545`).map((c) => c.id);
+  assert.ok(c1 && c2, 'two of the three executors on the node without the AM (spread by free memory)');
+  h.advance(3000);
+  h.heartbeat(other === 1 ? 2 : 1);
+  h.advance(3000);
+  assert.deepEqual(
+    h
+      .allocate(at)
+      .completed.map((c) => c.containerId)
+      .sort(),
+    [c1, c2].sort(),
+    'the AM hears of both as lost',
+  );
+  // the node comes back (a partition healed): one executor still runs, the other exited meanwhile
+  h.registerNode(other, {
+    containers: [h.running(c1, app, 2 * MB), h.complete(c2, app, 1, 2 * MB)],
+    runningApps: [app],
+  });
+  assert.deepEqual(h.used(other), { memoryMB: 0, vcores: 0 }, 'not adopted again');
+  assert.deepEqual(
+    h.heartbeat(other).containersToKill.map((k) => k.containerId),
+    [c1],
+  );
+  assert.equal(h.allocate(at).completed.length, 0, 'no second completion');
+});

@@ -86,6 +86,7 @@ function ended(x: Ctx, now: number, state: AppState, finalStatus: FinalStatus, d
     `application ${app.id} ended (${state})`,
   );
   for (const at of app.attempts) b.runtimes.delete(at.attemptId);
+  b.ended.delete(app.id);
   b.scheduler.removeApp(app.id);
   for (const n of b.nodes.values()) if (app.logNodes.includes(n.nodeId)) n.pendingCleanup.add(app.id);
   app.staged = {};

@@ -57,6 +57,9 @@ export interface RmBooks {
   readonly nodes: Map<string, RmNode>;
   readonly containers: Map<string, RmContainer>;
   readonly runtimes: Map<string, AttemptRuntime>;
+  /** per live app, the containers that already ended (lost, killed, released, expired, completed): a node
+   * that reports one later is not believed, since the AM was told and may have replaced it */
+  readonly ended: Map<string, Set<string>>;
   readonly scheduler: CapacityScheduler;
 }
 
@@ -71,6 +74,7 @@ export function emptyBooks(conf: RmConfig, state: RmState): RmBooks {
     nodes: new Map(),
     containers: new Map(),
     runtimes: new Map(),
+    ended: new Map(),
     scheduler: new CapacityScheduler(conf),
   };
 }

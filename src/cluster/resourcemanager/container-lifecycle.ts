@@ -60,6 +60,9 @@ type T = Transition<Ctx, ContainerEffect>;
 function end(x: Ctx, state: RmContainerState): Ctx {
   x.b.scheduler.charge(x.c.appId, x.c.nodeId, x.c.resource, x.c.isAm, -1);
   x.b.containers.delete(x.c.id);
+  let ended = x.b.ended.get(x.c.appId);
+  if (!ended) x.b.ended.set(x.c.appId, (ended = new Set()));
+  ended.add(x.c.id);
   x.c.state = state;
   return x;
 }

@@ -135,6 +135,17 @@ function reportedContainer(b: RmBooks, node: RmNode, st: ContainerStatus, now: n
   }
   const p = parseContainerId(st.containerId);
   const app = p && b.state.apps[p.app];
+  if (p && b.ended.get(p.app)?.has(st.containerId)) {
+    // already ended here (e.g. lost with its node, which is back now): the AM heard of it once and may have
+    // replaced it, so a late completion is dropped and a container still running is stopped
+    if (st.state !== 'COMPLETE' && !node.pendingKills.some((k) => k.containerId === st.containerId))
+      node.pendingKills.push({
+        containerId: st.containerId,
+        exitStatus: ExitStatus.KILLED_BY_RESOURCEMANAGER,
+        diagnostics: 'container already completed on the ResourceManager (its node was lost)',
+      });
+    return [];
+  }
   const at = app?.attempts.find((a) => a.n === p?.attempt);
   if (st.state === 'COMPLETE') {
     // an AM that died while the RM was away fails its attempt now, instead of at the AM liveness timeout
