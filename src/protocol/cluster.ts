@@ -147,6 +147,9 @@ export const ToRm = z.discriminatedUnion('type', [
     progress: z.number().min(0).max(1).default(0),
     /** a tracking URL that became known after registration (YARN's updateTrackingUrl) */
     trackingUrl: z.string().optional(),
+    /** the responseId of the last answer the AM received (YARN's lastResponseId): when it is one behind the
+     * RM's, the previous answer was lost and is sent again instead of applying this request a second time */
+    lastResponseId: int.optional(),
   }),
   z.object({
     type: z.literal('FinishApplicationMaster'),
@@ -272,6 +275,8 @@ export interface AllocateResponse {
   numClusterNodes: number;
   /** true after an RM restart forgot this attempt's registration: re-register and re-send asks */
   resync: boolean;
+  /** numbers this answer; the AM sends it back as lastResponseId */
+  responseId: number;
 }
 
 export interface HeartbeatResponse {

@@ -141,7 +141,12 @@ export class RmHarness {
     return at.attemptId;
   }
 
-  allocate(attemptId: string, asks: { count: number; memoryMB: number }[] = [], releases: string[] = []) {
+  allocate(
+    attemptId: string,
+    asks: { count: number; memoryMB: number }[] = [],
+    releases: string[] = [],
+    lastResponseId?: number,
+  ) {
     return this.ask<AllocateResponse>({
       type: 'AmAllocate',
       now: this.now,
@@ -150,6 +155,7 @@ export class RmHarness {
       releases,
       progress: 0.5,
       trackingUrl: undefined,
+      lastResponseId,
     });
   }
 

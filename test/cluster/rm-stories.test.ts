@@ -411,3 +411,20 @@ test('a node back after being LOST: its containers already reported lost are kil
   );
   assert.equal(h.allocate(at).completed.length, 0, 'no second completion');
 });
+
+test('an allocate whose answer was lost is answered again, not applied twice (lastResponseId)', () => {
+  const h = new RmHarness();
+  h.registerNode(1);
+  const app = h.submit();
+  const at = h.amUp(app);
+  const first = h.allocate(at, [{ count: 2, memoryMB: MB }], [], 0);
+  assert.equal(first.responseId, 1);
+  assert.equal(first.allocated.length, 2);
+  // the reply never reached the AM: it sends the same request again, still saying it last saw 0
+  const again = h.allocate(at, [{ count: 2, memoryMB: MB }], [], 0);
+  assert.deepEqual(again, first);
+  assert.deepEqual(h.used(1), { memoryMB: 3 * MB, vcores: 3 }, 'two executors and the AM, not four');
+  const next = h.allocate(at, [], [], 1);
+  assert.equal(next.responseId, 2);
+  assert.equal(next.allocated.length, 0);
+});

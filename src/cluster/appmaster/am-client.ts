@@ -67,6 +67,8 @@ export class AmRmClient {
   private fresh: ResourceAsk[] = [];
   private releases: string[] = [];
   private resendAll = false;
+  /** the responseId of the last allocate answer received (0: none yet) */
+  private lastResponseId = 0;
   progress = 0;
 
   private constructor(
@@ -178,7 +180,9 @@ export class AmRmClient {
       releases,
       progress: this.progress,
       ...(trackingUrl !== undefined ? { trackingUrl } : {}),
+      lastResponseId: this.lastResponseId,
     });
+    this.lastResponseId = r.responseId;
     if (r.resync) this.resendAll = true;
     for (const c of r.allocated) {
       const i = this.outstanding.findIndex(

@@ -28,6 +28,7 @@ export function allocate(rm: ResourceManager, m: Msg<'Allocate'>): AllocateRespo
     releases: m.releases,
     progress: m.progress,
     trackingUrl: m.trackingUrl,
+    lastResponseId: m.lastResponseId,
   }) as AllocateResponse;
 }
 

@@ -5,7 +5,14 @@
  * rm-step.ts routes events to. No I/O, no clock, no sockets: the shell (rm.ts) owns those.
  */
 import { CinderError } from '../../common/errors.js';
-import type { ContainerInfo, ContainerStatus, HeartbeatResponse, NodeState, Resource } from '../../protocol/cluster.js';
+import type {
+  AllocateResponse,
+  ContainerInfo,
+  ContainerStatus,
+  HeartbeatResponse,
+  NodeState,
+  Resource,
+} from '../../protocol/cluster.js';
 import type { RmConfig } from '../common/config.js';
 import type { RmContainerState } from './container-lifecycle.js';
 import { CapacityScheduler } from './scheduler.js';
@@ -48,6 +55,8 @@ export interface AttemptRuntime {
   lostNodes: string[];
   /** the RM restarted and forgot this AM's asks: it must re-register and re-send them */
   resync: boolean;
+  /** the last allocate answer, replayed when the AM says it did not get it */
+  last: AllocateResponse | undefined;
 }
 
 export interface RmBooks {
@@ -80,7 +89,7 @@ export function emptyBooks(conf: RmConfig, state: RmState): RmBooks {
 }
 
 export function newRuntime(appId: string, now: number, resync: boolean): AttemptRuntime {
-  return { appId, lastContact: now, allocated: [], completed: [], lostNodes: [], resync };
+  return { appId, lastContact: now, allocated: [], completed: [], lostNodes: [], resync, last: undefined };
 }
 
 export function appOf(b: RmBooks, appId: string): AppRecord {

@@ -49,6 +49,7 @@ export type RmEvent =
       releases: string[];
       progress: number;
       trackingUrl: string | undefined;
+      lastResponseId: number | undefined;
     }
   | { type: 'AmFinished'; now: number; attemptId: string; finalStatus: FinalStatus; diagnostics: string }
   // time

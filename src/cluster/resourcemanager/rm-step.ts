@@ -319,6 +319,9 @@ function allocate(b: RmBooks, e: RmEventOf<'AmAllocate'>): RmEffect[] {
   if (!rt || at.state !== 'RUNNING')
     throw new CinderError('NOT_REGISTERED', `attempt ${at.attemptId} is ${at.state}; register first`);
   rt.lastContact = e.now;
+  // the AM did not get our last answer (a retry after a lost reply): send it again, apply nothing twice
+  if (rt.last && e.lastResponseId !== undefined && e.lastResponseId === rt.last.responseId - 1)
+    return [{ kind: 'reply', value: rt.last }];
   app.progress = e.progress;
   const effects: RmEffect[] = [];
   if (e.trackingUrl !== undefined && e.trackingUrl !== at.trackingUrl) {
@@ -345,7 +348,9 @@ function allocate(b: RmBooks, e: RmEventOf<'AmAllocate'>): RmEffect[] {
     lostNodes: rt.lostNodes,
     numClusterNodes,
     resync: rt.resync,
+    responseId: (rt.last?.responseId ?? 0) + 1,
   };
+  rt.last = res;
   rt.allocated = [];
   rt.completed = [];
   rt.lostNodes = [];
