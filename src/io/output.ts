@@ -35,13 +35,17 @@ function errno(e: unknown): string | undefined {
 }
 
 /**
- * Driver, before any task runs: refuses an existing `dir` unless `overwrite`, in which case the old one is removed.
+ * Driver, before any task runs: refuses an existing `dir` unless `overwrite`, in which case the old one is removed;
+ * then creates `dir/_temporary`. An unusable location (read-only file system, permission denied, a path through a
+ * regular file, a full device) fails here with a CinderError naming the deepest existing ancestor, and leaves
+ * nothing behind.
  * @example await prepareOutput('/out/wordcount', false);
  */
 export async function prepareOutput(dir: string, overwrite: boolean): Promise<void> {
   const exists = await fsp.lstat(dir).then(
     () => true,
-    (e) => (errno(e) === 'ENOENT' ? false : Promise.reject(e)),
+    // ENOTDIR / EACCES: makeDirs below finds the file in the way or the directory we may not write to
+    (e) => (['ENOENT', 'ENOTDIR', 'EACCES'].includes(errno(e) ?? '') ? false : Promise.reject(e)),
   );
   if (exists) {
     if (!overwrite) {
@@ -51,9 +55,100 @@ export async function prepareOutput(dir: string, overwrite: boolean): Promise<vo
         'choose another output path, delete it, or pass overwrite: true',
       );
     }
-    await fsp.rm(dir, RM_OPTS);
+    await fsp
+      .rm(dir, RM_OPTS)
+      .catch((e) => Promise.reject(outputLocationError(e, dir, dir, 'replace output directory')));
   }
-  await fsp.mkdir(path.join(dir, TEMP_DIR), { recursive: true });
+  const created = await makeDirs(dir, path.join(dir, TEMP_DIR));
+  const space = await fsp.statfs(dir).catch(() => undefined);
+  const root = typeof process.getuid === 'function' && process.getuid() === 0;
+  if (space && (root ? space.bfree : space.bavail) === 0) {
+    await removeCreated(created);
+    throw outputLocationError(codeError('ENOSPC'), dir, created.length > 0 ? path.dirname(created[0]!) : dir);
+  }
+}
+
+/**
+ * Creates `target` and its missing ancestors one level at a time, so that a failure reports its real cause
+ * (Node's recursive mkdir turns EROFS or EACCES under a missing level into ENOENT). Returns what it created;
+ * on failure removes it again and throws outputLocationError.
+ */
+async function makeDirs(dir: string, target: string): Promise<string[]> {
+  const missing: string[] = [];
+  let p = target;
+  for (;;) {
+    // EACCES: an ancestor is not searchable; going up finds the deepest one that is
+    const st = await fsp
+      .stat(p)
+      .catch((e) => (['ENOENT', 'ENOTDIR', 'EACCES'].includes(errno(e) ?? '') ? undefined : Promise.reject(e)));
+    if (st) {
+      if (!st.isDirectory()) throw outputLocationError(codeError('ENOTDIR'), dir, p);
+      break;
+    }
+    const up = path.dirname(p);
+    if (up === p) break;
+    missing.unshift(p);
+    p = up;
+  }
+  const created: string[] = [];
+  for (const m of missing) {
+    try {
+      await fsp.mkdir(m);
+      created.push(m);
+    } catch (e) {
+      if (errno(e) === 'EEXIST') continue; // made meanwhile by someone else
+      await removeCreated(created);
+      throw outputLocationError(e, dir, path.dirname(m));
+    }
+  }
+  return created;
+}
+
+async function removeCreated(created: string[]): Promise<void> {
+  for (const c of [...created].reverse()) await fsp.rmdir(c).catch(() => {});
+}
+
+function codeError(code: string): NodeJS.ErrnoException {
+  return Object.assign(new Error(code), { code });
+}
+
+/**
+ * A CinderError saying what is wrong with an output location and where: `dir` is the output asked for,
+ * `at` the deepest existing directory (or the file in the way). Errors it does not know are returned as they are.
+ */
+export function outputLocationError(e: unknown, dir: string, at: string, what = 'create output directory'): Error {
+  const code = errno(e);
+  const asked = `Cannot ${what} ${dir}`;
+  switch (code) {
+    case 'EROFS':
+      return new CinderError(
+        'OUTPUT_READ_ONLY',
+        `${asked}: ${at} is on a read-only file system (EROFS)`,
+        `write the output to a writable file system; \`findmnt -T ${at}\` shows how it is mounted`,
+      );
+    case 'EACCES':
+    case 'EPERM':
+      return new CinderError(
+        'OUTPUT_PERMISSION_DENIED',
+        `${asked}: permission denied in ${at} (${code})`,
+        `choose a directory this user can write to, or fix the permissions of ${at} (\`ls -ld ${at}\`)`,
+      );
+    case 'ENOTDIR':
+      return new CinderError(
+        'OUTPUT_NOT_A_DIRECTORY',
+        `${asked}: ${at} is not a directory`,
+        'an output path cannot go through a regular file; choose another path or move the file away',
+      );
+    case 'ENOSPC':
+    case 'EDQUOT':
+      return new CinderError(
+        'OUTPUT_NO_SPACE',
+        `${asked}: no space left on the device of ${at} (${code === 'EDQUOT' ? 'disk quota exceeded' : 'ENOSPC'})`,
+        `free space there (\`df -h ${at}\`) or write the output to another file system`,
+      );
+    default:
+      return e as Error;
+  }
 }
 
 function checkAttemptId(attemptId: string): void {
@@ -98,11 +193,12 @@ export async function writeTaskOutput(
 ): Promise<string> {
   checkAttemptId(attemptId);
   const attemptDir = path.join(dir, TEMP_DIR, attemptId);
+  const what = `write partition ${partition} of`;
   try {
     await fsp.mkdir(attemptDir); // not recursive: a missing _temporary means the job is over
   } catch (e) {
     if (errno(e) === 'ENOENT') throw jobGone(dir, partition);
-    if (errno(e) !== 'EEXIST') throw e;
+    if (errno(e) !== 'EEXIST') throw outputLocationError(e, dir, path.join(dir, TEMP_DIR), what);
   }
   const temp = path.join(attemptDir, partName(partition) + (opts.compress === 'gzip' ? '.gz' : ''));
   const src = Readable.from(chunks(batches));
@@ -113,7 +209,7 @@ export async function writeTaskOutput(
   } catch (e) {
     await fsp.rm(temp, { force: true });
     if (errno(e) === 'ENOENT') throw jobGone(dir, partition);
-    throw e;
+    throw outputLocationError(e, dir, attemptDir, what);
   }
   return temp;
 }

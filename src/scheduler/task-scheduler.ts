@@ -1,15 +1,25 @@
 /**
- * Task scheduler: fills executor task slots from the queued task sets (FIFO by job), prefers the
- * executors that hold a task's cached input (delay scheduling with a locality wait), retries failed
- * tasks up to maxFailures, and re-queues the tasks of lost executors. Launches and status updates are
- * batched per executor. Owns: executor slots, task attempts. Must not know about stages' lineage
- * (that is the DAG scheduler's job) nor about how executors are started (the backend's job).
+ * Task scheduler shell: owns executor slots and turns the world into task-set events
+ * (task-set-machine.ts decides everything about a task set: which task a slot gets, retries, requeues,
+ * zombies). It fills free slots from the ACTIVE task sets (FIFO by submission), batches launches and
+ * status updates per executor, and carries out the machine's effects (launch, free a slot, report a
+ * result / fetch failure / abort to the DAG scheduler, send KillTasks). Must not know about stages'
+ * lineage (the DAG scheduler's job) nor about how executors are started (the backend's job).
  */
-import { CinderError, fromWireError, type WireError } from '../common/errors.js';
+import type { WireError } from '../common/errors.js';
 import { logger } from '../common/log.js';
 import type { DriverToExecutor, ExecutorToDriver, TaskDescription, TaskStatus } from '../protocol/executor.js';
 import type { RpcConnection } from '../rpc/index.js';
-import { stepTask, type TaskState } from './task-state.js';
+import {
+  newTaskSetState,
+  type TaskSetEffect,
+  type TaskSetEvent,
+  type TaskSetState,
+  type TaskSpec,
+  taskSetMachine,
+} from './task-set-machine.js';
+
+export type { TaskSpec } from './task-set-machine.js';
 
 const log = logger('task-scheduler');
 
@@ -29,64 +39,32 @@ export interface ExecutorInfo {
   launchToRegisterMs?: number | undefined;
 }
 
-export interface TaskSpec {
-  partition: number;
-  body: Uint8Array;
-  /** executor ids that hold this task's cached input */
-  preferred: string[];
-}
-
 export interface TaskSetCallbacks {
   onSuccess(partition: number, result: Uint8Array, status: TaskStatus, executorId: string): void;
-  /** the task set is aborted: too many failures of one task, or an unrecoverable error */
+  /** the task set is aborted: too many failures of one task */
   onAbort(error: Error): void;
   /** a reducer could not fetch a map output: the DAG scheduler resubmits the parent stage */
   onFetchFailed(shuffleId: number, mapIndex: number, executorId: string, error: WireError): void;
   onTaskStart?(partition: number): void;
 }
 
-interface Attempt {
-  taskId: number;
-  partition: number;
-  attempt: number;
-  executorId: string;
-  state: TaskState;
-  set: TaskSet;
-}
-
+/** A task set in the shell: the machine's state plus where its outcomes go. */
 export class TaskSet {
-  readonly pending: TaskSpec[] = [];
-  readonly failures = new Map<number, number>();
-  readonly done = new Set<number>();
-  readonly attempts = new Map<number, number>(); // partition -> attempts so far
-  running = 0;
-  zombie = false;
-  /** set once finished tasks show this set's tasks are short: their launches may be prefetched */
-  shortTasks = false;
-  private runMsTotal = 0;
-  private runMsCount = 0;
-  noteRunMs(ms: number): void {
-    this.runMsTotal += ms;
-    this.runMsCount++;
-    this.shortTasks = this.runMsCount >= 2 && this.runMsTotal / this.runMsCount < 20;
-  }
-  /** whether any task prefers particular executors (cached input); if not, offers skip locality scans */
-  readonly hasPreferences: boolean;
-  lastLocalLaunch: number;
   constructor(
-    readonly jobId: number,
-    readonly stageId: number,
-    readonly stageAttempt: number,
-    readonly tasks: TaskSpec[],
+    readonly state: TaskSetState,
     readonly cb: TaskSetCallbacks,
-    now: number,
-  ) {
-    this.pending.push(...tasks);
-    this.lastLocalLaunch = now;
-    this.hasPreferences = tasks.some((t) => t.preferred.length > 0);
+  ) {}
+  get jobId(): number {
+    return this.state.jobId;
+  }
+  get stageId(): number {
+    return this.state.stageId;
+  }
+  get stageAttempt(): number {
+    return this.state.stageAttempt;
   }
   get total(): number {
-    return this.tasks.length;
+    return this.state.tasks.length;
   }
 }
 
@@ -97,13 +75,19 @@ export interface TaskSchedulerConf {
   prefetchPerCore: number;
 }
 
+type OfferEvent = Extract<TaskSetEvent, { type: 'Offer' }>;
+
 export class TaskScheduler {
   readonly executors = new Map<string, ExecutorInfo>();
+  /** ACTIVE task sets, in submission order */
   private readonly sets: TaskSet[] = [];
-  private readonly attempts = new Map<number, Attempt>();
+  /** live attempts: task id -> its set */
+  private readonly attempts = new Map<number, TaskSet>();
   private nextTaskId = 0;
   private offerScheduled = false;
   private localityTimer: NodeJS.Timeout | undefined;
+  /** reused for every offer of a round (the machine reads it synchronously) */
+  private readonly offerEvent: OfferEvent = { type: 'Offer', executorId: '', taskId: 0, now: 0, alive: this.executors };
   stopped = false;
 
   constructor(
@@ -119,38 +103,27 @@ export class TaskScheduler {
   /** Removes an executor; its running tasks go back to pending without counting as failures. */
   removeExecutor(id: string, reason: string): void {
     if (!this.executors.delete(id)) return;
-    for (const a of [...this.attempts.values()]) {
-      if (a.executorId !== id) continue;
-      const next = stepTask(a.state, 'lost');
-      if (next) {
-        a.state = next;
-        this.attempts.delete(a.taskId);
-        a.set.running--;
-        if (!a.set.zombie && !a.set.done.has(a.partition)) {
-          const spec = a.set.tasks.find((t) => t.partition === a.partition)!;
-          a.set.pending.unshift(spec);
-        }
-      }
-    }
+    const hit = new Set<TaskSet>();
+    for (const set of this.attempts.values()) hit.add(set);
+    for (const set of hit) this.step(set, { type: 'ExecutorLost', executorId: id });
     if (!this.stopped) log.warn({ executorId: id, reason }, 'executor removed; its running tasks are rescheduled');
     this.scheduleOffers();
   }
 
+  newTaskSet(jobId: number, stageId: number, stageAttempt: number, tasks: TaskSpec[], cb: TaskSetCallbacks): TaskSet {
+    const state = newTaskSetState({ jobId, stageId, stageAttempt }, tasks, this.conf, this.now());
+    return new TaskSet(state, cb);
+  }
+
   submit(set: TaskSet): void {
+    if (set.state.status !== 'ACTIVE') return;
     this.sets.push(set);
     this.scheduleOffers();
   }
 
-  /** Stops launching from a task set; its running attempts' results are ignored. */
-  abandon(set: TaskSet): void {
-    set.zombie = true;
-    set.pending.length = 0;
-    const i = this.sets.indexOf(set);
-    if (i >= 0) this.sets.splice(i, 1);
-  }
-
-  newTaskSet(jobId: number, stageId: number, stageAttempt: number, tasks: TaskSpec[], cb: TaskSetCallbacks): TaskSet {
-    return new TaskSet(jobId, stageId, stageAttempt, tasks, cb, this.now());
+  /** Stops launching from a task set; its running attempts are asked to stop and their results ignored. */
+  kill(set: TaskSet, reason: string): void {
+    this.step(set, { type: 'Kill', reason });
   }
 
   get totalCores(): number {
@@ -171,36 +144,34 @@ export class TaskScheduler {
   /** One scheduling round: fills free slots and sends one LaunchTasks per executor. */
   offer(): void {
     const batches = new Map<string, TaskDescription[]>();
-    const now = this.now();
+    const ev = this.offerEvent;
+    ev.now = this.now();
     let waitingForLocality = false;
     for (const set of this.sets) {
-      if (set.pending.length === 0) continue;
-      const relax = now - set.lastLocalLaunch >= this.conf.localityWaitMs;
+      const st = set.state;
       let progress = true;
-      while (set.pending.length > 0 && progress) {
+      while (st.status === 'ACTIVE' && st.pending.length > 0 && progress) {
         progress = false;
         for (const e of this.executors.values()) {
           // short tasks may be sent ahead of free slots (up to `prefetch` per core) to hide the round trip
-          const ahead = set.shortTasks ? this.conf.prefetchPerCore * e.cores : 0;
-          if (e.freeCores <= -ahead || set.pending.length === 0) continue;
-          // fast path: a task set without locality preferences takes its first pending task
-          let idx = set.hasPreferences ? set.pending.findIndex((t) => t.preferred.includes(e.id)) : -1;
-          let local = idx >= 0;
-          if (idx < 0) {
-            idx = set.hasPreferences
-              ? set.pending.findIndex(
-                  (t) => relax || t.preferred.length === 0 || !t.preferred.some((p) => this.executors.has(p)),
-                )
-              : 0;
-            local = false;
-          }
-          if (idx < 0) {
-            waitingForLocality = true;
-            continue;
-          }
-          const spec = set.pending.splice(idx, 1)[0]!;
-          if (local) set.lastLocalLaunch = now;
-          const desc = this.launch(set, spec, e);
+          const ahead = st.shortTasks ? this.conf.prefetchPerCore * e.cores : 0;
+          if (e.freeCores <= -ahead || st.pending.length === 0) continue;
+          ev.executorId = e.id;
+          ev.taskId = this.nextTaskId;
+          const f = taskSetMachine.step(st, ev).effects[0];
+          if (f?.kind === 'WaitForLocality') waitingForLocality = true;
+          if (f?.kind !== 'Launch') continue;
+          this.nextTaskId++;
+          this.attempts.set(f.taskId, set);
+          e.freeCores--;
+          set.cb.onTaskStart?.(f.partition);
+          const desc: TaskDescription = {
+            taskId: f.taskId,
+            attempt: f.attempt,
+            stageId: st.stageId,
+            partition: f.partition,
+            body: st.tasks[f.index]!.body,
+          };
           let b = batches.get(e.id);
           if (!b) batches.set(e.id, (b = []));
           b.push(desc);
@@ -218,93 +189,81 @@ export class TaskScheduler {
     }
   }
 
-  private launch(set: TaskSet, spec: TaskSpec, e: ExecutorInfo): TaskDescription {
-    const taskId = this.nextTaskId++;
-    const attempt = set.attempts.get(spec.partition) ?? 0;
-    set.attempts.set(spec.partition, attempt + 1);
-    const a: Attempt = { taskId, partition: spec.partition, attempt, executorId: e.id, state: 'PENDING', set };
-    a.state = stepTask(a.state, 'launch')!;
-    this.attempts.set(taskId, a);
-    e.freeCores--;
-    set.running++;
-    set.cb.onTaskStart?.(spec.partition);
-    return { taskId, attempt, stageId: set.stageId, partition: spec.partition, body: spec.body };
-  }
-
   /** Applies a batch of status updates from one executor. */
-  statusUpdates(executorId: string, updates: TaskStatus[]): void {
-    for (const u of updates) this.statusUpdate(executorId, u);
+  statusUpdates(_executorId: string, updates: TaskStatus[]): void {
+    for (const u of updates) this.statusUpdate(u);
     this.scheduleOffers();
   }
 
-  private statusUpdate(executorId: string, u: TaskStatus): void {
-    const a = this.attempts.get(u.taskId);
-    if (!a) return; // attempt already ended (lost executor, aborted set)
-    const event =
+  private statusUpdate(u: TaskStatus): void {
+    const set = this.attempts.get(u.taskId);
+    if (!set) return; // attempt already ended (lost executor)
+    const taskId = u.taskId;
+    const ev: TaskSetEvent =
       u.state === 'RUNNING'
-        ? 'running'
+        ? { type: 'Running', taskId }
         : u.state === 'FINISHED'
-          ? 'finished'
-          : u.state === 'KILLED'
-            ? 'killed'
-            : 'failed';
-    const next = stepTask(a.state, event);
-    if (!next) return;
-    a.state = next;
-    if (next === 'RUNNING') return;
-    this.attempts.delete(u.taskId);
+          ? { type: 'Finished', taskId, runMs: u.metrics?.runMs }
+          : u.state === 'KILLED' || u.failure?.kind === 'Killed'
+            ? { type: 'Killed', taskId }
+            : { type: 'Failed', taskId, failure: u.failure };
+    this.step(set, ev, u);
+  }
+
+  /** Steps a task set and carries out its effects; `u` is the status update being applied, if any. */
+  private step(set: TaskSet, ev: TaskSetEvent, u?: TaskStatus): void {
+    const { effects } = taskSetMachine.step(set.state, ev);
+    for (const f of effects) this.apply(set, f, u);
+    if (set.state.status !== 'ACTIVE') {
+      const i = this.sets.indexOf(set);
+      if (i >= 0) this.sets.splice(i, 1);
+    }
+  }
+
+  private apply(set: TaskSet, f: TaskSetEffect, u: TaskStatus | undefined): void {
+    switch (f.kind) {
+      case 'Succeeded':
+        this.release(f.taskId, f.executorId);
+        log.debug(
+          { taskId: f.taskId, stageId: set.stageId, partition: f.partition, executorId: f.executorId },
+          'task finished',
+        );
+        set.cb.onSuccess(f.partition, u?.result ?? new Uint8Array(), u!, f.executorId);
+        return;
+      case 'Ended':
+        this.release(f.taskId, f.executorId);
+        return;
+      case 'Retry':
+        log.warn(
+          { stage: set.stageId, partition: f.partition, attempt: f.attempt, err: f.message },
+          'task failed; retrying',
+        );
+        return;
+      case 'FetchFailed':
+        set.cb.onFetchFailed(f.shuffleId, f.mapIndex, f.executorId, f.error);
+        return;
+      case 'Aborted':
+        set.cb.onAbort(f.error);
+        return;
+      case 'KillTasks':
+        if (!this.stopped)
+          this.executors.get(f.executorId)?.conn.send({ type: 'KillTasks', taskIds: f.taskIds, reason: f.reason });
+        return;
+      case 'Launch':
+      case 'WaitForLocality':
+        return; // only answers to offers, handled in offer()
+    }
+  }
+
+  private release(taskId: number, executorId: string): void {
+    this.attempts.delete(taskId);
     const e = this.executors.get(executorId);
     if (e) e.freeCores++;
-    const set = a.set;
-    set.running--;
-    if (set.zombie) return;
-    if (next === 'FINISHED') {
-      if (set.done.has(a.partition)) return;
-      set.done.add(a.partition);
-      if (u.metrics) set.noteRunMs(u.metrics.runMs);
-      log.debug(
-        { taskId: u.taskId, stageId: set.stageId, partition: a.partition, executorId, runMs: u.metrics?.runMs },
-        'task finished',
-      );
-      set.cb.onSuccess(a.partition, u.result ?? new Uint8Array(), u, executorId);
-      if (set.done.size === set.total) this.abandon(set);
-      return;
-    }
-    const f = u.failure;
-    if (f?.kind === 'FetchFailed') {
-      this.abandon(set);
-      set.cb.onFetchFailed(f.shuffleId, f.mapIndex, f.executorId, f.error);
-      return;
-    }
-    if (f?.kind === 'Killed' || next === 'KILLED') {
-      set.pending.unshift(set.tasks.find((t) => t.partition === a.partition)!);
-      return;
-    }
-    const n = (set.failures.get(a.partition) ?? 0) + (f?.kind === 'Exception' && !f.countsTowardFailures ? 0 : 1);
-    set.failures.set(a.partition, n);
-    const err = f?.kind === 'Exception' ? f.error : { name: 'Error', message: 'task failed' };
-    if (n >= this.conf.maxFailures) {
-      this.abandon(set);
-      const cause = fromWireError(err);
-      const e2 = new CinderError(
-        'JOB_ABORTED',
-        `Job aborted: task ${a.partition} in stage ${set.stageId} failed ${n} times; most recent failure on executor ${executorId}: ${err.name}: ${err.message}`,
-      );
-      e2.cause = cause;
-      (e2 as { remoteStack?: string }).remoteStack = err.stack;
-      set.cb.onAbort(e2);
-      return;
-    }
-    log.warn(
-      { stage: set.stageId, partition: a.partition, attempt: a.attempt, err: err.message },
-      'task failed; retrying',
-    );
-    set.pending.push(set.tasks.find((t) => t.partition === a.partition)!);
   }
 
   stop(): void {
     this.stopped = true;
     if (this.localityTimer) clearTimeout(this.localityTimer);
-    for (const s of [...this.sets]) this.abandon(s);
+    for (const s of [...this.sets]) this.kill(s, 'scheduler stopped');
   }
 }

@@ -1,0 +1,97 @@
+/**
+ * Turns a stage the DAG machine decided to launch into task specs: the stage's plan (its narrow
+ * closure of RDDs), encoded once, and per partition the parallelize() slices it reads and the executors
+ * that cache its input. Reads lineage objects; decides nothing.
+ */
+import type { PlanNode, ResultOp, ShuffleDepSpec, StageBody, TaskBody } from '../api/plan.js';
+import { encode } from '../common/serde.js';
+import type { MapLocation } from './map-outputs.js';
+import type { TaskSpec } from './task-set-machine.js';
+
+/** What the DAG scheduler needs from an RDD (implemented by src/api/rdd.ts). */
+export interface LineageNode {
+  readonly id: number;
+  readonly numPartitions: number;
+  readonly storageLevel: string | undefined;
+  planNode(): PlanNode;
+  /** RDDs read through narrow dependencies, with the parent partitions partition p reads */
+  narrowInputs(p: number): Array<[LineageNode, number]>;
+  narrowParents(): LineageNode[];
+  shuffleDeps(): Array<{ spec: ShuffleDepSpec; rdd: LineageNode }>;
+  /** parallelize() data of partition p, if this is a parallel collection */
+  slice(p: number): unknown[] | undefined;
+}
+
+export interface StageLaunch {
+  appId: string;
+  jobId: number;
+  stageId: number;
+  attempt: number;
+  rdd: LineageNode;
+  kind: { resultOp?: ResultOp | undefined; shuffleDep?: ShuffleDepSpec | undefined };
+  partitions: number[];
+  mapLocations: Record<number, MapLocation[]>;
+}
+
+/** Every RDD computed inside one stage (narrow closure), root first. */
+function stageNodes(rdd: LineageNode): LineageNode[] {
+  const out: LineageNode[] = [];
+  const seen = new Set<number>();
+  const visit = (r: LineageNode) => {
+    if (seen.has(r.id)) return;
+    seen.add(r.id);
+    out.push(r);
+    for (const p of r.narrowParents()) visit(p);
+  };
+  visit(rdd);
+  return out;
+}
+
+export function buildTasks(l: StageLaunch, blockLocations: ReadonlyMap<string, ReadonlySet<string>>): TaskSpec[] {
+  const body: StageBody = {
+    appId: l.appId,
+    stageId: l.stageId,
+    stageAttempt: l.attempt,
+    jobId: l.jobId,
+    nodes: stageNodes(l.rdd).map((n) => n.planNode()),
+    rootId: l.rdd.id,
+    shuffleDep: l.kind.shuffleDep,
+    resultOp: l.kind.resultOp,
+    mapLocations: l.mapLocations,
+  };
+  const stageBytes = encode(body);
+  return l.partitions.map((p) => {
+    const { slices, preferred } = taskInputs(l.rdd, p, blockLocations);
+    const tb: TaskBody = { stage: stageBytes, partition: p, slices };
+    return { partition: p, body: encode(tb), preferred };
+  });
+}
+
+/** parallelize() slices and cached-block locations for partition p of a stage rooted at rdd. */
+function taskInputs(
+  rdd: LineageNode,
+  p: number,
+  blockLocations: ReadonlyMap<string, ReadonlySet<string>>,
+): { slices: TaskBody['slices']; preferred: string[] } {
+  let slices: TaskBody['slices'];
+  const preferred = new Set<string>();
+  const seen = new Set<string>();
+  const visit = (r: LineageNode, q: number) => {
+    const key = `${r.id}:${q}`;
+    if (seen.has(key)) return;
+    seen.add(key);
+    if (r.storageLevel) {
+      const locs = blockLocations.get(`rdd_${r.id}_${q}`);
+      // inputs below are still shipped: the task may land elsewhere and recompute
+      if (locs) for (const l of locs) preferred.add(l);
+    }
+    const s = r.slice(q);
+    if (s) {
+      slices ??= {};
+      (slices[r.id] ??= {})[q] = s;
+    }
+    for (const [pr, pq] of r.narrowInputs(q)) visit(pr, pq);
+  };
+  visit(rdd, p);
+  return { slices, preferred: [...preferred] };
+}
