@@ -551,7 +551,8 @@ export class CinderContext {
   async _save(rdd: RDD<any>, dir: string, compress: 'gzip' | undefined, overwrite: boolean): Promise<void> {
     this.checkLive('saveAsTextFile');
     const abs = path.resolve(dir);
-    await prepareOutput(abs, overwrite);
+    // cluster mode re-runs main in each AM attempt: a later attempt takes over what an earlier one left uncommitted
+    await prepareOutput(abs, overwrite, { app: this.applicationId, attempt: process.env.CINDER_ATTEMPT_ID ?? '' });
     try {
       await this._runJob(rdd, { op: 'save', dir: abs, compress, format: 'text' }, undefined, 'saveAsTextFile');
       await commitJob(abs, rdd.numPartitions);

@@ -22,6 +22,32 @@ import { CinderError } from '../common/errors.js';
 
 export const TEMP_DIR = '_temporary';
 export const SUCCESS_MARKER = '_SUCCESS';
+/** in _temporary: the application (and attempt) writing the directory */
+const OWNER_FILE = '.owner';
+
+/** Who writes an output directory: an application, and which attempt of its main (cluster mode re-runs it). */
+export interface OutputOwner {
+  app: string;
+  attempt: string;
+}
+
+/** True when dir holds no committed output and an earlier attempt of the same application was writing it. */
+async function leftByEarlierAttempt(dir: string, owner: OutputOwner): Promise<boolean> {
+  if (
+    await fsp.stat(path.join(dir, SUCCESS_MARKER)).then(
+      () => true,
+      () => false,
+    )
+  )
+    return false;
+  const text = await fsp.readFile(path.join(dir, TEMP_DIR, OWNER_FILE), 'utf8').catch(() => undefined);
+  try {
+    const was = JSON.parse(text ?? 'null') as OutputOwner | null;
+    return was?.app === owner.app && was.attempt !== owner.attempt;
+  } catch {
+    return false;
+  }
+}
 const WRITE_CHUNK = 1024 * 1024;
 const RM_OPTS = { recursive: true, force: true, maxRetries: 5, retryDelay: 20 } as const;
 
@@ -41,13 +67,19 @@ function errno(e: unknown): string | undefined {
  * nothing behind.
  * @example await prepareOutput('/out/wordcount', false);
  */
-export async function prepareOutput(dir: string, overwrite: boolean): Promise<void> {
+export async function prepareOutput(dir: string, overwrite: boolean, owner?: OutputOwner): Promise<void> {
   const exists = await fsp.lstat(dir).then(
     () => true,
     // ENOTDIR / EACCES: makeDirs below finds the file in the way or the directory we may not write to
     (e) => (['ENOENT', 'ENOTDIR', 'EACCES'].includes(errno(e) ?? '') ? false : Promise.reject(e)),
   );
-  if (exists) {
+  if (exists && owner !== undefined && (await leftByEarlierAttempt(dir, owner))) {
+    // an earlier attempt of this very application (its AM died and main runs again) left it uncommitted:
+    // take it over, as a restarted MapReduce AM cleans up its own job's temporary output
+    await fsp
+      .rm(dir, RM_OPTS)
+      .catch((e) => Promise.reject(outputLocationError(e, dir, dir, 'replace output directory')));
+  } else if (exists) {
     if (!overwrite) {
       throw new CinderError(
         'OUTPUT_EXISTS',
@@ -60,6 +92,8 @@ export async function prepareOutput(dir: string, overwrite: boolean): Promise<vo
       .catch((e) => Promise.reject(outputLocationError(e, dir, dir, 'replace output directory')));
   }
   const created = await makeDirs(dir, path.join(dir, TEMP_DIR));
+  if (owner !== undefined)
+    await fsp.writeFile(path.join(dir, TEMP_DIR, OWNER_FILE), JSON.stringify(owner)).catch(() => {});
   const space = await fsp.statfs(dir).catch(() => undefined);
   const root = typeof process.getuid === 'function' && process.getuid() === 0;
   if (space && (root ? space.bfree : space.bavail) === 0) {

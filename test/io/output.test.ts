@@ -155,3 +155,28 @@ test('concurrent commits of the same partitions from two processes leave exactly
   await commitJob(out, PARTS);
   assert.equal(ls(out).length, PARTS + 1);
 });
+
+test('a later attempt of the same application takes over an output dir an earlier attempt left uncommitted', async () => {
+  const out = path.join(root, 'takeover');
+  await prepareOutput(out, false, { app: 'application_1_0001', attempt: 'appattempt_1_0001_000001' });
+  fs.mkdirSync(path.join(out, '_temporary', 'attempt-3'));
+  fs.writeFileSync(path.join(out, 'part-00003'), 'half\n');
+  // another application, or the same attempt (two saves at once), is refused
+  await assert.rejects(
+    prepareOutput(out, false, { app: 'application_1_0002', attempt: 'appattempt_1_0002_000001' }),
+    /already exists/,
+  );
+  await assert.rejects(
+    prepareOutput(out, false, { app: 'application_1_0001', attempt: 'appattempt_1_0001_000001' }),
+    /already exists/,
+  );
+  await prepareOutput(out, false, { app: 'application_1_0001', attempt: 'appattempt_1_0001_000002' });
+  assert.deepEqual(fs.readdirSync(out), ['_temporary']);
+  assert.deepEqual(fs.readdirSync(path.join(out, '_temporary')), ['.owner']);
+  // committed output is never taken over
+  await commitJob(out, 0);
+  await assert.rejects(
+    prepareOutput(out, false, { app: 'application_1_0001', attempt: 'appattempt_1_0001_000003' }),
+    /already exists/,
+  );
+});
