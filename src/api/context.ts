@@ -551,11 +551,16 @@ export class CinderContext {
   async _save(rdd: RDD<any>, dir: string, compress: 'gzip' | undefined, overwrite: boolean): Promise<void> {
     this.checkLive('saveAsTextFile');
     const abs = path.resolve(dir);
-    // cluster mode re-runs main in each AM attempt: a later attempt takes over what an earlier one left uncommitted
-    await prepareOutput(abs, overwrite, { app: this.applicationId, attempt: process.env.CINDER_ATTEMPT_ID ?? '' });
+    // cluster mode re-runs main in each AM attempt: a later attempt takes over what an earlier one left
+    // uncommitted, and keeps what an earlier one committed
+    const owner = { app: this.applicationId, attempt: process.env.CINDER_ATTEMPT_ID ?? '' };
+    if ((await prepareOutput(abs, overwrite, owner)) === 'committed-earlier') {
+      log.warn({ dir: abs }, 'output already committed by an earlier attempt of this application; not written again');
+      return;
+    }
     try {
       await this._runJob(rdd, { op: 'save', dir: abs, compress, format: 'text' }, undefined, 'saveAsTextFile');
-      await commitJob(abs, rdd.numPartitions);
+      await commitJob(abs, rdd.numPartitions, owner);
     } catch (e) {
       await abortJob(abs).catch(() => {});
       throw e;

@@ -40,13 +40,20 @@ async function leftByEarlierAttempt(dir: string, owner: OutputOwner): Promise<bo
     )
   )
     return false;
-  const text = await fsp.readFile(path.join(dir, TEMP_DIR, OWNER_FILE), 'utf8').catch(() => undefined);
+  return earlierAttempt(await readOwner(path.join(dir, TEMP_DIR, OWNER_FILE)), owner);
+}
+
+async function readOwner(file: string): Promise<OutputOwner | undefined> {
+  const text = await fsp.readFile(file, 'utf8').catch(() => '');
   try {
-    const was = JSON.parse(text ?? 'null') as OutputOwner | null;
-    return was?.app === owner.app && was.attempt !== owner.attempt;
+    return text ? (JSON.parse(text) as OutputOwner) : undefined;
   } catch {
-    return false;
+    return undefined;
   }
+}
+
+function earlierAttempt(was: OutputOwner | undefined, now: OutputOwner): boolean {
+  return was?.app === now.app && was.attempt !== now.attempt;
 }
 const WRITE_CHUNK = 1024 * 1024;
 const RM_OPTS = { recursive: true, force: true, maxRetries: 5, retryDelay: 20 } as const;
@@ -67,12 +74,24 @@ function errno(e: unknown): string | undefined {
  * nothing behind.
  * @example await prepareOutput('/out/wordcount', false);
  */
-export async function prepareOutput(dir: string, overwrite: boolean, owner?: OutputOwner): Promise<void> {
+export async function prepareOutput(
+  dir: string,
+  overwrite: boolean,
+  owner?: OutputOwner,
+): Promise<'ready' | 'committed-earlier'> {
   const exists = await fsp.lstat(dir).then(
     () => true,
     // ENOTDIR / EACCES: makeDirs below finds the file in the way or the directory we may not write to
     (e) => (['ENOENT', 'ENOTDIR', 'EACCES'].includes(errno(e) ?? '') ? false : Promise.reject(e)),
   );
+  if (
+    exists &&
+    owner !== undefined &&
+    !overwrite &&
+    earlierAttempt(await readOwner(path.join(dir, SUCCESS_MARKER)), owner)
+  )
+    // an earlier attempt of this application committed it before its AM died: main runs again, the output stands
+    return 'committed-earlier';
   if (exists && owner !== undefined && (await leftByEarlierAttempt(dir, owner))) {
     // an earlier attempt of this very application (its AM died and main runs again) left it uncommitted:
     // take it over, as a restarted MapReduce AM cleans up its own job's temporary output
@@ -100,6 +119,7 @@ export async function prepareOutput(dir: string, overwrite: boolean, owner?: Out
     await removeCreated(created);
     throw outputLocationError(codeError('ENOSPC'), dir, created.length > 0 ? path.dirname(created[0]!) : dir);
   }
+  return 'ready';
 }
 
 /**
@@ -323,7 +343,7 @@ async function exists(p: string): Promise<boolean> {
  * Driver, after every partition's task committed: checks all parts exist, removes `_temporary`, writes `_SUCCESS`.
  * @example await commitJob('/out/wordcount', 8);
  */
-export async function commitJob(dir: string, numPartitions: number): Promise<void> {
+export async function commitJob(dir: string, numPartitions: number, owner?: OutputOwner): Promise<void> {
   const missing: number[] = [];
   for (let p = 0; p < numPartitions; p++) {
     const n = partName(p);
@@ -338,7 +358,8 @@ export async function commitJob(dir: string, numPartitions: number): Promise<voi
     );
   }
   await fsp.rm(path.join(dir, TEMP_DIR), RM_OPTS);
-  await fsp.writeFile(path.join(dir, SUCCESS_MARKER), '');
+  // the marker names who committed, so a later attempt of the same application can tell its output stands
+  await fsp.writeFile(path.join(dir, SUCCESS_MARKER), owner ? JSON.stringify(owner) : '');
 }
 
 /**

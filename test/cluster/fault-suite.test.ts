@@ -246,6 +246,16 @@ describe('fault suite', { timeout: 900_000 }, () => {
     await settled(job, { finalStatus: 'SUCCEEDED', output: 'exact' });
   });
 
+  test('AM SIGKILLed near the end (cluster mode): attempt 2 re-runs main and keeps the committed output', async () => {
+    const job = start('cluster', { fixture: 'wait-kill' });
+    await reached(job, 'written');
+    process.kill(appProcesses(job.appId(), 'application-master')[0]!, 'SIGKILL');
+    fs.writeFileSync(path.join(job.marks, 'go'), '');
+    await settled(job, { finalStatus: 'SUCCEEDED', output: 'exact' });
+    const attempts = await mc.withClient((c) => c.attempts(job.appId()));
+    assert.equal(attempts.length, 2);
+  });
+
   test('client SIGKILLed (client mode): FAILED saying the client was lost, nothing left running', async () => {
     const job = start('client');
     await reached(job, 'map-');

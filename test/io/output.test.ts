@@ -173,10 +173,16 @@ test('a later attempt of the same application takes over an output dir an earlie
   await prepareOutput(out, false, { app: 'application_1_0001', attempt: 'appattempt_1_0001_000002' });
   assert.deepEqual(fs.readdirSync(out), ['_temporary']);
   assert.deepEqual(fs.readdirSync(path.join(out, '_temporary')), ['.owner']);
-  // committed output is never taken over
-  await commitJob(out, 0);
-  await assert.rejects(
-    prepareOutput(out, false, { app: 'application_1_0001', attempt: 'appattempt_1_0001_000003' }),
-    /already exists/,
+  // committed output is never taken over: a later attempt of the same app keeps it, anyone else is refused
+  await commitJob(out, 0, { app: 'application_1_0001', attempt: 'appattempt_1_0001_000002' });
+  assert.equal(
+    await prepareOutput(out, false, { app: 'application_1_0001', attempt: 'appattempt_1_0001_000003' }),
+    'committed-earlier',
   );
+  assert.deepEqual(fs.readdirSync(out), ['_SUCCESS']);
+  for (const who of [
+    { app: 'application_1_0001', attempt: 'appattempt_1_0001_000002' },
+    { app: 'application_1_0009', attempt: 'appattempt_1_0009_000001' },
+  ])
+    await assert.rejects(prepareOutput(out, false, who), /already exists/);
 });
