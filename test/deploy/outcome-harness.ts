@@ -1,14 +1,8 @@
-/**
- * Test helpers for the deploy-outcome tests (exit codes, RM restarts, the end of client mode): the
- * shared submit flags, the expected output of slow-save.ts, the RM's record of an app, an AM
- * attempt's aggregated stdout, and a CLI process whose output can be watched while it runs.
- */
-import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { AppReport } from '../../src/protocol/cluster.js';
 import { CINDER, type MiniCluster } from '../harness/mini-cluster.js';
-import { APPS } from './submit-harness.js';
+import { APPS, type Run, spawnCapture } from './submit-harness.js';
 
 export const SLOW_SAVE = path.join(APPS, 'slow-save.ts');
 
@@ -77,14 +71,8 @@ export async function readWhenWritten(mc: MiniCluster, file: string, timeoutMs: 
   return fs.readFileSync(file, 'utf8').trim();
 }
 
-export interface LiveRun {
-  child: ChildProcess;
-  done: Promise<{ code: number | null; stdout: string; stderr: string }>;
-  stderr(): string;
-}
-
 /** Runs the cinder CLI against mc, its stderr readable while it runs. */
-export function cliLive(mc: MiniCluster, args: string[], env: Record<string, string> = {}): LiveRun {
+export function cliLive(mc: MiniCluster, args: string[], env: Record<string, string> = {}): Run {
   const e: Record<string, string | undefined> = {
     ...process.env,
     CINDER_SECRET_FILE: mc.secretFile,
@@ -92,13 +80,5 @@ export function cliLive(mc: MiniCluster, args: string[], env: Record<string, str
     ...env,
   };
   delete e.CINDER_SECRET;
-  const child = spawn(process.execPath, [CINDER, ...args], { env: e, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (err += d));
-  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
-    child.on('close', (code) => resolve({ code, stdout: out, stderr: err })),
-  );
-  return { child, done, stderr: () => err };
+  return spawnCapture([process.execPath, CINDER, ...args], e);
 }

@@ -10,14 +10,12 @@ export interface Run {
   child: ChildProcess;
   done: Promise<{ code: number | null; stdout: string; stderr: string }>;
   stdout(): string;
+  stderr(): string;
 }
 
-export function submit(args: string[], env: Record<string, string> = {}, prefix: string[] = []): Run {
-  const argv = [...prefix, process.execPath, CINDER, 'submit', ...args];
-  const child = spawn(argv[0]!, argv.slice(1), {
-    env: { ...process.env, CINDER_LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+/** Starts argv with piped output that can be read while it runs and in full when it ends. */
+export function spawnCapture(argv: string[], env: Record<string, string | undefined>): Run {
+  const child = spawn(argv[0]!, argv.slice(1), { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stdout!.on('data', (d) => (out += d));
@@ -25,7 +23,12 @@ export function submit(args: string[], env: Record<string, string> = {}, prefix:
   const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
     child.on('close', (code) => resolve({ code, stdout: out, stderr: err })),
   );
-  return { child, done, stdout: () => out };
+  return { child, done, stdout: () => out, stderr: () => err };
+}
+
+export function submit(args: string[], env: Record<string, string> = {}, prefix: string[] = []): Run {
+  const argv = [...prefix, process.execPath, CINDER, 'submit', ...args];
+  return spawnCapture(argv, { ...process.env, CINDER_LOG_LEVEL: 'warn', ...env });
 }
 
 /** The lines of every part file in an output directory, sorted. */

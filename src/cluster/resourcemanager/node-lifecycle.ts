@@ -26,23 +26,13 @@ import {
   type HeartbeatResponse,
   type NodeState,
   type RegisterNodeResponse,
-  type Resource,
 } from '../../protocol/cluster.js';
 import { amContainerEnded, stepContainerOf } from './app-lifecycle.js';
 import { LIVE_CONTAINER, type RmBooks, type RmContainer, type RmNode, TERMINAL_APP } from './books.js';
-import { logInfo, logWarn, type RmEffect } from './rm-events.js';
+import { logInfo, logWarn, type NodeRegistration, type RmEffect } from './rm-events.js';
 
 export type NodeEvent =
-  | {
-      type: 'REGISTER';
-      now: number;
-      host: string;
-      port: number;
-      capacity: Resource;
-      labels: string[];
-      containers: ContainerStatus[];
-      runningApps: string[];
-    }
+  | ({ type: 'REGISTER'; now: number } & NodeRegistration)
   | { type: 'HEARTBEAT'; now: number; containers: ContainerStatus[] }
   | { type: 'EXPIRE'; now: number }
   | { type: 'SHUTDOWN'; now: number };

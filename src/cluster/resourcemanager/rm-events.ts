@@ -16,19 +16,21 @@ import type {
 } from '../../protocol/cluster.js';
 import type { StagedFile } from './staging.js';
 
+/** What a node says of itself when it registers. */
+export interface NodeRegistration {
+  host: string;
+  port: number;
+  capacity: Resource;
+  labels: string[];
+  /** containers it still runs or has not had acknowledged (work-preserving restarts) */
+  containers: ContainerStatus[];
+  /** apps it holds dirs or containers for */
+  runningApps: string[];
+}
+
 export type RmEvent =
   // nodes
-  | {
-      type: 'NodeRegistered';
-      now: number;
-      nodeId: string;
-      host: string;
-      port: number;
-      capacity: Resource;
-      labels: string[];
-      containers: ContainerStatus[];
-      runningApps: string[];
-    }
+  | ({ type: 'NodeRegistered'; now: number; nodeId: string } & NodeRegistration)
   | { type: 'NodeHeartbeat'; now: number; nodeId: string; containers: ContainerStatus[] }
   | { type: 'NodeUnregistered'; now: number; nodeId: string }
   | { type: 'LogsUploaded'; now: number; appId: string; nodeId: string }
