@@ -13,6 +13,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { groupAlive } from '../../src/cluster/nodemanager/process-tree.js';
 import { APPS, appProcesses, EXECUTOR_PROCESS, outputLines, type Run, submit } from '../deploy/submit-harness.js';
 import { MiniCluster } from '../harness/mini-cluster.js';
 
@@ -104,6 +105,20 @@ describe('fault suite', { timeout: 900_000 }, () => {
     const m = /\/nm(\d+)\/work\//.exec(cwd);
     if (!m) throw new Error(`process ${pid} does not run in an NM work dir (${cwd})`);
     return Number(m[1]);
+  }
+
+  /** After a reconcile: every container the RM holds RUNNING has a live process group on its node. */
+  async function rmMatchesNodes(appId: string): Promise<void> {
+    const report = await mc.withClient((c) => c.getApplication(appId));
+    for (const c of report.containers.filter((x) => x.state === 'RUNNING')) {
+      const i = mc.nms.findIndex((_, j) => mc.nodeId(j) === c.nodeId);
+      const pidFile = path.join(mc.dir, `nm${i}`, 'pids', c.id);
+      assert.ok(fs.existsSync(pidFile), `${c.id} is RUNNING on the RM; its node has no pid file for it`);
+      assert.ok(
+        groupAlive(Number(fs.readFileSync(pidFile, 'utf8'))),
+        `${c.id} is RUNNING on the RM but not on ${c.nodeId}`,
+      );
+    }
   }
 
   function executors(job: Job): number[] {
@@ -280,6 +295,12 @@ describe('fault suite', { timeout: 900_000 }, () => {
     await mc.killRm('SIGKILL');
     await new Promise((r) => setTimeout(r, 1000));
     await mc.restartRm();
+    await mc.waitFor(
+      async () => (await mc.nodes()).filter((x) => x.state === 'RUNNING').length === 2,
+      10_000,
+      'both nodes re-registered',
+    );
+    await rmMatchesNodes(job.appId());
     await settled(job, { finalStatus: 'SUCCEEDED', output: 'exact' });
   });
 
@@ -312,6 +333,7 @@ describe('fault suite', { timeout: 900_000 }, () => {
     await mc.killNode(victim, 'SIGKILL');
     await mc.restartNode(victim);
     for (const p of onVictim) assert.ok(fs.existsSync(`/proc/${p}`), `executor ${p} survived the NM restart`);
+    await rmMatchesNodes(job.appId());
     await settled(job, { finalStatus: 'SUCCEEDED', output: 'exact' });
   });
 
