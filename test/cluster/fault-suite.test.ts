@@ -304,6 +304,22 @@ describe('fault suite', { timeout: 900_000 }, () => {
     await settled(job, { finalStatus: 'SUCCEEDED', output: 'exact' });
   });
 
+  test('RM restarted mid-job, then every executor SIGKILLed: the recovered app gets replacements, exact answer', async () => {
+    const job = start('client', { taskMs: 300 });
+    await reached(job, 'map-');
+    await mc.killRm('SIGKILL');
+    await mc.restartRm();
+    await mc.waitFor(
+      async () => (await mc.nodes()).filter((x) => x.state === 'RUNNING').length === 2,
+      10_000,
+      'both nodes re-registered',
+    );
+    const before = executors(job);
+    for (const p of before) process.kill(p, 'SIGKILL');
+    // the job can only finish on executors the restarted RM places for the recovered app
+    await settled(job, { finalStatus: 'SUCCEEDED', output: 'exact' });
+  });
+
   test('NM SIGKILLed and not restarted (client mode): its executors are replaced, exact answer', async () => {
     const job = start('client', { taskMs: 300 });
     await reached(job, 'map-');
