@@ -277,7 +277,8 @@ interface DevCluster {
   dir: string;
   master?: string;
   restUrl?: string;
-  secretFile: string;
+  /** the dev cluster's admin identity (clients' credential) */
+  identityFile: string;
 }
 
 function devClusterUp(dir: string, log: (m: string) => void): DevCluster {
@@ -288,15 +289,15 @@ function devClusterUp(dir: string, log: (m: string) => void): DevCluster {
   });
   if (r.status !== 0) {
     log(`dev cluster did not start (launch latency in client/cluster mode not measured): ${r.stderr.trim()}`);
-    return { dir, secretFile: '' };
+    return { dir, identityFile: '' };
   }
   const info = JSON.parse(r.stdout.trim().split('\n').pop()!) as {
     master: string;
     restUrl: string;
-    secretFile: string;
+    identityFile: string;
   };
   log(`dev cluster up at ${info.master}`);
-  return { dir, master: info.master, restUrl: info.restUrl, secretFile: info.secretFile };
+  return { dir, master: info.master, restUrl: info.restUrl, identityFile: info.identityFile };
 }
 
 /**
@@ -306,8 +307,9 @@ function devClusterUp(dir: string, log: (m: string) => void): DevCluster {
  */
 async function devClusterIdle(dev: DevCluster): Promise<void> {
   if (!dev.restUrl) return;
-  const { restToken } = await import('../src/cluster/resourcemanager/rest.js');
-  const token = restToken(fs.readFileSync(dev.secretFile, 'utf8').trim());
+  const { readIdentity } = await import('../src/cluster/security/identity.js');
+  const { bearer } = await import('../src/cluster/security/tokens.js');
+  const token = bearer(readIdentity(dev.identityFile).token);
   const until = Date.now() + 10_000;
   while (Date.now() < until) {
     try {
@@ -329,7 +331,7 @@ function driverLog(submitStdout: string, dev: DevCluster): string {
   const r = spawnSync(
     process.execPath,
     [path.join(repoRoot, 'bin', 'cinder.js'), 'logs', '--master', dev.master!, appId],
-    { encoding: 'utf8', timeout: 60_000, env: { ...process.env, CINDER_SECRET_FILE: dev.secretFile } },
+    { encoding: 'utf8', timeout: 60_000, env: { ...process.env, CINDER_IDENTITY: dev.identityFile } },
   );
   // only the probe's lines: the answer must be the probe's last line, not a log trailer
   return r.stdout
@@ -408,7 +410,7 @@ export async function runSuite(cfg: SuiteConfig): Promise<SuiteResult> {
             args: impl.devCluster
               ? [...impl.args.slice(0, 2), '--master', dev!.master!, ...impl.args.slice(2)]
               : impl.args,
-            env: impl.devCluster ? { ...env, CINDER_SECRET_FILE: dev!.secretFile } : env,
+            env: impl.devCluster ? { ...env, CINDER_IDENTITY: dev!.identityFile } : env,
             cwd: cfg.workDir,
             logFile: path.join(cfg.workDir, 'logs', `${c.name}-${impl.name}-${rep}.stderr`),
             timeoutS: cfg.timeoutS,

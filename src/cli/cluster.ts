@@ -1,15 +1,19 @@
 /**
  * Cluster operator commands: resourcemanager, nodemanager, cluster up/down, nodes, apps, status, kill,
- * logs. Argv parsing and output formatting only (tables for people, --json for scripts); the work is
- * in src/cluster. The secret comes from CINDER_SECRET / CINDER_SECRET_FILE / --secret-file (a path),
- * never from an argv value. Client commands wait for a restarting RM (cinder.rm.connect.* from
- * $CINDER_CONF_DIR/cinder-defaults.conf or --conf).
+ * logs, user add, token. Argv parsing and output formatting only (tables for people, --json for
+ * scripts); the work is in src/cluster. Daemons read the cluster secret from CINDER_SECRET /
+ * CINDER_SECRET_FILE, never from an argv value; client commands act as the user of their identity
+ * (--identity FILE, $CINDER_IDENTITY, or the dev cluster's admin identity). Client commands wait for a
+ * restarting RM (cinder.rm.connect.* from $CINDER_CONF_DIR/cinder-defaults.conf or --conf).
  */
 import fs from 'node:fs';
 import type { Command } from 'commander';
 import { ClusterClient, rmRetryPolicy } from '../cluster/client.js';
 import { loadConfig, loadSecret, NmConfig, RmConfig } from '../cluster/common/config.js';
 import { clusterDown, clusterUp, defaultDevDir, readDevCluster } from '../cluster/devcluster.js';
+import { resolveIdentity } from '../cluster/security/client-identity.js';
+import { DAY_MS, readIdentity, writeIdentity } from '../cluster/security/identity.js';
+import { bearer } from '../cluster/security/tokens.js';
 import { CinderError } from '../common/errors.js';
 import { placementOf } from '../deploy/placement.js';
 import { defaultsConf } from '../deploy/submit-options.js';
@@ -50,7 +54,7 @@ function writeReady(file: string | undefined, v: unknown): void {
 
 interface ClientFlags {
   master?: string;
-  secretFile?: string;
+  identity?: string;
   dir?: string;
   json?: boolean;
   conf?: Record<string, string>;
@@ -59,7 +63,10 @@ interface ClientFlags {
 function withClientFlags(c: Command): Command {
   return c
     .option('--master <url>', 'cinder://HOST:PORT of the ResourceManager (default: $CINDER_MASTER or the dev cluster)')
-    .option('--secret-file <path>', 'file holding the cluster secret (default: $CINDER_SECRET_FILE or the dev cluster)')
+    .option(
+      '--identity <file>',
+      'user identity file (default: $CINDER_IDENTITY, or the dev cluster admin identity DIR/admin.identity)',
+    )
     .option('--dir <dir>', 'dev cluster dir used for defaults', defaultDevDir())
     .option(
       '--conf <key=value>',
@@ -79,11 +86,10 @@ async function client(f: ClientFlags): Promise<ClusterClient> {
       'no ResourceManager address',
       'pass --master cinder://HOST:PORT, set CINDER_MASTER, or start `cinder cluster up`',
     );
-  const secretFile =
-    f.secretFile ?? (process.env.CINDER_SECRET || process.env.CINDER_SECRET_FILE ? undefined : dev?.secretFile);
+  const identity = resolveIdentity(master, f.identity, f.dir ?? defaultDevDir());
   // an RM that is restarting is waited for (cinder.rm.connect.*, from the defaults file or --conf)
   const conf = { ...defaultsConf(), ...(f.conf ?? {}) };
-  return ClusterClient.connect(master, { secret: loadSecret(secretFile), retry: rmRetryPolicy(conf) });
+  return ClusterClient.connect(master, { identity, retry: rmRetryPolicy(conf) });
 }
 
 async function withClient<T>(f: ClientFlags, fn: (c: ClusterClient) => Promise<T>): Promise<T> {
@@ -280,5 +286,44 @@ export function register(program: Command): void {
         process.stdout.write(
           `==> ${l.containerId} on ${l.nodeId}: ${l.file} <==\n${l.data}${l.data.endsWith('\n') || !l.data ? '' : '\n'}\n`,
         );
+    });
+
+  const user = program.command('user').description('user identities');
+  withClientFlags(user.command('add').description('issue a user identity file (admins only)').argument('<name>'))
+    .option('--admin', 'the user is a cluster admin')
+    .requiredOption('--out <file>', 'where to write the identity (0600)')
+    .option('--ttl-days <n>', 'days until it expires', '30')
+    .action(async (name: string, o) => {
+      const days = Number(o.ttlDays);
+      if (!Number.isFinite(days) || days <= 0)
+        throw new CinderError('BAD_FLAG', `--ttl-days: '${o.ttlDays}' is not a positive number`);
+      const id = await withClient(o, (c) => c.issueIdentity(name, Boolean(o.admin), Math.round(days * DAY_MS)));
+      writeIdentity(o.out, id);
+      if (o.json)
+        return void process.stdout.write(
+          `${JSON.stringify({ user: id.user, admin: id.admin, expires: id.expires, file: o.out })}\n`,
+        );
+      process.stdout.write(
+        `wrote ${o.out}: user ${id.user}${id.admin ? ' (admin)' : ''}, expires ${new Date(id.expires).toISOString()}\n`,
+      );
+    });
+
+  withClientFlags(program.command('whoami').description('the user the ResourceManager takes this identity for')).action(
+    async (o) => {
+      const r = await withClient(o, (c) => c.whoAmI());
+      process.stdout.write(o.json ? `${JSON.stringify(r)}\n` : `${r.user}${r.admin ? ' (admin)' : ''}\n`);
+    },
+  );
+
+  program
+    .command('token')
+    .description('print a REST bearer token for the current identity (Authorization: Bearer <token>)')
+    .option('--identity <file>', 'user identity file (default: $CINDER_IDENTITY or the dev cluster admin identity)')
+    .option('--master <url>', 'the cluster (picks the dev cluster identity when it matches)')
+    .option('--dir <dir>', 'dev cluster dir used for defaults', defaultDevDir())
+    .action((o) => {
+      const master = o.master ?? process.env.CINDER_MASTER;
+      const id = o.identity ? readIdentity(o.identity) : resolveIdentity(master, undefined, o.dir);
+      process.stdout.write(`${bearer(id.token)}\n`);
     });
 }

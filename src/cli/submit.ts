@@ -1,4 +1,5 @@
 /** `cinder submit`: runs an application in local, client or cluster deploy mode. Argv only; the work is in src/deploy. */
+import path from 'node:path';
 import type { Command } from 'commander';
 
 function collect(v: string, prev: string[]): string[] {
@@ -29,8 +30,11 @@ export function register(program: Command): void {
     .option('--status <appId>', 'print the status of an application and exit')
     .option('--kill <appId>', 'kill an application and exit')
     .option('--verbose', 'print the resolved configuration')
+    .option('--identity <file>', 'user identity file (default: $CINDER_IDENTITY or the dev cluster admin identity)')
     .passThroughOptions()
     .action(async (app: string | undefined, args: string[], opts: Record<string, any>) => {
+      // the identity is this client's only: it is not part of the app's conf (which reaches the AM)
+      if (opts.identity) process.env.CINDER_IDENTITY = path.resolve(opts.identity);
       const { submitMain } = await import('../deploy/submit.js');
       process.exitCode = await submitMain(app, args, opts);
     });

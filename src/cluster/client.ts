@@ -1,15 +1,16 @@
 /**
  * ClusterClient: what `cinder submit`, the operator CLI and the client-mode driver use to talk to the RM —
  * new application, staging uploads (sha256 computed here and checked by the RM), submission, reports,
- * kill, logs, nodes. Authenticates with the cluster secret (CINDER_SECRET / CINDER_SECRET_FILE, never
- * argv) and names the caller (CINDER_USER or the OS user) for ACLs. No decisions, only requests.
+ * kill, logs, nodes, identities. Authenticates with a user identity (a user token signed by the RM: the
+ * principal is its identifier, the secret its password); the RM takes the user from it, so no request
+ * names a user. No decisions, only requests.
  *
  * It survives an RM restart: every request is retried with backoff while the RM is unreachable, for up
  * to cinder.rm.connect.maxWaitMs (see rmRetryPolicy and src/rpc/reconnecting.ts). Requests are safe to
  * repeat except submission and kill, which first ask the RM whether their lost answer was applied.
  *
  * @example
- *   const c = await ClusterClient.connect('cinder://127.0.0.1:8032');
+ *   const c = await ClusterClient.connect('cinder://127.0.0.1:8032', { identity: readIdentity(file) });
  *   const { appId } = await c.newApplication();
  *   const f = await c.uploadFile(appId, 'app.js', './dist/app.js');
  *   await c.submitApplication({ appId, amResource: { memoryMB: 512, vcores: 1 },
@@ -31,9 +32,11 @@ import {
   type SubmissionContext,
   type ToNm,
   type ToRm,
+  type UserIdentity,
 } from '../protocol/cluster.js';
 import { type Clock, dial, ReconnectingChannel, type RetryPolicy, type RpcConnection } from '../rpc/index.js';
-import { currentUser, loadSecret, parseMaster } from './common/config.js';
+import { parseMaster } from './common/config.js';
+import { resolveIdentity } from './security/client-identity.js';
 
 /** The RM retry settings and their defaults (a dev cluster: a minute, 250 ms doubling to 2 s). */
 export const RM_CONNECT_KEYS = {
@@ -61,9 +64,9 @@ export const RM_HINT =
   'check that the ResourceManager is running (`cinder cluster up` for a dev cluster) and reachable from this host; cinder.rm.connect.maxWaitMs sets how long clients wait for it';
 
 export interface ClientOptions {
-  secret?: string;
-  secretFile?: string;
-  user?: string;
+  /** the user identity (default: resolveIdentity(master), i.e. CINDER_IDENTITY or the dev cluster's admin) */
+  identity?: UserIdentity;
+  identityFile?: string;
   connectTimeoutMs?: number;
   requestTimeoutMs?: number;
   /** how to wait for an RM that is restarting (default rmRetryPolicy()) */
@@ -85,7 +88,7 @@ export class ClusterClient {
 
   static async connect(master: string, opts: ClientOptions = {}): Promise<ClusterClient> {
     const { host, port } = parseMaster(master);
-    const secret = opts.secret ?? loadSecret(opts.secretFile);
+    const identity = opts.identity ?? resolveIdentity(master, opts.identityFile);
     const policy = opts.retry ?? rmRetryPolicy();
     const ch = new ReconnectingChannel<ToRm, RmConn>({
       peer: 'ResourceManager',
@@ -97,15 +100,15 @@ export class ClusterClient {
         dial<ToNm, ToRm>({
           host,
           port,
-          principal: 'cluster',
-          secret,
+          principal: identity.token.identifier,
+          secret: identity.token.password,
           parse: parseToNm,
           name: 'client->rm',
           connectTimeoutMs: Math.max(1, Math.min(opts.connectTimeoutMs ?? 10_000, policy.maxWaitMs)),
         }),
     });
     await ch.ready();
-    return new ClusterClient(ch, opts.user ?? currentUser(), opts.requestTimeoutMs ?? 60_000);
+    return new ClusterClient(ch, identity.user, opts.requestTimeoutMs ?? 60_000);
   }
 
   /** A request that is safe to repeat (a read, or one whose repetition changes nothing that matters). */
@@ -116,7 +119,7 @@ export class ClusterClient {
   /** The report, or undefined when the RM does not know the app; over one given connection. */
   private async reportOn(conn: RmConn, appId: string): Promise<AppReport | undefined> {
     try {
-      return await conn.request<AppReport>({ type: 'GetApplicationReport', appId, user: this.user }, this.timeoutMs);
+      return await conn.request<AppReport>({ type: 'GetApplicationReport', appId }, this.timeoutMs);
     } catch (e) {
       if ((e as CinderError).code === 'UNKNOWN_APP') return undefined;
       throw e;
@@ -136,10 +139,7 @@ export class ClusterClient {
 
   /** A repeat after a lost answer only leaves an unused id behind. */
   async newApplication(): Promise<{ appId: string; maxCapability: Resource }> {
-    const r = await this.req<{ appId: string; maxCapability: Resource }>({
-      type: 'GetNewApplication',
-      user: this.user,
-    });
+    const r = await this.req<{ appId: string; maxCapability: Resource }>({ type: 'GetNewApplication' });
     this.reservedAt.set(r.appId, this.ch.generation);
     return r;
   }
@@ -152,7 +152,6 @@ export class ClusterClient {
     return this.req<{ sha256: string; size: number }>({
       type: 'UploadFile',
       appId,
-      user: this.user,
       name,
       data: bytes as Uint8Array<ArrayBuffer>,
       sha256,
@@ -165,10 +164,10 @@ export class ClusterClient {
    * Submits once: when the answer is lost, the app's report says whether the RM applied the submission
    * (it persists the app before answering); only an app the RM does not know is submitted again.
    */
-  async submitApplication(ctx: Omit<SubmissionContext, 'user'> & { user?: string }): Promise<AppReport> {
+  async submitApplication(ctx: Omit<SubmissionContext, 'user'>): Promise<AppReport> {
     try {
       return await this.ch.request<AppReport>(
-        { type: 'SubmitApplication', context: { ...ctx, user: ctx.user ?? this.user } as never },
+        { type: 'SubmitApplication', context: ctx as never },
         { timeoutMs: this.timeoutMs, recover: (conn) => this.reportOn(conn, ctx.appId) },
       );
     } catch (e) {
@@ -177,21 +176,21 @@ export class ClusterClient {
   }
 
   getApplication(appId: string): Promise<AppReport> {
-    return this.req({ type: 'GetApplicationReport', appId, user: this.user });
+    return this.req({ type: 'GetApplicationReport', appId });
   }
 
   listApplications(filter: { states?: AppState[]; queue?: string; owner?: string } = {}): Promise<AppReport[]> {
-    return this.req({ type: 'GetApplications', user: this.user, ...filter });
+    return this.req({ type: 'GetApplications', ...filter });
   }
 
   attempts(appId: string): Promise<AttemptReport[]> {
-    return this.req({ type: 'GetApplicationAttempts', appId, user: this.user });
+    return this.req({ type: 'GetApplicationAttempts', appId });
   }
 
   /** A kill whose answer was lost is not sent again once the app has ended (then it reports KILLED as done here). */
   kill(appId: string, reason?: string): Promise<{ state: AppState; alreadyTerminal: boolean }> {
     return this.ch.request(
-      { type: 'KillApplication', appId, user: this.user, ...(reason ? { reason } : {}) },
+      { type: 'KillApplication', appId, ...(reason ? { reason } : {}) },
       {
         timeoutMs: this.timeoutMs,
         recover: async (conn) => {
@@ -204,7 +203,7 @@ export class ClusterClient {
   }
 
   getLogs(appId: string, containerId?: string): Promise<LogFile[]> {
-    return this.req({ type: 'GetLogs', appId, user: this.user, ...(containerId ? { containerId } : {}) });
+    return this.req({ type: 'GetLogs', appId, ...(containerId ? { containerId } : {}) });
   }
 
   nodes(states?: NodeState[]): Promise<NodeReport[]> {
@@ -213,6 +212,16 @@ export class ClusterClient {
 
   clusterInfo(): Promise<ClusterInfo> {
     return this.req({ type: 'GetClusterInfo' });
+  }
+
+  /** Admins only: a new user identity signed by the RM. */
+  issueIdentity(name: string, admin = false, ttlMs?: number): Promise<UserIdentity> {
+    return this.req({ type: 'IssueIdentity', name, admin, ...(ttlMs ? { ttlMs } : {}) });
+  }
+
+  /** Who the RM takes this client for. */
+  whoAmI(): Promise<{ user: string; admin: boolean }> {
+    return this.req({ type: 'WhoAmI' });
   }
 
   /** Polls the report (every pollMs) until the app reaches one of states; throws on timeout. */

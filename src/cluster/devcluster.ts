@@ -1,6 +1,7 @@
 /**
- * `cinder cluster up|down`: a development cluster on this machine. `up` writes a fresh 0600 secret
- * into DIR, spawns a detached RM and N detached NMs (each with its own dir and ports, all on
+ * `cinder cluster up|down`: a development cluster on this machine. `up` writes a fresh 0600 daemon
+ * secret into DIR, creates the RM's master key and an admin identity for the OS user (DIR/admin.identity,
+ * 0600: the clients' default for this cluster), spawns a detached RM and N detached NMs (each with its own dir and ports, all on
  * 127.0.0.1, logs under DIR/logs), records pids and the master URL in DIR/cluster.json, and returns
  * once every NM is registered. `down` stops them (NMs first, which kill their containers), then
  * kills any container process group still listed in an NM pid dir, and verifies nothing is left.
@@ -14,23 +15,14 @@ import { CinderError } from '../common/errors.js';
 import { newSecret } from '../rpc/index.js';
 import { ClusterClient } from './client.js';
 import { writeSecretFile } from './common/config.js';
+import type { DevClusterInfo } from './dev-dir.js';
 import { groupAlive, killGroup } from './nodemanager/process-tree.js';
+import { DAY_MS, issueIdentity, writeIdentity } from './security/identity.js';
+import { loadOrCreateMasterKey } from './security/keys.js';
 
 export const CINDER_BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bin/cinder.js');
 
-export function defaultDevDir(): string {
-  return process.env.CINDER_HOME
-    ? path.join(process.env.CINDER_HOME, 'dev-cluster')
-    : path.join(os.homedir(), '.cinder', 'dev-cluster');
-}
-
-export interface DevClusterInfo {
-  master: string;
-  restUrl: string;
-  secretFile: string;
-  pids: { rm: number; nms: number[] };
-  nmDirs: string[];
-}
+export { type DevClusterInfo, defaultDevDir, readDevCluster } from './dev-dir.js';
 
 /** True while pid runs (a zombie waiting for its reaper counts as gone). */
 export function alive(pid: number): boolean {
@@ -100,6 +92,13 @@ export async function clusterUp(opts: {
   fs.mkdirSync(path.join(dir, 'logs'), { recursive: true, mode: 0o700 });
   const secretFile = path.join(dir, 'cluster.secret');
   writeSecretFile(secretFile, newSecret());
+  // the RM's master key is created here, before the RM starts, to sign the admin identity
+  const rmDir = path.join(dir, 'rm');
+  const identityFile = path.join(dir, 'admin.identity');
+  writeIdentity(
+    identityFile,
+    issueIdentity(loadOrCreateMasterKey(rmDir), os.userInfo().username, true, 365 * DAY_MS, Date.now()),
+  );
   const env = { CINDER_SECRET_FILE: secretFile, CINDER_SECRET: undefined };
   const timeout = opts.timeoutMs ?? 20_000;
   const rmReady = path.join(dir, 'rm.ready');
@@ -113,7 +112,7 @@ export async function clusterUp(opts: {
       '--rest-port',
       '0',
       '--dir',
-      path.join(dir, 'rm'),
+      rmDir,
       '--ready-file',
       rmReady,
       ...(opts.rmArgs ?? []),
@@ -139,9 +138,16 @@ export async function clusterUp(opts: {
       if (opts.vcores) args.push('--vcores', String(opts.vcores));
       pids.nms.push(spawnDaemon([...args, ...(opts.nmArgs ?? [])], path.join(dir, 'logs', `nm${i + 1}.log`), env));
     }
-    const info: DevClusterInfo = { master, restUrl: `http://127.0.0.1:${rm.restPort}`, secretFile, pids, nmDirs };
+    const info: DevClusterInfo = {
+      master,
+      restUrl: `http://127.0.0.1:${rm.restPort}`,
+      secretFile,
+      identityFile,
+      pids,
+      nmDirs,
+    };
     fs.writeFileSync(infoFile, JSON.stringify(info, null, 2), { mode: 0o600 });
-    const client = await ClusterClient.connect(master, { secretFile });
+    const client = await ClusterClient.connect(master, { identityFile });
     try {
       const deadline = Date.now() + timeout;
       for (;;) {
@@ -206,10 +212,6 @@ export async function clusterDown(dirArg: string): Promise<number[]> {
   for (const d of info.nmDirs) fs.rmSync(d, { recursive: true, force: true });
   fs.rmSync(infoFile, { force: true });
   fs.rmSync(info.secretFile, { force: true });
+  if (info.identityFile) fs.rmSync(info.identityFile, { force: true });
   return [info.pids.rm, ...info.pids.nms];
-}
-
-export function readDevCluster(dir: string): DevClusterInfo | undefined {
-  const f = path.join(dir, 'cluster.json');
-  return fs.existsSync(f) ? (JSON.parse(fs.readFileSync(f, 'utf8')) as DevClusterInfo) : undefined;
 }

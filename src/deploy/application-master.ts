@@ -15,13 +15,15 @@
  *
  * Environment (set by the submitting client and the NM): CINDER_AM_MODE, CINDER_SUBMIT_CONF,
  * CINDER_APP_MAIN, CINDER_APP_ARGS, CINDER_DRIVER_URL (client), CINDER_EXEC_RESOURCES,
- * CINDER_MAX_ATTEMPTS, CINDER_ATTEMPT_ID, CINDER_APP_SECRET, CINDER_RM, CINDER_SECRET_FILE, CINDER_NM_HOST.
+ * CINDER_MAX_ATTEMPTS, CINDER_ATTEMPT_ID, CINDER_RM, CINDER_NM_HOST, and CINDER_CREDENTIALS_FILE (0600, in
+ * the container's dir: CINDER_APP_SECRET and this attempt's CINDER_AM_TOKEN; no cluster secret).
  */
 import os from 'node:os';
 import path from 'node:path';
 import { AmRmClient } from '../cluster/appmaster/am-client.js';
 import { rmRetryPolicy } from '../cluster/client.js';
 import { type Conf, DEFAULTS, intConf } from '../common/conf.js';
+import { takeCredentials } from '../common/credentials.js';
 import { logger } from '../common/log.js';
 import { type AmToDriver, type DriverToAm, parseDriverToAm } from '../protocol/am.js';
 import type { LocalResource } from '../protocol/cluster.js';
@@ -42,7 +44,8 @@ const submit = JSON.parse(env.CINDER_SUBMIT_CONF ?? '{}') as { appName?: string;
 const conf: Conf = { ...DEFAULTS, ...(submit.conf ?? {}) };
 const appId = env.CINDER_APP_ID ?? '';
 // the RM puts the app id in the attempt id too: appattempt_<ts>_<seq>_<attempt>
-const secret = env.CINDER_APP_SECRET ?? '';
+// the app secret and the AM token come in the container's 0600 credentials file (read once, then deleted)
+const secret = takeCredentials().CINDER_APP_SECRET ?? '';
 const attemptId = env.CINDER_ATTEMPT_ID ?? '';
 const attempt = Number(/_(\d+)$/.exec(attemptId)?.[1] ?? '1');
 const maxAttempts = Number(env.CINDER_MAX_ATTEMPTS ?? '2');
@@ -172,7 +175,8 @@ async function startEarly(onFatal: (d: string, code: number) => void): Promise<E
 async function runClientMode(): Promise<void> {
   const driverUrl = env.CINDER_DRIVER_URL ?? '';
   const amUrl = env.CINDER_DRIVER_AM_URL ?? '';
-  const driverSecret = env.CINDER_DRIVER_SECRET ?? '';
+  // the driver chose the app secret at submission; it is this AM's CINDER_APP_SECRET
+  const driverSecret = secret;
   const [dhost, dport] = amUrl.split(/:(?=\d+$)/);
   // client mode: no RPC port of our own (-1); the tracking address is the driver's UI on the client
   await am.register(host, -1, env.CINDER_DRIVER_UI_URL ?? '');

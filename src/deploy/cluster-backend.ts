@@ -126,7 +126,6 @@ export class ClusterBackend implements ExecutorBackend {
       CINDER_APP_ID: this.appId,
       CINDER_DRIVER_URL: `${driver.host}:${driver.port}`,
       CINDER_DRIVER_AM_URL: `${driver.host}:${this.amServer.port}`,
-      CINDER_DRIVER_SECRET: this.secret,
       ...(driver.uiUrl ? { CINDER_DRIVER_UI_URL: driver.uiUrl } : {}),
       CINDER_SUBMIT_CONF: JSON.stringify({ appName: this.o.appName, conf }),
       CINDER_EXEC_RESOURCES: JSON.stringify(this.resources),
@@ -139,6 +138,8 @@ export class ClusterBackend implements ExecutorBackend {
       amResource: { memoryMB: totalMB(am), vcores: am.vcores },
       amLaunchContext: { command: ['node', AM_MAIN], env, localResources: {} },
       maxAttempts: Number(env.CINDER_MAX_ATTEMPTS),
+      // the driver's secret becomes the app secret: the AM gets it in its credentials file, not its env
+      appSecret: this.secret,
       tags: ['deploy-mode:client', `driver:${driver.host}:${driver.port}`],
     });
     this.submitted = true;

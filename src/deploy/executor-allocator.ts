@@ -123,22 +123,26 @@ export class ExecutorAllocator {
 
   private async launch(executorId: string, c: ContainerInfo): Promise<void> {
     try {
-      await this.o.am.startContainer(c, {
-        command: ['node', '--max-semi-space-size=64', EXECUTOR_MAIN],
-        env: {
-          CINDER_DRIVER_URL: this.o.driverUrl,
-          CINDER_EXECUTOR_ID: executorId,
-          CINDER_APP_ID: this.o.appId,
-          CINDER_EXECUTOR_CORES: String(this.o.executorCores),
-          CINDER_EXECUTOR_MEMORY_MB: String(this.o.executorMemoryMB),
-          CINDER_HOST: c.nodeHost,
-          CINDER_HEARTBEAT_MS: String(this.o.heartbeatMs),
-          CINDER_CONTAINER_ID: c.id,
-          ...(this.o.appSecret ? { CINDER_APP_SECRET: this.o.appSecret } : {}),
-          ...this.o.extraEnv,
+      await this.o.am.startContainer(
+        c,
+        {
+          command: ['node', '--max-semi-space-size=64', EXECUTOR_MAIN],
+          env: {
+            CINDER_DRIVER_URL: this.o.driverUrl,
+            CINDER_EXECUTOR_ID: executorId,
+            CINDER_APP_ID: this.o.appId,
+            CINDER_EXECUTOR_CORES: String(this.o.executorCores),
+            CINDER_EXECUTOR_MEMORY_MB: String(this.o.executorMemoryMB),
+            CINDER_HOST: c.nodeHost,
+            CINDER_HEARTBEAT_MS: String(this.o.heartbeatMs),
+            CINDER_CONTAINER_ID: c.id,
+            ...this.o.extraEnv,
+          },
+          localResources: this.o.localResources,
         },
-        localResources: this.o.localResources,
-      });
+        // the app secret reaches the executor in its credentials file, not its env
+        this.o.appSecret ? { CINDER_APP_SECRET: this.o.appSecret } : {},
+      );
     } catch (e) {
       log.warn({ containerId: c.id, err: (e as Error).message }, 'executor launch failed; releasing the container');
       this.running.delete(c.id);

@@ -11,7 +11,8 @@
  * ./task-threads.ts.
  *
  * Configured by environment (never argv, so secrets stay out of process listings):
- *   CINDER_DRIVER_URL host:port   CINDER_EXECUTOR_ID   CINDER_APP_ID   CINDER_APP_SECRET
+ *   CINDER_DRIVER_URL host:port   CINDER_EXECUTOR_ID   CINDER_APP_ID   CINDER_CREDENTIALS_FILE (0600 JSON
+ *   holding CINDER_APP_SECRET; deleted once read)
  *   CINDER_EXECUTOR_CORES   CINDER_EXECUTOR_MEMORY_MB   CINDER_WORK_DIR   CINDER_HOST (advertised)
  *   CINDER_BIND_HOST   CINDER_HEARTBEAT_MS   CINDER_CONTAINER_ID
  * Exits when the driver goes away or asks it to stop.
@@ -19,6 +20,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { takeCredentials } from '../common/credentials.js';
 import { TaskThreads } from './task-threads.js';
 
 const env = process.env;
@@ -34,8 +36,12 @@ function need(name: string): string {
 const driverUrl = need('CINDER_DRIVER_URL');
 const executorId = need('CINDER_EXECUTOR_ID');
 const appId = need('CINDER_APP_ID');
-const secret = need('CINDER_APP_SECRET');
-delete process.env.CINDER_APP_SECRET; // not inherited by user subprocesses (pipe())
+// the app secret comes in a 0600 file ($CINDER_CREDENTIALS_FILE), read once and deleted: never in the env
+const secret = takeCredentials().CINDER_APP_SECRET ?? '';
+if (!secret) {
+  process.stderr.write('executor: no CINDER_APP_SECRET in the credentials file ($CINDER_CREDENTIALS_FILE)\n');
+  process.exit(2);
+}
 const cores = Math.max(1, Number(env.CINDER_EXECUTOR_CORES ?? 1));
 const memoryMb = Math.max(64, Number(env.CINDER_EXECUTOR_MEMORY_MB ?? 1024));
 // in a container the work dir lives in the container's own directory (the NM removes it)

@@ -1,11 +1,14 @@
 /**
- * Channels of the cluster manager (YARN-like). Every caller authenticates as principal "cluster".
+ * Channels of the cluster manager (YARN-like). Each role authenticates with its own credential
+ * (src/cluster/security): NodeManagers with the cluster (daemon) secret as principal "cluster", AMs with
+ * their attempt's AM token, clients with a user token (identity file); AMs dial NMs with a container token.
  *   ToRm: NodeManager -> RM (register, heartbeat, logs, resource fetch), AM -> RM (register, allocate,
- *         finish), client -> RM (new app, upload, submit, reports, kill, logs, nodes).
+ *         finish), client -> RM (new app, upload, submit, reports, kill, logs, nodes, identities).
+ *         The user of a client request is the connection's identity: no message names it.
  *   ToNm: RM or AM -> NodeManager (start/stop containers, statuses, live logs). The RM sends these over
  *         the connection the NM dialled; AMs dial the NM's own port.
- * Only schemas live here, no logic. Secrets never travel in these messages except CINDER_APP_SECRET
- * inside a launch context env (authenticated channel, never logged).
+ * Only schemas live here, no logic. Secrets travel only as a StartContainer's `credentials` and
+ * container tokens (authenticated channel, never logged); the NM writes credentials to a 0600 file.
  */
 import { z } from '../common/zod.js';
 import { bytes, parser } from './common.js';
@@ -41,6 +44,10 @@ export const LaunchContext = z.object({
 });
 export type LaunchContext = z.input<typeof LaunchContext>;
 
+/** A token (src/cluster/security/tokens.ts): identifier in the clear, password = HMAC(key, identifier). */
+export const Token = z.object({ identifier: z.string().max(4096), password: z.string().max(256) });
+export type Token = z.infer<typeof Token>;
+
 /** A container handed to an AM: where it lives and how big it is. */
 export const ContainerInfo = z.object({
   id: z.string(),
@@ -50,6 +57,8 @@ export const ContainerInfo = z.object({
   nodeHost: z.string(),
   nodePort: int,
   resource: Resource,
+  /** the RM's container token for this allocation: the NM starts only containers with a valid one */
+  token: Token.optional(),
 });
 export type ContainerInfo = z.infer<typeof ContainerInfo>;
 
@@ -91,7 +100,8 @@ export const SubmissionContext = z.object({
   appId: z.string(),
   name: z.string().default('cinder-app'),
   queue: z.string().default('default'),
-  user: z.string().min(1),
+  /** ignored: the RM sets the owner to the submitting connection's identity */
+  user: z.string().optional(),
   amResource: Resource,
   amLaunchContext: LaunchContext,
   maxAttempts: int.positive().optional(),
@@ -100,10 +110,14 @@ export const SubmissionContext = z.object({
   applicationType: z.string().default('CINDER'),
   /** node label for the AM container */
   label: z.string().optional(),
+  /** the per-app secret when the client chose it (client mode: its driver's); else the RM makes one. It
+   * reaches the AM in its credentials file only */
+  appSecret: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/, 'expected 64 hex digits')
+    .optional(),
 });
 export type SubmissionContext = z.input<typeof SubmissionContext>;
-
-const user = z.string().min(1);
 
 export const ToRm = z.discriminatedUnion('type', [
   // ---- NodeManager ----
@@ -158,30 +172,37 @@ export const ToRm = z.discriminatedUnion('type', [
     diagnostics: z.string().default(''),
   }),
   // ---- client ----
-  z.object({ type: z.literal('GetNewApplication'), user }),
+  z.object({ type: z.literal('GetNewApplication') }),
   z.object({
     type: z.literal('UploadFile'),
     appId: z.string(),
-    user,
     name: z.string(),
     data: bytes,
     /** checked against the received bytes when given */
     sha256: sha256.optional(),
   }),
   z.object({ type: z.literal('SubmitApplication'), context: SubmissionContext }),
-  z.object({ type: z.literal('GetApplicationReport'), appId: z.string(), user }),
+  z.object({ type: z.literal('GetApplicationReport'), appId: z.string() }),
   z.object({
     type: z.literal('GetApplications'),
-    user,
     states: z.array(AppState).optional(),
     queue: z.string().optional(),
     owner: z.string().optional(),
   }),
-  z.object({ type: z.literal('GetApplicationAttempts'), appId: z.string(), user }),
-  z.object({ type: z.literal('KillApplication'), appId: z.string(), user, reason: z.string().optional() }),
-  z.object({ type: z.literal('GetLogs'), appId: z.string(), user, containerId: z.string().optional() }),
+  z.object({ type: z.literal('GetApplicationAttempts'), appId: z.string() }),
+  z.object({ type: z.literal('KillApplication'), appId: z.string(), reason: z.string().optional() }),
+  z.object({ type: z.literal('GetLogs'), appId: z.string(), containerId: z.string().optional() }),
   z.object({ type: z.literal('GetClusterNodes'), states: z.array(NodeState).optional() }),
   z.object({ type: z.literal('GetClusterInfo') }),
+  /** admins only: a user identity signed by the RM (answer: UserIdentity) */
+  z.object({
+    type: z.literal('IssueIdentity'),
+    name: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'a user name is 1-64 letters, digits, ".", "_" or "-"'),
+    admin: z.boolean().default(false),
+    ttlMs: int.positive().optional(),
+  }),
+  /** who the RM takes this connection for */
+  z.object({ type: z.literal('WhoAmI') }),
 ]);
 export type ToRm = z.infer<typeof ToRm>;
 export const parseToRm = parser(ToRm);
@@ -190,8 +211,11 @@ export const ToNm = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('StartContainer'),
     container: ContainerInfo,
+    /** informational; the NM takes the user from the container token */
     user: z.string(),
     launchContext: LaunchContext,
+    /** secrets for the container (per-app secret, AM token): written to a 0600 file in its dir, never env */
+    credentials: z.record(z.string(), z.string()).optional(),
   }),
   z.object({
     type: z.literal('StopContainer'),
@@ -293,6 +317,15 @@ export interface RegisterNodeResponse {
   clusterTimestamp: number;
   /** of the node's runningApps, those that have ended: clean them up as after a heartbeat's appsToCleanup */
   appsToCleanup: string[];
+}
+
+/** A user identity file's content (src/cluster/security/identity.ts). */
+export interface UserIdentity {
+  cinderIdentity: 1;
+  user: string;
+  admin: boolean;
+  expires: number;
+  token: Token;
 }
 
 export interface ClusterInfo {

@@ -5,6 +5,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { CREDENTIALS_ENV, writeCredentials } from '../common/credentials.js';
 import { CinderError } from '../common/errors.js';
 import { logger } from '../common/log.js';
 import { EXECUTOR_MAIN } from '../executor/entry.js';
@@ -54,7 +55,10 @@ export class LocalBackend implements ExecutorBackend {
     const d = this.driver!;
     const id = String(this.nextId++);
     const workDir = path.join(this.o.workDir, `executor-${id}`);
-    fs.mkdirSync(workDir, { recursive: true });
+    fs.mkdirSync(workDir, { recursive: true, mode: 0o700 });
+    // the app secret in a 0600 file the executor deletes once read, not in its env
+    const credentials = path.join(workDir, 'credentials.json');
+    writeCredentials(credentials, { CINDER_APP_SECRET: d.secret });
     const child = spawn(process.execPath, ['--max-semi-space-size=64', EXECUTOR_MAIN], {
       stdio: ['ignore', 2, 2],
       env: {
@@ -62,7 +66,7 @@ export class LocalBackend implements ExecutorBackend {
         CINDER_DRIVER_URL: `${d.host}:${d.port}`,
         CINDER_EXECUTOR_ID: id,
         CINDER_APP_ID: d.appId,
-        CINDER_APP_SECRET: d.secret,
+        [CREDENTIALS_ENV]: credentials,
         CINDER_EXECUTOR_CORES: String(this.o.coresPerExecutor),
         CINDER_EXECUTOR_MEMORY_MB: String(this.o.memoryMb),
         CINDER_WORK_DIR: workDir,

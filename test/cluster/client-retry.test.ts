@@ -6,11 +6,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ClusterClient } from '../../src/cluster/client.js';
+import { issueIdentity } from '../../src/cluster/security/identity.js';
+import { tokenPassword } from '../../src/cluster/security/tokens.js';
 import { CinderError } from '../../src/common/errors.js';
 import { parseToRm, type ToNm, type ToRm } from '../../src/protocol/cluster.js';
 import { newSecret, type RpcServer, serve } from '../../src/rpc/index.js';
 
-const secret = newSecret();
+const key = Buffer.from(newSecret(), 'hex');
+const identity = issueIdentity(key, 'alice', false, 3_600_000, Date.now());
 const POLICY = { maxWaitMs: 5_000, retryIntervalMs: 20, maxRetryIntervalMs: 100 };
 
 /** The parts of an RM a client sees; apps survive restart(), reservations do not (as in the real RM). */
@@ -26,7 +29,12 @@ class FakeRm {
 
   async start(): Promise<void> {
     this.srv = await serve<ToRm, ToNm>(
-      { parse: parseToRm, secretFor: (p) => (p === 'cluster' ? secret : undefined), port: this.port, name: 'fake-rm' },
+      {
+        parse: parseToRm,
+        secretFor: (p) => (p === identity.token.identifier ? tokenPassword(key, p) : undefined),
+        port: this.port,
+        name: 'fake-rm',
+      },
       (conn) => (m, reply) => {
         this.received.push(m.type);
         let r: unknown;
@@ -101,7 +109,7 @@ describe('ClusterClient over a fake RM', () => {
   let client: ClusterClient;
   before(async () => {
     await rm.start();
-    client = await ClusterClient.connect(`cinder://127.0.0.1:${rm.port}`, { secret, user: 'alice', retry: POLICY });
+    client = await ClusterClient.connect(`cinder://127.0.0.1:${rm.port}`, { identity, retry: POLICY });
   });
   after(async () => {
     client?.close();

@@ -6,7 +6,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ClusterClient } from '../../src/cluster/client.js';
-import { restToken } from '../../src/cluster/resourcemanager/rest.js';
 import { MiniCluster } from '../harness/mini-cluster.js';
 
 describe('cluster end to end', { timeout: 60_000 }, () => {
@@ -55,7 +54,7 @@ describe('cluster end to end', { timeout: 60_000 }, () => {
       assert.deepEqual(new Set(one.map((l) => l.containerId)), new Set([outs[0]!.containerId]));
       // the staging store no longer holds the app's files
       assert.deepEqual(fs.readdirSync(path.join(mc.rm.dir, 'staging', 'blobs')), []);
-      const cli = await mc.cli(['logs', appId, '--container', outs[0]!.containerId], { env: { CINDER_USER: 'alice' } });
+      const cli = await mc.cli(['logs', appId, '--container', outs[0]!.containerId], { user: 'alice' });
       assert.equal(cli.code, 0, cli.stderr);
       assert.match(cli.stdout, /hello from the archive/);
     } finally {
@@ -70,10 +69,14 @@ describe('cluster end to end', { timeout: 60_000 }, () => {
     }
   });
 
-  test('a caller without the cluster secret is refused and nothing changes', async () => {
+  test('a caller without a valid identity is refused and nothing changes', async () => {
     const before = (await mc.withClient((c) => c.listApplications())).length;
-    await assert.rejects(ClusterClient.connect(mc.master, { secret: 'not-the-secret' }), /authentication .* refused/);
-    const bad = await mc.cli(['kill', 'application_1_0001'], { env: { CINDER_SECRET: 'wrong' } });
+    const forged = JSON.parse(fs.readFileSync(mc.identityFile('alice'), 'utf8'));
+    forged.token.password = 'f'.repeat(64);
+    await assert.rejects(ClusterClient.connect(mc.master, { identity: forged }), /authentication .* refused/);
+    const badFile = path.join(mc.dir, 'forged.identity');
+    fs.writeFileSync(badFile, JSON.stringify(forged), { mode: 0o600 });
+    const bad = await mc.cli(['kill', 'application_1_0001'], { env: { CINDER_IDENTITY: badFile } });
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /authentication to .* refused/);
     const after = (await mc.withClient((c) => c.listApplications())).length;
@@ -82,7 +85,7 @@ describe('cluster end to end', { timeout: 60_000 }, () => {
     const base = `http://127.0.0.1:${mc.rm.restPort}/ws/v1/cluster`;
     assert.equal((await fetch(`${base}/apps`)).status, 401);
     assert.equal((await fetch(`${base}/apps`, { headers: { authorization: `Bearer ${mc.secret}` } })).status, 401);
-    const ok = await fetch(`${base}/nodes`, { headers: { authorization: `Bearer ${restToken(mc.secret)}` } });
+    const ok = await fetch(`${base}/nodes`, { headers: { authorization: `Bearer ${mc.restToken()}` } });
     assert.equal(ok.status, 200);
     const body = await ok.text();
     assert.equal(JSON.parse(body).nodes.node.length, 2);
@@ -192,7 +195,7 @@ describe('cluster end to end', { timeout: 60_000 }, () => {
     const nodes = JSON.parse((await mc.cli(['nodes', '--json'])).stdout) as { state: string }[];
     assert.equal(nodes.filter((n) => n.state === 'RUNNING').length, 2);
     const id = (list[0] as unknown as { id: string }).id;
-    const st = await mc.cli(['status', id, '--json'], { env: { CINDER_USER: 'alice' } });
+    const st = await mc.cli(['status', id, '--json'], { user: 'alice' });
     assert.equal(JSON.parse(st.stdout).finalStatus, 'KILLED');
   });
 });

@@ -56,7 +56,7 @@ describe('fault suite', { timeout: 900_000 }, () => {
       rm: { minAllocationMB: 128, nmLivenessMs: 3000, amLivenessMs: 8000 },
     });
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cinder-faults-'));
-    env = { CINDER_SECRET_FILE: mc.secretFile };
+    env = { CINDER_IDENTITY: mc.identityFile() };
   });
   after(async () => {
     delete process.env.CINDER_CHECK_INVARIANTS;

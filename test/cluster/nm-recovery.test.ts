@@ -29,12 +29,16 @@ function processesUnder(dir: string): number[] {
   return out;
 }
 
+/** the app under test (one per cluster): the NM answers an AM's connection about its own app only */
+let appUnderTest = '';
+
 async function nmStatuses(mc: MiniCluster, i: number): Promise<ContainerStatus[]> {
+  const t = mc.containerToken(appUnderTest, i);
   const conn = await dial<ToNm, ToNm>({
     host: '127.0.0.1',
     port: mc.nms[i]!.port,
-    principal: 'cluster',
-    secret: mc.secret,
+    principal: t.identifier,
+    secret: t.password,
     parse: parseToNm,
     name: 'test->nm',
     connectTimeoutMs: 2_000,
@@ -83,6 +87,7 @@ async function runApp(
   command: string[],
 ): Promise<{ appId: string; am: string; workers: string[] }> {
   const appId = await mc.submitSimple(cl, { containers, command, maxAttempts: 1 });
+  appUnderTest = appId;
   let running: string[] = [];
   await mc.waitFor(
     async () =>

@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { restToken } from '../../src/cluster/resourcemanager/rest.js';
 import { MiniCluster } from '../harness/mini-cluster.js';
 
 describe('REST API and staging checks', { timeout: 60_000 }, () => {
@@ -13,7 +12,7 @@ describe('REST API and staging checks', { timeout: 60_000 }, () => {
   before(async () => {
     mc = await MiniCluster.start({ nodes: 1 });
     base = `http://127.0.0.1:${mc.rm.restPort}/ws/v1/cluster`;
-    auth = { authorization: `Bearer ${restToken(mc.secret)}` };
+    auth = { authorization: `Bearer ${mc.restToken('alice')}` };
   });
   after(async () => {
     await mc?.cleanup();
@@ -42,7 +41,11 @@ describe('REST API and staging checks', { timeout: 60_000 }, () => {
         apps.map((a: { id: string }) => a.id),
         [appId],
       );
-      const app = (await get(`/apps/${appId}?user.name=bob`)).app;
+      // bob may view (the view ACL is "*"), and his token says he is bob whatever user.name claims
+      const bobAuth = { authorization: `Bearer ${mc.restToken('bob')}` };
+      const asBob = await fetch(`${base}/apps/${appId}?user.name=alice`, { headers: bobAuth });
+      assert.equal(asBob.status, 200);
+      const app = ((await asBob.json()) as Record<string, any>).app;
       assert.equal(app.user, 'alice');
       assert.equal(app.finalStatus, 'UNDEFINED');
       const atts = (await get(`/apps/${appId}/appattempts`)).appAttempts.appAttempt;
@@ -50,9 +53,13 @@ describe('REST API and staging checks', { timeout: 60_000 }, () => {
       assert.equal(atts[0].appAttemptState, 'RUNNING');
       assert.match(atts[0].containerId, /_01_000001$/);
       const put = (user: string) =>
-        fetch(`${base}/apps/${appId}/state?user.name=${user}`, {
+        fetch(`${base}/apps/${appId}/state?user.name=alice`, {
           method: 'PUT',
-          headers: { ...auth, 'content-type': 'application/json' },
+          headers: {
+            authorization: `Bearer ${mc.restToken(user)}`,
+            'x-cinder-user': 'alice',
+            'content-type': 'application/json',
+          },
           body: '{"state":"KILLED"}',
         });
       const denied = await put('bob');

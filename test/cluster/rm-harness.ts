@@ -93,6 +93,7 @@ export class RmHarness {
       type: 'NodeHeartbeat',
       now: this.now,
       nodeId: `10.0.0.${i}:4545`,
+      authNode: `10.0.0.${i}:4545`,
       containers,
     });
   }
@@ -134,6 +135,7 @@ export class RmHarness {
       type: 'AmRegistered',
       now: this.now,
       attemptId: at.attemptId,
+      authAttempt: at.attemptId,
       host: 'am-host',
       rpcPort: 7000,
       trackingUrl: 'http://am-host:4040',
@@ -151,6 +153,7 @@ export class RmHarness {
       type: 'AmAllocate',
       now: this.now,
       attemptId,
+      authAttempt: attemptId,
       asks: asks.map((a) => ({ count: a.count, resource: { memoryMB: a.memoryMB, vcores: 1 } })),
       releases,
       progress: 0.5,

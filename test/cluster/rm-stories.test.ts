@@ -59,7 +59,15 @@ describe('RM restart', () => {
     const resync = r.allocate(at, [{ count: 9, memoryMB: 2 * MB }]);
     assert.equal(resync.resync, true, 'first allocate after a restart says resync');
     assert.equal(resync.allocated.length, 0, 'asks sent before the AM saw resync are dropped');
-    r.ask({ type: 'AmRegistered', now: r.now, attemptId: at, host: 'am-host', rpcPort: 7000, trackingUrl: '' });
+    r.ask({
+      type: 'AmRegistered',
+      now: r.now,
+      attemptId: at,
+      authAttempt: at,
+      host: 'am-host',
+      rpcPort: 7000,
+      trackingUrl: '',
+    });
     const again = r.allocate(at, [{ count: 1, memoryMB: 2 * MB }]);
     assert.equal(again.resync, false);
     assert.equal(again.allocated.length, 1, 'the replacement executor is placed');
@@ -73,7 +81,14 @@ describe('RM restart', () => {
     h.registerNode(1);
     const app = h.submit();
     const at = h.amUp(app);
-    h.ask({ type: 'AmFinished', now: h.now, attemptId: at, finalStatus: 'SUCCEEDED', diagnostics: '' });
+    h.ask({
+      type: 'AmFinished',
+      now: h.now,
+      attemptId: at,
+      authAttempt: at,
+      finalStatus: 'SUCCEEDED',
+      diagnostics: '',
+    });
     const r = h.restart();
     const reply = r.registerNode(1, { runningApps: [app, 'application_1_9999'] });
     assert.deepEqual(reply.appsToCleanup, [app, 'application_1_9999']);
@@ -295,6 +310,7 @@ describe('ending applications', () => {
       type: 'AmFinished',
       now: h.now,
       attemptId: at,
+      authAttempt: at,
       finalStatus: 'FAILED',
       diagnostics: 'Error: boom\n    at main (app.ts:3:9)',
     });
@@ -371,8 +387,8 @@ test('a repeated unregister is answered as the first one was', () => {
   h.registerNode(1);
   const app = h.submit();
   const at = h.amUp(app);
-  h.ask({ type: 'AmFinished', now: h.now, attemptId: at, finalStatus: 'SUCCEEDED', diagnostics: '' });
-  h.ask({ type: 'AmFinished', now: h.now, attemptId: at, finalStatus: 'FAILED', diagnostics: 'late' });
+  h.ask({ type: 'AmFinished', now: h.now, attemptId: at, authAttempt: at, finalStatus: 'SUCCEEDED', diagnostics: '' });
+  h.ask({ type: 'AmFinished', now: h.now, attemptId: at, authAttempt: at, finalStatus: 'FAILED', diagnostics: 'late' });
   assert.equal(h.app(app).finalStatus, 'SUCCEEDED');
   assert.throws(() => h.allocate(at), /this AM must exit/);
 });

@@ -20,7 +20,7 @@ describe('client mode: the AM lost near the end', { timeout: 120_000 }, () => {
   before(async () => {
     mc = await MiniCluster.start({ nodes: 2, nodeMemoryMB: 4096, rm: { minAllocationMB: 128 } });
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cinder-client-end-'));
-    env = { CINDER_SECRET_FILE: mc.secretFile };
+    env = { CINDER_IDENTITY: mc.identityFile() };
   });
   after(async () => {
     await mc?.cleanup();

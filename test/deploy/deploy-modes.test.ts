@@ -29,7 +29,7 @@ describe('deploy modes on a 2-node cluster', { timeout: 180_000 }, () => {
   before(async () => {
     mc = await MiniCluster.start({ nodes: 2, nodeMemoryMB: 4096, rm: { minAllocationMB: 128 } });
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cinder-deploy-'));
-    env = { CINDER_SECRET_FILE: mc.secretFile };
+    env = { CINDER_IDENTITY: mc.identityFile() };
     input = path.join(tmp, 'in.txt');
     fs.writeFileSync(input, Array.from({ length: 300 }, (_, i) => `w${i % 17} w${i % 5} common`).join('\n'));
   });
@@ -289,10 +289,14 @@ describe('deploy modes on a 2-node cluster', { timeout: 180_000 }, () => {
     assert.match(r.stdout, /max number of executor failures \(4\) reached/);
   });
 
-  test('a client with a wrong secret is refused before anything is staged', async () => {
+  test('a client with a forged identity is refused before anything is staged', async () => {
+    const forged = JSON.parse(fs.readFileSync(mc.identityFile(), 'utf8'));
+    forged.token.password = '0'.repeat(64);
+    const forgedFile = path.join(tmp, 'forged.identity');
+    fs.writeFileSync(forgedFile, JSON.stringify(forged), { mode: 0o600 });
     const r = await submit(
       ['--master', master(), '--deploy-mode', 'cluster', path.join(APPS, 'wc.ts'), input, path.join(tmp, 'never')],
-      { CINDER_SECRET: 'wrong' },
+      { CINDER_IDENTITY: forgedFile },
     ).done;
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /refused|authentication/i);

@@ -20,7 +20,7 @@ describe('submit exit codes match the final status', { timeout: 200_000 }, () =>
   before(async () => {
     mc = await MiniCluster.start({ nodes: 2, nodeMemoryMB: 4096, rm: { minAllocationMB: 128 } });
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cinder-exit-'));
-    env = { CINDER_SECRET_FILE: mc.secretFile };
+    env = { CINDER_IDENTITY: mc.identityFile() };
   });
   after(async () => {
     await mc?.cleanup();
@@ -125,7 +125,7 @@ describe('submit exit codes match the final status', { timeout: 200_000 }, () =>
       const out = path.join(tmp, `kill-${mode}-out`);
       const run = submit(['--master', mc.master, '--deploy-mode', mode, ...FAST, SLOW_SAVE, marker, out, '2000'], env);
       const appId = await readWhenWritten(mc, marker, 40_000);
-      const k = await mc.cli(['kill', appId], { env: { CINDER_USER: os.userInfo().username } });
+      const k = await mc.cli(['kill', appId]);
       assert.equal(k.code, 0, k.stderr);
       const r = await run.done;
       assert.notEqual(r.code, 0, `${r.stdout}\n${r.stderr}`);

@@ -75,7 +75,7 @@ export async function readWhenWritten(mc: MiniCluster, file: string, timeoutMs: 
 export function cliLive(mc: MiniCluster, args: string[], env: Record<string, string> = {}): Run {
   const e: Record<string, string | undefined> = {
     ...process.env,
-    CINDER_SECRET_FILE: mc.secretFile,
+    CINDER_IDENTITY: mc.identityFile(),
     CINDER_MASTER: mc.master,
     ...env,
   };

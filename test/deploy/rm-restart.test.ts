@@ -28,7 +28,7 @@ describe('clients across an RM restart', { timeout: 170_000 }, () => {
   before(async () => {
     mc = await MiniCluster.start({ nodes: 2, nodeMemoryMB: 4096, rm: { minAllocationMB: 128, amLivenessMs: 15_000 } });
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cinder-rm-restart-'));
-    env = { CINDER_SECRET_FILE: mc.secretFile };
+    env = { CINDER_IDENTITY: mc.identityFile() };
   });
   after(async () => {
     await mc?.cleanup();

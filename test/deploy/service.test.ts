@@ -45,7 +45,7 @@ describe('long-lived client-mode service', { timeout: 150_000 }, () => {
         '--tick-ms',
         '0',
       ],
-      { CINDER_SECRET_FILE: mc.secretFile },
+      { CINDER_IDENTITY: mc.identityFile() },
     );
     const stats = () =>
       run

@@ -3,7 +3,9 @@
  * heartbeat/liveness settings, fault helpers (kill/restart a node or the RM on the same ports and
  * dirs), waitFor (polling, no fixed sleeps) and a cleanup that kills every daemon and container
  * process group and removes the temp dir. Optionally runs each daemon inside a network namespace
- * (see netns.ts) with its own address. Test-only code.
+ * (see netns.ts) with its own address. It hands out user identities signed with the RM's master key
+ * (identityFile, client(user), cli(..., { user }), restToken(user)); the default user is the OS user, not
+ * an admin. Test-only code.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -14,7 +16,10 @@ import { ClusterClient } from '../../src/cluster/client.js';
 import { writeSecretFile } from '../../src/cluster/common/config.js';
 import { alive } from '../../src/cluster/devcluster.js';
 import { groupAlive, killGroup } from '../../src/cluster/nodemanager/process-tree.js';
-import type { AppReport, AttemptReport, NodeReport } from '../../src/protocol/cluster.js';
+import { DAY_MS, issueIdentity, writeIdentity } from '../../src/cluster/security/identity.js';
+import { containerTokenKey, loadOrCreateMasterKey } from '../../src/cluster/security/keys.js';
+import { bearer, mintToken } from '../../src/cluster/security/tokens.js';
+import type { AppReport, AttemptReport, NodeReport, Token } from '../../src/protocol/cluster.js';
 import { newSecret } from '../../src/rpc/index.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -56,6 +61,42 @@ export class MiniCluster {
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cinder-mini-'));
     this.secretFile = path.join(this.dir, 'cluster.secret');
     writeSecretFile(this.secretFile, this.secret);
+    // created before the RM starts (it keeps it), so identities can be issued here as an operator would
+    this.masterKey = loadOrCreateMasterKey(path.join(this.dir, 'rm'));
+  }
+
+  private readonly masterKey: Buffer;
+  /** the user the harness acts as when no user is named */
+  readonly defaultUser = os.userInfo().username;
+
+  /** A 0600 identity file for user (an admin's when admin), issued once per cluster. */
+  identityFile(user = this.defaultUser, admin = false): string {
+    const d = path.join(this.dir, 'identities');
+    fs.mkdirSync(d, { recursive: true, mode: 0o700 });
+    const f = path.join(d, `${user}${admin ? '.admin' : ''}.identity`);
+    if (!fs.existsSync(f)) writeIdentity(f, issueIdentity(this.masterKey, user, admin, DAY_MS, Date.now()));
+    return f;
+  }
+
+  /**
+   * A container token of appId for node i, as the RM signs one for an allocation (here for a container
+   * id the RM never allocated): what an AM of that app holds to dial the node. Test-only.
+   */
+  containerToken(appId: string, i: number, containerN = 999_999): Token {
+    return mintToken(containerTokenKey(this.secret), {
+      kind: 'container',
+      containerId: `container_${appId.slice('application_'.length)}_01_${String(containerN).padStart(6, '0')}`,
+      appId,
+      nodeId: this.nodeId(i),
+      resource: { memoryMB: 128, vcores: 1 },
+      user: this.defaultUser,
+      exp: Date.now() + 3_600_000,
+    });
+  }
+
+  /** A REST bearer token for user. */
+  restToken(user = this.defaultUser, admin = false): string {
+    return bearer(JSON.parse(fs.readFileSync(this.identityFile(user, admin), 'utf8')).token);
   }
 
   static async start(opts: MiniClusterOptions): Promise<MiniCluster> {
@@ -194,8 +235,8 @@ export class MiniCluster {
     return this.startRm();
   }
 
-  async client(user?: string): Promise<ClusterClient> {
-    return ClusterClient.connect(this.master, { secret: this.secret, ...(user ? { user } : {}) });
+  async client(user?: string, admin = false): Promise<ClusterClient> {
+    return ClusterClient.connect(this.master, { identityFile: this.identityFile(user, admin) });
   }
 
   async withClient<T>(fn: (c: ClusterClient) => Promise<T>, user?: string): Promise<T> {
@@ -217,28 +258,26 @@ export class MiniCluster {
 
   /** An app report via the CLI on the client host (as user). */
   async status(appId: string, user: string): Promise<AppReport & { attemptList: AttemptReport[] }> {
-    const r = await this.cli(['status', appId, '--json'], {
-      prefix: this.opts.clientPrefix ?? [],
-      env: { CINDER_USER: user },
-    });
+    const r = await this.cli(['status', appId, '--json'], { prefix: this.opts.clientPrefix ?? [], user });
     if (r.code !== 0) throw new Error(r.stderr);
     return JSON.parse(r.stdout);
   }
 
   /** Submits from the client host through a separate process. */
   async submitRemote(o: SimpleSubmit, user: string): Promise<{ appId?: string; error?: string }> {
-    const r = await this.runOnClient([
-      process.execPath,
-      SUBMIT_SIMPLE,
-      JSON.stringify({ ...o, master: this.master, user }),
-    ]);
+    const r = await this.runOnClient(
+      [process.execPath, SUBMIT_SIMPLE, JSON.stringify({ ...o, master: this.master })],
+      user,
+    );
     return JSON.parse(r.stdout || '{}');
   }
 
-  runOnClient(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  /** Runs argv on the client host with user's identity (CINDER_IDENTITY) and no daemon secret. */
+  runOnClient(argv: string[], user?: string): Promise<{ code: number; stdout: string; stderr: string }> {
     return new Promise((resolve) => {
-      const env: Record<string, string | undefined> = { ...process.env, CINDER_SECRET_FILE: this.secretFile };
+      const env: Record<string, string | undefined> = { ...process.env, CINDER_IDENTITY: this.identityFile(user) };
       delete env.CINDER_SECRET;
+      delete env.CINDER_SECRET_FILE;
       const full = [...(this.opts.clientPrefix ?? []), ...argv];
       const p = spawn(full[0]!, full.slice(1), { env });
       let stdout = '';
@@ -275,18 +314,19 @@ export class MiniCluster {
     return submitSimpleApp(cl, o);
   }
 
-  /** Runs the cinder CLI as a user would, against this cluster. */
+  /** Runs the cinder CLI as a user would (with user's identity, default the harness user), against this cluster. */
   cli(
     args: string[],
-    o: { prefix?: string[]; env?: Record<string, string> } = {},
+    o: { prefix?: string[]; env?: Record<string, string>; user?: string; admin?: boolean } = {},
   ): Promise<{ code: number; stdout: string; stderr: string }> {
     return new Promise((resolve) => {
       const env: Record<string, string | undefined> = {
         ...process.env,
-        CINDER_SECRET_FILE: this.secretFile,
+        CINDER_IDENTITY: this.identityFile(o.user, o.admin),
         CINDER_MASTER: this.master,
       };
       delete env.CINDER_SECRET;
+      delete env.CINDER_SECRET_FILE;
       Object.assign(env, o.env);
       const argv = [...(o.prefix ?? []), process.execPath, CINDER, ...args];
       const p = spawn(argv[0]!, argv.slice(1), { env });

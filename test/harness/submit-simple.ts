@@ -1,14 +1,14 @@
 /**
  * Process main for tests that must submit from another host (network namespace): reads a JSON spec
- * from argv[2] ({ master, user, ...SimpleSubmit }), submits a simple-am app and prints {"appId"} or
- * {"error"}. The secret comes from CINDER_SECRET_FILE as for any client.
+ * from argv[2] ({ master, ...SimpleSubmit }), submits a simple-am app and prints {"appId"} or
+ * {"error"}. The user is CINDER_IDENTITY's, as for any client.
  */
 import { ClusterClient } from '../../src/cluster/client.js';
 import { type SimpleSubmit, submitSimpleApp } from './mini-cluster.js';
 
-const spec = JSON.parse(process.argv[2] ?? '{}') as SimpleSubmit & { master: string; user: string };
+const spec = JSON.parse(process.argv[2] ?? '{}') as SimpleSubmit & { master: string };
 try {
-  const cl = await ClusterClient.connect(spec.master, { user: spec.user });
+  const cl = await ClusterClient.connect(spec.master);
   try {
     process.stdout.write(`${JSON.stringify({ appId: await submitSimpleApp(cl, spec) })}\n`);
   } finally {

@@ -4,8 +4,10 @@
  * RM restart (the RM answers `resync`) or a reconnect they are sent again, retries the RM with backoff
  * for up to cinder.rm.connect.maxWaitMs while it restarts (src/rpc/reconnecting.ts), and offers a
  * heartbeat loop (default 3 s; 200 ms doubling up to the interval while asks are pending). Configuration
- * comes from the container env the NM sets (CINDER_RM, CINDER_SECRET_FILE, CINDER_ATTEMPT_ID,
- * CINDER_APP_SECRET). It makes no scheduling decisions for the app.
+ * comes from the container env the NM sets (CINDER_RM, CINDER_ATTEMPT_ID) and the container's 0600
+ * credentials file (CINDER_AM_TOKEN: this attempt's AM token, the only credential it has for the RM;
+ * CINDER_APP_SECRET). NMs are dialled with the container token of the container at hand (the RM signs
+ * one per allocation). It makes no scheduling decisions for the app.
  *
  * Errors it ends with: ATTEMPT_ENDED / UNKNOWN_ATTEMPT (the RM says this attempt is over: the AM must
  * exit) and UNREACHABLE (the RM stayed away for the whole window).
@@ -16,6 +18,8 @@
  *   const loop = am.heartbeatLoop({ onResponse: (r) => r.allocated.forEach((c) => am.startContainer(c, lc)) });
  *   am.addAsks([{ count: 2, resource: { memoryMB: 512, vcores: 1 } }]);
  */
+
+import { takeCredentials } from '../../common/credentials.js';
 import { CinderError } from '../../common/errors.js';
 import {
   type AllocateResponse,
@@ -25,12 +29,13 @@ import {
   type LaunchContext,
   parseToNm,
   type ResourceAsk,
+  Token,
   type ToNm,
   type ToRm,
 } from '../../protocol/cluster.js';
 import { type Clock, dial, ReconnectingChannel, type RetryPolicy, type RpcConnection } from '../../rpc/index.js';
 import { RM_HINT, rmRetryPolicy } from '../client.js';
-import { loadSecret, parseMaster } from '../common/config.js';
+import { parseMaster } from '../common/config.js';
 
 /** RM answers meaning "this attempt is over": the AM must exit, there is nothing to retry. */
 export const ATTEMPT_OVER = new Set(['ATTEMPT_ENDED', 'UNKNOWN_ATTEMPT']);
@@ -41,7 +46,8 @@ export function attemptOver(e: unknown): boolean {
 
 export interface AmClientOptions {
   rm?: string;
-  secret?: string;
+  /** this attempt's AM token (default: CINDER_AM_TOKEN from the credentials file) */
+  token?: Token;
   attemptId?: string;
   /** how to wait for a restarting RM (default rmRetryPolicy(), i.e. cinder.rm.connect.* defaults) */
   retry?: RetryPolicy;
@@ -74,7 +80,7 @@ export class AmRmClient {
   private constructor(
     readonly attemptId: string,
     address: { host: string; port: number },
-    private readonly secret: string,
+    token: Token,
     policy: RetryPolicy,
     clock: Clock | undefined,
   ) {
@@ -87,8 +93,8 @@ export class AmRmClient {
       dial: () =>
         dial<ToNm, ToRm>({
           ...address,
-          principal: 'cluster',
-          secret: this.secret,
+          principal: token.identifier,
+          secret: token.password,
           parse: parseToNm,
           name: 'am->rm',
           connectTimeoutMs: 3_000,
@@ -107,7 +113,7 @@ export class AmRmClient {
     const c = new AmRmClient(
       attemptId,
       parseMaster(rm),
-      opts.secret ?? loadSecret(),
+      opts.token ?? amTokenFromCredentials(),
       opts.retry ?? rmRetryPolicy(),
       opts.clock,
     );
@@ -204,10 +210,7 @@ export class AmRmClient {
       {
         timeoutMs: 30_000,
         recover: async (conn) => {
-          const r = await conn.request<AppReport>(
-            { type: 'GetApplicationReport', appId: this.appId, user: process.env.CINDER_USER ?? '' },
-            30_000,
-          );
+          const r = await conn.request<AppReport>({ type: 'GetApplicationReport', appId: this.appId }, 30_000);
           return ['FINISHED', 'FAILED', 'KILLED'].includes(r.state) ? r : undefined;
         },
       },
@@ -218,11 +221,16 @@ export class AmRmClient {
     const key = `${c.nodeHost}:${c.nodePort}`;
     let p = this.nmConns.get(key);
     if (!p) {
+      if (!c.token)
+        return Promise.reject(
+          new CinderError('NO_CONTAINER_TOKEN', `container ${c.id} came without a container token`),
+        );
+      // the connection is scoped to this app by the container token it authenticates with
       p = dial<ToNm, ToNm>({
         host: c.nodeHost,
         port: c.nodePort,
-        principal: 'cluster',
-        secret: this.secret,
+        principal: c.token.identifier,
+        secret: c.token.password,
         parse: parseToNm,
         name: 'am->nm',
       });
@@ -232,17 +240,22 @@ export class AmRmClient {
     return p;
   }
 
-  /** Starts a container on its NM; the app secret is passed on unless the context sets one. */
-  async startContainer(c: ContainerInfo, lc: LaunchContext): Promise<void> {
-    const env = { ...(lc.env ?? {}) };
-    if (!env.CINDER_APP_SECRET && process.env.CINDER_APP_SECRET) env.CINDER_APP_SECRET = process.env.CINDER_APP_SECRET;
+  /**
+   * Starts a container on its NM with its container token. Secrets go in `credentials` (the NM writes
+   * them to a 0600 file in the container's dir); this AM's app secret is passed on unless they set one.
+   */
+  async startContainer(c: ContainerInfo, lc: LaunchContext, credentials: Record<string, string> = {}): Promise<void> {
+    const creds = { ...credentials };
+    const own = takeCredentials().CINDER_APP_SECRET;
+    if (!creds.CINDER_APP_SECRET && own) creds.CINDER_APP_SECRET = own;
     const conn = await this.nm(c);
     await conn.request(
       {
         type: 'StartContainer',
         container: c,
         user: process.env.CINDER_USER ?? '',
-        launchContext: { localResources: {}, ...lc, env },
+        launchContext: { localResources: {}, env: {}, ...lc },
+        credentials: creds,
       },
       30_000,
     );
@@ -316,4 +329,17 @@ export class AmRmClient {
     this.rm.close();
     for (const p of this.nmConns.values()) void p.then((c) => c.close()).catch(() => {});
   }
+}
+
+/** The AM token the RM put in this container's credentials file. */
+function amTokenFromCredentials(): Token {
+  const raw = takeCredentials().CINDER_AM_TOKEN;
+  const t = raw ? Token.safeParse(JSON.parse(raw)) : undefined;
+  if (!t?.success)
+    throw new CinderError(
+      'AM_ENV',
+      'no AM token: CINDER_AM_TOKEN is missing from the credentials file ($CINDER_CREDENTIALS_FILE)',
+      'the ResourceManager puts it there when it launches an AM container',
+    );
+  return t.data;
 }

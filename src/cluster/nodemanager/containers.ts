@@ -93,7 +93,8 @@ export class ContainerManager {
   constructor(
     private readonly conf: NmConfig,
     private readonly localizer: Localizer,
-    private readonly baseEnv: () => Record<string, string>,
+    /** the env every container gets (and its credentials file, written into its dir) */
+    private readonly baseEnv: (info: ContainerInfo, workDir: string) => Record<string, string>,
     private readonly nodeId: () => string,
     private readonly clock: () => number = Date.now,
   ) {
@@ -193,7 +194,7 @@ export class ContainerManager {
     if (argv[0] === 'node' || argv[0] === process.execPath)
       argv = [process.execPath, `--max-old-space-size=${heapMB(c.info.resource.memoryMB)}`, ...argv.slice(1)];
     const env = {
-      ...this.baseEnv(),
+      ...this.baseEnv(c.info, c.workDir),
       ...lc.env,
       CINDER_CONTAINER_ID: c.info.id,
       CINDER_APP_ID: c.info.appId,

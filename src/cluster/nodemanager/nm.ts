@@ -9,7 +9,9 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { CREDENTIALS_ENV, writeCredentials } from '../../common/credentials.js';
 import { CinderError } from '../../common/errors.js';
+import { parseContainerId } from '../../common/ids.js';
 import { logger } from '../../common/log.js';
 import {
   type ContainerStatus,
@@ -20,7 +22,9 @@ import {
   type ToRm,
 } from '../../protocol/cluster.js';
 import { dial, type ReplyHandle, type RpcConnection, type RpcServer, serve } from '../../rpc/index.js';
-import { type NmConfig, parseMaster, writeSecretFile } from '../common/config.js';
+import { type NmConfig, parseMaster } from '../common/config.js';
+import { containerTokenKey } from '../security/keys.js';
+import { checkAppScope, checkStart, type NmCaller, nmCallerOf, nmSecretFor } from './container-auth.js';
 import { ContainerManager } from './containers.js';
 import { Localizer } from './localizer.js';
 
@@ -34,7 +38,10 @@ export class NodeManager {
   nodeId = '';
   readonly containers: ContainerManager;
   readonly localizer: Localizer;
-  private readonly secretFile: string;
+  /** verifies container tokens (derived from the cluster secret, as on the RM) */
+  private readonly containerKey: Buffer;
+  /** secrets of containers not yet spawned (written to their credentials file at spawn, then dropped) */
+  private readonly pendingCredentials = new Map<string, Record<string, string>>();
   private registering: Promise<void> | undefined;
 
   constructor(
@@ -42,8 +49,7 @@ export class NodeManager {
     private readonly secret: string,
   ) {
     fs.mkdirSync(conf.dir, { recursive: true, mode: 0o700 });
-    this.secretFile = path.join(conf.dir, 'cluster.secret');
-    writeSecretFile(this.secretFile, secret);
+    this.containerKey = containerTokenKey(secret);
     this.localizer = new Localizer(path.join(conf.dir, 'cache'), async (appId, sha256) => {
       const conn = await this.connection();
       const r = await conn.request<{ data: Uint8Array }>({ type: 'FetchResource', appId, sha256 }, 120_000);
@@ -53,9 +59,17 @@ export class NodeManager {
     this.containers = new ContainerManager(
       conf,
       this.localizer,
-      () => {
-        const env: Record<string, string> = { CINDER_RM: conf.rm, CINDER_SECRET_FILE: this.secretFile };
+      (info, workDir) => {
+        // no daemon secret or key reaches a container: only its own credentials, in a 0600 file in its dir
+        const env: Record<string, string> = { CINDER_RM: conf.rm };
         for (const k of pass) if (process.env[k] !== undefined) env[k] = process.env[k]!;
+        const creds = this.pendingCredentials.get(info.id);
+        this.pendingCredentials.delete(info.id);
+        if (creds && Object.keys(creds).length > 0) {
+          const file = path.join(workDir, '.cinder-credentials.json');
+          writeCredentials(file, creds);
+          env[CREDENTIALS_ENV] = file;
+        }
         return env;
       },
       () => this.nodeId,
@@ -83,12 +97,16 @@ export class NodeManager {
       serve<ToNm, ToRm>(
         {
           parse: parseToNm,
-          secretFor: (p) => (p === 'cluster' ? this.secret : undefined),
+          // AMs dial with a container token of their app; the RM uses the connection this NM dialled
+          secretFor: nmSecretFor(this.containerKey),
           host: this.conf.host,
           port,
           name: 'nodemanager',
         },
-        () => (m, r) => this.handle(m, r),
+        (conn) => {
+          const from = nmCallerOf(conn.principal);
+          return (m, r) => this.handle(m, r, from);
+        },
       );
     if (this.conf.port === 0 && recovered > 0 && last > 0)
       this.server = await serveOn(last).catch((e: Error) => {
@@ -105,27 +123,45 @@ export class NodeManager {
     return { port: this.server.port };
   }
 
-  /** Handles ToNm from AMs (own port) and from the RM (its connection). */
-  private handle(m: ToNm, r: ReplyHandle | undefined): void {
+  /** Handles ToNm from AMs (own port, app-scoped by their container token) and from the RM (its connection). */
+  private handle(m: ToNm, r: ReplyHandle | undefined, from: NmCaller): void {
     const ok = (v: unknown) => r?.reply(v ?? {});
     const fail = (e: unknown) => r?.fail(e);
     try {
       switch (m.type) {
-        case 'StartContainer':
-          this.containers.start(m.container, m.launchContext);
+        case 'StartContainer': {
+          checkStart(this.containerKey, this.nodeId, m, from, Date.now());
+          const { token: _token, ...info } = m.container;
+          if (m.credentials) this.pendingCredentials.set(info.id, m.credentials);
+          try {
+            this.containers.start(info, m.launchContext);
+          } catch (e) {
+            this.pendingCredentials.delete(info.id);
+            throw e;
+          }
           ok({ containerId: m.container.id });
           return;
-        case 'StopContainer':
+        }
+        case 'StopContainer': {
+          const c = this.containers.containers.get(m.containerId);
+          if (c) checkAppScope(from, c.info.appId, `StopContainer ${m.containerId}`);
+          else if (from.kind === 'app')
+            checkAppScope(from, parseContainerId(m.containerId)?.app ?? '', `StopContainer ${m.containerId}`);
           void this.containers
             .stop(m.containerId, m.exitStatus ?? -105, m.diagnostics ?? 'stopped by the ApplicationMaster')
             .then(() => ok({}), fail);
           return;
+        }
         case 'GetContainerStatuses': {
-          const all = [...this.containers.containers.values()].map((c) => this.containers.status(c));
+          const all = [...this.containers.containers.values()]
+            .filter((c) => from.kind === 'rm' || c.info.appId === from.appId)
+            .map((c) => this.containers.status(c));
           ok({ statuses: m.containerIds ? all.filter((s) => m.containerIds!.includes(s.containerId)) : all });
           return;
         }
         case 'GetContainerLogs':
+          // the RM checked the app's view ACL; an AM reads only its own app's logs
+          checkAppScope(from, m.appId, `GetContainerLogs of ${m.appId}`);
           ok({ logs: this.containers.logs(m.appId, m.containerId) });
           return;
       }
@@ -147,7 +183,7 @@ export class NodeManager {
         name: 'nm->rm',
         connectTimeoutMs: 3_000,
       },
-      (m, r) => this.handle(m, r),
+      (m, r) => this.handle(m, r, { kind: 'rm' }),
     );
     conn.on('close', () => {
       if (this.rmConn === conn) this.rmConn = undefined;

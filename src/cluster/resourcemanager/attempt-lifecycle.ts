@@ -77,7 +77,8 @@ function allocated(x: Ctx, e: Extract<AttemptEvent, { type: 'CONTAINER_ALLOCATED
   at.host = e.container.nodeHost;
   x.b.runtimes.set(at.attemptId, newRuntime(app.id, e.now, false));
   const lc = app.amLaunchContext;
-  const env = { ...lc.env, CINDER_APP_SECRET: app.secret, CINDER_ATTEMPT_ID: at.attemptId, CINDER_USER: app.user };
+  // the app secret goes in the credentials file, never the env; the shell adds the AM and container tokens
+  const env = { ...lc.env, CINDER_ATTEMPT_ID: at.attemptId, CINDER_USER: app.user };
   return {
     state: x,
     effects: [
@@ -85,7 +86,13 @@ function allocated(x: Ctx, e: Extract<AttemptEvent, { type: 'CONTAINER_ALLOCATED
         kind: 'launchAm',
         nodeId: e.container.nodeId,
         attemptId: at.attemptId,
-        message: { type: 'StartContainer', container: e.container, user: app.user, launchContext: { ...lc, env } },
+        message: {
+          type: 'StartContainer',
+          container: e.container,
+          user: app.user,
+          launchContext: { ...lc, env },
+          credentials: { CINDER_APP_SECRET: app.secret },
+        },
       },
     ],
   };

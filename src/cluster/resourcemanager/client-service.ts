@@ -1,8 +1,10 @@
 /**
  * Client-facing RM requests: new application, staging uploads, submission (queue and size checks,
  * rejected with a reason), reports, kill and logs, each behind the app's view/modify ACLs
- * (owner, admins, listed users, "*"). It decides nothing about scheduling or lifecycles beyond
- * calling into the ResourceManager.
+ * (owner, admins, listed users, "*"). The caller is the connection's authenticated identity
+ * (a Principal from callers.ts), never a name the request carries. Listings hide the details of
+ * apps the caller may not view, as YARN does. It decides nothing about scheduling or lifecycles
+ * beyond calling into the ResourceManager.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -21,57 +23,64 @@ import {
 import { newSecret } from '../../rpc/index.js';
 import { checkPlainName } from '../common/safe-path.js';
 import { currentAttempt } from './books.js';
+import type { Principal } from './callers.js';
 import type { ResourceManager } from './rm.js';
+import { checkActor } from './rm-step.js';
 import type { AppRecord } from './state-store.js';
 
 const log = logger('rm-client-service');
 type Msg<T extends ToRm['type']> = Extract<ToRm, { type: T }>;
 
-export function canView(rm: ResourceManager, app: AppRecord, user: string): boolean {
-  return canModify(rm, app, user) || app.acls.view.includes(user) || app.acls.view.includes('*');
+export function canView(rm: ResourceManager, app: AppRecord, who: Principal): boolean {
+  return canModify(rm, app, who) || app.acls.view.includes(who.user) || app.acls.view.includes('*');
 }
-export function canModify(rm: ResourceManager, app: AppRecord, user: string): boolean {
+export function canModify(rm: ResourceManager, app: AppRecord, who: Principal): boolean {
+  if (!who.user) return false;
   return (
-    user === app.user ||
-    rm.conf.admins.includes(user) ||
-    app.acls.modify.includes(user) ||
+    who.user === app.user ||
+    who.admin ||
+    rm.conf.admins.includes(who.user) ||
+    app.acls.modify.includes(who.user) ||
     app.acls.modify.includes('*')
   );
 }
-function denied(user: string, what: string, app: AppRecord): CinderError {
+function denied(who: Principal, what: string, app: AppRecord): CinderError {
   const e = new CinderError(
     'ACCESS_DENIED',
-    `user ${user} may not ${what} application ${app.id} (owner ${app.user})`,
+    `user ${who.user || '(none)'} may not ${what} application ${app.id} (owner ${app.user})`,
     'ask the owner or a cluster admin, or to be added to the app ACLs',
   );
   return e;
 }
 
-export function newApplication(rm: ResourceManager, m: Msg<'GetNewApplication'>) {
-  return rm.dispatch({ type: 'AppCreated', now: rm.clock(), user: m.user }) as {
+export function newApplication(rm: ResourceManager, who: Principal) {
+  return rm.dispatch({ type: 'AppCreated', now: rm.clock(), user: who.user }) as {
     appId: string;
     maxCapability: { memoryMB: number; vcores: number };
   };
 }
 
-export function uploadFile(rm: ResourceManager, m: Msg<'UploadFile'>) {
+export function uploadFile(rm: ResourceManager, m: Msg<'UploadFile'>, who: Principal) {
   const p = rm.books.state.pending[m.appId];
   if (!p)
     throw new CinderError(
       'UNKNOWN_APP',
       `application ${m.appId} is not awaiting submission; files are staged between new-application and submit`,
     );
-  if (p.user !== m.user)
-    throw new CinderError('ACCESS_DENIED', `application ${m.appId} belongs to ${p.user}, not ${m.user}`);
+  if (p.user !== who.user)
+    throw new CinderError('ACCESS_DENIED', `application ${m.appId} belongs to ${p.user}, not ${who.user}`);
   const bytes = Object.values(p.staged).reduce((s, f) => s + f.size, 0);
   const file = rm.staging.put(m.name, m.data, bytes, m.sha256);
   rm.dispatch({ type: 'FileStaged', now: rm.clock(), appId: m.appId, name: m.name, file });
   return file;
 }
 
-export function submit(rm: ResourceManager, m: Msg<'SubmitApplication'>): AppReport {
-  const ctx = SubmissionContext.parse(m.context);
-  rm.dispatch({ type: 'AppSubmitted', now: rm.clock(), ctx, secret: newSecret() });
+export function submit(rm: ResourceManager, m: Msg<'SubmitApplication'>, who: Principal): AppReport {
+  const { appSecret, ...ctx } = SubmissionContext.parse({ ...m.context, user: who.user });
+  const p = rm.books.state.pending[ctx.appId];
+  if (p && p.user !== who.user)
+    throw new CinderError('ACCESS_DENIED', `application ${ctx.appId} was created by ${p.user}, not ${who.user}`);
+  rm.dispatch({ type: 'AppSubmitted', now: rm.clock(), ctx, secret: appSecret ?? newSecret() });
   return appReport(rm, rm.app(ctx.appId));
 }
 
@@ -116,13 +125,27 @@ export function appReport(rm: ResourceManager, app: AppRecord): AppReport {
   };
 }
 
-export function getReport(rm: ResourceManager, appId: string, user: string): AppReport {
+export function getReport(rm: ResourceManager, appId: string, who: Principal): AppReport {
   const app = rm.app(appId);
-  if (!canView(rm, app, user)) throw denied(user, 'view', app);
+  if (!canView(rm, app, who)) throw denied(who, 'view', app);
   return appReport(rm, app);
 }
 
-export function listApps(rm: ResourceManager, m: Msg<'GetApplications'>): AppReport[] {
+/** A listing entry of an app the caller may not view: its identity and state, none of its details. */
+export function redacted(r: AppReport): AppReport {
+  return {
+    ...r,
+    diagnostics: '',
+    currentAttemptId: undefined,
+    amHost: undefined,
+    amRpcPort: undefined,
+    trackingUrl: '',
+    containers: [],
+    tags: [],
+  };
+}
+
+export function listApps(rm: ResourceManager, m: Omit<Msg<'GetApplications'>, 'type'>, who: Principal): AppReport[] {
   return Object.values(rm.state.apps)
     .filter(
       (a) =>
@@ -130,12 +153,12 @@ export function listApps(rm: ResourceManager, m: Msg<'GetApplications'>): AppRep
         (!m.queue || a.queue === m.queue) &&
         (!m.owner || a.user === m.owner),
     )
-    .map((a) => appReport(rm, a));
+    .map((a) => (canView(rm, a, who) ? appReport(rm, a) : redacted(appReport(rm, a))));
 }
 
-export function attempts(rm: ResourceManager, appId: string, user: string): AttemptReport[] {
+export function attempts(rm: ResourceManager, appId: string, who: Principal): AttemptReport[] {
   const app = rm.app(appId);
-  if (!canView(rm, app, user)) throw denied(user, 'view', app);
+  if (!canView(rm, app, who)) throw denied(who, 'view', app);
   return app.attempts.map((a) => ({
     attemptId: a.attemptId,
     state: a.state,
@@ -153,12 +176,12 @@ export function attempts(rm: ResourceManager, appId: string, user: string): Atte
 export function kill(
   rm: ResourceManager,
   appId: string,
-  user: string,
+  who: Principal,
   reason?: string,
 ): { state: string; alreadyTerminal: boolean } {
   const app = rm.app(appId);
-  if (!canModify(rm, app, user)) throw denied(user, 'kill', app);
-  return rm.dispatch({ type: 'AppKillRequested', now: rm.clock(), appId, user, reason }) as {
+  if (!canModify(rm, app, who)) throw denied(who, 'kill', app);
+  return rm.dispatch({ type: 'AppKillRequested', now: rm.clock(), appId, user: who.user, reason }) as {
     state: string;
     alreadyTerminal: boolean;
   };
@@ -168,11 +191,11 @@ export function kill(
 export async function getLogs(
   rm: ResourceManager,
   appId: string,
-  user: string,
+  who: Principal,
   containerId?: string,
 ): Promise<LogFile[]> {
   const app = rm.app(appId);
-  if (!canView(rm, app, user)) throw denied(user, 'read the logs of', app);
+  if (!canView(rm, app, who)) throw denied(who, 'read the logs of', app);
   const out = new Map<string, LogFile>();
   const dir = path.join(rm.logDir, app.id);
   if (fs.existsSync(dir)) {
@@ -208,9 +231,11 @@ export async function getLogs(
   return [...out.values()].sort((a, b) => (a.containerId + a.file).localeCompare(b.containerId + b.file));
 }
 
-export function storeLogs(rm: ResourceManager, m: Msg<'UploadLogs'>): void {
+export function storeLogs(rm: ResourceManager, m: Msg<'UploadLogs'>, authNode: string): void {
   const app = rm.app(m.appId);
   checkPlainName(m.nodeId, 'node id');
+  // refused before anything is written: a node uploads only its own logs of an app it ran containers of
+  checkActor(rm.books, { type: 'LogsUploaded', now: rm.clock(), appId: app.id, nodeId: m.nodeId, authNode });
   for (const l of m.logs) {
     checkPlainName(l.containerId, 'container id');
     checkPlainName(l.file, 'log file');
@@ -220,7 +245,7 @@ export function storeLogs(rm: ResourceManager, m: Msg<'UploadLogs'>): void {
     fs.mkdirSync(d, { recursive: true, mode: 0o700 });
     fs.writeFileSync(path.join(d, l.file), l.data, { mode: 0o600 });
   }
-  rm.dispatch({ type: 'LogsUploaded', now: rm.clock(), appId: app.id, nodeId: m.nodeId });
+  rm.dispatch({ type: 'LogsUploaded', now: rm.clock(), appId: app.id, nodeId: m.nodeId, authNode });
 }
 
 export function nodeReports(rm: ResourceManager, states?: string[]): NodeReport[] {
@@ -253,6 +278,14 @@ export function clusterInfo(rm: ResourceManager): ClusterInfo {
     maxAllocation: { memoryMB: rm.conf.maxAllocationMB, vcores: rm.conf.maxAllocationVcores },
     minAllocation: { memoryMB: rm.conf.minAllocationMB, vcores: rm.conf.minAllocationVcores },
   };
+}
+
+/** Admins only: a user identity signed by the RM's master key. */
+export function issueIdentity(rm: ResourceManager, m: Msg<'IssueIdentity'>, who: Principal) {
+  if (!who.admin)
+    throw new CinderError('ACCESS_DENIED', `user ${who.user} is not an admin; only admins issue identities`);
+  log.info({ by: who.user, user: m.name, admin: m.admin }, 'issued a user identity');
+  return rm.tokens.identity(m.name, m.admin, m.ttlMs);
 }
 
 /** Staged bytes for an NM localizing a container of a live app. */

@@ -137,6 +137,8 @@ function reportedContainer(b: RmBooks, node: RmNode, st: ContainerStatus, now: n
     return [];
   }
   const at = app?.attempts.find((a) => a.n === p?.attempt);
+  // an AM container the RM placed on another node: this node cannot speak for it (a forged report)
+  if (at && at.amContainerId === st.containerId && at.nodeId && at.nodeId !== node.nodeId) return [];
   if (st.state === 'COMPLETE') {
     // an AM that died while the RM was away fails its attempt now, instead of at the AM liveness timeout
     if (!p || !app || !at || TERMINAL_APP.has(app.state)) return [];

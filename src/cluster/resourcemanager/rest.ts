@@ -1,21 +1,18 @@
 /**
  * The RM REST API, shaped like YARN's /ws/v1/cluster/{info,metrics,nodes,apps,apps/{id},
  * apps/{id}/appattempts, apps/{id}/state}. Bound to loopback by default. Every request needs
- * `Authorization: Bearer <token>` where the token is derived from the cluster secret (restToken);
- * otherwise 401 and nothing changes. The caller names itself with `user.name` (query) or X-Cinder-User;
- * PUT state needs the modify ACL (403). Read-only except for kill; never returns secrets.
+ * `Authorization: Bearer <token>` with a user token (`cinder token` prints one for an identity);
+ * otherwise 401 and nothing changes. The user is the token's: `user.name` and X-Cinder-User confer
+ * nothing. Views need the view ACL, PUT state the modify ACL (403); listings hide the details of apps
+ * the caller may not view. Read-only except for kill; never returns secrets.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { CinderError } from '../../common/errors.js';
 import type { AppReport, AttemptReport } from '../../protocol/cluster.js';
+import { fromBearer } from '../security/tokens.js';
+import type { Principal } from './callers.js';
 import { appReport, attempts, canView, clusterInfo, getReport, kill, listApps, nodeReports } from './client-service.js';
 import type { ResourceManager } from './rm.js';
-
-/** The bearer token for the REST API: HMAC(secret, "cinder-rest-v1"), so the secret itself never goes over HTTP. */
-export function restToken(secret: string): string {
-  return createHmac('sha256', secret).update('cinder-rest-v1').digest('hex');
-}
 
 function yarnApp(a: AppReport) {
   return {
@@ -58,29 +55,31 @@ function yarnAttempt(t: AttemptReport) {
 
 export async function startRest(
   rm: ResourceManager,
-  secret: string,
   host: string,
   port: number,
 ): Promise<{ app: FastifyInstance; port: number }> {
-  const token = Buffer.from(restToken(secret));
   const app = Fastify({ logger: false });
+  /** each authenticated request's user, from its bearer token */
+  const users = new WeakMap<object, Principal>();
   app.addHook('onRequest', async (req, reply) => {
     const h = req.headers.authorization ?? '';
-    const got = Buffer.from(h.startsWith('Bearer ') ? h.slice(7) : '');
-    if (got.length !== token.length || !timingSafeEqual(got, token)) {
+    const t = h.startsWith('Bearer ') ? fromBearer(h.slice(7).trim()) : undefined;
+    const u = t && rm.tokens.userOfBearer(t);
+    if (!u) {
       reply
         .code(401)
         .header('WWW-Authenticate', 'Bearer')
         .send({
           RemoteException: {
             exception: 'AuthenticationException',
-            message: 'missing or bad bearer token (derive it from the cluster secret)',
+            message: 'missing, bad or expired bearer token (`cinder token` prints one for your identity)',
           },
         });
+      return;
     }
+    users.set(req, { user: u.user, admin: u.admin || rm.conf.admins.includes(u.user) });
   });
-  const userOf = (req: { query: unknown; headers: Record<string, unknown> }) =>
-    String((req.query as Record<string, string>)['user.name'] ?? req.headers['x-cinder-user'] ?? 'dr.who');
+  const userOf = (req: object): Principal => users.get(req) ?? { user: '', admin: false };
   app.setErrorHandler((e, _req, reply) => {
     const code = (e as CinderError).code;
     const status =
@@ -144,7 +143,7 @@ export async function startRest(
   app.get('/ws/v1/cluster/apps', async (req) => {
     const q = req.query as Record<string, string | undefined>;
     const states = q.states?.split(',').map((s) => s.toUpperCase()) as never;
-    let list = listApps(rm, { type: 'GetApplications', user: userOf(req), states, queue: q.queue, owner: q.user });
+    let list = listApps(rm, { states, queue: q.queue, owner: q.user }, userOf(req));
     if (q.finalStatus) list = list.filter((a) => a.finalStatus === q.finalStatus);
     if (q.limit) list = list.slice(0, Number(q.limit));
     return { apps: { app: list.map(yarnApp) } };
@@ -158,7 +157,7 @@ export async function startRest(
   app.get('/ws/v1/cluster/apps/:id/state', async (req) => {
     const a = rm.app((req.params as { id: string }).id);
     if (!canView(rm, a, userOf(req)))
-      throw new CinderError('ACCESS_DENIED', `user ${userOf(req)} may not view ${a.id}`);
+      throw new CinderError('ACCESS_DENIED', `user ${userOf(req).user} may not view ${a.id}`);
     return { state: appReport(rm, a).state };
   });
   app.put('/ws/v1/cluster/apps/:id/state', async (req, reply) => {

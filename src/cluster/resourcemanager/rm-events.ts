@@ -31,9 +31,10 @@ export interface NodeRegistration {
 export type RmEvent =
   // nodes
   | ({ type: 'NodeRegistered'; now: number; nodeId: string } & NodeRegistration)
-  | { type: 'NodeHeartbeat'; now: number; nodeId: string; containers: ContainerStatus[] }
-  | { type: 'NodeUnregistered'; now: number; nodeId: string }
-  | { type: 'LogsUploaded'; now: number; appId: string; nodeId: string }
+  // authNode: the node id the sending connection registered as ('' when it has not): a node speaks only for itself
+  | { type: 'NodeHeartbeat'; now: number; nodeId: string; authNode: string; containers: ContainerStatus[] }
+  | { type: 'NodeUnregistered'; now: number; nodeId: string; authNode: string }
+  | { type: 'LogsUploaded'; now: number; appId: string; nodeId: string; authNode: string }
   // clients
   | { type: 'AppCreated'; now: number; user: string }
   | { type: 'FileStaged'; now: number; appId: string; name: string; file: StagedFile }
@@ -42,18 +43,35 @@ export type RmEvent =
   // application masters
   | { type: 'AmLaunched'; now: number; attemptId: string }
   | { type: 'AmLaunchFailed'; now: number; attemptId: string; error: string }
-  | { type: 'AmRegistered'; now: number; attemptId: string; host: string; rpcPort: number; trackingUrl: string }
+  // authAttempt: the attempt of the AM token the connection authenticated with: an AM acts only on its own
+  | {
+      type: 'AmRegistered';
+      now: number;
+      attemptId: string;
+      authAttempt: string;
+      host: string;
+      rpcPort: number;
+      trackingUrl: string;
+    }
   | {
       type: 'AmAllocate';
       now: number;
       attemptId: string;
+      authAttempt: string;
       asks: ResourceAsk[];
       releases: string[];
       progress: number;
       trackingUrl: string | undefined;
       lastResponseId: number | undefined;
     }
-  | { type: 'AmFinished'; now: number; attemptId: string; finalStatus: FinalStatus; diagnostics: string }
+  | {
+      type: 'AmFinished';
+      now: number;
+      attemptId: string;
+      authAttempt: string;
+      finalStatus: FinalStatus;
+      diagnostics: string;
+    }
   // time
   | { type: 'Tick'; now: number };
 

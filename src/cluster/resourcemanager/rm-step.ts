@@ -36,7 +36,39 @@ export function rmStep(b: RmBooks, e: RmEvent): T {
   return { state: b, effects };
 }
 
+/** Refusals of a caller acting for someone else: a node for another node, an AM for another attempt. */
+export function checkActor(b: RmBooks, e: RmEvent): void {
+  switch (e.type) {
+    case 'NodeHeartbeat':
+    case 'NodeUnregistered':
+    case 'LogsUploaded':
+      if (e.authNode !== e.nodeId)
+        throw new CinderError(
+          'NOT_YOUR_NODE',
+          `${e.type}: this connection is ${e.authNode ? `node ${e.authNode}` : 'not a registered node'}, not ${e.nodeId}`,
+          'a NodeManager reports and uploads logs only for the node it registered as',
+        );
+      if (e.type === 'LogsUploaded' && !appOf(b, e.appId).logNodes.includes(e.nodeId))
+        throw new CinderError(
+          'NOT_YOUR_CONTAINER',
+          `node ${e.nodeId} ran no container of ${e.appId}; it may not upload logs for it`,
+        );
+      return;
+    case 'AmRegistered':
+    case 'AmAllocate':
+    case 'AmFinished':
+      if (e.authAttempt !== e.attemptId)
+        throw new CinderError(
+          'NOT_YOUR_ATTEMPT',
+          `${e.type} for ${e.attemptId} refused: this connection holds the AM token of ${e.authAttempt || 'no attempt'}`,
+          'an ApplicationMaster acts only on its own attempt',
+        );
+      return;
+  }
+}
+
 function route(b: RmBooks, e: RmEvent): RmEffect[] {
+  checkActor(b, e);
   switch (e.type) {
     case 'NodeRegistered': {
       let node = b.nodes.get(e.nodeId);

@@ -14,6 +14,7 @@ import type { RmConfig } from '../common/config.js';
 import { appOf, invariantViolations, type RmBooks } from './books.js';
 import type { RmEffect, RmEvent } from './rm-events.js';
 import { recoverBooks, rmStep } from './rm-step.js';
+import { RmTokens } from './rm-tokens.js';
 import { StagingStore } from './staging.js';
 import { StateStore } from './state-store.js';
 
@@ -28,14 +29,19 @@ export class ResourceManager {
   /** the connection each registered node dialled (AM launches and live log reads go over it) */
   readonly conns = new Map<string, RpcConnection<ToRm, ToNm>>();
   readonly startedAt: number;
+  /** the master key and the tokens it signs (AM, container, user) */
+  readonly tokens: RmTokens;
   private readonly store: StateStore;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly conf: RmConfig,
+    clusterSecret: string,
     readonly clock: Clock = Date.now,
   ) {
     this.startedAt = clock();
+    const containerTtl = Math.max(conf.containerAllocationExpiryMs * 2, 600_000);
+    this.tokens = RmTokens.load(conf.dir, clusterSecret, containerTtl, clock);
     this.store = new StateStore(conf.dir);
     this.staging = new StagingStore(path.join(conf.dir, 'staging'), conf.stagingMaxFileBytes, conf.stagingMaxAppBytes);
     this.logDir = path.join(conf.dir, 'app-logs');
@@ -131,7 +137,19 @@ export class ResourceManager {
       setImmediate(() => failed(`node ${f.nodeId} has no open connection to the ResourceManager`));
       return;
     }
-    conn.request(f.message, 30_000).then(
+    // the AM's credentials: its attempt's AM token (to talk to the RM) and the container token the NM checks
+    const { attemptId } = f;
+    const appId = f.message.container.appId;
+    const user = this.app(appId).user;
+    const message = {
+      ...f.message,
+      container: this.tokens.withToken(f.message.container, user),
+      credentials: {
+        ...f.message.credentials,
+        CINDER_AM_TOKEN: JSON.stringify(this.tokens.amToken(attemptId, appId, user)),
+      },
+    };
+    conn.request(message, 30_000).then(
       () => {
         try {
           this.dispatch({ type: 'AmLaunched', now: this.clock(), attemptId: f.attemptId });

@@ -1,14 +1,16 @@
 /**
- * Starts a ResourceManager: the authenticated RPC server (principal "cluster"), the REST API and the
- * liveness timer, and routes each ToRm message to rm.ts or client-service.ts. Owns wiring only.
+ * Starts a ResourceManager: the authenticated RPC server (NMs as "cluster", AMs with AM tokens, users
+ * with user tokens: callers.ts), the REST API and the liveness timer, and routes each ToRm message to
+ * rm.ts or client-service.ts after checking the connection's role. Owns wiring only.
  */
 import { logger } from '../../common/log.js';
 import { parseToRm, type ToNm, type ToRm } from '../../protocol/cluster.js';
 import { type RpcServer, serve } from '../../rpc/index.js';
 import type { RmConfig } from '../common/config.js';
-import { allocate, finishAm, registerAm } from './am-service.js';
+import { type AmSession, allocate, finishAm, registerAm } from './am-service.js';
+import { callerOf, checkRole, principalOf } from './callers.js';
 import * as cs from './client-service.js';
-import { nodeHeartbeat, registerNode, unregisterNode } from './node-service.js';
+import { type NodeSession, nodeHeartbeat, registerNode, unregisterNode } from './node-service.js';
 import { startRest } from './rest.js';
 import { ResourceManager } from './rm.js';
 
@@ -23,66 +25,78 @@ export interface RunningRm {
 }
 
 export async function startResourceManager(conf: RmConfig, secret: string): Promise<RunningRm> {
-  const rm = new ResourceManager(conf);
+  const rm = new ResourceManager(conf, secret);
   const srv: RpcServer<ToRm, ToNm> = await serve<ToRm, ToNm>(
     {
       parse: parseToRm,
-      secretFor: (p) => (p === 'cluster' ? secret : undefined),
+      secretFor: rm.tokens.secretFor,
       host: conf.host,
       port: conf.port,
       name: 'resourcemanager',
     },
-    (conn) => (msg, reply) => {
-      const run = async (): Promise<unknown> => {
-        switch (msg.type) {
-          case 'RegisterNode':
-            return registerNode(rm, msg, conn);
-          case 'NodeHeartbeat':
-            return nodeHeartbeat(rm, msg);
-          case 'UnregisterNode':
-            return unregisterNode(rm, msg);
-          case 'UploadLogs':
-            return cs.storeLogs(rm, msg);
-          case 'FetchResource':
-            return cs.fetchResource(rm, msg.appId, msg.sha256);
-          case 'RegisterApplicationMaster':
-            return registerAm(rm, msg);
-          case 'Allocate':
-            return allocate(rm, msg);
-          case 'FinishApplicationMaster':
-            return finishAm(rm, msg);
-          case 'GetNewApplication':
-            return cs.newApplication(rm, msg);
-          case 'UploadFile':
-            return cs.uploadFile(rm, msg);
-          case 'SubmitApplication':
-            return cs.submit(rm, msg);
-          case 'GetApplicationReport':
-            return cs.getReport(rm, msg.appId, msg.user);
-          case 'GetApplications':
-            return cs.listApps(rm, msg);
-          case 'GetApplicationAttempts':
-            return cs.attempts(rm, msg.appId, msg.user);
-          case 'KillApplication':
-            return cs.kill(rm, msg.appId, msg.user, msg.reason);
-          case 'GetLogs':
-            return cs.getLogs(rm, msg.appId, msg.user, msg.containerId);
-          case 'GetClusterNodes':
-            return cs.nodeReports(rm, msg.states);
-          case 'GetClusterInfo':
-            return cs.clusterInfo(rm);
-        }
+    (conn) => {
+      // the role and identity of this connection, fixed by the credential it authenticated with
+      const caller = callerOf(conn.principal);
+      const who = principalOf(caller, conf.admins);
+      const node: NodeSession = { nodeId: '' };
+      const am: AmSession = caller?.kind === 'am' ? caller : { attemptId: '', user: '' };
+      return (msg, reply) => {
+        const run = async (): Promise<unknown> => {
+          checkRole(caller, msg);
+          switch (msg.type) {
+            case 'RegisterNode':
+              return registerNode(rm, msg, conn, node);
+            case 'NodeHeartbeat':
+              return nodeHeartbeat(rm, msg, node);
+            case 'UnregisterNode':
+              return unregisterNode(rm, msg, node);
+            case 'UploadLogs':
+              return cs.storeLogs(rm, msg, node.nodeId);
+            case 'FetchResource':
+              return cs.fetchResource(rm, msg.appId, msg.sha256);
+            case 'RegisterApplicationMaster':
+              return registerAm(rm, msg, am);
+            case 'Allocate':
+              return allocate(rm, msg, am);
+            case 'FinishApplicationMaster':
+              return finishAm(rm, msg, am);
+            case 'GetNewApplication':
+              return cs.newApplication(rm, who);
+            case 'UploadFile':
+              return cs.uploadFile(rm, msg, who);
+            case 'SubmitApplication':
+              return cs.submit(rm, msg, who);
+            case 'GetApplicationReport':
+              return cs.getReport(rm, msg.appId, who);
+            case 'GetApplications':
+              return cs.listApps(rm, msg, who);
+            case 'GetApplicationAttempts':
+              return cs.attempts(rm, msg.appId, who);
+            case 'KillApplication':
+              return cs.kill(rm, msg.appId, who, msg.reason);
+            case 'GetLogs':
+              return cs.getLogs(rm, msg.appId, who, msg.containerId);
+            case 'GetClusterNodes':
+              return cs.nodeReports(rm, msg.states);
+            case 'GetClusterInfo':
+              return cs.clusterInfo(rm);
+            case 'IssueIdentity':
+              return cs.issueIdentity(rm, msg, who);
+            case 'WhoAmI':
+              return who;
+          }
+        };
+        run().then(
+          (r) => reply?.reply(r ?? {}),
+          (e: Error) => {
+            log.debug({ type: msg.type, err: e.message }, 'request refused');
+            reply?.fail(e);
+          },
+        );
       };
-      run().then(
-        (r) => reply?.reply(r ?? {}),
-        (e: Error) => {
-          log.debug({ type: msg.type, err: e.message }, 'request refused');
-          reply?.fail(e);
-        },
-      );
     },
   );
-  const rest = conf.restPort >= 0 ? await startRest(rm, secret, conf.restHost, conf.restPort) : undefined;
+  const rest = conf.restPort >= 0 ? await startRest(rm, conf.restHost, conf.restPort) : undefined;
   rm.start();
   log.info({ host: srv.host, port: srv.port, restPort: rest?.port }, 'ResourceManager started');
   return {
