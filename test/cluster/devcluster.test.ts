@@ -9,7 +9,7 @@ import { alive, CINDER } from '../harness/mini-cluster.js';
 
 test('cluster up starts RM + N NMs in the background and prints the master; cluster down leaves no process', {
   timeout: 30_000,
-}, (t) => {
+}, async (t) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cinder-dev-'));
   const env = { ...process.env, CINDER_SECRET: '', CINDER_SECRET_FILE: '' };
   const run = (args: string[]) =>
@@ -23,6 +23,15 @@ test('cluster up starts RM + N NMs in the background and prints the master; clus
   assert.match(up.stdout.trim(), /^cinder:\/\/127\.0\.0\.1:\d+$/);
   const info = JSON.parse(fs.readFileSync(path.join(dir, 'cluster.json'), 'utf8'));
   assert.equal((fs.statSync(info.secretFile).mode & 0o777).toString(8), '600');
+  // the dev cluster's admin identity: 0600, the clients' zero-config default, good for REST as a bearer token
+  assert.equal(info.identityFile, path.join(dir, 'admin.identity'));
+  assert.equal((fs.statSync(info.identityFile).mode & 0o777).toString(8), '600');
+  const who = run(['whoami', '--dir', dir]);
+  assert.equal(who.status, 0, who.stderr);
+  assert.equal(who.stdout.trim(), `${os.userInfo().username} (admin)`);
+  const token = run(['token', '--dir', dir]).stdout.trim();
+  const rest = await fetch(`${info.restUrl}/ws/v1/cluster/nodes`, { headers: { authorization: `Bearer ${token}` } });
+  assert.equal(rest.status, 200);
   const nodes = JSON.parse(run(['nodes', '--json', '--dir', dir]).stdout) as {
     state: string;
     capacity: { memoryMB: number };

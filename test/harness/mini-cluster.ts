@@ -94,6 +94,11 @@ export class MiniCluster {
     });
   }
 
+  /** An AM token for attemptId, as the RM puts in the AM container's credentials file. Test-only. */
+  amToken(attemptId: string, appId: string, user = this.defaultUser): Token {
+    return mintToken(this.masterKey, { kind: 'am', attemptId, appId, user, exp: Date.now() + 3_600_000 });
+  }
+
   /** A REST bearer token for user. */
   restToken(user = this.defaultUser, admin = false): string {
     return bearer(JSON.parse(fs.readFileSync(this.identityFile(user, admin), 'utf8')).token);

@@ -30,7 +30,8 @@ export const RmConfig = z.object({
   /** 0 picks a free port; -1 disables REST */
   restPort: z.coerce.number().int().min(-1).max(65535).default(8088),
   dir: z.string().default(`${os.homedir()}/.cinder/rm`),
-  admins: labels.default(['root']),
+  /** users who are admins besides those whose identity says so (none by default: not root by name) */
+  admins: labels.default([]),
   /** full queue paths ("root.default") -> settings; root is implicit */
   queues: z
     .record(z.string(), QueueConf)
