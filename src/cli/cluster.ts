@@ -12,7 +12,8 @@ import { ClusterClient, rmRetryPolicy } from '../cluster/client.js';
 import { loadConfig, loadSecret, NmConfig, RmConfig } from '../cluster/common/config.js';
 import { clusterDown, clusterUp, defaultDevDir, readDevCluster } from '../cluster/devcluster.js';
 import { resolveIdentity } from '../cluster/security/client-identity.js';
-import { DAY_MS, readIdentity, writeIdentity } from '../cluster/security/identity.js';
+import { DAY_MS, issueIdentity, readIdentity, writeIdentity } from '../cluster/security/identity.js';
+import { loadOrCreateMasterKey } from '../cluster/security/keys.js';
 import { bearer } from '../cluster/security/tokens.js';
 import { CinderError } from '../common/errors.js';
 import { placementOf } from '../deploy/placement.js';
@@ -293,11 +294,15 @@ export function register(program: Command): void {
     .option('--admin', 'the user is a cluster admin')
     .requiredOption('--out <file>', 'where to write the identity (0600)')
     .option('--ttl-days <n>', 'days until it expires', '30')
+    .option('--rm-dir <dir>', 'operator bootstrap on the RM host: sign with the master key in this RM dir, no RPC')
     .action(async (name: string, o) => {
       const days = Number(o.ttlDays);
       if (!Number.isFinite(days) || days <= 0)
         throw new CinderError('BAD_FLAG', `--ttl-days: '${o.ttlDays}' is not a positive number`);
-      const id = await withClient(o, (c) => c.issueIdentity(name, Boolean(o.admin), Math.round(days * DAY_MS)));
+      const ttl = Math.round(days * DAY_MS);
+      const id = o.rmDir
+        ? issueIdentity(loadOrCreateMasterKey(o.rmDir), name, Boolean(o.admin), ttl, Date.now())
+        : await withClient(o, (c) => c.issueIdentity(name, Boolean(o.admin), ttl));
       writeIdentity(o.out, id);
       if (o.json)
         return void process.stdout.write(
