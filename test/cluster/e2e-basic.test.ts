@@ -30,7 +30,8 @@ describe('cluster end to end', { timeout: 60_000 }, () => {
         command: [
           '/bin/sh',
           '-c',
-          'cat b.txt; cat d/sub/inner.txt; echo " $CINDER_CONTAINER_ID"; test -n "$CINDER_APP_SECRET"',
+          // the app secret is in the 0600 credentials file, not the env
+          'cat b.txt; cat d/sub/inner.txt; echo " $CINDER_CONTAINER_ID"; test -z "$CINDER_APP_SECRET" && grep -q CINDER_APP_SECRET "$CINDER_CREDENTIALS_FILE"',
         ],
         files: { 'b.txt': { data: 'hello ' }, d: { data: fs.readFileSync(tgz), type: 'ARCHIVE' } },
       });

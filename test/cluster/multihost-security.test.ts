@@ -51,16 +51,18 @@ describe('multi-host cluster: security, limits and cluster down', {
     const nodes = await mc.nodes();
     assert.deepEqual(nodes.map((n) => n.host).sort(), [lab.addr('nm1'), lab.addr('nm2')]);
     // clients wait for an unreachable RM (it may be restarting): one second here, not a minute
-    const r = await mc.cli(['nodes', '--master', mc.master, '--conf', 'cinder.rm.connect.maxWaitMs=1000'], {
-      env: { CINDER_SECRET_FILE: mc.secretFile },
-    });
+    const r = await mc.cli(['nodes', '--master', mc.master, '--conf', 'cinder.rm.connect.maxWaitMs=1000']);
     assert.notEqual(r.code, 0, 'no route from the root namespace');
   });
 
   test('an unauthenticated client is refused and nothing changes', async () => {
+    const forged = JSON.parse(fs.readFileSync(mc.identityFile('alice'), 'utf8'));
+    forged.token.password = '0'.repeat(64);
+    const forgedFile = path.join(mc.dir, 'forged.identity');
+    fs.writeFileSync(forgedFile, JSON.stringify(forged), { mode: 0o600 });
     const r = await mc.cli(['kill', 'application_1_0001'], {
       prefix: lab.prefix('client'),
-      env: { CINDER_SECRET: 'guess' },
+      env: { CINDER_IDENTITY: forgedFile },
     });
     assert.equal(r.code, 1);
     assert.match(r.stderr, /authentication to 10\.213\.\d+\.1:\d+ refused/);
@@ -111,7 +113,8 @@ describe('multi-host cluster: security, limits and cluster down', {
       assert.equal(up.status, 0, up.stderr);
       const master = up.stdout.trim();
       assert.match(master, /^cinder:\/\/127\.0\.0\.1:\d+$/);
-      const env = ['env', `CINDER_SECRET_FILE=${path.join(dir, 'cluster.secret')}`];
+      // the dev cluster's admin identity, as a user on that host would get it by default
+      const env = ['env', `CINDER_IDENTITY=${path.join(dir, 'admin.identity')}`];
       const sub = lab.exec('client', [
         ...env,
         process.execPath,
@@ -123,17 +126,7 @@ describe('multi-host cluster: security, limits and cluster down', {
       await mc.waitFor(
         () =>
           JSON.parse(
-            lab.exec('client', [
-              ...env,
-              'CINDER_USER=alice',
-              process.execPath,
-              CINDER,
-              'status',
-              appId,
-              '--json',
-              '--dir',
-              dir,
-            ]).stdout,
+            lab.exec('client', [...env, process.execPath, CINDER, 'status', appId, '--json', '--dir', dir]).stdout,
           ).runningContainers === 3,
         15_000,
         'dev app running',

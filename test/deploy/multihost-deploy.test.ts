@@ -29,7 +29,7 @@ describe('deploy modes across network namespaces', {
   const onClient = (args: string[]) => submit(args, env, lab.prefix('client'));
   /** an app report asked from the RM's own host (the client's link may be cut) */
   const status = async (appId: string) => {
-    const r = await mc.cli(['status', appId, '--json'], { prefix: lab.prefix('rm'), env: { CINDER_USER: 'alice' } });
+    const r = await mc.cli(['status', appId, '--json'], { prefix: lab.prefix('rm'), user: 'alice' });
     if (r.code !== 0) throw new Error(r.stderr);
     return JSON.parse(r.stdout) as Awaited<ReturnType<MiniCluster['status']>>;
   };
@@ -55,7 +55,7 @@ describe('deploy modes across network namespaces', {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cinder-mh-'));
     input = path.join(tmp, 'in.txt');
     fs.writeFileSync(input, Array.from({ length: 200 }, (_, i) => `x${i % 11} y${i % 3} common`).join('\n'));
-    env = { CINDER_SECRET_FILE: mc.secretFile, CINDER_USER: 'alice' };
+    env = { CINDER_IDENTITY: mc.identityFile('alice') };
   });
   after(async () => {
     if (process.env.CINDER_KEEP_TEST_LOGS && mc)
@@ -123,7 +123,7 @@ describe('deploy modes across network namespaces', {
       15_000,
       'logs',
     );
-    const logs = await mc.cli(['logs', appId], { prefix: lab.prefix('client'), env: { CINDER_USER: 'alice' } });
+    const logs = await mc.cli(['logs', appId], { prefix: lab.prefix('client'), user: 'alice' });
     assert.match(logs.stdout, /user main started in the AM/);
   });
 
@@ -208,9 +208,13 @@ describe('deploy modes across network namespaces', {
     const st = await mc.status(appIdFrom(r.stdout), 'alice');
     assert.equal(st.finalStatus, 'FAILED');
     assert.match(st.diagnostics, /boom from the user main/);
+    const forged = JSON.parse(fs.readFileSync(mc.identityFile('alice'), 'utf8'));
+    forged.token.password = '0'.repeat(64);
+    const forgedFile = path.join(tmp, 'forged.identity');
+    fs.writeFileSync(forgedFile, JSON.stringify(forged), { mode: 0o600 });
     const bad = await submit(
       ['--master', mc.master, '--deploy-mode', 'cluster', path.join(APPS, 'wc.ts'), input, path.join(tmp, 'never')],
-      { ...env, CINDER_SECRET: 'wrong' },
+      { ...env, CINDER_IDENTITY: forgedFile },
       lab.prefix('client'),
     ).done;
     assert.notEqual(bad.code, 0);
