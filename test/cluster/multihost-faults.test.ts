@@ -69,7 +69,7 @@ describe('multi-host cluster: node loss, partitions and RM restart', {
       async () => {
         const l = await mc.cli(['logs', appId!, '--container', st.attemptList[0]!.amContainerId!], {
           prefix: lab.prefix('client'),
-          env: { CINDER_USER: 'alice' },
+          user: 'alice',
         });
         logs = l.stdout;
         return /finished SUCCEEDED/.test(logs);

@@ -130,6 +130,12 @@ export class NodeManager {
     try {
       switch (m.type) {
         case 'StartContainer': {
+          if (this.stopped)
+            throw new CinderError(
+              'NM_STOPPING',
+              `NodeManager ${this.nodeId} is shutting down and starts no containers`,
+              'the ResourceManager places it elsewhere',
+            );
           checkStart(this.containerKey, this.nodeId, m, from, Date.now());
           const { token: _token, ...info } = m.container;
           if (m.credentials) this.pendingCredentials.set(info.id, m.credentials);
@@ -287,9 +293,10 @@ export class NodeManager {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.hbTimer) clearInterval(this.hbTimer);
-    await this.containers.stopAll();
+    // leave the RM first, so nothing more is placed here while the containers are stopped
     if (this.rmConn && !this.rmConn.isClosed && this.nodeId)
       await this.rmConn.request({ type: 'UnregisterNode', nodeId: this.nodeId }, 2_000).catch(() => {});
+    await this.containers.stopAll();
     this.rmConn?.close();
     await this.server?.close();
   }
