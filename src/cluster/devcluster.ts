@@ -98,6 +98,9 @@ export async function clusterUp(opts: {
       );
   }
   fs.mkdirSync(path.join(dir, 'logs'), { recursive: true, mode: 0o700 });
+  // NMs running as root give containers uids of their own, which must reach their dirs under nmN/ (this
+  // dir lists nothing to them: cluster.secret is 0600, logs/ and rm/ are 0700)
+  if (process.getuid?.() === 0) fs.chmodSync(dir, fs.statSync(dir).mode | 0o001);
   const secretFile = path.join(dir, 'cluster.secret');
   writeSecretFile(secretFile, newSecret());
   const env = { CINDER_SECRET_FILE: secretFile, CINDER_SECRET: undefined };

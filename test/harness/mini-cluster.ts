@@ -54,6 +54,8 @@ export class MiniCluster {
 
   private constructor(readonly opts: MiniClusterOptions) {
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cinder-mini-'));
+    // NMs running as root give containers uids of their own: they must be able to reach their dirs
+    fs.chmodSync(this.dir, 0o711);
     this.secretFile = path.join(this.dir, 'cluster.secret');
     writeSecretFile(this.secretFile, this.secret);
   }

@@ -94,6 +94,17 @@ export const NmConfig = z.object({
    * wrapper; 0 = never. Default: the RM's default node liveness expiry
    */
   orphanKillMs: z.coerce.number().int().nonnegative().default(600_000),
+  /**
+   * when the NM runs as root, each application's containers run as a uid (and gid) of their own from
+   * this range (LinuxContainerExecutor-like); "none" runs them as the NM's user (not isolated)
+   */
+  containerUidRange: z.string().default('20000-29999'),
+  /** the largest tree one localized archive may unpack to (zip-bomb guard) */
+  maxUnpackedBytes: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(1024 * 1024 * 1024),
 });
 export type NmConfig = z.infer<typeof NmConfig>;
 
