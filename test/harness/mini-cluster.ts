@@ -30,6 +30,12 @@ export interface MiniClusterOptions {
   rm?: Record<string, string | number>;
   /** extra NM config keys (--set) */
   nm?: Record<string, string | number>;
+  /**
+   * NMs running as root run each app's containers as a uid of their own (default). Suites whose jobs read
+   * and write test-owned dirs on the local filesystem (0700, root) — or whose client-mode driver (root)
+   * makes output dirs executors write into — turn it off: tasks of another uid cannot use those dirs.
+   */
+  isolateContainers?: boolean;
   /** per-host placement: address to bind and a command prefix (e.g. ['ip','netns','exec','ns']) */
   rmHost?: { addr: string; prefix: string[] };
   nmHosts?: { addr: string; prefix: string[] }[];
@@ -150,7 +156,13 @@ export class MiniCluster {
     const host = this.opts.nmHosts?.[i];
     const dir = path.join(this.dir, `nm${i}`);
     const log = path.join(this.dir, `nm${i}.log`);
-    const sets = { heartbeatMs: 200, monitorMs: 200, killGraceMs: 500, ...this.opts.nm };
+    const sets = {
+      heartbeatMs: 200,
+      monitorMs: 200,
+      killGraceMs: 500,
+      ...(this.opts.isolateContainers === false ? { containerUidRange: 'none' } : {}),
+      ...this.opts.nm,
+    };
     const args = [
       'nodemanager',
       '--rm',

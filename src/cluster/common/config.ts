@@ -53,6 +53,9 @@ export const RmConfig = z.object({
   maxAllocationMB: z.coerce.number().int().positive().default(8192),
   minAllocationVcores: z.coerce.number().int().positive().default(1),
   maxAllocationVcores: z.coerce.number().int().positive().default(4),
+  /** containers an application may have asked for and not yet received (YARN has no such cap; an ask for
+   * 1e12 containers would otherwise be kept and scanned forever) */
+  maxPendingContainersPerApp: z.coerce.number().int().positive().default(10_000),
   /** largest single staged file */
   stagingMaxFileBytes: z.coerce
     .number()
