@@ -123,6 +123,31 @@ describe('container isolation (NM as root)', { skip: !root && 'needs root', time
     }
   });
 
+  test('with every uid of the range taken, a container fails with a clear error and the node serves on', async () => {
+    const mc = await MiniCluster.start({
+      nodes: 1,
+      nodeMemoryMB: 6144,
+      rm: { maxAttempts: 1 },
+      nm: { containerUidRange: '23200-23200' },
+    });
+    try {
+      const cl = await mc.client('alice');
+      const holder = await mc.submitSimple(cl, { containers: 1, command: ['/bin/sh', '-c', 'exec sleep 60'] });
+      await containerDirs(mc, 0, holder, 2);
+      const late = await mc.submitSimple(cl, { containers: 1, command: ['true'] });
+      const r = await cl.waitForState(late, ['FINISHED', 'FAILED', 'KILLED'], 30_000);
+      assert.equal(r.state, 'FAILED');
+      assert.match(r.diagnostics, /no free container uid in 23200-23200: 1 applications hold one on this node/);
+      await cl.kill(holder);
+      await mc.waitFor(() => !fs.existsSync(path.join(mc.nms[0]!.dir, 'work', holder)), 15_000, 'holder cleaned up');
+      const next = await mc.submitSimple(cl, { containers: 1, command: ['true'] });
+      assert.equal((await cl.waitForState(next, ['FINISHED', 'FAILED', 'KILLED'], 30_000)).finalStatus, 'SUCCEEDED');
+      cl.close();
+    } finally {
+      await mc.cleanup();
+    }
+  });
+
   test('a work-preserving NM restart reacquires containers running as their app uid and keeps the uid taken', async () => {
     const mc = await MiniCluster.start({
       nodes: 1,

@@ -146,6 +146,16 @@ describe('limits on a live cluster', { timeout: 60_000 }, () => {
         cl.uploadFile(appId, 'big.bin', Buffer.alloc(5 * 1024 * 1024)),
         /over the limit of 1048576 bytes/,
       );
+      // a 210 MB upload is refused by its declared size: the RM does not take it in (it grew by ~275 MB before)
+      const rss = () =>
+        Number(/^VmRSS:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${mc.rm.proc.pid}/status`, 'utf8'))?.[1]) * 1024;
+      const before = rss();
+      await assert.rejects(
+        cl.uploadFile(appId, 'huge.bin', Buffer.alloc(210 * 1024 * 1024)),
+        /staged file huge.bin is 220200960 bytes, over the limit of 1048576 bytes \(stagingMaxFileBytes\)/,
+      );
+      const grew = rss() - before;
+      assert.ok(grew < 32 * 1024 * 1024, `the RM grew by ${(grew / 1024 / 1024).toFixed(1)} MB`);
       await cl.uploadFile(appId, 'a.bin', Buffer.alloc(1024 * 1024));
       await assert.rejects(
         cl.uploadFile(appId, 'b.bin', Buffer.alloc(1024 * 1024)),
