@@ -14,6 +14,7 @@ import { CinderError } from '../common/errors.js';
 import { newSecret } from '../rpc/index.js';
 import { ClusterClient } from './client.js';
 import { writeSecretFile } from './common/config.js';
+import { untraversableAncestor } from './nodemanager/isolation.js';
 import { groupAlive, killGroup } from './nodemanager/process-tree.js';
 
 export const CINDER_BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bin/cinder.js');
@@ -99,8 +100,20 @@ export async function clusterUp(opts: {
   }
   fs.mkdirSync(path.join(dir, 'logs'), { recursive: true, mode: 0o700 });
   // NMs running as root give containers uids of their own, which must reach their dirs under nmN/ (this
-  // dir lists nothing to them: cluster.secret is 0600, logs/ and rm/ are 0700)
-  if (process.getuid?.() === 0) fs.chmodSync(dir, fs.statSync(dir).mode | 0o001);
+  // dir lists nothing to them: cluster.secret is 0600, logs/ and rm/ are 0700). Under a dir others cannot
+  // search (root's home, mktemp -d) they could not: a dev cluster then runs them unisolated and says so
+  // (a NodeManager started by hand refuses instead).
+  let nmArgs = opts.nmArgs ?? [];
+  if (process.getuid?.() === 0) {
+    fs.chmodSync(dir, fs.statSync(dir).mode | 0o001);
+    const blocked = untraversableAncestor(dir);
+    if (blocked && !nmArgs.some((a) => a.startsWith('containerUidRange='))) {
+      process.stderr.write(
+        `cinder: warning: containers will NOT be isolated (they run as root and can read each other and the cluster secret): ${blocked} is not searchable by others; use --dir under a searchable path (e.g. /var/tmp/cinder) to give each app a uid of its own\n`,
+      );
+      nmArgs = [...nmArgs, '--set', 'containerUidRange=none'];
+    }
+  }
   const secretFile = path.join(dir, 'cluster.secret');
   writeSecretFile(secretFile, newSecret());
   const env = { CINDER_SECRET_FILE: secretFile, CINDER_SECRET: undefined };
@@ -140,7 +153,7 @@ export async function clusterUp(opts: {
       const args = ['nodemanager', '--rm', `127.0.0.1:${rm.port}`, '--dir', nmDir, '--ready-file', ready];
       if (opts.memoryMB) args.push('--memory-mb', String(opts.memoryMB));
       if (opts.vcores) args.push('--vcores', String(opts.vcores));
-      pids.nms.push(spawnDaemon([...args, ...(opts.nmArgs ?? [])], path.join(dir, 'logs', `nm${i + 1}.log`), env));
+      pids.nms.push(spawnDaemon([...args, ...nmArgs], path.join(dir, 'logs', `nm${i + 1}.log`), env));
     }
     const info: DevClusterInfo = { master, restUrl: `http://127.0.0.1:${rm.restPort}`, secretFile, pids, nmDirs };
     fs.writeFileSync(infoFile, JSON.stringify(info, null, 2), { mode: 0o600 });
