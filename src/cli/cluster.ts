@@ -19,6 +19,7 @@ import { CinderError } from '../common/errors.js';
 import { placementOf } from '../deploy/placement.js';
 import { defaultsConf } from '../deploy/submit-options.js';
 import type { AppReport, AppState, NodeState } from '../protocol/cluster.js';
+import { esc } from './escape.js';
 
 function sets(v: string, prev: Record<string, string> = {}): Record<string, string> {
   const i = v.indexOf('=');
@@ -102,7 +103,9 @@ async function withClient<T>(f: ClientFlags, fn: (c: ClusterClient) => Promise<T
   }
 }
 
-function table(rows: string[][]): string {
+/** A table of cells (user-supplied strings escaped: see escape.ts). */
+function table(raw: string[][]): string {
+  const rows = raw.map((r) => r.map(esc));
   const w = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
   return `${rows
     .map((r) =>
@@ -261,7 +264,7 @@ export function register(program: Command): void {
         ['Tracking URL', r.trackingUrl],
         ['Diagnostics', r.diagnostics],
       ];
-      process.stdout.write(lines.map(([k, v]) => `${k!.padEnd(13)} ${v}`).join('\n') + '\n');
+      process.stdout.write(lines.map(([k, v]) => `${k!.padEnd(13)} ${esc(v ?? '')}`).join('\n') + '\n');
     },
   );
 
@@ -270,8 +273,8 @@ export function register(program: Command): void {
   ).action(async (id: string, o) => {
     const r = await withClient(o, (c) => c.kill(id));
     if (o.json) return void process.stdout.write(`${JSON.stringify(r)}\n`);
-    if (r.alreadyTerminal) process.stderr.write(`warning: ${id} already ended (${r.state}); nothing to kill\n`);
-    else process.stdout.write(`killed ${id}\n`);
+    if (r.alreadyTerminal) process.stderr.write(`warning: ${esc(id)} already ended (${r.state}); nothing to kill\n`);
+    else process.stdout.write(`killed ${esc(id)}\n`);
   });
 
   withClientFlags(
@@ -282,10 +285,10 @@ export function register(program: Command): void {
       const logs = await withClient(o, (c) => c.getLogs(id, o.container));
       if (o.json) return void process.stdout.write(`${JSON.stringify(logs)}\n`);
       if (!logs.length)
-        process.stderr.write(`no logs found for ${id}${o.container ? ` container ${o.container}` : ''}\n`);
+        process.stderr.write(`no logs found for ${esc(id)}${o.container ? ` container ${esc(o.container)}` : ''}\n`);
       for (const l of logs)
         process.stdout.write(
-          `==> ${l.containerId} on ${l.nodeId}: ${l.file} <==\n${l.data}${l.data.endsWith('\n') || !l.data ? '' : '\n'}\n`,
+          `==> ${esc(l.containerId)} on ${esc(l.nodeId)}: ${esc(l.file)} <==\n${l.data}${l.data.endsWith('\n') || !l.data ? '' : '\n'}\n`,
         );
     });
 

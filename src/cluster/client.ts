@@ -76,6 +76,9 @@ export interface ClientOptions {
 
 type RmConn = RpcConnection<ToNm, ToRm>;
 
+/** UploadFile chunk size: what the RM buffers per message. */
+const UPLOAD_CHUNK_BYTES = 4 * 1024 * 1024;
+
 export class ClusterClient {
   /** app id -> the channel generation when the RM reserved it (a later reconnect may have lost it) */
   private readonly reservedAt = new Map<string, number>();
@@ -148,16 +151,26 @@ export class ClusterClient {
   async uploadFile(appId: string, name: string, data: Uint8Array | string): Promise<{ sha256: string; size: number }> {
     const bytes = typeof data === 'string' ? fs.readFileSync(data) : data;
     const sha256 = createHash('sha256').update(bytes).digest('hex');
-    // staging is by name and content: sent twice, the same file is staged once
-    return this.req<{ sha256: string; size: number }>({
-      type: 'UploadFile',
-      appId,
-      name,
-      data: bytes as Uint8Array<ArrayBuffer>,
-      sha256,
-    }).catch((e: unknown) => {
+    // staging is by name and content: sent twice, the same file is staged once. The size goes first (the
+    // RM refuses a file over its limits before taking any byte), then the bytes in chunks
+    const size = bytes.length;
+    try {
+      for (let offset = 0; ; offset += UPLOAD_CHUNK_BYTES) {
+        const data = bytes.subarray(offset, Math.min(size, offset + UPLOAD_CHUNK_BYTES));
+        const r = await this.req<{ sha256: string; size: number } | { received: number }>({
+          type: 'UploadFile',
+          appId,
+          name,
+          data: data as Uint8Array<ArrayBuffer>,
+          sha256,
+          size,
+          offset,
+        });
+        if ('sha256' in r) return r;
+      }
+    } catch (e) {
       throw this.reservationLost(appId, e);
-    });
+    }
   }
 
   /**

@@ -16,6 +16,7 @@ import { newSecret } from '../rpc/index.js';
 import { ClusterClient } from './client.js';
 import { writeSecretFile } from './common/config.js';
 import type { DevClusterInfo } from './dev-dir.js';
+import { untraversableAncestor } from './nodemanager/isolation.js';
 import { groupAlive, killGroup } from './nodemanager/process-tree.js';
 import { DAY_MS, issueIdentity, writeIdentity } from './security/identity.js';
 import { loadOrCreateMasterKey } from './security/keys.js';
@@ -90,6 +91,21 @@ export async function clusterUp(opts: {
       );
   }
   fs.mkdirSync(path.join(dir, 'logs'), { recursive: true, mode: 0o700 });
+  // NMs running as root give containers uids of their own, which must reach their dirs under nmN/ (this
+  // dir lists nothing to them: cluster.secret is 0600, logs/ and rm/ are 0700). Under a dir others cannot
+  // search (root's home, mktemp -d) they could not: a dev cluster then runs them unisolated and says so
+  // (a NodeManager started by hand refuses instead).
+  let nmArgs = opts.nmArgs ?? [];
+  if (process.getuid?.() === 0) {
+    fs.chmodSync(dir, fs.statSync(dir).mode | 0o001);
+    const blocked = untraversableAncestor(dir);
+    if (blocked && !nmArgs.some((a) => a.startsWith('containerUidRange='))) {
+      process.stderr.write(
+        `cinder: warning: containers will NOT be isolated (they run as root and can read each other and the cluster secret): ${blocked} is not searchable by others; use --dir under a searchable path (e.g. /var/tmp/cinder) to give each app a uid of its own\n`,
+      );
+      nmArgs = [...nmArgs, '--set', 'containerUidRange=none'];
+    }
+  }
   const secretFile = path.join(dir, 'cluster.secret');
   writeSecretFile(secretFile, newSecret());
   // the RM's master key is created here, before the RM starts, to sign the admin identity
@@ -136,7 +152,7 @@ export async function clusterUp(opts: {
       const args = ['nodemanager', '--rm', `127.0.0.1:${rm.port}`, '--dir', nmDir, '--ready-file', ready];
       if (opts.memoryMB) args.push('--memory-mb', String(opts.memoryMB));
       if (opts.vcores) args.push('--vcores', String(opts.vcores));
-      pids.nms.push(spawnDaemon([...args, ...(opts.nmArgs ?? [])], path.join(dir, 'logs', `nm${i + 1}.log`), env));
+      pids.nms.push(spawnDaemon([...args, ...nmArgs], path.join(dir, 'logs', `nm${i + 1}.log`), env));
     }
     const info: DevClusterInfo = {
       master,

@@ -18,6 +18,13 @@ import { tarGz } from './tar.js';
 export const APP_LINK = '__app__';
 
 /**
+ * Names in a container's dir that are not the user's: the app bundle, the executor's work dir and the
+ * NM's tmp dir for isolated containers. A `--files`/`--archives` link with one of them would replace
+ * them, so it is refused at submit.
+ */
+export const RESERVED_LINKS: readonly string[] = [APP_LINK, `${APP_LINK}.tgz`, 'cinder-work', '.cinder-tmp'];
+
+/**
  * The engine's own sources: an app that imports them by path, or imports `cinder`, gets the engine
  * installed on the node instead, by its file URL (the engine is installed at the same path on every
  * node, as the AM's and executors' commands already assume). So the AM imports a JavaScript bundle
@@ -46,6 +53,12 @@ export function linkOf(spec: string): { file: string; link: string } {
       'BAD_ARGUMENT',
       `invalid link name '${link}' in '${spec}'`,
       'use path#name with a plain file name',
+    );
+  if (RESERVED_LINKS.includes(link))
+    throw new CinderError(
+      'BAD_ARGUMENT',
+      `link name '${link}' in '${spec}' is reserved: the container's ${link === 'cinder-work' || link === '.cinder-tmp' ? 'work dir' : 'app bundle'} has it`,
+      `give the file another name with ${file}#other-name`,
     );
   return { file, link };
 }

@@ -10,8 +10,18 @@
  * Only schemas live here, no logic. Secrets travel only as a StartContainer's `credentials` and
  * container tokens (authenticated channel, never logged); the NM writes credentials to a 0600 file.
  */
+import { clip, LIMITS } from '../common/text-limits.js';
 import { z } from '../common/zod.js';
 import { bytes, parser } from './common.js';
+
+/** A short free-text field (names, ids, hosts, labels), refused over `max` characters with the field's name. */
+const text = (what: string, max: number = LIMITS.shortText) =>
+  z.string().max(max, `${what} is longer than ${max} characters`);
+/** Diagnostics: accepted (up to 1 MiB), stored and returned clipped to LIMITS.diagnostics with a marker. */
+const diagnostics = z
+  .string()
+  .max(1024 * 1024, 'diagnostics are longer than 1 MiB')
+  .transform((s) => clip(s));
 
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'expected a lowercase hex sha256');
 const int = z.number().int();
@@ -74,42 +84,45 @@ export const ExitStatus = {
 } as const;
 
 export const ContainerStatus = z.object({
-  containerId: z.string(),
-  appId: z.string(),
+  containerId: text('container id'),
+  appId: text('application id'),
   state: z.enum(['NEW', 'RUNNING', 'COMPLETE']),
   /** process exit code, or one of ExitStatus when the system ended it; absent while running */
   exitStatus: int.optional(),
-  diagnostics: z.string().default(''),
+  diagnostics: diagnostics.default(''),
   resource: Resource,
 });
 export type ContainerStatus = z.infer<typeof ContainerStatus>;
 
 export const ResourceAsk = z.object({
-  count: int.positive(),
+  count: int
+    .positive()
+    .max(LIMITS.askCount, `a container ask is for at most ${LIMITS.askCount} containers (ask again for more later)`),
   resource: Resource,
   /** preferred hosts (soft) */
-  hosts: z.array(z.string()).optional(),
+  hosts: z.array(text('host')).max(LIMITS.asks, `an ask names at most ${LIMITS.asks} hosts`).optional(),
   /** node label the container must run on */
-  label: z.string().optional(),
+  label: text('node label').optional(),
 });
 export type ResourceAsk = z.infer<typeof ResourceAsk>;
 
-export const Acls = z.object({ view: z.array(z.string()).default([]), modify: z.array(z.string()).default([]) });
+const aclList = z.array(text('ACL entry')).max(LIMITS.aclEntries, `an ACL has at most ${LIMITS.aclEntries} entries`);
+export const Acls = z.object({ view: aclList.default([]), modify: aclList.default([]) });
 
 export const SubmissionContext = z.object({
-  appId: z.string(),
-  name: z.string().default('cinder-app'),
-  queue: z.string().default('default'),
+  appId: text('application id'),
+  name: text('application name', LIMITS.appName).default('cinder-app'),
+  queue: text('queue name', LIMITS.queue).default('default'),
   /** ignored: the RM sets the owner to the submitting connection's identity */
-  user: z.string().optional(),
+  user: text('user name').optional(),
   amResource: Resource,
   amLaunchContext: LaunchContext,
   maxAttempts: int.positive().optional(),
   acls: Acls.default({ view: [], modify: [] }),
-  tags: z.array(z.string()).default([]),
-  applicationType: z.string().default('CINDER'),
+  tags: z.array(text('tag', LIMITS.tag)).max(LIMITS.tags, `an application has at most ${LIMITS.tags} tags`).default([]),
+  applicationType: text('application type', LIMITS.applicationType).default('CINDER'),
   /** node label for the AM container */
-  label: z.string().optional(),
+  label: text('node label').optional(),
   /** the per-app secret when the client chose it (client mode: its driver's); else the RM makes one. It
    * reaches the AM in its credentials file only */
   appSecret: z
@@ -123,10 +136,10 @@ export const ToRm = z.discriminatedUnion('type', [
   // ---- NodeManager ----
   z.object({
     type: z.literal('RegisterNode'),
-    host: z.string(),
+    host: text('host'),
     port: int,
     capacity: Resource,
-    labels: z.array(z.string()).default([]),
+    labels: z.array(text('node label')).max(LIMITS.tags, `a node has at most ${LIMITS.tags} labels`).default([]),
     /** containers still running on the node (work-preserving RM restart) */
     containers: z.array(ContainerStatus).default([]),
     /** apps the node still holds dirs or containers for (YARN's runningApplications): the RM answers with
@@ -151,16 +164,19 @@ export const ToRm = z.discriminatedUnion('type', [
     attemptId: z.string(),
     host: z.string(),
     rpcPort: int,
-    trackingUrl: z.string().default(''),
+    trackingUrl: text('tracking URL', LIMITS.url).default(''),
   }),
   z.object({
     type: z.literal('Allocate'),
     attemptId: z.string(),
-    asks: z.array(ResourceAsk).default([]),
-    releases: z.array(z.string()).default([]),
+    asks: z.array(ResourceAsk).max(LIMITS.asks, `an Allocate carries at most ${LIMITS.asks} asks`).default([]),
+    releases: z
+      .array(text('container id'))
+      .max(LIMITS.releases, `an Allocate releases at most ${LIMITS.releases} containers`)
+      .default([]),
     progress: z.number().min(0).max(1).default(0),
     /** a tracking URL that became known after registration (YARN's updateTrackingUrl) */
-    trackingUrl: z.string().optional(),
+    trackingUrl: text('tracking URL', LIMITS.url).optional(),
     /** the responseId of the last answer the AM received (YARN's lastResponseId): when it is one behind the
      * RM's, the previous answer was lost and is sent again instead of applying this request a second time */
     lastResponseId: int.optional(),
@@ -169,7 +185,7 @@ export const ToRm = z.discriminatedUnion('type', [
     type: z.literal('FinishApplicationMaster'),
     attemptId: z.string(),
     finalStatus: z.enum(['SUCCEEDED', 'FAILED', 'KILLED']),
-    diagnostics: z.string().default(''),
+    diagnostics: diagnostics.default(''),
   }),
   // ---- client ----
   z.object({ type: z.literal('GetNewApplication') }),
@@ -177,20 +193,29 @@ export const ToRm = z.discriminatedUnion('type', [
     type: z.literal('UploadFile'),
     appId: z.string(),
     name: z.string(),
+    /** the whole file, or (with size) the chunk at offset */
     data: bytes,
     /** checked against the received bytes when given */
     sha256: sha256.optional(),
+    /** the file's declared size: checked against the staging limits before any byte is kept; the file then
+     * arrives in chunks at increasing offsets (the RM answers {received} until the last one, then the address) */
+    size: int.nonnegative().optional(),
+    offset: int.nonnegative().optional(),
   }),
   z.object({ type: z.literal('SubmitApplication'), context: SubmissionContext }),
   z.object({ type: z.literal('GetApplicationReport'), appId: z.string() }),
   z.object({
     type: z.literal('GetApplications'),
     states: z.array(AppState).optional(),
-    queue: z.string().optional(),
-    owner: z.string().optional(),
+    queue: text('queue name', LIMITS.queue).optional(),
+    owner: text('user name').optional(),
   }),
   z.object({ type: z.literal('GetApplicationAttempts'), appId: z.string() }),
-  z.object({ type: z.literal('KillApplication'), appId: z.string(), reason: z.string().optional() }),
+  z.object({
+    type: z.literal('KillApplication'),
+    appId: z.string(),
+    reason: text('kill reason', LIMITS.reason).optional(),
+  }),
   z.object({ type: z.literal('GetLogs'), appId: z.string(), containerId: z.string().optional() }),
   z.object({ type: z.literal('GetClusterNodes'), states: z.array(NodeState).optional() }),
   z.object({ type: z.literal('GetClusterInfo') }),
@@ -222,7 +247,7 @@ export const ToNm = z.discriminatedUnion('type', [
     containerId: z.string(),
     /** -105 when the AM asks, -106 when the RM does */
     exitStatus: int.optional(),
-    diagnostics: z.string().optional(),
+    diagnostics: diagnostics.optional(),
   }),
   z.object({ type: z.literal('GetContainerStatuses'), containerIds: z.array(z.string()).optional() }),
   /** request: logs of a live app (or one container) on this node */

@@ -18,7 +18,13 @@ describe('client mode: the AM lost near the end', { timeout: 120_000 }, () => {
   let tmp: string;
   let env: Record<string, string>;
   before(async () => {
-    mc = await MiniCluster.start({ nodes: 2, nodeMemoryMB: 4096, rm: { minAllocationMB: 128 } });
+    mc = await MiniCluster.start({
+      // jobs read and write test-owned dirs (see MiniClusterOptions.isolateContainers)
+      isolateContainers: false,
+      nodes: 2,
+      nodeMemoryMB: 4096,
+      rm: { minAllocationMB: 128 },
+    });
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cinder-client-end-'));
     env = { CINDER_IDENTITY: mc.identityFile() };
   });

@@ -27,7 +27,13 @@ describe('deploy modes on a 2-node cluster', { timeout: 180_000 }, () => {
   let env: Record<string, string>;
   let input: string;
   before(async () => {
-    mc = await MiniCluster.start({ nodes: 2, nodeMemoryMB: 4096, rm: { minAllocationMB: 128 } });
+    mc = await MiniCluster.start({
+      // jobs read and write test-owned dirs (see MiniClusterOptions.isolateContainers)
+      isolateContainers: false,
+      nodes: 2,
+      nodeMemoryMB: 4096,
+      rm: { minAllocationMB: 128 },
+    });
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cinder-deploy-'));
     env = { CINDER_IDENTITY: mc.identityFile() };
     input = path.join(tmp, 'in.txt');

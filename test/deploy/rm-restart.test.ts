@@ -26,7 +26,13 @@ describe('clients across an RM restart', { timeout: 170_000 }, () => {
   let tmp: string;
   let env: Record<string, string>;
   before(async () => {
-    mc = await MiniCluster.start({ nodes: 2, nodeMemoryMB: 4096, rm: { minAllocationMB: 128, amLivenessMs: 15_000 } });
+    mc = await MiniCluster.start({
+      // jobs read and write test-owned dirs (see MiniClusterOptions.isolateContainers)
+      isolateContainers: false,
+      nodes: 2,
+      nodeMemoryMB: 4096,
+      rm: { minAllocationMB: 128, amLivenessMs: 15_000 },
+    });
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cinder-rm-restart-'));
     env = { CINDER_IDENTITY: mc.identityFile() };
   });

@@ -24,7 +24,13 @@ function shuffleFiles(dir: string): number {
 describe('long-lived client-mode service', { timeout: 150_000 }, () => {
   let mc: MiniCluster;
   before(async () => {
-    mc = await MiniCluster.start({ nodes: 2, nodeMemoryMB: 4096, rm: { minAllocationMB: 128 } });
+    mc = await MiniCluster.start({
+      // jobs read and write test-owned dirs (see MiniClusterOptions.isolateContainers)
+      isolateContainers: false,
+      nodes: 2,
+      nodeMemoryMB: 4096,
+      rm: { minAllocationMB: 128 },
+    });
   });
   after(async () => {
     await mc?.cleanup();

@@ -35,6 +35,12 @@ export interface MiniClusterOptions {
   rm?: Record<string, string | number>;
   /** extra NM config keys (--set) */
   nm?: Record<string, string | number>;
+  /**
+   * true: NMs (root) run each app's containers as a uid of its own (containerUidRange 20000-29999); off by
+   * default, as in the NM's config. Suites whose jobs read and write test-owned dirs on the local filesystem
+   * (0700, root), or whose client-mode driver (root) makes output dirs executors write into, leave it off.
+   */
+  isolateContainers?: boolean;
   /** per-host placement: address to bind and a command prefix (e.g. ['ip','netns','exec','ns']) */
   rmHost?: { addr: string; prefix: string[] };
   nmHosts?: { addr: string; prefix: string[] }[];
@@ -59,6 +65,8 @@ export class MiniCluster {
 
   private constructor(readonly opts: MiniClusterOptions) {
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cinder-mini-'));
+    // NMs running as root give containers uids of their own: they must be able to reach their dirs
+    fs.chmodSync(this.dir, 0o711);
     this.secretFile = path.join(this.dir, 'cluster.secret');
     writeSecretFile(this.secretFile, this.secret);
     // created before the RM starts (it keeps it), so identities can be issued here as an operator would
@@ -194,7 +202,13 @@ export class MiniCluster {
     const host = this.opts.nmHosts?.[i];
     const dir = path.join(this.dir, `nm${i}`);
     const log = path.join(this.dir, `nm${i}.log`);
-    const sets = { heartbeatMs: 200, monitorMs: 200, killGraceMs: 500, ...this.opts.nm };
+    const sets = {
+      heartbeatMs: 200,
+      monitorMs: 200,
+      killGraceMs: 500,
+      ...(this.opts.isolateContainers ? { containerUidRange: '20000-29999' } : {}),
+      ...this.opts.nm,
+    };
     const args = [
       'nodemanager',
       '--rm',

@@ -54,6 +54,9 @@ export const RmConfig = z.object({
   maxAllocationMB: z.coerce.number().int().positive().default(8192),
   minAllocationVcores: z.coerce.number().int().positive().default(1),
   maxAllocationVcores: z.coerce.number().int().positive().default(4),
+  /** containers an application may have asked for and not yet received (YARN has no such cap; an ask for
+   * 1e12 containers would otherwise be kept and scanned forever) */
+  maxPendingContainersPerApp: z.coerce.number().int().positive().default(10_000),
   /** largest single staged file */
   stagingMaxFileBytes: z.coerce
     .number()
@@ -95,6 +98,20 @@ export const NmConfig = z.object({
    * wrapper; 0 = never. Default: the RM's default node liveness expiry
    */
   orphanKillMs: z.coerce.number().int().nonnegative().default(600_000),
+  /**
+   * when the NM runs as root, each application's containers run as a uid (and gid) of their own from
+   * this range (LinuxContainerExecutor-like), e.g. "20000-29999"; "none" (the default for now) runs them
+   * as the NM's user, not isolated. Opt-in until the uid follows the submitting user cluster-wide: with a
+   * per-app uid chosen by each NM, a client-mode driver's output dir is not writable by its executors and
+   * two NMs on one host may hand the same uid to different apps (docs/decisions/0014-limits.md)
+   */
+  containerUidRange: z.string().default('none'),
+  /** the largest tree one localized archive may unpack to (zip-bomb guard) */
+  maxUnpackedBytes: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(1024 * 1024 * 1024),
 });
 export type NmConfig = z.infer<typeof NmConfig>;
 

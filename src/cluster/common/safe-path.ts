@@ -10,6 +10,7 @@ export function checkPlainName(name: string, what: string): string {
     name.length > 255 ||
     name === '.' ||
     name === '..' ||
+    name === '__proto__' ||
     name.includes('/') ||
     name.includes('\\') ||
     name.includes('\0')

@@ -8,15 +8,18 @@
  * from an injected clock. It does not talk to the RM and decides nothing about a container's lifecycle.
  *
  * Files in the NM dir: container-wrapper.sh (process-tree.ts's exit-code wrapper), recovery/<id>.json
- * (the record), recovery/<id>.launch.sh (the command, exec'd by the wrapper's child), recovery/<id>.exitcode
- * (written by the wrapper when the command ends) and recovery/<id>.exitcode.orphaned (the wrapper's orphan
- * watchdog fired),
+ * (the record), <run>/<id>.launch.sh (the command, exec'd by the wrapper's child), <run>/<id>.exitcode
+ * (written by the wrapper when the command ends) and <run>/<id>.exitcode.orphaned (the wrapper's orphan
+ * watchdog fired), where <run> is recovery/ when containers run as the NM's user and, when they are
+ * isolated (isolation.ts), work/<app>/<id>.run/, owned by the app's uid so its wrapper can write there
+ * and no other app can,
  * pids/<id> (the container's pgid while it may be alive: what `cinder cluster down` and test harnesses
  * kill), nm.owner ("PID STARTTIME" of the NM owning the containers, read by the wrappers' watchdogs).
  */
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { CREDENTIALS_ENV } from '../../common/credentials.js';
 import { logger } from '../../common/log.js';
 import {
   type ContainerInfo,
@@ -36,6 +39,7 @@ import {
   type RecordedExit,
   recoveringState,
 } from './container-machine.js';
+import { type AppIdentity, own, type UidPool } from './isolation.js';
 import type { Localizer } from './localizer.js';
 import {
   groupLive,
@@ -57,6 +61,8 @@ export interface NmContainer {
   s: NmContainerState;
   workDir: string;
   logDir: string;
+  /** where the launch script and exit-code files live (see the header) */
+  runDir: string;
   peakRss: number;
   /** the launch context, until spawned (not kept in the recovery record: a lost launch is not redone) */
   lc: LaunchContext | undefined;
@@ -64,6 +70,26 @@ export interface NmContainer {
   child: ChildProcess | undefined;
   /** the kill in progress (KillGroup effect) */
   killing: Promise<void> | undefined;
+}
+
+/** Reads a small regular file without following a symlink a container may have put in its place. */
+function readOwnFile(file: string, max: number): Buffer | undefined {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
+  } catch {
+    return undefined;
+  }
+  try {
+    const st = fs.fstatSync(fd);
+    if (!st.isFile()) return undefined;
+    const len = Math.min(st.size, max);
+    const buf = Buffer.alloc(len);
+    fs.readSync(fd, buf, 0, len, st.size - len);
+    return buf;
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 /** What the recovery record holds. */
@@ -97,6 +123,8 @@ export class ContainerManager {
     private readonly baseEnv: (info: ContainerInfo, workDir: string) => Record<string, string>,
     private readonly nodeId: () => string,
     private readonly clock: () => number = Date.now,
+    /** per-app uids when containers are isolated (isolation.ts); undefined: they run as the NM's user */
+    readonly uids: UidPool | undefined = undefined,
   ) {
     this.pidDir = path.join(conf.dir, 'pids');
     this.recoveryDir = path.join(conf.dir, 'recovery');
@@ -104,7 +132,20 @@ export class ContainerManager {
     this.wrapperFile = path.join(conf.dir, 'container-wrapper.sh');
     fs.mkdirSync(this.pidDir, { recursive: true, mode: 0o700 });
     fs.mkdirSync(this.recoveryDir, { recursive: true, mode: 0o700 });
-    writeWrapperScript(this.wrapperFile);
+    for (const d of [this.pidDir, this.recoveryDir]) fs.chmodSync(d, 0o700);
+    if (uids) {
+      // containers (other uids) may traverse the NM dir to their own dirs, but list nothing in it
+      fs.chmodSync(conf.dir, 0o711);
+      for (const d of ['work', 'logs']) {
+        fs.mkdirSync(path.join(conf.dir, d), { recursive: true, mode: 0o711 });
+        fs.chmodSync(path.join(conf.dir, d), 0o711);
+      }
+    }
+    writeWrapperScript(this.wrapperFile, uids !== undefined);
+  }
+
+  private identity(c: NmContainer): AppIdentity | undefined {
+    return this.uids?.acquire(c.info.appId);
   }
 
   // ------------------------------------------------------------ machine plumbing
@@ -158,7 +199,7 @@ export class ContainerManager {
         if (this.conf.recoveryEnabled) this.writeRecord(c);
         return;
       case 'DeleteRecoveryRecord':
-        this.deleteRecord(c.info.id);
+        this.deleteRecord(c);
         return;
       case 'DeleteWorkDir':
         fs.rmSync(c.workDir, { recursive: true, force: true });
@@ -172,10 +213,19 @@ export class ContainerManager {
 
   // ------------------------------------------------------------ effects
 
+  /**
+   * Makes the container's dirs. Isolated: the app dirs are root's (0711: a container reaches only its own
+   * dirs, lists none), the container's dirs are made root-only (0700) and given to the app's uid only after
+   * the NM has written into them (giveDirs), so no process of the app can swap a path under the NM.
+   */
   private localize(c: NmContainer): void {
     try {
-      fs.mkdirSync(c.workDir, { recursive: true, mode: 0o750 });
-      fs.mkdirSync(c.logDir, { recursive: true, mode: 0o750 });
+      const id = this.identity(c);
+      for (const d of [path.dirname(c.workDir), path.dirname(c.logDir)])
+        fs.mkdirSync(d, { recursive: true, mode: id ? 0o711 : 0o750 });
+      fs.mkdirSync(c.workDir, { mode: id ? 0o700 : 0o750 });
+      fs.mkdirSync(c.logDir, { mode: id ? 0o700 : 0o750 });
+      if (id) fs.mkdirSync(c.runDir, { mode: 0o700 });
     } catch (e) {
       this.dispatch(c, { type: 'LocalizationFailed', message: (e as Error).message });
       return;
@@ -185,6 +235,20 @@ export class ContainerManager {
       () => this.dispatch(c, { type: 'Localized' }),
       (e: Error) => this.dispatch(c, { type: 'LocalizationFailed', message: e.message }),
     );
+  }
+
+  /** Isolated: a home/tmp dir and the container's credentials file, then the dirs go to the app's uid. */
+  private giveDirs(c: NmContainer, id: AppIdentity, env: Record<string, string>): void {
+    // named in src/deploy/staging.ts RESERVED_LINKS: no resource can take it
+    const tmp = path.join(c.workDir, '.cinder-tmp');
+    fs.mkdirSync(tmp, { mode: 0o700 });
+    own(tmp, id);
+    env.HOME = c.workDir;
+    env.TMPDIR = tmp;
+    // the container's own credentials (tokens, app secret): readable by its uid only
+    const creds = env[CREDENTIALS_ENV];
+    if (creds) own(creds, id, 0o600);
+    for (const d of [c.workDir, c.logDir, c.runDir]) fs.lchownSync(d, id.uid, id.gid);
   }
 
   private spawn(c: NmContainer): void {
@@ -206,11 +270,23 @@ export class ContainerManager {
       // when this NM received the launch request (epoch ms): executors report their start-up time with it
       CINDER_LAUNCH_REQUESTED_AT: String(c.s.requestedAt),
     };
-    const exitFile = this.exitFile(c.info.id);
+    const exitFile = this.exitFile(c);
     fs.rmSync(exitFile, { force: true });
     fs.rmSync(`${exitFile}.orphaned`, { force: true });
-    const launchFile = path.join(this.recoveryDir, `${c.info.id}.launch.sh`);
+    const launchFile = path.join(c.runDir, `${c.info.id}.launch.sh`);
     fs.writeFileSync(launchFile, launchScript(argv), { mode: 0o600 });
+    let id: AppIdentity | undefined;
+    try {
+      id = this.identity(c);
+      if (id) {
+        own(launchFile, id, 0o600);
+        this.giveDirs(c, id, env);
+      }
+    } catch (e) {
+      log.error({ container: c.info.id, err: (e as Error).message }, 'could not prepare the container for its uid');
+      this.dispatch(c, { type: 'Exited', code: 127, signal: null, at: this.clock() });
+      return;
+    }
     const wrapped = wrapCommand({
       wrapperFile: this.wrapperFile,
       launchFile,
@@ -221,7 +297,7 @@ export class ContainerManager {
     });
     let sp: ReturnType<typeof spawnGroup>;
     try {
-      sp = spawnGroup(wrapped, c.workDir, env, path.join(c.logDir, 'stdout'), path.join(c.logDir, 'stderr'));
+      sp = spawnGroup(wrapped, c.workDir, env, path.join(c.logDir, 'stdout'), path.join(c.logDir, 'stderr'), id);
     } catch (e) {
       log.error({ container: c.info.id, err: (e as Error).message }, 'could not spawn the container');
       this.dispatch(c, { type: 'Exited', code: 127, signal: null, at: this.clock() });
@@ -232,7 +308,7 @@ export class ContainerManager {
     this.dispatch(c, { type: 'Launched', pgid: sp.pgid, at: this.clock() });
     void sp.exited.then(async ({ code, signal }) => {
       c.child = undefined;
-      const x = this.readExit(c.info.id);
+      const x = this.readExit(c);
       // reap whatever the main process left behind in its group (the wrapper normally did)
       await killGroup(sp.pgid, 0);
       fs.rmSync(path.join(this.pidDir, c.info.id), { force: true });
@@ -259,7 +335,7 @@ export class ContainerManager {
     if (!this.watched.size) return;
     const live = liveGroups(new Set([...this.watched].map((c) => c.s.pgid)));
     for (const c of [...this.watched]) {
-      const x = this.readExit(c.info.id);
+      const x = this.readExit(c);
       if (x?.code === undefined && live.has(c.s.pgid)) continue;
       this.watched.delete(c);
       if (live.has(c.s.pgid)) void killGroup(c.s.pgid, 0);
@@ -277,8 +353,8 @@ export class ContainerManager {
   private recordFile(id: string): string {
     return path.join(this.recoveryDir, `${id}.json`);
   }
-  private exitFile(id: string): string {
-    return path.join(this.recoveryDir, `${id}.exitcode`);
+  private exitFile(c: NmContainer): string {
+    return path.join(c.runDir, `${c.info.id}.exitcode`);
   }
 
   private writeRecord(c: NmContainer): void {
@@ -289,19 +365,18 @@ export class ContainerManager {
     fs.renameSync(tmp, file);
   }
 
-  private deleteRecord(id: string): void {
-    const x = this.exitFile(id);
-    for (const f of [this.recordFile(id), x, `${x}.orphaned`, path.join(this.recoveryDir, `${id}.launch.sh`)])
+  private deleteRecord(c: NmContainer): void {
+    const id = c.info.id;
+    const x = this.exitFile(c);
+    for (const f of [this.recordFile(id), x, `${x}.orphaned`, path.join(c.runDir, `${id}.launch.sh`)])
       fs.rmSync(f, { force: true });
+    if (c.runDir !== this.recoveryDir) fs.rmSync(c.runDir, { recursive: true, force: true });
   }
 
   /** The wrapper's exit-code file: undefined when the command has not ended (or the wrapper was killed). */
-  private readExit(id: string): RecordedExit | undefined {
-    const x = this.exitFile(id);
-    let text: string | undefined;
-    try {
-      text = fs.readFileSync(x, 'utf8').trim();
-    } catch {}
+  private readExit(c: NmContainer): RecordedExit | undefined {
+    const x = this.exitFile(c);
+    const text = readOwnFile(x, 64)?.toString('utf8').trim();
     const orphaned = fs.existsSync(`${x}.orphaned`);
     const code = text && /^\d+$/.test(text) ? Number(text) : undefined;
     return code === undefined && !orphaned ? undefined : { code, orphaned };
@@ -313,7 +388,9 @@ export class ContainerManager {
   claimOwnership(): void {
     const id = processIdentity(process.pid) ?? `${process.pid} 0`;
     const tmp = `${this.ownerFile}.tmp`;
-    fs.writeFileSync(tmp, `${id}\n`, { mode: 0o600 });
+    // "PID STARTTIME", no secret: the wrappers of isolated containers (other uids) read it
+    fs.writeFileSync(tmp, `${id}\n`, { mode: 0o644 });
+    fs.chmodSync(tmp, 0o644);
     fs.renameSync(tmp, this.ownerFile);
   }
 
@@ -343,7 +420,7 @@ export class ContainerManager {
       const id = rec.info.id;
       const c = this.newContainer(rec.info, recoveringState(rec.state));
       this.containers.set(id, c);
-      const x = this.readExit(id);
+      const x = this.readExit(c);
       const pgid = c.s.pgid;
       // killed between spawning and recording the pgid: pids/<id> is written first, kill that group
       if (pgid <= 0 && fs.existsSync(path.join(this.pidDir, id))) await this.killPidFile(id);
@@ -418,6 +495,7 @@ export class ContainerManager {
     return {
       info,
       s,
+      runDir: this.uids ? path.join(this.conf.dir, 'work', info.appId, `${info.id}.run`) : this.recoveryDir,
       workDir: path.join(this.conf.dir, 'work', info.appId, info.id),
       logDir: path.join(this.conf.dir, 'logs', info.appId, info.id),
       peakRss: 0,
@@ -503,17 +581,13 @@ export class ContainerManager {
     if (!fs.existsSync(dir)) return out;
     for (const cid of fs.readdirSync(dir)) {
       if (containerId && cid !== containerId) continue;
-      for (const file of fs.readdirSync(path.join(dir, cid))) {
-        const p = path.join(dir, cid, file);
-        const st = fs.statSync(p);
-        // cap each file at its last 8 MB so one chatty container cannot blow up a reply
-        const max = 8 * 1024 * 1024;
-        const fd = fs.openSync(p, 'r');
-        const len = Math.min(st.size, max);
-        const buf = Buffer.alloc(len);
-        fs.readSync(fd, buf, 0, len, st.size - len);
-        fs.closeSync(fd);
-        out.push({ containerId: cid, nodeId: this.nodeId(), file, data: buf.toString('utf8') });
+      const cdir = path.join(dir, cid);
+      if (!fs.lstatSync(cdir).isDirectory()) continue;
+      for (const file of fs.readdirSync(cdir)) {
+        // the container owns its log dir: a symlink it put there (to a key, to /dev/zero) is not followed;
+        // each file is capped at its last 8 MB so one chatty container cannot blow up a reply
+        const buf = readOwnFile(path.join(cdir, file), 8 * 1024 * 1024);
+        if (buf) out.push({ containerId: cid, nodeId: this.nodeId(), file, data: buf.toString('utf8') });
       }
     }
     return out;
@@ -536,11 +610,33 @@ export class ContainerManager {
     await this.settle((c) => c.info.appId === appId);
   }
 
+  /** The app was cleaned up here: its dirs go, its uid is free again, cache entries only it used are evicted. */
   deleteAppDirs(appId: string): void {
     fs.rmSync(path.join(this.conf.dir, 'logs', appId), { recursive: true, force: true });
     fs.rmSync(path.join(this.conf.dir, 'work', appId), { recursive: true, force: true });
     for (const [id, c] of this.containers)
       if (c.info.appId === appId && c.s.status === 'DONE' && c.s.acked) this.containers.delete(id);
+    // no process of the app is left (stopApp waited for them) and its dirs are gone: the uid is free
+    if (![...this.containers.values()].some((c) => c.info.appId === appId && c.s.status !== 'DONE'))
+      this.uids?.release(appId);
+    this.localizer.release(appId);
+  }
+
+  /**
+   * NM restart with isolation: the uid of each app with dirs here is the owner of its container dirs
+   * (the allocation is recorded nowhere else). Returns appId -> uid adopted.
+   */
+  recoverUids(): Record<string, number> {
+    if (!this.uids) return {};
+    const work = path.join(this.conf.dir, 'work');
+    for (const app of fs.existsSync(work) ? fs.readdirSync(work) : []) {
+      for (const e of fs.readdirSync(path.join(work, app), { withFileTypes: true })) {
+        if (!e.isDirectory()) continue;
+        const uid = fs.lstatSync(path.join(work, app, e.name)).uid;
+        if (uid !== process.getuid?.() && this.uids.adopt(app, uid)) break;
+      }
+    }
+    return this.uids.snapshot();
   }
 
   /** Stops monitoring and watching; the containers and their records are left as they are. */

@@ -8,6 +8,7 @@
  * graceful stop kills every container. Container mechanics live in containers.ts.
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { CREDENTIALS_ENV, writeCredentials } from '../../common/credentials.js';
 import { CinderError } from '../../common/errors.js';
@@ -26,6 +27,7 @@ import { type NmConfig, parseMaster } from '../common/config.js';
 import { containerTokenKey } from '../security/keys.js';
 import { checkAppScope, checkStart, type NmCaller, nmCallerOf, nmSecretFor } from './container-auth.js';
 import { ContainerManager } from './containers.js';
+import { parseUidRange, UidPool, untraversableAncestor } from './isolation.js';
 import { Localizer } from './localizer.js';
 
 const log = logger('nm');
@@ -50,11 +52,17 @@ export class NodeManager {
   ) {
     fs.mkdirSync(conf.dir, { recursive: true, mode: 0o700 });
     this.containerKey = containerTokenKey(secret);
-    this.localizer = new Localizer(path.join(conf.dir, 'cache'), async (appId, sha256) => {
-      const conn = await this.connection();
-      const r = await conn.request<{ data: Uint8Array }>({ type: 'FetchResource', appId, sha256 }, 120_000);
-      return r.data;
-    });
+    const uids = isolationPool(conf);
+    fs.chmodSync(conf.dir, uids ? 0o711 : 0o700);
+    this.localizer = new Localizer(
+      path.join(conf.dir, 'cache'),
+      async (appId, sha256) => {
+        const conn = await this.connection();
+        const r = await conn.request<{ data: Uint8Array }>({ type: 'FetchResource', appId, sha256 }, 120_000);
+        return r.data;
+      },
+      conf.maxUnpackedBytes,
+    );
     const pass = ['PATH', 'HOME', 'LANG', 'TMPDIR', 'TZ', 'CINDER_LOG_LEVEL', 'CINDER_TEST'];
     this.containers = new ContainerManager(
       conf,
@@ -73,12 +81,16 @@ export class NodeManager {
         return env;
       },
       () => this.nodeId,
+      Date.now,
+      uids,
     );
   }
 
   async start(): Promise<{ port: number }> {
     // from here on, containers on this dir (including ones a crashed NM left) belong to this process
     this.containers.claimOwnership();
+    const uids = this.containers.recoverUids();
+    if (Object.keys(uids).length) log.info({ uids }, 'container uids of the apps with dirs on this node');
     let recovered = 0;
     if (this.conf.recoveryEnabled) {
       const r = await this.containers.recover();
@@ -309,6 +321,36 @@ export class NodeManager {
     this.rmConn?.close();
     await this.server?.close();
   }
+}
+
+/**
+ * The uid pool when containers are isolated: the NM is root and containerUidRange is set. Says clearly
+ * when they are not; refuses to start when a container could not reach its own dir under conf.dir.
+ */
+function isolationPool(conf: NmConfig): UidPool | undefined {
+  const range = parseUidRange(conf.containerUidRange);
+  const root = process.getuid?.() === 0;
+  if (!root || !range) {
+    log.warn(
+      { user: os.userInfo().username, containerUidRange: conf.containerUidRange },
+      root
+        ? 'containers are NOT isolated: containerUidRange is none, so they run as root, can read this NodeManager dir (its cluster secret) and each other'
+        : 'containers are NOT isolated: the NodeManager is not root, so every container runs as its user and can read its dir (cluster secret) and the other containers (run it as root for per-app uids)',
+    );
+    return undefined;
+  }
+  const blocked = untraversableAncestor(path.dirname(path.resolve(conf.dir)));
+  if (blocked)
+    throw new CinderError(
+      'NM_ISOLATION',
+      `containers run as uids ${conf.containerUidRange} but cannot reach their dirs under ${conf.dir}: ${blocked} is not searchable by others`,
+      `chmod o+x ${blocked}, choose an NM --dir under a searchable path, or set containerUidRange=none (containers not isolated)`,
+    );
+  log.info(
+    { containerUidRange: conf.containerUidRange },
+    'containers are isolated: each application runs as a uid of its own',
+  );
+  return new UidPool(range.lo, range.hi);
 }
 
 export async function startNodeManager(conf: NmConfig, secret: string): Promise<{ nm: NodeManager; port: number }> {

@@ -22,11 +22,19 @@ export function spawnGroup(
   env: Record<string, string>,
   stdoutFile: string,
   stderrFile: string,
+  as?: { uid: number; gid: number },
 ): Spawned {
   const out = fs.openSync(stdoutFile, 'a', 0o640);
   const err = fs.openSync(stderrFile, 'a', 0o640);
   try {
-    const child = spawn(argv[0]!, argv.slice(1), { cwd, env, detached: true, stdio: ['ignore', out, err] });
+    if (as) for (const fd of [out, err]) fs.fchownSync(fd, as.uid, as.gid);
+    const child = spawn(argv[0]!, argv.slice(1), {
+      cwd,
+      env,
+      detached: true,
+      stdio: ['ignore', out, err],
+      ...(as ? { uid: as.uid, gid: as.gid } : {}),
+    });
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
       child.once('exit', (code, signal) => resolve({ code, signal }));
       child.once('error', (e) => {
@@ -195,10 +203,12 @@ echo "$r" > "$x"
 kill -KILL 0
 `;
 
-/** Writes the wrapper script (atomically: a running wrapper keeps reading the file it opened). */
-export function writeWrapperScript(file: string): void {
+/** Writes the wrapper script (atomically: a running wrapper keeps reading the file it opened); `shared`:
+ * readable by containers running as other users (it holds no secret). */
+export function writeWrapperScript(file: string, shared = false): void {
   const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, WRAPPER, { mode: 0o700 });
+  fs.writeFileSync(tmp, WRAPPER, { mode: shared ? 0o755 : 0o700 });
+  fs.chmodSync(tmp, shared ? 0o755 : 0o700);
   fs.renameSync(tmp, file);
 }
 

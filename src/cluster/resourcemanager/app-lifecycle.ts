@@ -23,7 +23,7 @@ import { defineMachine, IGNORE, type Transition } from '../../common/machine.js'
 import type { AppState } from '../../protocol/cluster.js';
 import { ExitStatus, type FinalStatus } from '../../protocol/cluster.js';
 import { type AttemptEvent, type AttemptOutcome, attemptLifecycle, NOT_COUNTED } from './attempt-lifecycle.js';
-import { LIVE_CONTAINER, liveStaged, type RmBooks, type RmContainer } from './books.js';
+import { LIVE_CONTAINER, liveStaged, own, type RmBooks, type RmContainer } from './books.js';
 import { type ContainerEvent, stepContainer } from './container-lifecycle.js';
 import { logInfo, type RmEffect } from './rm-events.js';
 import type { AppRecord, AttemptRecord } from './state-store.js';
@@ -236,7 +236,7 @@ export function amContainerEnded(
   nodeId: string,
   now: number,
 ): RmEffect[] {
-  const app = b.state.apps[appId];
+  const app = own(b.state.apps, appId);
   const at = app?.attempts.find((a) => a.n === attempt);
   if (
     !app ||

@@ -92,8 +92,13 @@ export function newRuntime(appId: string, now: number, resync: boolean): Attempt
   return { appId, lastContact: now, allocated: [], completed: [], lostNodes: [], resync, last: undefined };
 }
 
+/** rec[key] when rec has key as its own property: ids from clients ("__proto__", "constructor") find nothing. */
+export function own<T>(rec: Record<string, T>, key: string): T | undefined {
+  return Object.hasOwn(rec, key) ? rec[key] : undefined;
+}
+
 export function appOf(b: RmBooks, appId: string): AppRecord {
-  const a = b.state.apps[appId];
+  const a = own(b.state.apps, appId);
   if (!a)
     throw new CinderError(
       'UNKNOWN_APP',
@@ -109,7 +114,7 @@ export function currentAttempt(app: AppRecord): AttemptRecord | undefined {
 
 export function findAttempt(b: RmBooks, attemptId: string): { app: AppRecord; at: AttemptRecord } {
   const m = /^appattempt_(\d+)_(\d+)_(\d+)$/.exec(attemptId);
-  const app = m ? b.state.apps[`application_${m[1]}_${m[2]}`] : undefined;
+  const app = m ? own(b.state.apps, `application_${m[1]}_${m[2]}`) : undefined;
   const at = app?.attempts.find((a) => a.attemptId === attemptId);
   if (!app || !at)
     throw new CinderError('UNKNOWN_ATTEMPT', `application attempt ${attemptId} is not known to this ResourceManager`);
@@ -140,7 +145,7 @@ export function invariantViolations(b: RmBooks): string[] {
     used.set(c.nodeId, { memoryMB: u.memoryMB + c.resource.memoryMB, vcores: u.vcores + c.resource.vcores });
     const node = b.nodes.get(c.nodeId);
     if (node?.state !== 'RUNNING') out.push(`container ${c.id} is ${c.state} on node ${c.nodeId} (${node?.state})`);
-    const app = b.state.apps[c.appId];
+    const app = own(b.state.apps, c.appId);
     if (!app || TERMINAL_APP.has(app.state))
       out.push(`container ${c.id} is ${c.state} but its app ${c.appId} is ${app?.state ?? 'unknown'}`);
   }
@@ -155,7 +160,7 @@ export function invariantViolations(b: RmBooks): string[] {
   for (const [q, mb] of b.scheduler.queueUsage()) {
     let want = 0;
     for (const c of b.containers.values()) {
-      const app = b.state.apps[c.appId];
+      const app = own(b.state.apps, c.appId);
       if (LIVE_CONTAINER.has(c.state) && app && `root.${app.queue}` === q) want += c.resource.memoryMB;
     }
     if (mb !== want) out.push(`queue ${q} used ${mb} MB, its apps' live containers ${want} MB`);

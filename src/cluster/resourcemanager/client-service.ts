@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { CinderError } from '../../common/errors.js';
 import { logger } from '../../common/log.js';
+import { clip } from '../../common/text-limits.js';
 import { VERSION } from '../../common/version.js';
 import {
   type AppReport,
@@ -22,10 +23,11 @@ import {
 } from '../../protocol/cluster.js';
 import { newSecret } from '../../rpc/index.js';
 import { checkPlainName } from '../common/safe-path.js';
-import { currentAttempt } from './books.js';
+import { currentAttempt, own } from './books.js';
 import type { Principal } from './callers.js';
 import type { ResourceManager } from './rm.js';
 import { checkActor } from './rm-step.js';
+import type { StagedFile } from './staging.js';
 import type { AppRecord } from './state-store.js';
 
 const log = logger('rm-client-service');
@@ -61,7 +63,7 @@ export function newApplication(rm: ResourceManager, who: Principal) {
 }
 
 export function uploadFile(rm: ResourceManager, m: Msg<'UploadFile'>, who: Principal) {
-  const p = rm.books.state.pending[m.appId];
+  const p = own(rm.books.state.pending, m.appId);
   if (!p)
     throw new CinderError(
       'UNKNOWN_APP',
@@ -70,7 +72,14 @@ export function uploadFile(rm: ResourceManager, m: Msg<'UploadFile'>, who: Princ
   if (p.user !== who.user)
     throw new CinderError('ACCESS_DENIED', `application ${m.appId} belongs to ${p.user}, not ${who.user}`);
   const bytes = Object.values(p.staged).reduce((s, f) => s + f.size, 0);
-  const file = rm.staging.put(m.name, m.data, bytes, m.sha256);
+  let file: StagedFile;
+  if (m.size === undefined) file = rm.staging.put(m.name, m.data, bytes, m.sha256);
+  else {
+    const chunk = { size: m.size, offset: m.offset ?? 0, data: m.data, sha256: m.sha256 };
+    const r = rm.staging.receive(m.appId, m.name, chunk, bytes, rm.clock());
+    if (!('file' in r)) return r;
+    file = r.file;
+  }
   rm.dispatch({ type: 'FileStaged', now: rm.clock(), appId: m.appId, name: m.name, file });
   return file;
 }
@@ -106,7 +115,7 @@ export function appReport(rm: ResourceManager, app: AppRecord): AppReport {
     queue: app.queue,
     state: app.state,
     finalStatus: app.finalStatus,
-    diagnostics: app.diagnostics || wait,
+    diagnostics: clip(app.diagnostics || wait),
     progress: app.progress,
     applicationType: app.applicationType,
     tags: app.tags,
@@ -167,7 +176,7 @@ export function attempts(rm: ResourceManager, appId: string, who: Principal): At
     host: a.host,
     rpcPort: a.rpcPort,
     trackingUrl: a.trackingUrl,
-    diagnostics: a.diagnostics,
+    diagnostics: clip(a.diagnostics),
     startTime: a.startTime,
     finishTime: a.finishTime,
   }));

@@ -17,7 +17,7 @@
  */
 import { defineMachine, IGNORE, type Transition } from '../../common/machine.js';
 import { type ContainerStatus, ExitStatus } from '../../protocol/cluster.js';
-import type { RmBooks, RmContainer } from './books.js';
+import { own, type RmBooks, type RmContainer } from './books.js';
 import type { RmEffect } from './rm-events.js';
 
 export const RM_CONTAINER_STATES = [
@@ -73,7 +73,7 @@ function killOnNode(x: Ctx, exitStatus: number, diagnostics: string): void {
 
 /** Tells the container's AM (through its next allocate) that it completed. */
 function tellAm(x: Ctx, exitStatus: number, diagnostics: string): void {
-  const app = x.b.state.apps[x.c.appId];
+  const app = own(x.b.state.apps, x.c.appId);
   const at = app?.attempts.find((a) => a.n === x.c.attempt);
   if (!at) return;
   x.b.runtimes.get(at.attemptId)?.completed.push({

@@ -28,7 +28,7 @@ import {
   type RegisterNodeResponse,
 } from '../../protocol/cluster.js';
 import { amContainerEnded, stepContainerOf } from './app-lifecycle.js';
-import { LIVE_CONTAINER, type RmBooks, type RmContainer, type RmNode, TERMINAL_APP } from './books.js';
+import { LIVE_CONTAINER, own, type RmBooks, type RmContainer, type RmNode, TERMINAL_APP } from './books.js';
 import { logInfo, logWarn, type NodeRegistration, type RmEffect } from './rm-events.js';
 
 export type NodeEvent =
@@ -75,8 +75,8 @@ function register(x: Ctx, e: Extract<NodeEvent, { type: 'REGISTER' }>): T {
   }
   for (const st of e.containers) effects.push(...reportedContainer(b, node, st, e.now));
   const appsToCleanup = e.runningApps.filter((a) => {
-    const app = b.state.apps[a];
-    return !b.state.pending[a] && (!app || TERMINAL_APP.has(app.state));
+    const app = own(b.state.apps, a);
+    return !own(b.state.pending, a) && (!app || TERMINAL_APP.has(app.state));
   });
   const reply: RegisterNodeResponse = {
     nodeId: node.nodeId,
@@ -124,7 +124,7 @@ function reportedContainer(b: RmBooks, node: RmNode, st: ContainerStatus, now: n
     return [];
   }
   const p = parseContainerId(st.containerId);
-  const app = p && b.state.apps[p.app];
+  const app = p && own(b.state.apps, p.app);
   if (p && b.ended.get(p.app)?.has(st.containerId)) {
     // already ended here (e.g. lost with its node, which is back now): the AM heard of it once and may have
     // replaced it, so a late completion is dropped and a container still running is stopped

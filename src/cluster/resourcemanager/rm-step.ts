@@ -21,6 +21,7 @@ import {
   LIVE_CONTAINER,
   liveStaged,
   newRuntime,
+  own,
   type RmBooks,
   type RmContainer,
   TERMINAL_APP,
@@ -116,7 +117,7 @@ function route(b: RmBooks, e: RmEvent): RmEffect[] {
       return [{ kind: 'persist' }, { kind: 'reply', value: { appId, maxCapability } }];
     }
     case 'FileStaged': {
-      const p = b.state.pending[e.appId];
+      const p = own(b.state.pending, e.appId);
       if (!p) return [];
       p.staged[e.name] = e.file;
       return [{ kind: 'persist' }];
@@ -172,7 +173,7 @@ export function schedulePass(b: RmBooks, now: number, onlyNode?: string): RmEffe
   if (!allocs.length) return [];
   const effects: RmEffect[] = [];
   for (const a of allocs) {
-    const app = b.state.apps[a.appId];
+    const app = own(b.state.apps, a.appId);
     const node = b.nodes.get(a.nodeId);
     const at = app && currentAttempt(app);
     if (!app || !node || !at) {
@@ -209,9 +210,9 @@ export function schedulePass(b: RmBooks, now: number, onlyNode?: string): RmEffe
 // ---------------------------------------------------------------- clients
 function submitted(b: RmBooks, e: RmEventOf<'AppSubmitted'>): RmEffect[] {
   const ctx = e.ctx;
-  const pending = b.state.pending[ctx.appId];
+  const pending = own(b.state.pending, ctx.appId);
   // a repeated submission (the client lost the answer) changes nothing, as in YARN
-  if (!pending && b.state.apps[ctx.appId]?.user === ctx.user) return [];
+  if (!pending && own(b.state.apps, ctx.appId)?.user === ctx.user) return [];
   if (!pending)
     throw new CinderError(
       'UNKNOWN_APP',
@@ -354,6 +355,8 @@ function allocate(b: RmBooks, e: RmEventOf<'AmAllocate'>): RmEffect[] {
   // the AM did not get our last answer (a retry after a lost reply): send it again, apply nothing twice
   if (rt.last && e.lastResponseId !== undefined && e.lastResponseId === rt.last.responseId - 1)
     return [{ kind: 'reply', value: rt.last }];
+  // refused whole before anything changes (a clear error to the AM; the daemon serves on)
+  if (!rt.resync) b.scheduler.checkAsks(app.id, e.asks);
   app.progress = e.progress;
   const effects: RmEffect[] = [];
   if (e.trackingUrl !== undefined && e.trackingUrl !== at.trackingUrl) {

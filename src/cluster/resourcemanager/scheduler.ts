@@ -48,7 +48,8 @@ export interface Allocation {
 type Limits = Pick<
   RmConfig,
   'minAllocationMB' | 'maxAllocationMB' | 'minAllocationVcores' | 'maxAllocationVcores' | 'queues'
->;
+> &
+  Partial<Pick<RmConfig, 'maxPendingContainersPerApp'>>;
 
 export class CapacityScheduler {
   readonly nodes = new Map<string, SchedNode>();
@@ -151,10 +152,31 @@ export class CapacityScheduler {
     if (a) a.am = { resource: this.normalize(resource, 'AM container'), label };
   }
 
-  /** Adds container asks for an app (normalized; throws on impossible sizes). */
+  /**
+   * Throws, before anything is applied, when asks cannot be taken: an impossible size or label, or more
+   * outstanding containers than maxPendingContainersPerApp.
+   */
+  checkAsks(appId: string, asks: ResourceAsk[]): void {
+    const a = this.apps.get(appId);
+    if (!a) return;
+    const max = this.conf.maxPendingContainersPerApp ?? Number.POSITIVE_INFINITY;
+    const pending = a.asks.reduce((n, x) => n + x.count, 0);
+    const more = asks.reduce((n, x) => n + x.count, 0);
+    if (pending + more > max)
+      throw new CinderError(
+        'TOO_MANY_CONTAINERS',
+        `application ${appId} asks for ${more} more containers with ${pending} still outstanding: over the limit of ${max} outstanding containers per application (maxPendingContainersPerApp)`,
+        'ask for containers as they are needed, or ask the operator to raise the limit',
+      );
+    for (const ask of asks)
+      this.checkSatisfiable(this.normalize(ask.resource, 'container request'), ask.label, 'container request');
+  }
+
+  /** Adds container asks for an app (normalized; throws on impossible sizes, applying none). */
   addAsks(appId: string, asks: ResourceAsk[]): void {
     const a = this.apps.get(appId);
     if (!a) return;
+    this.checkAsks(appId, asks);
     for (const ask of asks) {
       const resource = this.normalize(ask.resource, 'container request');
       this.checkSatisfiable(resource, ask.label, 'container request');

@@ -1,0 +1,74 @@
+/**
+ * A real Cinder job (`cinder submit`, cluster mode: driver in the AM, executors) on NMs that isolate
+ * containers (as root): the AM and executors run as the app's uid, reach the engine, their localized
+ * app bundle, HOME and TMPDIR, read a world-readable input and write into a world-writable dir.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { MiniCluster } from '../harness/mini-cluster.js';
+import { APPS, outputLines, submit } from './submit-harness.js';
+
+const root = process.getuid?.() === 0;
+
+describe('a job on isolated containers', { skip: !root && 'needs root', timeout: 120_000 }, () => {
+  let mc: MiniCluster;
+  let tmp: string;
+  before(async () => {
+    mc = await MiniCluster.start({
+      nodes: 2,
+      nodeMemoryMB: 4096,
+      rm: { minAllocationMB: 128 },
+      nm: { containerUidRange: '23300-23309' },
+    });
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cinder-isolated-job-'));
+    // a shared data dir, as /tmp is: anyone may create, nobody may remove another's files
+    fs.chmodSync(tmp, 0o1777);
+    fs.writeFileSync(path.join(tmp, 'in.txt'), Array.from({ length: 200 }, (_, i) => `w${i % 7} common`).join('\n'));
+    fs.chmodSync(path.join(tmp, 'in.txt'), 0o644);
+  });
+  after(async () => {
+    await mc?.cleanup();
+    fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  test('cluster mode: word count runs as the app uid and writes its output', async () => {
+    const out = path.join(tmp, 'out');
+    const r = await submit(
+      [
+        '--master',
+        mc.master,
+        '--deploy-mode',
+        'cluster',
+        '--executor-memory',
+        '256m',
+        '--driver-memory',
+        '256m',
+        path.join(APPS, 'wc.ts'),
+        path.join(tmp, 'in.txt'),
+        out,
+      ],
+      { CINDER_SECRET_FILE: mc.secretFile },
+    ).done;
+    assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+    assert.ok(outputLines(out).includes('common 200'));
+    const uid = fs.statSync(path.join(out, '_SUCCESS')).uid;
+    assert.ok(uid >= 23300 && uid <= 23309, `output written by the app uid (got ${uid})`);
+    for (const f of fs.readdirSync(out).filter((x) => x.startsWith('part-')))
+      assert.equal(fs.statSync(path.join(out, f)).uid, uid, `${f} written by an executor of the same app uid`);
+  });
+
+  // Known limit of per-app uids (docs/architecture.md, Container isolation): in client mode the driver runs as
+  // the submitting user and makes the output's _temporary dir; executors, as the app uid, cannot write there.
+  test('client mode: executors cannot write where only the driver may; the job fails naming the dir', async () => {
+    const out = path.join(tmp, 'out-client');
+    const r = await submit(
+      ['--master', mc.master, '--executor-memory', '256m', path.join(APPS, 'wc.ts'), path.join(tmp, 'in.txt'), out],
+      { CINDER_SECRET_FILE: mc.secretFile, CINDER_LOG_LEVEL: 'error' },
+    ).done;
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /permission denied in .*out-client\/_temporary \(EACCES\)/);
+  });
+});
