@@ -51,7 +51,7 @@ describe('container isolation (NM as root)', { skip: !root && 'needs root', time
       const cl = await mc.client('alice');
       const nmDir = mc.nms[0]!.dir;
       assert.equal(fs.statSync(nmDir).mode & 0o777, 0o711, 'the NM dir lists nothing to others');
-      assert.equal(fs.statSync(path.join(nmDir, 'cluster.secret')).mode & 0o777, 0o600);
+      assert.equal(fs.existsSync(path.join(nmDir, 'cluster.secret')), false, 'no daemon secret in the NM dir');
       const victim = await mc.submitSimple(cl, {
         containers: 1,
         command: ['/bin/sh', '-c', 'echo victim-data > mine.txt; echo victim-log; exec sleep 60'],
@@ -63,7 +63,13 @@ describe('container isolation (NM as root)', { skip: !root && 'needs root', time
       assert.equal(victimUid, 23000);
       assert.equal(fs.statSync(path.join(nmDir, 'work', victim, vc)).mode & 0o777, 0o700);
       assert.equal(fs.statSync(path.join(nmDir, 'logs', victim, vc)).mode & 0o777, 0o700);
-      const spec = JSON.stringify({ nmDir, victimApp: victim, victimContainer: vc });
+      const spec = JSON.stringify({
+        nmDir,
+        victimApp: victim,
+        victimContainer: vc,
+        secretFile: mc.secretFile,
+        masterKey: path.join(mc.rm.dir, 'master.key'),
+      });
       const prober = await mc.submitSimple(cl, {
         containers: 1,
         command: ['/bin/sh', '-c', 'echo mine > own.txt && exec node "$0" "$1"', PROBE, spec],
@@ -89,6 +95,7 @@ describe('container isolation (NM as root)', { skip: !root && 'needs root', time
       for (const k of [
         'nmDir',
         'clusterSecret',
+        'masterKey',
         'recoveryDir',
         'cacheDir',
         'victimAppWork',

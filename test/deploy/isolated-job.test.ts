@@ -50,7 +50,7 @@ describe('a job on isolated containers', { skip: !root && 'needs root', timeout:
         path.join(tmp, 'in.txt'),
         out,
       ],
-      { CINDER_SECRET_FILE: mc.secretFile },
+      { CINDER_IDENTITY: mc.identityFile() },
     ).done;
     assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
     assert.ok(outputLines(out).includes('common 200'));
@@ -66,7 +66,7 @@ describe('a job on isolated containers', { skip: !root && 'needs root', timeout:
     const out = path.join(tmp, 'out-client');
     const r = await submit(
       ['--master', mc.master, '--executor-memory', '256m', path.join(APPS, 'wc.ts'), path.join(tmp, 'in.txt'), out],
-      { CINDER_SECRET_FILE: mc.secretFile, CINDER_LOG_LEVEL: 'error' },
+      { CINDER_IDENTITY: mc.identityFile(), CINDER_LOG_LEVEL: 'error' },
     ).done;
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /permission denied in .*out-client\/_temporary \(EACCES\)/);

@@ -6,7 +6,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
-const spec = JSON.parse(process.argv[2] ?? '{}') as { nmDir: string; victimApp: string; victimContainer: string };
+const spec = JSON.parse(process.argv[2] ?? '{}') as {
+  nmDir: string;
+  victimApp: string;
+  victimContainer: string;
+  secretFile: string;
+  masterKey: string;
+};
 
 function attempt(f: () => unknown): string {
   try {
@@ -21,7 +27,9 @@ const work = path.join(spec.nmDir, 'work', spec.victimApp);
 const logs = path.join(spec.nmDir, 'logs', spec.victimApp);
 const reads: Record<string, string> = {
   nmDir: attempt(() => fs.readdirSync(spec.nmDir)),
-  clusterSecret: attempt(() => fs.readFileSync(path.join(spec.nmDir, 'cluster.secret'), 'utf8')),
+  // the daemons' secret file (the NMs no longer keep a copy in their dir) and the RM's master key
+  clusterSecret: attempt(() => fs.readFileSync(spec.secretFile, 'utf8')),
+  masterKey: attempt(() => fs.readFileSync(spec.masterKey, 'utf8')),
   recoveryDir: attempt(() => fs.readdirSync(path.join(spec.nmDir, 'recovery'))),
   cacheDir: attempt(() => fs.readdirSync(path.join(spec.nmDir, 'cache'))),
   victimAppWork: attempt(() => fs.readdirSync(work)),
