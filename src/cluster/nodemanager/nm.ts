@@ -49,7 +49,7 @@ export class NodeManager {
       const r = await conn.request<{ data: Uint8Array }>({ type: 'FetchResource', appId, sha256 }, 120_000);
       return r.data;
     });
-    const pass = ['PATH', 'HOME', 'LANG', 'TMPDIR', 'TZ', 'CINDER_LOG_LEVEL', 'CINDER_TEST'];
+    const pass = ['PATH', 'HOME', 'LANG', 'TMPDIR', 'TZ', 'CINDER_LOG_LEVEL', 'CINDER_TEST', 'CINDER_RPC_ENCRYPTION'];
     this.containers = new ContainerManager(
       conf,
       this.localizer,
