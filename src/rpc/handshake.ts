@@ -187,7 +187,7 @@ export interface ClientHandshake {
 
 function refusal(address: string, m: { reason?: unknown; code?: unknown }): CinderError {
   const code = typeof m.code === 'string' ? m.code : 'AUTH_FAILED';
-  const reason = typeof m.reason === 'string' ? describeUntrusted(m.reason.slice(0, 512)) : 'no reason given';
+  const reason = typeof m.reason === 'string' ? describeUntrusted(m.reason, 300) : 'no reason given';
   return new CinderError(
     code,
     `authentication to ${address} refused: ${reason}`,

@@ -24,14 +24,14 @@ export interface FrameLimits {
   minFrameRate?: number;
 }
 
-/** A peer-chosen string for a log line: control characters escaped, cut to 64 characters, length given. */
-export function describeUntrusted(s: string): string {
-  const cut = s.length > 64 ? `${s.slice(0, 64)}…` : s;
+/** A peer-chosen string for a log line: control characters escaped, cut to `max` characters, length given. */
+export function describeUntrusted(s: string, max = 64): string {
+  const cut = s.length > max ? `${s.slice(0, max)}…` : s;
   const safe = cut.replace(
     /[\u0000-\u001f\u007f-\u009f]/g,
     (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
   );
-  return s.length > 64 ? `${safe} (${s.length} chars)` : safe;
+  return s.length > max ? `${safe} (${s.length} chars)` : safe;
 }
 
 /** Counts handshakes in progress per peer address. */
