@@ -69,7 +69,7 @@ export function upgrade(sock: net.Socket, side: 'client' | 'server', psk: Buffer
     }
     // stays: an error between the handshake and the connection's own listener must not crash the process
     t.on('error', (e) => done(e));
-    t.once('close', () => done(new Error('connection closed during the TLS handshake')));
+    t.once('close', () => done(new CinderError('CONNECTION_CLOSED', 'connection closed during the TLS handshake')));
     let settled = false;
     function done(e?: Error): void {
       if (settled) return;

@@ -168,10 +168,10 @@ export async function serverHandshake(sock: net.Socket, o: ServerHandshake): Pro
     const t = await upgrade(sock, 'server', derivePsk(secret, principal, serverNonce, m.clientNonce));
     return { sock: t, principal, rest: [] };
   } catch (e) {
-    log.warn(
-      { server: o.name, peer, principal: describeUntrusted(principal), err: (e as Error).message },
-      'refused caller: TLS handshake failed (wrong secret?)',
-    );
+    const fields = { server: o.name, peer, principal: describeUntrusted(principal), err: (e as Error).message };
+    // a caller that hangs up before its TLS Finished arrives (TLS 1.3 lets it think it is done) is no refusal
+    if ((e as CinderError).code === 'CONNECTION_CLOSED') log.info(fields, 'caller closed during the TLS handshake');
+    else log.warn(fields, 'refused caller: TLS handshake failed (wrong secret?)');
     sock.destroy();
     return undefined;
   }
