@@ -14,11 +14,21 @@
  */
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
-import { CinderError, fromWireError, toWireError, type WireError } from '../common/errors.js';
+import { CinderError, fromWireError, type WireError } from '../common/errors.js';
 import { logger } from '../common/log.js';
 import { decode, encode } from '../common/serde.js';
-import { newNonce, proof, proofMatches } from './auth.js';
+import { encryptionEnabled } from './encryption.js';
 import { DEFAULT_MAX_FRAME, FrameDecoder, frameHeader } from './frame.js';
+import { clientHandshake, refuse, serverHandshake } from './handshake.js';
+import {
+  DEFAULT_FRAME_STALL_MS,
+  DEFAULT_HANDSHAKE_TIMEOUT_MS,
+  DEFAULT_MIN_FRAME_RATE,
+  DEFAULT_PREAUTH_PER_PEER,
+  type FrameLimits,
+  PeerGate,
+} from './limits.js';
+import { peerError, peerErrorLogged } from './peer-error.js';
 
 const log = logger('rpc');
 
@@ -55,12 +65,13 @@ export interface PartsReply<R> {
 
 export type Parse<T> = (body: unknown) => T;
 
-export interface ConnectionOptions<In> {
+export interface ConnectionOptions<In> extends FrameLimits {
   /** Validates and types an incoming message body; throws on malformed input. */
   parse: Parse<In>;
-  maxFrame?: number;
   /** Name used in logs and errors. */
   name?: string;
+  /** encrypt the channel (TLS keyed by the secret); default: on unless CINDER_RPC_ENCRYPTION=off */
+  encryption?: boolean;
 }
 
 export class RpcConnection<In extends { type: string }, Out extends { type: string }> extends EventEmitter {
@@ -73,6 +84,10 @@ export class RpcConnection<In extends { type: string }, Out extends { type: stri
   private handler: ((msg: In, reply: ReplyHandle | undefined) => void) | undefined;
   private closed = false;
   private corked = false;
+  /** stall watch of the frame in progress (see limits.ts) */
+  private stallTimer: NodeJS.Timeout | undefined;
+  private frameStart = 0;
+  private lastProgress = 0;
   /** The authenticated principal of the peer (server side) or of ourselves (client side). */
   principal = '';
   readonly name: string;
@@ -89,18 +104,71 @@ export class RpcConnection<In extends { type: string }, Out extends { type: stri
     socket.on('close', () => this.shutdown());
   }
 
-  /** Starts delivering messages (call after authentication). */
+  /** Starts delivering messages (call after authentication); `initial`: bytes that arrived with the handshake. */
   start(handler: (msg: In, reply: ReplyHandle | undefined) => void, initial?: Buffer[]): void {
     this.handler = handler;
-    for (const f of initial ?? []) this.onFrame(f);
-    this.socket.on('data', (chunk: Buffer) => {
+    const onData = (chunk: Buffer) => {
       try {
-        this.decoder.push(chunk, (f) => this.onFrame(f));
+        this.decoder.push(chunk, (f) => {
+          this.onFrame(f);
+        });
       } catch (e) {
         log.warn({ conn: this.name, err: (e as Error).message }, 'dropping connection after a malformed frame');
         this.socket.destroy();
+        return;
       }
+      this.watchFrame();
+    };
+    for (const c of initial ?? []) onData(c);
+    this.socket.on('data', onData);
+  }
+
+  /**
+   * A frame in progress must keep arriving: no byte for frameStallMs, or slower on average than
+   * minFrameRate after that allowance, and the connection is closed (the frame is not buffered forever).
+   */
+  private watchFrame(): void {
+    if (this.decoder.pendingBytes === 0) {
+      if (this.stallTimer) clearTimeout(this.stallTimer);
+      this.stallTimer = undefined;
+      return;
+    }
+    const now = Date.now();
+    const stallMs = this.opts.frameStallMs ?? DEFAULT_FRAME_STALL_MS;
+    if (!this.stallTimer) {
+      this.frameStart = now;
+      this.stallTimer = setTimeout(() => this.checkStall(), stallMs);
+      this.stallTimer.unref();
+    } else this.stallTimer.refresh();
+    this.lastProgress = now;
+    const len = Math.max(0, this.decoder.pendingFrameLength);
+    const allowed = stallMs + (len / (this.opts.minFrameRate ?? DEFAULT_MIN_FRAME_RATE)) * 1000;
+    if (now - this.frameStart > allowed)
+      this.dropSlowFrame(`arrived slower than the minimum rate (${allowed} ms allowed)`);
+  }
+
+  private checkStall(): void {
+    // after a busy event loop the timer may run before the bytes that arrived meanwhile are read: look again after them
+    setImmediate(() => {
+      if (!this.stallTimer || this.closed) return;
+      const stallMs = this.opts.frameStallMs ?? DEFAULT_FRAME_STALL_MS;
+      if (Date.now() - this.lastProgress >= stallMs) this.dropSlowFrame(`stalled: no byte for ${stallMs} ms`);
+      else this.stallTimer.refresh();
     });
+  }
+
+  private dropSlowFrame(why: string): void {
+    log.warn(
+      {
+        conn: this.name,
+        principal: this.principal,
+        received: this.decoder.pendingBytes,
+        frame: this.decoder.pendingFrameLength,
+      },
+      `closing connection: a frame ${why}`,
+    );
+    this.decoder.takeBuffered();
+    this.socket.destroy();
   }
 
   get isClosed(): boolean {
@@ -207,7 +275,7 @@ export class RpcConnection<In extends { type: string }, Out extends { type: stri
         ? undefined
         : {
             reply: (body, parts) => this.write({ v: PROTOCOL_VERSION, re: id, m: body }, parts),
-            fail: (err) => this.write({ v: PROTOCOL_VERSION, re: id, err: toWireError(err) }),
+            fail: (err) => this.write({ v: PROTOCOL_VERSION, re: id, err: peerErrorLogged(err, this.name) }),
           };
     let msg: In;
     try {
@@ -222,13 +290,15 @@ export class RpcConnection<In extends { type: string }, Out extends { type: stri
       this.handler?.(msg, reply);
     } catch (e) {
       log.error({ conn: this.name, type: msg.type, err: (e as Error).stack }, 'message handler failed');
-      if (reply) reply.fail(e);
+      if (id !== undefined) this.write({ v: PROTOCOL_VERSION, re: id, err: peerError(e) });
     }
   }
 
   private shutdown(err?: Error): void {
     if (this.closed) return;
     this.closed = true;
+    if (this.stallTimer) clearTimeout(this.stallTimer);
+    this.stallTimer = undefined;
     const e = new CinderError('CONNECTION_CLOSED', `${this.name}: connection closed${err ? ` (${err.message})` : ''}`);
     for (const p of this.pending.values()) p.reject(e);
     this.pending.clear();
@@ -248,60 +318,6 @@ function splitParts(frame: Buffer, at: number, lens: unknown): Buffer[] {
   }
   if (at !== frame.length) throw new Error('binary-parts frame: bytes after the last part');
   return out;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Handshake. Raw frames are used before the connection is handed to its channel.
-
-type Hs =
-  | { type: 'AuthChallenge'; serverNonce: Uint8Array }
-  | { type: 'AuthResponse'; principal: string; clientNonce: Uint8Array; proof: Uint8Array }
-  | { type: 'AuthOk'; proof: Uint8Array }
-  | { type: 'AuthFailed'; reason: string };
-
-function writeHs(sock: net.Socket, m: Hs): void {
-  const body = encode({ v: PROTOCOL_VERSION, m });
-  sock.write(frameHeader(body.length));
-  sock.write(body);
-}
-
-/** Reads exactly one handshake frame; returns it plus any frames that arrived behind it. */
-function readHs(sock: net.Socket, timeoutMs: number): Promise<{ m: Hs; rest: Buffer[] }> {
-  return new Promise((resolve, reject) => {
-    const dec = new FrameDecoder(64 * 1024);
-    const frames: Buffer[] = [];
-    const timer = setTimeout(
-      () => done(new CinderError('AUTH_TIMEOUT', 'authentication handshake timed out')),
-      timeoutMs,
-    );
-    const onData = (c: Buffer) => {
-      try {
-        dec.push(c, (f) => frames.push(f));
-      } catch (e) {
-        return done(e as Error);
-      }
-      if (frames.length > 0) {
-        try {
-          const env = decode<Envelope>(frames.shift()!);
-          done(undefined, { m: env.m as Hs, rest: frames });
-        } catch (e) {
-          done(e as Error);
-        }
-      }
-    };
-    const onClose = () => done(new CinderError('CONNECTION_CLOSED', 'connection closed during authentication'));
-    const done = (err?: Error, v?: { m: Hs; rest: Buffer[] }) => {
-      clearTimeout(timer);
-      sock.off('data', onData);
-      sock.off('close', onClose);
-      sock.off('error', onClose);
-      if (err) reject(err);
-      else resolve(v!);
-    };
-    sock.on('data', onData);
-    sock.on('close', onClose);
-    sock.on('error', onClose);
-  });
 }
 
 export interface DialOptions<In> extends ConnectionOptions<In> {
@@ -340,32 +356,40 @@ export async function dial<In extends { type: string }, Out extends { type: stri
       reject(err);
     });
   });
+  sock.setNoDelay(true);
+  const address = `${opts.host}:${opts.port}`;
   try {
-    const ch = await readHs(sock, timeout);
-    if (ch.m?.type !== 'AuthChallenge') throw new CinderError('AUTH_PROTOCOL', 'server did not send an auth challenge');
-    const clientNonce = newNonce();
-    writeHs(sock, {
-      type: 'AuthResponse',
-      principal: opts.principal,
-      clientNonce,
-      proof: proof(opts.secret, 'c', ch.m.serverNonce, clientNonce),
-    });
-    const ok = await readHs(sock, timeout);
-    if (ok.m?.type === 'AuthFailed')
-      throw new CinderError(
-        'AUTH_FAILED',
-        `authentication to ${opts.host}:${opts.port} refused: ${ok.m.reason}`,
-        'check the secret (CINDER_SECRET / --secret-file) for this cluster or application',
-      );
-    if (ok.m?.type !== 'AuthOk' || !proofMatches(proof(opts.secret, 's', ch.m.serverNonce, clientNonce), ok.m.proof))
-      throw new CinderError('AUTH_FAILED', `server at ${opts.host}:${opts.port} could not prove it knows the secret`);
-    const conn = new RpcConnection<In, Out>(sock, opts);
+    const hs = await withDeadline(
+      clientHandshake(sock, {
+        address,
+        principal: opts.principal,
+        secret: opts.secret,
+        encryption: opts.encryption ?? encryptionEnabled(),
+      }),
+      timeout,
+      () => new CinderError('AUTH_TIMEOUT', `authentication to ${address} did not finish within ${timeout} ms`),
+    );
+    const conn = new RpcConnection<In, Out>(hs.sock, opts);
     conn.principal = opts.principal;
-    conn.start(handler, ok.rest);
+    conn.start(handler, hs.rest);
     return conn;
   } catch (e) {
     sock.destroy();
     throw e;
+  }
+}
+
+/** p, or the error of onTimeout after ms (p's own later failure is then ignored). */
+async function withDeadline<T>(p: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
+  p.catch(() => {});
+  let timer: NodeJS.Timeout | undefined;
+  const t = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(onTimeout()), ms);
+  });
+  try {
+    return await Promise.race([p, t]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
@@ -374,7 +398,10 @@ export interface ServeOptions<In> extends ConnectionOptions<In> {
   port?: number;
   /** Returns the secret for a principal, or undefined to refuse it. */
   secretFor: (principal: string) => string | undefined;
+  /** the whole handshake, TLS included (default 10 s) */
   handshakeTimeoutMs?: number;
+  /** handshakes in progress from one peer address before more are refused (default 64) */
+  preauthPerPeer?: number;
   /** serve on a socket that is already listening (host/port are then ignored); see preListen */
   listener?: PreListener | undefined;
 }
@@ -438,36 +465,43 @@ export async function serve<In extends { type: string }, Out extends { type: str
 ): Promise<RpcServer<In, Out>> {
   const connections = new Set<RpcConnection<In, Out>>();
   const sockets = new Set<net.Socket>();
+  const encryption = opts.encryption ?? encryptionEnabled();
+  const handshakeMs = opts.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
+  const gate = new PeerGate(opts.preauthPerPeer ?? DEFAULT_PREAUTH_PER_PEER);
   const onSocket = (sock: net.Socket): void => {
     sockets.add(sock);
     sock.on('close', () => sockets.delete(sock));
     sock.on('error', () => {});
+    const peer = sock.remoteAddress ?? '?';
+    if (!gate.enter(peer)) {
+      log.warn({ server: opts.name, peer }, 'refused caller: too many unauthenticated connections from its address');
+      refuse(sock, 'TOO_MANY_CONNECTIONS', `too many unauthenticated connections from ${peer}; try again later`);
+      return;
+    }
+    sock.setNoDelay(true);
+    let left = false;
+    const leave = () => {
+      if (!left) gate.leave(peer);
+      left = true;
+    };
+    sock.once('close', leave);
     void (async () => {
-      const serverNonce = newNonce();
-      writeHs(sock, { type: 'AuthChallenge', serverNonce });
       try {
-        const r = await readHs(sock, opts.handshakeTimeoutMs ?? 10_000);
-        const m = r.m;
-        if (m?.type !== 'AuthResponse' || typeof m.principal !== 'string') throw new Error('expected AuthResponse');
-        const secret = opts.secretFor(m.principal);
-        if (!secret || !proofMatches(proof(secret, 'c', serverNonce, m.clientNonce), m.proof)) {
-          log.warn(
-            { server: opts.name, principal: m.principal, peer: sock.remoteAddress },
-            'refused unauthenticated caller',
-          );
-          writeHs(sock, { type: 'AuthFailed', reason: 'bad credentials' });
-          sock.end();
-          setTimeout(() => sock.destroy(), 100).unref();
-          return;
-        }
-        writeHs(sock, { type: 'AuthOk', proof: proof(secret, 's', serverNonce, m.clientNonce) });
-        const conn = new RpcConnection<In, Out>(sock, opts);
-        conn.principal = m.principal;
+        const hs = await withDeadline(
+          serverHandshake(sock, { name: opts.name, encryption, secretFor: opts.secretFor }),
+          handshakeMs,
+          () => new CinderError('AUTH_TIMEOUT', `handshake did not finish within ${handshakeMs} ms`),
+        );
+        leave();
+        if (!hs || sock.destroyed) return;
+        const conn = new RpcConnection<In, Out>(hs.sock, opts);
+        conn.principal = hs.principal;
         connections.add(conn);
         conn.on('close', () => connections.delete(conn));
-        conn.start(onConnection(conn), r.rest);
+        conn.start(onConnection(conn), hs.rest);
       } catch (e) {
-        log.debug({ server: opts.name, err: (e as Error).message }, 'handshake failed');
+        leave();
+        log.info({ server: opts.name, peer, err: (e as Error).message }, 'handshake failed; connection closed');
         sock.destroy();
       }
     })();
@@ -495,6 +529,7 @@ export async function serve<In extends { type: string }, Out extends { type: str
     connections,
     close: () =>
       new Promise<void>((resolve) => {
+        for (const c of connections) c.socket.destroy();
         for (const s of sockets) s.destroy();
         server.close(() => resolve());
       }),

@@ -12,8 +12,9 @@ export function frameHeader(len: number): Buffer {
 }
 
 export class FrameTooLargeError extends Error {
-  constructor(len: number, max: number) {
-    super(`frame of ${len} bytes exceeds the limit of ${max} bytes`);
+  readonly code = 'FRAME_TOO_LARGE';
+  constructor(len: number, max: number, what = 'the limit') {
+    super(`frame of ${len} bytes exceeds ${what} of ${max} bytes`);
   }
 }
 
@@ -21,20 +22,51 @@ export class FrameTooLargeError extends Error {
 export class FrameDecoder {
   private chunks: Buffer[] = [];
   private buffered = 0;
-  constructor(private readonly maxFrame = DEFAULT_MAX_FRAME) {}
+  constructor(
+    private readonly maxFrame = DEFAULT_MAX_FRAME,
+    /** names the limit in the error ("the pre-authentication limit") */
+    private readonly limitName = 'the limit',
+  ) {}
 
-  push(chunk: Buffer, onFrame: (frame: Buffer) => void): void {
-    this.chunks.push(chunk);
-    this.buffered += chunk.length;
+  /**
+   * Adds a chunk and yields every complete frame; onFrame returning false stops there and keeps the
+   * rest buffered (a handshake reads one frame at a time and hands the rest on).
+   */
+  push(chunk: Buffer, onFrame: (frame: Buffer) => unknown): void {
+    this.add(chunk);
     for (;;) {
       if (this.buffered < 4) return;
-      const head = this.peek4();
-      const len = head.readUInt32BE(0);
-      if (len > this.maxFrame) throw new FrameTooLargeError(len, this.maxFrame);
+      const len = this.peek4().readUInt32BE(0);
+      if (len > this.maxFrame) throw new FrameTooLargeError(len, this.maxFrame, this.limitName);
       if (this.buffered < 4 + len) return;
       this.consume(4);
-      onFrame(this.consume(len));
+      if (onFrame(this.consume(len)) === false) return;
     }
+  }
+
+  /** Buffers a chunk without yielding frames (the next push yields them). */
+  add(chunk: Buffer): void {
+    if (chunk.length === 0) return;
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
+  }
+
+  /** Bytes received but not yet yielded as a frame. */
+  get pendingBytes(): number {
+    return this.buffered;
+  }
+
+  /** The length the header of the frame in progress announces, or -1 when no header is complete. */
+  get pendingFrameLength(): number {
+    return this.buffered < 4 ? -1 : this.peek4().readUInt32BE(0);
+  }
+
+  /** Takes every buffered byte out (to feed another decoder). */
+  takeBuffered(): Buffer[] {
+    const out = this.chunks;
+    this.chunks = [];
+    this.buffered = 0;
+    return out;
   }
 
   private peek4(): Buffer {

@@ -63,7 +63,7 @@ export class NodeManager {
       },
       conf.maxUnpackedBytes,
     );
-    const pass = ['PATH', 'HOME', 'LANG', 'TMPDIR', 'TZ', 'CINDER_LOG_LEVEL', 'CINDER_TEST'];
+    const pass = ['PATH', 'HOME', 'LANG', 'TMPDIR', 'TZ', 'CINDER_LOG_LEVEL', 'CINDER_TEST', 'CINDER_RPC_ENCRYPTION'];
     this.containers = new ContainerManager(
       conf,
       this.localizer,

@@ -1,0 +1,83 @@
+/**
+ * Encryption of RPC channels: TLS 1.3 keyed by a pre-shared key, no certificates (decision 0012).
+ * The PSK is derived from the secret the principal names and both handshake nonces, so only holders
+ * of the secret complete the TLS handshake, and everything after it is encrypted and integrity
+ * protected; TLS 1.3 PSK uses (EC)DHE (psk_dhe_ke), so a later leak of a secret does not open
+ * recorded traffic.
+ *
+ * The switch for trusted single-host use is read here and nowhere else: CINDER_RPC_ENCRYPTION=off.
+ */
+import { hkdfSync } from 'node:crypto';
+import type net from 'node:net';
+import tls from 'node:tls';
+import { CinderError } from '../common/errors.js';
+
+export const ENCRYPTION_ENV = 'CINDER_RPC_ENCRYPTION';
+
+/** Whether this process encrypts its RPC channels (on unless CINDER_RPC_ENCRYPTION says off). */
+export function encryptionEnabled(env: NodeJS.ProcessEnv = process.env): boolean {
+  const v = (env[ENCRYPTION_ENV] ?? '').trim().toLowerCase();
+  if (v === '' || v === 'on' || v === 'true' || v === '1') return true;
+  if (v === 'off' || v === 'false' || v === '0') return false;
+  throw new CinderError(
+    'BAD_CONF',
+    `${ENCRYPTION_ENV}='${v}' is neither on nor off`,
+    `set ${ENCRYPTION_ENV}=on or off`,
+  );
+}
+
+export function encryptionMismatch(ours: boolean, peer: string): string {
+  return ours
+    ? `${peer} has RPC encryption off (${ENCRYPTION_ENV}=off) and this process has it on; both ends must agree`
+    : `${peer} has RPC encryption on and this process has it off (${ENCRYPTION_ENV}=off); both ends must agree`;
+}
+
+/** The TLS pre-shared key for one handshake. */
+export function derivePsk(secret: string, principal: string, serverNonce: Uint8Array, clientNonce: Uint8Array): Buffer {
+  const salt = Buffer.concat([serverNonce, clientNonce]);
+  return Buffer.from(hkdfSync('sha256', secret, salt, `cinder rpc tls psk v1\0${principal}`, 32));
+}
+
+// Old-style PSK callbacks in TLS 1.3 need a SHA-256 suite; AES-GCM first (AES-NI), ChaCha20 for CPUs without it.
+const TLS = {
+  minVersion: 'TLSv1.3',
+  maxVersion: 'TLSv1.3',
+  ciphers: 'TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256',
+} as const;
+const IDENTITY = 'cinder-rpc';
+
+/** Runs the TLS handshake over a connected socket whose Cinder handshake has just ended. */
+export function upgrade(sock: net.Socket, side: 'client' | 'server', psk: Buffer): Promise<tls.TLSSocket> {
+  return new Promise((resolve, reject) => {
+    let t: tls.TLSSocket;
+    if (side === 'client') {
+      t = tls.connect({
+        ...TLS,
+        socket: sock,
+        pskCallback: () => ({ psk, identity: IDENTITY }),
+        checkServerIdentity: () => undefined,
+      });
+      t.once('secureConnect', () => done());
+    } else {
+      t = new tls.TLSSocket(sock, {
+        ...TLS,
+        isServer: true,
+        secureContext: tls.createSecureContext(TLS),
+        pskCallback: (_s: tls.TLSSocket, identity: string) => (identity === IDENTITY ? psk : null),
+      } as tls.TLSSocketOptions);
+      t.once('secure', () => done());
+    }
+    // stays: an error between the handshake and the connection's own listener must not crash the process
+    t.on('error', (e) => done(e));
+    t.once('close', () => done(new CinderError('CONNECTION_CLOSED', 'connection closed during the TLS handshake')));
+    let settled = false;
+    function done(e?: Error): void {
+      if (settled) return;
+      settled = true;
+      if (e) {
+        t.destroy();
+        reject(e);
+      } else resolve(t);
+    }
+  });
+}
