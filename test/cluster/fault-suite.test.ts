@@ -51,8 +51,6 @@ describe('fault suite', { timeout: 900_000 }, () => {
   before(async () => {
     process.env.CINDER_CHECK_INVARIANTS = '1';
     mc = await MiniCluster.start({
-      // jobs read and write test-owned dirs (see MiniClusterOptions.isolateContainers)
-      isolateContainers: false,
       nodes: 2,
       nodeMemoryMB: 4096,
       rm: { minAllocationMB: 128, nmLivenessMs: 3000, amLivenessMs: 8000 },

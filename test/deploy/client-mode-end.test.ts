@@ -6,42 +6,23 @@
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import { MiniCluster } from '../harness/mini-cluster.js';
+import { describe, test } from 'node:test';
 import { FAST, readWhenWritten, record, SLOW_SAVE, SLOW_SAVE_LINES } from './outcome-harness.js';
-import { appProcesses, outputLines, submit } from './submit-harness.js';
+import { appProcesses, deployCluster, outputLines, submit } from './submit-harness.js';
 
 describe('client mode: the AM lost near the end', { timeout: 120_000 }, () => {
-  let mc: MiniCluster;
-  let tmp: string;
-  let env: Record<string, string>;
-  before(async () => {
-    mc = await MiniCluster.start({
-      // jobs read and write test-owned dirs (see MiniClusterOptions.isolateContainers)
-      isolateContainers: false,
-      nodes: 2,
-      nodeMemoryMB: 4096,
-      rm: { minAllocationMB: 128 },
-    });
-    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cinder-client-end-'));
-    env = { CINDER_IDENTITY: mc.identityFile() };
-  });
-  after(async () => {
-    await mc?.cleanup();
-    fs.rmSync(tmp, { recursive: true, force: true });
-  });
+  const fx = deployCluster('client-end');
 
   /** Runs slow-save in client mode, SIGKILLs the AM once the output is committed, then lets main stop. */
   async function killAmAtTheEnd(name: string, attempts: number) {
-    const marker = path.join(tmp, `${name}-marker`);
-    const out = path.join(tmp, `${name}-out`);
-    const hold = path.join(tmp, `${name}-hold`);
+    const marker = path.join(fx.tmp, `${name}-marker`);
+    const out = path.join(fx.tmp, `${name}-out`);
+    const hold = path.join(fx.tmp, `${name}-hold`);
     const run = submit(
       [
         '--master',
-        mc.master,
+        fx.mc.master,
         ...FAST,
         '--conf',
         `cinder.yarn.maxAppAttempts=${attempts}`,
@@ -51,16 +32,16 @@ describe('client mode: the AM lost near the end', { timeout: 120_000 }, () => {
         '1',
         hold,
       ],
-      env,
+      fx.env,
     );
-    const appId = await readWhenWritten(mc, marker, 40_000);
-    await mc.waitFor(() => fs.existsSync(`${hold}.ready`), 30_000, 'the output to be committed');
+    const appId = await readWhenWritten(fx.mc, marker, 40_000);
+    await fx.mc.waitFor(() => fs.existsSync(`${hold}.ready`), 30_000, 'the output to be committed');
     const am = appProcesses(appId, 'application-master.js');
     assert.equal(am.length, 1);
     process.kill(am[0]!, 'SIGKILL');
     fs.writeFileSync(hold, '');
     const r = await run.done;
-    return { appId, out, r, rec: await record(mc, appId) };
+    return { appId, out, r, rec: await record(fx.mc, appId) };
   }
 
   test('an attempt left: the next AM attempt carries the driver result -> SUCCEEDED, exit 0', async () => {
@@ -78,6 +59,6 @@ describe('client mode: the AM lost near the end', { timeout: 120_000 }, () => {
     assert.match(rec.diagnostics, /AM container \S+ on \S+ exited with status/);
     assert.notEqual(r.code, 0, r.stderr);
     assert.match(r.stderr, /the ResourceManager recorded FAILED/);
-    await mc.waitFor(() => mc.liveContainerGroups().length === 0, 10_000, 'no container left');
+    await fx.mc.waitFor(() => fx.mc.liveContainerGroups().length === 0, 10_000, 'no container left');
   });
 });

@@ -4,11 +4,18 @@
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import { MiniCluster, ROOT } from '../harness/mini-cluster.js';
-import { APPS, appIdFrom, appProcesses, EXECUTOR_PROCESS, outputLines, submit } from './submit-harness.js';
+import { before, describe, test } from 'node:test';
+import { ROOT } from '../harness/mini-cluster.js';
+import {
+  APPS,
+  appIdFrom,
+  appProcesses,
+  deployCluster,
+  EXECUTOR_PROCESS,
+  outputLines,
+  submit,
+} from './submit-harness.js';
 
 const FAST = [
   '--conf',
@@ -22,38 +29,23 @@ const FAST = [
 ];
 
 describe('deploy modes on a 2-node cluster', { timeout: 180_000 }, () => {
-  let mc: MiniCluster;
-  let tmp: string;
-  let env: Record<string, string>;
+  const fx = deployCluster('deploy');
   let input: string;
-  before(async () => {
-    mc = await MiniCluster.start({
-      // jobs read and write test-owned dirs (see MiniClusterOptions.isolateContainers)
-      isolateContainers: false,
-      nodes: 2,
-      nodeMemoryMB: 4096,
-      rm: { minAllocationMB: 128 },
-    });
-    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cinder-deploy-'));
-    env = { CINDER_IDENTITY: mc.identityFile() };
-    input = path.join(tmp, 'in.txt');
+  before(() => {
+    input = path.join(fx.tmp, 'in.txt');
     fs.writeFileSync(input, Array.from({ length: 300 }, (_, i) => `w${i % 17} w${i % 5} common`).join('\n'));
   });
-  after(async () => {
-    await mc?.cleanup();
-    fs.rmSync(tmp, { recursive: true, force: true });
-  });
 
-  const master = () => mc.master;
+  const master = () => fx.mc.master;
   /** `cinder submit` arguments for cluster mode on the test cluster, then `rest` */
   const inCluster = (...rest: string[]) => ['--master', master(), '--deploy-mode', 'cluster', ...FAST, ...rest];
 
   test('the same app file gives the same output in local, client and cluster mode', async () => {
     const outs: Record<string, string[]> = {};
     for (const mode of ['local', 'client', 'cluster'] as const) {
-      const out = path.join(tmp, `wc-${mode}`);
+      const out = path.join(fx.tmp, `wc-${mode}`);
       const args = mode === 'local' ? ['--master', 'local[2]'] : ['--master', master(), '--deploy-mode', mode, ...FAST];
-      const r = await submit([...args, path.join(APPS, 'wc.ts'), input, out], env).done;
+      const r = await submit([...args, path.join(APPS, 'wc.ts'), input, out], fx.env).done;
       assert.equal(r.code, 0, `${mode}: ${r.stdout}\n${r.stderr}`);
       outs[mode] = outputLines(out);
     }
@@ -63,17 +55,17 @@ describe('deploy modes on a 2-node cluster', { timeout: 180_000 }, () => {
   });
 
   test('cluster mode: the client SIGKILLed right after submit does not affect the app; logs hold the driver output', async () => {
-    const out = path.join(tmp, 'wc-detached');
-    const run = submit(inCluster(path.join(APPS, 'wc.ts'), input, out), env);
-    await mc.waitFor(() => /submitted application/.test(run.stdout()), 20_000, 'submission');
+    const out = path.join(fx.tmp, 'wc-detached');
+    const run = submit(inCluster(path.join(APPS, 'wc.ts'), input, out), fx.env);
+    await fx.mc.waitFor(() => /submitted application/.test(run.stdout()), 20_000, 'submission');
     run.child.kill('SIGKILL');
     const appId = appIdFrom(run.stdout());
-    const cl = await mc.client();
+    const cl = await fx.mc.client();
     try {
       const r = await cl.waitForState(appId, ['FINISHED', 'FAILED', 'KILLED'], 40_000);
       assert.equal(`${r.state}/${r.finalStatus}`, 'FINISHED/SUCCEEDED', r.diagnostics);
       assert.ok(outputLines(out).includes('common 300'));
-      await mc.waitFor(
+      await fx.mc.waitFor(
         async () => (await cl.getApplication(appId)).logAggregationStatus === 'SUCCEEDED',
         15_000,
         'log aggregation',
@@ -88,32 +80,32 @@ describe('deploy modes on a 2-node cluster', { timeout: 180_000 }, () => {
         assert.match(line, /"launchToRegisterMs":\d+/, line);
       // the tracking address is the driver's UI in the AM container
       assert.match((await cl.getApplication(appId)).trackingUrl, /^http:\/\/[\d.]+:\d+$/);
-      await mc.waitFor(() => mc.liveContainerGroups().length === 0, 10_000, 'no container process left');
+      await fx.mc.waitFor(() => fx.mc.liveContainerGroups().length === 0, 10_000, 'no container process left');
     } finally {
       cl.close();
     }
   });
 
   test('fire-and-forget (--no-wait) returns at once; --status shows the end later', async () => {
-    const out = path.join(tmp, 'wc-nowait');
+    const out = path.join(fx.tmp, 'wc-nowait');
     const r = await submit(
       ['--master', master(), '--deploy-mode', 'cluster', '--no-wait', ...FAST, path.join(APPS, 'wc.ts'), input, out],
-      env,
+      fx.env,
     ).done;
     assert.equal(r.code, 0, r.stderr);
     const appId = appIdFrom(r.stdout);
-    const cl = await mc.client();
+    const cl = await fx.mc.client();
     try {
       await cl.waitForState(appId, ['FINISHED', 'FAILED', 'KILLED'], 40_000);
     } finally {
       cl.close();
     }
-    const s = await submit(['--master', master(), '--status', appId], env).done;
+    const s = await submit(['--master', master(), '--status', appId], fx.env).done;
     assert.match(s.stdout, /state=FINISHED finalStatus=SUCCEEDED/);
   });
 
   test('client mode: the client SIGKILLed mid-job -> the app ends FAILED within the bound, no container left', async () => {
-    const marker = path.join(tmp, 'slow-marker');
+    const marker = path.join(fx.tmp, 'slow-marker');
     const run = submit(
       [
         '--master',
@@ -126,10 +118,10 @@ describe('deploy modes on a 2-node cluster', { timeout: 180_000 }, () => {
         '500',
         '20',
       ],
-      env,
+      fx.env,
     );
-    await mc.waitFor(() => fs.existsSync(marker), 30_000, 'the job to start');
-    const cl = await mc.client();
+    await fx.mc.waitFor(() => fs.existsSync(marker), 30_000, 'the job to start');
+    const cl = await fx.mc.client();
     try {
       const apps = await cl.listApplications({ states: ['RUNNING'] });
       const app = apps.find((a) => a.name === 'slow');
@@ -141,7 +133,7 @@ describe('deploy modes on a 2-node cluster', { timeout: 180_000 }, () => {
       assert.equal(r.finalStatus, 'FAILED');
       assert.match(r.diagnostics, /driver disconnected/);
       assert.ok(took <= 10_000, `noticed after ${took} ms`);
-      await mc.waitFor(() => mc.liveContainerGroups().length === 0, 10_000, 'all containers gone');
+      await fx.mc.waitFor(() => fx.mc.liveContainerGroups().length === 0, 10_000, 'all containers gone');
       assert.deepEqual(appProcesses(app.id, EXECUTOR_PROCESS), []);
     } finally {
       cl.close();
@@ -149,10 +141,10 @@ describe('deploy modes on a 2-node cluster', { timeout: 180_000 }, () => {
   });
 
   test('cluster mode: the AM SIGKILLed -> a second attempt re-runs main and succeeds', async () => {
-    const marker = path.join(tmp, 'am-pid');
-    const out = path.join(tmp, 'am-crash-out');
-    const run = submit(inCluster(path.join(APPS, 'am-crash.ts'), marker, out), env);
-    await mc.waitFor(
+    const marker = path.join(fx.tmp, 'am-pid');
+    const out = path.join(fx.tmp, 'am-crash-out');
+    const run = submit(inCluster(path.join(APPS, 'am-crash.ts'), marker, out), fx.env);
+    await fx.mc.waitFor(
       () => fs.existsSync(marker) && fs.readFileSync(marker, 'utf8').length > 0,
       30_000,
       'attempt 1 to start',
@@ -161,7 +153,7 @@ describe('deploy modes on a 2-node cluster', { timeout: 180_000 }, () => {
     const r = await run.done;
     assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
     assert.deepEqual(outputLines(out), ['attempt 2']);
-    const cl = await mc.client();
+    const cl = await fx.mc.client();
     try {
       assert.equal((await cl.attempts(appIdFrom(r.stdout))).length, 2);
     } finally {
@@ -170,10 +162,10 @@ describe('deploy modes on a 2-node cluster', { timeout: 180_000 }, () => {
   });
 
   test('cluster mode: the AM dying on every attempt -> FAILED/FAILED after the max attempts, with diagnostics', async () => {
-    const r = await submit(inCluster(path.join(APPS, 'am-suicide.ts')), env).done;
+    const r = await submit(inCluster(path.join(APPS, 'am-suicide.ts')), fx.env).done;
     assert.notEqual(r.code, 0);
     assert.match(r.stdout, /state=FAILED finalStatus=FAILED/);
-    const cl = await mc.client();
+    const cl = await fx.mc.client();
     try {
       const appId = appIdFrom(r.stdout);
       assert.equal((await cl.attempts(appId)).length, 2);
@@ -184,9 +176,9 @@ describe('deploy modes on a 2-node cluster', { timeout: 180_000 }, () => {
   });
 
   test('client mode: the AM SIGKILLed mid-job -> attempt 2 re-dials the same driver and the job completes', async () => {
-    const marker = path.join(tmp, 'slow-am-kill');
-    const run = submit(['--master', master(), ...FAST, path.join(APPS, 'slow.ts'), marker, '300', '3'], env);
-    await mc.waitFor(() => fs.existsSync(marker) && fs.readFileSync(marker, 'utf8').length > 0, 30_000, 'job start');
+    const marker = path.join(fx.tmp, 'slow-am-kill');
+    const run = submit(['--master', master(), ...FAST, path.join(APPS, 'slow.ts'), marker, '300', '3'], fx.env);
+    await fx.mc.waitFor(() => fs.existsSync(marker) && fs.readFileSync(marker, 'utf8').length > 0, 30_000, 'job start');
     const appId = fs.readFileSync(marker, 'utf8').trim();
     const am = appProcesses(appId, 'application-master.js');
     assert.equal(am.length, 1);
@@ -194,7 +186,7 @@ describe('deploy modes on a 2-node cluster', { timeout: 180_000 }, () => {
     const r = await run.done;
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /total=828/);
-    const cl = await mc.client();
+    const cl = await fx.mc.client();
     try {
       assert.equal((await cl.attempts(appId)).length, 2);
     } finally {
@@ -203,17 +195,17 @@ describe('deploy modes on a 2-node cluster', { timeout: 180_000 }, () => {
   });
 
   test('an executor SIGKILLed mid-job: the result is still exact', async () => {
-    const marker = path.join(tmp, 'slow-marker-2');
-    const run = submit(['--master', master(), ...FAST, path.join(APPS, 'slow.ts'), marker, '300', '2'], env);
-    await mc.waitFor(() => fs.existsSync(marker), 30_000, 'the job to start');
-    const cl = await mc.client();
+    const marker = path.join(fx.tmp, 'slow-marker-2');
+    const run = submit(['--master', master(), ...FAST, path.join(APPS, 'slow.ts'), marker, '300', '2'], fx.env);
+    await fx.mc.waitFor(() => fs.existsSync(marker), 30_000, 'the job to start');
+    const cl = await fx.mc.client();
     let appId: string;
     try {
       appId = (await cl.listApplications({ states: ['RUNNING'] })).find((a) => a.name === 'slow')!.id;
     } finally {
       cl.close();
     }
-    await mc.waitFor(() => appProcesses(appId, EXECUTOR_PROCESS).length > 0, 10_000, 'executors');
+    await fx.mc.waitFor(() => appProcesses(appId, EXECUTOR_PROCESS).length > 0, 10_000, 'executors');
     process.kill(appProcesses(appId, EXECUTOR_PROCESS)[0]!, 'SIGKILL');
     const r = await run.done;
     assert.equal(r.code, 0, r.stderr);
@@ -222,10 +214,10 @@ describe('deploy modes on a 2-node cluster', { timeout: 180_000 }, () => {
   });
 
   test('--files: tasks on every node read the shipped file', async () => {
-    const b = path.join(tmp, 'b-src.txt');
+    const b = path.join(fx.tmp, 'b-src.txt');
     fs.writeFileSync(b, 'shipped-content\n');
     for (const mode of ['client', 'cluster']) {
-      const out = path.join(tmp, `files-${mode}`);
+      const out = path.join(fx.tmp, `files-${mode}`);
       const r = await submit(
         [
           '--master',
@@ -240,7 +232,7 @@ describe('deploy modes on a 2-node cluster', { timeout: 180_000 }, () => {
           path.join(APPS, 'files.ts'),
           out,
         ],
-        env,
+        fx.env,
       ).done;
       assert.equal(r.code, 0, `${mode}: ${r.stdout}\n${r.stderr}`);
       const lines = outputLines(out);
@@ -257,22 +249,23 @@ describe('deploy modes on a 2-node cluster', { timeout: 180_000 }, () => {
   });
 
   test('an app that throws ends FAILED with the user error in status and exit code', async () => {
-    const r = await submit(inCluster('--conf', 'cinder.yarn.maxAppAttempts=1', path.join(APPS, 'throws.ts')), env).done;
+    const r = await submit(inCluster('--conf', 'cinder.yarn.maxAppAttempts=1', path.join(APPS, 'throws.ts')), fx.env)
+      .done;
     assert.notEqual(r.code, 0);
     assert.match(r.stdout, /finalStatus=FAILED/);
     const appId = appIdFrom(r.stdout);
-    const s = await submit(['--master', master(), '--status', appId], env).done;
+    const s = await submit(['--master', master(), '--status', appId], fx.env).done;
     assert.match(s.stdout, /boom from the user main/);
-    const c = await submit(['--master', master(), path.join(APPS, 'throws.ts')], env).done;
+    const c = await submit(['--master', master(), path.join(APPS, 'throws.ts')], fx.env).done;
     assert.equal(c.code, 1);
     assert.match(c.stderr, /boom from the user main/);
   });
 
   test('a multi-stage batch app (pagerank) runs in cluster mode and writes where asked', async () => {
-    const edges = path.join(tmp, 'edges.txt');
+    const edges = path.join(fx.tmp, 'edges.txt');
     fs.writeFileSync(edges, 'a b\na c\nb c\nc a\nd c\n');
-    const out = path.join(tmp, 'ranks');
-    const r = await submit(inCluster(path.join(ROOT, 'examples', 'pagerank.ts'), edges, out, '5'), env).done;
+    const out = path.join(fx.tmp, 'ranks');
+    const r = await submit(inCluster(path.join(ROOT, 'examples', 'pagerank.ts'), edges, out, '5'), fx.env).done;
     assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
     const ranks = outputLines(out).map((l) => l.split('\t'));
     assert.deepEqual(ranks.map((x) => x[0]).sort(), ['a', 'b', 'c']);
@@ -287,33 +280,33 @@ describe('deploy modes on a 2-node cluster', { timeout: 180_000 }, () => {
         'cinder.executorEnv.NODE_OPTIONS=--no-such-node-flag',
         path.join(APPS, 'wc.ts'),
         input,
-        path.join(tmp, 'never-2'),
+        path.join(fx.tmp, 'never-2'),
       ),
-      env,
+      fx.env,
     ).done;
     assert.notEqual(r.code, 0);
     assert.match(r.stdout, /max number of executor failures \(4\) reached/);
   });
 
   test('a client with a forged identity is refused before anything is staged', async () => {
-    const forged = JSON.parse(fs.readFileSync(mc.identityFile(), 'utf8'));
+    const forged = JSON.parse(fs.readFileSync(fx.mc.identityFile(), 'utf8'));
     forged.token.password = '0'.repeat(64);
-    const forgedFile = path.join(tmp, 'forged.identity');
+    const forgedFile = path.join(fx.tmp, 'forged.identity');
     fs.writeFileSync(forgedFile, JSON.stringify(forged), { mode: 0o600 });
     const r = await submit(
-      ['--master', master(), '--deploy-mode', 'cluster', path.join(APPS, 'wc.ts'), input, path.join(tmp, 'never')],
+      ['--master', master(), '--deploy-mode', 'cluster', path.join(APPS, 'wc.ts'), input, path.join(fx.tmp, 'never')],
       { CINDER_IDENTITY: forgedFile },
     ).done;
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /refused|authentication/i);
-    assert.equal(fs.existsSync(path.join(tmp, 'never')), false);
+    assert.equal(fs.existsSync(path.join(fx.tmp, 'never')), false);
   });
 
   test('memoryOverhead settings size the containers in both deploy modes (normalized to 128 MB here)', async () => {
     const allocatedWhileRunning = async (args: string[], marker: string): Promise<number> => {
-      const run = submit([...args, path.join(APPS, 'slow.ts'), marker, '300', '1'], env);
-      await mc.waitFor(() => fs.existsSync(marker), 30_000, 'the job to start');
-      const cl = await mc.client();
+      const run = submit([...args, path.join(APPS, 'slow.ts'), marker, '300', '1'], fx.env);
+      await fx.mc.waitFor(() => fs.existsSync(marker), 30_000, 'the job to start');
+      const cl = await fx.mc.client();
       try {
         const app = (await cl.listApplications({ states: ['RUNNING'] })).find((a) => a.name === 'slow');
         assert.ok(app, 'the app is RUNNING');
@@ -328,23 +321,23 @@ describe('deploy modes on a 2-node cluster', { timeout: 180_000 }, () => {
     // client mode: AM 512m + 128m overhead; executors 256m + 128m (the defaults would be 896 + 2 x 640)
     const client = await allocatedWhileRunning(
       ['--master', master(), ...FAST, ...overheads, '--conf', 'cinder.yarn.am.memoryOverhead=128m'],
-      path.join(tmp, 'ov-client'),
+      path.join(fx.tmp, 'ov-client'),
     );
     assert.equal(client, 640 + 2 * 384);
     // cluster mode: the AM runs the driver, 256m + 128m
     const cluster = await allocatedWhileRunning(
       [...inCluster(...overheads, '--conf', 'cinder.driver.memoryOverhead=128m')],
-      path.join(tmp, 'ov-cluster'),
+      path.join(fx.tmp, 'ov-cluster'),
     );
     assert.equal(cluster, 384 + 2 * 384);
   });
 
   test('bad submissions fail clearly before anything starts', async () => {
-    const missing = await submit(['--master', master(), path.join(tmp, 'nope.ts')], env).done;
+    const missing = await submit(['--master', master(), path.join(fx.tmp, 'nope.ts')], fx.env).done;
     assert.match(missing.stderr, /does not exist/);
-    const bad = path.join(tmp, 'bad.ts');
+    const bad = path.join(fx.tmp, 'bad.ts');
     fs.writeFileSync(bad, 'const x: number = ;\n');
-    const nocompile = await submit(['--master', 'local[1]', bad], env).done;
+    const nocompile = await submit(['--master', 'local[1]', bad], fx.env).done;
     assert.match(nocompile.stderr, /does not compile/);
     const big = await submit(
       [
@@ -356,15 +349,15 @@ describe('deploy modes on a 2-node cluster', { timeout: 180_000 }, () => {
         '64g',
         path.join(APPS, 'wc.ts'),
         input,
-        path.join(tmp, 'x'),
+        path.join(fx.tmp, 'x'),
       ],
-      env,
+      fx.env,
     ).done;
     assert.match(big.stderr, /maximum-allocation-mb/);
     // client mode checks its containers before the driver starts, too
     const bigClient = await submit(
-      ['--master', master(), '--executor-memory', '64g', path.join(APPS, 'wc.ts'), input, path.join(tmp, 'xc')],
-      env,
+      ['--master', master(), '--executor-memory', '64g', path.join(APPS, 'wc.ts'), input, path.join(fx.tmp, 'xc')],
+      fx.env,
     ).done;
     assert.notEqual(bigClient.code, 0);
     assert.match(
@@ -372,11 +365,11 @@ describe('deploy modes on a 2-node cluster', { timeout: 180_000 }, () => {
       /executor container needs .*maximum-allocation-mb.*\n.*lower cinder\.executor\.memory/s,
     );
     const manyCores = await submit(
-      ['--master', master(), '--executor-cores', '64', path.join(APPS, 'wc.ts'), input, path.join(tmp, 'xv')],
-      env,
+      ['--master', master(), '--executor-cores', '64', path.join(APPS, 'wc.ts'), input, path.join(fx.tmp, 'xv')],
+      fx.env,
     ).done;
     assert.match(manyCores.stderr, /64 vcores .*maximum-allocation-vcores/);
-    assert.ok(!fs.existsSync(path.join(tmp, 'xc')) && !fs.existsSync(path.join(tmp, 'xv')), 'no output written');
+    assert.ok(!fs.existsSync(path.join(fx.tmp, 'xc')) && !fs.existsSync(path.join(fx.tmp, 'xv')), 'no output written');
     const unreachable = await submit(
       [
         '--master',
@@ -388,14 +381,14 @@ describe('deploy modes on a 2-node cluster', { timeout: 180_000 }, () => {
         'cinder.rm.connect.maxWaitMs=1000',
         path.join(APPS, 'wc.ts'),
         input,
-        path.join(tmp, 'y'),
+        path.join(fx.tmp, 'y'),
       ],
-      env,
+      fx.env,
     ).done;
     assert.match(unreachable.stderr, /cannot reach|could not connect/);
     const localCluster = await submit(
       ['--master', 'local[2]', '--deploy-mode', 'cluster', path.join(APPS, 'wc.ts')],
-      env,
+      fx.env,
     ).done;
     assert.match(localCluster.stderr, /not compatible/);
   });

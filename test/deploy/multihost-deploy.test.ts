@@ -42,8 +42,6 @@ describe('deploy modes across network namespaces', {
   before(async () => {
     lab = NetLab.create(['rm', 'nm1', 'nm2', 'client']);
     mc = await MiniCluster.start({
-      // jobs read and write test-owned dirs (see MiniClusterOptions.isolateContainers)
-      isolateContainers: false,
       nodes: 2,
       nodeMemoryMB: 4096,
       rm: { minAllocationMB: 128 },

@@ -5,9 +5,9 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import { MiniCluster, ROOT } from '../harness/mini-cluster.js';
-import { appProcesses, EXECUTOR_PROCESS, submit } from './submit-harness.js';
+import { describe, test } from 'node:test';
+import { ROOT } from '../harness/mini-cluster.js';
+import { appProcesses, deployCluster, EXECUTOR_PROCESS, submit } from './submit-harness.js';
 
 function shuffleFiles(dir: string): number {
   let n = 0;
@@ -22,25 +22,13 @@ function shuffleFiles(dir: string): number {
 }
 
 describe('long-lived client-mode service', { timeout: 150_000 }, () => {
-  let mc: MiniCluster;
-  before(async () => {
-    mc = await MiniCluster.start({
-      // jobs read and write test-owned dirs (see MiniClusterOptions.isolateContainers)
-      isolateContainers: false,
-      nodes: 2,
-      nodeMemoryMB: 4096,
-      rm: { minAllocationMB: 128 },
-    });
-  });
-  after(async () => {
-    await mc?.cleanup();
-  });
+  const fx = deployCluster('service');
 
   test('1,000+ jobs with flat resources, then SIGTERM releases everything and records the final status', async () => {
     const run = submit(
       [
         '--master',
-        mc.master,
+        fx.mc.master,
         '--conf',
         'cinder.am.heartbeatInterval=300',
         '--conf',
@@ -51,7 +39,7 @@ describe('long-lived client-mode service', { timeout: 150_000 }, () => {
         '--tick-ms',
         '0',
       ],
-      { CINDER_IDENTITY: mc.identityFile() },
+      fx.env,
     );
     const stats = () =>
       run
@@ -59,27 +47,27 @@ describe('long-lived client-mode service', { timeout: 150_000 }, () => {
         .split('\n')
         .filter((l) => l.startsWith('stats '))
         .map((l) => JSON.parse(l.slice(6)) as { jobs: number; rssMB: number; fds: number; children: number });
-    await mc.waitFor(() => stats().some((s) => s.jobs >= 300), 60_000, '300 jobs');
+    await fx.mc.waitFor(() => stats().some((s) => s.jobs >= 300), 60_000, '300 jobs');
     const early = stats().find((s) => s.jobs === 300)!;
     const appId = /app (application_\d+_\d+)/.exec(run.stdout())![1]!;
-    await mc.waitFor(() => stats().some((s) => s.jobs >= 1100), 90_000, '1,100 jobs');
+    await fx.mc.waitFor(() => stats().some((s) => s.jobs >= 1100), 90_000, '1,100 jobs');
     const late = stats().find((s) => s.jobs === 1100)!;
     assert.ok(Math.abs(late.fds - early.fds) <= 3, `open fds ${early.fds} -> ${late.fds}`);
     assert.equal(late.children, early.children, 'child processes');
     assert.ok(late.rssMB - early.rssMB < 60, `driver RSS ${early.rssMB} -> ${late.rssMB} MB`);
     // shuffle files of finished jobs are removed on the executors (at most a few GC intervals' worth remain)
-    assert.ok(shuffleFiles(mc.dir) < 800, `${shuffleFiles(mc.dir)} shuffle files on the nodes`);
+    assert.ok(shuffleFiles(fx.mc.dir) < 800, `${shuffleFiles(fx.mc.dir)} shuffle files on the nodes`);
     run.child.kill('SIGTERM');
     const r = await run.done;
     assert.equal(r.code, 0, r.stderr);
-    const cl = await mc.client();
+    const cl = await fx.mc.client();
     try {
       const rep = await cl.waitForState(appId, ['FINISHED', 'FAILED', 'KILLED'], 20_000);
       assert.equal(`${rep.state}/${rep.finalStatus}`, 'FINISHED/SUCCEEDED', rep.diagnostics);
     } finally {
       cl.close();
     }
-    await mc.waitFor(() => mc.liveContainerGroups().length === 0, 10_000, 'containers released');
+    await fx.mc.waitFor(() => fx.mc.liveContainerGroups().length === 0, 10_000, 'containers released');
     assert.deepEqual(appProcesses(appId, EXECUTOR_PROCESS), []);
   });
 });

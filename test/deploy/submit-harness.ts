@@ -1,8 +1,10 @@
 /** Test helpers: run `cinder submit` as a user would (a child process) against a MiniCluster. */
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { CINDER, ROOT } from '../harness/mini-cluster.js';
+import { after, before } from 'node:test';
+import { CINDER, MiniCluster, ROOT } from '../harness/mini-cluster.js';
 
 export const APPS = path.join(ROOT, 'test', 'fixtures', 'apps');
 
@@ -66,4 +68,30 @@ export function appIdFrom(text: string): string {
   const m = /application_\d+_\d+/.exec(text);
   if (!m) throw new Error(`no application id in:\n${text}`);
   return m[0];
+}
+
+export interface DeployFixture {
+  mc: MiniCluster;
+  /** a temp dir for the suite's inputs and outputs */
+  tmp: string;
+  /** the env `cinder submit` runs with: the harness user's identity */
+  env: Record<string, string>;
+}
+
+/**
+ * The cluster a deploy suite runs on: two 4 GiB nodes, 128 MB allocations (plus `rm` settings), a temp dir
+ * and the submit env; started before the suite's first test and torn down after its last.
+ */
+export function deployCluster(name: string, rm: Record<string, string | number> = {}): DeployFixture {
+  const fx = {} as DeployFixture;
+  before(async () => {
+    fx.mc = await MiniCluster.start({ nodes: 2, nodeMemoryMB: 4096, rm: { minAllocationMB: 128, ...rm } });
+    fx.tmp = fs.mkdtempSync(path.join(os.tmpdir(), `cinder-${name}-`));
+    fx.env = { CINDER_IDENTITY: fx.mc.identityFile() };
+  });
+  after(async () => {
+    await fx.mc?.cleanup();
+    if (fx.tmp) fs.rmSync(fx.tmp, { recursive: true, force: true });
+  });
+  return fx;
 }

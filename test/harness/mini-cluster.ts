@@ -35,12 +35,6 @@ export interface MiniClusterOptions {
   rm?: Record<string, string | number>;
   /** extra NM config keys (--set) */
   nm?: Record<string, string | number>;
-  /**
-   * true: NMs (root) run each app's containers as a uid of its own (containerUidRange 20000-29999); off by
-   * default, as in the NM's config. Suites whose jobs read and write test-owned dirs on the local filesystem
-   * (0700, root), or whose client-mode driver (root) makes output dirs executors write into, leave it off.
-   */
-  isolateContainers?: boolean;
   /** per-host placement: address to bind and a command prefix (e.g. ['ip','netns','exec','ns']) */
   rmHost?: { addr: string; prefix: string[] };
   nmHosts?: { addr: string; prefix: string[] }[];
@@ -206,7 +200,6 @@ export class MiniCluster {
       heartbeatMs: 200,
       monitorMs: 200,
       killGraceMs: 500,
-      ...(this.opts.isolateContainers ? { containerUidRange: '20000-29999' } : {}),
       ...this.opts.nm,
     };
     const args = [
