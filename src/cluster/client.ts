@@ -16,6 +16,7 @@
  *   await c.submitApplication({ appId, amResource: { memoryMB: 512, vcores: 1 },
  *     amLaunchContext: { command: ['node', 'app.js'], localResources: { 'app.js': { ...f, type: 'FILE' } } } });
  */
+
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { CinderError } from '../common/errors.js';
@@ -24,6 +25,7 @@ import {
   type AppState,
   type AttemptReport,
   type ClusterInfo,
+  hasEnded,
   type LogFile,
   type NodeReport,
   type NodeState,
@@ -208,7 +210,7 @@ export class ClusterClient {
         timeoutMs: this.timeoutMs,
         recover: async (conn) => {
           const r = await this.reportOn(conn, appId);
-          if (!r || !['FINISHED', 'FAILED', 'KILLED'].includes(r.state)) return undefined;
+          if (!r || !hasEnded(r.state)) return undefined;
           return { state: r.state, alreadyTerminal: r.state !== 'KILLED' };
         },
       },

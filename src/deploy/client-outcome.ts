@@ -9,7 +9,9 @@
  * output may be complete, but the cluster does not say so). One exception, as in Spark: a main that
  * stops its context successfully and then throws leaves SUCCEEDED recorded and still exits 1.
  */
+
 import type { AppReport } from '../protocol/cluster.js';
+import { hasEnded } from '../protocol/cluster.js';
 
 export interface ClientOutcome {
   appId: string;
@@ -43,7 +45,7 @@ export function disagreement(o: ClientOutcome): string {
   const appId = o.appId;
   const r = o.report;
   const recorded =
-    r && ['FINISHED', 'FAILED', 'KILLED'].includes(r.state)
+    r && hasEnded(r.state)
       ? `the ResourceManager recorded ${r.state}/${r.finalStatus}${r.diagnostics ? `: ${r.diagnostics.split('\n')[0]}` : ''}`
       : `the ResourceManager did not record its end${o.error ? ` (${o.error.split('\n')[0]})` : r ? ` (still ${r.state})` : ''}`;
   return `the driver of ${appId} finished its work, but ${recorded}; exiting non-zero because the cluster's record is what counts (check \`cinder status ${appId}\`)`;

@@ -10,6 +10,7 @@
  * which exits 0 only when that record is SUCCEEDED. The app is killed only if no AM ever reached this
  * driver.
  */
+
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import type { ClusterClient } from '../cluster/client.js';
@@ -18,6 +19,7 @@ import { CinderError } from '../common/errors.js';
 import { logger } from '../common/log.js';
 import { type AmToDriver, type DriverToAm, parseAmToDriver } from '../protocol/am.js';
 import type { AppReport, LocalResource } from '../protocol/cluster.js';
+import { hasEnded } from '../protocol/cluster.js';
 import { type RpcConnection, type RpcServer, serve } from '../rpc/index.js';
 import type { DriverAddress, ExecutorBackend } from '../scheduler/backend.js';
 import { AM_MAIN } from './am-launch.js';
@@ -27,7 +29,6 @@ import { clientAmSize, executorSize, totalMB } from './container-sizing.js';
 import { stageFiles } from './staging.js';
 
 const log = logger('cluster-backend');
-const TERMINAL = new Set(['FINISHED', 'FAILED', 'KILLED']);
 
 export interface ClusterBackendOptions {
   master: Extract<Master, { kind: 'cluster' }>;
@@ -158,7 +159,7 @@ export class ClusterBackend implements ExecutorBackend {
     void p.then(() => (done = true));
     while (!done) {
       const r = await this.client!.getApplication(this.appId);
-      if (TERMINAL.has(r.state))
+      if (hasEnded(r.state))
         throw new CinderError(
           'APP_ENDED',
           `application ${this.appId} ended ${r.state}/${r.finalStatus} before its AM registered: ${r.diagnostics}`,
@@ -242,7 +243,7 @@ export class ClusterBackend implements ExecutorBackend {
     } finally {
       this.checking = false;
     }
-    if (TERMINAL.has(r.state) && !this.stopping) {
+    if (hasEnded(r.state) && !this.stopping) {
       this.ended = true;
       this.endedReport = r;
       this.o.onFatal(
@@ -326,7 +327,7 @@ export class ClusterBackend implements ExecutorBackend {
       } catch (e) {
         return result(undefined, (e as Error).message);
       }
-      if (TERMINAL.has(report.state)) return result(report);
+      if (hasEnded(report.state)) return result(report);
       if (Date.now() > deadline)
         return result(report, `still ${report.state} ${waitMs} ms after the driver stopped (cinder.am.waitTime)`);
       await new Promise<void>((res) => {

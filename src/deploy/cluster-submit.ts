@@ -6,17 +6,17 @@
  * The client waits out an RM restart (ClusterClient retries for cinder.rm.connect.maxWaitMs); if the
  * restarted RM forgot the not-yet-submitted application id, staging and submission start over once.
  */
+
 import type { ClusterClient } from '../cluster/client.js';
 import { intConf } from '../common/conf.js';
 import { CinderError } from '../common/errors.js';
 import type { AppReport } from '../protocol/cluster.js';
+import { hasEnded } from '../protocol/cluster.js';
 import { AM_MAIN } from './am-launch.js';
 import { connectCluster, rejectUnlessFits } from './cluster-connect.js';
 import { clusterAmSize, executorSize, totalMB } from './container-sizing.js';
 import { APP_LINK, packageApp, stageFiles } from './staging.js';
 import { defaultsConf, type SubmitRequest } from './submit-options.js';
-
-const TERMINAL = new Set(['FINISHED', 'FAILED', 'KILLED']);
 
 function say(s: string): void {
   process.stdout.write(`[${new Date().toISOString()}] ${s}\n`);
@@ -126,7 +126,7 @@ async function follow(client: ClusterClient, appId: string, intervalMs: number):
       );
       last = line;
     }
-    if (TERMINAL.has(r.state)) {
+    if (hasEnded(r.state)) {
       say(`final: ${describe(r)}`);
       say(`driver log: cinder logs ${appId}`);
       return exitCodeOf(r);

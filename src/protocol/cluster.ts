@@ -31,6 +31,11 @@ export type Resource = z.infer<typeof Resource>;
 
 export const AppState = z.enum(['NEW', 'SUBMITTED', 'ACCEPTED', 'RUNNING', 'FINISHED', 'FAILED', 'KILLED']);
 export type AppState = z.infer<typeof AppState>;
+const ENDED = new Set<string>(['FINISHED', 'FAILED', 'KILLED']);
+/** True for the states an application (or an attempt, whose ended states share these names) never leaves. */
+export function hasEnded(state: string): boolean {
+  return ENDED.has(state);
+}
 export const FinalStatus = z.enum(['UNDEFINED', 'SUCCEEDED', 'FAILED', 'KILLED']);
 export type FinalStatus = z.infer<typeof FinalStatus>;
 export const NodeState = z.enum(['NEW', 'RUNNING', 'LOST', 'SHUTDOWN']);

@@ -26,6 +26,7 @@ import {
   type AppReport,
   type ContainerInfo,
   type FinalStatus,
+  hasEnded,
   type LaunchContext,
   parseToNm,
   type ResourceAsk,
@@ -211,7 +212,7 @@ export class AmRmClient {
         timeoutMs: 30_000,
         recover: async (conn) => {
           const r = await conn.request<AppReport>({ type: 'GetApplicationReport', appId: this.appId }, 30_000);
-          return ['FINISHED', 'FAILED', 'KILLED'].includes(r.state) ? r : undefined;
+          return hasEnded(r.state) ? r : undefined;
         },
       },
     );

@@ -4,6 +4,7 @@
  * the lifecycle tables (app-lifecycle.ts, container-lifecycle.ts, node-lifecycle.ts) change and that
  * rm-step.ts routes events to. No I/O, no clock, no sockets: the shell (rm.ts) owns those.
  */
+
 import { CinderError } from '../../common/errors.js';
 import type {
   AllocateResponse,
@@ -13,6 +14,7 @@ import type {
   NodeState,
   Resource,
 } from '../../protocol/cluster.js';
+import { hasEnded } from '../../protocol/cluster.js';
 import type { RmConfig } from '../common/config.js';
 import type { RmContainerState } from './container-lifecycle.js';
 import { CapacityScheduler } from './scheduler.js';
@@ -72,7 +74,6 @@ export interface RmBooks {
   readonly scheduler: CapacityScheduler;
 }
 
-export const TERMINAL_APP = new Set(['FINISHED', 'FAILED', 'KILLED']);
 export const LIVE_CONTAINER = new Set<RmContainerState>(['ALLOCATED', 'ACQUIRED', 'RUNNING']);
 
 export function emptyBooks(conf: RmConfig, state: RmState): RmBooks {
@@ -146,7 +147,7 @@ export function invariantViolations(b: RmBooks): string[] {
     const node = b.nodes.get(c.nodeId);
     if (node?.state !== 'RUNNING') out.push(`container ${c.id} is ${c.state} on node ${c.nodeId} (${node?.state})`);
     const app = own(b.state.apps, c.appId);
-    if (!app || TERMINAL_APP.has(app.state))
+    if (!app || hasEnded(app.state))
       out.push(`container ${c.id} is ${c.state} but its app ${c.appId} is ${app?.state ?? 'unknown'}`);
   }
   for (const n of b.scheduler.nodes.values()) {
@@ -167,7 +168,7 @@ export function invariantViolations(b: RmBooks): string[] {
   }
   for (const app of Object.values(b.state.apps)) {
     for (const at of app.attempts) {
-      const ended = ['FINISHED', 'FAILED', 'KILLED'].includes(at.state);
+      const ended = hasEnded(at.state);
       if (ended && b.runtimes.has(at.attemptId)) out.push(`ended attempt ${at.attemptId} still has a runtime`);
     }
     const at = currentAttempt(app);

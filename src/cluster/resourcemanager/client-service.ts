@@ -6,6 +6,7 @@
  * apps the caller may not view, as YARN does. It decides nothing about scheduling or lifecycles
  * beyond calling into the ResourceManager.
  */
+
 import fs from 'node:fs';
 import path from 'node:path';
 import { CinderError } from '../../common/errors.js';
@@ -16,6 +17,7 @@ import {
   type AppReport,
   type AttemptReport,
   type ClusterInfo,
+  hasEnded,
   type LogFile,
   type NodeReport,
   SubmissionContext,
@@ -23,7 +25,7 @@ import {
 } from '../../protocol/cluster.js';
 import { newSecret } from '../../rpc/index.js';
 import { checkPlainName } from '../common/safe-path.js';
-import { currentAttempt, own } from './books.js';
+import { currentAttempt, LIVE_CONTAINER, own } from './books.js';
 import type { Principal } from './callers.js';
 import type { ResourceManager } from './rm.js';
 import { checkActor } from './rm-step.js';
@@ -100,13 +102,13 @@ export function appReport(rm: ResourceManager, app: AppRecord): AppReport {
   let n = 0;
   const containers: AppReport['containers'] = [];
   for (const c of rm.containers.values())
-    if (c.appId === app.id && ['ALLOCATED', 'ACQUIRED', 'RUNNING'].includes(c.state)) {
+    if (c.appId === app.id && LIVE_CONTAINER.has(c.state)) {
       mb += c.resource.memoryMB;
       vc += c.resource.vcores;
       if (c.state === 'RUNNING') n++;
       containers.push({ id: c.id, nodeId: c.nodeId, state: c.state });
     }
-  const ended = ['FINISHED', 'FAILED', 'KILLED'].includes(app.state);
+  const ended = hasEnded(app.state);
   const wait = app.state === 'ACCEPTED' ? rm.scheduler.waitReason(app.id) : '';
   return {
     id: app.id,

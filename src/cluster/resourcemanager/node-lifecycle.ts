@@ -18,17 +18,19 @@
  * attempts and tells AMs about their executors. "resync" answers a node the RM does not consider
  * RUNNING: register again.
  */
+
 import { parseContainerId } from '../../common/ids.js';
 import { defineMachine, IGNORE, type Transition } from '../../common/machine.js';
 import {
   type ContainerStatus,
   ExitStatus,
   type HeartbeatResponse,
+  hasEnded,
   type NodeState,
   type RegisterNodeResponse,
 } from '../../protocol/cluster.js';
 import { amContainerEnded, stepContainerOf } from './app-lifecycle.js';
-import { LIVE_CONTAINER, own, type RmBooks, type RmContainer, type RmNode, TERMINAL_APP } from './books.js';
+import { LIVE_CONTAINER, own, type RmBooks, type RmContainer, type RmNode } from './books.js';
 import { logInfo, logWarn, type NodeRegistration, type RmEffect } from './rm-events.js';
 
 export type NodeEvent =
@@ -76,7 +78,7 @@ function register(x: Ctx, e: Extract<NodeEvent, { type: 'REGISTER' }>): T {
   for (const st of e.containers) effects.push(...reportedContainer(b, node, st, e.now));
   const appsToCleanup = e.runningApps.filter((a) => {
     const app = own(b.state.apps, a);
-    return !own(b.state.pending, a) && (!app || TERMINAL_APP.has(app.state));
+    return !own(b.state.pending, a) && (!app || hasEnded(app.state));
   });
   const reply: RegisterNodeResponse = {
     nodeId: node.nodeId,
@@ -141,7 +143,7 @@ function reportedContainer(b: RmBooks, node: RmNode, st: ContainerStatus, now: n
   if (at && at.amContainerId === st.containerId && at.nodeId && at.nodeId !== node.nodeId) return [];
   if (st.state === 'COMPLETE') {
     // an AM that died while the RM was away fails its attempt now, instead of at the AM liveness timeout
-    if (!p || !app || !at || TERMINAL_APP.has(app.state)) return [];
+    if (!p || !app || !at || hasEnded(app.state)) return [];
     if (at.amContainerId === st.containerId)
       return amContainerEnded(
         b,
@@ -157,8 +159,8 @@ function reportedContainer(b: RmBooks, node: RmNode, st: ContainerStatus, now: n
     return [];
   }
   const killing = node.pendingKills.some((k) => k.containerId === st.containerId);
-  const attemptLive = at && !['FINISHED', 'FAILED', 'KILLED'].includes(at.state);
-  if (!p || !app || TERMINAL_APP.has(app.state) || !attemptLive) {
+  const attemptLive = at && !hasEnded(at.state);
+  if (!p || !app || hasEnded(app.state) || !attemptLive) {
     if (!killing)
       node.pendingKills.push({
         containerId: st.containerId,

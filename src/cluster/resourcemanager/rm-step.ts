@@ -6,10 +6,11 @@
  * secrets) comes in events, and a refusal is a thrown CinderError with the books unchanged.
  * `recoverBooks` rebuilds the books from the persisted state after a restart.
  */
+
 import { CinderError } from '../../common/errors.js';
 import { containerId, appId as makeAppId } from '../../common/ids.js';
 import type { Transition } from '../../common/machine.js';
-import { type AllocateResponse, type ContainerInfo, LaunchContext } from '../../protocol/cluster.js';
+import { type AllocateResponse, type ContainerInfo, hasEnded, LaunchContext } from '../../protocol/cluster.js';
 import type { RmConfig } from '../common/config.js';
 import { checkPlainName } from '../common/safe-path.js';
 import { newAttempt, stepApp, stepAttempt, stepContainerOf } from './app-lifecycle.js';
@@ -24,7 +25,6 @@ import {
   own,
   type RmBooks,
   type RmContainer,
-  TERMINAL_APP,
 } from './books.js';
 import { stepNode } from './node-lifecycle.js';
 import { logInfo, logWarn, type RmEffect, type RmEvent, type RmEventOf } from './rm-events.js';
@@ -286,7 +286,7 @@ function submitted(b: RmBooks, e: RmEventOf<'AppSubmitted'>): RmEffect[] {
 
 function killRequested(b: RmBooks, e: RmEventOf<'AppKillRequested'>): RmEffect[] {
   const app = appOf(b, e.appId);
-  if (TERMINAL_APP.has(app.state)) return [{ kind: 'reply', value: { state: app.state, alreadyTerminal: true } }];
+  if (hasEnded(app.state)) return [{ kind: 'reply', value: { state: app.state, alreadyTerminal: true } }];
   const fx = stepApp(b, app, {
     type: 'KILL',
     now: e.now,
@@ -299,7 +299,7 @@ function killRequested(b: RmBooks, e: RmEventOf<'AppKillRequested'>): RmEffect[]
 /** The attempt behind an AM request, if it may still talk; otherwise the AM is told to exit. */
 export function liveAttempt(b: RmBooks, attemptId: string): { app: AppRecord; at: AttemptRecord } {
   const r = findAttempt(b, attemptId);
-  if (TERMINAL_APP.has(r.app.state) || r.at !== currentAttempt(r.app) || TERMINAL_APP.has(r.at.state))
+  if (hasEnded(r.app.state) || r.at !== currentAttempt(r.app) || hasEnded(r.at.state))
     throw new CinderError(
       'ATTEMPT_ENDED',
       `application attempt ${attemptId} is ${r.at.state} (application ${r.app.state}); this AM must exit`,
@@ -446,7 +446,7 @@ export function recoverBooks(conf: RmConfig, state: RmState, now: number): T {
   const effects: RmEffect[] = [];
   let n = 0;
   for (const app of Object.values(state.apps)) {
-    if (TERMINAL_APP.has(app.state)) continue;
+    if (hasEnded(app.state)) continue;
     n++;
     if (app.state === 'NEW' || app.state === 'SUBMITTED') {
       app.state = 'SUBMITTED';
@@ -455,7 +455,7 @@ export function recoverBooks(conf: RmConfig, state: RmState, now: number): T {
     }
     b.scheduler.addApp(app.id, `root.${app.queue}`);
     const at = currentAttempt(app);
-    if (!at || TERMINAL_APP.has(at.state)) effects.push(...newAttempt(b, app, now));
+    if (!at || hasEnded(at.state)) effects.push(...newAttempt(b, app, now));
     else if (at.state === 'NEW') effects.push(...stepAttempt(b, app, at, { type: 'SCHEDULE', now }));
     else if (at.state === 'SCHEDULED') b.scheduler.requestAm(app.id, app.amResource, app.label);
     // the AM may still run: it gets until the AM liveness timeout to come back and re-register
