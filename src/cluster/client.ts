@@ -16,7 +16,6 @@
  *   await c.submitApplication({ appId, amResource: { memoryMB: 512, vcores: 1 },
  *     amLaunchContext: { command: ['node', 'app.js'], localResources: { 'app.js': { ...f, type: 'FILE' } } } });
  */
-
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { CinderError } from '../common/errors.js';

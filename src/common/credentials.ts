@@ -7,6 +7,7 @@
  */
 import fs from 'node:fs';
 import { CinderError } from './errors.js';
+import { assertPrivate } from './private-file.js';
 
 export const CREDENTIALS_ENV = 'CINDER_CREDENTIALS_FILE';
 
@@ -19,8 +20,7 @@ export function takeCredentials(): Record<string, string> {
   if (!file) return taken;
   try {
     const st = fs.statSync(file);
-    if ((st.mode & 0o077) !== 0)
-      throw new CinderError('INSECURE_CREDENTIALS', `credentials file ${file} is readable by others`);
+    assertPrivate(file, st, 'INSECURE_CREDENTIALS', 'credentials file');
     taken = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, string>;
   } catch (e) {
     if (e instanceof CinderError) throw e;

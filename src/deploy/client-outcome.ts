@@ -9,7 +9,6 @@
  * output may be complete, but the cluster does not say so). One exception, as in Spark: a main that
  * stops its context successfully and then throws leaves SUCCEEDED recorded and still exits 1.
  */
-
 import type { AppReport } from '../protocol/cluster.js';
 import { hasEnded } from '../protocol/cluster.js';
 

@@ -10,7 +10,6 @@
  * which exits 0 only when that record is SUCCEEDED. The app is killed only if no AM ever reached this
  * driver.
  */
-
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import type { ClusterClient } from '../cluster/client.js';

@@ -6,7 +6,6 @@
  * The client waits out an RM restart (ClusterClient retries for cinder.rm.connect.maxWaitMs); if the
  * restarted RM forgot the not-yet-submitted application id, staging and submission start over once.
  */
-
 import type { ClusterClient } from '../cluster/client.js';
 import { intConf } from '../common/conf.js';
 import { CinderError } from '../common/errors.js';

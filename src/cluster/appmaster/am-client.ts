@@ -18,7 +18,6 @@
  *   const loop = am.heartbeatLoop({ onResponse: (r) => r.allocated.forEach((c) => am.startContainer(c, lc)) });
  *   am.addAsks([{ count: 2, resource: { memoryMB: 512, vcores: 1 } }]);
  */
-
 import { takeCredentials } from '../../common/credentials.js';
 import { CinderError } from '../../common/errors.js';
 import {

@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import { CinderError } from '../../common/errors.js';
+import { assertPrivate } from '../../common/private-file.js';
 import { z } from '../../common/zod.js';
 
 const ms = z.coerce.number().int().positive();
@@ -183,12 +184,7 @@ export function loadSecret(secretFile?: string): string {
   } catch {
     throw new CinderError('NO_SECRET', `secret file ${file} does not exist`);
   }
-  if ((st.mode & 0o077) !== 0)
-    throw new CinderError(
-      'INSECURE_SECRET',
-      `secret file ${file} is readable by others (mode ${(st.mode & 0o777).toString(8)})`,
-      `chmod 600 ${file}`,
-    );
+  assertPrivate(file, st, 'INSECURE_SECRET', 'secret file');
   const s = fs.readFileSync(file, 'utf8').trim();
   if (!s) throw new CinderError('NO_SECRET', `secret file ${file} is empty`);
   return s;

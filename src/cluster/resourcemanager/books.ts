@@ -4,7 +4,6 @@
  * the lifecycle tables (app-lifecycle.ts, container-lifecycle.ts, node-lifecycle.ts) change and that
  * rm-step.ts routes events to. No I/O, no clock, no sockets: the shell (rm.ts) owns those.
  */
-
 import { CinderError } from '../../common/errors.js';
 import type {
   AllocateResponse,

@@ -6,7 +6,6 @@
  * apps the caller may not view, as YARN does. It decides nothing about scheduling or lifecycles
  * beyond calling into the ResourceManager.
  */
-
 import fs from 'node:fs';
 import path from 'node:path';
 import { CinderError } from '../../common/errors.js';

@@ -18,7 +18,6 @@
  * attempts and tells AMs about their executors. "resync" answers a node the RM does not consider
  * RUNNING: register again.
  */
-
 import { parseContainerId } from '../../common/ids.js';
 import { defineMachine, IGNORE, type Transition } from '../../common/machine.js';
 import {

@@ -6,7 +6,6 @@
  * secrets) comes in events, and a refusal is a thrown CinderError with the books unchanged.
  * `recoverBooks` rebuilds the books from the persisted state after a restart.
  */
-
 import { CinderError } from '../../common/errors.js';
 import { containerId, appId as makeAppId } from '../../common/ids.js';
 import type { Transition } from '../../common/machine.js';

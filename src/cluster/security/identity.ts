@@ -7,6 +7,7 @@
  */
 import fs from 'node:fs';
 import { CinderError } from '../../common/errors.js';
+import { assertPrivate } from '../../common/private-file.js';
 import { Token, type UserIdentity } from '../../protocol/cluster.js';
 import { isExpired, mintToken, parseIdentifier } from './tokens.js';
 
@@ -40,12 +41,7 @@ export function readIdentity(file: string, now = Date.now()): UserIdentity {
   } catch {
     throw new CinderError('NO_IDENTITY', `identity file ${file} does not exist`, IDENTITY_HINT);
   }
-  if ((st.mode & 0o077) !== 0)
-    throw new CinderError(
-      'INSECURE_IDENTITY',
-      `identity file ${file} is readable by others (mode ${(st.mode & 0o777).toString(8)})`,
-      `chmod 600 ${file}`,
-    );
+  assertPrivate(file, st, 'INSECURE_IDENTITY', 'identity file');
   let raw: unknown;
   try {
     raw = JSON.parse(fs.readFileSync(file, 'utf8'));

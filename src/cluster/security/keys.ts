@@ -8,6 +8,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { CinderError } from '../../common/errors.js';
+import { assertPrivate } from '../../common/private-file.js';
 
 export function masterKeyFile(rmDir: string): string {
   return path.join(rmDir, 'master.key');
@@ -27,12 +28,7 @@ export function loadOrCreateMasterKey(rmDir: string): Buffer {
     fs.rmSync(tmp, { force: true });
   }
   const st = fs.statSync(file);
-  if ((st.mode & 0o077) !== 0)
-    throw new CinderError(
-      'INSECURE_KEY',
-      `master key ${file} is readable by others (mode ${(st.mode & 0o777).toString(8)})`,
-      `chmod 600 ${file}`,
-    );
+  assertPrivate(file, st, 'INSECURE_KEY', 'master key');
   const hex = fs.readFileSync(file, 'utf8').trim();
   if (!/^[0-9a-f]{64}$/.test(hex)) throw new CinderError('BAD_KEY', `master key ${file} is not 64 hex digits`);
   return Buffer.from(hex, 'hex');
