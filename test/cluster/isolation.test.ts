@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import type { ClusterClient } from '../../src/cluster/client.js';
-import { MiniCluster, ROOT } from '../harness/mini-cluster.js';
+import { MiniCluster, ROOT, repoClosedToOthers } from '../harness/mini-cluster.js';
 
 const PROBE = path.join(ROOT, 'build/test/harness/isolation-probe.js');
 const root = process.getuid?.() === 0;
@@ -44,7 +44,10 @@ async function stdoutOf(cl: ClusterClient, appId: string): Promise<string> {
     .join('');
 }
 
-describe('container isolation (NM as root)', { skip: !root && 'needs root', timeout: 90_000 }, () => {
+describe('container isolation (NM as root)', {
+  skip: !root ? 'needs root' : repoClosedToOthers() && `other uids cannot reach the code under ${repoClosedToOthers()}`,
+  timeout: 90_000,
+}, () => {
   test('two apps run as different uids and cannot read each other, the NM dir or its secret; uids are released', async () => {
     const mc = await MiniCluster.start({ nodes: 1, nodeMemoryMB: 6144, nm: { containerUidRange: '23000-23009' } });
     try {

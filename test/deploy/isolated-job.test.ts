@@ -8,12 +8,15 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { MiniCluster } from '../harness/mini-cluster.js';
+import { MiniCluster, repoClosedToOthers } from '../harness/mini-cluster.js';
 import { APPS, outputLines, submit } from './submit-harness.js';
 
 const root = process.getuid?.() === 0;
 
-describe('a job on isolated containers', { skip: !root && 'needs root', timeout: 120_000 }, () => {
+describe('a job on isolated containers', {
+  skip: !root ? 'needs root' : repoClosedToOthers() && `other uids cannot reach the code under ${repoClosedToOthers()}`,
+  timeout: 120_000,
+}, () => {
   let mc: MiniCluster;
   let tmp: string;
   before(async () => {

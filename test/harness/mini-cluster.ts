@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { ClusterClient } from '../../src/cluster/client.js';
 import { writeSecretFile } from '../../src/cluster/common/config.js';
 import { alive } from '../../src/cluster/devcluster.js';
+import { untraversableAncestor } from '../../src/cluster/nodemanager/isolation.js';
 import { groupAlive, killGroup } from '../../src/cluster/nodemanager/process-tree.js';
 import { DAY_MS, issueIdentity, writeIdentity } from '../../src/cluster/security/identity.js';
 import { containerTokenKey, loadOrCreateMasterKey } from '../../src/cluster/security/keys.js';
@@ -380,6 +381,14 @@ export class MiniCluster {
 }
 
 export { alive };
+
+/**
+ * Why processes of another uid (isolated containers, user nobody) cannot run this checkout's code: the
+ * first ancestor of the repo others may not enter (a clone under a 0700 `mktemp -d`), or undefined.
+ */
+export function repoClosedToOthers(): string | undefined {
+  return untraversableAncestor(ROOT);
+}
 
 export interface SimpleSubmit {
   containers: number;
