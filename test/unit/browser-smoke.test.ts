@@ -12,16 +12,14 @@ test('a page rendered with the shared layout loads in Chromium with its styleshe
   const app = Fastify();
   serveStatic(app);
   app.get('/', async (_q, r) =>
-    r
-      .type('text/html')
-      .send(
-        page({
-          title: 'Hello <world>',
-          product: 'Test',
-          nav: [{ href: '/', label: 'Home' }],
-          body: raw('<p id="x">ok</p>'),
-        }),
-      ),
+    r.type('text/html').send(
+      page({
+        title: 'Hello <world>',
+        product: 'Test',
+        nav: [{ href: '/', label: 'Home' }],
+        body: raw('<p id="x">ok</p>'),
+      }),
+    ),
   );
   await app.listen({ port: 0, host: '127.0.0.1' });
   const port = (app.server.address() as { port: number }).port;
@@ -33,7 +31,7 @@ test('a page rendered with the shared layout loads in Chromium with its styleshe
     const { page: p, problems } = await b.open(`http://127.0.0.1:${port}/`);
     assert.equal(await p.title(), 'Hello <world> · Test');
     assert.equal(await p.textContent('#x'), 'ok');
-    const bg = await p.evaluate(() => getComputedStyle(document.querySelector('header') as Element).backgroundColor);
+    const bg = await p.evaluate("getComputedStyle(document.querySelector('header')).backgroundColor");
     assert.equal(bg, 'rgb(35, 48, 61)', 'the stylesheet was served and applied');
     assert.deepEqual(problems, { consoleErrors: [], failedRequests: [], httpErrors: [] });
   } finally {
