@@ -34,3 +34,15 @@ test('bytes and durations read as a person would write them', () => {
   assert.equal(formatDuration(3200), '3.2 s');
   assert.equal(formatDuration(90 * 60_000), '1.5 h');
 });
+
+test('the proxy credential is bound to the app secret and the proxy base to a safe path', async () => {
+  const { isProxyAuth, proxyAuthValue, proxyBase } = await import('../../src/web/proxy-auth.js');
+  const v = proxyAuthValue('secret-a');
+  assert.ok(isProxyAuth('secret-a', v));
+  assert.ok(!isProxyAuth('secret-b', v));
+  assert.ok(!isProxyAuth('secret-a', undefined));
+  assert.ok(!isProxyAuth('secret-a', `${v}x`));
+  assert.equal(proxyBase('/proxy/application_17_0002'), '/proxy/application_17_0002');
+  assert.equal(proxyBase('/proxy/../etc'), '');
+  assert.equal(proxyBase('https://evil.example/'), '');
+});
