@@ -21,6 +21,8 @@ import { remapStack } from '../common/stack.js';
 import { VERSION } from '../common/version.js';
 import { abortJob, commitJob, prepareOutput } from '../io/output.js';
 import { planTextSplitsSync, planWholeFilesSync } from '../io/splits-sync.js';
+import { collectFnRefs } from '../plan/fn-refs.js';
+import type { ResultOp, ShuffleDepSpec } from '../plan/plan.js';
 import type { PreListener } from '../rpc/index.js';
 import type { ExecutorBackend } from '../scheduler/backend.js';
 import { DAGScheduler, type LineageNode } from '../scheduler/dag-scheduler.js';
@@ -31,8 +33,6 @@ import { TaskScheduler } from '../scheduler/task-scheduler.js';
 import { bindUiListener, type UiListener } from '../ui/listener.js';
 import { StatusStore } from '../ui/status-store.js';
 import { getBundle } from './closure.js';
-import { collectFnRefs } from './fn-refs.js';
-import type { ResultOp, ShuffleDepSpec } from './plan.js';
 import { RDD } from './rdd.js';
 import { Accumulator, Broadcast } from './shared-vars.js';
 

@@ -14,7 +14,7 @@ import type * as Esbuild from 'esbuild';
 import { CinderError } from '../common/errors.js';
 import { esbuild } from '../common/lazy-esbuild.js';
 import type { ModuleText } from '../common/module-text.js';
-import { ENGINE_MARKER } from './fn-wire.js';
+import { ENGINE_MARKER } from '../plan/fn-wire.js';
 
 export interface ImportBinding {
   /** name of the binding in the importing module */

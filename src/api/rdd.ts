@@ -9,13 +9,13 @@
  */
 import { CinderError } from '../common/errors.js';
 import { BUILTINS, mapKey, rng, STREAMING_BUILTINS, type StatCounterData } from '../executor/builtins.js';
+import type { NodeSpec, OpSpec, PlanNode, ResultOp, ShuffleDepSpec } from '../plan/plan.js';
+import type { StorageLevelName } from '../plan/storage-level.js';
 import type { LineageNode } from '../scheduler/dag-scheduler.js';
 import { compareKeys, type PartitionerSpec, portableHash, rangeBounds } from '../shuffle/partitioner.js';
 import { type Captures, captureFn, type FnRef } from './closure.js';
 import type { CinderContext } from './context.js';
-import type { NodeSpec, OpSpec, PlanNode, ResultOp, ShuffleDepSpec } from './plan.js';
 import { StatCounter } from './stat-counter.js';
-import type { StorageLevelName } from './storage-level.js';
 
 export type { Captures } from './closure.js';
 

@@ -10,8 +10,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import vm from 'node:vm';
-import type { CapRef, FnRef } from '../api/closure.js';
-import { ENGINE_MARKER, type FnShape, wrapSource } from '../api/fn-wire.js';
+import type { CapRef, FnRef } from '../plan/fn-ref.js';
+import { ENGINE_MARKER, type FnShape, wrapSource } from '../plan/fn-wire.js';
 
 export interface FnEnv {
   /** gets `code/<id>.mjs` from the driver */
