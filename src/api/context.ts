@@ -209,7 +209,7 @@ export class CinderContext {
       b.onFatal = (e) => this.abort(e);
       this.backend = b;
     } else {
-      const { createClusterBackend } = await import('../deploy/backends.js');
+      const { createClusterBackend } = await import('../deploy/driver/backends.js');
       const env = submitEnv();
       this.backend = createClusterBackend({
         master,
