@@ -15,6 +15,7 @@ import { CinderError } from '../common/errors.js';
 import { loadModuleText, toPath } from '../common/module-text.js';
 import { checkSerializable, encode } from '../common/serde.js';
 import type { CapRef, FnRef } from '../plan/fn-ref.js';
+import { ENGINE_PARAM } from '../plan/fn-wire.js';
 import { analyzeFnSource } from './free-vars.js';
 import { buildImportsBundle, isEngineFile, type ModuleInfo, moduleInfo } from './imports-bundle.js';
 
@@ -38,7 +39,9 @@ const GLOBALS = new Set(
     'Uint16Array Int32Array Uint32Array Float32Array Float64Array BigInt64Array BigUint64Array ArrayBuffer ' +
     'SharedArrayBuffer DataView Atomics encodeURIComponent decodeURIComponent encodeURI decodeURI atob btoa ' +
     'performance AbortController AbortSignal crypto'
-  ).split(' '),
+  )
+    .split(' ')
+    .concat(ENGINE_PARAM),
 );
 
 function describe(v: unknown): string {

@@ -135,7 +135,6 @@ export class CinderContext {
   }
 
   private async start(): Promise<void> {
-    (globalThis as Record<string, unknown>).__cinderEngine ??= await import('../index.js');
     const master = parseMaster(this.master);
     const conf = this.conf;
     this.ts = new TaskScheduler({

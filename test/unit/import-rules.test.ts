@@ -60,3 +60,13 @@ test('the rule reads both static and dynamic imports', () => {
     '../api/context.js',
   ]);
 });
+
+test('no global service locator: engine code never reads or writes a __cinder global', () => {
+  const hits = files(SRC).filter((f) =>
+    /globalThis\s*(as[^)]*\))?\s*\)?\s*(\.|\[)\s*['"]?__cinder/.test(fs.readFileSync(f, 'utf8')),
+  );
+  assert.deepEqual(
+    hits.map((f) => path.relative(SRC, f)),
+    [],
+  );
+});
