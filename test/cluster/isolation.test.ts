@@ -48,10 +48,12 @@ describe('container isolation (NM as root)', {
   skip: !root ? 'needs root' : repoClosedToOthers() && `other uids cannot reach the code under ${repoClosedToOthers()}`,
   timeout: 90_000,
 }, () => {
-  test('two apps run as different uids and cannot read each other, the NM dir or its secret; uids are released', async () => {
-    const mc = await MiniCluster.start({ nodes: 1, nodeMemoryMB: 6144, nm: { containerUidRange: '23000-23009' } });
+  test('two users run as different uids and cannot read each other, the NM dir or the keys; a user keeps the uid', async () => {
+    const range = { containerUidRange: '23000-23009' };
+    const mc = await MiniCluster.start({ nodes: 1, nodeMemoryMB: 6144, rm: range, nm: range });
     try {
       const cl = await mc.client('alice');
+      const bob = await mc.client('bob');
       const nmDir = mc.nms[0]!.dir;
       assert.equal(fs.statSync(nmDir).mode & 0o777, 0o711, 'the NM dir lists nothing to others');
       assert.equal(fs.existsSync(path.join(nmDir, 'cluster.secret')), false, 'no daemon secret in the NM dir');
@@ -73,18 +75,18 @@ describe('container isolation (NM as root)', {
         secretFile: mc.secretFile,
         masterKey: path.join(mc.rm.dir, 'master.key'),
       });
-      const prober = await mc.submitSimple(cl, {
+      const prober = await mc.submitSimple(bob, {
         containers: 1,
         command: ['/bin/sh', '-c', 'echo mine > own.txt && exec node "$0" "$1"', PROBE, spec],
       });
-      const r = await cl.waitForState(prober, ['FINISHED', 'FAILED', 'KILLED'], 30_000);
+      const r = await bob.waitForState(prober, ['FINISHED', 'FAILED', 'KILLED'], 30_000);
       assert.equal(r.finalStatus, 'SUCCEEDED', r.diagnostics);
       await mc.waitFor(
-        async () => (await cl.getApplication(prober)).logAggregationStatus === 'SUCCEEDED',
+        async () => (await bob.getApplication(prober)).logAggregationStatus === 'SUCCEEDED',
         15_000,
         'logs',
       );
-      const out = JSON.parse((await stdoutOf(cl, prober)).trim()) as {
+      const out = JSON.parse((await stdoutOf(bob, prober)).trim()) as {
         uid: number;
         gid: number;
         groups: number[];
@@ -92,7 +94,7 @@ describe('container isolation (NM as root)', {
         environs: number[];
         denied: number;
       };
-      assert.equal(out.uid, 23001, 'the second app gets the next uid');
+      assert.equal(out.uid, 23001, 'the second user gets the next uid');
       assert.equal(out.gid, 23001);
       assert.deepEqual(out.groups, [23001], 'no supplementary groups of the NM');
       for (const k of [
@@ -117,8 +119,8 @@ describe('container isolation (NM as root)', {
       await cl.waitForState(victim, ['KILLED'], 15_000);
       await mc.waitFor(() => !fs.existsSync(path.join(nmDir, 'work', victim)), 15_000, 'victim cleaned up');
       await mc.waitFor(() => !fs.existsSync(path.join(nmDir, 'work', prober)), 15_000, 'prober cleaned up');
-      // both uids are free again: the next app gets the lowest
-      const next = await mc.submitSimple(cl, { containers: 1, command: ['/bin/sh', '-c', 'id -u; id -g'] });
+      // the uid follows the user: alice's next app runs as hers again (isolated-job.test.ts: across nodes)
+      const next = await mc.submitSimple(cl, { containers: 4, command: ['/bin/sh', '-c', 'echo $(id -u):$(id -g)'] });
       const n = await cl.waitForState(next, ['FINISHED', 'FAILED', 'KILLED'], 30_000);
       assert.equal(n.finalStatus, 'SUCCEEDED', n.diagnostics);
       await mc.waitFor(
@@ -126,43 +128,60 @@ describe('container isolation (NM as root)', {
         15_000,
         'logs',
       );
-      assert.equal((await stdoutOf(cl, next)).trim(), '23000\n23000');
+      assert.deepEqual((await stdoutOf(cl, next)).trim().split('\n'), Array(4).fill('23000:23000'));
       cl.close();
+      bob.close();
     } finally {
       await mc.cleanup();
     }
   });
 
-  test('with every uid of the range taken, a container fails with a clear error and the node serves on', async () => {
-    const mc = await MiniCluster.start({
-      nodes: 1,
-      nodeMemoryMB: 6144,
-      rm: { maxAttempts: 1 },
-      nm: { containerUidRange: '23200-23200' },
-    });
+  test('with every uid of the range taken, a new user is refused at submit and the RM serves on', async () => {
+    const range = { containerUidRange: '23200-23200' };
+    const mc = await MiniCluster.start({ nodes: 1, nodeMemoryMB: 6144, rm: range, nm: range });
     try {
       const cl = await mc.client('alice');
-      const holder = await mc.submitSimple(cl, { containers: 1, command: ['/bin/sh', '-c', 'exec sleep 60'] });
-      await containerDirs(mc, 0, holder, 2);
-      const late = await mc.submitSimple(cl, { containers: 1, command: ['true'] });
-      const r = await cl.waitForState(late, ['FINISHED', 'FAILED', 'KILLED'], 30_000);
-      assert.equal(r.state, 'FAILED');
-      assert.match(r.diagnostics, /no free container uid in 23200-23200: 1 applications hold one on this node/);
-      await cl.kill(holder);
-      await mc.waitFor(() => !fs.existsSync(path.join(mc.nms[0]!.dir, 'work', holder)), 15_000, 'holder cleaned up');
+      const bob = await mc.client('bob');
+      const first = await mc.submitSimple(cl, { containers: 1, command: ['true'] });
+      assert.equal((await cl.waitForState(first, ['FINISHED', 'FAILED', 'KILLED'], 30_000)).finalStatus, 'SUCCEEDED');
+      await assert.rejects(
+        mc.submitSimple(bob, { containers: 1, command: ['true'] }),
+        /no free container uid in 23200-23200: 1 users hold one, so bob's containers have none to run as/,
+      );
+      // alice keeps hers: her next app runs
       const next = await mc.submitSimple(cl, { containers: 1, command: ['true'] });
       assert.equal((await cl.waitForState(next, ['FINISHED', 'FAILED', 'KILLED'], 30_000)).finalStatus, 'SUCCEEDED');
       cl.close();
+      bob.close();
     } finally {
       await mc.cleanup();
     }
   });
 
-  test('a work-preserving NM restart reacquires containers running as their app uid and keeps the uid taken', async () => {
+  test('an NM refuses a container whose uid is outside its own range, naming both', async () => {
     const mc = await MiniCluster.start({
       nodes: 1,
       nodeMemoryMB: 6144,
-      rm: { nmLivenessMs: 15_000 },
+      rm: { containerUidRange: '23400-23409', maxAttempts: 1 },
+      nm: { containerUidRange: '23500-23509' },
+    });
+    try {
+      const cl = await mc.client('alice');
+      const app = await mc.submitSimple(cl, { containers: 1, command: ['true'] });
+      const r = await cl.waitForState(app, ['FINISHED', 'FAILED', 'KILLED'], 30_000);
+      assert.equal(r.state, 'FAILED');
+      assert.match(r.diagnostics, /carries uid 23400, outside this NodeManager's containerUidRange 23500-23509/);
+      cl.close();
+    } finally {
+      await mc.cleanup();
+    }
+  });
+
+  test("a work-preserving NM restart reacquires containers running as their user's uid", async () => {
+    const mc = await MiniCluster.start({
+      nodes: 1,
+      nodeMemoryMB: 6144,
+      rm: { nmLivenessMs: 15_000, containerUidRange: '23100-23109' },
       nm: { containerUidRange: '23100-23109' },
     });
     try {
@@ -182,16 +201,18 @@ describe('container isolation (NM as root)', {
       );
       assert.equal(uidOf(pgid), 23100, 'the same process, still as the app uid');
       assert.match(fs.readFileSync(mc.nms[0]!.log, 'utf8'), /reacquired a container/);
-      // a new app must not get the uid the running app holds
-      const other = await mc.submitSimple(cl, { containers: 1, command: ['/bin/sh', '-c', 'id -u'] });
-      const o = await cl.waitForState(other, ['FINISHED', 'FAILED', 'KILLED'], 30_000);
+      // another user's app gets another uid on the restarted node
+      const bob = await mc.client('bob');
+      const other = await mc.submitSimple(bob, { containers: 1, command: ['/bin/sh', '-c', 'id -u'] });
+      const o = await bob.waitForState(other, ['FINISHED', 'FAILED', 'KILLED'], 30_000);
       assert.equal(o.finalStatus, 'SUCCEEDED', o.diagnostics);
       await mc.waitFor(
-        async () => (await cl.getApplication(other)).logAggregationStatus === 'SUCCEEDED',
+        async () => (await bob.getApplication(other)).logAggregationStatus === 'SUCCEEDED',
         15_000,
         'logs',
       );
-      assert.equal((await stdoutOf(cl, other)).trim(), '23101');
+      assert.equal((await stdoutOf(bob, other)).trim(), '23101');
+      bob.close();
       // the reacquired container is still killed (another uid) when its app is
       await cl.kill(long);
       await cl.waitForState(long, ['KILLED'], 15_000);
