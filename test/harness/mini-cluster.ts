@@ -383,6 +383,17 @@ export class MiniCluster {
 export { alive };
 
 /**
+ * A temp dir that jobs on the cluster can use as they would /tmp (mode 1777): root NodeManagers run
+ * containers as their submitting user's uid, which must read inputs and create outputs there (a plain
+ * mkdtemp dir is 0700). Removed by the caller.
+ */
+export function sharedTempDir(prefix: string): string {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  fs.chmodSync(d, 0o1777);
+  return d;
+}
+
+/**
  * Why processes of another uid (isolated containers, user nobody) cannot run this checkout's code: the
  * first ancestor of the repo others may not enter (a clone under a 0700 `mktemp -d`), or undefined.
  */

@@ -121,6 +121,15 @@ export const NmConfig = z.object({
     .int()
     .positive()
     .default(1024 * 1024 * 1024),
+  /**
+   * the node's whole resource cache (yarn.nodemanager.localizer.cache.target-size-mb): entries of ended
+   * apps are evicted, least recently used first, to stay under it; one app needing more is refused
+   */
+  maxCacheBytes: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(10 * 1024 * 1024 * 1024),
 });
 export type NmConfig = z.infer<typeof NmConfig>;
 

@@ -62,6 +62,7 @@ export class NodeManager {
         return r.data;
       },
       conf.maxUnpackedBytes,
+      conf.maxCacheBytes,
     );
     const pass = ['PATH', 'HOME', 'LANG', 'TMPDIR', 'TZ', 'CINDER_LOG_LEVEL', 'CINDER_TEST', 'CINDER_RPC_ENCRYPTION'];
     this.containers = new ContainerManager(
