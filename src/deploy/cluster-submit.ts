@@ -6,6 +6,7 @@
  * The client waits out an RM restart (ClusterClient retries for cinder.rm.connect.maxWaitMs); if the
  * restarted RM forgot the not-yet-submitted application id, staging and submission start over once.
  */
+import { esc } from '../cli/escape.js';
 import type { ClusterClient } from '../cluster/client.js';
 import { intConf } from '../common/conf.js';
 import { CinderError } from '../common/errors.js';
@@ -17,8 +18,9 @@ import { clusterAmSize, executorSize, totalMB } from './container-sizing.js';
 import { APP_LINK, packageApp, stageFiles } from './staging.js';
 import { defaultsConf, type SubmitRequest } from './submit-options.js';
 
+/** One line of progress; app names, states and diagnostics come from the cluster: escaped (escape.ts). */
 function say(s: string): void {
-  process.stdout.write(`[${new Date().toISOString()}] ${s}\n`);
+  process.stdout.write(`[${new Date().toISOString()}] ${esc(s)}\n`);
 }
 
 export function exitCodeOf(r: AppReport): number {
@@ -26,7 +28,7 @@ export function exitCodeOf(r: AppReport): number {
 }
 
 function describe(r: AppReport): string {
-  return `${r.id} state=${r.state} finalStatus=${r.finalStatus}${r.diagnostics ? ` diagnostics=${JSON.stringify(r.diagnostics.split('\n')[0])}` : ''}`;
+  return `${r.id} name=${JSON.stringify(r.name)} state=${r.state} finalStatus=${r.finalStatus}${r.diagnostics ? ` diagnostics=${JSON.stringify(r.diagnostics.split('\n')[0])}` : ''}`;
 }
 
 export async function submitCluster(req: SubmitRequest): Promise<number> {
@@ -59,7 +61,7 @@ export async function submitCluster(req: SubmitRequest): Promise<number> {
       submitted = await stageAndSubmit(client, req, archive, entry);
     }
     const { appId, report } = submitted;
-    say(`submitted application ${appId} (cluster mode, queue ${req.queue})`);
+    say(`submitted application ${appId} named ${JSON.stringify(report.name)} (cluster mode, queue ${req.queue})`);
     if (!req.wait) {
       say(describe(report));
       return report.state === 'FAILED' || report.state === 'KILLED' ? 1 : 0;
@@ -141,7 +143,7 @@ export async function statusOrKill(master: string | undefined, status?: string, 
   try {
     if (kill) {
       const r = await client.kill(kill, 'killed by cinder submit --kill');
-      if (r.alreadyTerminal) process.stderr.write(`warning: ${kill} had already ended (${r.state})\n`);
+      if (r.alreadyTerminal) process.stderr.write(`warning: ${esc(kill)} had already ended (${esc(r.state)})\n`);
       say(`${kill} ${r.state}`);
       return 0;
     }

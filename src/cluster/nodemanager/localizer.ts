@@ -107,7 +107,9 @@ export class Localizer {
     const found = fs
       .readdirSync(cacheDir)
       .map((e) => path.join(cacheDir, e))
-      .filter((p) => (p.endsWith('.tmp') || p.endsWith('.archive') ? (fs.rmSync(p, { recursive: true, force: true }), false) : true))
+      .filter((p) =>
+        p.endsWith('.tmp') || p.endsWith('.archive') ? (fs.rmSync(p, { recursive: true, force: true }), false) : true,
+      )
       .sort((a, b) => fs.lstatSync(a).mtimeMs - fs.lstatSync(b).mtimeMs);
     for (const p of found) this.cache.set(p, { bytes: treeBytes(p), apps: new Set(), used: this.tick++ });
     this.makeRoom(0);
