@@ -7,6 +7,7 @@
  * restarting RM (cinder.rm.connect.* from $CINDER_CONF_DIR/cinder-defaults.conf or --conf).
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import type { Command } from 'commander';
 import { ClusterClient, rmRetryPolicy } from '../cluster/client.js';
 import { loadConfig, loadSecret, NmConfig, RmConfig } from '../cluster/common/config.js';
@@ -159,7 +160,7 @@ export function register(program: Command): void {
       const { startResourceManager } = await import('../cluster/resourcemanager/server.js');
       const rm = await startResourceManager(conf, loadSecret());
       onSignals(rm.close);
-      writeReady(o.readyFile, { port: rm.port, restPort: rm.restPort, pid: process.pid });
+      writeReady(o.readyFile, { port: rm.port, restPort: rm.restPort, restScheme: rm.restScheme, pid: process.pid });
     });
 
   program
@@ -205,6 +206,25 @@ export function register(program: Command): void {
         nmArgs: toArgs(o.nmSet),
       });
       process.stdout.write(o.json ? `${JSON.stringify(info)}\n` : `${info.master}\n`);
+    });
+  cluster
+    .command('cert')
+    .description(
+      'make the cluster CA in --ca-dir (unless there) and a server certificate it signs, for a web server (RM webCertFile/webKeyFile)',
+    )
+    .requiredOption('--ca-dir <dir>', 'where the CA is kept (ca.pem for clients, ca.key 0600)')
+    .requiredOption(
+      '--host <host>',
+      'a name or IP address the server is reached at (repeatable)',
+      (v, p: string[]) => [...p, v],
+      [],
+    )
+    .requiredOption('--out <prefix>', 'writes PREFIX.pem and PREFIX.key (0600)')
+    .action(async (o: { caDir: string; host: string[]; out: string }) => {
+      const { ensureClusterCa, issueServerCert } = await import('../cluster/security/web-tls.js');
+      const { caFile } = ensureClusterCa(path.resolve(o.caDir));
+      const { certFile, keyFile } = issueServerCert(path.resolve(o.caDir), path.resolve(o.out), o.host);
+      process.stdout.write(`${JSON.stringify({ caFile, certFile, keyFile })}\n`);
     });
   cluster
     .command('down')

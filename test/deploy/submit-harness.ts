@@ -1,7 +1,6 @@
 /** Test helpers: run `cinder submit` as a user would (a child process) against a MiniCluster. */
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before } from 'node:test';
 import { CINDER, MiniCluster, ROOT, sharedTempDir } from '../harness/mini-cluster.js';

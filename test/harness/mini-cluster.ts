@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { fetch as undiciFetch } from 'undici';
 import { ClusterClient } from '../../src/cluster/client.js';
 import { writeSecretFile } from '../../src/cluster/common/config.js';
 import { alive } from '../../src/cluster/devcluster.js';
@@ -20,6 +21,7 @@ import { groupAlive, killGroup } from '../../src/cluster/nodemanager/process-tre
 import { DAY_MS, issueIdentity, writeIdentity } from '../../src/cluster/security/identity.js';
 import { containerTokenKey, loadOrCreateMasterKey } from '../../src/cluster/security/keys.js';
 import { bearer, mintToken } from '../../src/cluster/security/tokens.js';
+import { certHosts, clusterCaAgent, ensureClusterCa, issueServerCert } from '../../src/cluster/security/web-tls.js';
 import type { AppReport, AttemptReport, NodeReport, Token } from '../../src/protocol/cluster.js';
 import { newSecret } from '../../src/rpc/index.js';
 
@@ -66,7 +68,27 @@ export class MiniCluster {
     writeSecretFile(this.secretFile, this.secret);
     // created before the RM starts (it keeps it), so identities can be issued here as an operator would
     this.masterKey = loadOrCreateMasterKey(path.join(this.dir, 'rm'));
+    // the cluster CA and the RM's HTTPS certificate, as `cinder cluster up` makes them
+    this.caFile = ensureClusterCa(this.dir).caFile;
+    this.web = issueServerCert(this.dir, path.join(this.dir, 'rm', 'web'), certHosts(this.rmAddr));
   }
+
+  /** the cluster CA (DIR/ca.pem): REST clients trust it */
+  readonly caFile: string;
+  private readonly web: { certFile: string; keyFile: string };
+  private agent: ReturnType<typeof clusterCaAgent> | undefined;
+
+  /** The REST API's base URL (https unless the suite set webTls=false). */
+  get restBase(): string {
+    const plain = String(this.opts.rm?.webTls) === 'false';
+    return `${plain ? 'http' : 'https'}://127.0.0.1:${this.rm.restPort}/ws/v1/cluster`;
+  }
+
+  /** fetch (undici) trusting this cluster's CA, as a REST client of it would. */
+  fetch = (url: string, init: Parameters<typeof undiciFetch>[1] = {}): ReturnType<typeof undiciFetch> => {
+    this.agent ??= clusterCaAgent(this.caFile);
+    return undiciFetch(url, { ...init, dispatcher: this.agent });
+  };
 
   private readonly masterKey: Buffer;
   /** the user the harness acts as when no user is named */
@@ -170,6 +192,8 @@ export class MiniCluster {
       nmLivenessMs: 3000,
       amLivenessMs: 10000,
       livenessCheckMs: 200,
+      webCertFile: this.web.certFile,
+      webKeyFile: this.web.keyFile,
       ...this.opts.rm,
     };
     const args = [
@@ -372,6 +396,7 @@ export class MiniCluster {
   }
 
   async cleanup(): Promise<void> {
+    await this.agent?.close();
     await Promise.all(this.nms.map((n) => this.killProc(n?.proc, 'SIGKILL')));
     await this.killProc(this.rm?.proc, 'SIGKILL');
     await Promise.all(this.liveContainerGroups().map((g) => killGroup(g, 0)));

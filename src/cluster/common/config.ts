@@ -13,6 +13,8 @@ import { z } from '../../common/zod.js';
 /** container uids of a cluster (RM assigns per user, root NMs run containers as them) */
 export const DEFAULT_UID_RANGE = '20000-29999';
 
+/** a boolean flag; from --set / env any string but "false" is true */
+const bool = z.preprocess((v) => (typeof v === 'string' ? v !== 'false' : v), z.boolean());
 const ms = z.coerce.number().int().positive();
 const labels = z.preprocess((v) => (typeof v === 'string' ? v.split(',').filter(Boolean) : v), z.array(z.string()));
 
@@ -79,11 +81,13 @@ export const RmConfig = z.object({
    * none (then root NMs must also be set to none). Same range on the RM and every NM (user-uids.ts)
    */
   containerUidRange: z.string().default(DEFAULT_UID_RANGE),
+  /** serve the REST API over HTTPS (web-tls.ts); false = plain HTTP, for trusted single-host use only */
+  webTls: bool.default(true),
+  /** the REST server's certificate and key (PEM; `cinder cluster up` makes them, signed by DIR/ca.pem) */
+  webCertFile: z.string().default(''),
+  webKeyFile: z.string().default(''),
 });
 export type RmConfig = z.infer<typeof RmConfig>;
-
-/** a boolean flag; from --set / env any string but "false" is true */
-const bool = z.preprocess((v) => (typeof v === 'string' ? v !== 'false' : v), z.boolean());
 
 export const NmConfig = z.object({
   rm: z.string().regex(/^[^:]+:\d+$/, 'expected HOST:PORT'),

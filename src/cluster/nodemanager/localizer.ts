@@ -104,13 +104,13 @@ export class Localizer {
     fs.mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
     fs.chmodSync(cacheDir, 0o700);
     // a previous NM's entries: unused (oldest first by mtime); its half-done downloads go
-    const found = fs
-      .readdirSync(cacheDir)
-      .map((e) => path.join(cacheDir, e))
-      .filter((p) =>
-        p.endsWith('.tmp') || p.endsWith('.archive') ? (fs.rmSync(p, { recursive: true, force: true }), false) : true,
-      )
-      .sort((a, b) => fs.lstatSync(a).mtimeMs - fs.lstatSync(b).mtimeMs);
+    const found: string[] = [];
+    for (const e of fs.readdirSync(cacheDir)) {
+      const p = path.join(cacheDir, e);
+      if (p.endsWith('.tmp') || p.endsWith('.archive')) fs.rmSync(p, { recursive: true, force: true });
+      else found.push(p);
+    }
+    found.sort((a, b) => fs.lstatSync(a).mtimeMs - fs.lstatSync(b).mtimeMs);
     for (const p of found) this.cache.set(p, { bytes: treeBytes(p), apps: new Set(), used: this.tick++ });
     this.makeRoom(0);
   }
