@@ -20,6 +20,7 @@ import { CinderError } from '../common/errors.js';
 import { placementOf } from '../deploy/placement.js';
 import { defaultsConf } from '../deploy/submit-options.js';
 import type { AppReport, AppState, NodeState } from '../protocol/cluster.js';
+import { applyEncryptionSetting, ENCRYPTION_DAEMON_KEY } from '../rpc/encryption.js';
 import { esc } from './escape.js';
 
 function sets(v: string, prev: Record<string, string> = {}): Record<string, string> {
@@ -156,6 +157,7 @@ export function register(program: Command): void {
     .option('--ready-file <file>', 'write {port,restPort} here once listening')
     .action(async (o) => {
       const conf = loadConfig(RmConfig, 'ResourceManager', given(o), 'CINDER_RM_');
+      applyEncryptionSetting(conf.rpcEncryption, ENCRYPTION_DAEMON_KEY);
       // daemons are loaded only for the daemon commands, keeping every other command's start-up short
       const { startResourceManager } = await import('../cluster/resourcemanager/server.js');
       const rm = await startResourceManager(conf, loadSecret());
@@ -178,6 +180,8 @@ export function register(program: Command): void {
     .option('--ready-file <file>', 'write {port} here once registered')
     .action(async (o) => {
       const conf = loadConfig(NmConfig, 'NodeManager', given(o, { memoryMB: o.memoryMb }), 'CINDER_NM_');
+      // containers inherit it (the NM passes CINDER_RPC_ENCRYPTION on)
+      applyEncryptionSetting(conf.rpcEncryption, ENCRYPTION_DAEMON_KEY);
       const { startNodeManager } = await import('../cluster/nodemanager/nm.js');
       const { nm, port } = await startNodeManager(conf, loadSecret());
       onSignals(() => nm.stop());

@@ -13,6 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CinderError } from '../common/errors.js';
+import { applyEncryptionSetting, ENCRYPTION_DAEMON_KEY } from '../rpc/encryption.js';
 import { newSecret } from '../rpc/index.js';
 import { ClusterClient } from './client.js';
 import { writeSecretFile } from './common/config.js';
@@ -126,6 +127,9 @@ export async function clusterUp(opts: {
     const web = issueServerCert(dir, path.join(rmDir, 'web'), certHosts('127.0.0.1'));
     rmArgs = ['--set', `webCertFile=${web.certFile}`, '--set', `webKeyFile=${web.keyFile}`, ...rmArgs];
   }
+  // this process talks to the RM too (waiting for the nodes): it follows the RM's rpcEncryption
+  const enc = rmArgs.find((a) => a.startsWith(`${ENCRYPTION_DAEMON_KEY}=`));
+  if (enc) applyEncryptionSetting(enc.slice(ENCRYPTION_DAEMON_KEY.length + 1), ENCRYPTION_DAEMON_KEY);
   const env = { CINDER_SECRET_FILE: secretFile, CINDER_SECRET: undefined };
   const timeout = opts.timeoutMs ?? 20_000;
   const rmReady = path.join(dir, 'rm.ready');

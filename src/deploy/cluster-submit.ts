@@ -12,6 +12,7 @@ import { intConf } from '../common/conf.js';
 import { CinderError } from '../common/errors.js';
 import type { AppReport } from '../protocol/cluster.js';
 import { hasEnded } from '../protocol/cluster.js';
+import { applyEncryptionSetting, ENCRYPTION_CONF_KEY } from '../rpc/encryption.js';
 import { AM_MAIN } from './am-launch.js';
 import { connectCluster, rejectUnlessFits } from './cluster-connect.js';
 import { clusterAmSize, executorSize, totalMB } from './container-sizing.js';
@@ -139,7 +140,9 @@ async function follow(client: ClusterClient, appId: string, intervalMs: number):
 export async function statusOrKill(master: string | undefined, status?: string, kill?: string): Promise<number> {
   if (!master?.startsWith('cinder://'))
     throw new CinderError('BAD_ARGUMENT', '--status and --kill need --master cinder://HOST:PORT');
-  const client = await connectCluster(master, defaultsConf());
+  const conf = defaultsConf();
+  applyEncryptionSetting(conf[ENCRYPTION_CONF_KEY], ENCRYPTION_CONF_KEY);
+  const client = await connectCluster(master, conf);
   try {
     if (kill) {
       const r = await client.kill(kill, 'killed by cinder submit --kill');

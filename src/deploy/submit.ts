@@ -7,6 +7,7 @@
 import { escLines } from '../cli/escape.js';
 import { CinderError } from '../common/errors.js';
 import { redact } from '../common/log.js';
+import { applyEncryptionSetting, ENCRYPTION_CONF_KEY } from '../rpc/encryption.js';
 import { checkCompiles } from './compile-check.js';
 import { runApp } from './run-app.js';
 import { buildSubmitRequest, type RawSubmitOptions, type SubmitRequest } from './submit-options.js';
@@ -36,6 +37,8 @@ export async function submitMain(
         'usage: cinder submit [options] APP.ts [args...]',
       );
     const req = buildSubmitRequest(app, args, o);
+    // before anything dials or serves: the client, its driver and the servers it starts
+    applyEncryptionSetting(req.conf[ENCRYPTION_CONF_KEY], ENCRYPTION_CONF_KEY);
     if (req.verbose) {
       process.stderr.write(`cinder submit: ${escLines(JSON.stringify({ ...req, conf: redact(req.conf) }, null, 2))}\n`);
     }

@@ -213,6 +213,7 @@ export class MiniCluster {
       args,
       log,
       path.join(this.dir, 'rm.ready'),
+      ownEncryption(this.opts.rm),
     );
     this.rm = { proc, port: ready.port!, restPort: ready.restPort!, dir, log };
   }
@@ -243,7 +244,13 @@ export class MiniCluster {
       String(this.opts.nodeVcores ?? 4),
     ];
     for (const [k, v] of Object.entries(sets)) args.push('--set', `${k}=${v}`);
-    const { proc, ready } = await this.spawnDaemon(host?.prefix ?? [], args, log, path.join(dir, 'nm.ready'));
+    const { proc, ready } = await this.spawnDaemon(
+      host?.prefix ?? [],
+      args,
+      log,
+      path.join(dir, 'nm.ready'),
+      ownEncryption(this.opts.nm),
+    );
     this.nmPorts[i] = ready.port!;
     this.nms[i] = { proc, port: ready.port!, dir, log };
   }
@@ -406,6 +413,11 @@ export class MiniCluster {
 }
 
 export { alive };
+
+/** A daemon whose suite sets rpcEncryption gets it from that key only, not from this process's env. */
+function ownEncryption(sets: Record<string, string | number> | undefined): Record<string, string> {
+  return sets?.rpcEncryption === undefined ? {} : { CINDER_RPC_ENCRYPTION: '' };
+}
 
 /**
  * A temp dir that jobs on the cluster can use as they would /tmp (mode 1777): root NodeManagers run

@@ -86,6 +86,8 @@ export const RmConfig = z.object({
   /** the REST server's certificate and key (PEM; `cinder cluster up` makes them, signed by DIR/ca.pem) */
   webCertFile: z.string().default(''),
   webKeyFile: z.string().default(''),
+  /** on|off: RPC encryption of this daemon (src/rpc/encryption.ts); unset: CINDER_RPC_ENCRYPTION, else on */
+  rpcEncryption: z.string().default(''),
 });
 export type RmConfig = z.infer<typeof RmConfig>;
 
@@ -134,6 +136,8 @@ export const NmConfig = z.object({
     .int()
     .positive()
     .default(10 * 1024 * 1024 * 1024),
+  /** on|off: RPC encryption of this daemon and its containers (src/rpc/encryption.ts); unset: the env, else on */
+  rpcEncryption: z.string().default(''),
 });
 export type NmConfig = z.infer<typeof NmConfig>;
 
