@@ -75,7 +75,7 @@ async function unsearchableBy(dir: string, id: { uid: number; gid: number }): Pr
   }
 }
 
-/** Client mode with executors of another uid: they must reach dir, and get it (root driver) or may write it. */
+/** Client mode with executors of another uid: they must reach dir and get it (only a root driver can give it). */
 async function handToExecutors(dir: string, created: string[]): Promise<void> {
   const id = executorUser;
   if (!id) return;
@@ -89,7 +89,7 @@ async function handToExecutors(dir: string, created: string[]): Promise<void> {
   if (blocked)
     return fail(
       `${runs} and cannot enter ${blocked}`,
-      `chmod o+x ${blocked} (or write under a directory others can enter, e.g. /tmp), or submit in cluster mode`,
+      `chmod o+x ${blocked}, or write under a directory others can enter (e.g. /tmp, /var/tmp)`,
     );
   if (process.getuid?.() === 0) {
     // the output is written as the application's user, as in cluster mode
@@ -97,12 +97,11 @@ async function handToExecutors(dir: string, created: string[]): Promise<void> {
       await fsp.chown(p, id.uid, id.gid).catch((e) => (errno(e) === 'ENOENT' ? undefined : Promise.reject(e)));
     return;
   }
-  const st = await fsp.stat(path.join(dir, TEMP_DIR));
-  if ((st.mode & 0o003) !== 0o003)
-    return fail(
-      `${runs}, and this driver (uid ${process.getuid?.()}) cannot give them ${dir}`,
-      `write under a directory the application's uid owns or may write (e.g. chmod 1777), or submit in cluster mode`,
-    );
+  // a driver that is not root cannot give the dir away, and a dir others may write would let anyone in
+  return fail(
+    `${runs}, and this driver (uid ${process.getuid?.()}) cannot give them ${dir}`,
+    'submit in cluster mode (the driver then runs as that uid too), or run the client as root',
+  );
 }
 const WRITE_CHUNK = 1024 * 1024;
 const RM_OPTS = { recursive: true, force: true, maxRetries: 5, retryDelay: 20 } as const;
