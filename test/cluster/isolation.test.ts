@@ -6,11 +6,12 @@
  * uid allocated (a new app does not get it).
  */
 import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import type { ClusterClient } from '../../src/cluster/client.js';
-import { MiniCluster, ROOT, repoClosedToOthers } from '../harness/mini-cluster.js';
+import { CINDER, MiniCluster, ROOT, repoClosedToOthers, sharedTempDir } from '../harness/mini-cluster.js';
 
 const PROBE = path.join(ROOT, 'build/test/harness/isolation-probe.js');
 const root = process.getuid?.() === 0;
@@ -220,6 +221,47 @@ describe('container isolation (NM as root)', {
       cl.close();
     } finally {
       await mc.cleanup();
+    }
+  });
+
+  test('an NM that is not root says at start, as a warning, that containers are not isolated', async () => {
+    const mc = await MiniCluster.start({ nodes: 1 });
+    const dir = sharedTempDir('cinder-nm-nobody-');
+    let nm: ChildProcess | undefined;
+    try {
+      const secret = path.join(dir, 'cluster.secret');
+      fs.copyFileSync(mc.secretFile, secret);
+      fs.chownSync(secret, 65534, 65534);
+      let out = '';
+      nm = spawn(
+        'setpriv',
+        [
+          '--reuid=65534',
+          '--regid=65534',
+          '--clear-groups',
+          process.execPath,
+          CINDER,
+          'nodemanager',
+          '--rm',
+          `127.0.0.1:${mc.rm.port}`,
+          '--dir',
+          path.join(dir, 'nm'),
+        ],
+        { env: { ...process.env, CINDER_SECRET_FILE: secret, HOME: dir }, stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      nm.stdout!.on('data', (d) => (out += d));
+      nm.stderr!.on('data', (d) => (out += d));
+      await mc.waitFor(() => /containers are NOT isolated/.test(out), 15_000, 'the warning');
+      const line = JSON.parse(out.split('\n').find((l) => l.includes('containers are NOT isolated'))!) as {
+        level: number;
+        msg: string;
+      };
+      assert.equal(line.level, 40, 'a warning');
+      assert.match(line.msg, /the NodeManager is not root, so every container runs as its user \(nobody\)/);
+    } finally {
+      nm?.kill('SIGKILL');
+      await mc.cleanup();
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 });
