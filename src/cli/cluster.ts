@@ -7,6 +7,7 @@
  * restarting RM (cinder.rm.connect.* from $CINDER_CONF_DIR/cinder-defaults.conf or --conf).
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import type { Command } from 'commander';
 import { ClusterClient, rmRetryPolicy } from '../cluster/client.js';
 import { loadConfig, loadSecret, NmConfig, RmConfig } from '../cluster/common/config.js';
@@ -19,6 +20,7 @@ import { CinderError } from '../common/errors.js';
 import { placementOf } from '../deploy/client/placement.js';
 import { defaultsConf } from '../deploy/client/submit-options.js';
 import type { AppReport, AppState, NodeState } from '../protocol/cluster.js';
+import { applyEncryptionSetting, ENCRYPTION_DAEMON_KEY } from '../rpc/encryption.js';
 import { esc } from './escape.js';
 
 function sets(v: string, prev: Record<string, string> = {}): Record<string, string> {
@@ -155,11 +157,12 @@ export function register(program: Command): void {
     .option('--ready-file <file>', 'write {port,restPort} here once listening')
     .action(async (o) => {
       const conf = loadConfig(RmConfig, 'ResourceManager', given(o), 'CINDER_RM_');
+      applyEncryptionSetting(conf.rpcEncryption, ENCRYPTION_DAEMON_KEY);
       // daemons are loaded only for the daemon commands, keeping every other command's start-up short
       const { startResourceManager } = await import('../cluster/resourcemanager/server.js');
       const rm = await startResourceManager(conf, loadSecret());
       onSignals(rm.close);
-      writeReady(o.readyFile, { port: rm.port, restPort: rm.restPort, pid: process.pid });
+      writeReady(o.readyFile, { port: rm.port, restPort: rm.restPort, restScheme: rm.restScheme, pid: process.pid });
     });
 
   program
@@ -177,6 +180,8 @@ export function register(program: Command): void {
     .option('--ready-file <file>', 'write {port} here once registered')
     .action(async (o) => {
       const conf = loadConfig(NmConfig, 'NodeManager', given(o, { memoryMB: o.memoryMb }), 'CINDER_NM_');
+      // containers inherit it (the NM passes CINDER_RPC_ENCRYPTION on)
+      applyEncryptionSetting(conf.rpcEncryption, ENCRYPTION_DAEMON_KEY);
       const { startNodeManager } = await import('../cluster/nodemanager/nm.js');
       const { nm, port } = await startNodeManager(conf, loadSecret());
       onSignals(() => nm.stop());
@@ -205,6 +210,25 @@ export function register(program: Command): void {
         nmArgs: toArgs(o.nmSet),
       });
       process.stdout.write(o.json ? `${JSON.stringify(info)}\n` : `${info.master}\n`);
+    });
+  cluster
+    .command('cert')
+    .description(
+      'make the cluster CA in --ca-dir (unless there) and a server certificate it signs, for a web server (RM webCertFile/webKeyFile)',
+    )
+    .requiredOption('--ca-dir <dir>', 'where the CA is kept (ca.pem for clients, ca.key 0600)')
+    .requiredOption(
+      '--host <host>',
+      'a name or IP address the server is reached at (repeatable)',
+      (v, p: string[]) => [...p, v],
+      [],
+    )
+    .requiredOption('--out <prefix>', 'writes PREFIX.pem and PREFIX.key (0600)')
+    .action(async (o: { caDir: string; host: string[]; out: string }) => {
+      const { ensureClusterCa, issueServerCert } = await import('../cluster/security/web-tls.js');
+      const { caFile } = ensureClusterCa(path.resolve(o.caDir));
+      const { certFile, keyFile } = issueServerCert(path.resolve(o.caDir), path.resolve(o.out), o.host);
+      process.stdout.write(`${JSON.stringify({ caFile, certFile, keyFile })}\n`);
     });
   cluster
     .command('down')

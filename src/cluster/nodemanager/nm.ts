@@ -27,7 +27,7 @@ import { type NmConfig, parseMaster } from '../common/config.js';
 import { containerTokenKey } from '../security/keys.js';
 import { checkAppScope, checkStart, type NmCaller, nmCallerOf, nmSecretFor } from './container-auth.js';
 import { ContainerManager } from './containers.js';
-import { parseUidRange, UidPool, untraversableAncestor } from './isolation.js';
+import { AppUids, parseUidRange, untraversableAncestor } from './isolation.js';
 import { Localizer } from './localizer.js';
 
 const log = logger('nm');
@@ -62,6 +62,7 @@ export class NodeManager {
         return r.data;
       },
       conf.maxUnpackedBytes,
+      conf.maxCacheBytes,
     );
     const pass = ['PATH', 'HOME', 'LANG', 'TMPDIR', 'TZ', 'CINDER_LOG_LEVEL', 'CINDER_TEST', 'CINDER_RPC_ENCRYPTION'];
     this.containers = new ContainerManager(
@@ -148,8 +149,10 @@ export class NodeManager {
               `NodeManager ${this.nodeId} is shutting down and starts no containers`,
               'the ResourceManager places it elsewhere',
             );
-          checkStart(this.containerKey, this.nodeId, m, from, Date.now());
+          const granted = checkStart(this.containerKey, this.nodeId, m, from, Date.now());
           const { token: _token, ...info } = m.container;
+          // isolated: the container runs as the uid the RM gave its user (refused when missing or out of range)
+          this.containers.uids?.assign(info.appId, granted.uid);
           if (m.credentials) this.pendingCredentials.set(info.id, m.credentials);
           try {
             this.containers.start(info, m.launchContext);
@@ -324,18 +327,18 @@ export class NodeManager {
 }
 
 /**
- * The uid pool when containers are isolated: the NM is root and containerUidRange is set. Says clearly
+ * The app -> uid records when containers are isolated: the NM is root and containerUidRange is set. Says clearly
  * when they are not; refuses to start when a container could not reach its own dir under conf.dir.
  */
-function isolationPool(conf: NmConfig): UidPool | undefined {
+function isolationPool(conf: NmConfig): AppUids | undefined {
   const range = parseUidRange(conf.containerUidRange);
   const root = process.getuid?.() === 0;
   if (!root || !range) {
     log.warn(
       { user: os.userInfo().username, containerUidRange: conf.containerUidRange },
       root
-        ? 'containers are NOT isolated: containerUidRange is none, so they run as root, can read this NodeManager dir (its cluster secret) and each other'
-        : 'containers are NOT isolated: the NodeManager is not root, so every container runs as its user and can read its dir (cluster secret) and the other containers (run it as root for per-app uids)',
+        ? 'containers are NOT isolated: containerUidRange is none, so they run as root and can read this NodeManager dir and each other'
+        : `containers are NOT isolated: the NodeManager is not root, so every container runs as its user (${os.userInfo().username}) and can read this NodeManager dir and the other containers (run it as root to run each container as its submitting user's uid)`,
     );
     return undefined;
   }
@@ -348,9 +351,9 @@ function isolationPool(conf: NmConfig): UidPool | undefined {
     );
   log.info(
     { containerUidRange: conf.containerUidRange },
-    'containers are isolated: each application runs as a uid of its own',
+    'containers are isolated: each runs as the uid of its submitting user (assigned by the ResourceManager)',
   );
-  return new UidPool(range.lo, range.hi);
+  return new AppUids(range.lo, range.hi);
 }
 
 export async function startNodeManager(conf: NmConfig, secret: string): Promise<{ nm: NodeManager; port: number }> {

@@ -90,6 +90,8 @@ export function submit(rm: ResourceManager, m: Msg<'SubmitApplication'>, who: Pr
   const p = rm.books.state.pending[ctx.appId];
   if (p && p.user !== who.user)
     throw new CinderError('ACCESS_DENIED', `application ${ctx.appId} was created by ${p.user}, not ${who.user}`);
+  // the user's container uid, assigned now: with the range used up the submission is refused, not its containers
+  rm.uids.of(who.user);
   rm.dispatch({ type: 'AppSubmitted', now: rm.clock(), ctx, secret: appSecret ?? newSecret() });
   return appReport(rm, rm.app(ctx.appId));
 }

@@ -10,6 +10,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { CinderError } from '../../common/errors.js';
 import type { AppReport, AttemptReport } from '../../protocol/cluster.js';
 import { fromBearer } from '../security/tokens.js';
+import { fastifyTlsOptions } from '../security/web-tls.js';
 import type { Principal } from './callers.js';
 import { appReport, attempts, canView, clusterInfo, getReport, kill, listApps, nodeReports } from './client-service.js';
 import type { ResourceManager } from './rm.js';
@@ -58,7 +59,8 @@ export async function startRest(
   host: string,
   port: number,
 ): Promise<{ app: FastifyInstance; port: number }> {
-  const app = Fastify({ logger: false });
+  // HTTPS unless the conf says webTls=false (web-tls.ts); routes are the same either way
+  const app = Fastify({ logger: false, ...fastifyTlsOptions(rm.conf) }) as unknown as FastifyInstance;
   /** each authenticated request's user, from its bearer token */
   const users = new WeakMap<object, Principal>();
   app.addHook('onRequest', async (req, reply) => {

@@ -7,6 +7,7 @@ import { logger } from '../../common/log.js';
 import { parseToRm, type ToNm, type ToRm } from '../../protocol/cluster.js';
 import { type RpcServer, serve } from '../../rpc/index.js';
 import type { RmConfig } from '../common/config.js';
+import { fastifyTlsOptions, webScheme } from '../security/web-tls.js';
 import { type AmSession, allocate, finishAm, registerAm } from './am-service.js';
 import { callerOf, checkRole, principalOf } from './callers.js';
 import * as cs from './client-service.js';
@@ -21,10 +22,14 @@ export interface RunningRm {
   host: string;
   port: number;
   restPort: number;
+  /** https unless webTls=false */
+  restScheme: 'https' | 'http';
   close(): Promise<void>;
 }
 
 export async function startResourceManager(conf: RmConfig, secret: string): Promise<RunningRm> {
+  // a REST server that cannot start (no certificate for HTTPS) is refused before anything listens
+  if (conf.restPort >= 0) fastifyTlsOptions(conf);
   const rm = new ResourceManager(conf, secret);
   const srv: RpcServer<ToRm, ToNm> = await serve<ToRm, ToNm>(
     {
@@ -96,7 +101,13 @@ export async function startResourceManager(conf: RmConfig, secret: string): Prom
       };
     },
   );
-  const rest = conf.restPort >= 0 ? await startRest(rm, conf.restHost, conf.restPort) : undefined;
+  const rest =
+    conf.restPort >= 0
+      ? await startRest(rm, conf.restHost, conf.restPort).catch(async (e) => {
+          await srv.close(); // e.g. the REST port is taken: nothing is left listening
+          throw e;
+        })
+      : undefined;
   rm.start();
   log.info({ host: srv.host, port: srv.port, restPort: rest?.port }, 'ResourceManager started');
   return {
@@ -104,6 +115,7 @@ export async function startResourceManager(conf: RmConfig, secret: string): Prom
     host: srv.host,
     port: srv.port,
     restPort: rest?.port ?? -1,
+    restScheme: webScheme(conf),
     close: async () => {
       rm.stop();
       await rest?.app.close();

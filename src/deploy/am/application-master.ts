@@ -283,5 +283,14 @@ async function runClientMode(): Promise<void> {
     },
     Math.max(200, Math.floor(leaseMs / 5)),
   ).unref();
-  await conn.request({ type: 'RegisterClusterManager', appId, attemptId, amHost: host }).catch(() => {});
+  await conn
+    .request({
+      type: 'RegisterClusterManager',
+      appId,
+      attemptId,
+      amHost: host,
+      uid: process.getuid?.(),
+      gid: process.getgid?.(),
+    })
+    .catch(() => {});
 }

@@ -6,20 +6,24 @@
  * The client waits out an RM restart (ClusterClient retries for cinder.rm.connect.maxWaitMs); if the
  * restarted RM forgot the not-yet-submitted application id, staging and submission start over once.
  */
+
+import { esc } from '../../cli/escape.js';
 import type { ClusterClient } from '../../cluster/client.js';
 import { intConf } from '../../common/conf.js';
 import { CinderError } from '../../common/errors.js';
 import { AM_LAUNCH_FILE, AM_LAUNCH_VERSION, encodeAmLaunch } from '../../protocol/am-launch.js';
 import type { AppReport } from '../../protocol/cluster.js';
 import { hasEnded } from '../../protocol/cluster.js';
+import { applyEncryptionSetting, ENCRYPTION_CONF_KEY } from '../../rpc/encryption.js';
 import { AM_MAIN } from '../am/am-main.js';
 import { clusterAmSize, executorSize, totalMB } from '../container-sizing.js';
 import { connectCluster, rejectUnlessFits } from './cluster-connect.js';
 import { APP_LINK, packageApp, stageFiles } from './staging.js';
 import { defaultsConf, type SubmitRequest } from './submit-options.js';
 
+/** One line of progress; app names, states and diagnostics come from the cluster: escaped (escape.ts). */
 function say(s: string): void {
-  process.stdout.write(`[${new Date().toISOString()}] ${s}\n`);
+  process.stdout.write(`[${new Date().toISOString()}] ${esc(s)}\n`);
 }
 
 export function exitCodeOf(r: AppReport): number {
@@ -27,7 +31,7 @@ export function exitCodeOf(r: AppReport): number {
 }
 
 function describe(r: AppReport): string {
-  return `${r.id} state=${r.state} finalStatus=${r.finalStatus}${r.diagnostics ? ` diagnostics=${JSON.stringify(r.diagnostics.split('\n')[0])}` : ''}`;
+  return `${r.id} name=${JSON.stringify(r.name)} state=${r.state} finalStatus=${r.finalStatus}${r.diagnostics ? ` diagnostics=${JSON.stringify(r.diagnostics.split('\n')[0])}` : ''}`;
 }
 
 export async function submitCluster(req: SubmitRequest): Promise<number> {
@@ -60,7 +64,7 @@ export async function submitCluster(req: SubmitRequest): Promise<number> {
       submitted = await stageAndSubmit(client, req, archive, entry);
     }
     const { appId, report } = submitted;
-    say(`submitted application ${appId} (cluster mode, queue ${req.queue})`);
+    say(`submitted application ${appId} named ${JSON.stringify(report.name)} (cluster mode, queue ${req.queue})`);
     if (!req.wait) {
       say(describe(report));
       return report.state === 'FAILED' || report.state === 'KILLED' ? 1 : 0;
@@ -150,11 +154,13 @@ async function follow(client: ClusterClient, appId: string, intervalMs: number):
 export async function statusOrKill(master: string | undefined, status?: string, kill?: string): Promise<number> {
   if (!master?.startsWith('cinder://'))
     throw new CinderError('BAD_ARGUMENT', '--status and --kill need --master cinder://HOST:PORT');
-  const client = await connectCluster(master, defaultsConf());
+  const conf = defaultsConf();
+  applyEncryptionSetting(conf[ENCRYPTION_CONF_KEY], ENCRYPTION_CONF_KEY);
+  const client = await connectCluster(master, conf);
   try {
     if (kill) {
       const r = await client.kill(kill, 'killed by cinder submit --kill');
-      if (r.alreadyTerminal) process.stderr.write(`warning: ${kill} had already ended (${r.state})\n`);
+      if (r.alreadyTerminal) process.stderr.write(`warning: ${esc(kill)} had already ended (${esc(r.state)})\n`);
       say(`${kill} ${r.state}`);
       return 0;
     }

@@ -1,17 +1,23 @@
 /**
  * `cinder submit` behaviour. Local masters and client mode run the app's driver in this process;
- * cluster mode stages the app and hands it to the ResourceManager (src/deploy/cluster-submit.ts).
- * Returns the process exit code: 0 exactly when the application succeeded.
+ * cluster mode stages the app and hands it to the ResourceManager (src/deploy/client/cluster-submit.ts).
+ * Returns the process exit code: 0 exactly when the application succeeded. What it prints is escaped
+ * (src/cli/escape.ts): app names, states and diagnostics come from users and the cluster.
  */
+
+import { escLines } from '../../cli/escape.js';
 import { CinderError } from '../../common/errors.js';
 import { redact } from '../../common/log.js';
+import { applyEncryptionSetting, ENCRYPTION_CONF_KEY } from '../../rpc/encryption.js';
 import { runApp } from '../driver/run-app.js';
 import { checkCompiles } from './compile-check.js';
 import { buildSubmitRequest, type RawSubmitOptions, type SubmitRequest } from './submit-options.js';
 
 function fail(e: unknown): number {
   const err = e as Error;
-  process.stderr.write(`cinder submit: ${err instanceof CinderError ? err.message : (err.stack ?? String(err))}\n`);
+  process.stderr.write(
+    `cinder submit: ${escLines(err instanceof CinderError ? err.message : (err.stack ?? String(err)))}\n`,
+  );
   return 1;
 }
 
@@ -32,8 +38,10 @@ export async function submitMain(
         'usage: cinder submit [options] APP.ts [args...]',
       );
     const req = buildSubmitRequest(app, args, o);
+    // before anything dials or serves: the client, its driver and the servers it starts
+    applyEncryptionSetting(req.conf[ENCRYPTION_CONF_KEY], ENCRYPTION_CONF_KEY);
     if (req.verbose) {
-      process.stderr.write(`cinder submit: ${JSON.stringify({ ...req, conf: redact(req.conf) }, null, 2)}\n`);
+      process.stderr.write(`cinder submit: ${escLines(JSON.stringify({ ...req, conf: redact(req.conf) }, null, 2))}\n`);
     }
     if (req.deployMode === 'cluster') {
       // cluster mode compiles the app once, while packaging it (before anything is staged)
@@ -67,7 +75,7 @@ async function runDriverHere(req: SubmitRequest): Promise<number> {
     await runApp(req.app, req.args);
   } catch (e) {
     const stack = (e as Error)?.stack ?? String(e);
-    process.stderr.write(`cinder submit: the application failed: ${stack}\n`);
+    process.stderr.write(`cinder submit: the application failed: ${escLines(stack)}\n`);
     code = 1;
     diagnostics = `User application exited with an exception: ${stack}`;
   }
@@ -77,7 +85,7 @@ async function runDriverHere(req: SubmitRequest): Promise<number> {
   const { disagreement, recordedSucceeded, takeClientOutcome } = await import('./client-outcome.js');
   const recorded = takeClientOutcome();
   if (recorded && code === 0 && !recordedSucceeded(recorded)) {
-    process.stderr.write(`cinder submit: ${disagreement(recorded)}\n`);
+    process.stderr.write(`cinder submit: ${escLines(disagreement(recorded))}\n`);
     code = 1;
   }
   return code;

@@ -10,12 +10,14 @@
  * which exits 0 only when that record is SUCCEEDED. The app is killed only if no AM ever reached this
  * driver.
  */
+
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import type { ClusterClient } from '../../cluster/client.js';
 import { type Conf, intConf, type Master, parseMb, strConf } from '../../common/conf.js';
 import { CinderError } from '../../common/errors.js';
 import { logger } from '../../common/log.js';
+import { setExecutorUser } from '../../io/output.js';
 import { type AmToDriver, type DriverToAm, parseAmToDriver } from '../../protocol/am.js';
 import { AM_LAUNCH_FILE, AM_LAUNCH_VERSION, encodeAmLaunch } from '../../protocol/am-launch.js';
 import type { AppReport, LocalResource } from '../../protocol/cluster.js';
@@ -194,6 +196,10 @@ export class ClientModeBackend implements ExecutorBackend {
       case 'RegisterClusterManager': {
         this.amConn = conn;
         this.amSeen = true;
+        // containers of another uid (NMs run them as the submitting user's): output dirs are handed to it
+        setExecutorUser(
+          m.uid !== undefined && m.uid !== process.getuid?.() ? { uid: m.uid, gid: m.gid ?? m.uid } : undefined,
+        );
         reply?.reply({ ok: true });
         log.info({ attemptId: m.attemptId, amHost: m.amHost }, 'AM registered with the driver');
         if (this.stopping) {
