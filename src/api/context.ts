@@ -15,6 +15,7 @@ import vm from 'node:vm';
 import { boolConf, type Conf, DEFAULTS, intConf, parseBytes, parseMaster, parseMb, strConf } from '../common/conf.js';
 import { CinderError } from '../common/errors.js';
 import { localAppId } from '../common/ids.js';
+import { holdProcess, own } from '../common/keep-alive.js';
 import { logger } from '../common/log.js';
 import { checkSerializable, encode } from '../common/serde.js';
 import { remapStack } from '../common/stack.js';
@@ -88,6 +89,7 @@ export class CinderContext {
   private readonly accumulatorRefs = new Map<number, WeakRef<Accumulator<unknown>>>();
   private stopped = false;
   private stopping: Promise<void> | undefined;
+  private readonly stoppedWaiters: Array<() => void> = [];
   private secret = randomBytes(32).toString('hex');
   /** temp dir of local executors (local masters only) */
   private workDir: string | undefined;
@@ -243,6 +245,7 @@ export class CinderContext {
           strConf(conf, 'cinder.driver.bindAddress') ?? host,
           intConf(conf, 'cinder.ui.port'),
         );
+        own(this.uiListener.server);
       } catch (e) {
         log.warn({ err: (e as Error).message }, 'the driver UI did not start');
       }
@@ -318,7 +321,14 @@ export class CinderContext {
   private abort(e: Error): void {
     this.fatal = e;
     this.dag.stop(e);
+    if (ENDED_ON_CLUSTER.has((e as CinderError).code)) CinderContext._onEndedOnCluster?.(e, this);
   }
+
+  /**
+   * @internal `cinder submit` sets this: the application ended on the cluster (killed, failed, or the RM
+   * gone for good) while this driver ran, so the driver stops and the process exits non-zero.
+   */
+  static _onEndedOnCluster: ((e: Error, sc: CinderContext) => void) | undefined;
 
   /** The driver's status UI (Spark's tracking URL), if enabled (cinder.ui.enabled). */
   get uiWebUrl(): string | undefined {
@@ -507,13 +517,17 @@ export class CinderContext {
   async _runJob(rdd: RDD<any>, op: ResultOp, partitions: number[] | undefined, what: string): Promise<unknown[]> {
     this.checkLive(what);
     if (this.fatal) throw this.fatal;
-    await this.prepareLineage(rdd);
+    // a running job is work of the app's: it keeps the process alive (src/common/keep-alive.ts)
+    const release = holdProcess();
     try {
+      await this.prepareLineage(rdd);
       const out = await this.dag.runJob(rdd as LineageNode, op, partitions, what);
       await this.checkpointAfterJob(rdd);
       return out;
     } catch (e) {
       throw this.remap(e as Error, rdd);
+    } finally {
+      release();
     }
   }
 
@@ -571,20 +585,37 @@ export class CinderContext {
   stop(outcome: { succeeded: boolean; diagnostics: string } = { succeeded: true, diagnostics: '' }): Promise<void> {
     this.stopping ??= (async () => {
       this.stopped = true;
-      if (this.gcTimer) clearInterval(this.gcTimer);
-      for (const s of ['SIGINT', 'SIGTERM'] as const) process.off(s, this.signalHandler);
-      this.dag?.stop(new CinderError('CONTEXT_STOPPED', 'the context was stopped while the job was running'));
-      this.ts?.stop();
-      await this.endpoint?.stop().catch(() => {});
-      const ui = await this.uiLoading;
-      await ui?.close().catch(() => {});
-      await this.uiListener?.close().catch(() => {});
-      await this.backend?.stop(outcome).catch(() => {});
-      if (this.workDir) fs.rmSync(this.workDir, { recursive: true, force: true });
-      if (active === this) active = undefined;
-      log.info({ appId: this.applicationId }, 'context stopped');
+      for (const w of this.stoppedWaiters.splice(0)) w();
+      const release = holdProcess();
+      try {
+        if (this.gcTimer) clearInterval(this.gcTimer);
+        for (const s of ['SIGINT', 'SIGTERM'] as const) process.off(s, this.signalHandler);
+        this.dag?.stop(new CinderError('CONTEXT_STOPPED', 'the context was stopped while the job was running'));
+        this.ts?.stop();
+        await this.endpoint?.stop().catch(() => {});
+        const ui = await this.uiLoading;
+        await ui?.close().catch(() => {});
+        await this.uiListener?.close().catch(() => {});
+        await this.backend?.stop(outcome).catch(() => {});
+        if (this.workDir) fs.rmSync(this.workDir, { recursive: true, force: true });
+        if (active === this) active = undefined;
+        log.info({ appId: this.applicationId }, 'context stopped');
+      } finally {
+        release();
+      }
     })();
     return this.stopping;
+  }
+
+  /** @internal the running context, if any */
+  static _active(): CinderContext | undefined {
+    return active && !active.stopped ? active : undefined;
+  }
+
+  /** @internal resolves once stop() has finished (whoever called it) */
+  _whenStopped(): Promise<void> {
+    if (this.stopping) return this.stopping;
+    return new Promise<void>((resolve) => this.stoppedWaiters.push(resolve)).then(() => this.stopping);
   }
 
   /** @internal stops the running context, if any (used when a submitted app's main returns) */
@@ -596,6 +627,9 @@ export class CinderContext {
     return this.stopped;
   }
 }
+
+/** errors of the cluster backend that mean the application is over on the cluster */
+const ENDED_ON_CLUSTER = new Set(['APP_ENDED', 'RM_LOST', 'REPORT_FAILED']);
 
 function checkSlices(n: number, what: string): void {
   if (!Number.isInteger(n) || n <= 0)
