@@ -33,6 +33,7 @@ import { bindUiListener, type UiListener } from '../ui/listener.js';
 import { StatusStore } from '../ui/status-store.js';
 import { getBundle } from './closure.js';
 import { collectFnRefs } from './fn-refs.js';
+import { changeLocalProps, checkTag, jobCancelled, jobProps, localProps } from './job-props.js';
 import type { ResultOp, ShuffleDepSpec } from './plan.js';
 import { RDD } from './rdd.js';
 import { Accumulator, Broadcast } from './shared-vars.js';
@@ -164,7 +165,6 @@ export class CinderContext {
           const e = this.ts.executors.get(id);
           return e ? { host: e.host, port: e.blockPort } : undefined;
         },
-        remapError: (e) => e,
       },
     );
     if (boolConf(conf, 'cinder.ui.showConsoleProgress')) attachProgressBar(this.dag, process.stderr);
@@ -521,7 +521,7 @@ export class CinderContext {
     const release = holdProcess();
     try {
       await this.prepareLineage(rdd);
-      const out = await this.dag.runJob(rdd as LineageNode, op, partitions, what);
+      const out = await this.dag.runJob(rdd as LineageNode, op, partitions, what, jobProps());
       await this.checkpointAfterJob(rdd);
       return out;
     } catch (e) {
@@ -556,7 +556,7 @@ export class CinderContext {
     for (const r of marked) {
       const dir = path.join(this._checkpointDir!, `rdd-${r.id}`);
       fs.mkdirSync(dir, { recursive: true });
-      await this.dag.runJob(r as LineageNode, { op: 'checkpoint', dir }, undefined, 'checkpoint');
+      await this.dag.runJob(r as LineageNode, { op: 'checkpoint', dir }, undefined, 'checkpoint', jobProps());
       r._checkpointed(dir);
     }
   }
@@ -579,6 +579,98 @@ export class CinderContext {
       await abortJob(abs).catch(() => {});
       throw e;
     }
+  }
+
+  // ------------------------------------------------------------------ job groups, tags, cancellation
+  /**
+   * Puts the jobs this async flow starts from now on (this request's handler, this function and what it
+   * awaits; PySpark: this thread) in a group, which cancelJobGroup() cancels. Running tasks of a cancelled
+   * job are always interrupted (`interruptOnCancel` is kept for PySpark's signature).
+   * @example sc.setJobGroup('nightly', 'nightly report'); await rdd.count(); // job in group 'nightly'
+   */
+  setJobGroup(groupId: string, description?: string, interruptOnCancel = false): void {
+    if (typeof groupId !== 'string')
+      throw new CinderError('BAD_ARGUMENT', `setJobGroup: groupId must be a string, got ${typeof groupId}`);
+    changeLocalProps(() => ({ group: groupId, description, interruptOnCancel }));
+  }
+
+  /** Clears this flow's job group. */
+  clearJobGroup(): void {
+    changeLocalProps(() => ({ group: undefined, description: undefined, interruptOnCancel: undefined }));
+  }
+
+  /** A description for the jobs this flow starts (shown with them). */
+  setJobDescription(value: string | undefined): void {
+    changeLocalProps(() => ({ description: value }));
+  }
+
+  /** PySpark's setInterruptOnCancel: kept for its signature; cancelled tasks are always interrupted. */
+  setInterruptOnCancel(interruptOnCancel: boolean): void {
+    changeLocalProps(() => ({ interruptOnCancel }));
+  }
+
+  /** Sets a local property of this flow's jobs (PySpark's setLocalProperty); undefined removes it. */
+  setLocalProperty(key: string, value: string | undefined): void {
+    changeLocalProps((p) => {
+      const props = { ...p.props };
+      if (value === undefined || value === null) delete props[key];
+      else props[key] = String(value);
+      return { props };
+    });
+  }
+
+  /** A local property set in this flow, or undefined. */
+  getLocalProperty(key: string): string | undefined {
+    if (key === 'spark.jobGroup.id' || key === 'cinder.jobGroup.id') return localProps().group;
+    if (key === 'spark.job.description' || key === 'cinder.job.description') return localProps().description;
+    return localProps().props[key];
+  }
+
+  /** Cancels the running jobs of a group (their running tasks are killed); they fail with JOB_CANCELLED. */
+  cancelJobGroup(groupId: string): void {
+    this.dag?.cancelJobs(
+      (p) => p.group === groupId,
+      (id) => jobCancelled(id, `as part of cancelled job group '${groupId}'`),
+    );
+  }
+
+  /** Cancels every job that is running or waiting. */
+  cancelAllJobs(): void {
+    this.dag?.cancelJobs(
+      () => true,
+      (id) => jobCancelled(id, 'as part of cancellation of all jobs'),
+    );
+  }
+
+  /** Adds a tag to the jobs this flow starts from now on (cancelJobsWithTag cancels them). */
+  addJobTag(tag: string): void {
+    checkTag(tag, 'addJobTag');
+    changeLocalProps((p) => ({ tags: new Set([...p.tags, tag]) }));
+  }
+
+  /** Removes a tag from the jobs this flow starts from now on. */
+  removeJobTag(tag: string): void {
+    checkTag(tag, 'removeJobTag');
+    changeLocalProps((p) => ({ tags: new Set([...p.tags].filter((t) => t !== tag)) }));
+  }
+
+  /** The tags of the jobs this flow starts. */
+  getJobTags(): Set<string> {
+    return new Set(localProps().tags);
+  }
+
+  /** Removes every tag of this flow. */
+  clearJobTags(): void {
+    changeLocalProps(() => ({ tags: new Set() }));
+  }
+
+  /** Cancels the running jobs that carry `tag`. */
+  cancelJobsWithTag(tag: string): void {
+    checkTag(tag, 'cancelJobsWithTag');
+    this.dag?.cancelJobs(
+      (p) => p.tags?.includes(tag) ?? false,
+      (id) => jobCancelled(id, `as part of cancelled job tag '${tag}'`),
+    );
   }
 
   /** Stops executors and frees every resource (ports, processes, temp files). Idempotent. */

@@ -56,7 +56,7 @@ export type NodeSpec =
   | { kind: 'zip'; a: number; b: number }
   | { kind: 'shuffled'; dep: ShuffleDepSpec; sort?: { ascending: boolean } | undefined }
   | { kind: 'cogroup'; deps: ShuffleDepSpec[] }
-  | { kind: 'pipe'; parent: number; command: string[]; env: Record<string, string> }
+  | { kind: 'pipe'; parent: number; command: string[]; env: Record<string, string>; checkCode?: boolean }
   | { kind: 'checkpointed'; dir: string };
 
 export type PlanNode = NodeSpec & {

@@ -284,11 +284,14 @@ export class RDD<T> implements LineageNode {
     return this.keyBy(f, caps).groupByKey(numPartitions);
   }
 
-  /** Pipes each partition through an external command (argv split like a shell, no shell run). */
-  pipe(command: string, env?: Record<string, string>, checkCode?: boolean): RDD<string> {
-    void checkCode;
+  /**
+   * Pipes each partition through an external command (argv split like a shell, no shell run). As in
+   * PySpark, the command's exit code is ignored unless `checkCode` is true (then non-zero fails the task).
+   * @example await sc.parallelize(['1', '2', '', '3']).pipe('cat').collect() // ['1', '2', '', '3']
+   */
+  pipe(command: string, env?: Record<string, string>, checkCode = false): RDD<string> {
     return new RDD<string>(this.context, {
-      spec: { kind: 'pipe', parent: this.id, command: splitCommand(command), env: env ?? {} },
+      spec: { kind: 'pipe', parent: this.id, command: splitCommand(command), env: env ?? {}, checkCode },
       numPartitions: this.numPartitions,
       parents: [this],
     });

@@ -149,7 +149,7 @@ async function* computeUncached(env: ComputeEnv, n: PlanNode, p: number): Batche
       yield* cogroup(env, n.deps, p);
       return;
     case 'pipe':
-      yield* pipe(env, n.parent, p, n.command, n.env);
+      yield* pipe(env, n.parent, p, n.command, n.env, n.checkCode === true);
       return;
     case 'checkpointed': {
       yield* readBatches(path.join(n.dir, `part-${String(p).padStart(5, '0')}`));
@@ -445,6 +445,7 @@ async function* pipe(
   p: number,
   command: string[],
   extraEnv: Record<string, string>,
+  checkCode: boolean,
 ): Batches {
   const [cmd, ...args] = command;
   if (!cmd) throw new CinderError('BAD_ARGUMENT', 'pipe(): empty command');
@@ -484,5 +485,6 @@ async function* pipe(
   if (tail) yield [tail];
   const code = await Promise.race([new Promise<number>((r) => child.once('close', (c) => r(c ?? 1))), failed]);
   await feed;
-  if (code !== 0) throw new CinderError('PIPE_FAILED', `pipe(): command ${command.join(' ')} exited with code ${code}`);
+  if (code !== 0 && checkCode)
+    throw new CinderError('PIPE_FAILED', `pipe(): command ${command.join(' ')} exited with code ${code}`);
 }

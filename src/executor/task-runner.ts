@@ -20,6 +20,7 @@ import { BlockStore } from '../storage/block-store.js';
 import { TaskAccumulator } from './accumulate.js';
 import { aggregatorOf, type ComputeEnv, compute, computeInto } from './compute.js';
 import { compileFn, type FnEnv, prepareFns } from './fn-loader.js';
+import { killedStatus } from './killed.js';
 import { runResultOp } from './result-ops.js';
 
 export interface RunnerOptions {
@@ -44,7 +45,16 @@ function broadcastIds(refs: FnRef[]): number[] {
   return [...ids];
 }
 
+/** Thrown at the running task's next batch once it was asked to stop. */
+class TaskKilledError extends Error {
+  constructor(readonly reason: string) {
+    super(`task killed: ${reason}`);
+  }
+}
+
 export class TaskRunner {
+  /** the running task, and why it must stop if it was asked to */
+  private current: { taskId: number; killed?: string | undefined } | undefined;
   private readonly stages = new Map<number, { bytes: Uint8Array; body: StageBody; refs: FnRef[] }>();
   private readonly broadcasts = new Map<number, { id: number; value: unknown }>();
   readonly blockStore: BlockStore;
@@ -83,7 +93,26 @@ export class TaskRunner {
     return entry;
   }
 
+  /**
+   * Asks the running task to stop: it ends at its next batch (and reports KILLED whatever it returns).
+   * A task that does not get there (user code in a loop) is stopped by the main thread replacing this thread.
+   */
+  kill(taskId: number, reason: string): void {
+    if (this.current?.taskId === taskId) this.current.killed = reason;
+  }
+
   async run(desc: TaskDescription): Promise<TaskStatus> {
+    const current: { taskId: number; killed?: string | undefined } = { taskId: desc.taskId };
+    this.current = current;
+    try {
+      const status = await this.runTask(desc, current);
+      return current.killed === undefined ? status : killedStatus(desc.taskId, current.killed, status.metrics?.runMs);
+    } finally {
+      this.current = undefined;
+    }
+  }
+
+  private async runTask(desc: TaskDescription, current: { killed?: string | undefined }): Promise<TaskStatus> {
     const started = Date.now();
     const accums = new Map<number, TaskAccumulator>();
     const blocksAdded: string[] = [];
@@ -119,7 +148,13 @@ export class TaskRunner {
         spillDir: this.spillDir,
         memoryLimitBytes: this.o.memoryLimitBytes,
         blocksAdded,
-        yieldNow: () => new Promise((r) => setImmediate(r)),
+        // between batches: messages from the main thread (a kill) are read here
+        yieldNow: () =>
+          new Promise<void>((resolve, reject) =>
+            setImmediate(() =>
+              current.killed === undefined ? resolve() : reject(new TaskKilledError(current.killed)),
+            ),
+          ),
       };
       let result: unknown;
       if (body.shuffleDep) {

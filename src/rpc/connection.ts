@@ -15,8 +15,8 @@
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import { CinderError, fromWireError, type WireError } from '../common/errors.js';
-import { logger } from '../common/log.js';
 import { own } from '../common/keep-alive.js';
+import { logger } from '../common/log.js';
 import { decode, encode } from '../common/serde.js';
 import { encryptionEnabled } from './encryption.js';
 import { DEFAULT_MAX_FRAME, FrameDecoder, frameHeader } from './frame.js';
