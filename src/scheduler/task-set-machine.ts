@@ -17,7 +17,7 @@
  * Time comes in Offer events (`now`); no I/O, no clock. State is updated in place.
  */
 import { CinderError, fromWireError, type WireError } from '../common/errors.js';
-import { defineMachine, IGNORE, type Transition } from '../common/machine.js';
+import { defineMachine, type Transition } from '../common/machine.js';
 import type { TaskFailure } from '../protocol/executor.js';
 import { stepTask, type TaskState } from './task-state.js';
 
