@@ -10,7 +10,7 @@ import type { FnRef } from '../api/closure.js';
 import { collectFnRefs } from '../api/fn-refs.js';
 import type { StageBody, TaskBody } from '../api/plan.js';
 import { toWireError } from '../common/errors.js';
-import { decode, encode } from '../common/serde.js';
+import { decode, encode, registeredClassCount } from '../common/serde.js';
 import type { TaskDescription, TaskStatus } from '../protocol/executor.js';
 import { BlockFetcher } from '../shuffle/block-fetcher.js';
 import { partitionFn } from '../shuffle/partitioner.js';
@@ -117,7 +117,8 @@ export class TaskRunner {
     const accums = new Map<number, TaskAccumulator>();
     const blocksAdded: string[] = [];
     try {
-      const task = decode<TaskBody>(desc.body);
+      const classes = registeredClassCount();
+      let task = decode<TaskBody>(desc.body);
       const { body, refs } = this.stage(desc, task.stage);
       for (const id of broadcastIds(refs)) {
         // user code reads a broadcast as `b.value`, as on the driver
@@ -136,6 +137,8 @@ export class TaskRunner {
         },
       };
       await prepareFns(refs, fnEnv);
+      // parallelize() slices of registered classes: their modules (imported by the functions) register them
+      if (task.slices && registeredClassCount() !== classes) task = decode<TaskBody>(desc.body);
       const env: ComputeEnv = {
         executorId: this.o.executorId,
         stage: body,
