@@ -60,8 +60,8 @@ test('Map, Set, Date, BigInt, typed arrays, Buffer, RegExp, nested: through coll
   };
   const data = [0, 1, 2, 3].map(rec);
   const rdd = sc.parallelize(data, 2).cache();
-  (await rdd.collect()).forEach((r, i) => check(r, i));
-  (await rdd.collect()).forEach((r, i) => check(r, i)); // from the cache
+  for (const [i, r] of (await rdd.collect()).entries()) check(r, i);
+  for (const [i, r] of (await rdd.collect()).entries()) check(r, i); // from the cache
   // computed on executors (BigInt arithmetic, Map methods) and through a shuffle
   const grouped = await rdd
     .map((r) => [Number(r.small % 2n), r] as [number, typeof r])
