@@ -2,7 +2,7 @@
  * The one binary codec for records and messages (msgpackr, measured fastest in ../shared/bench/limits).
  * Records move in batches: encode an array of records at once, never one call per record.
  *
- * What travels (records, captures, broadcasts, results, accumulator values; decision 0021): what
+ * What travels (records, captures, broadcasts, results, accumulator values; decision 0020): what
  * structured clone carries — null/undefined, booleans, numbers, strings, BigInts (always BigInts again),
  * arrays, plain objects, Map (any keys), Set, Date, RegExp, Error, Buffer/Uint8Array and every typed
  * array, ArrayBuffer, nested in any way — plus instances of classes given to registerClass(). Not:

@@ -1,4 +1,4 @@
-// What travels as data (decision 0021): what structured clone carries — Map, Set, Date, BigInt, typed
+// What travels as data (decision 0020): what structured clone carries — Map, Set, Date, BigInt, typed
 // arrays, Buffer, RegExp, nested — in records (collect, shuffle, cache), captures and broadcasts, and
 // instances of registered classes; anything else fails on the driver naming the value.
 import assert from 'node:assert/strict';
