@@ -35,8 +35,8 @@ import { getBundle } from './closure.js';
 import { collectFnRefs } from './fn-refs.js';
 import { changeLocalProps, checkTag, jobCancelled, jobProps, localProps } from './job-props.js';
 import type { ResultOp, ShuffleDepSpec } from './plan.js';
-import { RDD } from './rdd.js';
-import { Accumulator, Broadcast } from './shared-vars.js';
+import { type Captures, RDD } from './rdd.js';
+import { Accumulator, type AccumulatorParam, Broadcast } from './shared-vars.js';
 
 const log = logger('context');
 /** the driver UI's web framework loads this long after the context starts, or on its first request */
@@ -399,15 +399,89 @@ export class CinderContext {
   /** Reads text files (a file, a directory, a glob, or a comma-separated list; .gz is decompressed) as lines. */
   textFile(name: string, minPartitions?: number): RDD<string> {
     this.checkLive('textFile');
-    const splits = planTextSplitsSync(name, minPartitions ?? Math.min(this.defaultParallelism, 2));
+    const splits = planTextSplitsSync(name, minPartitions ?? this.defaultMinPartitions);
     return new RDD<string>(this, { spec: { kind: 'text', splits }, numPartitions: splits.length });
   }
 
   /** Reads whole files as [path, content] pairs. */
   wholeTextFiles(path: string, minPartitions?: number): RDD<[string, string]> {
     this.checkLive('wholeTextFiles');
-    const splits = planWholeFilesSync(path, minPartitions ?? Math.min(this.defaultParallelism, 2));
+    const splits = planWholeFilesSync(path, minPartitions ?? this.defaultMinPartitions);
     return new RDD<[string, string]>(this, { spec: { kind: 'wholeText', splits }, numPartitions: splits.length });
+  }
+
+  /**
+   * Reads binary files (a file, a directory, a glob, or a comma-separated list) as [path, Buffer] pairs,
+   * one per file, not decompressed.
+   */
+  binaryFiles(path: string, minPartitions?: number): RDD<[string, Buffer]> {
+    this.checkLive('binaryFiles');
+    const splits = planWholeFilesSync(path, minPartitions ?? this.defaultMinPartitions);
+    return new RDD<[string, Buffer]>(this, { spec: { kind: 'binaryFiles', splits }, numPartitions: splits.length });
+  }
+
+  /** Reads binary files as records of `recordLength` bytes each (a file must be a whole number of records). */
+  binaryRecords(path: string, recordLength: number): RDD<Buffer> {
+    this.checkLive('binaryRecords');
+    if (!Number.isInteger(recordLength) || recordLength <= 0)
+      throw new CinderError(
+        'BAD_ARGUMENT',
+        `binaryRecords: recordLength must be a positive integer, got ${String(recordLength)}`,
+      );
+    const splits = planWholeFilesSync(path, this.defaultMinPartitions);
+    return new RDD<Buffer>(this, {
+      spec: { kind: 'binaryFiles', splits, recordLength },
+      numPartitions: splits.length,
+    });
+  }
+
+  /**
+   * Runs `partitionFunc` on the given partitions (default: all) and returns its results, flattened, in
+   * partition order (PySpark's runJob).
+   * @example await sc.runJob(sc.parallelize([0, 1, 2, 3, 4, 5], 3), (part) => [...part].map((x) => x * x), [0, 2]) // [0, 1, 16, 25]
+   */
+  async runJob<T, U>(
+    rdd: RDD<T>,
+    partitionFunc: (it: Iterable<T>) => Iterable<U>,
+    partitions?: number[],
+    allowLocal?: boolean | Captures,
+    caps?: Captures,
+  ): Promise<U[]> {
+    if (allowLocal !== null && typeof allowLocal === 'object') caps = allowLocal;
+    for (const p of partitions ?? [])
+      if (!Number.isInteger(p) || p < 0 || p >= rdd.numPartitions)
+        throw new CinderError(
+          'BAD_ARGUMENT',
+          `runJob: partition ${String(p)} does not exist (the RDD has ${rdd.numPartitions} partitions)`,
+        );
+    const mapped = rdd.mapPartitions(partitionFunc, caps ?? {});
+    const parts = (await this._runJob(mapped, { op: 'collect' }, partitions, 'runJob')) as U[][];
+    return parts.flat(1) as U[];
+  }
+
+  /** Default minimum number of partitions for file input: min(defaultParallelism, 2). */
+  get defaultMinPartitions(): number {
+    return Math.min(this.defaultParallelism, 2);
+  }
+
+  /** A copy of the context's configuration (PySpark's getConf). */
+  getConf(): Conf {
+    return { ...this.conf };
+  }
+
+  /** The checkpoint directory set with setCheckpointDir, if any. */
+  getCheckpointDir(): string | undefined {
+    return this._checkpointDir;
+  }
+
+  /** Names of the files added with addFile. */
+  listFiles(): string[] {
+    return [...this.files.values()];
+  }
+
+  /** The user running this driver. */
+  sparkUser(): string {
+    return process.env.CINDER_USER ?? os.userInfo().username;
   }
 
   emptyRDD<T>(): RDD<T> {
@@ -434,9 +508,20 @@ export class CinderContext {
     return b;
   }
 
-  /** A variable that tasks add to; read the total on the driver with `.value`. */
-  accumulator<T>(value: T): Accumulator<T> {
-    const a = new Accumulator<T>(this.nextAccumulatorId++, value);
+  /**
+   * A variable that tasks add to; read the total on the driver with `.value` (reading it inside a task
+   * throws). Numbers, BigInts and strings add, arrays concatenate, plain objects merge key-wise; any other
+   * type takes an `accumParam` ({ zero, addInPlace }, PySpark's AccumulatorParam), applied on the driver
+   * to every term the tasks added.
+   * @example const acc = sc.accumulator(new Set<string>(), { zero: () => new Set(), addInPlace: (a, b) => new Set([...a, ...b]) });
+   */
+  accumulator<T>(value: T, accumParam?: AccumulatorParam<T>): Accumulator<T> {
+    if (accumParam && (typeof accumParam.addInPlace !== 'function' || typeof accumParam.zero !== 'function'))
+      throw new CinderError(
+        'BAD_ARGUMENT',
+        'accumulator: accumParam must have zero(value) and addInPlace(a, b) functions',
+      );
+    const a = new Accumulator<T>(this.nextAccumulatorId++, value, accumParam);
     this.accumulatorRefs.set(a.id, new WeakRef(a as Accumulator<unknown>));
     this.varCleaner.register(a, { kind: 'a', id: a.id });
     return a;

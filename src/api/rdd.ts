@@ -58,7 +58,8 @@ export class RDD<T> implements LineageNode {
   storageLevel: StorageLevelName | undefined;
   /** @internal */ checkpointRequested = false;
   /** @internal */ checkpointDir: string | undefined;
-  name: string | undefined;
+  /** @internal */ locallyCheckpointed = false;
+  private rddName: string | undefined;
 
   /** @internal use the context's and RDD's methods to make RDDs */
   constructor(
@@ -158,9 +159,18 @@ export class RDD<T> implements LineageNode {
     return this.numPartitions;
   }
 
+  /**
+   * Names this RDD (shown in toDebugString).
+   * @example sc.parallelize([1, 2]).setName('RDD1').name() // 'RDD1'
+   */
   setName(name: string): this {
-    this.name = name;
+    this.rddName = name;
     return this;
+  }
+
+  /** The name given with setName, or undefined. */
+  name(): string | undefined {
+    return this.rddName;
   }
 
   /** Returns a new RDD by applying a function to each element. */
@@ -200,6 +210,15 @@ export class RDD<T> implements LineageNode {
       { op: 'mapPartitions', f: this.fn(f, caps, 'mapPartitionsWithIndex(f)'), withIndex: true },
       !!preservesPartitioning,
     );
+  }
+
+  /** Deprecated in PySpark: mapPartitionsWithIndex under its old name. */
+  mapPartitionsWithSplit<U>(
+    f: (index: number, it: Iterable<T>) => Iterable<U>,
+    preservesPartitioning?: boolean | Captures,
+    caps?: Captures,
+  ): RDD<U> {
+    return this.mapPartitionsWithIndex(f, preservesPartitioning, caps);
   }
 
   /** One array per partition. */
@@ -249,6 +268,29 @@ export class RDD<T> implements LineageNode {
   sample(withReplacement: boolean, fraction: number, seed?: number): RDD<T> {
     if (!(fraction >= 0)) throw new CinderError('BAD_ARGUMENT', `sample: fraction must be >= 0, got ${fraction}`);
     return this.builtin('sample', { withReplacement, fraction, seed: seed ?? randomSeed() }, true);
+  }
+
+  /**
+   * A sample of each key's records with its own fraction (PySpark's sampleByKey): `fractions` maps every
+   * key to its fraction (an object for string keys, or a Map).
+   * @example sc.parallelize([['a', 1], ['b', 2]]).sampleByKey(false, { a: 1, b: 0 }, 7) // only 'a' records
+   */
+  sampleByKey<K, V>(
+    this: RDD<Pair<K, V>>,
+    withReplacement: boolean,
+    fractions: Record<string, number> | Map<K, number>,
+    seed?: number,
+  ): RDD<[K, V]> {
+    const entries: Array<[unknown, number]> =
+      fractions instanceof Map ? [...fractions] : Object.entries(fractions as Record<string, number>);
+    for (const [k, f] of entries)
+      if (!(typeof f === 'number' && f >= 0))
+        throw new CinderError('BAD_ARGUMENT', `sampleByKey: the fraction of key ${String(k)} must be >= 0, got ${f}`);
+    return this.builtin(
+      'sampleByKey',
+      { withReplacement, fractions: entries.map(([k, f]) => [mapKey(k), f]), seed: seed ?? randomSeed() },
+      true,
+    );
   }
 
   randomSplit(weights: number[], seed?: number): RDD<T>[] {
@@ -398,6 +440,19 @@ export class RDD<T> implements LineageNode {
 
   isCheckpointed(): boolean {
     return this.checkpointDir !== undefined;
+  }
+
+  /**
+   * PySpark's localCheckpoint: keeps the RDD on the executors (MEMORY_AND_DISK) instead of a reliable
+   * checkpoint directory. Cinder keeps the lineage (a lost block is recomputed, not an error).
+   */
+  localCheckpoint(): void {
+    if (!this.storageLevel) this.storageLevel = 'MEMORY_AND_DISK';
+    this.locallyCheckpointed = true;
+  }
+
+  isLocallyCheckpointed(): boolean {
+    return this.locallyCheckpointed;
   }
 
   getCheckpointFile(): string | undefined {
@@ -594,6 +649,33 @@ export class RDD<T> implements LineageNode {
     });
   }
 
+  /**
+   * Repartitions by partitionFunc (default: the key's portable hash) and sorts each partition by key,
+   * in one shuffle.
+   * @example sc.parallelize([[0, 5], [3, 8], [2, 6], [0, 8], [3, 8], [1, 3]]).repartitionAndSortWithinPartitions(2, (k) => k % 2).glom()
+   *   // [[[0, 5], [0, 8], [2, 6]], [[1, 3], [3, 8], [3, 8]]]
+   */
+  repartitionAndSortWithinPartitions<K, V>(
+    this: RDD<Pair<K, V>>,
+    numPartitions?: number,
+    partitionFunc?: (k: K) => number,
+    ascending = true,
+    keyfunc?: (k: K) => unknown,
+    caps?: Captures,
+  ): RDD<[K, V]> {
+    checkPartitions(numPartitions, 'repartitionAndSortWithinPartitions');
+    const n = numPartitions ?? this.context._defaultShufflePartitions(this);
+    return this._shuffle({
+      partitioner: { kind: 'hash', numPartitions: n },
+      mapSideCombine: false,
+      sort: { ascending },
+      ...(partitionFunc
+        ? { partitionFunc: captureFn(partitionFunc, caps, 'repartitionAndSortWithinPartitions(partitionFunc)') }
+        : {}),
+      ...(keyfunc ? { keyFunc: captureFn(keyfunc, caps, 'repartitionAndSortWithinPartitions(keyfunc)') } : {}),
+    });
+  }
+
   cogroup<K, V, W>(this: RDD<Pair<K, V>>, other: RDD<Pair<K, W>>, numPartitions?: number): RDD<[K, [V[], W[]]]> {
     return this.context._cogroup([this, other], numPartitions) as RDD<[K, [V[], W[]]]>;
   }
@@ -741,6 +823,74 @@ export class RDD<T> implements LineageNode {
     return this.fold(0, (a, b) => a + b);
   }
 
+  /** PySpark's countApprox: Cinder waits for the job, so the count is exact (timeout and confidence are accepted). */
+  async countApprox(timeout?: number, confidence = 0.95): Promise<number> {
+    void timeout;
+    void confidence;
+    return this.count();
+  }
+
+  /** PySpark's sumApprox: the exact sum (Cinder waits for the job). */
+  async sumApprox(this: RDD<number>, timeout?: number, confidence = 0.95): Promise<number> {
+    void timeout;
+    void confidence;
+    return this.sum();
+  }
+
+  /** PySpark's meanApprox: the exact mean (Cinder waits for the job). */
+  async meanApprox(this: RDD<number>, timeout?: number, confidence = 0.95): Promise<number> {
+    void timeout;
+    void confidence;
+    return this.mean();
+  }
+
+  /**
+   * The approximate number of distinct elements (HyperLogLog, relative standard deviation `relativeSD`,
+   * at least 0.000017 as in PySpark); elements are told apart by value (arrays and objects by content).
+   * @example await sc.parallelize([...Array(1000).keys()].map(String)).countApproxDistinct() // about 1000
+   */
+  async countApproxDistinct(relativeSD = 0.05): Promise<number> {
+    if (!(relativeSD >= 0.000017))
+      throw new CinderError(
+        'BAD_ARGUMENT',
+        `countApproxDistinct: relativeSD should be greater than 0.000017, got ${relativeSD}`,
+      );
+    const p = Math.min(18, Math.max(4, Math.ceil(2 * Math.log2(1.054 / relativeSD))));
+    const parts = (await this.builtin<Uint8Array>('hllRegisters', { p }).collect()) as Uint8Array[];
+    return hllEstimate(parts, p);
+  }
+
+  /**
+   * Merges the values of each key with `func` and returns the result to the driver as a Map
+   * (no shuffle: each partition merges its own keys, the driver merges the partitions').
+   * @example await sc.parallelize([['a', 1], ['b', 1], ['a', 1]]).reduceByKeyLocally((a, b) => a + b) // Map { a => 2, b => 1 }
+   */
+  async reduceByKeyLocally<K, V>(this: RDD<Pair<K, V>>, func: (a: V, b: V) => V, caps?: Captures): Promise<Map<K, V>> {
+    const parts = await this.mapPartitions(
+      (it) => {
+        const mk = (globalThis as any).__cinderEngine.mapKey as (k: unknown) => unknown;
+        const m = new Map<unknown, [K, V]>();
+        for (const [k, v] of it) {
+          const key = mk(k);
+          const e = m.get(key);
+          if (e) e[1] = func(e[1], v);
+          else m.set(key, [k, v]);
+        }
+        return [[...m.values()]];
+      },
+      { ...caps, func },
+    ).collect();
+    const out = new Map<unknown, [K, V]>();
+    for (const part of parts)
+      for (const [k, v] of part) {
+        const key = mapKey(k);
+        const e = out.get(key);
+        if (e) e[1] = func(e[1], v);
+        else out.set(key, [k, v]);
+      }
+    return new Map([...out.values()]);
+  }
+
   async stats(this: RDD<number>): Promise<StatCounter> {
     const parts = (await this.builtin<StatCounterData>('stats', null).collect()) as StatCounterData[];
     return StatCounter.merge(parts);
@@ -872,7 +1022,7 @@ export class RDD<T> implements LineageNode {
   }
 
   async takeSample(withReplacement: boolean, num: number, seed?: number): Promise<T[]> {
-    if (num < 0) throw new CinderError('BAD_ARGUMENT', 'takeSample: num must be >= 0');
+    if (!(num >= 0)) throw new CinderError('BAD_ARGUMENT', `takeSample: sample size cannot be negative (got ${num})`);
     if (num === 0) return [];
     const total = await this.count();
     if (total === 0) return [];
@@ -922,7 +1072,7 @@ export class RDD<T> implements LineageNode {
     const lines: string[] = [];
     const visit = (r: RDD<any>, depth: number) => {
       lines.push(
-        `${'  '.repeat(depth)}(${r.numPartitions}) ${r.spec.kind}#${r.id}${r.storageLevel ? ` [${r.storageLevel}]` : ''}`,
+        `${'  '.repeat(depth)}(${r.numPartitions}) ${r.rddName ? `${r.rddName} ` : ''}${r.spec.kind}#${r.id}${r.storageLevel ? ` [${r.storageLevel}]` : ''}`,
       );
       for (const p of r.parents) visit(p, depth + 1);
       for (const d of r.deps) visit(d.rdd, depth + 1);
@@ -930,6 +1080,23 @@ export class RDD<T> implements LineageNode {
     visit(this, 0);
     return lines.join('\n');
   }
+}
+
+/** HyperLogLog estimate from per-partition registers (2^p each), with the small-range correction. */
+function hllEstimate(parts: Uint8Array[], p: number): number {
+  const m = 1 << p;
+  const reg = new Uint8Array(m);
+  for (const r of parts) for (let i = 0; i < m; i++) if (r[i]! > reg[i]!) reg[i] = r[i]!;
+  let sum = 0;
+  let zeros = 0;
+  for (let i = 0; i < m; i++) {
+    sum += 2 ** -reg[i]!;
+    if (reg[i] === 0) zeros++;
+  }
+  const alpha = m === 16 ? 0.673 : m === 32 ? 0.697 : m === 64 ? 0.709 : 0.7213 / (1 + 1.079 / m);
+  const e = (alpha * m * m) / sum;
+  if (e <= 2.5 * m && zeros > 0) return Math.round(m * Math.log(m / zeros));
+  return Math.round(e);
 }
 
 function randomSeed(): number {

@@ -38,11 +38,20 @@ export class Broadcast<T> {
   }
 }
 
+/** PySpark's AccumulatorParam: how a custom accumulator's values combine. */
+export interface AccumulatorParam<T> {
+  /** the zero value for a type like `value` (PySpark's zero) */
+  zero(value: T): T;
+  /** a + b (may change and return a) */
+  addInPlace(a: T, b: T): T;
+}
+
 export class Accumulator<T> {
   private v: T;
   constructor(
     readonly id: number,
     initial: T,
+    private readonly param?: AccumulatorParam<T>,
   ) {
     this.v = initial;
   }
@@ -54,14 +63,15 @@ export class Accumulator<T> {
     this.v = v;
   }
   add(term: T): void {
-    this.v = accumulate(this.v, term) as T;
+    this.v = this.param ? this.param.addInPlace(this.v, term) : (accumulate(this.v, term) as T);
   }
-  /** internal: merge a task's update */
+  /** internal: merge a task's update (with a custom param: the terms the task added, in order) */
   merge(update: unknown): void {
-    this.v = accumulate(this.v, update) as T;
+    if (this.param) for (const t of update as T[]) this.v = this.param.addInPlace(this.v, t);
+    else this.v = accumulate(this.v, update) as T;
   }
-  [SHIP_REF](): { t: 'a'; id: number } {
-    return keepAlive({ t: 'a', id: this.id }, this);
+  [SHIP_REF](): { t: 'a'; id: number; terms?: true } {
+    return keepAlive(this.param ? { t: 'a', id: this.id, terms: true } : { t: 'a', id: this.id }, this);
   }
   toString(): string {
     return String(this.v);

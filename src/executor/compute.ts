@@ -4,6 +4,7 @@
  * Owns: partition computation, cache reads/writes. Must not talk to the driver (task-runner does).
  */
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import type { FnRef } from '../api/closure.js';
 import type { OpSpec, PlanNode, ShuffleDepSpec, StageBody } from '../api/plan.js';
@@ -99,6 +100,11 @@ async function* computeUncached(env: ComputeEnv, n: PlanNode, p: number): Batche
     case 'wholeText': {
       const split = n.splits[p];
       if (split) yield* readWholeFiles(split);
+      return;
+    }
+    case 'binaryFiles': {
+      const split = n.splits[p];
+      if (split) yield* readBinaryFiles(split, n.recordLength);
       return;
     }
     case 'empty':
@@ -436,6 +442,32 @@ async function* cogroup(env: ComputeEnv, deps: ShuffleDepSpec[], p: number): Bat
     if (out.length) yield out;
   } finally {
     await Promise.all(its.map((it) => it.return?.()));
+  }
+}
+
+/** Whole files as [path, Buffer] (not decompressed), or cut into fixed-length records. */
+async function* readBinaryFiles(split: { files: string[] }, recordLength: number | undefined): Batches {
+  for (const file of split.files) {
+    const data = await fs.promises.readFile(file);
+    if (recordLength === undefined) {
+      yield [[file, data]];
+      continue;
+    }
+    if (data.length % recordLength !== 0)
+      throw new CinderError(
+        'BAD_RECORD_LENGTH',
+        `binaryRecords: ${file} is ${data.length} bytes, not a multiple of the record length ${recordLength}`,
+        'check recordLength, or the file is truncated',
+      );
+    let out: Buffer[] = [];
+    for (let at = 0; at < data.length; at += recordLength) {
+      out.push(data.subarray(at, at + recordLength));
+      if (out.length >= BATCH) {
+        yield out;
+        out = [];
+      }
+    }
+    if (out.length) yield out;
   }
 }
 

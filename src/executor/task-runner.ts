@@ -130,9 +130,9 @@ export class TaskRunner {
         fetchFile: (name) => this.o.fetchFile(name),
         codeDir: this.codeDir,
         broadcast: (id) => this.broadcasts.get(id),
-        accumulator: (id) => {
+        accumulator: (id, terms) => {
           let a = accums.get(id);
-          if (!a) accums.set(id, (a = new TaskAccumulator(id)));
+          if (!a) accums.set(id, (a = new TaskAccumulator(id, terms)));
           return a;
         },
       };
@@ -191,8 +191,8 @@ export class TaskRunner {
         state: 'FINISHED',
         result: encode(result),
         accumUpdates: [...accums.values()]
-          .filter((a) => a.value !== undefined)
-          .map((a) => [a.id, a.value] as [number, unknown]),
+          .filter((a) => a.partial !== undefined)
+          .map((a) => [a.id, a.partial] as [number, unknown]),
         blocksAdded,
         metrics: { runMs: Date.now() - started },
       };
