@@ -13,6 +13,7 @@ import path from 'node:path';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { boolConf, type Conf, DEFAULTS, intConf, parseBytes, parseMaster, parseMb, strConf } from '../common/conf.js';
+import { checkConf } from '../common/conf-keys.js';
 import { CinderError } from '../common/errors.js';
 import { localAppId } from '../common/ids.js';
 import { holdProcess, own } from '../common/keep-alive.js';
@@ -113,6 +114,8 @@ export class CinderContext {
     const env = submitEnv();
     this.master = env?.master ?? opts.master ?? 'local[*]';
     this.appName = opts.appName ?? env?.appName ?? 'cinder-app';
+    if (opts.conf)
+      checkConf(opts.conf, 'CinderContext.getOrCreate conf', { unknown: 'warn', warn: (m) => log.warn(m) });
     this.conf = Object.freeze({ ...DEFAULTS, ...(env?.conf ?? {}), ...(opts.conf ?? {}) });
     this.applicationId = env?.appId ?? localAppId(this.startTime);
   }
