@@ -21,6 +21,20 @@ export type { Captures } from './closure.js';
 
 type Pair<K, V> = [K, V] | readonly [K, V];
 
+/**
+ * A literal type widened to its primitive (`1` → number, `'a'` → string): pairs written `as const` infer
+ * their values as literals, and a reduce function over them returns the primitive.
+ */
+export type Widen<T> = T extends number
+  ? number
+  : T extends string
+    ? string
+    : T extends boolean
+      ? boolean
+      : T extends bigint
+        ? bigint
+        : T;
+
 function isCaps(v: unknown): v is Captures {
   return v !== null && typeof v === 'object' && !Array.isArray(v) && Object.getPrototypeOf(v) === Object.prototype;
 }
@@ -541,12 +555,16 @@ export class RDD<T> implements LineageNode {
     });
   }
 
+  /**
+   * Merges the values of each key with `f` (associative and commutative), combining on the map side first.
+   * @example await sc.parallelize([['a', 1], ['b', 1], ['a', 1]] as const).reduceByKey((a, b) => a + b).collect() // [['a', 2], ['b', 1]]
+   */
   reduceByKey<K, V>(
     this: RDD<Pair<K, V>>,
-    f: (a: V, b: V) => V,
+    f: (a: Widen<V>, b: Widen<V>) => Widen<V>,
     numPartitions?: number | Captures,
     caps?: Captures,
-  ): RDD<[K, V]> {
+  ): RDD<[K, Widen<V>]> {
     if (isCaps(numPartitions)) [caps, numPartitions] = [numPartitions, undefined];
     const ref = captureFn(f, caps, 'reduceByKey(f)');
     return this._shuffle({
@@ -588,13 +606,13 @@ export class RDD<T> implements LineageNode {
 
   foldByKey<K, V>(
     this: RDD<Pair<K, V>>,
-    zeroValue: V,
-    func: (a: V, b: V) => V,
+    zeroValue: Widen<V>,
+    func: (a: Widen<V>, b: Widen<V>) => Widen<V>,
     numPartitions?: number | Captures,
     caps?: Captures,
-  ): RDD<[K, V]> {
+  ): RDD<[K, Widen<V>]> {
     if (isCaps(numPartitions)) [caps, numPartitions] = [numPartitions, undefined];
-    return this.aggregateByKey(zeroValue, func, func, numPartitions, caps);
+    return (this as RDD<Pair<K, Widen<V>>>).aggregateByKey(zeroValue, func, func, numPartitions, caps);
   }
 
   groupByKey<K, V>(this: RDD<Pair<K, V>>, numPartitions?: number): RDD<[K, V[]]> {
@@ -865,22 +883,30 @@ export class RDD<T> implements LineageNode {
    * (no shuffle: each partition merges its own keys, the driver merges the partitions').
    * @example await sc.parallelize([['a', 1], ['b', 1], ['a', 1]]).reduceByKeyLocally((a, b) => a + b) // Map { a => 2, b => 1 }
    */
-  async reduceByKeyLocally<K, V>(this: RDD<Pair<K, V>>, func: (a: V, b: V) => V, caps?: Captures): Promise<Map<K, V>> {
-    const parts = await this.mapPartitions(
-      (it) => {
-        const mk = (globalThis as any).__cinderEngine.mapKey as (k: unknown) => unknown;
-        const m = new Map<unknown, [K, V]>();
-        for (const [k, v] of it) {
-          const key = mk(k);
-          const e = m.get(key);
-          if (e) e[1] = func(e[1], v);
-          else m.set(key, [k, v]);
-        }
-        return [[...m.values()]];
-      },
-      { ...caps, func },
-    ).collect();
-    const out = new Map<unknown, [K, V]>();
+  async reduceByKeyLocally<K, V>(
+    this: RDD<Pair<K, V>>,
+    func: (a: Widen<V>, b: Widen<V>) => Widen<V>,
+    caps?: Captures,
+  ): Promise<Map<K, Widen<V>>> {
+    type W = Widen<V>;
+    const pairs = this as unknown as RDD<Pair<K, W>>;
+    const parts = await pairs
+      .mapPartitions(
+        (it) => {
+          const mk = (globalThis as any).__cinderEngine.mapKey as (k: unknown) => unknown;
+          const m = new Map<unknown, [K, W]>();
+          for (const [k, v] of it) {
+            const key = mk(k);
+            const e = m.get(key);
+            if (e) e[1] = func(e[1], v);
+            else m.set(key, [k, v]);
+          }
+          return [[...m.values()]];
+        },
+        { ...caps, func },
+      )
+      .collect();
+    const out = new Map<unknown, [K, W]>();
     for (const part of parts)
       for (const [k, v] of part) {
         const key = mapKey(k);

@@ -23,6 +23,8 @@ export const SubmitRequest = z.object({
   conf: z.record(z.string(), z.string()),
   wait: z.boolean(),
   verbose: z.boolean(),
+  /** type-check a TypeScript app before running it (--typecheck) */
+  typecheck: z.boolean().default(false),
 });
 export type SubmitRequest = z.infer<typeof SubmitRequest>;
 
@@ -42,6 +44,7 @@ export interface RawSubmitOptions {
   numExecutors?: string;
   wait?: boolean;
   verbose?: boolean;
+  typecheck?: boolean;
 }
 
 /** Reads a spark-defaults.conf-style file: `key value` or `key=value` lines, # comments. */
@@ -154,5 +157,6 @@ export function buildSubmitRequest(app: string, args: string[], o: RawSubmitOpti
     conf,
     wait,
     verbose: !!o.verbose,
+    typecheck: !!o.typecheck,
   });
 }

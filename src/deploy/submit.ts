@@ -36,6 +36,10 @@ export async function submitMain(
     if (req.verbose) {
       process.stderr.write(`cinder submit: ${JSON.stringify({ ...req, conf: redact(req.conf) }, null, 2)}\n`);
     }
+    if (req.typecheck) {
+      const { typecheck } = await import('./typecheck.js');
+      await typecheck(req.app);
+    }
     if (req.deployMode === 'cluster') {
       // cluster mode compiles the app once, while packaging it (before anything is staged)
       const { submitCluster } = await import('./cluster-submit.js');
