@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { CINDER } from '../harness/mini-cluster.js';
+import { CINDER, ROOT } from '../harness/mini-cluster.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cinder-typecheck-'));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -20,17 +20,7 @@ const submit = (...args: string[]) =>
 
 test('--typecheck refuses an app with a type error, naming file:line; a correct app runs', { timeout: 120_000 }, () => {
   const bad = path.join(tmp, 'bad.ts');
-  fs.writeFileSync(
-    bad,
-    [
-      "import { CinderContext } from 'cinder';",
-      'const sc = await CinderContext.getOrCreate();',
-      "const n: number = await sc.parallelize(['a']).count().then((c) => `${c}`);",
-      'console.log(`n=${n}`);',
-      'await sc.stop();',
-      '',
-    ].join('\n'),
-  );
+  fs.copyFileSync(path.join(ROOT, 'test', 'types', 'typecheck-bad.ts.txt'), bad);
   const r = submit('--typecheck', bad);
   assert.equal(r.status, 1, r.stderr);
   assert.match(r.stderr, /has 1 type error:\n\s+\S*bad\.ts:3:7: Type '[^']+' is not assignable to type 'number'/);
@@ -40,17 +30,7 @@ test('--typecheck refuses an app with a type error, naming file:line; a correct 
   assert.equal(loose.status, 0, loose.stderr);
   assert.match(loose.stdout, /n=1/);
   const good = path.join(tmp, 'good.ts');
-  fs.writeFileSync(
-    good,
-    [
-      "import { CinderContext } from 'cinder';",
-      'const sc = await CinderContext.getOrCreate();',
-      "const counts = await sc.parallelize(['a', 'b', 'a']).map((w) => [w, 1] as const).reduceByKey((x, y) => x + y).collectAsMap();",
-      "console.log(`a=${counts.get('a')}`);",
-      'await sc.stop();',
-      '',
-    ].join('\n'),
-  );
+  fs.copyFileSync(path.join(ROOT, 'test', 'types', 'typecheck-good.ts.txt'), good);
   const ok = submit('--typecheck', good);
   assert.equal(ok.status, 0, ok.stderr);
   assert.match(ok.stdout, /a=2/);
