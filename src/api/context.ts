@@ -487,10 +487,18 @@ export class CinderContext {
     return process.env.CINDER_USER ?? os.userInfo().username;
   }
 
+  /**
+   * An RDD with no partitions and no elements.
+   * @example await sc.emptyRDD().isEmpty() // true
+   */
   emptyRDD<T>(): RDD<T> {
     return new RDD<T>(this, { spec: { kind: 'empty' }, numPartitions: 0 });
   }
 
+  /**
+   * The elements of every RDD in `rdds` (duplicates kept), their partitions one after the other.
+   * @example await sc.union([sc.parallelize([1, 2]), sc.parallelize([3])]).collect() // [1, 2, 3]
+   */
   union<T>(rdds: RDD<T>[]): RDD<T> {
     this.checkLive('union');
     return new RDD<T>(this, {
@@ -530,6 +538,11 @@ export class CinderContext {
     return a;
   }
 
+  /**
+   * The directory checkpoint() writes to (a subdirectory per application is made in it). On a cluster it
+   * must be a path every node can reach.
+   * @example sc.setCheckpointDir('/shared/ckpt'); rdd.checkpoint(); await rdd.count();
+   */
   setCheckpointDir(dirName: string): void {
     fs.mkdirSync(dirName, { recursive: true });
     this._checkpointDir = path.join(dirName, `${this.applicationId}-${randomBytes(4).toString('hex')}`);
@@ -803,6 +816,7 @@ export class CinderContext {
     if (active) await active.stop({ succeeded: finalStatus === 'SUCCEEDED', diagnostics });
   }
 
+  /** Whether stop() was called (or the context stopped on a signal or on the cluster's end of the app). */
   get isStopped(): boolean {
     return this.stopped;
   }

@@ -14,6 +14,10 @@ function keepAlive<R extends object>(ref: R, owner: object): R {
   return ref;
 }
 
+/**
+ * A read-only value sent once to each executor (sc.broadcast). Capture it and read `.value` in functions.
+ * @example const lookup = sc.broadcast(new Map([[1, 'a']])); rdd.map((k) => lookup.value.get(k), { lookup })
+ */
 export class Broadcast<T> {
   private destroyed = false;
   constructor(
@@ -46,6 +50,11 @@ export interface AccumulatorParam<T> {
   addInPlace(a: T, b: T): T;
 }
 
+/**
+ * A variable tasks add to (sc.accumulator); the driver reads the total after an action. Each successful
+ * task's additions count once (a retried task's do not count twice).
+ * @example const acc = sc.accumulator(0); await rdd.foreach((x) => acc.add(x), { acc }); acc.value // the sum
+ */
 export class Accumulator<T> {
   private v: T;
   constructor(
