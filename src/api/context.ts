@@ -249,6 +249,8 @@ export class CinderContext {
           intConf(conf, 'cinder.ui.port'),
         );
         own(this.uiListener.server);
+        // its connections too (a browser's keep-alive must not hold a finished app)
+        this.uiListener.server.on('connection', (sock) => own(sock));
       } catch (e) {
         log.warn({ err: (e as Error).message }, 'the driver UI did not start');
       }
