@@ -9,18 +9,22 @@
 import { CinderError } from './errors.js';
 import { z } from './zod.js';
 
-export type ConfType = 'int' | 'ms' | 'bool' | 'size' | 'memory' | 'string' | 'enum';
+/** One registry entry (checked by test/unit/configuration.test.ts, not at every start). */
+export const ConfKeySchema = z
+  .object({
+    key: z.string().regex(/^cinder\.[a-zA-Z0-9.]+[a-zA-Z0-9]$/),
+    type: z.enum(['int', 'ms', 'bool', 'size', 'memory', 'string', 'enum']),
+    /** the default as it would be written in --conf; undefined: unset (the meaning says what then) */
+    default: z.string().optional(),
+    doc: z.string().min(10),
+    since: z.string().regex(/^\d+\.\d+\.\d+$/),
+    /** allowed values (type 'enum') */
+    values: z.array(z.string()).readonly().optional(),
+  })
+  .refine((k) => (k.type === 'enum') === (k.values !== undefined), 'enum keys (only) list their values');
 
-export interface ConfKey {
-  key: string;
-  type: ConfType;
-  /** the default as it would be written in --conf; undefined: unset (the meaning says what then) */
-  default?: string | undefined;
-  doc: string;
-  since: string;
-  /** allowed values (type 'enum') */
-  values?: readonly string[];
-}
+export type ConfKey = z.infer<typeof ConfKeySchema>;
+export type ConfType = ConfKey['type'];
 
 const V = '0.1.0';
 

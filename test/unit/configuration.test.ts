@@ -8,7 +8,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { configurationMarkdown } from '../../src/common/conf-docs.js';
-import { CONF_KEYS, CONF_PREFIXES } from '../../src/common/conf-keys.js';
+import { CONF_KEYS, CONF_PREFIXES, ConfKeySchema, checkConf, confDefaults } from '../../src/common/conf-keys.js';
 import { CINDER, ROOT } from '../harness/mini-cluster.js';
 
 const run = promisify(execFile);
@@ -38,6 +38,23 @@ test('every cinder.* key the engine reads is in the registry', () => {
     }
   assert.deepEqual([...missing], [], 'add these keys to src/common/conf-keys.ts');
   assert.equal(new Set(CONF_KEYS.map((k) => k.key)).size, CONF_KEYS.length, 'no key twice');
+});
+
+test('every registry entry is well formed and every default is a valid value of its own key', () => {
+  for (const k of CONF_KEYS) {
+    const r = ConfKeySchema.safeParse(k);
+    assert.ok(r.success, `${k.key}: ${r.success ? '' : r.error.message}`);
+  }
+  assert.doesNotThrow(() => checkConf(confDefaults(), 'defaults', { unknown: 'error' }));
+  assert.throws(() => checkConf({ 'cinder.ui.enabled': 'yes' }, 'x', { unknown: 'error' }), /is not true or false/);
+  assert.throws(
+    () => checkConf({ 'cinder.submit.deployMode': 'remote' }, 'x', { unknown: 'error' }),
+    /is not one of client, cluster/,
+  );
+  const warned: string[] = [];
+  checkConf({ 'cinder.ui.prot': '1', 'my.own': 'x' }, 'code', { unknown: 'warn', warn: (m) => warned.push(m) });
+  assert.deepEqual(warned.length, 1);
+  assert.match(warned[0]!, /unknown configuration key 'cinder.ui.prot'; did you mean 'cinder.ui.port'\?/);
 });
 
 test('docs/configuration.md is generated from the registry and up to date', () => {
