@@ -17,7 +17,7 @@ import { checkConf } from '../common/conf-keys.js';
 import { CinderError } from '../common/errors.js';
 import { localAppId } from '../common/ids.js';
 import { holdProcess, own } from '../common/keep-alive.js';
-import { logger } from '../common/log.js';
+import { logger, rootLogger } from '../common/log.js';
 import { checkSerializable, encode } from '../common/serde.js';
 import { remapStack } from '../common/stack.js';
 import { VERSION } from '../common/version.js';
@@ -484,6 +484,22 @@ export class CinderContext {
     return [...this.files.values()];
   }
 
+  /**
+   * The driver's log level (PySpark's names: ALL, DEBUG, ERROR, FATAL, INFO, OFF, TRACE, WARN; any case).
+   * Executors keep theirs (CINDER_LOG_LEVEL).
+   * @example sc.setLogLevel('WARN')
+   */
+  setLogLevel(logLevel: string): void {
+    const level = LOG_LEVELS[String(logLevel).toUpperCase()];
+    if (!level)
+      throw new CinderError(
+        'BAD_ARGUMENT',
+        `setLogLevel: '${logLevel}' is not a log level`,
+        `use one of ${Object.keys(LOG_LEVELS).join(', ')}`,
+      );
+    rootLogger.level = level;
+  }
+
   /** The user running this driver. */
   sparkUser(): string {
     return process.env.CINDER_USER ?? os.userInfo().username;
@@ -823,6 +839,18 @@ export class CinderContext {
     return this.stopped;
   }
 }
+
+/** PySpark's log level names -> pino's */
+const LOG_LEVELS: Record<string, string> = {
+  ALL: 'trace',
+  DEBUG: 'debug',
+  ERROR: 'error',
+  FATAL: 'fatal',
+  INFO: 'info',
+  OFF: 'silent',
+  TRACE: 'trace',
+  WARN: 'warn',
+};
 
 /** errors of the cluster backend that mean the application is over on the cluster */
 const ENDED_ON_CLUSTER = new Set(['APP_ENDED', 'RM_LOST', 'REPORT_FAILED']);

@@ -167,6 +167,8 @@ test('sc.runJob (PySpark doctests), sc.defaultMinPartitions and small SparkConte
   assert.equal(sc.getConf()['cinder.ui.showConsoleProgress'], 'false');
   assert.equal(typeof sc.sparkUser(), 'string');
   assert.equal(sc.getCheckpointDir(), undefined);
+  assert.throws(() => sc.setLogLevel('LOUD'), /'LOUD' is not a log level/);
+  sc.setLogLevel('warn');
 });
 
 test('custom accumulator params ({ zero, addInPlace }); reading an accumulator inside a task raises', async () => {
