@@ -30,8 +30,10 @@ export class Broadcast<T> {
     if (this.destroyed) throw new CinderError('BROADCAST_DESTROYED', `broadcast ${this.id} was destroyed`);
     return this.v;
   }
-  unpersist(): void {}
-  destroy(): void {
+  /** PySpark's unpersist: executors keep their copy until the broadcast is destroyed or unreachable. */
+  unpersist(_blocking = false): void {}
+  /** Releases the value on the driver; using it in a task afterwards fails. */
+  destroy(_blocking = false): void {
     this.destroyed = true;
     this.onDestroy(this.id);
   }
