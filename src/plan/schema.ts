@@ -24,7 +24,7 @@ export const CapRefSchema: z.ZodType<CapRef> = z.lazy(() =>
     z.object({ t: z.literal('v'), v: z.unknown() }),
     z.object({ t: z.literal('f'), f: FnRefSchema }),
     z.object({ t: z.literal('b'), id: int }),
-    z.object({ t: z.literal('a'), id: int }),
+    z.object({ t: z.literal('a'), id: int, terms: z.literal(true).optional() }),
     z.object({ t: z.literal('r'), rid: int }),
   ]),
 ) as z.ZodType<CapRef>;

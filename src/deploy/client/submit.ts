@@ -7,6 +7,7 @@
 
 import { escLines } from '../../cli/escape.js';
 import { CinderError } from '../../common/errors.js';
+import { holdProcess, ownHandlesKeepAlive } from '../../common/keep-alive.js';
 import { redact } from '../../common/log.js';
 import { applyEncryptionSetting, ENCRYPTION_CONF_KEY } from '../../rpc/encryption.js';
 import { runApp } from '../driver/run-app.js';
@@ -43,6 +44,10 @@ export async function submitMain(
     if (req.verbose) {
       process.stderr.write(`cinder submit: ${escLines(JSON.stringify({ ...req, conf: redact(req.conf) }, null, 2))}\n`);
     }
+    if (req.typecheck) {
+      const { typecheck } = await import('./typecheck.js');
+      await typecheck(req.app);
+    }
     if (req.deployMode === 'cluster') {
       // cluster mode compiles the app once, while packaging it (before anything is staged)
       const { submitCluster } = await import('./cluster-submit.js');
@@ -71,6 +76,11 @@ async function runDriverHere(req: SubmitRequest): Promise<number> {
   let code = 0;
   let diagnostics = '';
   interruptEndsFailed();
+  // Cinder's own handles do not keep this process alive; the app's do (src/common/keep-alive.ts)
+  ownHandlesKeepAlive(false);
+  const { CinderContext } = await import('../../api/context.js');
+  CinderContext._onEndedOnCluster = endOnClusterEnds;
+  const release = holdProcess();
   try {
     await runApp(req.app, req.args);
   } catch (e) {
@@ -78,9 +88,12 @@ async function runDriverHere(req: SubmitRequest): Promise<number> {
     process.stderr.write(`cinder submit: the application failed: ${escLines(stack)}\n`);
     code = 1;
     diagnostics = `User application exited with an exception: ${stack}`;
+  } finally {
+    release();
   }
+  // main returned: the context stays up while the app has work of its own (a server, a timer, a job)
+  if (code === 0) await untilIdle(CinderContext._active());
   // the app may have left its context running: stop it so this process can exit cleanly
-  const { CinderContext } = await import('../../api/context.js');
   await CinderContext._stopActive(code === 0 ? 'SUCCEEDED' : 'FAILED', diagnostics);
   const { disagreement, recordedSucceeded, takeClientOutcome } = await import('./client-outcome.js');
   const recorded = takeClientOutcome();
@@ -89,6 +102,35 @@ async function runDriverHere(req: SubmitRequest): Promise<number> {
     code = 1;
   }
   return code;
+}
+
+/**
+ * Resolves when the event loop has nothing left but Cinder's own handles (Node's beforeExit: the app's
+ * servers are closed, its timers done, no job runs) or when the context was stopped (sc.stop(), a signal).
+ */
+function untilIdle(sc: { _whenStopped(): Promise<void> } | undefined): Promise<void> {
+  if (!sc) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const idle = (): void => resolve();
+    process.once('beforeExit', idle);
+    void sc._whenStopped().then(() => {
+      process.off('beforeExit', idle);
+      resolve();
+    });
+  });
+}
+
+/**
+ * The application ended on the cluster while its driver ran here (`cinder kill`, failed, the RM gone for
+ * good): the driver stops and the process exits 1 saying so, whatever main is doing (a service would
+ * otherwise answer every request with the error).
+ */
+function endOnClusterEnds(e: Error, sc: { stop(o: { succeeded: boolean; diagnostics: string }): Promise<void> }): void {
+  process.stderr.write(`cinder submit: ${e.message}; stopping the driver\n`);
+  void sc
+    .stop({ succeeded: false, diagnostics: e.message })
+    .catch(() => {})
+    .finally(() => process.exit(1));
 }
 
 /**
