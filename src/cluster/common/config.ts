@@ -31,6 +31,9 @@ export const RmConfig = z.object({
   /** 0 picks a free port; -1 disables REST */
   restPort: z.coerce.number().int().min(-1).max(65535).default(8088),
   dir: z.string().default(`${os.homedir()}/.cinder/rm`),
+  /** the history server's address (host:port or URL) the RM UI and web proxy link ended apps to ('' = none;
+   * the client's cinder.history.address) */
+  historyAddress: z.string().default(''),
   /** users who are admins besides those whose identity says so (none by default: not root by name) */
   admins: labels.default([]),
   /** full queue paths ("root.default") -> settings; root is implicit */

@@ -126,7 +126,8 @@ export function appReport(rm: ResourceManager, app: AppRecord): AppReport {
     attempts: app.attempts.length,
     amHost: at?.host,
     amRpcPort: at?.rpcPort,
-    trackingUrl: at?.trackingUrl ?? '',
+    // users see the RM's proxy address (YARN's), the AM's own URL stays in the attempt for the proxy
+    trackingUrl: at?.trackingUrl ? (rm.webAddress ? `${rm.webAddress}/proxy/${app.id}/` : at.trackingUrl) : '',
     allocatedMB: mb,
     allocatedVCores: vc,
     runningContainers: n,

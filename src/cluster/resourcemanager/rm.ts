@@ -31,6 +31,10 @@ export class ResourceManager {
   readonly startedAt: number;
   /** the master key and the tokens it signs (AM, container, user) */
   readonly tokens: RmTokens;
+  /** the RM web address users reach (scheme://host:port, set once the HTTP server listens; '' without one) */
+  webAddress = '';
+  /** each node's HTTP address (host:port) as it registered it, for links and YARN's nodeHTTPAddress */
+  readonly nodeHttp = new Map<string, string>();
   private readonly store: StateStore;
   private timer: NodeJS.Timeout | undefined;
   /** CINDER_CHECK_INVARIANTS=1: check the books after every event (tests), read once: dispatch is the hot path */

@@ -7,12 +7,14 @@ import { logger } from '../../common/log.js';
 import { parseToRm, type ToNm, type ToRm } from '../../protocol/cluster.js';
 import { type RpcServer, serve } from '../../rpc/index.js';
 import type { RmConfig } from '../common/config.js';
+import { isMetricsBearer } from '../security/metrics-token.js';
 import { type AmSession, allocate, finishAm, registerAm } from './am-service.js';
 import { callerOf, checkRole, principalOf } from './callers.js';
 import * as cs from './client-service.js';
 import { type NodeSession, nodeHeartbeat, registerNode, unregisterNode } from './node-service.js';
 import { startRest } from './rest.js';
 import { ResourceManager } from './rm.js';
+import { createRmMetrics } from './web/metrics.js';
 
 const log = logger('rm-server');
 
@@ -26,6 +28,7 @@ export interface RunningRm {
 
 export async function startResourceManager(conf: RmConfig, secret: string): Promise<RunningRm> {
   const rm = new ResourceManager(conf, secret);
+  const metrics = createRmMetrics(rm);
   const srv: RpcServer<ToRm, ToNm> = await serve<ToRm, ToNm>(
     {
       parse: parseToRm,
@@ -87,8 +90,12 @@ export async function startResourceManager(conf: RmConfig, secret: string): Prom
           }
         };
         run().then(
-          (r) => reply?.reply(r ?? {}),
+          (r) => {
+            metrics.rpc(msg.type, false);
+            reply?.reply(r ?? {});
+          },
           (e: Error) => {
+            metrics.rpc(msg.type, true);
             log.debug({ type: msg.type, err: e.message }, 'request refused');
             reply?.fail(e);
           },
@@ -96,7 +103,13 @@ export async function startResourceManager(conf: RmConfig, secret: string): Prom
       };
     },
   );
-  const rest = conf.restPort >= 0 ? await startRest(rm, conf.restHost, conf.restPort) : undefined;
+  const rest =
+    conf.restPort >= 0
+      ? await startRest(rm, conf.restHost, conf.restPort, {
+          metrics,
+          isMetricsToken: (h) => isMetricsBearer(secret, h),
+        })
+      : undefined;
   rm.start();
   log.info({ host: srv.host, port: srv.port, restPort: rest?.port }, 'ResourceManager started');
   return {
