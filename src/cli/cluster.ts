@@ -7,6 +7,7 @@
  * restarting RM (cinder.rm.connect.* from $CINDER_CONF_DIR/cinder-defaults.conf or --conf).
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import type { Command } from 'commander';
 import { ClusterClient, rmRetryPolicy } from '../cluster/client.js';
 import { loadConfig, loadSecret, NmConfig, RmConfig } from '../cluster/common/config.js';
@@ -168,6 +169,8 @@ export function register(program: Command): void {
     .requiredOption('--rm <host:port>', 'ResourceManager RPC address')
     .option('--host <host>', 'address to bind and advertise')
     .option('--port <port>', 'RPC port (0 = any free port)')
+    .option('--http-host <host>', 'HTTP (/metrics) bind address (default 127.0.0.1)')
+    .option('--http-port <port>', 'HTTP (/metrics) port (0 = any, -1 = off)')
     .option('--dir <dir>', 'container work dirs, logs and resource cache')
     .option('--memory-mb <mb>', 'memory offered to containers')
     .option('--vcores <n>', 'vcores offered to containers')
@@ -180,7 +183,7 @@ export function register(program: Command): void {
       const { startNodeManager } = await import('../cluster/nodemanager/nm.js');
       const { nm, port } = await startNodeManager(conf, loadSecret());
       onSignals(() => nm.stop());
-      writeReady(o.readyFile, { port, nodeId: nm.nodeId, pid: process.pid });
+      writeReady(o.readyFile, { port, nodeId: nm.nodeId, pid: process.pid, httpAddress: nm.httpAddress });
     });
 
   const cluster = program.command('cluster').description('a development cluster on this machine');
@@ -333,5 +336,17 @@ export function register(program: Command): void {
       const master = o.master ?? process.env.CINDER_MASTER;
       const id = o.identity ? readIdentity(o.identity) : resolveIdentity(master, undefined, o.dir);
       process.stdout.write(`${bearer(id.token)}\n`);
+    });
+
+  program
+    .command('metrics-token')
+    .description('print the bearer token that lets a Prometheus scraper read /metrics of the RM and NMs')
+    .option('--secret-file <file>', 'the cluster secret file (default: $CINDER_SECRET_FILE or the dev cluster one)')
+    .option('--dir <dir>', 'dev cluster dir used for defaults', defaultDevDir())
+    .action(async (o) => {
+      const { metricsToken } = await import('../cluster/security/metrics-token.js');
+      const dev = path.join(o.dir, 'cluster.secret');
+      const file = o.secretFile ?? (process.env.CINDER_SECRET_FILE || process.env.CINDER_SECRET ? undefined : dev);
+      process.stdout.write(`${metricsToken(loadSecret(file))}\n`);
     });
 }

@@ -83,6 +83,10 @@ export const NmConfig = z.object({
   rm: z.string().regex(/^[^:]+:\d+$/, 'expected HOST:PORT'),
   host: z.string().default('127.0.0.1'),
   port: z.coerce.number().int().min(0).max(65535).default(0),
+  /** the NM's HTTP listener (/metrics, behind the metrics token): loopback by default */
+  httpHost: z.string().default('127.0.0.1'),
+  /** 0 = any free port (reported to the RM, shown on its nodes page), -1 = no listener */
+  httpPort: z.coerce.number().int().min(-1).max(65535).default(0),
   dir: z.string().default(`${os.homedir()}/.cinder/nm`),
   memoryMB: z.coerce.number().int().positive().default(8192),
   vcores: z.coerce.number().int().positive().default(8),
