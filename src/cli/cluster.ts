@@ -284,7 +284,18 @@ export function register(program: Command): void {
     program.command('logs').description('container logs of an application (aggregated or live)').argument('<appId>'),
   )
     .option('--container <id>', 'only this container')
+    .option('-f, --follow', 'keep printing what the containers write until the application ends')
     .action(async (id: string, o) => {
+      if (o.follow) {
+        const { followLogs } = await import('./logs-follow.js');
+        const r = await withClient(o, (c) =>
+          followLogs({ logs: () => c.getLogs(id, o.container), report: () => c.getApplication(id) }, (s) =>
+            process.stdout.write(s),
+          ),
+        );
+        process.stderr.write(`${esc(id)} ended ${r.state}/${r.finalStatus}\n`);
+        return;
+      }
       const logs = await withClient(o, (c) => c.getLogs(id, o.container));
       if (o.json) return void process.stdout.write(`${JSON.stringify(logs)}\n`);
       if (!logs.length)

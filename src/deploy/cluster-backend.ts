@@ -25,6 +25,7 @@ import { AM_MAIN } from './am-launch.js';
 import { type ClientOutcome, recordClientOutcome } from './client-outcome.js';
 import { connectCluster, rejectUnlessFits } from './cluster-connect.js';
 import { clientAmSize, executorSize, totalMB } from './container-sizing.js';
+import { ReportLines } from './report-lines.js';
 import { stageFiles } from './staging.js';
 
 const log = logger('cluster-backend');
@@ -41,6 +42,8 @@ export interface ClusterBackendOptions {
 export class ClusterBackend implements ExecutorBackend {
   private client: ClusterClient | undefined;
   private appId = '';
+  /** under `cinder submit`, the app's id, tracking address and state changes go to stderr as in cluster mode */
+  private readonly lines = process.env.CINDER_SUBMIT_CONF ? new ReportLines((l) => process.stderr.write(l)) : undefined;
   private readonly secret = randomBytes(32).toString('hex');
   private amServer: RpcServer<AmToDriver, DriverToAm> | undefined;
   private amConn: RpcConnection<AmToDriver, DriverToAm> | undefined;
@@ -143,6 +146,7 @@ export class ClusterBackend implements ExecutorBackend {
       tags: ['deploy-mode:client', `driver:${driver.host}:${driver.port}`],
     });
     this.submitted = true;
+    this.lines?.submitted(this.appId, 'client', conf['cinder.yarn.queue'] ?? 'default');
     log.info({ appId: this.appId }, 'application submitted; waiting for the AM');
     await this.waitFor(amRegistered, intConf(conf, 'cinder.am.waitTime'));
     this.monitor = setInterval(() => void this.checkApp(), intConf(conf, 'cinder.yarn.report.interval') || 1000);
@@ -158,6 +162,7 @@ export class ClusterBackend implements ExecutorBackend {
     void p.then(() => (done = true));
     while (!done) {
       const r = await this.client!.getApplication(this.appId);
+      this.lines?.report(r);
       if (hasEnded(r.state))
         throw new CinderError(
           'APP_ENDED',
@@ -242,6 +247,7 @@ export class ClusterBackend implements ExecutorBackend {
     } finally {
       this.checking = false;
     }
+    this.lines?.report(r);
     if (hasEnded(r.state) && !this.stopping) {
       this.ended = true;
       this.endedReport = r;
@@ -271,6 +277,7 @@ export class ClusterBackend implements ExecutorBackend {
       if (client && this.submitted) {
         const o = await this.record(client, outcome);
         recordClientOutcome(o);
+        if (o.report) this.lines?.final(o.report, `logs: cinder logs ${this.appId}`);
         if (o.report?.state !== 'FINISHED' || o.report.finalStatus !== (outcome.succeeded ? 'SUCCEEDED' : 'FAILED'))
           log.info(
             {
