@@ -160,7 +160,7 @@ export function register(program: Command): void {
       const { startResourceManager } = await import('../cluster/resourcemanager/server.js');
       const rm = await startResourceManager(conf, loadSecret());
       onSignals(rm.close);
-      writeReady(o.readyFile, { port: rm.port, restPort: rm.restPort, pid: process.pid });
+      writeReady(o.readyFile, { port: rm.port, restPort: rm.restPort, webAddress: rm.webAddress, pid: process.pid });
     });
 
   program

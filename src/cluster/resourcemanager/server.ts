@@ -23,6 +23,8 @@ export interface RunningRm {
   host: string;
   port: number;
   restPort: number;
+  /** scheme://host:port users reach the RM's web UI, REST and proxy at ('' without REST) */
+  webAddress: string;
   close(): Promise<void>;
 }
 
@@ -117,6 +119,7 @@ export async function startResourceManager(conf: RmConfig, secret: string): Prom
     host: srv.host,
     port: srv.port,
     restPort: rest?.port ?? -1,
+    webAddress: rm.webAddress,
     close: async () => {
       rm.stop();
       await rest?.app.close();

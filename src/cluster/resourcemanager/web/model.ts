@@ -231,6 +231,7 @@ export function yarnApp(rm: ResourceManager, app: AppRecord, visible: boolean) {
     applicationType: a.applicationType,
     applicationTags: visible ? a.tags.join(',') : '',
     priority: 0,
+    applicationPriority: 0,
     startedTime: a.startedTime,
     launchTime: at?.startTime ?? 0,
     finishedTime: a.finishedTime,
@@ -255,6 +256,7 @@ export function yarnApp(rm: ResourceManager, app: AppRecord, visible: boolean) {
     numAMContainerPreempted: 0,
     logAggregationStatus: a.logAggregationStatus,
     unmanagedApplication: false,
+    appNodeLabelExpression: '',
     amNodeLabelExpression: app.label ?? '',
   };
 }
@@ -311,6 +313,7 @@ export function yarnNodes(rm: ResourceManager, states?: string[]) {
     id: n.nodeId,
     nodeHostName: n.host,
     nodeHTTPAddress: n.state === 'RUNNING' ? (rm.nodeHttp.get(n.nodeId) ?? '') : '',
+    healthStatus: n.state === 'RUNNING' ? 'Healthy' : 'Unhealthy',
     lastHealthUpdate: n.lastHeartbeat,
     version: clusterInfo(rm).version,
     healthReport: n.healthReport,
