@@ -308,6 +308,35 @@ describe('RM web: YARN REST contract, login, ACLs, proxy, metrics', { timeout: 1
     assert.match(text, /^cinder_nm_cache_entries \d+$/m);
   });
 
+  test('cinder logs -f prints what the containers write while they run and returns when the app ends', async () => {
+    const cl = await mc.client('alice');
+    let followed: string;
+    try {
+      const id = await mc.submitSimple(cl, {
+        containers: 2,
+        command: ['/bin/sh', '-c', 'for i in 1 2 3; do echo "tick$i $CINDER_CONTAINER_ID"; sleep 1; done'],
+      });
+      await mc.waitFor(async () => (await cl.getApplication(id)).state === 'RUNNING', 20_000, 'running');
+      const started = Date.now();
+      const r = await mc.cli(['logs', id, '-f'], { user: 'alice' });
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stderr, new RegExp(`${id} ended FINISHED/SUCCEEDED`));
+      followed = r.stdout;
+      assert.ok(Date.now() - started < 60_000);
+      const containers = (await cl.getLogs(id)).filter(
+        (l) => l.file === 'stdout' && !l.containerId.endsWith('_000001'),
+      );
+      assert.equal(containers.length, 2);
+      for (const c of containers)
+        for (const i of [1, 2, 3]) {
+          const line = `tick${i} ${c.containerId}`;
+          assert.equal(followed.split(line).length - 1, 1, `${line} printed once:\n${followed}`);
+        }
+    } finally {
+      cl.close();
+    }
+  });
+
   test('after the app ends the proxy says so and links the history server; the app page shows exit statuses', async () => {
     const k = await fetch(`${web}/ws/v1/cluster/apps/${appId}/state`, {
       method: 'PUT',
