@@ -208,6 +208,8 @@ export function register(program: Command): void {
         nmArgs: toArgs(o.nmSet),
       });
       process.stdout.write(o.json ? `${JSON.stringify(info)}\n` : `${info.master}\n`);
+      if (!o.json)
+        process.stderr.write(`web UI: ${info.restUrl}/cluster (sign in with the token \`cinder token\` prints)\n`);
     });
   cluster
     .command('down')

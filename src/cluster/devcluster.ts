@@ -142,6 +142,8 @@ export async function clusterUp(opts: {
     const rm = (await waitFile(rmReady, rmPid, timeout, 'the ResourceManager', rmLog)) as {
       port: number;
       restPort: number;
+      /** scheme://host:port of its web UI, REST and proxy */
+      webAddress?: string;
     };
     const master = `cinder://127.0.0.1:${rm.port}`;
     for (let i = 0; i < opts.nodes; i++) {
@@ -156,7 +158,7 @@ export async function clusterUp(opts: {
     }
     const info: DevClusterInfo = {
       master,
-      restUrl: `http://127.0.0.1:${rm.restPort}`,
+      restUrl: rm.webAddress || `http://127.0.0.1:${rm.restPort}`,
       secretFile,
       identityFile,
       pids,
