@@ -154,6 +154,15 @@ describe('RM web: YARN REST contract, login, ACLs, proxy, metrics', { timeout: 1
       byUser.apps.app.map((a) => a.id),
       [appId],
     );
+    const future = Date.now() + 3_600_000;
+    assert.equal(((await json(`/ws/v1/cluster/apps?startedTimeBegin=${future}`)) as Json).apps, null);
+    assert.equal(((await json('/ws/v1/cluster/apps?applicationTypes=NOPE')) as Json).apps, null);
+    assert.equal(((await json(`/ws/v1/cluster/apps?finishedTimeEnd=${future}`)) as Json).apps, null, 'not finished');
+    const inRange = (await json(`/ws/v1/cluster/apps?startedTimeEnd=${future}&queue=default`)) as {
+      apps: { app: Json[] };
+    };
+    assert.ok(inRange.apps.app.some((a) => a.id === appId));
+    assert.equal((await get('/ws/v1/cluster/apps?limit=-1', alice)).status, 400);
     const at = (await json(shapes.appattempts.path.replace('{appid}', appId))) as Json;
     const attempts = (at[shapes.appattempts.listRoot[0]] as Json)[shapes.appattempts.listRoot[1]] as Json[];
     assert.equal(attempts.length, 1);
@@ -306,6 +315,7 @@ describe('RM web: YARN REST contract, login, ACLs, proxy, metrics', { timeout: 1
     assert.ok(launched[0]! >= 1, text.slice(0, 400));
     assert.match(text, /^cinder_nm_containers_running \d+$/m);
     assert.match(text, /^cinder_nm_cache_entries \d+$/m);
+    assert.match(text, /^cinder_nm_cache_bytes \d+$/m);
   });
 
   test('cinder logs -f prints what the containers write while they run and returns when the app ends', async () => {
@@ -338,6 +348,14 @@ describe('RM web: YARN REST contract, login, ACLs, proxy, metrics', { timeout: 1
   });
 
   test('after the app ends the proxy says so and links the history server; the app page shows exit statuses', async () => {
+    // first its UI goes away while the app still runs: a clear 502 page
+    await new Promise<void>((r) => {
+      ui.close(() => r());
+      ui.closeAllConnections();
+    });
+    const down = await get(`/proxy/${appId}/`, alice, { accept: 'text/html' });
+    assert.equal(down.status, 502);
+    assert.match(await down.text(), /does not answer/);
     const k = await fetch(`${web}/ws/v1/cluster/apps/${appId}/state`, {
       method: 'PUT',
       headers: { authorization: `Bearer ${alice}`, 'content-type': 'application/json' },

@@ -7,6 +7,7 @@
  * (docs/metrics.md).
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { ContainerStatus } from '../../protocol/cluster.js';
@@ -17,6 +18,29 @@ export interface NmView {
   running(): { memoryMB: number; vcores: number }[];
   cacheDir: string;
   cacheCounts(): { downloads: number; hits: number };
+}
+
+/** Bytes of the regular files under dir (no symlinks followed); 0 when it does not exist. */
+function treeBytes(dir: string): number {
+  let total = 0;
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return 0;
+  }
+  for (const e of entries) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) total += treeBytes(p);
+    else if (e.isFile()) {
+      try {
+        total += fs.statSync(p).size;
+      } catch {
+        // removed while walking
+      }
+    }
+  }
+  return total;
 }
 
 export class NmMetrics {
@@ -79,6 +103,14 @@ export class NmMetrics {
           // no cache dir yet
         }
         this.set(n);
+      },
+    });
+    new Gauge({
+      name: 'cinder_nm_cache_bytes',
+      help: 'bytes the resource cache takes on disk (files and unpacked archives)',
+      registers: [r],
+      collect() {
+        this.set(treeBytes(view.cacheDir));
       },
     });
     new Gauge({

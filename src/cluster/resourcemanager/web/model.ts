@@ -268,6 +268,14 @@ export interface AppFilter {
   queue?: string;
   finalStatus?: string;
   limit?: number;
+  /** YARN's applicationTypes (any of, case-insensitive) and applicationTags (any of) */
+  types?: string[];
+  tags?: string[];
+  /** epoch-ms ranges (inclusive), YARN's startedTimeBegin/End and finishedTimeBegin/End */
+  startedBegin?: number;
+  startedEnd?: number;
+  finishedBegin?: number;
+  finishedEnd?: number;
 }
 
 /** Apps matching a filter, newest first, with details only of those the caller may view. */
@@ -276,6 +284,16 @@ export function yarnApps(rm: ResourceManager, f: AppFilter, who: Principal): Yar
   let list = Object.values(rm.state.apps)
     .filter((a) => ids.has(a.id))
     .filter((a) => !f.finalStatus || a.finalStatus === f.finalStatus.toUpperCase())
+    .filter((a) => !f.types?.length || f.types.includes(a.applicationType.toUpperCase()))
+    .filter((a) => !f.tags?.length || a.tags.some((t) => f.tags?.includes(t)))
+    .filter((a) => a.startedTime >= (f.startedBegin ?? 0) && a.startedTime <= (f.startedEnd ?? Number.MAX_SAFE_INTEGER))
+    .filter(
+      (a) =>
+        (f.finishedBegin === undefined && f.finishedEnd === undefined) ||
+        (a.finishedTime > 0 &&
+          a.finishedTime >= (f.finishedBegin ?? 0) &&
+          a.finishedTime <= (f.finishedEnd ?? Number.MAX_SAFE_INTEGER)),
+    )
     .sort((a, b) => b.startedTime - a.startedTime || b.id.localeCompare(a.id))
     .map((a) => yarnApp(rm, a, canView(rm, a, who)));
   if (f.limit !== undefined && f.limit >= 0) list = list.slice(0, f.limit);

@@ -40,7 +40,34 @@ export function registerYarnRest(app: FastifyInstance, rm: ResourceManager): voi
     const limit = q.limit !== undefined ? Number(q.limit) : undefined;
     if (limit !== undefined && !(Number.isInteger(limit) && limit >= 0))
       throw new CinderError('BAD_REQUEST', `limit must be a whole number, got "${q.limit}"`);
-    const apps = yarnApps(rm, { states, user: q.user, queue: q.queue, finalStatus: q.finalStatus, limit }, userOf(req));
+    const time = (k: string) => {
+      const v = q[k];
+      if (v === undefined) return undefined;
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0)
+        throw new CinderError('BAD_REQUEST', `${k} must be epoch milliseconds, got "${v}"`);
+      return n;
+    };
+    const apps = yarnApps(
+      rm,
+      {
+        states,
+        user: q.user,
+        queue: q.queue,
+        finalStatus: q.finalStatus,
+        limit,
+        types: list(q.applicationTypes),
+        tags: q.applicationTags
+          ?.split(',')
+          .map((t) => t.trim())
+          .filter(Boolean),
+        startedBegin: time('startedTimeBegin'),
+        startedEnd: time('startedTimeEnd'),
+        finishedBegin: time('finishedTimeBegin'),
+        finishedEnd: time('finishedTimeEnd'),
+      },
+      userOf(req),
+    );
     return { apps: apps.length ? { app: apps } : null };
   });
   app.get('/ws/v1/cluster/apps/:id', async (req) => ({ app: yarnAppOf(rm, id(req), userOf(req)) }));
