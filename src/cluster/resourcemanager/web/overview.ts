@@ -14,7 +14,7 @@ export function overviewPage(rm: ResourceManager, user: string): string {
   const body = html`<div class="kv"><dt>Cluster id</dt><dd>${info.id}</dd><dt>Version</dt><dd>${info.resourceManagerVersion}</dd>
 <dt>Started</dt><dd>${new Date(info.startedOn).toISOString()}</dd></div>
 <h2>Applications</h2>
-<table id="app-metrics"><tbody>${metric('Submitted', 'appsSubmitted')}${metric('Pending', 'appsPending')}${metric('Running', 'appsRunning')}${metric('Completed', 'appsCompleted')}${metric('Failed', 'appsFailed')}${metric('Killed', 'appsKilled')}</tbody></table>
+<table id="app-metrics" style="width:auto;min-width:280px"><tbody>${metric('Submitted', 'appsSubmitted')}${metric('Pending', 'appsPending')}${metric('Running', 'appsRunning')}${metric('Completed', 'appsCompleted')}${metric('Failed', 'appsFailed')}${metric('Killed', 'appsKilled')}</tbody></table>
 <h2>Resources</h2>
 <table id="resource-metrics"><thead><tr><th></th><th class="num">Used</th><th class="num">Available</th><th class="num">Pending</th><th class="num">Total</th><th>Usage</th></tr></thead><tbody>
 <tr><th>Memory (MB)</th><td class="num" data-metric="allocatedMB">${m.allocatedMB}</td><td class="num" data-metric="availableMB">${m.availableMB}</td><td class="num" data-metric="pendingMB">${m.pendingMB}</td><td class="num" data-metric="totalMB">${m.totalMB}</td><td>${bar(pct(m.allocatedMB, m.totalMB))}</td></tr>
@@ -22,7 +22,7 @@ export function overviewPage(rm: ResourceManager, user: string): string {
 <tr><th>Containers</th><td class="num" data-metric="containersAllocated">${m.containersAllocated}</td><td></td><td class="num" data-metric="containersPending">${m.containersPending}</td><td></td><td></td></tr>
 </tbody></table>
 <h2>Nodes</h2>
-<table id="node-metrics"><tbody>${metric('Total', 'totalNodes')}${metric('Active', 'activeNodes')}${metric('Lost', 'lostNodes')}${metric('Shut down', 'shutdownNodes')}</tbody></table>
+<table id="node-metrics" style="width:auto;min-width:280px"><tbody>${metric('Total', 'totalNodes')}${metric('Active', 'activeNodes')}${metric('Lost', 'lostNodes')}${metric('Shut down', 'shutdownNodes')}</tbody></table>
 ${table(
   ['Node', 'State', 'Containers', 'Memory used / total (MB)', 'VCores used / total', 'Usage'],
   nodes.map((n) => [
