@@ -373,6 +373,8 @@ describe('RM web: YARN REST contract, login, ACLs, proxy, metrics', { timeout: 1
     assert.match(body, /has ended \(KILLED\)/);
     assert.match(body, new RegExp(`href="http://history.example:18080/history/${appId}/"`));
     const page = await (await get(`/cluster/app/${appId}`, alice, { accept: 'text/html' })).text();
+    // the ended app's page links its history instead of the gone UI
+    assert.match(page, new RegExp(`id="history-link" href="http://history.example:18080/history/${appId}/"`));
     const rows = page.split('<table id="containers"')[1]!.split('</table>')[0]!.split('<tr>').slice(2);
     assert.equal(rows.length, 3, 'the AM and both containers are listed');
     for (const row of rows) assert.match(row, /KILLED.*-10[0-9]/s, row);

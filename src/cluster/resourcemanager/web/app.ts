@@ -4,6 +4,7 @@ import type { Principal } from '../callers.js';
 import type { ResourceManager } from '../rm.js';
 import { bar, num, rmPage, state, when } from './layout.js';
 import { appContainers, yarnAppOf, yarnAttempts } from './model.js';
+import { historyLink } from './proxy.js';
 
 export function appPage(rm: ResourceManager, appId: string, who: Principal): string {
   const a = yarnAppOf(rm, appId, who);
@@ -11,6 +12,8 @@ export function appPage(rm: ResourceManager, appId: string, who: Principal): str
   const containers = appContainers(rm, appId);
   const logs = (cid: string) => `/cluster/containerlogs/${cid}/${encodeURIComponent(a.user)}`;
   const ui = a.trackingUrl ? new URL(a.trackingUrl).pathname : '';
+  const ended = ['FINISHED', 'FAILED', 'KILLED'].includes(a.state);
+  const hist = ended ? historyLink(rm, appId) : '';
   const body = html`<div class="kv" id="app-info">
 <dt>User</dt><dd>${a.user}</dd><dt>Name</dt><dd>${a.name}</dd><dt>Type</dt><dd>${a.applicationType}</dd>
 <dt>Queue</dt><dd>${a.queue}</dd><dt>State</dt><dd id="app-state">${state(a.state)}</dd>
@@ -20,7 +23,13 @@ export function appPage(rm: ResourceManager, appId: string, who: Principal): str
 <dt>Running containers</dt><dd id="app-running">${a.runningContainers}</dd>
 <dt>Allocated</dt><dd><span id="app-mb">${a.allocatedMB}</span> MB, <span id="app-vcores">${a.allocatedVCores}</span> vcores</dd>
 <dt>AM</dt><dd>${a.amRPCAddress}${a.masterNodeId ? html` on node ${a.masterNodeId}` : ''}</dd>
-<dt>Tracking UI</dt><dd>${ui ? html`<a id="tracking-link" href="${ui}">${a.trackingUI}</a>` : a.trackingUI}</dd>
+<dt>Tracking UI</dt><dd>${
+    hist
+      ? html`<a id="history-link" href="${hist}">History</a>`
+      : ui
+        ? html`<a id="tracking-link" href="${ui}">${a.trackingUI}</a>`
+        : a.trackingUI
+  }</dd>
 <dt>AM logs</dt><dd>${a.amContainerLogs ? html`<a id="am-logs" href="${new URL(a.amContainerLogs).pathname}">logs</a>` : ''}</dd>
 <dt>Log aggregation</dt><dd>${a.logAggregationStatus}</dd>
 <dt>Diagnostics</dt><dd><pre id="app-diagnostics">${a.diagnostics}</pre></dd></div>
