@@ -52,7 +52,13 @@ describe('RM web UI in a browser', { timeout: 180_000, skip: browserMissing() },
         30_000,
         'AM and 2 executors running',
       );
-      // sign in once through a token link: the token leaves the address, a cookie stays
+      // a browser without a login is sent to the sign-in form, and back where it was going once signed in
+      const login = await b.open(`${web}/cluster/scheduler`);
+      assert.equal(new URL(login.page.url()).pathname, '/login');
+      await login.page.fill('#token', token);
+      await Promise.all([login.page.waitForURL(/\/cluster\/scheduler$/), login.page.click('form button')]);
+      assert.deepEqual(login.problems.consoleErrors, []);
+      // a token link works too: the token leaves the address, the cookie stays
       const { page, problems } = await b.open(`${web}/cluster?token=${encodeURIComponent(token)}`);
       assert.equal(new URL(page.url()).pathname, '/cluster');
       assert.equal(new URL(page.url()).search, '');
@@ -79,6 +85,8 @@ describe('RM web UI in a browser', { timeout: 180_000, skip: browserMissing() },
 
       // the app page: its containers (AM and executors) with their nodes, as REST counts them
       const app = apps.page;
+      const logsHref = await app.getAttribute('#am-logs', 'href');
+      const uiHref = await app.getAttribute('#tracking-link', 'href');
       assert.equal(await app.textContent('#app-state'), 'RUNNING');
       // (a page expression: tsc has no DOM lib)
       const rows = (await app.evaluate(
@@ -91,14 +99,12 @@ describe('RM web UI in a browser', { timeout: 180_000, skip: browserMissing() },
       for (const r of live) assert.ok(nodeIds.has(r[3]!), `container on an unknown node ${r[3]}`);
 
       // app page -> the AM container's logs
-      const logsHref = await app.getAttribute('#am-logs', 'href');
       const logs = await b.open(web + logsHref);
       assert.match((await logs.page.textContent('main')) ?? '', /container_\d+_\d+_01_000001/);
       assert.ok((await logs.page.$$('pre.log')).length >= 1, 'the AM container has log files');
       assert.deepEqual(logs.problems, CLEAN);
 
       // app page -> the driver UI, through the RM's proxy
-      const uiHref = await app.getAttribute('#tracking-link', 'href');
       assert.equal(uiHref, `/proxy/${appId}/`);
       const ui = await b.open(web + uiHref);
       assert.ok(new URL(ui.page.url()).pathname.startsWith(`/proxy/${appId}/`), ui.page.url());
