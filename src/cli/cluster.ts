@@ -121,7 +121,19 @@ function table(raw: string[][]): string {
 function printApps(apps: AppReport[]): void {
   process.stdout.write(
     table([
-      ['APP ID', 'NAME', 'USER', 'QUEUE', 'MODE', 'STATE', 'FINAL STATUS', 'PROGRESS', 'DRIVER', 'EXECUTORS'],
+      [
+        'APP ID',
+        'NAME',
+        'USER',
+        'QUEUE',
+        'MODE',
+        'STATE',
+        'FINAL STATUS',
+        'PROGRESS',
+        'DRIVER',
+        'EXECUTORS',
+        'TRACKING URL',
+      ],
       ...apps.map((a) => {
         const p = placementOf(a);
         return [
@@ -135,6 +147,7 @@ function printApps(apps: AppReport[]): void {
           `${Math.round(a.progress * 100)}%`,
           p.driver,
           p.executors,
+          a.trackingUrl || '-',
         ];
       }),
     ]),
