@@ -147,6 +147,10 @@ describe('RM web: YARN REST contract, login, ACLs, proxy, metrics', { timeout: 1
     assert.equal(one.trackingUrl, `${web}${shapes.app.trackingUrlPattern.replace('{appid}', appId)}`);
     assert.ok((one.amContainerLogs as string).includes(shapes.app.amContainerLogsPattern), String(one.amContainerLogs));
     assert.equal(one.runningContainers, 3);
+    // the CLI shows users the same proxy address
+    const cli = await mc.cli(['apps'], { user: 'alice' });
+    assert.equal(cli.code, 0, cli.stderr);
+    assert.ok(cli.stdout.includes(`${web}/proxy/${appId}/`), cli.stdout);
     // filters
     assert.equal(((await json('/ws/v1/cluster/apps?states=FINISHED')) as Json).apps, null);
     const byUser = (await json('/ws/v1/cluster/apps?user=alice&states=running')) as { apps: { app: Json[] } };
