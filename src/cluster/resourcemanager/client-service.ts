@@ -100,14 +100,16 @@ export function appReport(rm: ResourceManager, app: AppRecord): AppReport {
   let vc = 0;
   let n = 0;
   const containers: AppReport['containers'] = [];
-  for (const c of rm.containers.values())
-    if (c.appId === app.id && LIVE_CONTAINER.has(c.state)) {
-      mb += c.resource.memoryMB;
-      vc += c.resource.vcores;
-      if (c.state === 'RUNNING') n++;
-      containers.push({ id: c.id, nodeId: c.nodeId, state: c.state });
-    }
   const ended = hasEnded(app.state);
+  // an ended app has no live containers (a books invariant): listings of many old apps skip the scan
+  if (!ended)
+    for (const c of rm.containers.values())
+      if (c.appId === app.id && LIVE_CONTAINER.has(c.state)) {
+        mb += c.resource.memoryMB;
+        vc += c.resource.vcores;
+        if (c.state === 'RUNNING') n++;
+        containers.push({ id: c.id, nodeId: c.nodeId, state: c.state });
+      }
   const wait = app.state === 'ACCEPTED' ? rm.scheduler.waitReason(app.id) : '';
   return {
     id: app.id,

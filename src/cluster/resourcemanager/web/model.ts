@@ -7,7 +7,7 @@
 import { hasEnded } from '../../../protocol/cluster.js';
 import { currentAttempt, LIVE_CONTAINER } from '../books.js';
 import type { Principal } from '../callers.js';
-import { appReport, attempts, canView, clusterInfo, getReport, listApps, nodeReports } from '../client-service.js';
+import { appReport, attempts, canView, clusterInfo, getReport, nodeReports } from '../client-service.js';
 import type { ResourceManager } from '../rm.js';
 import type { AppRecord } from '../state-store.js';
 
@@ -280,9 +280,13 @@ export interface AppFilter {
 
 /** Apps matching a filter, newest first, with details only of those the caller may view. */
 export function yarnApps(rm: ResourceManager, f: AppFilter, who: Principal): YarnApp[] {
-  const ids = new Set(listApps(rm, { states: f.states as never, queue: f.queue, owner: f.user }, who).map((r) => r.id));
   let list = Object.values(rm.state.apps)
-    .filter((a) => ids.has(a.id))
+    .filter(
+      (a) =>
+        (!f.states || f.states.includes(a.state)) &&
+        (!f.queue || a.queue === f.queue) &&
+        (!f.user || a.user === f.user),
+    )
     .filter((a) => !f.finalStatus || a.finalStatus === f.finalStatus.toUpperCase())
     .filter((a) => !f.types?.length || f.types.includes(a.applicationType.toUpperCase()))
     .filter((a) => !f.tags?.length || a.tags.some((t) => f.tags?.includes(t)))
@@ -294,10 +298,9 @@ export function yarnApps(rm: ResourceManager, f: AppFilter, who: Principal): Yar
           a.finishedTime >= (f.finishedBegin ?? 0) &&
           a.finishedTime <= (f.finishedEnd ?? Number.MAX_SAFE_INTEGER)),
     )
-    .sort((a, b) => b.startedTime - a.startedTime || b.id.localeCompare(a.id))
-    .map((a) => yarnApp(rm, a, canView(rm, a, who)));
+    .sort((a, b) => b.startedTime - a.startedTime || b.id.localeCompare(a.id));
   if (f.limit !== undefined && f.limit >= 0) list = list.slice(0, f.limit);
-  return list;
+  return list.map((a) => yarnApp(rm, a, canView(rm, a, who)));
 }
 
 /** One app the caller may view (throws ACCESS_DENIED / UNKNOWN_APP otherwise). */
