@@ -172,6 +172,22 @@ describe('RM web: YARN REST contract, login, ACLs, proxy, metrics', { timeout: 1
     assert.equal(attempts.length, 1);
     assertShape(attempts[0]!, shapes.appattempts.fields, {}, 'appAttempt');
     assert.equal(attempts[0]!.id, 1);
+    const attemptId = attempts[0]!.appAttemptId as string;
+    const single = (await json(`/ws/v1/cluster/apps/${appId}/appattempts/${attemptId}`)).appAttempt as Json;
+    assert.deepEqual(single, attempts[0]);
+    const cs = (await json(
+      shapes.attemptContainers.path.replace('{appid}', appId).replace('{attemptid}', attemptId),
+    )) as Json;
+    const containers = (cs[shapes.attemptContainers.listRoot[0]] as Json)[
+      shapes.attemptContainers.listRoot[1]
+    ] as Json[];
+    assert.equal(containers.length, 3, 'the AM and the 2 containers it asked for');
+    for (const c of containers) {
+      assertShape(c, shapes.attemptContainers.fields, shapes.attemptContainers.enums, 'container');
+      assert.equal(c.containerState, 'RUNNING');
+    }
+    assert.deepEqual(containers.map((c) => c.allocatedMB).sort(), [128, 128, 256]);
+    assert.equal((await get(`/ws/v1/cluster/apps/${appId}/appattempts/appattempt_1_0001_000009`, alice)).status, 404);
     // the logs link leads to the AM container's log page, which shows what it wrote
     const logs = await get(new URL(attempts[0]!.logsLink as string).pathname, alice, { accept: 'text/html' });
     assert.equal(logs.status, 200);

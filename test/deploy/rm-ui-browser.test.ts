@@ -94,6 +94,17 @@ describe('RM web UI in a browser', { timeout: 180_000, skip: browserMissing() },
       )) as string[][];
       const live = rows.filter((r) => r[6] === 'RUNNING');
       assert.ok(live.length >= 3, JSON.stringify(rows));
+      // the same containers REST lists for the attempt
+      const attempt = (await rest(`/ws/v1/cluster/apps/${appId}/appattempts`)).appAttempts.appAttempt[0].appAttemptId;
+      const viaRest = (await rest(`/ws/v1/cluster/apps/${appId}/appattempts/${attempt}/containers`)).containers
+        .container as { containerId: string; containerState: string }[];
+      assert.deepEqual(
+        live.map((r) => r[0]).sort(),
+        viaRest
+          .filter((c) => c.containerState === 'RUNNING')
+          .map((c) => c.containerId)
+          .sort(),
+      );
       assert.equal(live.filter((r) => r[1] === 'AM').length, 1);
       const nodeIds = new Set(((await rest('/ws/v1/cluster/nodes')).nodes.node as { id: string }[]).map((n) => n.id));
       for (const r of live) assert.ok(nodeIds.has(r[3]!), `container on an unknown node ${r[3]}`);

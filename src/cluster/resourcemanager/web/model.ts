@@ -4,6 +4,7 @@
  * AppInfo, AppAttemptInfo, NodeInfo). The REST routes return these objects and the web pages render
  * them, so what a browser shows and what REST answers come from one place. Pure reads of the books.
  */
+import { CinderError } from '../../../common/errors.js';
 import { hasEnded } from '../../../protocol/cluster.js';
 import { currentAttempt, LIVE_CONTAINER } from '../books.js';
 import type { Principal } from '../callers.js';
@@ -369,6 +370,7 @@ export interface ContainerRow {
   state: string;
   exitStatus: number | undefined;
   diagnostics: string;
+  allocatedAt: number;
 }
 
 export function appContainers(rm: ResourceManager, appId: string): ContainerRow[] {
@@ -385,6 +387,7 @@ export function appContainers(rm: ResourceManager, appId: string): ContainerRow[
         state: c.state,
         exitStatus: undefined,
         diagnostics: '',
+        allocatedAt: c.allocatedAt,
       });
   for (const c of rm.books.history.get(appId) ?? [])
     out.push({
@@ -397,6 +400,7 @@ export function appContainers(rm: ResourceManager, appId: string): ContainerRow[
       state: c.state,
       exitStatus: c.exitStatus,
       diagnostics: c.diagnostics,
+      allocatedAt: c.allocatedAt,
     });
   return out.sort((a, b) => a.id.localeCompare(b.id, undefined, { numeric: true }));
 }
@@ -406,4 +410,37 @@ export function nodeContainers(rm: ResourceManager, nodeId: string) {
   return [...rm.containers.values()]
     .filter((c) => c.nodeId === nodeId && LIVE_CONTAINER.has(c.state))
     .map((c) => ({ id: c.id, appId: c.appId, isAm: c.isAm, resource: c.resource, state: c.state }));
+}
+
+/**
+ * YARN's ContainerInfo of an attempt's containers (`{"containers":{"container":[…]}}`), view ACL first.
+ * containerState is YARN's NEW (allocated, not started) / RUNNING / COMPLETE; the RM does not keep when an
+ * ended container stopped, so finishedTime is 0 and elapsedTime counts only live containers.
+ */
+export function yarnAttemptContainers(rm: ResourceManager, appId: string, attemptId: string, who: Principal) {
+  const attempt = yarnAttempts(rm, appId, who).find((a) => a.appAttemptId === attemptId);
+  if (!attempt) throw new CinderError('NOT_FOUND', `application ${appId} has no attempt ${attemptId}`);
+  const user = rm.app(appId).user;
+  const now = Date.now();
+  return appContainers(rm, appId)
+    .filter((c) => c.attempt === attempt.id)
+    .map((c) => {
+      const live = c.exitStatus === undefined;
+      return {
+        containerId: c.id,
+        allocatedMB: c.memoryMB,
+        allocatedVCores: c.vcores,
+        assignedNodeId: c.nodeId,
+        priority: c.isAm ? 0 : 1,
+        startedTime: c.allocatedAt,
+        finishedTime: 0,
+        elapsedTime: live ? now - c.allocatedAt : 0,
+        diagnosticsInfo: c.diagnostics,
+        logUrl: containerLogsUrl(rm, c.id, user),
+        containerExitStatus: c.exitStatus ?? 0,
+        containerState: live ? (c.state === 'RUNNING' ? 'RUNNING' : 'NEW') : 'COMPLETE',
+        nodeHttpAddress: rm.nodeHttp.get(c.nodeId) ?? '',
+        nodeId: c.nodeId,
+      };
+    });
 }

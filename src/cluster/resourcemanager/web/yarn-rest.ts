@@ -10,7 +10,16 @@ import type { Principal } from '../callers.js';
 import { appReport, canView, kill } from '../client-service.js';
 import type { ResourceManager } from '../rm.js';
 import { userOf } from './auth.js';
-import { yarnAppOf, yarnApps, yarnAttempts, yarnClusterInfo, yarnMetrics, yarnNodes, yarnScheduler } from './model.js';
+import {
+  yarnAppOf,
+  yarnApps,
+  yarnAttemptContainers,
+  yarnAttempts,
+  yarnClusterInfo,
+  yarnMetrics,
+  yarnNodes,
+  yarnScheduler,
+} from './model.js';
 
 type Q = Record<string, string | undefined>;
 const list = (s: string | undefined) =>
@@ -74,6 +83,16 @@ export function registerYarnRest(app: FastifyInstance, rm: ResourceManager): voi
   app.get('/ws/v1/cluster/apps/:id/appattempts', async (req) => ({
     appAttempts: { appAttempt: yarnAttempts(rm, id(req), userOf(req)) },
   }));
+  app.get('/ws/v1/cluster/apps/:id/appattempts/:attempt', async (req) => {
+    const at = (req.params as { attempt: string }).attempt;
+    const a = yarnAttempts(rm, id(req), userOf(req)).find((x) => x.appAttemptId === at);
+    if (!a) throw new CinderError('NOT_FOUND', `application ${id(req)} has no attempt ${at}`);
+    return { appAttempt: a };
+  });
+  app.get('/ws/v1/cluster/apps/:id/appattempts/:attempt/containers', async (req) => {
+    const container = yarnAttemptContainers(rm, id(req), (req.params as { attempt: string }).attempt, userOf(req));
+    return { containers: container.length ? { container } : null };
+  });
   const viewable = (appId: string, who: Principal) => {
     const a = rm.app(appId);
     if (!canView(rm, a, who)) throw new CinderError('ACCESS_DENIED', `user ${who.user} may not view ${a.id}`);
