@@ -122,7 +122,19 @@ function table(raw: string[][]): string {
 function printApps(apps: AppReport[]): void {
   process.stdout.write(
     table([
-      ['APP ID', 'NAME', 'USER', 'QUEUE', 'MODE', 'STATE', 'FINAL STATUS', 'PROGRESS', 'DRIVER', 'EXECUTORS'],
+      [
+        'APP ID',
+        'NAME',
+        'USER',
+        'QUEUE',
+        'MODE',
+        'STATE',
+        'FINAL STATUS',
+        'PROGRESS',
+        'DRIVER',
+        'EXECUTORS',
+        'TRACKING URL',
+      ],
       ...apps.map((a) => {
         const p = placementOf(a);
         return [
@@ -136,6 +148,7 @@ function printApps(apps: AppReport[]): void {
           `${Math.round(a.progress * 100)}%`,
           p.driver,
           p.executors,
+          a.trackingUrl || '-',
         ];
       }),
     ]),
@@ -162,7 +175,13 @@ export function register(program: Command): void {
       const { startResourceManager } = await import('../cluster/resourcemanager/server.js');
       const rm = await startResourceManager(conf, loadSecret());
       onSignals(rm.close);
-      writeReady(o.readyFile, { port: rm.port, restPort: rm.restPort, restScheme: rm.restScheme, pid: process.pid });
+      writeReady(o.readyFile, {
+        port: rm.port,
+        restPort: rm.restPort,
+        restScheme: rm.restScheme,
+        webAddress: rm.webAddress,
+        pid: process.pid,
+      });
     });
 
   program
@@ -171,6 +190,8 @@ export function register(program: Command): void {
     .requiredOption('--rm <host:port>', 'ResourceManager RPC address')
     .option('--host <host>', 'address to bind and advertise')
     .option('--port <port>', 'RPC port (0 = any free port)')
+    .option('--http-host <host>', 'HTTP (/metrics) bind address (default 127.0.0.1)')
+    .option('--http-port <port>', 'HTTP (/metrics) port (0 = any, -1 = off)')
     .option('--dir <dir>', 'container work dirs, logs and resource cache')
     .option('--memory-mb <mb>', 'memory offered to containers')
     .option('--vcores <n>', 'vcores offered to containers')
@@ -185,7 +206,7 @@ export function register(program: Command): void {
       const { startNodeManager } = await import('../cluster/nodemanager/nm.js');
       const { nm, port } = await startNodeManager(conf, loadSecret());
       onSignals(() => nm.stop());
-      writeReady(o.readyFile, { port, nodeId: nm.nodeId, pid: process.pid });
+      writeReady(o.readyFile, { port, nodeId: nm.nodeId, pid: process.pid, httpAddress: nm.httpAddress });
     });
 
   const cluster = program.command('cluster').description('a development cluster on this machine');
@@ -210,6 +231,8 @@ export function register(program: Command): void {
         nmArgs: toArgs(o.nmSet),
       });
       process.stdout.write(o.json ? `${JSON.stringify(info)}\n` : `${info.master}\n`);
+      if (!o.json)
+        process.stderr.write(`web UI: ${info.restUrl}/cluster (sign in with the token \`cinder token\` prints)\n`);
     });
   cluster
     .command('cert')
@@ -305,7 +328,18 @@ export function register(program: Command): void {
     program.command('logs').description('container logs of an application (aggregated or live)').argument('<appId>'),
   )
     .option('--container <id>', 'only this container')
+    .option('-f, --follow', 'keep printing what the containers write until the application ends')
     .action(async (id: string, o) => {
+      if (o.follow) {
+        const { followLogs } = await import('./logs-follow.js');
+        const r = await withClient(o, (c) =>
+          followLogs({ logs: () => c.getLogs(id, o.container), report: () => c.getApplication(id) }, (s) =>
+            process.stdout.write(s),
+          ),
+        );
+        process.stderr.write(`${esc(id)} ended ${r.state}/${r.finalStatus}\n`);
+        return;
+      }
       const logs = await withClient(o, (c) => c.getLogs(id, o.container));
       if (o.json) return void process.stdout.write(`${JSON.stringify(logs)}\n`);
       if (!logs.length)
@@ -357,5 +391,17 @@ export function register(program: Command): void {
       const master = o.master ?? process.env.CINDER_MASTER;
       const id = o.identity ? readIdentity(o.identity) : resolveIdentity(master, undefined, o.dir);
       process.stdout.write(`${bearer(id.token)}\n`);
+    });
+
+  program
+    .command('metrics-token')
+    .description('print the bearer token that lets a Prometheus scraper read /metrics of the RM and NMs')
+    .option('--secret-file <file>', 'the cluster secret file (default: $CINDER_SECRET_FILE or the dev cluster one)')
+    .option('--dir <dir>', 'dev cluster dir used for defaults', defaultDevDir())
+    .action(async (o) => {
+      const { metricsToken } = await import('../cluster/security/metrics-token.js');
+      const dev = path.join(o.dir, 'cluster.secret');
+      const file = o.secretFile ?? (process.env.CINDER_SECRET_FILE || process.env.CINDER_SECRET ? undefined : dev);
+      process.stdout.write(`${metricsToken(loadSecret(file))}\n`);
     });
 }

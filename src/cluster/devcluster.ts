@@ -147,6 +147,8 @@ export async function clusterUp(opts: {
       port: number;
       restPort: number;
       restScheme: 'https' | 'http';
+      /** scheme://host:port of its web UI, REST and proxy */
+      webAddress?: string;
     };
     const master = `cinder://127.0.0.1:${rm.port}`;
     for (let i = 0; i < opts.nodes; i++) {
@@ -161,7 +163,7 @@ export async function clusterUp(opts: {
     }
     const info: DevClusterInfo = {
       master,
-      restUrl: `${rm.restScheme}://127.0.0.1:${rm.restPort}`,
+      restUrl: rm.webAddress || `${rm.restScheme}://127.0.0.1:${rm.restPort}`,
       ...(caFile ? { caFile } : {}),
       secretFile,
       identityFile,

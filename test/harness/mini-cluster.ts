@@ -449,6 +449,10 @@ export interface SimpleSubmit {
   name?: string;
   acls?: { view: string[]; modify: string[] };
   maxAttempts?: number;
+  /** the tracking URL its AM registers (default none) */
+  trackingUrl?: string;
+  /** the app secret (default: one the RM makes) */
+  appSecret?: string;
 }
 
 /** Submits a simple-am app; returns its id. */
@@ -464,6 +468,7 @@ export async function submitSimpleApp(cl: ClusterClient, o: SimpleSubmit): Promi
     resource: { memoryMB: o.memoryMB ?? 128, vcores: 1 },
     intervalMs: 200,
     launchContext: { command: o.command, localResources },
+    ...(o.trackingUrl ? { trackingUrl: o.trackingUrl } : {}),
   };
   await cl.submitApplication({
     appId,
@@ -471,6 +476,7 @@ export async function submitSimpleApp(cl: ClusterClient, o: SimpleSubmit): Promi
     ...(o.queue ? { queue: o.queue } : {}),
     ...(o.acls ? { acls: o.acls } : {}),
     ...(o.maxAttempts ? { maxAttempts: o.maxAttempts } : {}),
+    ...(o.appSecret ? { appSecret: o.appSecret } : {}),
     amResource: { memoryMB: o.amMemoryMB ?? 256, vcores: 1 },
     amLaunchContext: { command: ['node', SIMPLE_AM, JSON.stringify(spec)] },
   });

@@ -36,6 +36,9 @@ export const RmConfig = z.object({
   /** 0 picks a free port; -1 disables REST */
   restPort: z.coerce.number().int().min(-1).max(65535).default(8088),
   dir: z.string().default(`${os.homedir()}/.cinder/rm`),
+  /** the history server's address (host:port or URL) the RM UI and web proxy link ended apps to ('' = none;
+   * the client's cinder.history.address) */
+  historyAddress: z.string().default(''),
   /** users who are admins besides those whose identity says so (none by default: not root by name) */
   admins: labels.default([]),
   /** full queue paths ("root.default") -> settings; root is implicit */
@@ -95,6 +98,10 @@ export const NmConfig = z.object({
   rm: z.string().regex(/^[^:]+:\d+$/, 'expected HOST:PORT'),
   host: z.string().default('127.0.0.1'),
   port: z.coerce.number().int().min(0).max(65535).default(0),
+  /** the NM's HTTP listener (/metrics, behind the metrics token): loopback by default */
+  httpHost: z.string().default('127.0.0.1'),
+  /** 0 = any free port (reported to the RM, shown on its nodes page), -1 = no listener */
+  httpPort: z.coerce.number().int().min(-1).max(65535).default(0),
   dir: z.string().default(`${os.homedir()}/.cinder/nm`),
   memoryMB: z.coerce.number().int().positive().default(8192),
   vcores: z.coerce.number().int().positive().default(8),

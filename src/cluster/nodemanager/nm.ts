@@ -29,6 +29,7 @@ import { checkAppScope, checkStart, type NmCaller, nmCallerOf, nmSecretFor } fro
 import { ContainerManager } from './containers.js';
 import { AppUids, parseUidRange, untraversableAncestor } from './isolation.js';
 import { Localizer } from './localizer.js';
+import { NmMetrics, startNmHttp } from './nm-http.js';
 
 const log = logger('nm');
 
@@ -45,6 +46,12 @@ export class NodeManager {
   /** secrets of containers not yet spawned (written to their credentials file at spawn, then dropped) */
   private readonly pendingCredentials = new Map<string, Record<string, string>>();
   private registering: Promise<void> | undefined;
+  readonly metrics: NmMetrics;
+  private http: Awaited<ReturnType<typeof startNmHttp>> | undefined;
+  /** host:port of the HTTP listener ('' when off) */
+  get httpAddress(): string {
+    return this.http?.address ?? '';
+  }
 
   constructor(
     readonly conf: NmConfig,
@@ -85,6 +92,12 @@ export class NodeManager {
       Date.now,
       uids,
     );
+    this.metrics = new NmMetrics({
+      running: () =>
+        [...this.containers.containers.values()].filter((c) => c.s.status !== 'DONE').map((c) => c.info.resource),
+      cacheDir: path.join(conf.dir, 'cache'),
+      cacheCounts: () => ({ downloads: this.localizer.downloads, hits: this.localizer.hits }),
+    });
   }
 
   async start(): Promise<{ port: number }> {
@@ -130,6 +143,8 @@ export class NodeManager {
     fs.writeFileSync(portFile, String(this.server.port));
     this.nodeId = `${this.conf.host}:${this.server.port}`;
     this.containers.startMonitor();
+    if (this.conf.httpPort >= 0)
+      this.http = await startNmHttp(this.metrics, this.conf.httpHost, this.conf.httpPort, this.secret);
     await this.register();
     this.hbTimer = setInterval(() => void this.heartbeat(), this.conf.heartbeatMs);
     this.hbTimer.unref();
@@ -156,6 +171,7 @@ export class NodeManager {
           if (m.credentials) this.pendingCredentials.set(info.id, m.credentials);
           try {
             this.containers.start(info, m.launchContext);
+            this.metrics.launched();
           } catch (e) {
             this.pendingCredentials.delete(info.id);
             throw e;
@@ -231,10 +247,12 @@ export class NodeManager {
           labels: this.conf.labels,
           containers: sts,
           runningApps: this.containers.heldApps(),
+          ...(this.http ? { httpAddress: this.http.address } : {}),
         },
         10_000,
       );
       this.containers.ack(sts);
+      this.metrics.reported(sts);
       this.lastRegisteredConn = conn;
       log.info({ nodeId: r.nodeId, appsToCleanup: r.appsToCleanup ?? [] }, 'registered with the ResourceManager');
       // an RM without the runningApps answer replies without appsToCleanup
@@ -267,6 +285,7 @@ export class NodeManager {
         return;
       }
       this.containers.ack(sts);
+      this.metrics.reported(sts);
       for (const k of r.containersToKill) void this.containers.stop(k.containerId, k.exitStatus, k.diagnostics);
       for (const appId of r.appsToCleanup) void this.cleanupApp(appId);
     } catch (e) {
@@ -312,6 +331,7 @@ export class NodeManager {
     if (this.rmConn && !this.rmConn.isClosed && this.nodeId)
       await this.rmConn.request({ type: 'UnregisterNode', nodeId: this.nodeId }, 2_000).catch(() => {});
     await this.containers.stopAll();
+    await this.http?.app.close();
     this.rmConn?.close();
     await this.server?.close();
   }
@@ -322,6 +342,7 @@ export class NodeManager {
     if (this.hbTimer) clearInterval(this.hbTimer);
     this.containers.detach();
     this.rmConn?.close();
+    await this.http?.app.close();
     await this.server?.close();
   }
 }

@@ -34,6 +34,10 @@ export class ResourceManager {
   readonly tokens: RmTokens;
   /** the container uid of each user (assigned on first submission, kept for good) */
   readonly uids: UserUids;
+  /** the RM web address users reach (scheme://host:port, set once the HTTP server listens; '' without one) */
+  webAddress = '';
+  /** each node's HTTP address (host:port) as it registered it, for links and YARN's nodeHTTPAddress */
+  readonly nodeHttp = new Map<string, string>();
   private readonly store: StateStore;
   private timer: NodeJS.Timeout | undefined;
   /** CINDER_CHECK_INVARIANTS=1: check the books after every event (tests), read once: dispatch is the hot path */

@@ -38,8 +38,9 @@ import { type AmIo, amShell } from './am-shell.js';
 const log = logger('application-master');
 const env = process.env;
 
+/** the AM's own progress lines, through the same logger as every other component */
 function out(s: string): void {
-  process.stdout.write(`[${new Date().toISOString()}] cinder-am: ${s}\n`);
+  log.info(s);
 }
 
 const launch = readLaunch();

@@ -18,21 +18,20 @@ import { applyEncryptionSetting, ENCRYPTION_CONF_KEY } from '../../rpc/encryptio
 import { AM_MAIN } from '../am/am-main.js';
 import { clusterAmSize, executorSize, totalMB } from '../container-sizing.js';
 import { connectCluster, rejectUnlessFits } from './cluster-connect.js';
+import { describeReport, ReportLines, stamp } from './report-lines.js';
 import { APP_LINK, packageApp, stageFiles } from './staging.js';
 import { defaultsConf, type SubmitRequest } from './submit-options.js';
 
-/** One line of progress; app names, states and diagnostics come from the cluster: escaped (escape.ts). */
+const toStdout = (line: string) => process.stdout.write(line);
 function say(s: string): void {
-  process.stdout.write(`[${new Date().toISOString()}] ${esc(s)}\n`);
+  toStdout(stamp(s));
 }
 
 export function exitCodeOf(r: AppReport): number {
   return r.state === 'FINISHED' && r.finalStatus === 'SUCCEEDED' ? 0 : 1;
 }
 
-function describe(r: AppReport): string {
-  return `${r.id} name=${JSON.stringify(r.name)} state=${r.state} finalStatus=${r.finalStatus}${r.diagnostics ? ` diagnostics=${JSON.stringify(r.diagnostics.split('\n')[0])}` : ''}`;
-}
+const describe = describeReport;
 
 export async function submitCluster(req: SubmitRequest): Promise<number> {
   // the connection (and its handshake) is made while esbuild bundles the app, but the bundle comes first:
@@ -132,21 +131,14 @@ async function stageAndSubmit(
 
 /** Prints state changes (with a timestamp and tracking address) until the app ends. */
 async function follow(client: ClusterClient, appId: string, intervalMs: number): Promise<number> {
-  let last = '';
+  const lines = new ReportLines(toStdout);
   for (;;) {
     const r = await client.getApplication(appId);
-    const line = `${r.state}/${r.finalStatus}/${r.trackingUrl}`;
-    if (line !== last) {
-      say(
-        `${appId} ${r.state}${r.trackingUrl ? ` tracking=${r.trackingUrl}` : ''}${r.amHost ? ` am=${r.amHost}` : ''}`,
-      );
-      last = line;
-    }
     if (hasEnded(r.state)) {
-      say(`final: ${describe(r)}`);
-      say(`driver log: cinder logs ${appId}`);
+      lines.final(r, `driver log: cinder logs ${appId}`);
       return exitCodeOf(r);
     }
+    lines.report(r);
     await new Promise((res) => setTimeout(res, intervalMs));
   }
 }
