@@ -18,6 +18,7 @@ import { localAppId } from '../common/ids.js';
 import { logger } from '../common/log.js';
 import { checkSerializable, encode } from '../common/serde.js';
 import { remapStack } from '../common/stack.js';
+import { tracePhase } from '../common/startup-trace.js';
 import { VERSION } from '../common/version.js';
 import { abortJob, commitJob, prepareOutput } from '../io/output.js';
 import { planTextSplitsSync, planWholeFilesSync } from '../io/splits-sync.js';
@@ -135,6 +136,7 @@ export class CinderContext {
   }
 
   private async start(): Promise<void> {
+    tracePhase('driver', 'app loaded (transpile, imports, main up to the context)');
     (globalThis as Record<string, unknown>).__cinderEngine ??= await import('../index.js');
     const master = parseMaster(this.master);
     const conf = this.conf;
@@ -233,6 +235,7 @@ export class CinderContext {
       intConf({ p: conf['cinder.driver.port'] ?? '0' }, 'p'),
       listener,
     );
+    tracePhase('driver', 'driver endpoint listening');
     for (const s of ['SIGINT', 'SIGTERM'] as const) process.on(s, this.signalHandler);
     this.startPeriodicGc(intConf(conf, 'cinder.cleaner.periodicGC.interval'));
     // the UI's port is bound now (node:http, cheap) and reported as the tracking URL; its web framework
@@ -251,6 +254,7 @@ export class CinderContext {
       { host, port: this.endpoint.port, appId: this.applicationId, secret: this.secret },
       (n, t) => this.endpoint.waitForExecutors(n, t),
     );
+    tracePhase('driver', 'executors registered');
     if (this.uiListener) {
       this.backend.setUiUrl?.(this.uiListener.url);
       this.scheduleUiLoad(this.uiListener);
@@ -570,6 +574,7 @@ export class CinderContext {
   /** Stops executors and frees every resource (ports, processes, temp files). Idempotent. */
   stop(outcome: { succeeded: boolean; diagnostics: string } = { succeeded: true, diagnostics: '' }): Promise<void> {
     this.stopping ??= (async () => {
+      tracePhase('driver', 'stop requested');
       this.stopped = true;
       if (this.gcTimer) clearInterval(this.gcTimer);
       for (const s of ['SIGINT', 'SIGTERM'] as const) process.off(s, this.signalHandler);
@@ -582,6 +587,7 @@ export class CinderContext {
       await this.backend?.stop(outcome).catch(() => {});
       if (this.workDir) fs.rmSync(this.workDir, { recursive: true, force: true });
       if (active === this) active = undefined;
+      tracePhase('driver', 'stopped');
       log.info({ appId: this.applicationId }, 'context stopped');
     })();
     return this.stopping;

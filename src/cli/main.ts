@@ -3,6 +3,9 @@
  * registers itself on the program here.
  */
 import { Command } from 'commander';
+import { markCommandStart, tracePhase } from '../common/startup-trace.js';
+
+markCommandStart();
 
 // applications print their own output; engine logs stay at warnings unless asked (CINDER_LOG_LEVEL=info)
 if (process.argv[2] === 'submit') process.env.CINDER_LOG_LEVEL ??= 'warn';
@@ -18,6 +21,7 @@ program
 
 const registrations = await Promise.all([import('./submit.js'), import('./cluster.js')]);
 for (const r of registrations) r.register(program);
+tracePhase('cli', 'CLI loaded');
 
 try {
   await program.parseAsync(process.argv);

@@ -5,6 +5,8 @@
  */
 import { CinderError } from '../common/errors.js';
 import { redact } from '../common/log.js';
+import { primeModuleTexts } from '../common/module-text.js';
+import { tracePhase } from '../common/startup-trace.js';
 import { checkCompiles } from './compile-check.js';
 import { runApp } from './run-app.js';
 import { buildSubmitRequest, type RawSubmitOptions, type SubmitRequest } from './submit-options.js';
@@ -40,7 +42,10 @@ export async function submitMain(
       const { submitCluster } = await import('./cluster-submit.js');
       return await submitCluster(req);
     }
-    await checkCompiles(req.app);
+    const sources = await checkCompiles(req.app);
+    tracePhase('cli', 'app compile-checked');
+    // closure capture reads the app's transpiled text: transpile it now, off the driver's main thread
+    void primeModuleTexts(sources);
     return await runDriverHere(req);
   } catch (e) {
     return fail(e);
@@ -65,6 +70,7 @@ async function runDriverHere(req: SubmitRequest): Promise<number> {
   interruptEndsFailed();
   try {
     await runApp(req.app, req.args);
+    tracePhase('driver', 'app main returned');
   } catch (e) {
     const stack = (e as Error)?.stack ?? String(e);
     process.stderr.write(`cinder submit: the application failed: ${stack}\n`);
@@ -80,6 +86,8 @@ async function runDriverHere(req: SubmitRequest): Promise<number> {
     process.stderr.write(`cinder submit: ${disagreement(recorded)}\n`);
     code = 1;
   }
+  tracePhase('driver', 'submit done');
+  if (process.env.CINDER_STARTUP_TRACE === '1') process.once('exit', () => tracePhase('driver', 'process exit'));
   return code;
 }
 

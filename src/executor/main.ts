@@ -21,6 +21,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { takeCredentials } from '../common/credentials.js';
+import { tracePhase } from '../common/startup-trace.js';
 import { TaskThreads } from './task-threads.js';
 
 const env = process.env;
@@ -35,6 +36,7 @@ function need(name: string): string {
 
 const driverUrl = need('CINDER_DRIVER_URL');
 const executorId = need('CINDER_EXECUTOR_ID');
+tracePhase(`executor-${executorId}`, 'process started, entry loaded');
 const appId = need('CINDER_APP_ID');
 // the app secret comes in a 0600 file ($CINDER_CREDENTIALS_FILE), read once and deleted: never in the env
 const secret = takeCredentials().CINDER_APP_SECRET ?? '';
@@ -63,5 +65,7 @@ const threads = new TaskThreads({
   memoryMb,
   mainUrl: import.meta.url,
 });
+tracePhase(`executor-${executorId}`, 'task threads started');
 const { runExecutor } = await import('./executor-backend.js');
+tracePhase(`executor-${executorId}`, 'modules loaded');
 await runExecutor({ driverUrl, executorId, appId, secret, cores, workDir, shuffleDir, threads });

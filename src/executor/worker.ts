@@ -3,6 +3,7 @@
  * function never blocks the executor's main thread (heartbeats, shuffle serving).
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { tracePhase } from '../common/startup-trace.js';
 import type { TaskDescription } from '../protocol/executor.js';
 import { compareKeys, portableHash } from '../shuffle/partitioner.js';
 import { mapKey } from './builtins.js';
@@ -40,9 +41,14 @@ const runner = new TaskRunner({
 });
 
 const runQueue: TaskDescription[] = [];
+let firstDone = false;
 async function drain(): Promise<void> {
   while (runQueue.length > 0) {
     const status = await runner.run(runQueue[0]!);
+    if (!firstDone) {
+      firstDone = true;
+      tracePhase(who, 'first task finished');
+    }
     runQueue.shift();
     port.postMessage({ type: 'status', status } satisfies WorkerToMain);
   }
@@ -72,4 +78,6 @@ port.on('message', (m: MainToWorker) => {
       break;
   }
 });
+const who = `executor-${init.executorId}/t${init.workDir.slice(-1)}`;
+tracePhase(who, 'task thread: task code loaded');
 port.postMessage({ type: 'ready' } satisfies WorkerToMain);

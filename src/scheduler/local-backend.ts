@@ -8,6 +8,7 @@ import path from 'node:path';
 import { CREDENTIALS_ENV, writeCredentials } from '../common/credentials.js';
 import { CinderError } from '../common/errors.js';
 import { logger } from '../common/log.js';
+import { tracePhase } from '../common/startup-trace.js';
 import { EXECUTOR_MAIN } from '../executor/entry.js';
 import type { DriverAddress, ExecutorBackend } from './backend.js';
 
@@ -48,6 +49,7 @@ export class LocalBackend implements ExecutorBackend {
   ): Promise<void> {
     this.driver = driver;
     for (let i = 0; i < this.o.executors; i++) this.launch();
+    tracePhase('driver', `${this.o.executors} executors spawned`);
     await waitForRegistered(this.o.executors, 30_000);
   }
 
