@@ -95,6 +95,7 @@ export const ALL_CASES = [
   'spill-groupbykey',
   'launch-latency',
   'rm-sim',
+  'startup',
 ] as const;
 export type CaseName = (typeof ALL_CASES)[number];
 

@@ -42,6 +42,8 @@ export async function submitMain(
       const { submitCluster } = await import('./cluster-submit.js');
       return await submitCluster(req);
     }
+    // local masters: the executors start now, while the app compiles and loads
+    (await import('./spare-executors.js')).startSparesFor(req);
     const sources = await checkCompiles(req.app);
     tracePhase('cli', 'app compile-checked');
     // closure capture reads the app's transpiled text: transpile it now, off the driver's main thread

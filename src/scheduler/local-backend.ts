@@ -4,12 +4,14 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { CREDENTIALS_ENV, writeCredentials } from '../common/credentials.js';
 import { CinderError } from '../common/errors.js';
 import { logger } from '../common/log.js';
 import { tracePhase } from '../common/startup-trace.js';
 import { EXECUTOR_MAIN } from '../executor/entry.js';
+import { envDiff, SPARE_ENV, type SpareAssignment } from '../executor/spare.js';
 import type { DriverAddress, ExecutorBackend } from './backend.js';
 
 const log = logger('local-backend');
@@ -20,7 +22,88 @@ process.on('exit', () => {
   for (const c of allChildren) c.kill('SIGKILL');
 });
 
-export interface LocalBackendOptions {
+/** What makes executors interchangeable: a spare is used only by a backend that wants exactly this. */
+export interface ExecutorShape {
+  coresPerExecutor: number;
+  memoryMb: number;
+  heartbeatMs: number;
+}
+
+interface Spare {
+  shape: ExecutorShape;
+  child: ChildProcess;
+  workDir: string;
+  env: Record<string, string | undefined>;
+}
+
+/** Executors started before their driver (startSpareExecutors), taken by the next LocalBackend that fits. */
+const spares: Spare[] = [];
+let sparesDir: string | undefined;
+
+function executorEnv(shape: ExecutorShape, workDir: string): Record<string, string | undefined> {
+  return {
+    ...process.env,
+    CINDER_EXECUTOR_CORES: String(shape.coresPerExecutor),
+    CINDER_EXECUTOR_MEMORY_MB: String(shape.memoryMb),
+    CINDER_WORK_DIR: workDir,
+    CINDER_HOST: '127.0.0.1',
+    CINDER_HEARTBEAT_MS: String(shape.heartbeatMs),
+  };
+}
+
+function spawnExecutor(env: Record<string, string | undefined>, stdin: 'ignore' | 'pipe'): ChildProcess {
+  const child = spawn(process.execPath, ['--max-semi-space-size=64', EXECUTOR_MAIN], {
+    stdio: [stdin, 2, 2],
+    env,
+  });
+  allChildren.add(child);
+  child.on('exit', () => allChildren.delete(child));
+  return child;
+}
+
+/**
+ * Starts `n` executors that load their code before any driver exists (`cinder submit` calls this for a
+ * local master before it compiles and loads the app: decision 0017). The first LocalBackend whose
+ * executors have the same shape adopts them; the others end when this process does.
+ */
+export function startSpareExecutors(n: number, shape: ExecutorShape): void {
+  sparesDir ??= fs.mkdtempSync(path.join(os.tmpdir(), 'cinder-spares-'));
+  const dir = sparesDir;
+  if (spares.length === 0) process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  for (let i = 0; i < n; i++) {
+    const workDir = path.join(dir, `spare-${spares.length + 1}`);
+    fs.mkdirSync(workDir, { recursive: true, mode: 0o700 });
+    const env = executorEnv(shape, workDir);
+    env[SPARE_ENV] = '1';
+    const child = spawnExecutor(env, 'pipe');
+    child.stdin!.on('error', () => {}); // a spare that died: the backend sees its exit
+    spares.push({ shape, child, workDir, env });
+  }
+  tracePhase('cli', `${n} spare executors spawned`);
+}
+
+/** A live spare of this shape, removed from the pool; spares of other shapes are ended (nobody will take them). */
+function takeSpare(shape: ExecutorShape): Spare | undefined {
+  for (let i = spares.length - 1; i >= 0; i--) {
+    const s = spares[i]!;
+    const same =
+      s.shape.coresPerExecutor === shape.coresPerExecutor &&
+      s.shape.memoryMb === shape.memoryMb &&
+      s.shape.heartbeatMs === shape.heartbeatMs;
+    if (!same || s.child.exitCode !== null || s.child.signalCode !== null) {
+      spares.splice(i, 1);
+      s.child.stdin?.end();
+    }
+  }
+  return spares.shift();
+}
+
+/** Ends the spares nobody took (their process exits when its stdin closes). */
+function endSpares(): void {
+  for (const s of spares.splice(0)) s.child.stdin?.end();
+}
+
+export interface LocalBackendOptions extends ExecutorShape {
   executors: number;
   coresPerExecutor: number;
   memoryMb: number;
@@ -49,6 +132,7 @@ export class LocalBackend implements ExecutorBackend {
   ): Promise<void> {
     this.driver = driver;
     for (let i = 0; i < this.o.executors; i++) this.launch();
+    endSpares();
     tracePhase('driver', `${this.o.executors} executors spawned`);
     await waitForRegistered(this.o.executors, 30_000);
   }
@@ -57,30 +141,39 @@ export class LocalBackend implements ExecutorBackend {
     const d = this.driver!;
     const id = String(this.nextId++);
     const workDir = path.join(this.o.workDir, `executor-${id}`);
-    fs.mkdirSync(workDir, { recursive: true, mode: 0o700 });
-    // the app secret in a 0600 file the executor deletes once read, not in its env
-    const credentials = path.join(workDir, 'credentials.json');
-    writeCredentials(credentials, { CINDER_APP_SECRET: d.secret });
-    const child = spawn(process.execPath, ['--max-semi-space-size=64', EXECUTOR_MAIN], {
-      stdio: ['ignore', 2, 2],
-      env: {
-        ...process.env,
-        CINDER_DRIVER_URL: `${d.host}:${d.port}`,
-        CINDER_EXECUTOR_ID: id,
-        CINDER_APP_ID: d.appId,
-        [CREDENTIALS_ENV]: credentials,
-        CINDER_EXECUTOR_CORES: String(this.o.coresPerExecutor),
-        CINDER_EXECUTOR_MEMORY_MB: String(this.o.memoryMb),
-        CINDER_WORK_DIR: workDir,
-        CINDER_HOST: '127.0.0.1',
-        CINDER_HEARTBEAT_MS: String(this.o.heartbeatMs),
-        CINDER_LAUNCH_REQUESTED_AT: String(Date.now()),
-      },
-    });
+    // a spare started before this driver existed (decision 0017) gets its driver, id and secret on stdin
+    const spare = takeSpare(this.o);
+    let child: ChildProcess;
+    if (spare) {
+      child = spare.child;
+      const assignment: SpareAssignment = {
+        driverUrl: `${d.host}:${d.port}`,
+        executorId: id,
+        appId: d.appId,
+        secret: d.secret,
+        launchRequestedAt: Date.now(),
+        env: envDiff(spare.env, executorEnv(this.o, spare.workDir)),
+      };
+      child.stdin!.end(`${JSON.stringify(assignment)}\n`);
+    } else {
+      fs.mkdirSync(workDir, { recursive: true, mode: 0o700 });
+      // the app secret in a 0600 file the executor deletes once read, not in its env
+      const credentials = path.join(workDir, 'credentials.json');
+      writeCredentials(credentials, { CINDER_APP_SECRET: d.secret });
+      child = spawnExecutor(
+        {
+          ...executorEnv(this.o, workDir),
+          CINDER_DRIVER_URL: `${d.host}:${d.port}`,
+          CINDER_EXECUTOR_ID: id,
+          CINDER_APP_ID: d.appId,
+          [CREDENTIALS_ENV]: credentials,
+          CINDER_LAUNCH_REQUESTED_AT: String(Date.now()),
+        },
+        'ignore',
+      );
+    }
     this.children.set(id, child);
-    allChildren.add(child);
     child.on('exit', (code, signal) => {
-      allChildren.delete(child);
       if (this.children.get(id) === child) this.children.delete(id);
       if (!this.stopping && (code !== 0 || signal))
         log.warn({ executorId: id, code, signal }, 'executor process exited');
