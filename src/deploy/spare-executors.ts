@@ -5,7 +5,7 @@
  * `--conf cinder.local.spareExecutors=false` turns it off.
  */
 import { type Conf, DEFAULTS, intConf, parseMaster, parseMb, strConf } from '../common/conf.js';
-import { startSpareExecutors } from '../scheduler/local-backend.js';
+import { startSpareExecutors } from '../scheduler/executor-processes.js';
 import type { SubmitRequest } from './submit-options.js';
 
 export function startSparesFor(req: SubmitRequest): void {
