@@ -82,6 +82,8 @@ async function runDriverHere(req: SubmitRequest): Promise<number> {
   // the app may have left its context running: stop it so this process can exit cleanly
   const { CinderContext } = await import('../api/context.js');
   await CinderContext._stopActive(code === 0 ? 'SUCCEEDED' : 'FAILED', diagnostics);
+  // spare executors no context took (the app made none): they end when their stdin closes
+  (await import('../scheduler/executor-processes.js')).endSpares();
   const { disagreement, recordedSucceeded, takeClientOutcome } = await import('./client-outcome.js');
   const recorded = takeClientOutcome();
   if (recorded && code === 0 && !recordedSucceeded(recorded)) {

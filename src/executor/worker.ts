@@ -7,8 +7,8 @@ import { tracePhase } from '../common/startup-trace.js';
 import type { TaskDescription } from '../protocol/executor.js';
 import { compareKeys, portableHash } from '../shuffle/partitioner.js';
 import { mapKey } from './builtins.js';
-import { TaskRunner } from './task-runner.js';
 import { applyEnv } from './spare.js';
+import { TaskRunner } from './task-runner.js';
 import type { MainToWorker, WorkerIds, WorkerInit, WorkerToMain } from './thread-protocol.js';
 
 const init = workerData as WorkerInit;

@@ -72,6 +72,9 @@ export function startSpareExecutors(n: number, shape: ExecutorShape): void {
     env[SPARE_ENV] = '1';
     const child = spawnExecutor(env, 'pipe');
     child.stdin!.on('error', () => {}); // a spare that died: the backend sees its exit
+    // a spare never keeps this process alive (an app without a context still exits; the exit hook kills it)
+    child.unref();
+    (child.stdin as unknown as { unref(): void }).unref();
     spares.push({ shape, child, workDir, env });
   }
   tracePhase('cli', `${n} spare executors spawned`);
@@ -90,11 +93,12 @@ export function takeSpare(shape: ExecutorShape): Spare | undefined {
       s.child.stdin?.end();
     }
   }
-  return spares.shift();
+  const s = spares.shift();
+  s?.child.ref(); // adopted: a live executor like any other
+  return s;
 }
 
 /** Ends the spares nobody took (their process exits when its stdin closes). */
 export function endSpares(): void {
   for (const s of spares.splice(0)) s.child.stdin?.end();
 }
-
