@@ -271,6 +271,14 @@ export function planCases(cfg: SuiteConfig): Case[] {
       ...(missing ? { notMeasured: missing } : {}),
     });
   }
+  if (want.has('warm-jobs'))
+    cases.push({
+      name: 'warm-jobs',
+      inputMb: 0,
+      reps: cfg.reps,
+      check: 'self',
+      impls: [cinder(cfg, 'warmJobs', { jobs: cfg.mode === 'tiny' ? 20 : 300 })],
+    });
   if (want.has('startup')) {
     // issue 18: Cinder's start-up against the machine's floor, measured in the same run, alternating
     const cli = path.join(repoRoot, 'bin', 'cinder.js');

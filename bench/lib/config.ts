@@ -96,6 +96,7 @@ export const ALL_CASES = [
   'launch-latency',
   'rm-sim',
   'startup',
+  'warm-jobs',
 ] as const;
 export type CaseName = (typeof ALL_CASES)[number];
 

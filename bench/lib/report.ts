@@ -126,6 +126,16 @@ export function summarize(res: SuiteResult): Summary[] {
           note: `answer: ${res.verdicts[`${c.name}/${impl.name}`]}; first user line ${f(metric(rs, 'firstLineMs'), 0)} ms, context ready ${f(metric(rs, 'contextMs'), 0)} ms, launch request → executor registered ${f(metric(rs, 'executorLaunchMs'), 0)} ms (slowest executor), whole submit ${f(median(ok(rs).map((r) => r.wall)))} s`,
         });
       }
+    } else if (c.name === 'warm-jobs') {
+      const jps = metric(cin, 'jobsPerSecond');
+      out.push({
+        case: c.name,
+        figure: 'small two-stage jobs/s in one long-lived context',
+        value: jps,
+        target: 'none (issue 18: toward the RPC round trips a job needs)',
+        met: undefined,
+        note: `${note}; ${f(metric(cin, 'msPerJob'), 2)} ms per job; the same work as a plain loop in the driver: ${f(metric(cin, 'loopJobsPerSecond'), 0)}/s`,
+      });
     } else if (c.name === 'startup') {
       out.push(...startupSummary(c, res));
     } else if (c.name === 'rm-sim') {
