@@ -55,6 +55,23 @@ export async function primeModuleTexts(files: string[]): Promise<void> {
   );
 }
 
+/** The transpiled TypeScript files held (for the TS loader hooks, which then need no esbuild of their own). */
+export function transpiledTexts(files: string[]): TranspiledText[] {
+  const out: TranspiledText[] = [];
+  for (const file of files) {
+    const v = cache.get(file)?.value;
+    if (v?.tsMap) out.push({ file, mtimeMs: v.mtimeMs, code: v.code, map: v.tsMap });
+  }
+  return out;
+}
+
+export interface TranspiledText {
+  file: string;
+  mtimeMs: number;
+  code: string;
+  map: string;
+}
+
 export function loadModuleText(file: string): ModuleText | undefined {
   let mtimeMs: number;
   try {

@@ -5,7 +5,7 @@
  */
 import { CinderError } from '../common/errors.js';
 import { redact } from '../common/log.js';
-import { primeModuleTexts } from '../common/module-text.js';
+import { primeModuleTexts, type TranspiledText, transpiledTexts } from '../common/module-text.js';
 import { tracePhase } from '../common/startup-trace.js';
 import { checkCompiles } from './compile-check.js';
 import { runApp } from './run-app.js';
@@ -46,9 +46,10 @@ export async function submitMain(
     (await import('./spare-executors.js')).startSparesFor(req);
     const sources = await checkCompiles(req.app);
     tracePhase('cli', 'app compile-checked');
-    // closure capture reads the app's transpiled text: transpile it now, off the driver's main thread
-    void primeModuleTexts(sources);
-    return await runDriverHere(req);
+    // closure capture reads the app's transpiled text, and the TS loader runs the same text: transpile it
+    // once here with the esbuild service the check started (the loader's thread then needs no esbuild)
+    await primeModuleTexts(sources);
+    return await runDriverHere(req, transpiledTexts(sources));
   } catch (e) {
     return fail(e);
   }
@@ -58,7 +59,7 @@ export async function submitMain(
  * Runs the driver in this process (local masters and client deploy mode). In client mode the exit code
  * is 0 only when the RM recorded the application SUCCEEDED (client-outcome.ts has the rule).
  */
-async function runDriverHere(req: SubmitRequest): Promise<number> {
+async function runDriverHere(req: SubmitRequest, transpiled: TranspiledText[]): Promise<number> {
   process.env.CINDER_SUBMIT_CONF = JSON.stringify({
     master: req.master,
     appName: req.name,
@@ -71,7 +72,7 @@ async function runDriverHere(req: SubmitRequest): Promise<number> {
   let diagnostics = '';
   interruptEndsFailed();
   try {
-    await runApp(req.app, req.args);
+    await runApp(req.app, req.args, { transpiled });
     tracePhase('driver', 'app main returned');
   } catch (e) {
     const stack = (e as Error)?.stack ?? String(e);

@@ -215,6 +215,41 @@ console.log('pids=' + JSON.stringify(pids));`,
     assert.deepEqual(await leftOver(marker), []);
   });
 
+  test('a multi-file TS app: the files transpiled once by the driver run, and its shipped functions use their imports', async () => {
+    fs.writeFileSync(path.join(dir, 'lib.ts'), 'export const scale = (x: number): number => x * 3;\n');
+    const multi = app(
+      'multi.ts',
+      `import { scale } from './lib.js';
+const sc = await CinderContext.getOrCreate();
+const out = await sc.parallelize([1, 2, 3, 4], 2).map((x: number) => scale(x)).collect();
+await sc.stop();
+console.log('out=' + JSON.stringify(out));`,
+    );
+    const r = await submit(['--master', 'local[2]', multi]).done;
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^out=\[3,6,9,12\]$/m);
+  });
+
+  test('a TS file changed after the submit transpiled it runs as it is now, not as it was', async () => {
+    const later = path.join(dir, 'later.ts');
+    fs.writeFileSync(later, "export const version: string = 'old';\n");
+    const changing = app(
+      'changing.ts',
+      `import fs from 'node:fs';
+// the check and the driver's transpile saw 'old' (the dynamic import is part of the app's sources);
+// the file changes before it is first imported
+fs.writeFileSync(${JSON.stringify(later)}, "export const version: string = 'new';\\n");
+const t = new Date(Date.now() + 5000);
+fs.utimesSync(${JSON.stringify(later)}, t, t);
+const { version } = await import('./later.js');
+console.log('version=' + version);
+void CinderContext;`,
+    );
+    const r = await submit(['--master', 'local[2]', changing]).done;
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^version=new$/m);
+  });
+
   test('--conf cinder.local.spareExecutors=false starts executors only with the context', async () => {
     const off = app(
       'off.ts',
