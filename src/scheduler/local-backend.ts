@@ -64,7 +64,13 @@ export class LocalBackend implements ExecutorBackend {
         appId: d.appId,
         secret: d.secret,
         launchRequestedAt: Date.now(),
-        env: envDiff(spare.env, executorEnv(this.o, spare.workDir)),
+        // what a freshly spawned executor's environment would hold (user code in tasks may read it)
+        env: envDiff(spare.env, {
+          ...executorEnv(this.o, spare.workDir),
+          CINDER_DRIVER_URL: `${d.host}:${d.port}`,
+          CINDER_EXECUTOR_ID: id,
+          CINDER_APP_ID: d.appId,
+        }),
       };
       child.stdin!.end(`${JSON.stringify(assignment)}\n`);
     } else {

@@ -157,14 +157,21 @@ await sc.stop();`,
       `process.env.STARTUP_TEST_VALUE = 'set-by-main';
 delete process.env.STARTUP_TEST_REMOVED;
 const sc = await CinderContext.getOrCreate();
-const seen = await sc.parallelize([1, 2], 2).map(() => [process.env.STARTUP_TEST_VALUE, process.env.STARTUP_TEST_REMOVED ?? 'gone', process.pid]).collect();
+const seen = await sc.parallelize([1, 2], 2).map(() => [process.env.STARTUP_TEST_VALUE, process.env.STARTUP_TEST_REMOVED ?? 'gone', process.pid, process.env.CINDER_APP_ID, process.env.CINDER_EXECUTOR_ID]).collect();
 await sc.stop();
+console.log('app=' + sc.applicationId);
 console.log('seen=' + JSON.stringify(seen));`,
     );
     const { env, marker } = runEnv();
     const r = await submit(['--master', 'local[2]', envApp], { ...env, STARTUP_TEST_REMOVED: 'present' }).done;
     assert.equal(r.code, 0, r.stderr);
-    const seen = JSON.parse(/^seen=(.*)$/m.exec(r.stdout)![1]!) as Array<[string, string, number]>;
+    const seen = JSON.parse(/^seen=(.*)$/m.exec(r.stdout)![1]!) as Array<[string, string, number, string, string]>;
+    // and the variables a freshly spawned executor has: its app and its id
+    const appId = /^app=(.*)$/m.exec(r.stdout)![1]!;
+    assert.deepEqual(seen.map(([, , , a, id]) => [a, id]).sort(), [
+      [appId, '1'],
+      [appId, '2'],
+    ]);
     assert.deepEqual(
       seen.map(([v, removed]) => [v, removed]),
       [
