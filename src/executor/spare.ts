@@ -18,7 +18,7 @@ export interface SpareAssignment {
   executorId: string;
   appId: string;
   secret: string;
-  /** epoch ms the driver asked for this executor (its launch-to-register figure starts here) */
+  /** epoch ms the spare was spawned (the driver's launch-to-register figure starts here) */
   launchRequestedAt: number;
   /** environment variables that differ from the spare's (set, or null: removed) since it was spawned */
   env: Record<string, string | null>;

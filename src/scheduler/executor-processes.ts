@@ -29,6 +29,8 @@ interface Spare {
   child: ChildProcess;
   workDir: string;
   env: Record<string, string | undefined>;
+  /** epoch ms it was spawned: its launch, for the driver's launch-to-register figure */
+  spawnedAt: number;
 }
 
 /** Executors started before their driver (startSpareExecutors), taken by the next LocalBackend that fits. */
@@ -75,7 +77,7 @@ export function startSpareExecutors(n: number, shape: ExecutorShape): void {
     // a spare never keeps this process alive (an app without a context still exits; the exit hook kills it)
     child.unref();
     (child.stdin as unknown as { unref(): void }).unref();
-    spares.push({ shape, child, workDir, env });
+    spares.push({ shape, child, workDir, env, spawnedAt: Date.now() });
   }
   tracePhase('cli', `${n} spare executors spawned`);
 }

@@ -63,7 +63,7 @@ export class LocalBackend implements ExecutorBackend {
         executorId: id,
         appId: d.appId,
         secret: d.secret,
-        launchRequestedAt: Date.now(),
+        launchRequestedAt: spare.spawnedAt,
         // what a freshly spawned executor's environment would hold (user code in tasks may read it)
         env: envDiff(spare.env, {
           ...executorEnv(this.o, spare.workDir),
