@@ -4,12 +4,12 @@
  * Returns the process exit code: 0 exactly when the application succeeded.
  */
 import { CinderError } from '../common/errors.js';
-import { redact } from '../common/log.js';
-import { primeModuleTexts, type TranspiledText, transpiledTexts } from '../common/module-text.js';
+import type { TranspiledText } from '../common/module-text.js';
 import { tracePhase } from '../common/startup-trace.js';
-import { checkCompiles } from './compile-check.js';
-import { runApp } from './run-app.js';
 import { buildSubmitRequest, type RawSubmitOptions, type SubmitRequest } from './submit-options.js';
+
+// the rest (esbuild, pino, the loader) loads once the options are read, so a local master's executors
+// start first (decision 0017)
 
 function fail(e: unknown): number {
   const err = e as Error;
@@ -35,6 +35,7 @@ export async function submitMain(
       );
     const req = buildSubmitRequest(app, args, o);
     if (req.verbose) {
+      const { redact } = await import('../common/log.js');
       process.stderr.write(`cinder submit: ${JSON.stringify({ ...req, conf: redact(req.conf) }, null, 2)}\n`);
     }
     if (req.deployMode === 'cluster') {
@@ -44,6 +45,10 @@ export async function submitMain(
     }
     // local masters: the executors start now, while the app compiles and loads
     (await import('./spare-executors.js')).startSparesFor(req);
+    const [{ checkCompiles }, { primeModuleTexts, transpiledTexts }] = await Promise.all([
+      import('./compile-check.js'),
+      import('../common/module-text.js'),
+    ]);
     const sources = await checkCompiles(req.app);
     tracePhase('cli', 'app compile-checked');
     // closure capture reads the app's transpiled text, and the TS loader runs the same text: transpile it
@@ -72,6 +77,7 @@ async function runDriverHere(req: SubmitRequest, transpiled: TranspiledText[]): 
   let diagnostics = '';
   interruptEndsFailed();
   try {
+    const { runApp } = await import('./run-app.js');
     await runApp(req.app, req.args, { transpiled });
     tracePhase('driver', 'app main returned');
   } catch (e) {
