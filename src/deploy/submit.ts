@@ -45,6 +45,9 @@ export async function submitMain(
     }
     // local masters: the executors start now, while the app compiles and loads
     (await import('./spare-executors.js')).startSparesFor(req);
+    // the engine loads while esbuild (its own process) checks the app, and before the TS loader's hooks:
+    // once they are registered every module resolution is a round trip to their thread (~100 for the engine)
+    const engine = import('../index.js');
     const [{ checkCompiles }, { primeModuleTexts, transpiledTexts }] = await Promise.all([
       import('./compile-check.js'),
       import('../common/module-text.js'),
@@ -54,6 +57,7 @@ export async function submitMain(
     // closure capture reads the app's transpiled text, and the TS loader runs the same text: transpile it
     // once here with the esbuild service the check started (the loader's thread then needs no esbuild)
     await primeModuleTexts(sources);
+    await engine;
     return await runDriverHere(req, transpiledTexts(sources));
   } catch (e) {
     return fail(e);
