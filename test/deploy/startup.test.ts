@@ -222,6 +222,17 @@ console.log('pids=' + JSON.stringify(pids));`,
     assert.deepEqual(await leftOver(marker), []);
   });
 
+  test('an app that does not compile: exit 1 with the error, and the spares started before the check are gone', async () => {
+    const bad = path.join(dir, 'bad.ts');
+    fs.writeFileSync(bad, "import { CinderContext } from 'cinder';\nconst x: number = ;\nvoid CinderContext;\n");
+    const { env, marker } = runEnv();
+    const r = await submit(['--master', 'local[2]', bad], env).done;
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /does not compile/);
+    assert.match(r.stderr, /2 spare executors spawned/);
+    assert.deepEqual(await leftOver(marker), []);
+  });
+
   test('a multi-file TS app: the files transpiled once by the driver run, and its shipped functions use their imports', async () => {
     fs.writeFileSync(path.join(dir, 'lib.ts'), 'export const scale = (x: number): number => x * 3;\n');
     const multi = app(
