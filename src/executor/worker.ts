@@ -5,8 +5,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { tracePhase } from '../common/startup-trace.js';
 import type { TaskDescription } from '../protocol/executor.js';
-import { compareKeys, portableHash } from '../shuffle/partitioner.js';
-import { mapKey } from './builtins.js';
 import { applyEnv } from './spare.js';
 import { TaskRunner } from './task-runner.js';
 import type { MainToWorker, WorkerIds, WorkerInit, WorkerToMain } from './thread-protocol.js';
@@ -23,11 +21,6 @@ function ask(msg: { type: 'fetchFile'; name: string } | { type: 'getBroadcast'; 
     port.postMessage({ ...msg, reqId } as WorkerToMain);
   });
 }
-
-// What engine-written functions use on executors (compareKeys, mapKey, portableHash). The engine's whole
-// public module is imported only when a shipped bundle imports 'cinder' (fn-loader), which keeps
-// executor start-up short.
-(globalThis as Record<string, unknown>).__cinderEngine = { compareKeys, mapKey, portableHash, __partial: true };
 
 let runner: TaskRunner | undefined;
 function startRunner(ids: WorkerIds): void {

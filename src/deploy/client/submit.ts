@@ -3,9 +3,9 @@
  * cluster mode stages the app and hands it to the ResourceManager (src/deploy/cluster-submit.ts).
  * Returns the process exit code: 0 exactly when the application succeeded.
  */
-import { CinderError } from '../common/errors.js';
-import type { TranspiledText } from '../common/module-text.js';
-import { tracePhase } from '../common/startup-trace.js';
+import { CinderError } from '../../common/errors.js';
+import type { TranspiledText } from '../../common/module-text.js';
+import { tracePhase } from '../../common/startup-trace.js';
 import { buildSubmitRequest, type RawSubmitOptions, type SubmitRequest } from './submit-options.js';
 
 // the rest (esbuild, pino, the loader) loads once the options are read, so a local master's executors
@@ -35,7 +35,7 @@ export async function submitMain(
       );
     const req = buildSubmitRequest(app, args, o);
     if (req.verbose) {
-      const { redact } = await import('../common/log.js');
+      const { redact } = await import('../../common/log.js');
       process.stderr.write(`cinder submit: ${JSON.stringify({ ...req, conf: redact(req.conf) }, null, 2)}\n`);
     }
     if (req.deployMode === 'cluster') {
@@ -47,10 +47,10 @@ export async function submitMain(
     (await import('./spare-executors.js')).startSparesFor(req);
     // the engine loads while esbuild (its own process) checks the app, and before the TS loader's hooks:
     // once they are registered every module resolution is a round trip to their thread (~100 for the engine)
-    const engine = import('../index.js');
+    const engine = import('../../index.js');
     const [{ checkCompiles }, { primeModuleTexts, transpiledTexts }] = await Promise.all([
       import('./compile-check.js'),
-      import('../common/module-text.js'),
+      import('../../common/module-text.js'),
     ]);
     const sources = await checkCompiles(req.app);
     tracePhase('cli', 'app compile-checked');
@@ -81,7 +81,7 @@ async function runDriverHere(req: SubmitRequest, transpiled: TranspiledText[]): 
   let diagnostics = '';
   interruptEndsFailed();
   try {
-    const { runApp } = await import('./run-app.js');
+    const { runApp } = await import('../driver/run-app.js');
     await runApp(req.app, req.args, { transpiled });
     tracePhase('driver', 'app main returned');
   } catch (e) {
@@ -91,10 +91,10 @@ async function runDriverHere(req: SubmitRequest, transpiled: TranspiledText[]): 
     diagnostics = `User application exited with an exception: ${stack}`;
   }
   // the app may have left its context running: stop it so this process can exit cleanly
-  const { CinderContext } = await import('../api/context.js');
+  const { CinderContext } = await import('../../api/context.js');
   await CinderContext._stopActive(code === 0 ? 'SUCCEEDED' : 'FAILED', diagnostics);
   // spare executors no context took (the app made none): they end when their stdin closes
-  (await import('../scheduler/executor-processes.js')).endSpares();
+  (await import('../../scheduler/executor-processes.js')).endSpares();
   const { disagreement, recordedSucceeded, takeClientOutcome } = await import('./client-outcome.js');
   const recorded = takeClientOutcome();
   if (recorded && code === 0 && !recordedSucceeded(recorded)) {
@@ -119,7 +119,7 @@ function interruptEndsFailed(): void {
     // a second signal while stopping (which may wait for a restarting RM) leaves at once
     if (stopping) process.exit(sig === 'SIGINT' ? 130 : 143);
     stopping = true;
-    void import('../api/context.js')
+    void import('../../api/context.js')
       .then(({ CinderContext }) => CinderContext._stopActive('FAILED', `the client was interrupted by ${sig}`))
       .catch(() => {})
       .finally(() => process.exit(sig === 'SIGINT' ? 130 : 143));

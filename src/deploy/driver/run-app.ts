@@ -6,7 +6,7 @@
 import { register } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { TranspiledText } from '../common/module-text.js';
+import type { TranspiledText } from '../../common/module-text.js';
 
 let registered = false;
 

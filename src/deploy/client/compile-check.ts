@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import * as esbuild from 'esbuild';
-import { CinderError } from '../common/errors.js';
+import { CinderError } from '../../common/errors.js';
 
 /** Returns the app's own source files (absolute paths, not node_modules) that the check read. */
 export async function checkCompiles(app: string): Promise<string[]> {

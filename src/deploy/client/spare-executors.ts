@@ -4,8 +4,8 @@
  * code sets another executor size (then the context starts fresh ones and these end unused).
  * `--conf cinder.local.spareExecutors=false` turns it off.
  */
-import { type Conf, DEFAULTS, intConf, parseMaster, parseMb, strConf } from '../common/conf.js';
-import { startSpareExecutors } from '../scheduler/executor-processes.js';
+import { type Conf, DEFAULTS, intConf, parseMaster, parseMb, strConf } from '../../common/conf.js';
+import { startSpareExecutors } from '../../scheduler/executor-processes.js';
 import type { SubmitRequest } from './submit-options.js';
 
 export function startSparesFor(req: SubmitRequest): void {
