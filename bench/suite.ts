@@ -138,6 +138,19 @@ export function planCases(cfg: SuiteConfig): Case[] {
       impls: [...impls, ...peerImpls('wordcount', d.dir, false)],
     });
   }
+  if (want.has('wordfreq')) {
+    const d = data({ name: 'freqtext', kind: 'text', mb: s.freqMb, seed: 5 });
+    cases.push({
+      name: 'wordfreq',
+      inputMb: mib(d.bytes),
+      reps: cfg.reps,
+      check: 'baseline',
+      impls: [
+        cinder(cfg, 'wordfreq', { input: d.dir }),
+        { name: 'hand', args: [path.join(buildBench, 'hand', 'wordfreq-hand.js'), d.dir] },
+      ],
+    });
+  }
   if (want.has('groupby')) {
     const d = data({ name: 'kv', kind: 'kv', mb: s.kvMb, keys: s.kvKeys });
     const impls = [

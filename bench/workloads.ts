@@ -38,6 +38,24 @@ export const wordcount: Workload = async (sc, p) => {
   return { answer: `words=${total} distinct=${counts.length} top10=${top.map(([w, n]) => `${w}:${n}`).join(',')}` };
 };
 
+/**
+ * WORDFREQ (issue 18): the user's own per-record functions dominate: each word is case-folded and
+ * stripped with a regex, short words dropped, counted with reduceByKey, the top 25 taken with takeOrdered,
+ * then the lines counted in a second job. lines=N top25=w:n,...
+ */
+export const wordfreq: Workload = async (sc, p) => {
+  const text = sc.textFile(p.input!);
+  const top = await text
+    .flatMap((line) => line.split(' '))
+    .map((w) => w.toLowerCase().replace(/[^a-z0-9]+/g, ''))
+    .filter((w) => w.length > 2)
+    .map((w) => [w, 1] as [string, number])
+    .reduceByKey((a, b) => a + b)
+    .takeOrdered(25, (kv) => [-kv[1], kv[0]]);
+  const lines = await text.count();
+  return { answer: `lines=${lines} top25=${top.map(([w, n]) => `${w}:${n}`).join(',')}` };
+};
+
 function parseKv(line: string): [string, number] {
   const i = line.indexOf(',');
   return [line.slice(0, i), Number(line.slice(i + 1))];
@@ -237,6 +255,7 @@ export const warmJobs: Workload = async (sc, p) => {
 export const WORKLOADS: Record<string, Workload> = {
   warmJobs,
   wordcount,
+  wordfreq,
   groupby,
   groupbykey,
   sort,
