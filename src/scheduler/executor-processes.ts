@@ -95,9 +95,7 @@ export function takeSpare(shape: ExecutorShape): Spare | undefined {
       s.child.stdin?.end();
     }
   }
-  const s = spares.shift();
-  s?.child.ref(); // adopted: a live executor like any other
-  return s;
+  return spares.shift();
 }
 
 /** Ends the spares nobody took (their process exits when its stdin closes). */

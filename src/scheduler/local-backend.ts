@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { CREDENTIALS_ENV, writeCredentials } from '../common/credentials.js';
 import { CinderError } from '../common/errors.js';
+import { own } from '../common/keep-alive.js';
 import { logger } from '../common/log.js';
 import { tracePhase } from '../common/startup-trace.js';
 import { envDiff, type SpareAssignment } from '../executor/spare.js';
@@ -90,6 +91,9 @@ export class LocalBackend implements ExecutorBackend {
         'ignore',
       );
     }
+    // Cinder's handles do not keep a submitted app's process alive (decision 0019); a spare was unref'd
+    if (spare) child.ref();
+    own(child);
     this.children.set(id, child);
     child.on('exit', (code, signal) => {
       if (this.children.get(id) === child) this.children.delete(id);

@@ -1,11 +1,16 @@
 /**
  * `cinder submit` behaviour. Local masters and client mode run the app's driver in this process;
- * cluster mode stages the app and hands it to the ResourceManager (src/deploy/cluster-submit.ts).
- * Returns the process exit code: 0 exactly when the application succeeded.
+ * cluster mode stages the app and hands it to the ResourceManager (src/deploy/client/cluster-submit.ts).
+ * Returns the process exit code: 0 exactly when the application succeeded. What it prints is escaped
+ * (src/cli/escape.ts): app names, states and diagnostics come from users and the cluster.
  */
+
+import { escLines } from '../../cli/escape.js';
 import { CinderError } from '../../common/errors.js';
+import { holdProcess, ownHandlesKeepAlive } from '../../common/keep-alive.js';
 import type { TranspiledText } from '../../common/module-text.js';
 import { tracePhase } from '../../common/startup-trace.js';
+import { applyEncryptionSetting, ENCRYPTION_CONF_KEY } from '../../rpc/encryption.js';
 import { buildSubmitRequest, type RawSubmitOptions, type SubmitRequest } from './submit-options.js';
 
 // the rest (esbuild, pino, the loader) loads once the options are read, so a local master's executors
@@ -13,7 +18,9 @@ import { buildSubmitRequest, type RawSubmitOptions, type SubmitRequest } from '.
 
 function fail(e: unknown): number {
   const err = e as Error;
-  process.stderr.write(`cinder submit: ${err instanceof CinderError ? err.message : (err.stack ?? String(err))}\n`);
+  process.stderr.write(
+    `cinder submit: ${escLines(err instanceof CinderError ? err.message : (err.stack ?? String(err)))}\n`,
+  );
   return 1;
 }
 
@@ -34,9 +41,15 @@ export async function submitMain(
         'usage: cinder submit [options] APP.ts [args...]',
       );
     const req = buildSubmitRequest(app, args, o);
+    // before anything dials or serves: the client, its driver and the servers it starts
+    applyEncryptionSetting(req.conf[ENCRYPTION_CONF_KEY], ENCRYPTION_CONF_KEY);
     if (req.verbose) {
       const { redact } = await import('../../common/log.js');
-      process.stderr.write(`cinder submit: ${JSON.stringify({ ...req, conf: redact(req.conf) }, null, 2)}\n`);
+      process.stderr.write(`cinder submit: ${escLines(JSON.stringify({ ...req, conf: redact(req.conf) }, null, 2))}\n`);
+    }
+    if (req.typecheck) {
+      const { typecheck } = await import('./typecheck.js');
+      await typecheck(req.app);
     }
     if (req.deployMode === 'cluster') {
       // cluster mode compiles the app once, while packaging it (before anything is staged)
@@ -80,30 +93,67 @@ async function runDriverHere(req: SubmitRequest, transpiled: TranspiledText[]): 
   let code = 0;
   let diagnostics = '';
   interruptEndsFailed();
+  // Cinder's own handles do not keep this process alive; the app's do (src/common/keep-alive.ts)
+  ownHandlesKeepAlive(false);
+  const { CinderContext } = await import('../../api/context.js');
+  CinderContext._onEndedOnCluster = endOnClusterEnds;
+  const release = holdProcess();
   try {
     const { runApp } = await import('../driver/run-app.js');
     await runApp(req.app, req.args, { transpiled });
     tracePhase('driver', 'app main returned');
   } catch (e) {
     const stack = (e as Error)?.stack ?? String(e);
-    process.stderr.write(`cinder submit: the application failed: ${stack}\n`);
+    process.stderr.write(`cinder submit: the application failed: ${escLines(stack)}\n`);
     code = 1;
     diagnostics = `User application exited with an exception: ${stack}`;
+  } finally {
+    release();
   }
+  // main returned: the context stays up while the app has work of its own (a server, a timer, a job)
+  if (code === 0) await untilIdle(CinderContext._active());
   // the app may have left its context running: stop it so this process can exit cleanly
-  const { CinderContext } = await import('../../api/context.js');
   await CinderContext._stopActive(code === 0 ? 'SUCCEEDED' : 'FAILED', diagnostics);
   // spare executors no context took (the app made none): they end when their stdin closes
   (await import('../../scheduler/executor-processes.js')).endSpares();
   const { disagreement, recordedSucceeded, takeClientOutcome } = await import('./client-outcome.js');
   const recorded = takeClientOutcome();
   if (recorded && code === 0 && !recordedSucceeded(recorded)) {
-    process.stderr.write(`cinder submit: ${disagreement(recorded)}\n`);
+    process.stderr.write(`cinder submit: ${escLines(disagreement(recorded))}\n`);
     code = 1;
   }
   tracePhase('driver', 'submit done');
   if (process.env.CINDER_STARTUP_TRACE === '1') process.once('exit', () => tracePhase('driver', 'process exit'));
   return code;
+}
+
+/**
+ * Resolves when the event loop has nothing left but Cinder's own handles (Node's beforeExit: the app's
+ * servers are closed, its timers done, no job runs) or when the context was stopped (sc.stop(), a signal).
+ */
+function untilIdle(sc: { _whenStopped(): Promise<void> } | undefined): Promise<void> {
+  if (!sc) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const idle = (): void => resolve();
+    process.once('beforeExit', idle);
+    void sc._whenStopped().then(() => {
+      process.off('beforeExit', idle);
+      resolve();
+    });
+  });
+}
+
+/**
+ * The application ended on the cluster while its driver ran here (`cinder kill`, failed, the RM gone for
+ * good): the driver stops and the process exits 1 saying so, whatever main is doing (a service would
+ * otherwise answer every request with the error).
+ */
+function endOnClusterEnds(e: Error, sc: { stop(o: { succeeded: boolean; diagnostics: string }): Promise<void> }): void {
+  process.stderr.write(`cinder submit: ${e.message}; stopping the driver\n`);
+  void sc
+    .stop({ succeeded: false, diagnostics: e.message })
+    .catch(() => {})
+    .finally(() => process.exit(1));
 }
 
 /**
