@@ -258,7 +258,14 @@ export class CinderContext {
       }
     }
     await this.backend.start(
-      { host, port: this.endpoint.port, appId: this.applicationId, secret: this.secret },
+      {
+        host,
+        port: this.endpoint.port,
+        appId: this.applicationId,
+        secret: this.secret,
+        // the AM registers with it, so the app has its tracking address from its first report
+        ...(this.uiListener ? { uiUrl: this.uiListener.url } : {}),
+      },
       (n, t) => this.endpoint.waitForExecutors(n, t),
     );
     tracePhase('driver', 'executors registered');

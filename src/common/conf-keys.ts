@@ -222,6 +222,13 @@ export const CONF_KEYS: readonly ConfKey[] = [
     since: V,
   },
   {
+    key: 'cinder.rpc.encryption',
+    type: 'enum',
+    values: ['on', 'off', 'true', 'false', '1', '0'],
+    doc: 'Encrypt RPC channels (TLS 1.3 keyed by the channel secret; default on, or what CINDER_RPC_ENCRYPTION says); off only for trusted single-host use. Must agree with CINDER_RPC_ENCRYPTION and the cluster.',
+    since: V,
+  },
+  {
     key: 'cinder.ui.port',
     type: 'int',
     default: '4040',

@@ -38,7 +38,7 @@ describe('RM web: YARN REST contract, login, ACLs, proxy, metrics', { timeout: 1
   let uiPort = 0;
 
   const get = (p: string, token?: string, headers: Record<string, string> = {}) =>
-    fetch(web + p, {
+    mc.fetch(web + p, {
       redirect: 'manual',
       headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
     });
@@ -240,7 +240,7 @@ describe('RM web: YARN REST contract, login, ACLs, proxy, metrics', { timeout: 1
     assert.match(body, new RegExp(`href="/cluster/app/${appId}"`));
     assert.match(body, /signed in as <b>alice<\/b>/);
     // the form login works too
-    const form = await fetch(`${web}/login`, {
+    const form = await mc.fetch(`${web}/login`, {
       method: 'POST',
       redirect: 'manual',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
@@ -249,7 +249,7 @@ describe('RM web: YARN REST contract, login, ACLs, proxy, metrics', { timeout: 1
     assert.equal(form.status, 303);
     assert.equal(form.headers.get('location'), '/cluster', 'no redirect to another origin');
     // a cookie is not enough to change anything (only GET/HEAD accept it)
-    const kill = await fetch(`${web}/ws/v1/cluster/apps/${appId}/state`, {
+    const kill = await mc.fetch(`${web}/ws/v1/cluster/apps/${appId}/state`, {
       method: 'PUT',
       headers: { cookie: jar, 'content-type': 'application/json' },
       body: JSON.stringify({ state: 'KILLED' }),
@@ -376,7 +376,7 @@ describe('RM web: YARN REST contract, login, ACLs, proxy, metrics', { timeout: 1
     const down = await get(`/proxy/${appId}/`, alice, { accept: 'text/html' });
     assert.equal(down.status, 502);
     assert.match(await down.text(), /does not answer/);
-    const k = await fetch(`${web}/ws/v1/cluster/apps/${appId}/state`, {
+    const k = await mc.fetch(`${web}/ws/v1/cluster/apps/${appId}/state`, {
       method: 'PUT',
       headers: { authorization: `Bearer ${alice}`, 'content-type': 'application/json' },
       body: JSON.stringify({ state: 'KILLED' }),

@@ -50,7 +50,7 @@ describe('client mode: the AM lost near the end', { timeout: 120_000 }, () => {
     // client mode says what cluster mode says: the app id, its tracking address (the RM's proxy), its states
     assert.match(r.stderr, new RegExp(`submitted application ${appId} \\(client mode, queue default\\)`));
     assert.match(r.stderr, new RegExp(`${appId} RUNNING tracking=https?://[^/]+/proxy/${appId}/`));
-    assert.match(r.stderr, new RegExp(`final: ${appId} state=FINISHED finalStatus=SUCCEEDED`));
+    assert.match(r.stderr, new RegExp(`final: ${appId} name="slow-save" state=FINISHED finalStatus=SUCCEEDED`));
     assert.equal(`${rec.state}/${rec.finalStatus}`, 'FINISHED/SUCCEEDED', `${rec.diagnostics}\n${r.stderr}`);
     assert.equal(rec.attempts, 2);
     assert.equal(r.code, 0, r.stderr);

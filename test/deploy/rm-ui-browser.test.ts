@@ -20,7 +20,7 @@ describe('RM web UI in a browser', { timeout: 180_000, skip: browserMissing() },
     const web = JSON.parse(fs.readFileSync(path.join(fx.mc.dir, 'rm.ready'), 'utf8')).webAddress as string;
     const token = fx.mc.restToken();
     const rest = async (p: string) => {
-      const r = await fetch(web + p, { headers: { authorization: `Bearer ${token}` } });
+      const r = await fx.mc.fetch(web + p, { headers: { authorization: `Bearer ${token}` } });
       assert.equal(r.status, 200, p);
       return (await r.json()) as Record<string, any>;
     };
@@ -43,7 +43,7 @@ describe('RM web UI in a browser', { timeout: 180_000, skip: browserMissing() },
       ],
       fx.env,
     );
-    const b = await startBrowser();
+    const b = await startBrowser({ spkiPins: [fx.mc.webSpkiPin] });
     try {
       await fx.mc.waitFor(async () => / RUNNING tracking=/.test(run.stdout()), 60_000, 'the app runs with a UI');
       const appId = appIdFrom(run.stdout());

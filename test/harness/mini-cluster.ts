@@ -7,7 +7,9 @@
  * (identityFile, client(user), cli(..., { user }), restToken(user)); the default user is the OS user, not
  * an admin. Test-only code.
  */
+
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createHash, X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -82,6 +84,14 @@ export class MiniCluster {
   get restBase(): string {
     const plain = String(this.opts.rm?.webTls) === 'false';
     return `${plain ? 'http' : 'https'}://127.0.0.1:${this.rm.restPort}/ws/v1/cluster`;
+  }
+
+  /** SPKI sha256 (base64) of the RM's web certificate: a browser pinned to it verifies the RM (startBrowser spkiPins). */
+  get webSpkiPin(): string {
+    const cert = new X509Certificate(fs.readFileSync(this.web.certFile));
+    return createHash('sha256')
+      .update(cert.publicKey.export({ type: 'spki', format: 'der' }))
+      .digest('base64');
   }
 
   /** fetch (undici) trusting this cluster's CA, as a REST client of it would. */

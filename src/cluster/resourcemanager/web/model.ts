@@ -30,7 +30,7 @@ export function yarnClusterInfo(rm: ResourceManager) {
       startedOn: rm.startedAt,
       state: i.state,
       haState: 'ACTIVE',
-      rmStateStoreName: 'cinder.FileStateStore',
+      rmStateStoreName: 'FileStateStore',
       resourceManagerVersion: i.version,
       resourceManagerBuildVersion: `${i.version} (cinder)`,
       resourceManagerVersionBuiltOn: '',
