@@ -172,6 +172,13 @@ export const CONF_KEYS: readonly ConfKey[] = [
     since: V,
   },
   {
+    key: 'cinder.local.spareExecutors',
+    type: 'bool',
+    default: 'true',
+    doc: '`cinder submit` with a local master starts the executors before it compiles and loads the app; they join the context if it asks for executors of the same size (decision 0017).',
+    since: V,
+  },
+  {
     key: 'cinder.locality.wait',
     type: 'ms',
     default: '3000',
