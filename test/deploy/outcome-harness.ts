@@ -52,16 +52,16 @@ export async function amLog(mc: MiniCluster, appId: string, attempt = 1): Promis
 }
 
 /**
- * The stdout of appId's AM container read from the NodeManagers' directories (while the RM is down and
- * cannot serve logs): any file named stdout under mc.dir whose path holds appId and "_000001".
+ * The log (stdout and stderr) of appId's AM container read from the NodeManagers' directories (while the RM is down and
+ * cannot serve logs): the files named stdout or stderr under mc.dir whose path holds appId and "_000001".
  */
-export function amStdoutOnDisk(mc: MiniCluster, appId: string): string {
+export function amLogOnDisk(mc: MiniCluster, appId: string): string {
   const found: string[] = [];
   const walk = (d: string): void => {
     for (const e of fs.readdirSync(d, { withFileTypes: true })) {
       const p = path.join(d, e.name);
       if (e.isDirectory()) walk(p);
-      else if (e.name === 'stdout' && p.includes(appId) && p.includes('_000001'))
+      else if ((e.name === 'stdout' || e.name === 'stderr') && p.includes(appId) && p.includes('_000001'))
         found.push(fs.readFileSync(p, 'utf8'));
     }
   };

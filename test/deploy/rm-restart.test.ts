@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import {
-  amStdoutOnDisk,
+  amLogOnDisk,
   cliLive,
   FAST,
   outcome,
@@ -63,12 +63,8 @@ describe('clients across an RM restart', { timeout: 170_000 }, () => {
       await fx.mc.killRm();
       fs.writeFileSync(hold, '');
       // the AM has the driver's result and is trying to unregister with an RM that is down
-      await fx.mc.waitFor(
-        () => /driver finished: SUCCEEDED/.test(amStdoutOnDisk(fx.mc, appId)),
-        20_000,
-        'the driver end',
-      );
-      assert.doesNotMatch(amStdoutOnDisk(fx.mc, appId), /unregistered|CLIENT_LOST/);
+      await fx.mc.waitFor(() => /driver finished: SUCCEEDED/.test(amLogOnDisk(fx.mc, appId)), 20_000, 'the driver end');
+      assert.doesNotMatch(amLogOnDisk(fx.mc, appId), /unregistered|CLIENT_LOST/);
       await fx.mc.restartRm();
       const r = await run.done;
       assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
