@@ -21,6 +21,7 @@ import { TaskAccumulator } from './accumulate.js';
 import { aggregatorOf, type ComputeEnv, compute, computeInto } from './compute.js';
 import { compileFn, type FnEnv, prepareFns } from './fn-loader.js';
 import { runResultOp } from './result-ops.js';
+import { TaskMetrics } from './task-metrics.js';
 
 export interface RunnerOptions {
   executorId: string;
@@ -84,7 +85,7 @@ export class TaskRunner {
   }
 
   async run(desc: TaskDescription): Promise<TaskStatus> {
-    const started = Date.now();
+    const metrics = new TaskMetrics();
     const accums = new Map<number, TaskAccumulator>();
     const blocksAdded: string[] = [];
     try {
@@ -120,6 +121,7 @@ export class TaskRunner {
         memoryLimitBytes: this.o.memoryLimitBytes,
         blocksAdded,
         yieldNow: () => new Promise((r) => setImmediate(r)),
+        metrics,
       };
       let result: unknown;
       if (body.shuffleDep) {
@@ -128,6 +130,7 @@ export class TaskRunner {
         const pf = dep.partitionFunc ? compileFn<(k: unknown) => number>(dep.partitionFunc, fnEnv) : undefined;
         const part = pf ? (k: unknown) => ((Number(pf(k)) % n) + n) % n : partitionFn(dep.partitioner);
         const kf = dep.keyFunc ? compileFn<(k: unknown) => unknown>(dep.keyFunc, fnEnv) : undefined;
+        const writeStart = performance.now();
         const info = await writeShuffleOutput({
           dir: this.shuffleDir,
           shuffleId: dep.shuffleId,
@@ -138,6 +141,7 @@ export class TaskRunner {
           input: (push, afterBatch) => computeInto(env, body.rootId, task.partition, push, afterBatch),
           memoryLimitBytes: this.o.memoryLimitBytes,
         } as Parameters<typeof writeShuffleOutput>[0]);
+        metrics.recordShuffleWrite(info, performance.now() - writeStart);
         result = { sizes: info.sizes, records: info.records };
       } else {
         result = await runResultOp(
@@ -148,15 +152,17 @@ export class TaskRunner {
           `attempt_${desc.stageId}_${task.partition}_${desc.attempt}_${desc.taskId}`,
         );
       }
+      const encoded = encode(result);
+      metrics.resultBytes = encoded.byteLength;
       return {
         taskId: desc.taskId,
         state: 'FINISHED',
-        result: encode(result),
+        result: encoded,
         accumUpdates: [...accums.values()]
           .filter((a) => a.value !== undefined)
           .map((a) => [a.id, a.value] as [number, unknown]),
         blocksAdded,
-        metrics: { runMs: Date.now() - started },
+        metrics: metrics.toWire(),
       };
     } catch (e) {
       if (e instanceof FetchFailedError) {
@@ -170,7 +176,7 @@ export class TaskRunner {
             executorId: e.executorId,
             error: toWireError(e),
           },
-          metrics: { runMs: Date.now() - started },
+          metrics: metrics.toWire(),
         };
       }
       return {
@@ -178,7 +184,7 @@ export class TaskRunner {
         state: 'FAILED',
         failure: { kind: 'Exception', error: toWireError(e), countsTowardFailures: true },
         blocksAdded,
-        metrics: { runMs: Date.now() - started },
+        metrics: metrics.toWire(),
       };
     }
   }

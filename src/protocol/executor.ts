@@ -35,8 +35,25 @@ export const TaskStatus = z.object({
   accumUpdates: z.array(z.tuple([z.number(), z.unknown()])).optional(),
   /** blocks this task stored (cache): "rdd_<id>_<partition>" */
   blocksAdded: z.array(z.string()).optional(),
+  /** measured in the executor (src/executor/task-metrics.ts); counts and bytes, times in ms */
   metrics: z
-    .object({ runMs: z.number(), records: z.number().optional(), spilledBytes: z.number().optional() })
+    .object({
+      runMs: z.number(),
+      records: z.number().optional(),
+      spilledBytes: z.number().optional(),
+      gcMs: z.number().optional(),
+      inputBytes: z.number().optional(),
+      inputRecords: z.number().optional(),
+      shuffleReadRemoteBytes: z.number().optional(),
+      shuffleReadLocalBlocks: z.number().optional(),
+      shuffleReadRemoteBlocks: z.number().optional(),
+      shuffleReadRecords: z.number().optional(),
+      shuffleWriteBytes: z.number().optional(),
+      shuffleWriteRecords: z.number().optional(),
+      shuffleWriteMs: z.number().optional(),
+      resultBytes: z.number().optional(),
+      heapUsedBytes: z.number().optional(),
+    })
     .optional(),
 });
 
