@@ -29,7 +29,7 @@ import { LocalBackend } from '../scheduler/local-backend.js';
 import { attachProgressBar } from '../scheduler/progress.js';
 import { TaskScheduler } from '../scheduler/task-scheduler.js';
 import { bindUiListener, type UiListener } from '../ui/listener.js';
-import { StatusStore } from '../ui/status-store.js';
+import { AppStatus } from '../ui/app-status.js';
 import { getBundle } from './closure.js';
 import { collectFnRefs } from './fn-refs.js';
 import type { ResultOp, ShuffleDepSpec } from './plan.js';
@@ -99,6 +99,7 @@ export class CinderContext {
   private gcTimer: NodeJS.Timeout | undefined;
   private uiListener: UiListener | undefined;
   private uiLoading: Promise<{ close(): Promise<unknown> } | undefined> | undefined;
+  private status: AppStatus | undefined;
   private readonly signalHandler = (sig: NodeJS.Signals) => {
     // an app that handles the signal itself decides when to stop the context
     if (process.listenerCount(sig) > 1) return;
@@ -166,6 +167,7 @@ export class CinderContext {
       },
     );
     if (boolConf(conf, 'cinder.ui.showConsoleProgress')) attachProgressBar(this.dag, process.stderr);
+    this.status = new AppStatus(this.dag, this.ts, conf);
     this.dag.on('shuffleRemoved', (e: { shuffleId: number }) =>
       this.endpoint?.broadcastToExecutors({ type: 'RemoveShuffle', shuffleId: e.shuffleId }),
     );
@@ -181,8 +183,9 @@ export class CinderContext {
         conf: {},
         getBroadcast: (id) => this.broadcasts.get(id),
         getFile: (name) => this.serveFile(name),
-        executorAdded: () => {},
+        executorAdded: (id) => this.status?.executorAdded(id),
         executorLost: (id, reason) => {
+          this.status?.executorRemoved(id, reason);
           this.dag.executorLost(id);
           if (!this.stopped) this.backend.executorLost(id, reason);
         },
@@ -247,6 +250,15 @@ export class CinderContext {
         log.warn({ err: (e as Error).message }, 'the driver UI did not start');
       }
     }
+    this.status.start({
+      appId: this.applicationId,
+      appName: this.appName,
+      startTime: this.startTime,
+      master: this.master,
+      conf,
+      driverHost: host,
+      sparkVersion: VERSION,
+    });
     await this.backend.start(
       { host, port: this.endpoint.port, appId: this.applicationId, secret: this.secret },
       (n, t) => this.endpoint.waitForExecutors(n, t),
@@ -260,39 +272,20 @@ export class CinderContext {
 
   /** Loads the UI's request handler on its first request, or UI_LOAD_DELAY_MS after start. */
   private scheduleUiLoad(listener: UiListener): void {
-    const store = new StatusStore(this.dag);
+    const status = this.status!;
     const load = (): void => {
       if (this.uiLoading || this.stopped) return;
       clearTimeout(timer);
-      this.uiLoading = import('../ui/server.js')
-        .then(({ serveDriverUi }) =>
-          serveDriverUi(
-            store,
-            {
-              appId: () => this.applicationId,
-              appName: this.appName,
-              startTime: this.startTime,
-              executors: () =>
-                [...this.ts.executors.values()].map((e) => ({
-                  id: e.id,
-                  hostPort: `${e.host}:${e.blockPort}`,
-                  totalCores: e.cores,
-                  activeTasks: e.cores - e.freeCores,
-                  rssBytes: e.rssBytes,
-                  addTime: e.registeredAt,
-                  launchToRegisterMs: e.launchToRegisterMs,
-                })),
-            },
-            listener,
-          ),
-        )
-        .then(
-          (app) => ({ close: () => app.close() }),
-          (e: Error) => {
-            log.warn({ err: e.message }, 'the driver UI could not load; its port answers 503');
-            return undefined;
-          },
-        );
+      this.uiLoading = status
+        .serve(listener, {
+          maxMemory: parseMb(strConf(this.conf, 'cinder.executor.memory')!, 'cinder.executor.memory') * 1024 * 1024,
+          // on a cluster the UI is reached through the RM's web proxy only (src/web/proxy-auth.ts)
+          proxySecret: this.master.startsWith('local') ? undefined : this.secret,
+        })
+        .catch((e: Error) => {
+          log.warn({ err: e.message }, 'the driver UI could not load; its port answers 503');
+          return undefined;
+        });
     };
     const timer = setTimeout(load, UI_LOAD_DELAY_MS);
     timer.unref();
@@ -483,6 +476,7 @@ export class CinderContext {
   /** @internal */
   _unpersist(rddId: number): void {
     this.dag?.forgetRdd(rddId);
+    this.status?.unpersistRdd(rddId);
     this.endpoint?.broadcastToExecutors({ type: 'RemoveRdd', rddId });
   }
 
@@ -576,6 +570,7 @@ export class CinderContext {
       this.dag?.stop(new CinderError('CONTEXT_STOPPED', 'the context was stopped while the job was running'));
       this.ts?.stop();
       await this.endpoint?.stop().catch(() => {});
+      this.status?.end();
       const ui = await this.uiLoading;
       await ui?.close().catch(() => {});
       await this.uiListener?.close().catch(() => {});

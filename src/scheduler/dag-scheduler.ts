@@ -28,12 +28,20 @@ import {
   type StageSpec,
 } from './dag-state.js';
 import type { MapOutputRegistry, MapStatus } from './map-outputs.js';
+import { type StageDescription, stageRdds, userCallSite } from './stage-info.js';
 import { buildTasks, type LineageNode } from './stage-tasks.js';
 import type { TaskScheduler, TaskSet, TaskSetCallbacks } from './task-scheduler.js';
 
 export type { DagConf } from './dag-state.js';
 export type { MapStatus } from './map-outputs.js';
 export type { LineageNode } from './stage-tasks.js';
+
+/** 'jobLineage' event: emitted just before a job's 'jobStart' when someone listens. */
+export interface JobLineage {
+  jobId: number;
+  callSite: string | undefined;
+  stages: StageDescription[];
+}
 
 const log = logger('dag-scheduler');
 
@@ -99,6 +107,13 @@ export class DAGScheduler extends EventEmitter {
     const stageId = this.nextStageId++;
     this.stageRdds.set(stageId, { rdd, kind: { resultOp: op } });
     const done = new Promise<Uint8Array[]>((resolve, reject) => this.waiters.set(jobId, { stageId, resolve, reject }));
+    // the UI and event log: the job's stages and the user's line that ran the action (once per job)
+    if (this.listenerCount('jobLineage') > 0)
+      this.emit('jobLineage', {
+        jobId,
+        callSite: userCallSite(new Error().stack),
+        stages: this.describeStages(stageId),
+      } satisfies JobLineage);
     this.post({ type: 'JobSubmitted', jobId, description, partitions: parts, stageId, parents, stages });
     try {
       const results = await done;
@@ -276,6 +291,43 @@ export class DAGScheduler extends EventEmitter {
   }
 
   // ------------------------------------------------------------------ lineage -> stages
+
+  /** The stages a job's result stage needs, parents first (for the UI). */
+  private describeStages(resultStage: number): StageDescription[] {
+    const out: StageDescription[] = [];
+    const seen = new Set<number>();
+    const visit = (id: number) => {
+      if (seen.has(id)) return;
+      seen.add(id);
+      const s = this.stageRdds.get(id);
+      if (!s) return;
+      const rddInfos = stageRdds(s.rdd);
+      const parentIds: number[] = [];
+      const walk = new Set<number>();
+      const findParents = (r: LineageNode) => {
+        if (walk.has(r.id)) return;
+        walk.add(r.id);
+        for (const d of r.shuffleDeps()) {
+          const p = this.shuffleStageIds.get(d.spec.shuffleId);
+          if (p !== undefined && !parentIds.includes(p)) parentIds.push(p);
+        }
+        for (const p of r.narrowParents()) findParents(p);
+      };
+      findParents(s.rdd);
+      for (const p of parentIds) visit(p);
+      const dep = s.kind.shuffleDep;
+      out.push({
+        stageId: id,
+        name: dep ? `shuffle map ${dep.shuffleId}` : `result (${s.kind.resultOp?.op ?? 'job'})`,
+        numTasks: dep ? dep.numMaps : s.rdd.numPartitions,
+        parentIds,
+        rddInfos,
+        shuffleId: dep?.shuffleId,
+      });
+    };
+    visit(resultStage);
+    return out;
+  }
 
   /** The shuffle map stages `rdd`'s stage reads; new ones are appended to `specs` (parents first). */
   private parentStages(rdd: LineageNode, specs: StageSpec[]): number[] {

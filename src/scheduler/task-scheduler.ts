@@ -34,6 +34,10 @@ export interface ExecutorInfo {
   conn: RpcConnection<ExecutorToDriver, DriverToExecutor>;
   lastHeartbeat: number;
   rssBytes: number;
+  /** the executor's main thread's V8 heap (last heartbeat) */
+  heapUsedBytes?: number | undefined;
+  /** the executor's log addresses (stdout, stderr), when it runs in a container */
+  logUrls?: Record<string, string> | undefined;
   registeredAt: number;
   /** from the executor's launch request to its registration (ms), when known */
   launchToRegisterMs?: number | undefined;
