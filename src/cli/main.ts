@@ -16,7 +16,7 @@ program
   .showHelpAfterError(true)
   .enablePositionalOptions();
 
-const registrations = await Promise.all([import('./submit.js'), import('./cluster.js')]);
+const registrations = await Promise.all([import('./submit.js'), import('./cluster.js'), import('./history.js')]);
 for (const r of registrations) r.register(program);
 
 try {

@@ -28,6 +28,7 @@ export interface WireTaskMetrics {
   shuffleWriteRecords?: number | undefined;
   shuffleWriteMs?: number | undefined;
   resultBytes?: number | undefined;
+  blockSizes?: Array<[number, number]> | undefined;
   /** heap used by the thread at the end of the task */
   heapUsedBytes?: number | undefined;
 }

@@ -154,6 +154,8 @@ export class TaskRunner {
       }
       const encoded = encode(result);
       metrics.resultBytes = encoded.byteLength;
+      const wire = metrics.toWire();
+      if (blocksAdded.length) wire.blockSizes = blocksAdded.map((b) => this.blockStore.sizeOf(b));
       return {
         taskId: desc.taskId,
         state: 'FINISHED',
@@ -162,7 +164,7 @@ export class TaskRunner {
           .filter((a) => a.value !== undefined)
           .map((a) => [a.id, a.value] as [number, unknown]),
         blocksAdded,
-        metrics: metrics.toWire(),
+        metrics: wire,
       };
     } catch (e) {
       if (e instanceof FetchFailedError) {

@@ -53,6 +53,8 @@ export const TaskStatus = z.object({
       shuffleWriteMs: z.number().optional(),
       resultBytes: z.number().optional(),
       heapUsedBytes: z.number().optional(),
+      /** [memory, disk] bytes of each of blocksAdded, in order */
+      blockSizes: z.array(z.tuple([z.number(), z.number()])).optional(),
     })
     .optional(),
 });

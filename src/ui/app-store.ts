@@ -112,6 +112,8 @@ export interface RddBlocks {
   storageLevel: SparkRddInfo['Storage Level'];
   /** block id -> executors holding it */
   blocks: Map<string, Set<string>>;
+  /** block id -> [memory, disk] bytes (last report) */
+  sizes: Map<string, [number, number]>;
 }
 
 export interface AppInfo {
@@ -301,7 +303,12 @@ export class AppStore {
           this.endTask(key, task, 'FAILED', ex.removeTime, `executor ${ex.id} lost: ${ex.removeReason}`);
         }
         ex.activeTasks = 0;
-        for (const r of this.rdds.values()) for (const [b, on] of r.blocks) if (on.delete(ex.id) && on.size === 0) r.blocks.delete(b);
+        for (const r of this.rdds.values())
+          for (const [b, on] of r.blocks)
+            if (on.delete(ex.id) && on.size === 0) {
+              r.blocks.delete(b);
+              r.sizes.delete(b);
+            }
         return;
       }
       case 'SparkListenerJobStart': {
@@ -388,6 +395,7 @@ export class AppStore {
                 numPartitions: r['Number of Partitions'],
                 storageLevel: r['Storage Level'],
                 blocks: new Map(),
+                sizes: new Map(),
               });
         trim(this.stages, this.limits.stages);
         return;
@@ -442,13 +450,17 @@ export class AppStore {
             ? undefined
             : String(reason['Full Stack Trace'] || reason.Description || reason.Message || reason['Kill Reason'] || reason.Reason);
         this.endTask(key, task, status, (ti['Finish Time'] as number) || (e.Timestamp as number) || Date.now(), msg);
-        for (const b of (task.metrics?.['Updated Blocks'] ?? []) as Array<{ 'Block ID': string }>) {
+        for (const b of (task.metrics?.['Updated Blocks'] ?? []) as Array<{
+          'Block ID': string;
+          Status?: { 'Memory Size'?: number; 'Disk Size'?: number };
+        }>) {
           const m = /^rdd_(\d+)_\d+$/.exec(b['Block ID']);
           const r = m ? this.rdds.get(Number(m[1])) : undefined;
           if (!r) continue;
           let on = r.blocks.get(b['Block ID']);
           if (!on) r.blocks.set(b['Block ID'], (on = new Set()));
           on.add(task.executorId);
+          r.sizes.set(b['Block ID'], [b.Status?.['Memory Size'] ?? 0, b.Status?.['Disk Size'] ?? 0]);
         }
         return;
       }

@@ -228,12 +228,14 @@ export function storagePage(c: PageCtx): string {
   const rdds = rddStorageInfo(c.store);
   const body = rdds.length
     ? table(
-        ['RDD', 'Storage Level', 'Cached Partitions', 'Fraction Cached', 'Executors'],
+        ['RDD', 'Storage Level', 'Cached Partitions', 'Fraction Cached', 'Size in Memory', 'Size on Disk', 'Executors'],
         rdds.map((r) => [
           `${r.id} ${r.name}`,
           r.storageLevel,
           r.numCachedPartitions,
           `${Math.round((100 * r.numCachedPartitions) / Math.max(1, r.numPartitions))}%`,
+          formatBytes(r.memoryUsed),
+          formatBytes(r.diskUsed),
           r.dataDistribution.map((x) => x.address).join(', '),
         ]),
         'rdds',

@@ -88,7 +88,7 @@ export class EventRecorder {
       this.emit({
         Event: 'SparkListenerStageSubmitted',
         'Stage Info': this.stageInfo(e.stageId, e.attempt, e.numTasks, { 'Submission Time': now }),
-        Properties: { 'Cinder Job IDs': this.stageJobs.get(e.stageId) ?? [e.jobId] },
+        Properties: { 'Cinder Job IDs': [...(this.stageJobs.get(e.stageId) ?? [e.jobId])] },
       });
     });
     dag.on('stageCompleted', (e: { stageId: number; attempt: number }) => {

@@ -272,14 +272,20 @@ export function taskSummary(s: StageRec, quantiles: number[]) {
 
 export function executorSummary(s: AppStore, e: ExecutorRec, live: LiveExecutor | undefined) {
   let rddBlocks = 0;
-  for (const r of s.rdds.values()) for (const on of r.blocks.values()) if (on.has(e.id)) rddBlocks++;
+  let diskUsed = 0;
+  for (const r of s.rdds.values())
+    for (const [b, on] of r.blocks)
+      if (on.has(e.id)) {
+        rddBlocks++;
+        diskUsed += r.sizes.get(b)?.[1] ?? 0;
+      }
   return {
     id: e.id,
     hostPort: e.hostPort,
     isActive: e.removeTime === undefined,
     rddBlocks,
     memoryUsed: live?.rssBytes ?? e.lastTaskHeapBytes,
-    diskUsed: 0,
+    diskUsed,
     totalCores: e.totalCores,
     maxTasks: e.totalCores,
     activeTasks: e.activeTasks,
@@ -321,25 +327,38 @@ export function rddStorageInfo(s: AppStore) {
     .map((r) => {
       const lvl = r.storageLevel;
       const desc = `${lvl['Use Disk'] ? 'Disk ' : ''}${lvl['Use Memory'] ? 'Memory ' : ''}${lvl.Deserialized ? 'Deserialized ' : 'Serialized '}${lvl.Replication}x Replicated`;
+      const size = (b: string) => r.sizes.get(b) ?? [0, 0];
+      const byExec = new Map<string, [number, number]>();
+      let mem = 0;
+      let disk = 0;
+      for (const [b, on] of r.blocks) {
+        const [m, d] = size(b);
+        mem += m;
+        disk += d;
+        for (const ex of on) {
+          const t = byExec.get(ex) ?? [0, 0];
+          byExec.set(ex, [t[0] + m, t[1] + d]);
+        }
+      }
       return {
         id: r.rddId,
         name: r.name,
         numPartitions: r.numPartitions,
         numCachedPartitions: r.blocks.size,
         storageLevel: desc,
-        memoryUsed: 0,
-        diskUsed: 0,
-        dataDistribution: [...new Set([...r.blocks.values()].flatMap((x) => [...x]))].map((ex) => ({
+        memoryUsed: mem,
+        diskUsed: disk,
+        dataDistribution: [...byExec].map(([ex, [m, d]]) => ({
           address: s.executors.get(ex)?.hostPort ?? ex,
-          memoryUsed: 0,
+          memoryUsed: m,
           memoryRemaining: 0,
-          diskUsed: 0,
+          diskUsed: d,
         })),
         partitions: [...r.blocks].map(([b, on]) => ({
           blockName: b,
           storageLevel: desc,
-          memoryUsed: 0,
-          diskUsed: 0,
+          memoryUsed: size(b)[0],
+          diskUsed: size(b)[1],
           executors: [...on],
         })),
       };

@@ -129,10 +129,17 @@ export function taskMetricsJson(m: TaskStatus['metrics'], blocks: string[] | und
     },
     'Input Metrics': { 'Bytes Read': n(m?.inputBytes), 'Records Read': n(m?.inputRecords) },
     'Output Metrics': { 'Bytes Written': 0, 'Records Written': 0 },
-    'Updated Blocks': (blocks ?? []).map((b) => ({
-      'Block ID': b,
-      Status: { 'Storage Level': storageLevelJson('MEMORY_AND_DISK'), 'Memory Size': 0, 'Disk Size': 0 },
-    })),
+    'Updated Blocks': (blocks ?? []).map((b, i) => {
+      const [mem, disk] = m?.blockSizes?.[i] ?? [0, 0];
+      return {
+        'Block ID': b,
+        Status: {
+          'Storage Level': storageLevelJson(disk > 0 ? (mem > 0 ? 'MEMORY_AND_DISK' : 'DISK_ONLY') : 'MEMORY_ONLY'),
+          'Memory Size': mem,
+          'Disk Size': disk,
+        },
+      };
+    }),
   };
 }
 
