@@ -569,8 +569,9 @@ export class CinderContext {
       for (const s of ['SIGINT', 'SIGTERM'] as const) process.off(s, this.signalHandler);
       this.dag?.stop(new CinderError('CONTEXT_STOPPED', 'the context was stopped while the job was running'));
       this.ts?.stop();
-      await this.endpoint?.stop().catch(() => {});
+      // the event log ends with the app's jobs, before executors are let go (they are not removed, as in Spark)
       this.status?.end();
+      await this.endpoint?.stop().catch(() => {});
       const ui = await this.uiLoading;
       await ui?.close().catch(() => {});
       await this.uiListener?.close().catch(() => {});

@@ -64,7 +64,9 @@ export function stageRdds(rdd: LineageNode): RddInfo[] {
   return out.sort((a, b) => a.id - b.id);
 }
 
+// the engine's modules: build/src/ and, when stacks are source-mapped, src/ beside it
 const ENGINE_DIR = fileURLToPath(new URL('../', import.meta.url));
+const ENGINE_DIRS = [ENGINE_DIR, fileURLToPath(new URL('../../../src/', import.meta.url))];
 
 /** "file:line" of the first frame of `stack` outside the engine and Node's internals. */
 export function userCallSite(stack: string | undefined): string | undefined {
@@ -73,7 +75,7 @@ export function userCallSite(stack: string | undefined): string | undefined {
     if (!m) continue;
     let file = m[1] as string;
     if (file.startsWith('file://')) file = fileURLToPath(file);
-    if (file.startsWith('node:') || file.startsWith(ENGINE_DIR) || file.includes('/node_modules/')) continue;
+    if (file.startsWith('node:') || ENGINE_DIRS.some((d) => file.startsWith(d)) || file.includes('/node_modules/')) continue;
     const fn = /^at (?:async )?([^\s(]+) \(/.exec(line.trim())?.[1];
     return `${fn ? `${fn} at ` : ''}${file}:${m[2]}`;
   }
