@@ -501,9 +501,11 @@ export class CinderContext {
   async _runJob(rdd: RDD<any>, op: ResultOp, partitions: number[] | undefined, what: string): Promise<unknown[]> {
     this.checkLive(what);
     if (this.fatal) throw this.fatal;
+    // the user's line that ran the action, taken before the first await (the UI names the job by it)
+    const callStack = new Error().stack;
     await this.prepareLineage(rdd);
     try {
-      const out = await this.dag.runJob(rdd as LineageNode, op, partitions, what);
+      const out = await this.dag.runJob(rdd as LineageNode, op, partitions, what, callStack);
       await this.checkpointAfterJob(rdd);
       return out;
     } catch (e) {

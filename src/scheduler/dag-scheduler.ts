@@ -97,7 +97,13 @@ export class DAGScheduler extends EventEmitter {
   }
 
   /** Runs `op` on the given partitions of `rdd` and returns one decoded result per partition. */
-  async runJob(rdd: LineageNode, op: ResultOp, partitions?: number[], description = 'job'): Promise<unknown[]> {
+  async runJob(
+    rdd: LineageNode,
+    op: ResultOp,
+    partitions?: number[],
+    description = 'job',
+    callStack?: string,
+  ): Promise<unknown[]> {
     if (this.state.status === 'STOPPED')
       throw new CinderError('CONTEXT_STOPPED', 'the context is stopped', 'create a new context');
     const parts = partitions ?? [...Array(rdd.numPartitions).keys()];
@@ -111,7 +117,7 @@ export class DAGScheduler extends EventEmitter {
     if (this.listenerCount('jobLineage') > 0)
       this.emit('jobLineage', {
         jobId,
-        callSite: userCallSite(new Error().stack),
+        callSite: userCallSite(callStack ?? new Error().stack),
         stages: this.describeStages(stageId),
       } satisfies JobLineage);
     this.post({ type: 'JobSubmitted', jobId, description, partitions: parts, stageId, parents, stages });
