@@ -7,10 +7,12 @@ import { defaultEventLogDir } from '../ui/event-log.js';
 export function register(program: Command): void {
   program
     .command('history-server')
-    .description("serve the UI and REST API of finished and running apps from their event logs (Spark's history server)")
+    .description(
+      "serve the UI and REST API of finished and running apps from their event logs (Spark's history server)",
+    )
     .option(
       '--dir <dir>',
-      'an event log directory (repeatable): ~/.cinder/event-logs, a ResourceManager\'s <dir>/app-logs, a NodeManager\'s <dir>/logs',
+      "an event log directory (repeatable): ~/.cinder/event-logs, a ResourceManager's <dir>/app-logs, a NodeManager's <dir>/logs",
       (v: string, prev: string[] | undefined) => [...(prev ?? []), v],
     )
     .option('--host <host>', 'bind address', '127.0.0.1')

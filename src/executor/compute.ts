@@ -97,7 +97,9 @@ async function* computeUncached(env: ComputeEnv, n: PlanNode, p: number): Batche
     case 'text': {
       const split = n.splits[p];
       if (split)
-        yield* env.metrics ? env.metrics.countInput(split.end - split.start, readTextSplit(split)) : readTextSplit(split);
+        yield* env.metrics
+          ? env.metrics.countInput(split.end - split.start, readTextSplit(split))
+          : readTextSplit(split);
       return;
     }
     case 'wholeText': {

@@ -8,10 +8,10 @@
  *   GET /api/v1/…                 Spark's REST API over every app (src/ui/rest.ts)
  */
 import Fastify, { type FastifyInstance } from 'fastify';
-import { formatDuration, html, page, table } from '../web/html.js';
-import { serveStatic } from '../web/static.js';
 import { registerRest } from '../ui/rest.js';
 import { registerAppPages, registerUiStatic } from '../ui/routes.js';
+import { formatDuration, html, page, table } from '../web/html.js';
+import { serveStatic } from '../web/static.js';
 import { HistoryProvider } from './event-logs.js';
 
 export interface HistoryServerOptions {
@@ -40,17 +40,30 @@ export async function startHistoryServer(o: HistoryServerOptions): Promise<{ app
     ]);
     const body = html`<p class="muted">Event log directories: ${o.dirs.join(', ')}</p>${
       apps.length
-        ? table(['App ID', 'App Name', 'Mode', 'Started', 'Completed', 'Duration', 'User', 'Last Updated'], rows, 'apps')
+        ? table(
+            ['App ID', 'App Name', 'Mode', 'Started', 'Completed', 'Duration', 'User', 'Last Updated'],
+            rows,
+            'apps',
+          )
         : html`<p id="no-apps">No event logs found. Applications write them to ~/.cinder/event-logs (cinder.eventLog.dir) by default.</p>`
     }`;
-    return reply
-      .type('text/html; charset=utf-8')
-      .send(page({ title: 'Applications', product: 'Cinder history', nav: [{ href: '/', label: 'Applications' }], active: '/', body }));
+    return reply.type('text/html; charset=utf-8').send(
+      page({
+        title: 'Applications',
+        product: 'Cinder history',
+        nav: [{ href: '/', label: 'Applications' }],
+        active: '/',
+        body,
+      }),
+    );
   });
   registerAppPages(app, '/history/:appId', (req, reply) => {
     const store = provider.get(req.params.appId as string);
     if (!store) {
-      reply.code(404).type('text/plain').send(`no event log for application ${req.params.appId} under ${o.dirs.join(', ')}\n`);
+      reply
+        .code(404)
+        .type('text/plain')
+        .send(`no event log for application ${req.params.appId} under ${o.dirs.join(', ')}\n`);
       return undefined;
     }
     return { store, base: `/history/${store.app.id}`, staticBase: '', live: false, now: Date.now() };

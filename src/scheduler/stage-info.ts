@@ -75,7 +75,8 @@ export function userCallSite(stack: string | undefined): string | undefined {
     if (!m) continue;
     let file = m[1] as string;
     if (file.startsWith('file://')) file = fileURLToPath(file);
-    if (file.startsWith('node:') || ENGINE_DIRS.some((d) => file.startsWith(d)) || file.includes('/node_modules/')) continue;
+    if (file.startsWith('node:') || ENGINE_DIRS.some((d) => file.startsWith(d)) || file.includes('/node_modules/'))
+      continue;
     const fn = /^at (?:async )?([^\s(]+) \(/.exec(line.trim())?.[1];
     return `${fn ? `${fn} at ` : ''}${file}:${m[2]}`;
   }

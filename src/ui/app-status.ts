@@ -7,8 +7,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { boolConf, type Conf, parseBytes, strConf } from '../common/conf.js';
 import { logger } from '../common/log.js';
-import type { TaskScheduler } from '../scheduler/task-scheduler.js';
 import type { DAGScheduler } from '../scheduler/dag-scheduler.js';
+import type { TaskScheduler } from '../scheduler/task-scheduler.js';
 import { AppStore, type Topology } from './app-store.js';
 import { defaultEventLogDir, EventLogWriter } from './event-log.js';
 import type { UiListener } from './listener.js';
@@ -75,7 +75,10 @@ export class AppStatus {
           dir: path.resolve(dir.replace(/^~(?=$|\/)/, os.homedir())),
           appId: a.appId,
           rollBytes: rolling
-            ? parseBytes(strConf(a.conf as Conf, 'cinder.eventLog.rolling.maxFileSize') ?? '128m', 'cinder.eventLog.rolling.maxFileSize')
+            ? parseBytes(
+                strConf(a.conf as Conf, 'cinder.eventLog.rolling.maxFileSize') ?? '128m',
+                'cinder.eventLog.rolling.maxFileSize',
+              )
             : 0,
           flushMs: Number(a.conf['cinder.eventLog.flushInterval'] ?? 1000),
         });
@@ -92,7 +95,12 @@ export class AppStatus {
       startTime: a.startTime,
       sparkVersion: a.sparkVersion,
       topology,
-      properties: redact({ 'cinder.master': a.master, 'cinder.app.name': a.appName, 'cinder.app.id': a.appId, ...a.conf }),
+      properties: redact({
+        'cinder.master': a.master,
+        'cinder.app.name': a.appName,
+        'cinder.app.id': a.appId,
+        ...a.conf,
+      }),
       attemptId: process.env.CINDER_CONTAINER_ID ? attemptOf(process.env.CINDER_CONTAINER_ID) : undefined,
     });
   }
@@ -125,7 +133,11 @@ export class AppStatus {
   /** Loads fastify and the UI's routes onto the already bound listener. */
   async serve(
     listener: UiListener,
-    o: { maxMemory: number; proxySecret?: string | undefined; profile?: (id: string, kind: 'cpu' | 'heap', s: number) => Promise<Uint8Array> },
+    o: {
+      maxMemory: number;
+      proxySecret?: string | undefined;
+      profile?: (id: string, kind: 'cpu' | 'heap', s: number) => Promise<Uint8Array>;
+    },
   ): Promise<{ close(): Promise<unknown> }> {
     const { serveDriverUi } = await import('./server.js');
     const app = await serveDriverUi(

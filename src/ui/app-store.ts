@@ -225,7 +225,8 @@ export class AppStore {
   stage(stageId: number, attemptId?: number): StageRec | undefined {
     if (attemptId !== undefined) return this.stages.get(`${stageId}.${attemptId}`);
     let best: StageRec | undefined;
-    for (const s of this.stages.values()) if (s.stageId === stageId && (!best || s.attemptId > best.attemptId)) best = s;
+    for (const s of this.stages.values())
+      if (s.stageId === stageId && (!best || s.attemptId > best.attemptId)) best = s;
     return best;
   }
 
@@ -440,7 +441,7 @@ export class AppStore {
         const key = `${e['Stage ID']}.${e['Stage Attempt ID']}`;
         const ti = e['Task Info'] as Record<string, unknown>;
         const task = this.stages.get(key)?.tasks.get(ti['Task ID'] as number);
-        if (!task || task.status !== 'RUNNING') return;
+        if (task?.status !== 'RUNNING') return;
         const reason = e['Task End Reason'] as Record<string, unknown>;
         const status: TaskRestStatus =
           reason.Reason === 'Success' ? 'SUCCESS' : reason.Reason === 'TaskKilled' ? 'KILLED' : 'FAILED';
@@ -448,7 +449,13 @@ export class AppStore {
         const msg =
           status === 'SUCCESS'
             ? undefined
-            : String(reason['Full Stack Trace'] || reason.Description || reason.Message || reason['Kill Reason'] || reason.Reason);
+            : String(
+                reason['Full Stack Trace'] ||
+                  reason.Description ||
+                  reason.Message ||
+                  reason['Kill Reason'] ||
+                  reason.Reason,
+              );
         this.endTask(key, task, status, (ti['Finish Time'] as number) || (e.Timestamp as number) || Date.now(), msg);
         for (const b of (task.metrics?.['Updated Blocks'] ?? []) as Array<{
           'Block ID': string;
@@ -467,7 +474,6 @@ export class AppStore {
       case 'SparkListenerUnpersistRDD':
         this.rdds.delete(e['RDD ID'] as number);
         return;
-      case 'SparkListenerBlockManagerRemoved':
       default:
         return;
     }
@@ -502,7 +508,8 @@ export class AppStore {
       const m = task.metrics;
       ex.totalGcTime += m['JVM GC Time'];
       ex.totalInputBytes += m['Input Metrics']['Bytes Read'];
-      ex.totalShuffleRead += m['Shuffle Read Metrics']['Remote Bytes Read'] + m['Shuffle Read Metrics']['Local Bytes Read'];
+      ex.totalShuffleRead +=
+        m['Shuffle Read Metrics']['Remote Bytes Read'] + m['Shuffle Read Metrics']['Local Bytes Read'];
       ex.totalShuffleWrite += m['Shuffle Write Metrics']['Shuffle Bytes Written'];
     }
   }

@@ -6,7 +6,7 @@
  *   GET /metrics/executors/prometheus     Spark's executor metrics (metrics_executor_* with
  *                                         application_id, application_name, executor_id labels)
  */
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { AppStore } from './app-store.js';
 import { executorSummary, type LiveExecutor } from './rest-views.js';
 

@@ -45,9 +45,7 @@ function layout(c: PageCtx, title: string, active: string, body: Raw, scripts = 
   const a = c.store.app;
   const head = html`<p class="muted" id="app-head">${a.name} · <code>${a.id}</code> · ${
     c.store.completed ? 'finished' : 'running'
-  } · started ${new Date(a.startTime).toISOString()}${
-    a.topology ? ` · ${a.topology.deployMode} mode` : ''
-  }</p>`;
+  } · started ${new Date(a.startTime).toISOString()}${a.topology ? ` · ${a.topology.deployMode} mode` : ''}</p>`;
   const s = scripts
     ? raw(
         `<script src="${c.staticBase}/static/lib/dagre.js"></script><script src="${c.staticBase}/static/cinder-dag.js"></script>`,
@@ -64,7 +62,8 @@ function layout(c: PageCtx, title: string, active: string, body: Raw, scripts = 
   }).replace(`href="${c.base}/static/cinder.css"`, `href="${c.staticBase}/static/cinder.css"`);
 }
 
-const date = (ms: number | undefined) => (ms === undefined ? '' : new Date(ms).toISOString().replace('T', ' ').slice(0, 19));
+const date = (ms: number | undefined) =>
+  ms === undefined ? '' : new Date(ms).toISOString().replace('T', ' ').slice(0, 19);
 const dur = (from: number | undefined, to: number | undefined, now: number) =>
   from === undefined ? '' : formatDuration((to ?? now) - from);
 const state = (s: string) => html`<span class="state ${s}">${s}</span>`;
@@ -96,7 +95,10 @@ ${table(['Job Id', 'Description', 'Submitted', 'Duration', 'Stages: Succeeded/To
 }
 
 /** A dagre graph of stages (clusters) and their RDDs. */
-function dagData(c: PageCtx, stages: Array<{ id: number; attempt?: number; rdds: StageRec['rddInfos']; parents: number[]; skipped?: boolean }>) {
+function dagData(
+  c: PageCtx,
+  stages: Array<{ id: number; attempt?: number; rdds: StageRec['rddInfos']; parents: number[]; skipped?: boolean }>,
+) {
   const nodes: Array<{ id: string; label: string; cluster?: string; href?: string; cls?: string }> = [];
   const edges: Array<[string, string]> = [];
   const clusters = stages.map((s) => ({ id: `stage_${s.id}`, label: `Stage ${s.id}${s.skipped ? ' (skipped)' : ''}` }));
@@ -135,7 +137,17 @@ function stageRows(c: PageCtx, stages: StageRec[]) {
     ];
   });
 }
-const STAGE_HEAD = ['Stage Id', 'Description', 'Submitted', 'Duration', 'Tasks: Succeeded/Total', 'Input', 'Shuffle Read', 'Shuffle Write', 'Status'];
+const STAGE_HEAD = [
+  'Stage Id',
+  'Description',
+  'Submitted',
+  'Duration',
+  'Tasks: Succeeded/Total',
+  'Input',
+  'Shuffle Read',
+  'Shuffle Write',
+  'Status',
+];
 
 export function jobPage(c: PageCtx, jobId: number): string | undefined {
   const s = c.store;
@@ -158,7 +170,14 @@ export function jobPage(c: PageCtx, jobId: number): string | undefined {
   const body = html`<dl class="kv"><dt>Status</dt><dd>${state(j.status)}</dd><dt>Call site</dt><dd><code id="callsite">${j.name}</code></dd><dt>Submitted</dt><dd>${date(j.submissionTime)}</dd><dt>Duration</dt><dd>${dur(j.submissionTime, j.completionTime, c.now)}</dd><dt>Tasks</dt><dd>${bar(d.numCompletedTasks, d.numTasks - d.numSkippedTasks, d.numActiveTasks, d.numFailedTasks)}</dd>${j.error ? html`<dt>Error</dt><dd><pre>${j.error}</pre></dd>` : ''}</dl>
 <h2>DAG</h2><div class="dag" id="job-dag" data-graph="${graph}">loading…</div>
 <h2>Stages</h2>${table(STAGE_HEAD, stageRows(c, ran.reverse()), 'job-stages')}
-${pending.length ? html`<h2>${j.status === 'RUNNING' ? 'Pending' : 'Skipped'} stages</h2>${table(['Stage Id', 'Description', 'Tasks'], pending.map((i) => [i['Stage ID'], i['Stage Name'], i['Number of Tasks']]))}` : ''}`;
+${
+  pending.length
+    ? html`<h2>${j.status === 'RUNNING' ? 'Pending' : 'Skipped'} stages</h2>${table(
+        ['Stage Id', 'Description', 'Tasks'],
+        pending.map((i) => [i['Stage ID'], i['Stage Name'], i['Number of Tasks']]),
+      )}`
+    : ''
+}`;
   return layout(c, `Job ${jobId}`, '/jobs/', body, true);
 }
 
@@ -178,7 +197,10 @@ export function stagePage(c: PageCtx, stageId: number, attempt: number): string 
   const graph = dagData(c, [{ id: st.stageId, attempt: st.attemptId, rdds: st.rddInfos, parents: st.parentIds }]);
   const q = [0, 0.25, 0.5, 0.75, 1];
   const sum = taskSummary(st, q);
-  const qrow = (label: string, v: number[] | undefined, f: (n: number) => string) => [label, ...(v ?? []).map((x) => f(x))];
+  const qrow = (label: string, v: number[] | undefined, f: (n: number) => string) => [
+    label,
+    ...(v ?? []).map((x) => f(x)),
+  ];
   const ms = (n: number) => formatDuration(n);
   const summary = sum
     ? table(
@@ -211,7 +233,9 @@ export function stagePage(c: PageCtx, stageId: number, attempt: number): string 
       raw(`<span class="num">${t.duration}</span> ms`),
       m ? `${m.jvmGcTime} ms` : '',
       m ? `${formatBytes(m.inputMetrics.bytesRead)} / ${m.inputMetrics.recordsRead}` : '',
-      m ? `${formatBytes(m.shuffleReadMetrics.remoteBytesRead + m.shuffleReadMetrics.localBytesRead)} / ${m.shuffleReadMetrics.recordsRead}` : '',
+      m
+        ? `${formatBytes(m.shuffleReadMetrics.remoteBytesRead + m.shuffleReadMetrics.localBytesRead)} / ${m.shuffleReadMetrics.recordsRead}`
+        : '',
       m ? `${formatBytes(m.shuffleWriteMetrics.bytesWritten)} / ${m.shuffleWriteMetrics.recordsWritten}` : '',
       m ? formatBytes(m.diskBytesSpilled + m.memoryBytesSpilled) : '',
       t.errorMessage ? html`<pre>${t.errorMessage}</pre>` : '',
@@ -280,7 +304,23 @@ export function executorsPage(c: PageCtx): string {
     ];
   });
   const body = table(
-    ['Executor ID', 'Address', 'Status', 'Cores', 'Active Tasks', 'Failed Tasks', 'Complete Tasks', 'Memory (RSS)', 'Heap Used', 'Task Time', 'GC Time', 'Input', 'Shuffle Read', 'Shuffle Write', 'Logs / Profiling'],
+    [
+      'Executor ID',
+      'Address',
+      'Status',
+      'Cores',
+      'Active Tasks',
+      'Failed Tasks',
+      'Complete Tasks',
+      'Memory (RSS)',
+      'Heap Used',
+      'Task Time',
+      'GC Time',
+      'Input',
+      'Shuffle Read',
+      'Shuffle Write',
+      'Logs / Profiling',
+    ],
     rows,
     'executors',
   );
@@ -296,7 +336,12 @@ export function timelinePage(c: PageCtx): string {
   const x = (t: number) => Math.round(((t - t0) / (t1 - t0)) * (W - 160)) + 150;
   const rows: Array<{ label: string; from: number; to: number; cls: string; href?: string }> = [];
   for (const e of s.executors.values())
-    rows.push({ label: `executor ${e.id}`, from: e.addTime, to: e.removeTime ?? s.app.endTime ?? c.now, cls: e.removeTime ? 'removed' : 'exec' });
+    rows.push({
+      label: `executor ${e.id}`,
+      from: e.addTime,
+      to: e.removeTime ?? s.app.endTime ?? c.now,
+      cls: e.removeTime ? 'removed' : 'exec',
+    });
   for (const j of [...s.jobs.values()].slice(-40))
     rows.push({
       label: `job ${j.jobId}`,
@@ -306,7 +351,14 @@ export function timelinePage(c: PageCtx): string {
       href: `${c.base}/jobs/job/?id=${j.jobId}`,
     });
   const H = rows.length * 22 + 30;
-  const color: Record<string, string> = { exec: '#69db7c', removed: '#ced4da', RUNNING: '#74c0fc', SUCCEEDED: '#8ce99a', FAILED: '#ffa8a8', UNKNOWN: '#dee2e6' };
+  const color: Record<string, string> = {
+    exec: '#69db7c',
+    removed: '#ced4da',
+    RUNNING: '#74c0fc',
+    SUCCEEDED: '#8ce99a',
+    FAILED: '#ffa8a8',
+    UNKNOWN: '#dee2e6',
+  };
   const bars = rows.map((r, i) => {
     const y = 20 + i * 22;
     const rect = html`<rect x="${x(r.from)}" y="${y}" width="${Math.max(2, x(r.to) - x(r.from))}" height="16" fill="${color[r.cls] ?? '#adb5bd'}"><title>${r.label}: ${formatDuration(r.to - r.from)}</title></rect>`;
@@ -331,7 +383,11 @@ export function topologyPage(c: PageCtx): string {
   put(t.driver.host, `driver (pid ${t.driver.pid}${t.driver.containerId ? `, ${t.driver.containerId}` : ''})`);
   if (t.am) put(t.am.host ?? '?', `ApplicationMaster${t.am.containerId ? ` (${t.am.containerId})` : ''}`);
   for (const e of s.executors.values())
-    if (e.removeTime === undefined) put(e.host, `executor ${e.id} (${e.totalCores} cores${e.attributes.containerId ? `, ${e.attributes.containerId}` : ''})`);
+    if (e.removeTime === undefined)
+      put(
+        e.host,
+        `executor ${e.id} (${e.totalCores} cores${e.attributes.containerId ? `, ${e.attributes.containerId}` : ''})`,
+      );
   const nodes: Array<{ id: string; label: string; cluster: string }> = [];
   const edges: Array<[string, string]> = [];
   const clusters = [...hosts.keys()].map((h) => ({ id: `host_${h}`, label: h }));
@@ -355,6 +411,10 @@ export function topologyPage(c: PageCtx): string {
         : 'Local mode: the driver and its executor processes run on this machine.';
   const body = html`<p id="deploy-mode"><strong>${t.deployMode} mode</strong> · master <code>${t.master}</code></p><p class="muted">${explain}</p>
 <div class="dag" id="topology-dag" data-graph="${JSON.stringify({ nodes, edges, clusters })}">loading…</div>
-${table(['Host', 'Processes'], [...hosts].map(([h, w]) => [h, w.join(', ')]), 'topology')}`;
+${table(
+  ['Host', 'Processes'],
+  [...hosts].map(([h, w]) => [h, w.join(', ')]),
+  'topology',
+)}`;
   return layout(c, 'Deploy topology', '/topology/', body, true);
 }

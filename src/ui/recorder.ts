@@ -3,8 +3,9 @@
  * hands each to its sinks: the live status store (./app-store.ts) and the event log
  * (./event-log.ts). One event object per job, stage and task start/end: no per-record cost.
  */
-import os from 'node:os';
+
 import type { EventEmitter } from 'node:events';
+import os from 'node:os';
 import type { TaskStatus } from '../protocol/executor.js';
 import type { JobLineage } from '../scheduler/dag-scheduler.js';
 import type { StageDescription } from '../scheduler/stage-info.js';
@@ -30,7 +31,8 @@ const SECRET_KEY = /secret|password|token|credential|private|(^|\.)key($|\.)|key
 /** Spark's spark.redaction.regex applied to configuration values. */
 export function redact(conf: Record<string, string | undefined>): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(conf)) if (v !== undefined) out[k] = SECRET_KEY.test(k) ? '*********(redacted)' : v;
+  for (const [k, v] of Object.entries(conf))
+    if (v !== undefined) out[k] = SECRET_KEY.test(k) ? '*********(redacted)' : v;
   return out;
 }
 
@@ -122,7 +124,12 @@ export class EventRecorder {
           Accumulables: [],
         };
         this.taskInfo.set(t.taskId, info);
-        this.emit({ Event: 'SparkListenerTaskStart', 'Stage ID': t.stageId, 'Stage Attempt ID': t.stageAttempt, 'Task Info': info });
+        this.emit({
+          Event: 'SparkListenerTaskStart',
+          'Stage ID': t.stageId,
+          'Stage Attempt ID': t.stageAttempt,
+          'Task Info': info,
+        });
       },
       taskEnd: (stageId, stageAttempt, u: TaskStatus) => {
         const info = this.taskInfo.get(u.taskId);
@@ -168,7 +175,11 @@ export class EventRecorder {
     });
     this.emit({
       Event: 'SparkListenerEnvironmentUpdate',
-      'JVM Information': { 'Node Version': process.version, 'V8 Version': process.versions.v8, Platform: `${os.platform()} ${os.arch()}` },
+      'JVM Information': {
+        'Node Version': process.version,
+        'V8 Version': process.versions.v8,
+        Platform: `${os.platform()} ${os.arch()}`,
+      },
       'Spark Properties': a.properties,
       'Hadoop Properties': {},
       'System Properties': {
@@ -222,7 +233,12 @@ export class EventRecorder {
   }
 
   executorRemoved(id: string, reason: string): void {
-    this.emit({ Event: 'SparkListenerExecutorRemoved', Timestamp: this.clock(), 'Executor ID': id, 'Removed Reason': reason });
+    this.emit({
+      Event: 'SparkListenerExecutorRemoved',
+      Timestamp: this.clock(),
+      'Executor ID': id,
+      'Removed Reason': reason,
+    });
   }
 
   unpersistRdd(rddId: number): void {
@@ -235,7 +251,13 @@ export class EventRecorder {
   }
 
   private stageInfo(stageId: number, attempt: number, numTasks: number | undefined, extra: Record<string, unknown>) {
-    const d = this.stageDesc.get(stageId) ?? { stageId, name: `stage ${stageId}`, numTasks: numTasks ?? 0, parentIds: [], rddInfos: [] };
+    const d = this.stageDesc.get(stageId) ?? {
+      stageId,
+      name: `stage ${stageId}`,
+      numTasks: numTasks ?? 0,
+      parentIds: [],
+      rddInfos: [],
+    };
     return stageInfoJson({ ...d, numTasks: numTasks ?? d.numTasks }, attempt, extra);
   }
 }

@@ -4,7 +4,7 @@
  * AppStore, with Spark's field names, enum strings and date strings ("2026-12-04T23:50:00.000GMT").
  * Keys whose value is absent are left out, as Spark's Jackson setup (NON_ABSENT) does.
  */
-import { type AppStore, type ExecutorRec, type JobRec, type StageRec, type TaskRec } from './app-store.js';
+import type { AppStore, ExecutorRec, JobRec, StageRec, TaskRec } from './app-store.js';
 import type { SparkTaskMetrics } from './spark-events.js';
 
 /** Spark's date format: yyyy-MM-dd'T'HH:mm:ss.SSS'GMT'. */
@@ -376,4 +376,3 @@ export function environmentInfo(s: AppStore) {
     resourceProfiles: [],
   };
 }
-

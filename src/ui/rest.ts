@@ -33,7 +33,10 @@ const list = (v: string | string[] | undefined): string[] =>
   v === undefined ? [] : (Array.isArray(v) ? v : [v]).flatMap((x) => x.split(',')).map((x) => x.trim().toUpperCase());
 
 function send(reply: FastifyReply, body: unknown, code = 200): FastifyReply {
-  return reply.code(code).type('application/json').send(`${JSON.stringify(body, null, 2)}\n`);
+  return reply
+    .code(code)
+    .type('application/json')
+    .send(`${JSON.stringify(body, null, 2)}\n`);
 }
 
 function notFound(reply: FastifyReply, msg: string): FastifyReply {
@@ -90,7 +93,11 @@ export function registerRest(app: FastifyInstance, src: AppSource): void {
         if (end === undefined) return maxEnd > Date.now();
         return end >= minEnd && end <= maxEnd;
       })
-      .sort((a, b) => (b.app.endTime ?? Number.MAX_SAFE_INTEGER) - (a.app.endTime ?? Number.MAX_SAFE_INTEGER) || b.app.startTime - a.app.startTime)
+      .sort(
+        (a, b) =>
+          (b.app.endTime ?? Number.MAX_SAFE_INTEGER) - (a.app.endTime ?? Number.MAX_SAFE_INTEGER) ||
+          b.app.startTime - a.app.startTime,
+      )
       .slice(0, limit)
       .map(applicationInfo);
     return send(reply, apps);
@@ -118,7 +125,8 @@ export function registerRest(app: FastifyInstance, src: AppSource): void {
     const s = src.get(req.params.appId as string);
     if (!s) return notFound(reply, `no such app: ${req.params.appId}`);
     const info = applicationInfo(s).attempts[0];
-    if (req.params.attemptId !== (s.app.attemptId ?? '')) return notFound(reply, `unknown app attempt ${req.params.attemptId}`);
+    if (req.params.attemptId !== (s.app.attemptId ?? ''))
+      return notFound(reply, `unknown app attempt ${req.params.attemptId}`);
     return send(reply, info);
   });
 
@@ -143,7 +151,8 @@ export function registerRest(app: FastifyInstance, src: AppSource): void {
   const taskStatuses = ['RUNNING', 'KILLED', 'FAILED', 'SUCCESS', 'UNKNOWN'];
   withApp(app1('/stages'), (s, req, reply) => {
     const want = list(req.query.status);
-    for (const w of want) if (!stageStatuses.includes(w)) return badParam(reply, `Bad value for parameter "status": ${w}`);
+    for (const w of want)
+      if (!stageStatuses.includes(w)) return badParam(reply, `Bad value for parameter "status": ${w}`);
     const details = req.query.details === 'true';
     const now = Date.now();
     const stages = [...s.stages.values()]
@@ -158,7 +167,10 @@ export function registerRest(app: FastifyInstance, src: AppSource): void {
     if (attempts.length === 0) return notFound(reply, `unknown stage: ${req.params.stageId}`);
     const details = req.query.details !== 'false';
     const now = Date.now();
-    return send(reply, attempts.map((st) => stageData(st, details, now)));
+    return send(
+      reply,
+      attempts.map((st) => stageData(st, details, now)),
+    );
   });
   const oneStage = (s: AppStore, params: Record<string, string>, reply: FastifyReply): StageRec | undefined => {
     const st = s.stage(Number(params.stageId), Number(params.stageAttemptId));
@@ -184,10 +196,13 @@ export function registerRest(app: FastifyInstance, src: AppSource): void {
     if (!st) return reply;
     const offset = Number(req.query.offset ?? 0);
     const length = Number(req.query.length ?? 20);
-    if (!Number.isInteger(offset) || offset < 0) return badParam(reply, `Bad value for parameter "offset": ${req.query.offset}`);
-    if (!Number.isInteger(length) || length < 0) return badParam(reply, `Bad value for parameter "length": ${req.query.length}`);
+    if (!Number.isInteger(offset) || offset < 0)
+      return badParam(reply, `Bad value for parameter "offset": ${req.query.offset}`);
+    if (!Number.isInteger(length) || length < 0)
+      return badParam(reply, `Bad value for parameter "length": ${req.query.length}`);
     const want = list(req.query.status);
-    for (const w of want) if (!taskStatuses.includes(w)) return badParam(reply, `Bad value for parameter "status": ${w}`);
+    for (const w of want)
+      if (!taskStatuses.includes(w)) return badParam(reply, `Bad value for parameter "status": ${w}`);
     const now = Date.now();
     const sortBy = String(req.query.sortBy ?? 'ID');
     const dur = (t: { launchTime: number; finishTime: number | undefined }) => (t.finishTime ?? now) - t.launchTime;
@@ -196,17 +211,25 @@ export function registerRest(app: FastifyInstance, src: AppSource): void {
     else if (/^(-runtime|decreasing_runtime)$/i.test(sortBy)) tasks.sort((a, b) => dur(b) - dur(a));
     else if (/^id$/i.test(sortBy)) tasks.sort((a, b) => a.taskId - b.taskId);
     else return badParam(reply, `Bad value for parameter "sortBy": ${sortBy} (ID, runtime or -runtime)`);
-    return send(reply, tasks.slice(offset, offset + length).map((t) => taskData(t, now)));
+    return send(
+      reply,
+      tasks.slice(offset, offset + length).map((t) => taskData(t, now)),
+    );
   });
 
   withApp(app1('/executors'), (s, _req, reply) =>
     send(
       reply,
-      [...s.executors.values()].filter((e) => e.removeTime === undefined).map((e) => executorSummary(s, e, src.live?.(e.id))),
+      [...s.executors.values()]
+        .filter((e) => e.removeTime === undefined)
+        .map((e) => executorSummary(s, e, src.live?.(e.id))),
     ),
   );
   withApp(app1('/allexecutors'), (s, _req, reply) =>
-    send(reply, [...s.executors.values()].map((e) => executorSummary(s, e, src.live?.(e.id)))),
+    send(
+      reply,
+      [...s.executors.values()].map((e) => executorSummary(s, e, src.live?.(e.id))),
+    ),
   );
   withApp(app1('/storage/rdd'), (s, _req, reply) => send(reply, rddStorageInfo(s)));
   withApp(app1('/storage/rdd/:rddId'), (s, req, reply) => {

@@ -18,7 +18,7 @@ export interface SparkRddInfo {
   'Memory Size': number;
   'Disk Size': number;
   'Storage Level': { 'Use Disk': boolean; 'Use Memory': boolean; Deserialized: boolean; Replication: number };
-  'Callsite'?: string;
+  Callsite?: string;
 }
 
 export interface SparkStageInfo {
@@ -55,7 +55,11 @@ export interface SparkTaskMetrics {
     'Local Bytes Read': number;
     'Total Records Read': number;
   };
-  'Shuffle Write Metrics': { 'Shuffle Bytes Written': number; 'Shuffle Write Time': number; 'Shuffle Records Written': number };
+  'Shuffle Write Metrics': {
+    'Shuffle Bytes Written': number;
+    'Shuffle Write Time': number;
+    'Shuffle Records Written': number;
+  };
   'Input Metrics': { 'Bytes Read': number; 'Records Read': number };
   'Output Metrics': { 'Bytes Written': number; 'Records Written': number };
   'Updated Blocks': unknown[];

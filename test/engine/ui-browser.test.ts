@@ -152,6 +152,6 @@ test('driver UI of a running job, then the history server after it ended', {
   const hstage = await b.open(`${hsUrl}/history/${sc.applicationId}/stages/stage/?id=0&attempt=0`);
   await hstage.page.waitForSelector('#stage-dag svg g.dag-node');
   assert.equal(await hstage.page.locator('#tasks tbody tr').count(), TASKS);
-  assert.equal(await hstage.page.locator('#task-summary tbody tr').count() > 0, true);
+  assert.equal((await hstage.page.locator('#task-summary tbody tr').count()) > 0, true);
   for (const p of [list, hstage]) assert.deepEqual(p.problems, NO_PROBLEMS);
 });

@@ -126,7 +126,11 @@ function endpoints(): Array<{ p: string; shape: string; list?: boolean; check?: 
       p: '/api/v1/applications/{id}/allexecutors',
       shape: 'ExecutorSummary',
       list: true,
-      check: (b) => assert.equal(b.reduce((n: number, e: any) => n + e.completedTasks, 0), 7),
+      check: (b) =>
+        assert.equal(
+          b.reduce((n: number, e: any) => n + e.completedTasks, 0),
+          7,
+        ),
     },
     { p: '/api/v1/applications/{id}/executors', shape: 'ExecutorSummary', list: true },
     {

@@ -22,7 +22,9 @@ const DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}GMT$/;
 function checkType(v: unknown, type: string, at: string, out: string[]): void {
   if (type.startsWith('[@')) {
     if (!Array.isArray(v)) return void out.push(`${at}: expected an array, got ${JSON.stringify(v)?.slice(0, 60)}`);
-    v.forEach((x, i) => checkShape(x, type.slice(2, -1), `${at}[${i}]`, out));
+    v.forEach((x, i) => {
+      checkShape(x, type.slice(2, -1), `${at}[${i}]`, out);
+    });
     return;
   }
   if (type.startsWith('{@')) {
@@ -30,9 +32,18 @@ function checkType(v: unknown, type: string, at: string, out: string[]): void {
     for (const [k, x] of Object.entries(v)) checkShape(x, type.slice(2, -1), `${at}.${k}`, out);
     return;
   }
-  if (type.startsWith('@')) return checkShape(v, type.slice(1), at, out);
+  if (type.startsWith('@')) {
+    checkShape(v, type.slice(1), at, out);
+    return;
+  }
   if (type.startsWith('enum:')) {
-    if (!type.slice(5).split('|').includes(v as string)) out.push(`${at}: ${JSON.stringify(v)} is not one of ${type.slice(5)}`);
+    if (
+      !type
+        .slice(5)
+        .split('|')
+        .includes(v as string)
+    )
+      out.push(`${at}: ${JSON.stringify(v)} is not one of ${type.slice(5)}`);
     return;
   }
   if (type === 'date') {
