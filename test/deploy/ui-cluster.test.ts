@@ -1,0 +1,129 @@
+/**
+ * The application UI and event log on a real cluster (RM + 2 NMs as processes): in cluster and client
+ * mode the running driver's UI refuses requests that do not come through the RM's web proxy (401
+ * page naming the /proxy/<appId>/ address); a cluster-mode driver's event log is aggregated into the
+ * RM's store with its container logs, and `cinder history-server` pointed at that store serves the
+ * finished app, its deploy topology and Spark's REST.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, test } from 'node:test';
+import { CINDER } from '../harness/mini-cluster.js';
+import { APPS, appIdFrom, deployCluster, submit } from './submit-harness.js';
+
+const FAST = [
+  '--conf',
+  'cinder.am.heartbeatInterval=300',
+  '--conf',
+  'cinder.executor.heartbeatInterval=1000',
+  '--executor-memory',
+  '256m',
+  '--driver-memory',
+  '256m',
+];
+
+async function historyServer(dir: string): Promise<{ url: string; stop(): void }> {
+  const hs = spawn(process.execPath, [CINDER, 'history-server', '--dir', dir, '--port', '0'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    const t = setTimeout(() => reject(new Error(`no history server: ${out}`)), 20_000);
+    hs.stdout!.on('data', (d) => {
+      out += d;
+      const m = /history server at (http:\/\/\S+)/.exec(out);
+      if (m) {
+        clearTimeout(t);
+        resolve(m[1] as string);
+      }
+    });
+  });
+  return { url, stop: () => hs.kill('SIGTERM') };
+}
+
+describe('application UI and event log on a cluster', { timeout: 180_000 }, () => {
+  const fx = deployCluster('ui-cluster');
+
+  for (const mode of ['cluster', 'client'] as const)
+    test(`${mode} mode: the running driver UI answers only through the RM proxy`, async () => {
+      const marker = path.join(fx.tmp, `marker-${mode}`);
+      const run = submit(
+        [
+          '--master',
+          fx.mc.master,
+          '--deploy-mode',
+          mode,
+          ...FAST,
+          '--conf',
+          `cinder.eventLog.dir=${path.join(fx.tmp, `events-${mode}`)}`,
+          path.join(APPS, 'slow.ts'),
+          marker,
+          '300',
+          '2',
+        ],
+        fx.env,
+      );
+      try {
+        await fx.mc.waitFor(() => fs.existsSync(marker) && fs.readFileSync(marker, 'utf8').length > 0, 60_000, 'app start');
+        const appId = fs.readFileSync(marker, 'utf8');
+        const cl = await fx.mc.client();
+        let url = '';
+        await fx.mc.waitFor(
+          async () => {
+            url = (await cl.getApplication(appId)).trackingUrl;
+            return url.startsWith('http');
+          },
+          20_000,
+          'tracking url',
+        );
+        const r = await fetch(`${url}/jobs/`);
+        assert.equal(r.status, 401);
+        assert.match(await r.text(), new RegExp(`/proxy/${appId}/`));
+        assert.equal((await fetch(`${url}/api/v1/applications`)).status, 401);
+      } finally {
+        const r = await run.done;
+        assert.equal(r.code, 0, r.stderr);
+      }
+    });
+
+  test('cluster mode: the event log reaches the RM store; the history server serves it', async () => {
+    const input = path.join(fx.tmp, 'in.txt');
+    fs.writeFileSync(input, Array.from({ length: 200 }, (_, i) => `w${i % 7}`).join('\n'));
+    const run = submit(
+      ['--master', fx.mc.master, '--deploy-mode', 'cluster', ...FAST, path.join(APPS, 'wc.ts'), input, path.join(fx.tmp, 'out')],
+      fx.env,
+    );
+    const r = await run.done;
+    assert.equal(r.code, 0, r.stderr);
+    const appId = appIdFrom(r.stdout + r.stderr);
+    const cl = await fx.mc.client();
+    await fx.mc.waitFor(
+      async () => (await cl.getApplication(appId)).logAggregationStatus === 'SUCCEEDED',
+      20_000,
+      'log aggregation',
+    );
+    const store = path.join(fx.mc.dir, 'rm', 'app-logs');
+    const logs = await cl.getLogs(appId);
+    assert.ok(
+      logs.some((l) => l.file === `${appId}.jsonl` && l.data.includes('SparkListenerApplicationEnd')),
+      `event log among ${logs.map((l) => l.file)}`,
+    );
+    const hs = await historyServer(store);
+    try {
+      const apps = (await (await fetch(`${hs.url}/api/v1/applications`)).json()) as any[];
+      const app = apps.find((a) => a.id === appId);
+      assert.ok(app, `${appId} in ${JSON.stringify(apps.map((a) => a.id))}`);
+      assert.equal(app.attempts[0].completed, true);
+      assert.equal(app.attempts[0].attemptId, '1');
+      const jobs = (await (await fetch(`${hs.url}/api/v1/applications/${appId}/1/jobs`)).json()) as any[];
+      assert.ok(jobs.length > 0 && jobs.every((j) => j.status === 'SUCCEEDED'));
+      const topo = await (await fetch(`${hs.url}/history/${appId}/topology/`)).text();
+      assert.match(topo, /cluster mode/);
+      assert.match(topo, /ApplicationMaster/);
+    } finally {
+      hs.stop();
+    }
+  });
+});
