@@ -110,6 +110,13 @@ export const DriverToExecutor = z.discriminatedUnion('type', [
   z.object({ type: z.literal('StopExecutor'), reason: z.string() }),
   /** reply to RegisterExecutor */
   z.object({ type: z.literal('Registered'), appId: z.string(), conf: z.record(z.string(), z.string()) }),
+  /** request: a V8 CPU profile (seconds) or heap snapshot of the executor's main thread (-1) or task thread n */
+  z.object({
+    type: z.literal('Profile'),
+    kind: z.enum(['cpu', 'heap']),
+    seconds: z.number().min(0).max(60),
+    thread: z.number().int().min(-1),
+  }),
 ]);
 export type DriverToExecutor = z.infer<typeof DriverToExecutor>;
 

@@ -130,6 +130,13 @@ export class AppStatus {
     return e ? { rssBytes: e.rssBytes, heapUsedBytes: e.heapUsedBytes, maxMemory } : undefined;
   }
 
+  /** A CPU profile or heap snapshot of an executor's thread (-1 = its main thread), over the executor RPC. */
+  profile(executorId: string, kind: 'cpu' | 'heap', seconds: number, thread: number): Promise<Uint8Array> {
+    const e = this.ts.executors.get(executorId);
+    if (!e) return Promise.reject(new Error(`no live executor ${executorId}`));
+    return e.conn.request<Uint8Array>({ type: 'Profile', kind, seconds, thread }, (seconds + 60) * 1000);
+  }
+
   /** Loads fastify and the UI's routes onto the already bound listener. */
   async serve(
     listener: UiListener,
@@ -146,7 +153,7 @@ export class AppStatus {
         liveExecutor: (id) => this.liveExecutor(id, o.maxMemory),
         proxySecret: o.proxySecret,
         rmWebUrl: process.env.CINDER_RM_WEB_URL,
-        ...(o.profile ? { profile: o.profile } : {}),
+        profile: (id, kind, seconds, thread) => this.profile(id, kind, seconds, thread),
       },
       listener,
     );

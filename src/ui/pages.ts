@@ -281,9 +281,10 @@ export function executorsPage(c: PageCtx): string {
   const rows = [...s.executors.values()].map((e) => {
     const x = executorSummary(s, e, c.liveExecutor?.(e.id));
     const logs = Object.entries(x.executorLogs).map(([k, v]) => html`<a href="${v}">${k}</a> `);
+    const threads = ['main', ...Array.from({ length: x.totalCores }, (_, i) => String(i))];
     const prof =
       c.profiling && x.isActive
-        ? html`<a href="${c.base}/executors/profile/?id=${e.id}&seconds=2">CPU profile</a> · <a href="${c.base}/executors/heap/?id=${e.id}">heap snapshot</a>`
+        ? html`<div class="profiling">CPU profile (5 s): ${threads.map((t) => html`<a href="${c.base}/executors/profile/?id=${e.id}&thread=${t}&seconds=5">${t === 'main' ? 'main' : `t${t}`}</a> `)}<br>heap snapshot: ${threads.map((t) => html`<a href="${c.base}/executors/heap/?id=${e.id}&thread=${t}">${t === 'main' ? 'main' : `t${t}`}</a> `)}</div>`
         : '';
     return [
       x.id,

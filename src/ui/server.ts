@@ -35,7 +35,7 @@ export interface DriverUiOptions {
   /** the RM's web address, for the 401 page (optional) */
   rmWebUrl?: string | undefined;
   /** asks an executor for a CPU profile (seconds) or a heap snapshot, over the driver↔executor RPC */
-  profile?(executorId: string, kind: 'cpu' | 'heap', seconds: number): Promise<Uint8Array>;
+  profile?(executorId: string, kind: 'cpu' | 'heap', seconds: number, thread: number): Promise<Uint8Array>;
 }
 
 /** Serves the UI's routes on an already bound listener; resolves once requests are answered. */
@@ -81,24 +81,38 @@ export async function serveDriverUi(o: DriverUiOptions, listener: UiListener): P
   );
   if (o.profile) {
     const profile = o.profile;
-    app.get<{ Querystring: { id?: string; seconds?: string } }>('/executors/profile/', async (req, reply) => {
-      const seconds = Number(req.query.seconds ?? 2);
-      if (!req.query.id || !(seconds > 0 && seconds <= 60))
-        return reply.code(400).type('text/plain').send('give ?id=<executor id>&seconds=<1..60>\n');
-      const data = await profile(req.query.id, 'cpu', seconds);
-      return reply
-        .type('application/json')
-        .header('content-disposition', `attachment; filename="executor-${req.query.id}.cpuprofile"`)
-        .send(Buffer.from(data));
-    });
-    app.get<{ Querystring: { id?: string } }>('/executors/heap/', async (req, reply) => {
-      if (!req.query.id) return reply.code(400).type('text/plain').send('give ?id=<executor id>\n');
-      const data = await profile(req.query.id, 'heap', 0);
-      return reply
-        .type('application/json')
-        .header('content-disposition', `attachment; filename="executor-${req.query.id}.heapsnapshot"`)
-        .send(Buffer.from(data));
-    });
+    type PQ = { Querystring: { id?: string; seconds?: string; thread?: string } };
+    const handler =
+      (kind: 'cpu' | 'heap') =>
+      async (req: import('fastify').FastifyRequest<PQ>, reply: import('fastify').FastifyReply) => {
+        const seconds = kind === 'cpu' ? Number(req.query.seconds ?? 2) : 0;
+        const thread = req.query.thread === undefined || req.query.thread === 'main' ? -1 : Number(req.query.thread);
+        if (
+          !req.query.id ||
+          !(kind === 'heap' || (seconds > 0 && seconds <= 60)) ||
+          !Number.isInteger(thread) ||
+          thread < -1
+        )
+          return reply
+            .code(400)
+            .type('text/plain')
+            .send('give ?id=<executor id>&thread=<main or task thread number>[&seconds=<1..60> for a CPU profile]\n');
+        try {
+          const data = await profile(req.query.id, kind, seconds, thread);
+          const name = `executor-${req.query.id}-${thread < 0 ? 'main' : `t${thread}`}.${kind === 'cpu' ? 'cpuprofile' : 'heapsnapshot'}`;
+          return reply
+            .type('application/json')
+            .header('content-disposition', `attachment; filename="${name}"`)
+            .send(Buffer.from(data));
+        } catch (e) {
+          return reply
+            .code(404)
+            .type('text/plain')
+            .send(`${(e as Error).message}\n`);
+        }
+      };
+    app.get<PQ>('/executors/profile/', handler('cpu'));
+    app.get<PQ>('/executors/heap/', handler('heap'));
   }
   await app.ready();
   listener.attach(handler!);

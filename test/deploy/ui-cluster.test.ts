@@ -66,7 +66,11 @@ describe('application UI and event log on a cluster', { timeout: 180_000 }, () =
         fx.env,
       );
       try {
-        await fx.mc.waitFor(() => fs.existsSync(marker) && fs.readFileSync(marker, 'utf8').length > 0, 60_000, 'app start');
+        await fx.mc.waitFor(
+          () => fs.existsSync(marker) && fs.readFileSync(marker, 'utf8').length > 0,
+          60_000,
+          'app start',
+        );
         const appId = fs.readFileSync(marker, 'utf8');
         const cl = await fx.mc.client();
         let url = '';
@@ -92,7 +96,16 @@ describe('application UI and event log on a cluster', { timeout: 180_000 }, () =
     const input = path.join(fx.tmp, 'in.txt');
     fs.writeFileSync(input, Array.from({ length: 200 }, (_, i) => `w${i % 7}`).join('\n'));
     const run = submit(
-      ['--master', fx.mc.master, '--deploy-mode', 'cluster', ...FAST, path.join(APPS, 'wc.ts'), input, path.join(fx.tmp, 'out')],
+      [
+        '--master',
+        fx.mc.master,
+        '--deploy-mode',
+        'cluster',
+        ...FAST,
+        path.join(APPS, 'wc.ts'),
+        input,
+        path.join(fx.tmp, 'out'),
+      ],
       fx.env,
     );
     const r = await run.done;
