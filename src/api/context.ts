@@ -258,6 +258,7 @@ export class CinderContext {
       conf,
       driverHost: host,
       sparkVersion: VERSION,
+      mirrorEventLog: this.backend.mirrorEventLog?.bind(this.backend),
     });
     await this.backend.start(
       { host, port: this.endpoint.port, appId: this.applicationId, secret: this.secret },

@@ -29,6 +29,7 @@ import { type AmToDriver, type DriverToAm, parseDriverToAm } from '../protocol/a
 import type { LocalResource } from '../protocol/cluster.js';
 import { dial, preListen, type ReplyHandle, type RpcConnection } from '../rpc/index.js';
 import { startAllocation } from './am-backend.js';
+import { eventLogAppender } from './am-event-log.js';
 import { initialAmState } from './am-lifecycle.js';
 import { type EarlyStart, setAmRuntime } from './am-runtime.js';
 import { type AmIo, amShell } from './am-shell.js';
@@ -49,6 +50,7 @@ const secret = takeCredentials().CINDER_APP_SECRET ?? '';
 const attemptId = env.CINDER_ATTEMPT_ID ?? '';
 const attempt = Number(/_(\d+)$/.exec(attemptId)?.[1] ?? '1');
 const maxAttempts = Number(env.CINDER_MAX_ATTEMPTS ?? '2');
+const appendEventLog = eventLogAppender(env.CINDER_LOG_DIR, appId);
 const host = env.CINDER_NM_HOST ?? os.hostname();
 const executorResources = JSON.parse(env.CINDER_EXEC_RESOURCES ?? '{}') as Record<string, LocalResource>;
 const mode = env.CINDER_AM_MODE === 'cluster' ? 'cluster' : 'client';
@@ -231,6 +233,9 @@ async function runClientMode(): Promise<void> {
         return;
       case 'TrackingUrl':
         am.updateTrackingUrl(m.url);
+        return;
+      case 'EventLog':
+        appendEventLog(m.data, m.final);
         return;
       case 'Shutdown':
         shutdown ??= reply;

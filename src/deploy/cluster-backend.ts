@@ -46,6 +46,21 @@ export class ClusterBackend implements ExecutorBackend {
   private amConn: RpcConnection<AmToDriver, DriverToAm> | undefined;
   private uiUrl: string | undefined;
 
+  /** event log lines written before the AM connected (bounded) */
+  private eventLogBacklog: Array<{ data: string; final: boolean }> = [];
+  private eventLogBacklogBytes = 0;
+
+  mirrorEventLog(data: string, final: boolean): void {
+    const c = this.amConn;
+    if (c && !c.isClosed) {
+      c.send({ type: 'EventLog', data, final });
+      return;
+    }
+    if (this.eventLogBacklogBytes + data.length > 32 * 1024 * 1024) return; // the AM's copy stays partial
+    this.eventLogBacklog.push({ data, final });
+    this.eventLogBacklogBytes += data.length;
+  }
+
   setUiUrl(url: string): void {
     this.uiUrl = url;
     if (this.amConn && !this.amConn.isClosed) this.amConn.send({ type: 'TrackingUrl', url });
@@ -191,6 +206,8 @@ export class ClusterBackend implements ExecutorBackend {
           return;
         }
         if (this.uiUrl) conn.send({ type: 'TrackingUrl', url: this.uiUrl });
+        for (const e of this.eventLogBacklog.splice(0)) conn.send({ type: 'EventLog', ...e });
+        this.eventLogBacklogBytes = 0;
         const memoryMB = parseMb(strConf(this.o.conf, 'cinder.executor.memory')!, 'cinder.executor.memory');
         conn.send({
           type: 'RequestExecutors',

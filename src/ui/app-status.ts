@@ -24,6 +24,8 @@ export interface AppStatusStart {
   conf: Readonly<Conf>;
   driverHost: string;
   sparkVersion: string;
+  /** client mode: where the AM's copy of the event log goes */
+  mirrorEventLog?: ((data: string, final: boolean) => void) | undefined;
 }
 
 export class AppStatus {
@@ -81,6 +83,7 @@ export class AppStatus {
               )
             : 0,
           flushMs: Number(a.conf['cinder.eventLog.flushInterval'] ?? 1000),
+          mirror: topology.deployMode === 'client' ? a.mirrorEventLog : undefined,
         });
         const w = this.eventLog;
         this.recorder.addSink((e) => w.write(e));

@@ -25,6 +25,8 @@ export interface EventLogOptions {
   flushMs: number;
   /** buffer size that triggers a write (bytes) */
   bufferBytes?: number | undefined;
+  /** gets every written chunk too (client mode: the copy the AM keeps); final once closed */
+  mirror?: ((data: string, final: boolean) => void) | undefined;
 }
 
 export function defaultEventLogDir(): string {
@@ -80,6 +82,11 @@ export class EventLogWriter {
     this.buf = [];
     this.bufLen = 0;
     try {
+      this.o.mirror?.(data, false);
+    } catch {
+      // the copy is best-effort
+    }
+    try {
       fs.writeSync(this.fd, data);
       this.written += Buffer.byteLength(data);
       if (this.o.rollBytes > 0 && this.written >= this.o.rollBytes) this.roll();
@@ -103,6 +110,11 @@ export class EventLogWriter {
     this.flush();
     this.closed = true;
     clearInterval(this.timer);
+    try {
+      this.o.mirror?.('', true);
+    } catch {
+      // best-effort
+    }
     try {
       fs.closeSync(this.fd);
       fs.renameSync(this.name(false), this.name(true));

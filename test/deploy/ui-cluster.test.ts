@@ -2,7 +2,7 @@
  * The application UI and event log on a real cluster (RM + 2 NMs as processes): in cluster and client
  * mode the running driver's UI refuses requests that do not come through the RM's web proxy (401
  * page naming the /proxy/<appId>/ address); a cluster-mode driver's event log is aggregated into the
- * RM's store with its container logs, and `cinder history-server` pointed at that store serves the
+ * RM's store with its container logs (a client-mode driver's through the AM), and `cinder history-server` pointed at that store serves the
  * finished app, its deploy topology and Spark's REST.
  */
 import assert from 'node:assert/strict';
@@ -86,57 +86,80 @@ describe('application UI and event log on a cluster', { timeout: 180_000 }, () =
         assert.equal(r.status, 401);
         assert.match(await r.text(), new RegExp(`/proxy/${appId}/`));
         assert.equal((await fetch(`${url}/api/v1/applications`)).status, 401);
+        // while it runs, its event log is readable through the RM (live from the NM holding the AM container)
+        await fx.mc.waitFor(
+          async () =>
+            (await cl.getLogs(appId)).some(
+              (l) => l.file === `${appId}.jsonl.inprogress` && l.data.includes('SparkListenerTaskEnd'),
+            ),
+          20_000,
+          'the running event log through the RM',
+        );
       } finally {
         const r = await run.done;
         assert.equal(r.code, 0, r.stderr);
       }
     });
 
-  test('cluster mode: the event log reaches the RM store; the history server serves it', async () => {
-    const input = path.join(fx.tmp, 'in.txt');
-    fs.writeFileSync(input, Array.from({ length: 200 }, (_, i) => `w${i % 7}`).join('\n'));
-    const run = submit(
-      [
-        '--master',
-        fx.mc.master,
-        '--deploy-mode',
-        'cluster',
-        ...FAST,
-        path.join(APPS, 'wc.ts'),
-        input,
-        path.join(fx.tmp, 'out'),
-      ],
-      fx.env,
-    );
-    const r = await run.done;
-    assert.equal(r.code, 0, r.stderr);
-    const appId = appIdFrom(r.stdout + r.stderr);
-    const cl = await fx.mc.client();
-    await fx.mc.waitFor(
-      async () => (await cl.getApplication(appId)).logAggregationStatus === 'SUCCEEDED',
-      20_000,
-      'log aggregation',
-    );
-    const store = path.join(fx.mc.dir, 'rm', 'app-logs');
-    const logs = await cl.getLogs(appId);
-    assert.ok(
-      logs.some((l) => l.file === `${appId}.jsonl` && l.data.includes('SparkListenerApplicationEnd')),
-      `event log among ${logs.map((l) => l.file)}`,
-    );
-    const hs = await historyServer(store);
-    try {
-      const apps = (await (await fetch(`${hs.url}/api/v1/applications`)).json()) as any[];
-      const app = apps.find((a) => a.id === appId);
-      assert.ok(app, `${appId} in ${JSON.stringify(apps.map((a) => a.id))}`);
-      assert.equal(app.attempts[0].completed, true);
-      assert.equal(app.attempts[0].attemptId, '1');
-      const jobs = (await (await fetch(`${hs.url}/api/v1/applications/${appId}/1/jobs`)).json()) as any[];
-      assert.ok(jobs.length > 0 && jobs.every((j) => j.status === 'SUCCEEDED'));
-      const topo = await (await fetch(`${hs.url}/history/${appId}/topology/`)).text();
-      assert.match(topo, /cluster mode/);
-      assert.match(topo, /ApplicationMaster/);
-    } finally {
-      hs.stop();
-    }
-  });
+  for (const mode of ['cluster', 'client'] as const)
+    test(`${mode} mode: the event log reaches the RM store; the history server serves it`, async () => {
+      const input = path.join(fx.tmp, 'in.txt');
+      fs.writeFileSync(input, Array.from({ length: 200 }, (_, i) => `w${i % 7}`).join('\n'));
+      const run = submit(
+        [
+          '--master',
+          fx.mc.master,
+          '--deploy-mode',
+          mode,
+          ...FAST,
+          '--conf',
+          `cinder.eventLog.dir=${path.join(fx.tmp, `events-wc-${mode}`)}`,
+          path.join(APPS, 'wc.ts'),
+          input,
+          path.join(fx.tmp, `out-${mode}`),
+        ],
+        fx.env,
+      );
+      const r = await run.done;
+      assert.equal(r.code, 0, r.stderr);
+      // the driver's own copy names the app (client mode keeps one on the client machine as well)
+      const localDir = path.join(fx.tmp, `events-wc-${mode}`);
+      let appId: string;
+      if (mode === 'cluster') {
+        appId = appIdFrom(r.stdout + r.stderr);
+        assert.ok(!fs.existsSync(localDir), 'a cluster-mode driver writes into its container log dir only');
+      } else {
+        const local = fs.readdirSync(localDir);
+        appId = local[0]!.replace(/\.jsonl$/, '');
+        assert.deepEqual(local, [`${appId}.jsonl`]);
+      }
+      const cl = await fx.mc.client();
+      await fx.mc.waitFor(
+        async () => (await cl.getApplication(appId)).logAggregationStatus === 'SUCCEEDED',
+        20_000,
+        'log aggregation',
+      );
+      const store = path.join(fx.mc.dir, 'rm', 'app-logs');
+      const logs = await cl.getLogs(appId);
+      assert.ok(
+        logs.some((l) => l.file === `${appId}.jsonl` && l.data.includes('SparkListenerApplicationEnd')),
+        `event log among ${logs.map((l) => l.file)}`,
+      );
+      const hs = await historyServer(store);
+      try {
+        const apps = (await (await fetch(`${hs.url}/api/v1/applications`)).json()) as any[];
+        const app = apps.find((a) => a.id === appId);
+        assert.ok(app, `${appId} in ${JSON.stringify(apps.map((a) => a.id))}`);
+        assert.equal(app.attempts[0].completed, true);
+        const prefix = mode === 'cluster' ? `${appId}/1` : appId;
+        assert.equal(app.attempts[0].attemptId, mode === 'cluster' ? '1' : undefined);
+        const jobs = (await (await fetch(`${hs.url}/api/v1/applications/${prefix}/jobs`)).json()) as any[];
+        assert.ok(jobs.length > 0 && jobs.every((j) => j.status === 'SUCCEEDED'));
+        const topo = await (await fetch(`${hs.url}/history/${appId}/topology/`)).text();
+        assert.match(topo, new RegExp(`${mode} mode`));
+        assert.match(topo, /ApplicationMaster/);
+      } finally {
+        hs.stop();
+      }
+    });
 });
