@@ -76,6 +76,8 @@ export class DAGScheduler extends EventEmitter {
   /** the running task set of each stage */
   private readonly taskSets = new Map<number, TaskSet>();
   private readonly launchedAt = new Map<number, number>();
+  /** a failed job's error, from its JobFailed effect to its jobEnd event */
+  private readonly jobErrors = new Map<number, string>();
   readonly blockLocations = new Map<string, Set<string>>();
   /** Spark's ContextCleaner for shuffles: forgets map outputs and asks executors to delete the files. */
   private readonly cleaner = new FinalizationRegistry<number>((shuffleId) => this.removeShuffle(shuffleId));
@@ -246,6 +248,7 @@ export class DAGScheduler extends EventEmitter {
         return;
       case 'JobSucceeded':
       case 'JobFailed': {
+        if (f.kind === 'JobFailed') this.jobErrors.set(f.jobId, f.error.message);
         const w = this.waiters.get(f.jobId);
         if (!w) return;
         this.waiters.delete(f.jobId);
@@ -263,6 +266,12 @@ export class DAGScheduler extends EventEmitter {
       }
       case 'Emit':
         if (f.event === 'stageCompleted') this.stageCompleted(f.payload.stageId, f.payload.attempt);
+        if (f.event === 'jobEnd' && !f.payload.ok) {
+          // listeners (UI, event log) get the failed job's error with its end
+          this.emit('jobEnd', { ...f.payload, error: this.jobErrors.get(f.payload.jobId) });
+          this.jobErrors.delete(f.payload.jobId);
+          return;
+        }
         this.emit(f.event, f.payload);
         return;
     }

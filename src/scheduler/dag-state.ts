@@ -141,7 +141,7 @@ export type ListenerEffect =
       event: 'jobStart';
       payload: { jobId: number; description: string; stageId: number; numTasks: number };
     }
-  | { kind: 'Emit'; event: 'jobEnd'; payload: { jobId: number; ok: boolean; error?: string | undefined } }
+  | { kind: 'Emit'; event: 'jobEnd'; payload: { jobId: number; ok: boolean } }
   | {
       kind: 'Emit';
       event: 'stageSubmitted';

@@ -31,7 +31,7 @@ function end(c: JobCursor, ok: boolean, effects: DagFx[], error?: Error): T {
     for (let i = 0; i < job.partitions.length; i++) results[i] = job.results.get(job.partitions[i]!)!;
     effects.push({ kind: 'JobSucceeded', jobId: job.id, results });
   } else effects.push({ kind: 'JobFailed', jobId: job.id, error: error! });
-  effects.push({ kind: 'Emit', event: 'jobEnd', payload: { jobId: job.id, ok, error: error?.message } });
+  effects.push({ kind: 'Emit', event: 'jobEnd', payload: { jobId: job.id, ok } });
   for (const s of job.stages) effects.push(toStage(s, { type: 'JobEnded', jobId: job.id }));
   dag.jobs.delete(job.id);
   return { state: c, effects };

@@ -79,3 +79,29 @@ test('the UI socket holds early requests until its handler loads, moves past a t
     await second.close();
   }
 });
+
+test('a failing job: FAILED job and stage, the error on the job page, the task error in the task list', async () => {
+  await assert.rejects(
+    sc
+      .parallelize([1, 2, 3], 1)
+      .map((x: number) => {
+        if (x === 2) throw new Error('boom in user code');
+        return x;
+      })
+      .collect(),
+    /boom in user code/,
+  );
+  const base = `${sc.uiWebUrl}/api/v1/applications/${sc.applicationId}`;
+  const [job] = (await (await fetch(`${base}/jobs?status=failed`)).json()) as any[];
+  assert.equal(job.status, 'FAILED');
+  const [stage] = (await (await fetch(`${base}/stages?status=failed`)).json()) as any[];
+  assert.equal(stage.status, 'FAILED');
+  assert.equal(stage.numFailedTasks, 4, 'the task failed cinder.task.maxFailures times');
+  const tasks = (await (
+    await fetch(`${base}/stages/${stage.stageId}/${stage.attemptId}/taskList?status=failed`)
+  ).json()) as any[];
+  assert.equal(tasks.length, 4);
+  assert.match(tasks[0].errorMessage, /boom in user code/);
+  const page = await (await fetch(`${sc.uiWebUrl}/jobs/job/?id=${job.jobId}`)).text();
+  assert.match(page, /boom in user code/);
+});
