@@ -167,7 +167,9 @@ export class CinderContext {
       },
     );
     if (boolConf(conf, 'cinder.ui.showConsoleProgress')) attachProgressBar(this.dag, process.stderr);
-    this.status = new AppStatus(this.dag, this.ts, conf);
+    // the UI and the event log listen to the schedulers; with both off nothing is recorded
+    if (boolConf(conf, 'cinder.ui.enabled') || boolConf(conf, 'cinder.eventLog.enabled'))
+      this.status = new AppStatus(this.dag, this.ts, conf);
     this.dag.on('shuffleRemoved', (e: { shuffleId: number }) =>
       this.endpoint?.broadcastToExecutors({ type: 'RemoveShuffle', shuffleId: e.shuffleId }),
     );
@@ -250,7 +252,7 @@ export class CinderContext {
         log.warn({ err: (e as Error).message }, 'the driver UI did not start');
       }
     }
-    this.status.start({
+    this.status?.start({
       appId: this.applicationId,
       appName: this.appName,
       startTime: this.startTime,

@@ -31,6 +31,8 @@ export interface PageCtx {
   now: number;
 }
 
+const MAX_TASK_ROWS = 1000;
+
 const NAV: NavLink[] = [
   { href: '/jobs/', label: 'Jobs' },
   { href: '/stages/', label: 'Stages' },
@@ -219,7 +221,9 @@ export function stagePage(c: PageCtx, stageId: number, attempt: number): string 
         'task-summary',
       )
     : html`<p class="muted">No task has finished yet.</p>`;
-  const tasks = [...st.tasks.values()].sort((a, b) => a.taskId - b.taskId).map((t) => taskData(t, c.now));
+  // the page shows the first MAX_TASK_ROWS attempts by id; REST's taskList pages through all of them
+  const all = [...st.tasks.values()].sort((a, b) => a.taskId - b.taskId);
+  const tasks = all.slice(0, MAX_TASK_ROWS).map((t) => taskData(t, c.now));
   const rows = tasks.map((t) => {
     const m = t.taskMetrics;
     return [
@@ -243,8 +247,8 @@ export function stagePage(c: PageCtx, stageId: number, attempt: number): string 
   });
   const body = html`<dl class="kv"><dt>Status</dt><dd>${state(st.status)}</dd><dt>Tasks</dt><dd id="stage-progress">${bar(d.numCompleteTasks, d.numTasks, d.numActiveTasks, d.numFailedTasks)}</dd><dt>Total time across tasks</dt><dd>${formatDuration(d.executorRunTime)}</dd><dt>Input</dt><dd>${formatBytes(d.inputBytes)} / ${d.inputRecords} records</dd><dt>Shuffle read</dt><dd>${formatBytes(d.shuffleReadBytes)} / ${d.shuffleReadRecords} records</dd><dt>Shuffle write</dt><dd>${formatBytes(d.shuffleWriteBytes)} / ${d.shuffleWriteRecords} records</dd><dt>Call site</dt><dd><code>${st.details}</code></dd>${st.failureReason ? html`<dt>Failure</dt><dd><pre>${st.failureReason}</pre></dd>` : ''}</dl>
 <h2>DAG</h2><div class="dag" id="stage-dag" data-graph="${graph}">loading…</div>
-<h2>Summary metrics for ${sum ? tasks.filter((t) => t.status === 'SUCCESS').length : 0} completed tasks</h2>${summary}
-<h2>Tasks (${tasks.length})</h2>${table(['Index', 'Task ID', 'Attempt', 'Status', 'Executor', 'Host', 'Launch Time', 'Duration', 'GC Time', 'Input Size / Records', 'Shuffle Read Size / Records', 'Shuffle Write Size / Records', 'Spill', 'Errors'], rows, 'tasks')}`;
+<h2>Summary metrics for ${sum ? all.filter((t) => t.status === 'SUCCESS').length : 0} completed tasks</h2>${summary}
+<h2>Tasks (${all.length})</h2>${all.length > tasks.length ? html`<p class="muted">Showing the first ${tasks.length}; all are in the REST task list (<code>/api/v1/applications/${c.store.app.id}/stages/${st.stageId}/${st.attemptId}/taskList?offset=&amp;length=</code>).</p>` : ''}${table(['Index', 'Task ID', 'Attempt', 'Status', 'Executor', 'Host', 'Launch Time', 'Duration', 'GC Time', 'Input Size / Records', 'Shuffle Read Size / Records', 'Shuffle Write Size / Records', 'Spill', 'Errors'], rows, 'tasks')}`;
   return layout(c, `Stage ${stageId} (attempt ${attempt})`, '/stages/', body, true);
 }
 
