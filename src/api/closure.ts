@@ -14,35 +14,17 @@ import { createHash } from 'node:crypto';
 import { CinderError } from '../common/errors.js';
 import { loadModuleText, toPath } from '../common/module-text.js';
 import { checkSerializable, encode } from '../common/serde.js';
+import type { CapRef, FnRef } from '../plan/fn-ref.js';
+import { ENGINE_PARAM } from '../plan/fn-wire.js';
 import { analyzeFnSource } from './free-vars.js';
 import { buildImportsBundle, isEngineFile, type ModuleInfo, moduleInfo } from './imports-bundle.js';
+
+export type { CapRef, FnRef } from '../plan/fn-ref.js';
 
 /** Code of an imports bundle by id; the driver serves it to executors as `code/<id>.mjs`. */
 export { getBundle } from './imports-bundle.js';
 
 export type Captures = Record<string, unknown>;
-/** v: data; f: a function; b/a: broadcast/accumulator by id; r: back-reference to an enclosing FnRef (recursion) */
-export type CapRef =
-  | { t: 'v'; v: unknown }
-  | { t: 'f'; f: FnRef }
-  | { t: 'b'; id: number }
-  | { t: 'a'; id: number }
-  | { t: 'r'; rid: number };
-
-export interface FnRef {
-  /** sha256 (hex) of src + caps + imports; executors cache compiled functions by it */
-  hash: string;
-  /** fn.toString() */
-  src: string;
-  caps: Record<string, CapRef>;
-  /** imports bundle id + the imported binding names this function uses */
-  imports?: { id: string; names: string[] };
-  /** where src starts in the driver-side JS text of its file (1-based line, 0-based column) */
-  origin?: { file: string; line: number; column: number };
-  /** set when a nested capture refers back to this function ({ t: 'r', rid }) */
-  rid?: number;
-}
-
 /** Objects (Broadcast, Accumulator) with this method are captured as the ref it returns, not as data. */
 export const SHIP_REF: unique symbol = Symbol.for('cinder.shipRef') as any;
 
@@ -57,7 +39,9 @@ const GLOBALS = new Set(
     'Uint16Array Int32Array Uint32Array Float32Array Float64Array BigInt64Array BigUint64Array ArrayBuffer ' +
     'SharedArrayBuffer DataView Atomics encodeURIComponent decodeURIComponent encodeURI decodeURI atob btoa ' +
     'performance AbortController AbortSignal crypto'
-  ).split(' '),
+  )
+    .split(' ')
+    .concat(ENGINE_PARAM),
 );
 
 function describe(v: unknown): string {

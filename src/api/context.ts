@@ -21,6 +21,8 @@ import { remapStack } from '../common/stack.js';
 import { VERSION } from '../common/version.js';
 import { abortJob, commitJob, prepareOutput } from '../io/output.js';
 import { planTextSplitsSync, planWholeFilesSync } from '../io/splits-sync.js';
+import { collectFnRefs } from '../plan/fn-refs.js';
+import type { ResultOp, ShuffleDepSpec } from '../plan/plan.js';
 import type { PreListener } from '../rpc/index.js';
 import type { ExecutorBackend } from '../scheduler/backend.js';
 import { DAGScheduler, type LineageNode } from '../scheduler/dag-scheduler.js';
@@ -31,8 +33,6 @@ import { TaskScheduler } from '../scheduler/task-scheduler.js';
 import { AppStatus } from '../ui/app-status.js';
 import { bindUiListener, type UiListener } from '../ui/listener.js';
 import { getBundle } from './closure.js';
-import { collectFnRefs } from './fn-refs.js';
-import type { ResultOp, ShuffleDepSpec } from './plan.js';
 import { RDD } from './rdd.js';
 import { Accumulator, Broadcast } from './shared-vars.js';
 
@@ -136,7 +136,6 @@ export class CinderContext {
   }
 
   private async start(): Promise<void> {
-    (globalThis as Record<string, unknown>).__cinderEngine ??= await import('../index.js');
     const master = parseMaster(this.master);
     const conf = this.conf;
     this.ts = new TaskScheduler({
@@ -214,7 +213,7 @@ export class CinderContext {
       b.onFatal = (e) => this.abort(e);
       this.backend = b;
     } else {
-      const { createClusterBackend } = await import('../deploy/backends.js');
+      const { createClusterBackend } = await import('../deploy/driver/backends.js');
       const env = submitEnv();
       this.backend = createClusterBackend({
         master,

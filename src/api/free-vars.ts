@@ -5,7 +5,7 @@
  * Pure: no file or module access, no decisions about what is allowed (src/api/closure.ts does that).
  */
 import { parse } from 'acorn';
-import { type FnShape, wrapSource } from './fn-wire.js';
+import { type FnShape, wrapSource } from '../plan/fn-wire.js';
 
 export interface FnSource {
   shape: FnShape;

@@ -2,7 +2,7 @@
  * Imports bundles: the modules a shipped function uses through its defining module's `import`s,
  * bundled by esbuild (the app's own files and node_modules) into one ESM file that executors load
  * by id (`code/<id>.mjs`, id = sha256 of the code). Imports of the engine itself are never bundled:
- * they read `globalThis.__cinderEngine`, which the executor sets to the engine's public exports.
+ * they import ENGINE_SPECIFIER, which the executor points at its own engine's public module.
  * Driver side only; owns the bundle registry. Does not evaluate user code.
  */
 import { createHash } from 'node:crypto';
@@ -14,7 +14,7 @@ import type * as Esbuild from 'esbuild';
 import { CinderError } from '../common/errors.js';
 import { esbuild } from '../common/lazy-esbuild.js';
 import type { ModuleText } from '../common/module-text.js';
-import { ENGINE_MARKER } from './fn-wire.js';
+import { ENGINE_MARKER, ENGINE_SPECIFIER } from '../plan/fn-wire.js';
 
 export interface ImportBinding {
   /** name of the binding in the importing module */
@@ -122,7 +122,7 @@ function engineExport(b: ImportBinding): string {
   return `export const ${b.local} = ${value};`;
 }
 
-/** Rewrites `import ... from "cinder"` left external in esbuild output into reads of the engine global. */
+/** Rewrites `import ... from "cinder"` left external in esbuild output into reads of the engine module. */
 function rewriteEngineImports(code: string): { code: string; usesEngine: boolean } {
   if (!code.includes(`"${ENGINE.name}`)) return { code, usesEngine: false };
   const ast = parse(code, { ecmaVersion: 'latest', sourceType: 'module' }) as any;
@@ -198,7 +198,7 @@ export function buildImportsBundle(info: ModuleInfo, names: string[], what: stri
     usesEngine ||= rewritten.usesEngine;
   }
   if (usesEngine) {
-    code = `${ENGINE_MARKER}\nconst ${ENGINE_VAR} = globalThis.__cinderEngine;\n${code}\n${engine.map(engineExport).join('\n')}\n`;
+    code = `${ENGINE_MARKER}\nimport * as ${ENGINE_VAR} from ${JSON.stringify(ENGINE_SPECIFIER)};\n${code}\n${engine.map(engineExport).join('\n')}\n`;
   }
   const id = registerBundle(code);
   built.set(key, id);

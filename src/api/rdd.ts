@@ -9,13 +9,14 @@
  */
 import { CinderError } from '../common/errors.js';
 import { BUILTINS, mapKey, rng, STREAMING_BUILTINS, type StatCounterData } from '../executor/builtins.js';
-import type { LineageNode } from '../scheduler/dag-scheduler.js';
+import type { EngineHelpers } from '../plan/fn-wire.js';
+import type { LineageNode } from '../plan/lineage.js';
+import type { NodeSpec, OpSpec, PlanNode, ResultOp, ShuffleDepSpec } from '../plan/plan.js';
+import type { StorageLevelName } from '../plan/storage-level.js';
 import { compareKeys, type PartitionerSpec, portableHash, rangeBounds } from '../shuffle/partitioner.js';
 import { type Captures, captureFn, type FnRef } from './closure.js';
 import type { CinderContext } from './context.js';
-import type { NodeSpec, OpSpec, PlanNode, ResultOp, ShuffleDepSpec } from './plan.js';
 import { StatCounter } from './stat-counter.js';
-import type { StorageLevelName } from './storage-level.js';
 
 export type { Captures } from './closure.js';
 
@@ -760,16 +761,16 @@ export class RDD<T> implements LineageNode {
   }
 
   async max(key?: (x: T) => unknown, caps?: Captures): Promise<T> {
-    if (!key) return this.reduce((a, b) => ((globalThis as any).__cinderEngine.compareKeys(a, b) >= 0 ? a : b));
-    return this.reduce((a, b) => ((globalThis as any).__cinderEngine.compareKeys(key(a), key(b)) >= 0 ? a : b), {
+    if (!key) return this.reduce((a, b) => (cinder$.compareKeys(a, b) >= 0 ? a : b));
+    return this.reduce((a, b) => (cinder$.compareKeys(key(a), key(b)) >= 0 ? a : b), {
       key,
       ...caps,
     });
   }
 
   async min(key?: (x: T) => unknown, caps?: Captures): Promise<T> {
-    if (!key) return this.reduce((a, b) => ((globalThis as any).__cinderEngine.compareKeys(a, b) <= 0 ? a : b));
-    return this.reduce((a, b) => ((globalThis as any).__cinderEngine.compareKeys(key(a), key(b)) <= 0 ? a : b), {
+    if (!key) return this.reduce((a, b) => (cinder$.compareKeys(a, b) <= 0 ? a : b));
+    return this.reduce((a, b) => (cinder$.compareKeys(key(a), key(b)) <= 0 ? a : b), {
       key,
       ...caps,
     });
@@ -830,7 +831,7 @@ export class RDD<T> implements LineageNode {
 
   async lookup<K, V>(this: RDD<Pair<K, V>>, key: K): Promise<V[]> {
     const want = mapKey(key);
-    const matching = this.filter((kv) => (globalThis as any).__cinderEngine.mapKey(kv[0]) === want, { want }).values();
+    const matching = this.filter((kv) => cinder$.mapKey(kv[0]) === want, { want }).values();
     if (this.partitioner?.kind === 'hash') {
       const p = portableHash(key) % this.partitioner.numPartitions;
       const r = (await this.context._runJob(matching, { op: 'collect' }, [p], 'lookup')) as V[][];
@@ -859,7 +860,7 @@ export class RDD<T> implements LineageNode {
     const parts = await this.mapPartitions(
       (it) => {
         const all = Array.from(it);
-        all.sort((a, b) => sign * (globalThis as any).__cinderEngine.compareKeys(k(a), k(b)));
+        all.sort((a, b) => sign * cinder$.compareKeys(k(a), k(b)));
         return all.slice(0, num);
       },
       { ...caps, k, sign, num },
@@ -968,3 +969,10 @@ export function splitCommand(cmd: string): string[] {
   if (cur || any) out.push(cur);
   return out;
 }
+
+/**
+ * The engine helpers engine-written functions use (max, min, lookup): this object when the driver runs
+ * them (reduce merges partition results here), the executor's own when shipped (ENGINE_PARAM,
+ * src/plan/fn-wire.ts, a parameter of every compiled function).
+ */
+const cinder$: EngineHelpers = { compareKeys, mapKey, portableHash };

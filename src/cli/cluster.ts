@@ -16,8 +16,8 @@ import { DAY_MS, issueIdentity, readIdentity, writeIdentity } from '../cluster/s
 import { loadOrCreateMasterKey } from '../cluster/security/keys.js';
 import { bearer } from '../cluster/security/tokens.js';
 import { CinderError } from '../common/errors.js';
-import { placementOf } from '../deploy/placement.js';
-import { defaultsConf } from '../deploy/submit-options.js';
+import { placementOf } from '../deploy/client/placement.js';
+import { defaultsConf } from '../deploy/client/submit-options.js';
 import type { AppReport, AppState, NodeState } from '../protocol/cluster.js';
 import { esc } from './escape.js';
 

@@ -35,7 +35,7 @@ export function register(program: Command): void {
     .action(async (app: string | undefined, args: string[], opts: Record<string, any>) => {
       // the identity is this client's only: it is not part of the app's conf (which reaches the AM)
       if (opts.identity) process.env.CINDER_IDENTITY = path.resolve(opts.identity);
-      const { submitMain } = await import('../deploy/submit.js');
+      const { submitMain } = await import('../deploy/client/submit.js');
       process.exitCode = await submitMain(app, args, opts);
     });
 }

@@ -7,8 +7,8 @@
 import { SourceMap } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { FnRef } from '../api/closure.js';
-import { SRC_FIRST_LINE } from '../api/fn-wire.js';
+import type { FnRef } from '../plan/fn-ref.js';
+import { SRC_FIRST_LINE } from '../plan/fn-wire.js';
 import { sourceMapOf } from './module-text.js';
 
 type Origin = NonNullable<FnRef['origin']>;

@@ -5,10 +5,10 @@
  */
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import type { FnRef } from '../api/closure.js';
-import type { OpSpec, PlanNode, ShuffleDepSpec, StageBody } from '../api/plan.js';
 import { CinderError } from '../common/errors.js';
 import { readTextSplit, readWholeFiles } from '../io/text-reader.js';
+import type { FnRef } from '../plan/fn-ref.js';
+import type { OpSpec, PlanNode, ShuffleDepSpec, StageBody } from '../plan/plan.js';
 import type { Aggregator } from '../shuffle/aggregator.js';
 import type { BlockFetcher } from '../shuffle/block-fetcher.js';
 import { compareKeys } from '../shuffle/partitioner.js';

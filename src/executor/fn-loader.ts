@@ -10,8 +10,17 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import vm from 'node:vm';
-import type { CapRef, FnRef } from '../api/closure.js';
-import { ENGINE_MARKER, type FnShape, wrapSource } from '../api/fn-wire.js';
+import type { CapRef, FnRef } from '../plan/fn-ref.js';
+import {
+  ENGINE_MARKER,
+  ENGINE_PARAM,
+  ENGINE_SPECIFIER,
+  type EngineHelpers,
+  type FnShape,
+  wrapSource,
+} from '../plan/fn-wire.js';
+import { compareKeys, portableHash } from '../shuffle/partitioner.js';
+import { mapKey } from './builtins.js';
 
 export interface FnEnv {
   /** gets `code/<id>.mjs` from the driver */
@@ -30,8 +39,13 @@ export interface FnEnv {
   scope?: string | undefined;
 }
 
-/** Returns [fn, set(values)]: fn closes over `let` bindings that set() fills (so recursion works). */
-type Factory = () => [Function, (values: unknown[]) => void];
+/**
+ * Returns [fn, set(values)]: fn closes over `let` bindings that set() fills (so recursion works).
+ * Its one parameter (ENGINE_PARAM) gives engine-written functions the engine helpers.
+ */
+type Factory = (engine: EngineHelpers) => [Function, (values: unknown[]) => void];
+
+const ENGINE_HELPERS: EngineHelpers = Object.freeze({ compareKeys, mapKey, portableHash });
 
 const bundles = new Map<string, Record<string, unknown>>();
 const loading = new Map<string, Promise<void>>();
@@ -57,17 +71,15 @@ async function loadBundle(id: string, env: FnEnv): Promise<void> {
   const got = createHash('sha256').update(bytes).digest('hex');
   if (got !== id) throw new Error(`imports bundle ${id}: fetched code has hash ${got}; the driver sent the wrong file`);
   const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
-  const engine = (globalThis as { __cinderEngine?: { __partial?: boolean } }).__cinderEngine;
-  if (text.startsWith(ENGINE_MARKER) && (engine === undefined || engine.__partial)) {
-    // the engine's public module, as the user's code imports it
-    const url = new URL('../index.js', import.meta.url).href;
-    (globalThis as { __cinderEngine?: unknown }).__cinderEngine = await import(url);
-  }
+  // a bundle that imports 'cinder' gets this executor's engine module (loaded only then: start-up stays short)
+  const code = text.startsWith(ENGINE_MARKER)
+    ? text.replace(JSON.stringify(ENGINE_SPECIFIER), JSON.stringify(new URL('../index.js', import.meta.url).href))
+    : bytes;
   fs.mkdirSync(env.codeDir, { recursive: true });
   const file = path.join(env.codeDir, `${id}.mjs`);
   if (!fs.existsSync(file)) {
     const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-    fs.writeFileSync(tmp, bytes);
+    fs.writeFileSync(tmp, code);
     fs.renameSync(tmp, file);
   }
   bundles.set(id, (await import(pathToFileURL(file).href)) as Record<string, unknown>);
@@ -104,7 +116,9 @@ function compileFactory(ref: FnRef, scope: string): { factory: Factory; names: s
   for (const shape of ['expr', 'method'] as FnShape[]) {
     const body = `'use strict'; ${decl} return [${wrapSource(ref.src, shape)}, function (__cinder$v) { ${set} }];`;
     try {
-      const factory = vm.compileFunction(body, [], { filename: `cinder-fn:${ref.hash}` }) as unknown as Factory;
+      const factory = vm.compileFunction(body, [ENGINE_PARAM], {
+        filename: `cinder-fn:${ref.hash}`,
+      }) as unknown as Factory;
       const entry = { factory, names };
       factories.set(key, entry);
       if (factories.size > MAX_FACTORIES) factories.delete(factories.keys().next().value!);
@@ -118,7 +132,7 @@ function compileFactory(ref: FnRef, scope: string): { factory: Factory; names: s
 
 function bind(ref: FnRef, env: FnEnv, rids: Map<number, Function>): Function {
   const { factory, names } = compileFactory(ref, env.scope ?? '');
-  const [fn, set] = factory();
+  const [fn, set] = factory(ENGINE_HELPERS);
   if (ref.rid !== undefined) rids.set(ref.rid, fn);
   const values: unknown[] = [];
   if (ref.imports) {

@@ -4,8 +4,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { ResultOp } from '../api/plan.js';
 import { commitTask, writeTaskOutput } from '../io/output.js';
+import type { ResultOp } from '../plan/plan.js';
 import { BatchFileWriter } from '../storage/batch-file.js';
 import type { Batches, ComputeEnv } from './compute.js';
 import { bufferPartition } from './partition-input.js';

@@ -6,11 +6,12 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { FnRef } from '../api/closure.js';
-import { collectFnRefs } from '../api/fn-refs.js';
-import type { StageBody, TaskBody } from '../api/plan.js';
 import { toWireError } from '../common/errors.js';
 import { decode, encode } from '../common/serde.js';
+import type { FnRef } from '../plan/fn-ref.js';
+import { collectFnRefs } from '../plan/fn-refs.js';
+import type { StageBody, TaskBody } from '../plan/plan.js';
+import { parseStageBody } from '../plan/schema.js';
 import type { TaskDescription, TaskStatus } from '../protocol/executor.js';
 import { BlockFetcher } from '../shuffle/block-fetcher.js';
 import { partitionFn } from '../shuffle/partitioner.js';
@@ -76,7 +77,7 @@ export class TaskRunner {
       ) === 0
     )
       return hit;
-    const body = decode<StageBody>(bytes);
+    const body = parseStageBody(decode(bytes));
     const refs = collectFnRefs([body.nodes, body.resultOp, body.shuffleDep]);
     const entry = { bytes, body, refs };
     this.stages.set(desc.stageId, entry);

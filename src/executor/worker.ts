@@ -4,8 +4,6 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { TaskDescription } from '../protocol/executor.js';
-import { compareKeys, portableHash } from '../shuffle/partitioner.js';
-import { mapKey } from './builtins.js';
 import { TaskRunner } from './task-runner.js';
 import type { MainToWorker, WorkerInit, WorkerToMain } from './thread-protocol.js';
 
@@ -21,11 +19,6 @@ function ask(msg: { type: 'fetchFile'; name: string } | { type: 'getBroadcast'; 
     port.postMessage({ ...msg, reqId } as WorkerToMain);
   });
 }
-
-// What engine-written functions use on executors (compareKeys, mapKey, portableHash). The engine's whole
-// public module is imported only when a shipped bundle imports 'cinder' (fn-loader), which keeps
-// executor start-up short.
-(globalThis as Record<string, unknown>).__cinderEngine = { compareKeys, mapKey, portableHash, __partial: true };
 
 const runner = new TaskRunner({
   executorId: init.executorId,

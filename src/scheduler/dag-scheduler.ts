@@ -13,10 +13,10 @@
  *                           ^ parent output lost / fetch failed (max 4) ─┘   └ maxFailures ─> job aborted
  */
 import { EventEmitter } from 'node:events';
-import type { ResultOp, ShuffleDepSpec } from '../api/plan.js';
 import { CinderError } from '../common/errors.js';
 import { logger } from '../common/log.js';
 import { decode } from '../common/serde.js';
+import type { ResultOp, ShuffleDepSpec } from '../plan/plan.js';
 import type { TaskStatus } from '../protocol/executor.js';
 import { stepDag } from './dag-machine.js';
 import {

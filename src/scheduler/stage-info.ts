@@ -5,8 +5,8 @@
  * (the first stack frame outside the engine) names the job, as Spark's callSite does.
  */
 import { fileURLToPath } from 'node:url';
-import type { PlanNode } from '../api/plan.js';
-import type { LineageNode } from './stage-tasks.js';
+import type { LineageNode } from '../plan/lineage.js';
+import type { PlanNode } from '../plan/plan.js';
 
 export interface RddInfo {
   id: number;

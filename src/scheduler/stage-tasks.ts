@@ -3,24 +3,15 @@
  * closure of RDDs), encoded once, and per partition the parallelize() slices it reads and the executors
  * that cache its input. Reads lineage objects; decides nothing.
  */
-import type { PlanNode, ResultOp, ShuffleDepSpec, StageBody, TaskBody } from '../api/plan.js';
+
 import { encode } from '../common/serde.js';
+import { type LineageNode, walkLineage } from '../plan/lineage.js';
+import type { ResultOp, ShuffleDepSpec, StageBody, TaskBody } from '../plan/plan.js';
+import { PLAN_VERSION } from '../plan/schema.js';
 import type { MapLocation } from './map-outputs.js';
 import type { TaskSpec } from './task-set-machine.js';
 
-/** What the DAG scheduler needs from an RDD (implemented by src/api/rdd.ts). */
-export interface LineageNode {
-  readonly id: number;
-  readonly numPartitions: number;
-  readonly storageLevel: string | undefined;
-  planNode(): PlanNode;
-  /** RDDs read through narrow dependencies, with the parent partitions partition p reads */
-  narrowInputs(p: number): Array<[LineageNode, number]>;
-  narrowParents(): LineageNode[];
-  shuffleDeps(): Array<{ spec: ShuffleDepSpec; rdd: LineageNode }>;
-  /** parallelize() data of partition p, if this is a parallel collection */
-  slice(p: number): unknown[] | undefined;
-}
+export type { LineageNode } from '../plan/lineage.js';
 
 export interface StageLaunch {
   appId: string;
@@ -34,21 +25,11 @@ export interface StageLaunch {
 }
 
 /** Every RDD computed inside one stage (narrow closure), root first. */
-function stageNodes(rdd: LineageNode): LineageNode[] {
-  const out: LineageNode[] = [];
-  const seen = new Set<number>();
-  const visit = (r: LineageNode) => {
-    if (seen.has(r.id)) return;
-    seen.add(r.id);
-    out.push(r);
-    for (const p of r.narrowParents()) visit(p);
-  };
-  visit(rdd);
-  return out;
-}
+const stageNodes = (rdd: LineageNode): LineageNode[] => walkLineage(rdd, (r) => r.narrowParents());
 
 export function buildTasks(l: StageLaunch, blockLocations: ReadonlyMap<string, ReadonlySet<string>>): TaskSpec[] {
   const body: StageBody = {
+    planVersion: PLAN_VERSION,
     appId: l.appId,
     stageId: l.stageId,
     stageAttempt: l.attempt,

@@ -1,9 +1,9 @@
 // Worker-thread body for test/closure/ship.test.ts: plays an executor that only has the shipped refs,
-// the bundles the driver serves and the engine's public exports; nothing from the driver's scope.
+// the bundles the driver serves and the engine's own public module; nothing from the driver's scope.
 import { parentPort, workerData } from 'node:worker_threads';
-import type { FnRef } from '../../src/api/closure.js';
 import { decode } from '../../src/common/serde.js';
 import { compileFn, type FnEnv, prepareFns } from '../../src/executor/fn-loader.js';
+import type { FnRef } from '../../src/plan/fn-ref.js';
 
 interface Job {
   refs: Uint8Array;
@@ -13,8 +13,6 @@ interface Job {
 }
 
 const job = workerData as Job;
-// stands in for the engine's public module (src/index.ts) that a real executor sets
-(globalThis as { __cinderEngine?: unknown }).__cinderEngine = await import('../../src/common/errors.js');
 const env: FnEnv = {
   fetchFile: async (name) => {
     const code = job.bundles[name.replace(/^code\//, '').replace(/\.mjs$/, '')];

@@ -13,7 +13,7 @@ import { after, before, describe, test } from 'node:test';
 import { esc } from '../../src/cli/escape.js';
 import { StagingStore } from '../../src/cluster/resourcemanager/staging.js';
 import { LIMITS } from '../../src/common/text-limits.js';
-import { linkOf } from '../../src/deploy/staging.js';
+import { linkOf } from '../../src/deploy/client/staging.js';
 import { parseToNm, parseToRm, type ToNm, type ToRm } from '../../src/protocol/cluster.js';
 import { dial } from '../../src/rpc/index.js';
 import { MiniCluster } from '../harness/mini-cluster.js';

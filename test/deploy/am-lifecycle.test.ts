@@ -1,5 +1,5 @@
 /**
- * The AM lifecycle table (src/deploy/am-lifecycle.ts), every status with every event, in both deploy
+ * The AM lifecycle table (src/deploy/am/am-lifecycle.ts), every status with every event, in both deploy
  * modes, and its shell (am-shell.ts) on fake I/O: the shutdown race of the client-mode AM (the
  * driver's report followed by its socket closing) must unregister once, with the driver's status, and
  * exit only after the unregister completed. Expected states and effects are written out by hand.
@@ -7,8 +7,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { InvalidTransition } from '../../src/common/machine.js';
-import { type AmEvent, type AmState, type AmStatus, amLifecycle } from '../../src/deploy/am-lifecycle.js';
-import { type AmIo, amShell } from '../../src/deploy/am-shell.js';
+import { type AmEvent, type AmState, type AmStatus, amLifecycle } from '../../src/deploy/am/am-lifecycle.js';
+import { type AmIo, amShell } from '../../src/deploy/am/am-shell.js';
 
 const CONNECTED: AmEvent = { type: 'DRIVER_CONNECTED' };
 const OK: AmEvent = { type: 'DRIVER_FINISHED', succeeded: true, diagnostics: '' };

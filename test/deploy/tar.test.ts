@@ -1,5 +1,5 @@
 /**
- * The in-memory .tar.gz writer used to ship a bundled app (src/deploy/tar.ts): the system tar must list
+ * The in-memory .tar.gz writer used to ship a bundled app (src/deploy/client/tar.ts): the system tar must list
  * and extract exactly the files given, byte for byte, long paths included; the same files give the same
  * bytes; paths that cannot be stored, or that would escape, are refused with a clear error.
  */
@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { CinderError } from '../../src/common/errors.js';
-import { tarGz } from '../../src/deploy/tar.js';
+import { tarGz } from '../../src/deploy/client/tar.js';
 
 const longDir = `${'d'.repeat(60)}/${'e'.repeat(60)}`;
 const files = [

@@ -2,7 +2,7 @@
  * A tiny generic ApplicationMaster (process main) for tests and smoke runs: registers, asks for N
  * containers running one command, starts them as they arrive, replaces containers lost with their
  * node (-100), and finishes SUCCEEDED when all N exited 0, else FAILED with each failure's
- * diagnostics. Spec: JSON in argv[2] (SimpleAmSpec). The real Cinder AM is built elsewhere.
+ * diagnostics. Spec: JSON in argv[2] (SimpleAmSpec). A test and example AM: the AM of cinder submit is src/deploy/am/application-master.ts.
  */
 import os from 'node:os';
 import { ExitStatus, type LaunchContext, type Resource } from '../../protocol/cluster.js';

@@ -239,7 +239,7 @@ export class ContainerManager {
 
   /** Isolated: a home/tmp dir and the container's credentials file, then the dirs go to the app's uid. */
   private giveDirs(c: NmContainer, id: AppIdentity, env: Record<string, string>): void {
-    // named in src/deploy/staging.ts RESERVED_LINKS: no resource can take it
+    // named in src/deploy/client/staging.ts RESERVED_LINKS: no resource can take it
     const tmp = path.join(c.workDir, '.cinder-tmp');
     fs.mkdirSync(tmp, { mode: 0o700 });
     own(tmp, id);

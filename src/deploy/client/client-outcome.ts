@@ -9,8 +9,8 @@
  * output may be complete, but the cluster does not say so). One exception, as in Spark: a main that
  * stops its context successfully and then throws leaves SUCCEEDED recorded and still exits 1.
  */
-import type { AppReport } from '../protocol/cluster.js';
-import { hasEnded } from '../protocol/cluster.js';
+import type { AppReport } from '../../protocol/cluster.js';
+import { hasEnded } from '../../protocol/cluster.js';
 
 export interface ClientOutcome {
   appId: string;

@@ -2,7 +2,7 @@
  * Where an application's parts run, from its RM report: deploy mode and driver address (tags set by
  * `cinder submit`), the AM's host, and the nodes of its executor containers. For `cinder apps/status`.
  */
-import type { AppReport } from '../protocol/cluster.js';
+import type { AppReport } from '../../protocol/cluster.js';
 
 export interface Placement {
   deployMode: string;

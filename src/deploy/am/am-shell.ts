@@ -3,7 +3,7 @@
  * (so that the next event sees the new status) and carries out the effects one after another, in order;
  * the unregister's outcome comes back as an event. All I/O is behind AmIo, so a test can drive it.
  */
-import { InvalidTransition } from '../common/machine.js';
+import { InvalidTransition } from '../../common/machine.js';
 import { type AmEffect, type AmEvent, type AmState, amLifecycle } from './am-lifecycle.js';
 
 export interface AmIo {

@@ -3,10 +3,10 @@
  * cluster mode stages the app and hands it to the ResourceManager (src/deploy/cluster-submit.ts).
  * Returns the process exit code: 0 exactly when the application succeeded.
  */
-import { CinderError } from '../common/errors.js';
-import { redact } from '../common/log.js';
+import { CinderError } from '../../common/errors.js';
+import { redact } from '../../common/log.js';
+import { runApp } from '../driver/run-app.js';
 import { checkCompiles } from './compile-check.js';
-import { runApp } from './run-app.js';
 import { buildSubmitRequest, type RawSubmitOptions, type SubmitRequest } from './submit-options.js';
 
 function fail(e: unknown): number {
@@ -72,7 +72,7 @@ async function runDriverHere(req: SubmitRequest): Promise<number> {
     diagnostics = `User application exited with an exception: ${stack}`;
   }
   // the app may have left its context running: stop it so this process can exit cleanly
-  const { CinderContext } = await import('../api/context.js');
+  const { CinderContext } = await import('../../api/context.js');
   await CinderContext._stopActive(code === 0 ? 'SUCCEEDED' : 'FAILED', diagnostics);
   const { disagreement, recordedSucceeded, takeClientOutcome } = await import('./client-outcome.js');
   const recorded = takeClientOutcome();
@@ -96,7 +96,7 @@ function interruptEndsFailed(): void {
     // a second signal while stopping (which may wait for a restarting RM) leaves at once
     if (stopping) process.exit(sig === 'SIGINT' ? 130 : 143);
     stopping = true;
-    void import('../api/context.js')
+    void import('../../api/context.js')
       .then(({ CinderContext }) => CinderContext._stopActive('FAILED', `the client was interrupted by ${sig}`))
       .catch(() => {})
       .finally(() => process.exit(sig === 'SIGINT' ? 130 : 143));

@@ -9,7 +9,7 @@
  * Owns: the archive format. Must not: touch the file system.
  */
 import { gzipSync } from 'node:zlib';
-import { CinderError } from '../common/errors.js';
+import { CinderError } from '../../common/errors.js';
 
 export interface TarFile {
   /** relative path with '/' separators */

@@ -5,10 +5,10 @@
  * killed, preempted, lost with their node, or that exited 0) against a limit; past it the app fails
  * with exit code 11. Used by the AM in both deploy modes.
  */
-import type { AmRmClient } from '../cluster/appmaster/am-client.js';
-import { logger } from '../common/log.js';
-import { EXECUTOR_MAIN } from '../executor/entry.js';
-import { type AllocateResponse, type ContainerInfo, ExitStatus, type LocalResource } from '../protocol/cluster.js';
+import type { AmRmClient } from '../../cluster/appmaster/am-client.js';
+import { logger } from '../../common/log.js';
+import { EXECUTOR_MAIN } from '../../executor/entry.js';
+import { type AllocateResponse, type ContainerInfo, ExitStatus, type LocalResource } from '../../protocol/cluster.js';
 
 const log = logger('allocator');
 

@@ -3,7 +3,7 @@
  * started, with esbuild, and reports errors with file:line.
  */
 import * as esbuild from 'esbuild';
-import { CinderError } from '../common/errors.js';
+import { CinderError } from '../../common/errors.js';
 
 export async function checkCompiles(app: string): Promise<void> {
   try {

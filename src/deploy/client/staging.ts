@@ -4,14 +4,16 @@
  * bundled with esbuild keeping one output module per user source file (code splitting), so the
  * driver in the AM still sees each module's imports, then packed in memory as a .tgz archive (tar.ts).
  */
+
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as esbuild from 'esbuild';
-import type { ClusterClient } from '../cluster/client.js';
-import { CinderError } from '../common/errors.js';
-import type { LocalResource } from '../protocol/cluster.js';
+import type { ClusterClient } from '../../cluster/client.js';
+import { CinderError } from '../../common/errors.js';
+import { AM_LAUNCH_FILE } from '../../protocol/am-launch.js';
+import type { LocalResource } from '../../protocol/cluster.js';
 import { compileError } from './compile-check.js';
 import { tarGz } from './tar.js';
 
@@ -22,7 +24,13 @@ export const APP_LINK = '__app__';
  * NM's tmp dir for isolated containers. A `--files`/`--archives` link with one of them would replace
  * them, so it is refused at submit.
  */
-export const RESERVED_LINKS: readonly string[] = [APP_LINK, `${APP_LINK}.tgz`, 'cinder-work', '.cinder-tmp'];
+export const RESERVED_LINKS: readonly string[] = [
+  APP_LINK,
+  `${APP_LINK}.tgz`,
+  AM_LAUNCH_FILE,
+  'cinder-work',
+  '.cinder-tmp',
+];
 
 /**
  * The engine's own sources: an app that imports them by path, or imports `cinder`, gets the engine
@@ -30,7 +38,7 @@ export const RESERVED_LINKS: readonly string[] = [APP_LINK, `${APP_LINK}.tgz`, '
  * node, as the AM's and executors' commands already assume). So the AM imports a JavaScript bundle
  * without module hooks, whose thread costs ~150 ms of its start (src/deploy/run-app.ts).
  */
-const ENGINE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+const ENGINE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
 const engineDirs = [path.join(ENGINE_ROOT, 'src'), path.join(ENGINE_ROOT, 'build', 'src')];
 const ENGINE_URL = pathToFileURL(path.join(ENGINE_ROOT, 'build', 'src', 'index.js')).href;
 const engineExternal: esbuild.Plugin = {

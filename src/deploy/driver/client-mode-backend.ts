@@ -12,24 +12,25 @@
  */
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
-import type { ClusterClient } from '../cluster/client.js';
-import { type Conf, intConf, type Master, parseMb, strConf } from '../common/conf.js';
-import { CinderError } from '../common/errors.js';
-import { logger } from '../common/log.js';
-import { type AmToDriver, type DriverToAm, parseAmToDriver } from '../protocol/am.js';
-import type { AppReport, LocalResource } from '../protocol/cluster.js';
-import { hasEnded } from '../protocol/cluster.js';
-import { type RpcConnection, type RpcServer, serve } from '../rpc/index.js';
-import type { DriverAddress, ExecutorBackend } from '../scheduler/backend.js';
-import { AM_MAIN } from './am-launch.js';
-import { type ClientOutcome, recordClientOutcome } from './client-outcome.js';
-import { connectCluster, rejectUnlessFits } from './cluster-connect.js';
-import { clientAmSize, executorSize, totalMB } from './container-sizing.js';
-import { stageFiles } from './staging.js';
+import type { ClusterClient } from '../../cluster/client.js';
+import { type Conf, intConf, type Master, parseMb, strConf } from '../../common/conf.js';
+import { CinderError } from '../../common/errors.js';
+import { logger } from '../../common/log.js';
+import { type AmToDriver, type DriverToAm, parseAmToDriver } from '../../protocol/am.js';
+import { AM_LAUNCH_FILE, AM_LAUNCH_VERSION, encodeAmLaunch } from '../../protocol/am-launch.js';
+import type { AppReport, LocalResource } from '../../protocol/cluster.js';
+import { hasEnded } from '../../protocol/cluster.js';
+import { type RpcConnection, type RpcServer, serve } from '../../rpc/index.js';
+import type { DriverAddress, ExecutorBackend } from '../../scheduler/backend.js';
+import { AM_MAIN } from '../am/am-main.js';
+import { type ClientOutcome, recordClientOutcome } from '../client/client-outcome.js';
+import { connectCluster, rejectUnlessFits } from '../client/cluster-connect.js';
+import { stageFiles } from '../client/staging.js';
+import { clientAmSize, executorSize, totalMB } from '../container-sizing.js';
 
 const log = logger('cluster-backend');
 
-export interface ClusterBackendOptions {
+export interface ClientModeBackendOptions {
   master: Extract<Master, { kind: 'cluster' }>;
   conf: Conf;
   appName: string;
@@ -38,7 +39,7 @@ export interface ClusterBackendOptions {
   onFatal(e: Error): void;
 }
 
-export class ClusterBackend implements ExecutorBackend {
+export class ClientModeBackend implements ExecutorBackend {
   private client: ClusterClient | undefined;
   private appId = '';
   private readonly secret = randomBytes(32).toString('hex');
@@ -85,7 +86,7 @@ export class ClusterBackend implements ExecutorBackend {
   private readonly numExecutors: number;
   private readonly masterUrl: string;
 
-  constructor(private readonly o: ClusterBackendOptions) {
+  constructor(private readonly o: ClientModeBackendOptions) {
     this.numExecutors = Number(o.conf['cinder.executor.instances'] ?? '2');
     this.targetCores = this.numExecutors * intConf(o.conf, 'cinder.executor.cores');
     this.masterUrl = `cinder://${o.master.host}:${o.master.port}`;
@@ -136,23 +137,33 @@ export class ClusterBackend implements ExecutorBackend {
     );
     const conf = this.o.conf;
     const am = clientAmSize(conf);
-    const env: Record<string, string> = {
-      CINDER_AM_MODE: 'client',
-      CINDER_APP_ID: this.appId,
-      CINDER_DRIVER_URL: `${driver.host}:${driver.port}`,
-      CINDER_DRIVER_AM_URL: `${driver.host}:${this.amServer.port}`,
-      ...(driver.uiUrl ? { CINDER_DRIVER_UI_URL: driver.uiUrl } : {}),
-      CINDER_SUBMIT_CONF: JSON.stringify({ appName: this.o.appName, conf }),
-      CINDER_EXEC_RESOURCES: JSON.stringify(this.resources),
-      CINDER_MAX_ATTEMPTS: conf['cinder.yarn.maxAppAttempts'] ?? '2',
-    };
+    const maxAttempts = Number(conf['cinder.yarn.maxAppAttempts'] ?? '2');
+    const contract = await client.uploadFile(
+      this.appId,
+      AM_LAUNCH_FILE,
+      encodeAmLaunch({
+        version: AM_LAUNCH_VERSION,
+        mode: 'client',
+        appName: this.o.appName,
+        conf,
+        driverUrl: `${driver.host}:${driver.port}`,
+        driverAmUrl: `${driver.host}:${this.amServer.port}`,
+        ...(driver.uiUrl ? { driverUiUrl: driver.uiUrl } : {}),
+        executorResources: this.resources,
+        maxAttempts,
+      }),
+    );
     await client.submitApplication({
       appId: this.appId,
       name: this.o.appName,
       queue: conf['cinder.yarn.queue'] ?? 'default',
       amResource: { memoryMB: totalMB(am), vcores: am.vcores },
-      amLaunchContext: { command: ['node', AM_MAIN], env, localResources: {} },
-      maxAttempts: Number(env.CINDER_MAX_ATTEMPTS),
+      amLaunchContext: {
+        command: ['node', AM_MAIN],
+        env: {},
+        localResources: { [AM_LAUNCH_FILE]: { ...contract, type: 'FILE' } },
+      },
+      maxAttempts,
       // the driver's secret becomes the app secret: the AM gets it in its credentials file, not its env
       appSecret: this.secret,
       tags: ['deploy-mode:client', `driver:${driver.host}:${driver.port}`],

@@ -17,3 +17,23 @@ export const SRC_FIRST_LINE = 2;
 
 /** First line of an imports bundle that reads the engine's exports (the executor loads them first). */
 export const ENGINE_MARKER = '// cinder:engine';
+
+/**
+ * The module specifier an imports bundle uses for the engine ('cinder' in the user's code): the
+ * executor replaces it with its own engine's URL when it writes the bundle, so no global is needed.
+ */
+export const ENGINE_SPECIFIER = 'cinder:engine';
+
+/**
+ * The parameter through which the executor hands engine-written functions (rdd.ts's max, min, lookup)
+ * the engine helpers they use: `cinder$.compareKeys(a, b)`. Passed to every compiled function factory
+ * by src/executor/fn-loader.ts; never a global.
+ */
+export const ENGINE_PARAM = 'cinder$';
+
+/** What ENGINE_PARAM holds. */
+export interface EngineHelpers {
+  compareKeys(a: unknown, b: unknown): number;
+  mapKey(k: unknown): unknown;
+  portableHash(k: unknown): number;
+}

@@ -6,9 +6,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { type Conf, parseMaster } from '../common/conf.js';
-import { CinderError } from '../common/errors.js';
-import { z } from '../common/zod.js';
+import { type Conf, parseMaster } from '../../common/conf.js';
+import { CinderError } from '../../common/errors.js';
+import { z } from '../../common/zod.js';
 
 export const SubmitRequest = z.object({
   app: z.string(),

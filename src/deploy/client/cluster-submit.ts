@@ -6,14 +6,15 @@
  * The client waits out an RM restart (ClusterClient retries for cinder.rm.connect.maxWaitMs); if the
  * restarted RM forgot the not-yet-submitted application id, staging and submission start over once.
  */
-import type { ClusterClient } from '../cluster/client.js';
-import { intConf } from '../common/conf.js';
-import { CinderError } from '../common/errors.js';
-import type { AppReport } from '../protocol/cluster.js';
-import { hasEnded } from '../protocol/cluster.js';
-import { AM_MAIN } from './am-launch.js';
+import type { ClusterClient } from '../../cluster/client.js';
+import { intConf } from '../../common/conf.js';
+import { CinderError } from '../../common/errors.js';
+import { AM_LAUNCH_FILE, AM_LAUNCH_VERSION, encodeAmLaunch } from '../../protocol/am-launch.js';
+import type { AppReport } from '../../protocol/cluster.js';
+import { hasEnded } from '../../protocol/cluster.js';
+import { AM_MAIN } from '../am/am-main.js';
+import { clusterAmSize, executorSize, totalMB } from '../container-sizing.js';
 import { connectCluster, rejectUnlessFits } from './cluster-connect.js';
-import { clusterAmSize, executorSize, totalMB } from './container-sizing.js';
 import { APP_LINK, packageApp, stageFiles } from './staging.js';
 import { defaultsConf, type SubmitRequest } from './submit-options.js';
 
@@ -89,7 +90,22 @@ async function stageAndSubmit(
   await rejectUnlessFits(client, appId, [am, executorSize(conf)], maxCapability);
   const appRes = await client.uploadFile(appId, `${APP_LINK}.tgz`, archive);
   const files = await stageFiles(client, appId, req.files, req.archives);
-  const maxAttempts = conf['cinder.yarn.maxAppAttempts'] ?? '2';
+  const maxAttempts = Number(conf['cinder.yarn.maxAppAttempts'] ?? '2');
+  const contract = await client.uploadFile(
+    appId,
+    AM_LAUNCH_FILE,
+    encodeAmLaunch({
+      version: AM_LAUNCH_VERSION,
+      mode: 'cluster',
+      master: req.master,
+      appName: req.name,
+      conf,
+      appMain: entry,
+      appArgs: req.args,
+      executorResources: files,
+      maxAttempts,
+    }),
+  );
   const report = await client.submitApplication({
     appId,
     name: req.name,
@@ -97,17 +113,14 @@ async function stageAndSubmit(
     amResource: { memoryMB: totalMB(am), vcores: am.vcores },
     amLaunchContext: {
       command: ['node', AM_MAIN],
-      env: {
-        CINDER_AM_MODE: 'cluster',
-        CINDER_APP_MAIN: entry,
-        CINDER_APP_ARGS: JSON.stringify(req.args),
-        CINDER_SUBMIT_CONF: JSON.stringify({ master: req.master, appName: req.name, conf, deployMode: 'cluster' }),
-        CINDER_EXEC_RESOURCES: JSON.stringify(files),
-        CINDER_MAX_ATTEMPTS: maxAttempts,
+      env: {},
+      localResources: {
+        [APP_LINK]: { ...appRes, type: 'ARCHIVE' },
+        [AM_LAUNCH_FILE]: { ...contract, type: 'FILE' },
+        ...files,
       },
-      localResources: { [APP_LINK]: { ...appRes, type: 'ARCHIVE' }, ...files },
     },
-    maxAttempts: Number(maxAttempts),
+    maxAttempts,
     tags: ['deploy-mode:cluster'],
   });
   return { appId, report };

@@ -3,11 +3,11 @@
  * its admin identity; see security/client-identity.ts); the RM retry window from the conf; and the
  * pre-flight size check both deploy modes run on a new application.
  */
-import { ClusterClient, rmRetryPolicy } from '../cluster/client.js';
-import { resolveIdentity } from '../cluster/security/client-identity.js';
-import type { Conf } from '../common/conf.js';
-import type { Resource } from '../protocol/cluster.js';
-import { type ContainerSize, checkFits } from './container-sizing.js';
+import { ClusterClient, rmRetryPolicy } from '../../cluster/client.js';
+import { resolveIdentity } from '../../cluster/security/client-identity.js';
+import type { Conf } from '../../common/conf.js';
+import type { Resource } from '../../protocol/cluster.js';
+import { type ContainerSize, checkFits } from '../container-sizing.js';
 
 /** A client of the RM at master; `conf` may set how long to wait for a restarting RM (cinder.rm.connect.*). */
 export function connectCluster(master: string, conf: Conf = {}, identityFile?: string): Promise<ClusterClient> {

@@ -2,9 +2,9 @@
  * What an Application Master process knows about itself (set by application-master.ts before the
  * user's main runs in cluster mode), so the driver's context can get executors through this AM.
  */
-import type { AmRmClient } from '../cluster/appmaster/am-client.js';
-import type { LocalResource } from '../protocol/cluster.js';
-import type { PreListener } from '../rpc/index.js';
+import type { AmRmClient } from '../../cluster/appmaster/am-client.js';
+import type { LocalResource } from '../../protocol/cluster.js';
+import type { PreListener } from '../../rpc/index.js';
 import type { ExecutorAllocator } from './executor-allocator.js';
 
 export interface EarlyStart {

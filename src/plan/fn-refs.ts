@@ -2,7 +2,7 @@
  * Finding the shipped functions inside plans and result ops (the driver serves their import bundles,
  * the executor compiles them). A leaf module: the driver loads it without any executor code.
  */
-import type { FnRef } from './closure.js';
+import type { FnRef } from './fn-ref.js';
 
 export function isFnRef(v: unknown): v is FnRef {
   return (

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const TS = /\.(m|c)?tsx?$/;
-const ENGINE_INDEX = new URL('../index.js', import.meta.url).href;
+const ENGINE_INDEX = new URL('../../index.js', import.meta.url).href;
 
 interface ResolveContext {
   parentURL?: string | undefined;

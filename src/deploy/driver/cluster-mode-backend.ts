@@ -3,19 +3,19 @@
  * straight from this AM's allocator (no AM<->driver channel). Registers the AM with the RM when the
  * context starts (with the driver's RPC port), then keeps the executor target.
  */
-import { attemptOver } from '../cluster/appmaster/am-client.js';
-import { type Conf, intConf } from '../common/conf.js';
-import { CinderError } from '../common/errors.js';
-import { logger } from '../common/log.js';
-import type { PreListener } from '../rpc/index.js';
-import type { DriverAddress, ExecutorBackend } from '../scheduler/backend.js';
-import type { AmRuntime } from './am-runtime.js';
-import { executorSize } from './container-sizing.js';
-import { ExecutorAllocator, type ExecutorExit, executorEnv } from './executor-allocator.js';
+import { attemptOver } from '../../cluster/appmaster/am-client.js';
+import { type Conf, intConf } from '../../common/conf.js';
+import { CinderError } from '../../common/errors.js';
+import { logger } from '../../common/log.js';
+import type { PreListener } from '../../rpc/index.js';
+import type { DriverAddress, ExecutorBackend } from '../../scheduler/backend.js';
+import type { AmRuntime } from '../am/am-runtime.js';
+import { ExecutorAllocator, type ExecutorExit, executorEnv } from '../am/executor-allocator.js';
+import { executorSize } from '../container-sizing.js';
 
 const log = logger('am-backend');
 
-export class AmBackend implements ExecutorBackend {
+export class ClusterModeBackend implements ExecutorBackend {
   private allocator: ExecutorAllocator | undefined;
   private loop: { stop(): void; done: Promise<void> } | undefined;
   readonly targetCores: number;

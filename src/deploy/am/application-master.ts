@@ -1,11 +1,11 @@
 /**
  * The Cinder Application Master (process main, launched by a NodeManager in the AM container).
  *
- *   cluster mode (CINDER_AM_MODE=cluster): the driver runs here. The user's main is imported in this
+ *   cluster mode (the contract's mode 'cluster'): the driver runs here. The user's main is imported in this
  *     process; its context gets executors from this AM (am-backend.ts). main returns -> SUCCEEDED;
  *     main throws -> exit 15, unregistering FAILED only on the last attempt (else the RM retries);
  *     no context within cinder.am.waitTime -> exit 13.
- *   client mode (CINDER_AM_MODE=client): no user code. Registers with port -1, dials the driver in
+ *   client mode (mode 'client'): no user code. Registers with port -1, dials the driver in
  *     the client, keeps the executor target the driver asks for, and ends the app with the status the
  *     driver reports (Shutdown, answered once the RM recorded it) — or FAILED ("driver disconnected")
  *     when the driver goes away or stops answering before reporting.
@@ -13,22 +13,24 @@
  * How the attempt ends is decided by one table (am-lifecycle.ts, stepped by am-shell.ts); this file
  * turns the process's inputs into its events and implements its effects.
  *
- * Environment (set by the submitting client and the NM): CINDER_AM_MODE, CINDER_SUBMIT_CONF,
- * CINDER_APP_MAIN, CINDER_APP_ARGS, CINDER_DRIVER_URL (client), CINDER_EXEC_RESOURCES,
- * CINDER_MAX_ATTEMPTS, CINDER_ATTEMPT_ID, CINDER_RM, CINDER_NM_HOST, and CINDER_CREDENTIALS_FILE (0600, in
- * the container's dir: CINDER_APP_SECRET and this attempt's CINDER_AM_TOKEN; no cluster secret).
+ * What the submitter says comes in a JSON file linked into the container's dir (the AM contract,
+ * src/protocol/am-launch.ts, AM_LAUNCH_FILE); what the NM says in the env: CINDER_APP_ID,
+ * CINDER_ATTEMPT_ID, CINDER_RM, CINDER_NM_HOST, and CINDER_CREDENTIALS_FILE (0600, in the container's dir:
+ * CINDER_APP_SECRET and this attempt's CINDER_AM_TOKEN; no cluster secret).
  */
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { AmRmClient } from '../cluster/appmaster/am-client.js';
-import { rmRetryPolicy } from '../cluster/client.js';
-import { type Conf, DEFAULTS, intConf } from '../common/conf.js';
-import { takeCredentials } from '../common/credentials.js';
-import { logger } from '../common/log.js';
-import { type AmToDriver, type DriverToAm, parseDriverToAm } from '../protocol/am.js';
-import type { LocalResource } from '../protocol/cluster.js';
-import { dial, preListen, type ReplyHandle, type RpcConnection } from '../rpc/index.js';
-import { startAllocation } from './am-backend.js';
+import { AmRmClient } from '../../cluster/appmaster/am-client.js';
+import { rmRetryPolicy } from '../../cluster/client.js';
+import { type Conf, DEFAULTS, intConf } from '../../common/conf.js';
+import { takeCredentials } from '../../common/credentials.js';
+import { logger } from '../../common/log.js';
+import { type AmToDriver, type DriverToAm, parseDriverToAm } from '../../protocol/am.js';
+import { AM_LAUNCH_FILE, type AmLaunch, parseAmLaunch } from '../../protocol/am-launch.js';
+import type { LocalResource } from '../../protocol/cluster.js';
+import { dial, preListen, type ReplyHandle, type RpcConnection } from '../../rpc/index.js';
+import { startAllocation } from '../driver/cluster-mode-backend.js';
 import { eventLogAppender } from './am-event-log.js';
 import { initialAmState } from './am-lifecycle.js';
 import { type EarlyStart, setAmRuntime } from './am-runtime.js';
@@ -41,19 +43,34 @@ function out(s: string): void {
   process.stdout.write(`[${new Date().toISOString()}] cinder-am: ${s}\n`);
 }
 
-const submit = JSON.parse(env.CINDER_SUBMIT_CONF ?? '{}') as { appName?: string; conf?: Conf };
-const conf: Conf = { ...DEFAULTS, ...(submit.conf ?? {}) };
+const launch = readLaunch();
+const conf: Conf = { ...DEFAULTS, ...launch.conf };
 const appId = env.CINDER_APP_ID ?? '';
 // the RM puts the app id in the attempt id too: appattempt_<ts>_<seq>_<attempt>
 // the app secret and the AM token come in the container's 0600 credentials file (read once, then deleted)
 const secret = takeCredentials().CINDER_APP_SECRET ?? '';
 const attemptId = env.CINDER_ATTEMPT_ID ?? '';
 const attempt = Number(/_(\d+)$/.exec(attemptId)?.[1] ?? '1');
-const maxAttempts = Number(env.CINDER_MAX_ATTEMPTS ?? '2');
+const maxAttempts = launch.maxAttempts;
 const appendEventLog = eventLogAppender(env.CINDER_LOG_DIR, appId);
 const host = env.CINDER_NM_HOST ?? os.hostname();
-const executorResources = JSON.parse(env.CINDER_EXEC_RESOURCES ?? '{}') as Record<string, LocalResource>;
-const mode = env.CINDER_AM_MODE === 'cluster' ? 'cluster' : 'client';
+const executorResources: Record<string, LocalResource> = launch.executorResources;
+const mode = launch.mode;
+
+/** The submitter's contract, linked into this container's dir (src/protocol/am-launch.ts). */
+function readLaunch(): AmLaunch {
+  const file = path.resolve(AM_LAUNCH_FILE);
+  try {
+    return parseAmLaunch(fs.readFileSync(file, 'utf8'), file);
+  } catch (e) {
+    const why =
+      (e as NodeJS.ErrnoException).code === 'ENOENT'
+        ? `${file} is missing: this container was not started by cinder submit`
+        : (e as Error).message;
+    process.stderr.write(`cinder-am: cannot start: ${why}\n`);
+    process.exit(10);
+  }
+}
 
 const am = await AmRmClient.connect({ retry: rmRetryPolicy(conf) });
 
@@ -80,8 +97,8 @@ if (mode === 'cluster') await runClusterMode();
 else await runClientMode();
 
 async function runClusterMode(): Promise<void> {
-  const appMain = env.CINDER_APP_MAIN;
-  if (!appMain) return dispatch({ type: 'APP_FAILING', diagnostics: 'CINDER_APP_MAIN is not set', exitCode: 10 });
+  if (launch.mode !== 'cluster') return;
+  const appMain = launch.appMain;
   /** the user's main created its context */
   let registered = false;
   /** the AM is registered with the RM (early, or by the context) */
@@ -128,10 +145,15 @@ async function runClusterMode(): Promise<void> {
   }, waitMs);
   timer.unref();
   // the driver UI of a cluster-mode driver takes any free port on the AM's node (as Spark forces)
-  process.env.CINDER_SUBMIT_CONF = JSON.stringify({ ...submit, conf: { ...submit.conf, 'cinder.ui.port': '0' } });
-  const { runApp } = await import('./run-app.js');
-  const { CinderContext } = await import('../api/context.js');
-  const args = JSON.parse(env.CINDER_APP_ARGS ?? '[]') as string[];
+  process.env.CINDER_SUBMIT_CONF = JSON.stringify({
+    master: launch.master,
+    appName: launch.appName,
+    deployMode: 'cluster',
+    conf: { ...launch.conf, 'cinder.ui.port': '0' },
+  });
+  const { runApp } = await import('../driver/run-app.js');
+  const { CinderContext } = await import('../../api/context.js');
+  const args = launch.appArgs;
   try {
     out(`running ${path.basename(appMain)} (attempt ${attempt} of ${maxAttempts})`);
     await runApp(path.resolve(appMain), args, { hooks: /\.(m|c)?tsx?$/.test(appMain) });
@@ -175,13 +197,14 @@ async function startEarly(onFatal: (d: string, code: number) => void): Promise<E
 }
 
 async function runClientMode(): Promise<void> {
-  const driverUrl = env.CINDER_DRIVER_URL ?? '';
-  const amUrl = env.CINDER_DRIVER_AM_URL ?? '';
+  if (launch.mode !== 'client') return;
+  const driverUrl = launch.driverUrl;
+  const amUrl = launch.driverAmUrl;
   // the driver chose the app secret at submission; it is this AM's CINDER_APP_SECRET
   const driverSecret = secret;
   const [dhost, dport] = amUrl.split(/:(?=\d+$)/);
   // client mode: no RPC port of our own (-1); the tracking address is the driver's UI on the client
-  await am.register(host, -1, env.CINDER_DRIVER_UI_URL ?? '');
+  await am.register(host, -1, launch.driverUiUrl ?? '');
   out(`registered ${attemptId}; dialing the driver at ${amUrl}`);
   let conn: RpcConnection<DriverToAm, AmToDriver>;
   /** the driver's Shutdown request, answered once the RM recorded the end */

@@ -25,7 +25,7 @@
  * 10 bad AM environment, 11 too many executor failures, 12 the RM unreachable or the unregister failed,
  * 13 no context in time, 15 the user's main threw, 16 the RM ended this attempt, 17 the driver was lost.
  */
-import { defineMachine, IGNORE, type Transition } from '../common/machine.js';
+import { defineMachine, IGNORE, type Transition } from '../../common/machine.js';
 
 export const AM_STATUSES = ['WAITING_FOR_DRIVER', 'RUNNING', 'UNREGISTERING', 'DONE'] as const;
 export type AmStatus = (typeof AM_STATUSES)[number];

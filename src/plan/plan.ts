@@ -7,7 +7,7 @@
 
 import type { TextSplit, WholeFilesSplit } from '../io/splits.js';
 import type { PartitionerSpec } from '../shuffle/partitioner.js';
-import type { FnRef } from './closure.js';
+import type { FnRef } from './fn-ref.js';
 import type { StorageLevelName } from './storage-level.js';
 
 /** A per-partition transformation that needs no shuffle. */
@@ -81,6 +81,8 @@ export type ResultOp =
 
 /** The part of a task that is the same for every partition of a stage (encoded once per stage). */
 export interface StageBody {
+  /** PLAN_VERSION of src/plan/schema.ts */
+  planVersion: number;
   appId: string;
   stageId: number;
   stageAttempt: number;
