@@ -284,7 +284,17 @@ export function executorsPage(c: PageCtx): string {
   const s = c.store;
   const rows = [...s.executors.values()].map((e) => {
     const x = executorSummary(s, e, c.liveExecutor?.(e.id));
-    const logs = Object.entries(x.executorLogs).map(([k, v]) => html`<a href="${v}">${k}</a> `);
+    const cid = e.attributes.containerId;
+    // behind the RM's web proxy the page's origin is the RM's, whose UI serves container logs
+    const viaRm = cid && c.base.startsWith('/proxy/') && Object.keys(x.executorLogs).length === 0;
+    const logLinks: Record<string, string> = viaRm
+      ? Object.fromEntries(
+          ['stdout', 'stderr'].map((f) => [f, `/cluster/containerlogs/${cid}/${encodeURIComponent(s.app.user)}/${f}`]),
+        )
+      : x.executorLogs;
+    const logs = html`${Object.entries(logLinks).map(([k, v]) => html`<a href="${v}">${k}</a> `)}${
+      cid && !viaRm ? html`<div class="muted">logs: <code>cinder logs ${s.app.id}</code> (container ${cid})</div>` : ''
+    }`;
     const threads = ['main', ...Array.from({ length: x.totalCores }, (_, i) => String(i))];
     const prof =
       c.profiling && x.isActive

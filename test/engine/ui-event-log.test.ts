@@ -93,7 +93,12 @@ test('on a cluster the UI answers only the RM proxy: 401 page without the creden
     Event: 'SparkListenerExecutorAdded',
     Timestamp: 2,
     'Executor ID': '1',
-    'Executor Info': { Host: 'h1', 'Total Cores': 2, 'Log Urls': {} },
+    'Executor Info': {
+      Host: 'h1',
+      'Total Cores': 2,
+      'Log Urls': {},
+      Attributes: { containerId: 'container_1_0001_01_000002' },
+    },
   });
   const listener = await bindUiListener('127.0.0.1', 0);
   const app = await serveDriverUi(
@@ -122,6 +127,9 @@ test('on a cluster the UI answers only the RM proxy: 401 page without the creden
     const page = await ok.text();
     assert.match(page, /href="\/proxy\/application_1_0001\/stages\/"/);
     assert.doesNotMatch(page, /href="\/stages\/"/);
+    // executor logs: behind the proxy the page's origin is the RM's, whose UI serves container logs
+    const execs = await (await fetch(`${listener.url}/executors/`, { headers })).text();
+    assert.match(execs, /href="\/cluster\/containerlogs\/container_1_0001_01_000002\/u\/stdout"/);
     const metrics = await (await fetch(`${listener.url}/metrics`, { headers })).text();
     assert.match(metrics, /^cinder_app_executors\{state="active"\} 1$/m);
     assert.match(metrics, /^cinder_app_tasks_total\{result="success"\} 0$/m);
