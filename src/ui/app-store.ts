@@ -318,6 +318,12 @@ export class AppStore {
         const props = (e.Properties ?? {}) as Record<string, string>;
         const jobId = e['Job ID'] as number;
         const last = infos.find((i) => i['Stage ID'] === Math.max(...infos.map((x) => x['Stage ID'])));
+        // stages not seen before wait as PENDING until submitted (SKIPPED if the job ends without them)
+        for (const i of infos) {
+          const known = this.stage(i['Stage ID']);
+          if (!known) this.stages.set(`${i['Stage ID']}.0`, this.newStage(i, 'PENDING', [jobId], undefined));
+          else if (known.status === 'PENDING' && !known.jobIds.includes(jobId)) known.jobIds.push(jobId);
+        }
         this.jobs.set(jobId, {
           jobId,
           name: props['callSite.short'] ?? last?.Details ?? `job ${jobId}`,
@@ -344,6 +350,9 @@ export class AppStore {
         j.status = ok ? 'SUCCEEDED' : 'FAILED';
         j.completionTime = e['Completion Time'] as number;
         j.error = r?.Exception?.Message;
+        for (const s of this.stages.values())
+          if (s.status === 'PENDING' && s.jobIds.includes(j.jobId) && !this.runningJobNeeds(s, j.jobId))
+            s.status = 'SKIPPED';
         if (!ok)
           for (const s of this.stages.values())
             if (s.jobIds.includes(j.jobId) && s.status === 'ACTIVE') {
@@ -365,28 +374,15 @@ export class AppStore {
             s.completionTime = i['Submission Time'];
           }
         const key = `${i['Stage ID']}.${i['Stage Attempt ID']}`;
-        this.stages.set(key, {
-          stageId: i['Stage ID'],
-          attemptId: i['Stage Attempt ID'],
-          name: i['Stage Name'] || known?.['Stage Name'] || '',
-          details: i.Details || known?.Details || '',
-          numTasks: i['Number of Tasks'],
-          parentIds: i['Parent IDs'].length ? i['Parent IDs'] : (known?.['Parent IDs'] ?? []),
-          rddInfos: i['RDD Info'].length ? i['RDD Info'] : (known?.['RDD Info'] ?? []),
-          status: 'ACTIVE',
-          jobIds,
-          submissionTime: i['Submission Time'],
-          firstTaskLaunchedTime: undefined,
-          completionTime: undefined,
-          failureReason: undefined,
-          numActiveTasks: 0,
-          numCompleteTasks: 0,
-          numFailedTasks: 0,
-          numKilledTasks: 0,
-          completedIndices: new Set(),
-          tasks: new Map(),
-          sums: zeroSums(),
-        });
+        const merged: SparkStageInfo = {
+          ...i,
+          'Stage Name': i['Stage Name'] || known?.['Stage Name'] || '',
+          Details: i.Details || known?.Details || '',
+          'Parent IDs': i['Parent IDs'].length ? i['Parent IDs'] : (known?.['Parent IDs'] ?? []),
+          'RDD Info': i['RDD Info'].length ? i['RDD Info'] : (known?.['RDD Info'] ?? []),
+        };
+        this.stages.delete(key); // a PENDING record moves to the end (most recent)
+        this.stages.set(key, this.newStage(merged, 'ACTIVE', jobIds, i['Submission Time']));
         for (const r of i['RDD Info'].length ? i['RDD Info'] : (known?.['RDD Info'] ?? []))
           if (r['Storage Level']['Use Memory'] || r['Storage Level']['Use Disk'])
             if (!this.rdds.has(r['RDD ID']))
@@ -446,6 +442,9 @@ export class AppStore {
         const status: TaskRestStatus =
           reason.Reason === 'Success' ? 'SUCCESS' : reason.Reason === 'TaskKilled' ? 'KILLED' : 'FAILED';
         task.metrics = e['Task Metrics'] as SparkTaskMetrics | undefined;
+        const heap = e['Cinder Heap Used'];
+        const ex = this.executors.get(task.executorId);
+        if (ex && typeof heap === 'number') ex.lastTaskHeapBytes = heap;
         const msg =
           status === 'SUCCESS'
             ? undefined
@@ -477,6 +476,36 @@ export class AppStore {
       default:
         return;
     }
+  }
+
+  private newStage(i: SparkStageInfo, status: StageStatus, jobIds: number[], submitted: number | undefined): StageRec {
+    return {
+      stageId: i['Stage ID'],
+      attemptId: i['Stage Attempt ID'],
+      name: i['Stage Name'],
+      details: i.Details,
+      numTasks: i['Number of Tasks'],
+      parentIds: i['Parent IDs'],
+      rddInfos: i['RDD Info'],
+      status,
+      jobIds,
+      submissionTime: submitted,
+      firstTaskLaunchedTime: undefined,
+      completionTime: undefined,
+      failureReason: undefined,
+      numActiveTasks: 0,
+      numCompleteTasks: 0,
+      numFailedTasks: 0,
+      numKilledTasks: 0,
+      completedIndices: new Set(),
+      tasks: new Map(),
+      sums: zeroSums(),
+    };
+  }
+
+  /** Whether another running job still waits for this pending stage. */
+  private runningJobNeeds(s: StageRec, endingJob: number): boolean {
+    return s.jobIds.some((id) => id !== endingJob && this.jobs.get(id)?.status === 'RUNNING');
   }
 
   private endTask(key: string, task: TaskRec, status: TaskRestStatus, at: number, error: string | undefined): void {

@@ -14,6 +14,7 @@ import {
   type LiveExecutor,
   rddStorageInfo,
   stageData,
+  stagesOf,
   taskData,
   taskSummary,
 } from './rest-views.js';
@@ -156,7 +157,7 @@ export function jobPage(c: PageCtx, jobId: number): string | undefined {
   const j = s.jobs.get(jobId);
   if (!j) return undefined;
   const d = jobData(s, j);
-  const ran = [...s.stages.values()].filter((st) => st.jobIds.includes(jobId));
+  const ran = stagesOf(s, j);
   const ranIds = new Set(ran.map((st) => st.stageId));
   const graph = dagData(
     c,
@@ -188,7 +189,7 @@ export function stagesPage(c: PageCtx): string {
   const by = (st: string) => all.filter((x) => x.status === st);
   const section = (title: string, list: StageRec[], id: string) =>
     list.length ? html`<h2>${title} (${list.length})</h2>${table(STAGE_HEAD, stageRows(c, list), id)}` : '';
-  const body = html`${section('Active Stages', by('ACTIVE'), 'active-stages')}${section('Completed Stages', by('COMPLETE'), 'completed-stages')}${section('Failed Stages', by('FAILED'), 'failed-stages')}${all.length === 0 ? html`<p class="muted">No stages yet.</p>` : ''}`;
+  const body = html`${section('Active Stages', by('ACTIVE'), 'active-stages')}${section('Pending Stages', by('PENDING'), 'pending-stages')}${section('Completed Stages', by('COMPLETE'), 'completed-stages')}${section('Skipped Stages', by('SKIPPED'), 'skipped-stages')}${section('Failed Stages', by('FAILED'), 'failed-stages')}${all.length === 0 ? html`<p class="muted">No stages yet.</p>` : ''}`;
   return layout(c, 'Stages', '/stages/', body);
 }
 

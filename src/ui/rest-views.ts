@@ -43,9 +43,11 @@ export function applicationInfo(s: AppStore) {
   };
 }
 
-function stagesOf(s: AppStore, j: JobRec): StageRec[] {
+/** The stage attempts that ran (or run) for a job: not the ones still pending or skipped. */
+export function stagesOf(s: AppStore, j: JobRec): StageRec[] {
   const out: StageRec[] = [];
-  for (const st of s.stages.values()) if (st.jobIds.includes(j.jobId)) out.push(st);
+  for (const st of s.stages.values())
+    if (st.jobIds.includes(j.jobId) && st.status !== 'PENDING' && st.status !== 'SKIPPED') out.push(st);
   return out;
 }
 

@@ -80,14 +80,15 @@ test('the UI socket holds early requests until its handler loads, moves past a t
   }
 });
 
-test('a failing job: FAILED job and stage, the error on the job page, the task error in the task list', async () => {
+test('a failing job: FAILED job and map stage, SKIPPED reduce stage, the error on the job page, the task error in the task list', async () => {
   await assert.rejects(
     sc
       .parallelize([1, 2, 3], 1)
       .map((x: number) => {
         if (x === 2) throw new Error('boom in user code');
-        return x;
+        return [x, x] as [number, number];
       })
+      .reduceByKey((a: number, b: number) => a + b)
       .collect(),
     /boom in user code/,
   );
@@ -97,6 +98,13 @@ test('a failing job: FAILED job and stage, the error on the job page, the task e
   const [stage] = (await (await fetch(`${base}/stages?status=failed`)).json()) as any[];
   assert.equal(stage.status, 'FAILED');
   assert.equal(stage.numFailedTasks, 4, 'the task failed cinder.task.maxFailures times');
+  // the reduce stage never ran: pending while the job ran, skipped once it failed (as Spark shows it)
+  const skipped = (await (await fetch(`${base}/stages?status=skipped`)).json()) as any[];
+  assert.deepEqual(
+    skipped.map((s) => [s.stageId, s.numCompleteTasks]),
+    [[stage.stageId + 1, 0]],
+  );
+  assert.equal(job.numSkippedStages, 1);
   const tasks = (await (
     await fetch(`${base}/stages/${stage.stageId}/${stage.attemptId}/taskList?status=failed`)
   ).json()) as any[];
