@@ -24,9 +24,10 @@ const FAST = [
   '256m',
 ];
 
-async function historyServer(dir: string): Promise<{ url: string; stop(): void }> {
-  const hs = spawn(process.execPath, [CINDER, 'history-server', '--dir', dir, '--port', '0'], {
+async function historyServer(args: string[], env: Record<string, string> = {}): Promise<{ url: string; stop(): void }> {
+  const hs = spawn(process.execPath, [CINDER, 'history-server', ...args, '--port', '0'], {
     stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, ...env },
   });
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
@@ -145,7 +146,7 @@ describe('application UI and event log on a cluster', { timeout: 180_000 }, () =
         logs.some((l) => l.file === `${appId}.jsonl` && l.data.includes('SparkListenerApplicationEnd')),
         `event log among ${logs.map((l) => l.file)}`,
       );
-      const hs = await historyServer(store);
+      const hs = await historyServer(['--dir', store]);
       try {
         const apps = (await (await fetch(`${hs.url}/api/v1/applications`)).json()) as any[];
         const app = apps.find((a) => a.id === appId);
@@ -162,4 +163,44 @@ describe('application UI and event log on a cluster', { timeout: 180_000 }, () =
         hs.stop();
       }
     });
+
+  test('the history server reads a cluster through the RM with a user identity: running and finished apps', async () => {
+    const marker = path.join(fx.tmp, 'marker-remote');
+    const run = submit(
+      ['--master', fx.mc.master, '--deploy-mode', 'cluster', ...FAST, path.join(APPS, 'slow.ts'), marker, '300', '3'],
+      fx.env,
+    );
+    const hs = await historyServer(
+      ['--master', fx.mc.master, '--cache-dir', path.join(fx.tmp, 'hs-cache'), '--refresh', '300'],
+      fx.env,
+    );
+    try {
+      await fx.mc.waitFor(
+        () => fs.existsSync(marker) && fs.readFileSync(marker, 'utf8').length > 0,
+        60_000,
+        'app start',
+      );
+      const appId = fs.readFileSync(marker, 'utf8');
+      const apps = async () => (await (await fetch(`${hs.url}/api/v1/applications`)).json()) as any[];
+      // while it runs: listed as not completed, its jobs visible
+      await fx.mc.waitFor(
+        async () => (await apps()).some((a) => a.id === appId && a.attempts[0].completed === false),
+        30_000,
+        'the running app in the history server',
+      );
+      const r = await run.done;
+      assert.equal(r.code, 0, r.stderr);
+      await fx.mc.waitFor(
+        async () => (await apps()).some((a) => a.id === appId && a.attempts[0].completed === true),
+        30_000,
+        'the finished app in the history server',
+      );
+      const jobs = (await (await fetch(`${hs.url}/api/v1/applications/${appId}/jobs`)).json()) as any[];
+      assert.equal(jobs.length, 3);
+      assert.ok(jobs.every((j) => j.status === 'SUCCEEDED'));
+    } finally {
+      hs.stop();
+      await run.done;
+    }
+  });
 });
