@@ -261,6 +261,7 @@ export class CinderContext {
       sparkVersion: VERSION,
       mirrorEventLog: this.backend.mirrorEventLog?.bind(this.backend),
     });
+    this.backend.onAmRegistered = (am) => this.status?.recorder.amRegistered(am.host, am.attemptId);
     await this.backend.start(
       { host, port: this.endpoint.port, appId: this.applicationId, secret: this.secret },
       (n, t) => this.endpoint.waitForExecutors(n, t),

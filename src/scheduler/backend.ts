@@ -32,6 +32,8 @@ export interface ExecutorBackend {
    * so it reaches the RM's store with the app's logs (`final` closes it).
    */
   mirrorEventLog?(data: string, final: boolean): void;
+  /** Client mode: set by the context; called when an AM attempt registers (for the deploy topology). */
+  onAmRegistered?: ((am: { host: string; attemptId: string }) => void) | undefined;
   /** Total task slots this backend aims for (defaultParallelism). */
   readonly targetCores: number;
   /** Releases executors; `outcome` tells a cluster backend how the application ended. */

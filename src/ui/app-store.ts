@@ -134,7 +134,7 @@ export interface Topology {
   deployMode: 'local' | 'client' | 'cluster';
   client?: { host: string } | undefined;
   driver: { host: string; pid: number; containerId?: string | undefined };
-  am?: { host?: string | undefined; containerId?: string | undefined } | undefined;
+  am?: { host?: string | undefined; containerId?: string | undefined; attemptId?: string | undefined } | undefined;
 }
 
 const zeroSums = (): Sums => ({
@@ -470,6 +470,10 @@ export class AppStore {
         }
         return;
       }
+      case 'CinderAmRegistered':
+        if (this.app.topology)
+          this.app.topology.am = { ...this.app.topology.am, host: String(e.Host), attemptId: String(e['Attempt ID']) };
+        return;
       case 'SparkListenerUnpersistRDD':
         this.rdds.delete(e['RDD ID'] as number);
         return;

@@ -397,7 +397,11 @@ export function topologyPage(c: PageCtx): string {
   };
   if (t.client) put(t.client.host, 'client (cinder submit)');
   put(t.driver.host, `driver (pid ${t.driver.pid}${t.driver.containerId ? `, ${t.driver.containerId}` : ''})`);
-  if (t.am) put(t.am.host ?? '?', `ApplicationMaster${t.am.containerId ? ` (${t.am.containerId})` : ''}`);
+  if (t.am)
+    put(
+      t.am.host ?? '(not registered yet)',
+      `ApplicationMaster${t.am.containerId ? ` (${t.am.containerId})` : t.am.attemptId ? ` (${t.am.attemptId})` : ''}`,
+    );
   for (const e of s.executors.values())
     if (e.removeTime === undefined)
       put(

@@ -241,6 +241,11 @@ export class EventRecorder {
     });
   }
 
+  /** Client mode: where the AM attempt runs (Cinder's own event). */
+  amRegistered(host: string, attemptId: string): void {
+    this.emit({ Event: 'CinderAmRegistered', Timestamp: this.clock(), Host: host, 'Attempt ID': attemptId });
+  }
+
   unpersistRdd(rddId: number): void {
     this.emit({ Event: 'SparkListenerUnpersistRDD', 'RDD ID': rddId });
   }

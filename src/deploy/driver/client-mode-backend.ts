@@ -40,6 +40,7 @@ export interface ClientModeBackendOptions {
 }
 
 export class ClientModeBackend implements ExecutorBackend {
+  onAmRegistered: ExecutorBackend['onAmRegistered'];
   private client: ClusterClient | undefined;
   private appId = '';
   private readonly secret = randomBytes(32).toString('hex');
@@ -211,6 +212,7 @@ export class ClientModeBackend implements ExecutorBackend {
         this.amSeen = true;
         reply?.reply({ ok: true });
         log.info({ attemptId: m.attemptId, amHost: m.amHost }, 'AM registered with the driver');
+        this.onAmRegistered?.({ host: m.amHost, attemptId: m.attemptId });
         if (this.stopping) {
           // the driver is done: this attempt is only there to record its result (stop's loop tells it)
           this.wake?.();
