@@ -159,7 +159,7 @@ describe('application UI and event log on a cluster', { timeout: 180_000 }, () =
         const topo = await (await fetch(`${hs.url}/history/${appId}/topology/`)).text();
         assert.match(topo, new RegExp(`${mode} mode`));
         assert.match(topo, /ApplicationMaster/);
-      assert.doesNotMatch(topo, /not registered yet/, 'the AM host is known in client mode too');
+        assert.doesNotMatch(topo, /not registered yet/, 'the AM host is known in client mode too');
       } finally {
         hs.stop();
       }
