@@ -83,6 +83,7 @@ export class AppStatus {
               )
             : 0,
           flushMs: Number(a.conf['cinder.eventLog.flushInterval'] ?? 1000),
+          retainParts: Number(a.conf['cinder.eventLog.rolling.maxFilesToRetain'] ?? 0),
           mirror: topology.deployMode === 'client' ? a.mirrorEventLog : undefined,
         });
         const w = this.eventLog;

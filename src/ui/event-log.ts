@@ -5,7 +5,9 @@
  *
  *   <appId>.jsonl.inprogress        while the app runs; renamed to <appId>.jsonl at its end
  *   <appId>.<n>.jsonl               with rolling (cinder.eventLog.rolling.enabled): part n, closed
- *                                   once it passes cinder.eventLog.rolling.maxFileSize
+ *                                   once it passes cinder.eventLog.rolling.maxFileSize; past
+ *                                   cinder.eventLog.rolling.maxFilesToRetain parts the oldest are
+ *                                   compacted into one (./event-log-compact.ts)
  *
  * Local and client mode write to cinder.eventLog.dir (default ~/.cinder/event-logs). A cluster-mode
  * driver writes into its container's log directory, so the NodeManager serves it to the RM while the
@@ -14,6 +16,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { compactEvents } from './event-log-compact.js';
 import type { SparkEvent } from './spark-events.js';
 
 export interface EventLogOptions {
@@ -21,6 +24,8 @@ export interface EventLogOptions {
   appId: string;
   /** bytes; 0 = no rolling */
   rollBytes: number;
+  /** with rolling: closed parts kept before the oldest are compacted into one (0 = keep all) */
+  retainParts?: number | undefined;
   /** buffered events are written at least this often (ms) */
   flushMs: number;
   /** buffer size that triggers a write (bytes) */
@@ -101,7 +106,22 @@ export class EventLogWriter {
     this.files[this.files.length - 1] = this.name(true);
     this.part++;
     this.written = 0;
+    this.compact();
     this.fd = this.open();
+  }
+
+  /** Merges the oldest closed parts into one, without the events of jobs that ended (event-log-compact.ts). */
+  private compact(): void {
+    const retain = this.o.retainParts ?? 0;
+    if (!(retain > 0) || this.files.length <= retain) return;
+    const merge = this.files.splice(0, this.files.length - retain + 1);
+    const target = merge[merge.length - 1] as string;
+    const lines = merge.flatMap((f) => fs.readFileSync(f, 'utf8').split('\n').filter(Boolean));
+    const tmp = `${target}.compacting`;
+    fs.writeFileSync(tmp, `${compactEvents(lines).join('\n')}\n`, { mode: 0o600 });
+    fs.renameSync(tmp, target);
+    for (const f of merge.slice(0, -1)) fs.rmSync(f, { force: true });
+    this.files.unshift(target);
   }
 
   /** Flushes and closes; the last file loses its .inprogress suffix. */

@@ -144,3 +144,37 @@ test('on a cluster the UI answers only the RM proxy: 401 page without the creden
     await listener.close();
   }
 });
+
+test('past maxFilesToRetain the oldest parts are compacted: finished jobs dropped, the app and executors kept', async () => {
+  const dir = path.join(tmp, 'compact');
+  const sc = await CinderContext.getOrCreate({
+    master: 'local[2]',
+    appName: 'compacting',
+    conf: {
+      'cinder.ui.enabled': 'false',
+      'cinder.eventLog.dir': dir,
+      'cinder.eventLog.rolling.enabled': 'true',
+      'cinder.eventLog.rolling.maxFileSize': '4k',
+      'cinder.eventLog.rolling.maxFilesToRetain': '2',
+      'cinder.eventLog.flushInterval': '20',
+    },
+  });
+  const JOBS = 12;
+  try {
+    for (let i = 0; i < JOBS; i++) {
+      await sc.parallelize([...Array(20).keys()], 4).count();
+      await new Promise((r) => setTimeout(r, 30)); // let the flush timer roll parts between jobs
+    }
+  } finally {
+    await sc.stop();
+  }
+  const files = fs.readdirSync(dir);
+  assert.ok(files.length <= 3, `at most the retained parts plus the last: ${files}`);
+  const store = replay([...scanLogDirs([dir]).values()][0]!);
+  assert.equal(store.app.name, 'compacting');
+  assert.ok(store.completed);
+  assert.equal(store.executors.size, 2, 'executors added in a compacted part are kept');
+  assert.ok(store.jobs.size > 0 && store.jobs.size < JOBS, `old finished jobs dropped: ${store.jobs.size} left`);
+  assert.ok(store.jobs.has(JOBS - 1), 'the last job is there');
+  for (const j of store.jobs.values()) assert.equal(j.status, 'SUCCEEDED');
+});
