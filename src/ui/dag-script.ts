@@ -15,7 +15,7 @@ export const DAG_SCRIPT = `(function () {
   function draw(div) {
     var g = JSON.parse(div.getAttribute('data-graph'));
     var graph = new dagre.graphlib.Graph({ compound: true });
-    graph.setGraph({ rankdir: 'TB', nodesep: 24, ranksep: 28, marginx: 10, marginy: 10 });
+    graph.setGraph({ rankdir: 'TB', nodesep: 24, ranksep: 28, marginx: 10, marginy: 26 });
     graph.setDefaultEdgeLabel(function () { return {}; });
     (g.clusters || []).forEach(function (c) { graph.setNode(c.id, { label: c.label, clusterLabelPos: 'top' }); });
     g.nodes.forEach(function (n) {
@@ -47,7 +47,9 @@ export const DAG_SCRIPT = `(function () {
       var parent = svg;
       if (nd.href) parent = el('a', { href: nd.href }, svg);
       var grp = el('g', { 'class': 'dag-node ' + (nd.cls || ''), 'data-id': nd.id }, parent);
-      el('rect', { x: n.x - n.width / 2, y: n.y - n.height / 2, width: n.width, height: n.height, rx: 4, fill: '#e7f5ff', stroke: '#1971c2' }, grp);
+      var cached = (nd.cls || '').indexOf('cached') >= 0;
+      el('rect', { x: n.x - n.width / 2, y: n.y - n.height / 2, width: n.width, height: n.height, rx: 4, fill: cached ? '#d3f9d8' : '#e7f5ff', stroke: cached ? '#2b8a3e' : '#1971c2' }, grp);
+      if (cached) { var tt = el('title', {}, grp); tt.textContent = 'cached'; }
       var t = el('text', { x: n.x, y: n.y + 4, 'text-anchor': 'middle', 'font-size': 12 }, grp);
       t.textContent = nd.label;
     });

@@ -109,6 +109,9 @@ export function executorsPrometheus(store: AppStore, live: (id: string) => LiveE
     put('totalShuffleRead_bytes_total', x.totalShuffleRead);
     put('totalShuffleWrite_bytes_total', x.totalShuffleWrite);
     put('maxMemory_bytes', x.maxMemory);
+    if (x.peakMemoryMetrics?.ProcessTreeJVMRSSMemory)
+      put('ProcessTreeJVMRSSMemory_bytes', x.peakMemoryMetrics.ProcessTreeJVMRSSMemory);
+    if (x.peakMemoryMetrics?.JVMHeapMemory) put('JVMHeapMemory_bytes', x.peakMemoryMetrics.JVMHeapMemory);
   }
   return lines.length ? `${lines.join('\n')}\n` : '';
 }

@@ -273,20 +273,31 @@ export function taskSummary(s: StageRec, quantiles: number[]) {
 }
 
 export function executorSummary(s: AppStore, e: ExecutorRec, live: LiveExecutor | undefined) {
+  // Spark's memoryUsed / diskUsed: what cached blocks take on this executor
   let rddBlocks = 0;
+  let memoryUsed = 0;
   let diskUsed = 0;
   for (const r of s.rdds.values())
     for (const [b, on] of r.blocks)
       if (on.has(e.id)) {
         rddBlocks++;
+        memoryUsed += r.sizes.get(b)?.[0] ?? 0;
         diskUsed += r.sizes.get(b)?.[1] ?? 0;
       }
+  // the process's own memory: the last heartbeat's (live), else the heap a task thread last reported
+  const heap = live?.heapUsedBytes ?? e.lastTaskHeapBytes;
+  const processMemory =
+    live && live.rssBytes > 0
+      ? { JVMHeapMemory: heap, ProcessTreeJVMRSSMemory: live.rssBytes }
+      : heap > 0
+        ? { JVMHeapMemory: heap }
+        : undefined;
   return {
     id: e.id,
     hostPort: e.hostPort,
     isActive: e.removeTime === undefined,
     rddBlocks,
-    memoryUsed: live?.rssBytes ?? e.lastTaskHeapBytes,
+    memoryUsed,
     diskUsed,
     totalCores: e.totalCores,
     maxTasks: e.totalCores,
@@ -307,7 +318,7 @@ export function executorSummary(s: AppStore, e: ExecutorRec, live: LiveExecutor 
     ...(live
       ? {
           memoryMetrics: {
-            usedOnHeapStorageMemory: live.heapUsedBytes ?? 0,
+            usedOnHeapStorageMemory: memoryUsed,
             usedOffHeapStorageMemory: 0,
             totalOnHeapStorageMemory: live.maxMemory,
             totalOffHeapStorageMemory: 0,
@@ -315,6 +326,7 @@ export function executorSummary(s: AppStore, e: ExecutorRec, live: LiveExecutor 
         }
       : {}),
     blacklistedInStages: [],
+    ...(processMemory ? { peakMemoryMetrics: processMemory } : {}),
     attributes: e.attributes,
     resources: {},
     resourceProfileId: 0,

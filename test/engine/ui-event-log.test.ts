@@ -136,9 +136,10 @@ test('on a cluster the UI answers only the RM proxy: 401 page without the creden
     const ex = await (await fetch(`${listener.url}/metrics/executors/prometheus`, { headers })).text();
     assert.match(
       ex,
-      /^metrics_executor_memoryUsed_bytes\{application_id="application_1_0001", application_name="p", executor_id="1"\} 1000$/m,
+      /^metrics_executor_ProcessTreeJVMRSSMemory_bytes\{application_id="application_1_0001", application_name="p", executor_id="1"\} 1000$/m,
     );
     assert.match(ex, /^metrics_executor_totalCores\{.*executor_id="1"\} 2$/m);
+    assert.match(ex, /^metrics_executor_memoryUsed_bytes\{.*executor_id="1"\} 0$/m, 'storage memory: nothing cached');
   } finally {
     await app.close();
     await listener.close();
