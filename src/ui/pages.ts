@@ -381,7 +381,11 @@ export function timelinePage(c: PageCtx): string {
     const rect = html`<rect x="${x(r.from)}" y="${y}" width="${Math.max(2, x(r.to) - x(r.from))}" height="16" fill="${color[r.cls] ?? '#adb5bd'}"><title>${r.label}: ${formatDuration(r.to - r.from)}</title></rect>`;
     return html`<text x="4" y="${y + 12}" font-size="12">${r.label}</text>${r.href ? html`<a href="${r.href}">${rect}</a>` : rect}`;
   });
-  const body = html`<p class="muted">From ${date(t0)} to ${s.app.endTime ? date(t1) : 'now'} (${formatDuration(t1 - t0)}).</p><svg id="timeline" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}"><line x1="150" y1="10" x2="150" y2="${H}" stroke="#adb5bd"/>${bars}</svg>`;
+  const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) => {
+    const t = t0 + f * (t1 - t0);
+    return html`<line x1="${x(t)}" y1="12" x2="${x(t)}" y2="${H}" stroke="#e9ecef"/><text x="${x(t)}" y="10" font-size="10" text-anchor="${f === 1 ? 'end' : f === 0 ? 'start' : 'middle'}" fill="#5b6570">+${formatDuration(t - t0) || '0 ms'}</text>`;
+  });
+  const body = html`<p class="muted">From ${date(t0)} to ${s.app.endTime ? date(t1) : 'now'} (${formatDuration(t1 - t0)}). Green: executors alive and jobs that succeeded; blue: running; red: failed; grey: removed. Click a job for its stages.</p><svg id="timeline" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}">${ticks}<line x1="150" y1="10" x2="150" y2="${H}" stroke="#adb5bd"/>${bars}</svg>`;
   return layout(c, 'Event timeline', '/timeline/', body);
 }
 
