@@ -34,8 +34,9 @@ export interface EventLogOptions {
   mirror?: ((data: string, final: boolean) => void) | undefined;
 }
 
+/** Where logs go when cinder.eventLog.dir is not set: $CINDER_EVENT_LOG_DIR, else ~/.cinder/event-logs. */
 export function defaultEventLogDir(): string {
-  return path.join(os.homedir(), '.cinder', 'event-logs');
+  return process.env.CINDER_EVENT_LOG_DIR || path.join(os.homedir(), '.cinder', 'event-logs');
 }
 
 export class EventLogWriter {
