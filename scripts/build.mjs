@@ -48,7 +48,7 @@ const vendored = [
     resolveDir: path.join(root, 'node_modules', 'zod', 'v4', 'classic'),
   },
   { file: 'pino', contents: "export { pino } from 'pino';" },
-  { file: 'msgpackr', contents: "export { Packr, isNativeAccelerationEnabled } from 'msgpackr';" },
+  { file: 'msgpackr', contents: "export { Packr, addExtension, isNativeAccelerationEnabled } from 'msgpackr';" },
 ];
 for (const v of vendored) {
   const outfile = path.join(root, 'build', 'src', 'common', `${v.file}.js`);

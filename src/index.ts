@@ -11,6 +11,7 @@ export { type Captures, RDD } from './api/rdd.js';
 export { Accumulator, Broadcast } from './api/shared-vars.js';
 export { StatCounter } from './api/stat-counter.js';
 export { CinderError } from './common/errors.js';
+export { registerClass } from './common/serde.js';
 export { VERSION as version } from './common/version.js';
 export { mapKey } from './executor/builtins.js';
 export { parseCsvLine, parseJsonLine, toCsvLine, toJsonLine } from './io/formats.js';

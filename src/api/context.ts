@@ -13,9 +13,11 @@ import path from 'node:path';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { boolConf, type Conf, DEFAULTS, intConf, parseBytes, parseMaster, parseMb, strConf } from '../common/conf.js';
+import { checkConf } from '../common/conf-keys.js';
 import { CinderError } from '../common/errors.js';
 import { localAppId } from '../common/ids.js';
-import { logger } from '../common/log.js';
+import { holdProcess, own } from '../common/keep-alive.js';
+import { logger, rootLogger } from '../common/log.js';
 import { checkSerializable, encode } from '../common/serde.js';
 import { remapStack } from '../common/stack.js';
 import { VERSION } from '../common/version.js';
@@ -33,8 +35,9 @@ import { TaskScheduler } from '../scheduler/task-scheduler.js';
 import { AppStatus } from '../ui/app-status.js';
 import { bindUiListener, type UiListener } from '../ui/listener.js';
 import { getBundle } from './closure.js';
-import { RDD } from './rdd.js';
-import { Accumulator, Broadcast } from './shared-vars.js';
+import { changeLocalProps, checkTag, jobCancelled, jobProps, localProps } from './job-props.js';
+import { type Captures, RDD } from './rdd.js';
+import { Accumulator, type AccumulatorParam, Broadcast } from './shared-vars.js';
 
 const log = logger('context');
 /** the driver UI's web framework loads this long after the context starts, or on its first request */
@@ -88,6 +91,7 @@ export class CinderContext {
   private readonly accumulatorRefs = new Map<number, WeakRef<Accumulator<unknown>>>();
   private stopped = false;
   private stopping: Promise<void> | undefined;
+  private readonly stoppedWaiters: Array<() => void> = [];
   private secret = randomBytes(32).toString('hex');
   /** temp dir of local executors (local masters only) */
   private workDir: string | undefined;
@@ -111,6 +115,8 @@ export class CinderContext {
     const env = submitEnv();
     this.master = env?.master ?? opts.master ?? 'local[*]';
     this.appName = opts.appName ?? env?.appName ?? 'cinder-app';
+    if (opts.conf)
+      checkConf(opts.conf, 'CinderContext.getOrCreate conf', { unknown: 'warn', warn: (m) => log.warn(m) });
     this.conf = Object.freeze({ ...DEFAULTS, ...(env?.conf ?? {}), ...(opts.conf ?? {}) });
     this.applicationId = env?.appId ?? localAppId(this.startTime);
   }
@@ -162,7 +168,6 @@ export class CinderContext {
           const e = this.ts.executors.get(id);
           return e ? { host: e.host, port: e.blockPort } : undefined;
         },
-        remapError: (e) => e,
       },
     );
     if (boolConf(conf, 'cinder.ui.showConsoleProgress')) attachProgressBar(this.dag, process.stderr);
@@ -247,6 +252,9 @@ export class CinderContext {
           strConf(conf, 'cinder.driver.bindAddress') ?? host,
           intConf(conf, 'cinder.ui.port'),
         );
+        own(this.uiListener.server);
+        // its connections too (a browser's keep-alive must not hold a finished app)
+        this.uiListener.server.on('connection', (sock) => own(sock));
       } catch (e) {
         log.warn({ err: (e as Error).message }, 'the driver UI did not start');
       }
@@ -263,7 +271,14 @@ export class CinderContext {
     });
     this.backend.onAmRegistered = (am) => this.status?.recorder.amRegistered(am.host, am.attemptId);
     await this.backend.start(
-      { host, port: this.endpoint.port, appId: this.applicationId, secret: this.secret },
+      {
+        host,
+        port: this.endpoint.port,
+        appId: this.applicationId,
+        secret: this.secret,
+        // the AM registers with it, so the app has its tracking address from its first report
+        ...(this.uiListener ? { uiUrl: this.uiListener.url } : {}),
+      },
       (n, t) => this.endpoint.waitForExecutors(n, t),
     );
     if (this.uiListener) {
@@ -314,7 +329,14 @@ export class CinderContext {
   private abort(e: Error): void {
     this.fatal = e;
     this.dag.stop(e);
+    if (ENDED_ON_CLUSTER.has((e as CinderError).code)) CinderContext._onEndedOnCluster?.(e, this);
   }
+
+  /**
+   * @internal `cinder submit` sets this: the application ended on the cluster (killed, failed, or the RM
+   * gone for good) while this driver ran, so the driver stops and the process exits non-zero.
+   */
+  static _onEndedOnCluster: ((e: Error, sc: CinderContext) => void) | undefined;
 
   /** The driver's status UI (Spark's tracking URL), if enabled (cinder.ui.enabled). */
   get uiWebUrl(): string | undefined {
@@ -385,21 +407,119 @@ export class CinderContext {
   /** Reads text files (a file, a directory, a glob, or a comma-separated list; .gz is decompressed) as lines. */
   textFile(name: string, minPartitions?: number): RDD<string> {
     this.checkLive('textFile');
-    const splits = planTextSplitsSync(name, minPartitions ?? Math.min(this.defaultParallelism, 2));
+    const splits = planTextSplitsSync(name, minPartitions ?? this.defaultMinPartitions);
     return new RDD<string>(this, { spec: { kind: 'text', splits }, numPartitions: splits.length });
   }
 
   /** Reads whole files as [path, content] pairs. */
   wholeTextFiles(path: string, minPartitions?: number): RDD<[string, string]> {
     this.checkLive('wholeTextFiles');
-    const splits = planWholeFilesSync(path, minPartitions ?? Math.min(this.defaultParallelism, 2));
+    const splits = planWholeFilesSync(path, minPartitions ?? this.defaultMinPartitions);
     return new RDD<[string, string]>(this, { spec: { kind: 'wholeText', splits }, numPartitions: splits.length });
   }
 
+  /**
+   * Reads binary files (a file, a directory, a glob, or a comma-separated list) as [path, Buffer] pairs,
+   * one per file, not decompressed.
+   */
+  binaryFiles(path: string, minPartitions?: number): RDD<[string, Buffer]> {
+    this.checkLive('binaryFiles');
+    const splits = planWholeFilesSync(path, minPartitions ?? this.defaultMinPartitions);
+    return new RDD<[string, Buffer]>(this, { spec: { kind: 'binaryFiles', splits }, numPartitions: splits.length });
+  }
+
+  /** Reads binary files as records of `recordLength` bytes each (a file must be a whole number of records). */
+  binaryRecords(path: string, recordLength: number): RDD<Buffer> {
+    this.checkLive('binaryRecords');
+    if (!Number.isInteger(recordLength) || recordLength <= 0)
+      throw new CinderError(
+        'BAD_ARGUMENT',
+        `binaryRecords: recordLength must be a positive integer, got ${String(recordLength)}`,
+      );
+    const splits = planWholeFilesSync(path, this.defaultMinPartitions);
+    return new RDD<Buffer>(this, {
+      spec: { kind: 'binaryFiles', splits, recordLength },
+      numPartitions: splits.length,
+    });
+  }
+
+  /**
+   * Runs `partitionFunc` on the given partitions (default: all) and returns its results, flattened, in
+   * partition order (PySpark's runJob).
+   * @example await sc.runJob(sc.parallelize([0, 1, 2, 3, 4, 5], 3), (part) => [...part].map((x) => x * x), [0, 2]) // [0, 1, 16, 25]
+   */
+  async runJob<T, U>(
+    rdd: RDD<T>,
+    partitionFunc: (it: Iterable<T>) => Iterable<U>,
+    partitions?: number[],
+    allowLocal?: boolean | Captures,
+    caps?: Captures,
+  ): Promise<U[]> {
+    if (allowLocal !== null && typeof allowLocal === 'object') caps = allowLocal;
+    for (const p of partitions ?? [])
+      if (!Number.isInteger(p) || p < 0 || p >= rdd.numPartitions)
+        throw new CinderError(
+          'BAD_ARGUMENT',
+          `runJob: partition ${String(p)} does not exist (the RDD has ${rdd.numPartitions} partitions)`,
+        );
+    const mapped = rdd.mapPartitions(partitionFunc, caps ?? {});
+    const parts = (await this._runJob(mapped, { op: 'collect' }, partitions, 'runJob')) as U[][];
+    return parts.flat(1) as U[];
+  }
+
+  /** Default minimum number of partitions for file input: min(defaultParallelism, 2). */
+  get defaultMinPartitions(): number {
+    return Math.min(this.defaultParallelism, 2);
+  }
+
+  /** A copy of the context's configuration (PySpark's getConf). */
+  getConf(): Conf {
+    return { ...this.conf };
+  }
+
+  /** The checkpoint directory set with setCheckpointDir, if any. */
+  getCheckpointDir(): string | undefined {
+    return this._checkpointDir;
+  }
+
+  /** Names of the files added with addFile. */
+  listFiles(): string[] {
+    return [...this.files.values()];
+  }
+
+  /**
+   * The driver's log level (PySpark's names: ALL, DEBUG, ERROR, FATAL, INFO, OFF, TRACE, WARN; any case).
+   * Executors keep theirs (CINDER_LOG_LEVEL).
+   * @example sc.setLogLevel('WARN')
+   */
+  setLogLevel(logLevel: string): void {
+    const level = LOG_LEVELS[String(logLevel).toUpperCase()];
+    if (!level)
+      throw new CinderError(
+        'BAD_ARGUMENT',
+        `setLogLevel: '${logLevel}' is not a log level`,
+        `use one of ${Object.keys(LOG_LEVELS).join(', ')}`,
+      );
+    rootLogger.level = level;
+  }
+
+  /** The user running this driver. */
+  sparkUser(): string {
+    return process.env.CINDER_USER ?? os.userInfo().username;
+  }
+
+  /**
+   * An RDD with no partitions and no elements.
+   * @example await sc.emptyRDD().isEmpty() // true
+   */
   emptyRDD<T>(): RDD<T> {
     return new RDD<T>(this, { spec: { kind: 'empty' }, numPartitions: 0 });
   }
 
+  /**
+   * The elements of every RDD in `rdds` (duplicates kept), their partitions one after the other.
+   * @example await sc.union([sc.parallelize([1, 2]), sc.parallelize([3])]).collect() // [1, 2, 3]
+   */
   union<T>(rdds: RDD<T>[]): RDD<T> {
     this.checkLive('union');
     return new RDD<T>(this, {
@@ -420,14 +540,30 @@ export class CinderContext {
     return b;
   }
 
-  /** A variable that tasks add to; read the total on the driver with `.value`. */
-  accumulator<T>(value: T): Accumulator<T> {
-    const a = new Accumulator<T>(this.nextAccumulatorId++, value);
+  /**
+   * A variable that tasks add to; read the total on the driver with `.value` (reading it inside a task
+   * throws). Numbers, BigInts and strings add, arrays concatenate, plain objects merge key-wise; any other
+   * type takes an `accumParam` ({ zero, addInPlace }, PySpark's AccumulatorParam), applied on the driver
+   * to every term the tasks added.
+   * @example const acc = sc.accumulator(new Set<string>(), { zero: () => new Set(), addInPlace: (a, b) => new Set([...a, ...b]) });
+   */
+  accumulator<T>(value: T, accumParam?: AccumulatorParam<T>): Accumulator<T> {
+    if (accumParam && (typeof accumParam.addInPlace !== 'function' || typeof accumParam.zero !== 'function'))
+      throw new CinderError(
+        'BAD_ARGUMENT',
+        'accumulator: accumParam must have zero(value) and addInPlace(a, b) functions',
+      );
+    const a = new Accumulator<T>(this.nextAccumulatorId++, value, accumParam);
     this.accumulatorRefs.set(a.id, new WeakRef(a as Accumulator<unknown>));
     this.varCleaner.register(a, { kind: 'a', id: a.id });
     return a;
   }
 
+  /**
+   * The directory checkpoint() writes to (a subdirectory per application is made in it). On a cluster it
+   * must be a path every node can reach.
+   * @example sc.setCheckpointDir('/shared/ckpt'); rdd.checkpoint(); await rdd.count();
+   */
   setCheckpointDir(dirName: string): void {
     fs.mkdirSync(dirName, { recursive: true });
     this._checkpointDir = path.join(dirName, `${this.applicationId}-${randomBytes(4).toString('hex')}`);
@@ -506,13 +642,17 @@ export class CinderContext {
     if (this.fatal) throw this.fatal;
     // the user's line that ran the action, taken before the first await (the UI names the job by it)
     const callStack = new Error().stack;
-    await this.prepareLineage(rdd);
+    // a running job is work of the app's: it keeps the process alive (src/common/keep-alive.ts)
+    const release = holdProcess();
     try {
-      const out = await this.dag.runJob(rdd as LineageNode, op, partitions, what, callStack);
+      await this.prepareLineage(rdd);
+      const out = await this.dag.runJob(rdd as LineageNode, op, partitions, what, jobProps(), callStack);
       await this.checkpointAfterJob(rdd);
       return out;
     } catch (e) {
       throw this.remap(e as Error, rdd);
+    } finally {
+      release();
     }
   }
 
@@ -541,7 +681,7 @@ export class CinderContext {
     for (const r of marked) {
       const dir = path.join(this._checkpointDir!, `rdd-${r.id}`);
       fs.mkdirSync(dir, { recursive: true });
-      await this.dag.runJob(r as LineageNode, { op: 'checkpoint', dir }, undefined, 'checkpoint');
+      await this.dag.runJob(r as LineageNode, { op: 'checkpoint', dir }, undefined, 'checkpoint', jobProps());
       r._checkpointed(dir);
     }
   }
@@ -566,26 +706,135 @@ export class CinderContext {
     }
   }
 
+  // ------------------------------------------------------------------ job groups, tags, cancellation
+  /**
+   * Puts the jobs this async flow starts from now on (this request's handler, this function and what it
+   * awaits; PySpark: this thread) in a group, which cancelJobGroup() cancels. Running tasks of a cancelled
+   * job are always interrupted (`interruptOnCancel` is kept for PySpark's signature).
+   * @example sc.setJobGroup('nightly', 'nightly report'); await rdd.count(); // job in group 'nightly'
+   */
+  setJobGroup(groupId: string, description?: string, interruptOnCancel = false): void {
+    if (typeof groupId !== 'string')
+      throw new CinderError('BAD_ARGUMENT', `setJobGroup: groupId must be a string, got ${typeof groupId}`);
+    changeLocalProps(() => ({ group: groupId, description, interruptOnCancel }));
+  }
+
+  /** Clears this flow's job group. */
+  clearJobGroup(): void {
+    changeLocalProps(() => ({ group: undefined, description: undefined, interruptOnCancel: undefined }));
+  }
+
+  /** A description for the jobs this flow starts (shown with them). */
+  setJobDescription(value: string | undefined): void {
+    changeLocalProps(() => ({ description: value }));
+  }
+
+  /** PySpark's setInterruptOnCancel: kept for its signature; cancelled tasks are always interrupted. */
+  setInterruptOnCancel(interruptOnCancel: boolean): void {
+    changeLocalProps(() => ({ interruptOnCancel }));
+  }
+
+  /** Sets a local property of this flow's jobs (PySpark's setLocalProperty); undefined removes it. */
+  setLocalProperty(key: string, value: string | undefined): void {
+    changeLocalProps((p) => {
+      const props = { ...p.props };
+      if (value === undefined || value === null) delete props[key];
+      else props[key] = String(value);
+      return { props };
+    });
+  }
+
+  /** A local property set in this flow, or undefined. */
+  getLocalProperty(key: string): string | undefined {
+    if (key === 'spark.jobGroup.id' || key === 'cinder.jobGroup.id') return localProps().group;
+    if (key === 'spark.job.description' || key === 'cinder.job.description') return localProps().description;
+    return localProps().props[key];
+  }
+
+  /** Cancels the running jobs of a group (their running tasks are killed); they fail with JOB_CANCELLED. */
+  cancelJobGroup(groupId: string): void {
+    this.dag?.cancelJobs(
+      (p) => p.group === groupId,
+      (id) => jobCancelled(id, `as part of cancelled job group '${groupId}'`),
+    );
+  }
+
+  /** Cancels every job that is running or waiting. */
+  cancelAllJobs(): void {
+    this.dag?.cancelJobs(
+      () => true,
+      (id) => jobCancelled(id, 'as part of cancellation of all jobs'),
+    );
+  }
+
+  /** Adds a tag to the jobs this flow starts from now on (cancelJobsWithTag cancels them). */
+  addJobTag(tag: string): void {
+    checkTag(tag, 'addJobTag');
+    changeLocalProps((p) => ({ tags: new Set([...p.tags, tag]) }));
+  }
+
+  /** Removes a tag from the jobs this flow starts from now on. */
+  removeJobTag(tag: string): void {
+    checkTag(tag, 'removeJobTag');
+    changeLocalProps((p) => ({ tags: new Set([...p.tags].filter((t) => t !== tag)) }));
+  }
+
+  /** The tags of the jobs this flow starts. */
+  getJobTags(): Set<string> {
+    return new Set(localProps().tags);
+  }
+
+  /** Removes every tag of this flow. */
+  clearJobTags(): void {
+    changeLocalProps(() => ({ tags: new Set() }));
+  }
+
+  /** Cancels the running jobs that carry `tag`. */
+  cancelJobsWithTag(tag: string): void {
+    checkTag(tag, 'cancelJobsWithTag');
+    this.dag?.cancelJobs(
+      (p) => p.tags?.includes(tag) ?? false,
+      (id) => jobCancelled(id, `as part of cancelled job tag '${tag}'`),
+    );
+  }
+
   /** Stops executors and frees every resource (ports, processes, temp files). Idempotent. */
   stop(outcome: { succeeded: boolean; diagnostics: string } = { succeeded: true, diagnostics: '' }): Promise<void> {
     this.stopping ??= (async () => {
       this.stopped = true;
-      if (this.gcTimer) clearInterval(this.gcTimer);
-      for (const s of ['SIGINT', 'SIGTERM'] as const) process.off(s, this.signalHandler);
-      this.dag?.stop(new CinderError('CONTEXT_STOPPED', 'the context was stopped while the job was running'));
-      this.ts?.stop();
-      // the event log ends with the app's jobs, before executors are let go (they are not removed, as in Spark)
-      this.status?.end();
-      await this.endpoint?.stop().catch(() => {});
-      const ui = await this.uiLoading;
-      await ui?.close().catch(() => {});
-      await this.uiListener?.close().catch(() => {});
-      await this.backend?.stop(outcome).catch(() => {});
-      if (this.workDir) fs.rmSync(this.workDir, { recursive: true, force: true });
-      if (active === this) active = undefined;
-      log.info({ appId: this.applicationId }, 'context stopped');
+      for (const w of this.stoppedWaiters.splice(0)) w();
+      const release = holdProcess();
+      try {
+        if (this.gcTimer) clearInterval(this.gcTimer);
+        for (const s of ['SIGINT', 'SIGTERM'] as const) process.off(s, this.signalHandler);
+        this.dag?.stop(new CinderError('CONTEXT_STOPPED', 'the context was stopped while the job was running'));
+        this.ts?.stop();
+        // the event log ends with the app's jobs, before executors are let go (they are not removed, as in Spark)
+        this.status?.end();
+        await this.endpoint?.stop().catch(() => {});
+        const ui = await this.uiLoading;
+        await ui?.close().catch(() => {});
+        await this.uiListener?.close().catch(() => {});
+        await this.backend?.stop(outcome).catch(() => {});
+        if (this.workDir) fs.rmSync(this.workDir, { recursive: true, force: true });
+        if (active === this) active = undefined;
+        log.info({ appId: this.applicationId }, 'context stopped');
+      } finally {
+        release();
+      }
     })();
     return this.stopping;
+  }
+
+  /** @internal the running context, if any */
+  static _active(): CinderContext | undefined {
+    return active && !active.stopped ? active : undefined;
+  }
+
+  /** @internal resolves once stop() has finished (whoever called it) */
+  _whenStopped(): Promise<void> {
+    if (this.stopping) return this.stopping;
+    return new Promise<void>((resolve) => this.stoppedWaiters.push(resolve)).then(() => this.stopping);
   }
 
   /** @internal stops the running context, if any (used when a submitted app's main returns) */
@@ -593,10 +842,26 @@ export class CinderContext {
     if (active) await active.stop({ succeeded: finalStatus === 'SUCCEEDED', diagnostics });
   }
 
+  /** Whether stop() was called (or the context stopped on a signal or on the cluster's end of the app). */
   get isStopped(): boolean {
     return this.stopped;
   }
 }
+
+/** PySpark's log level names -> pino's */
+const LOG_LEVELS: Record<string, string> = {
+  ALL: 'trace',
+  DEBUG: 'debug',
+  ERROR: 'error',
+  FATAL: 'fatal',
+  INFO: 'info',
+  OFF: 'silent',
+  TRACE: 'trace',
+  WARN: 'warn',
+};
+
+/** errors of the cluster backend that mean the application is over on the cluster */
+const ENDED_ON_CLUSTER = new Set(['APP_ENDED', 'RM_LOST', 'REPORT_FAILED']);
 
 function checkSlices(n: number, what: string): void {
   if (!Number.isInteger(n) || n <= 0)

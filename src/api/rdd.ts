@@ -22,6 +22,20 @@ export type { Captures } from './closure.js';
 
 type Pair<K, V> = [K, V] | readonly [K, V];
 
+/**
+ * A literal type widened to its primitive (`1` → number, `'a'` → string): pairs written `as const` infer
+ * their values as literals, and a reduce function over them returns the primitive.
+ */
+export type Widen<T> = T extends number
+  ? number
+  : T extends string
+    ? string
+    : T extends boolean
+      ? boolean
+      : T extends bigint
+        ? bigint
+        : T;
+
 function isCaps(v: unknown): v is Captures {
   return v !== null && typeof v === 'object' && !Array.isArray(v) && Object.getPrototypeOf(v) === Object.prototype;
 }
@@ -59,7 +73,8 @@ export class RDD<T> implements LineageNode {
   storageLevel: StorageLevelName | undefined;
   /** @internal */ checkpointRequested = false;
   /** @internal */ checkpointDir: string | undefined;
-  name: string | undefined;
+  /** @internal */ locallyCheckpointed = false;
+  private rddName: string | undefined;
 
   /** @internal use the context's and RDD's methods to make RDDs */
   constructor(
@@ -155,13 +170,26 @@ export class RDD<T> implements LineageNode {
   }
 
   // ---------------------------------------------------------------- basic transformations
+  /**
+   * The number of partitions.
+   * @example sc.parallelize([1, 2, 3, 4], 2).getNumPartitions() // 2
+   */
   getNumPartitions(): number {
     return this.numPartitions;
   }
 
+  /**
+   * Names this RDD (shown in toDebugString).
+   * @example sc.parallelize([1, 2]).setName('RDD1').name() // 'RDD1'
+   */
   setName(name: string): this {
-    this.name = name;
+    this.rddName = name;
     return this;
+  }
+
+  /** The name given with setName, or undefined. */
+  name(): string | undefined {
+    return this.rddName;
   }
 
   /** Returns a new RDD by applying a function to each element. */
@@ -174,6 +202,10 @@ export class RDD<T> implements LineageNode {
     return this._narrow({ op: 'flatMap', f: this.fn(f, caps, 'flatMap(f)') });
   }
 
+  /**
+   * The elements for which `f` is truthy.
+   * @example await sc.parallelize([1, 2, 3, 4, 5]).filter((x) => x % 2 === 0).collect() // [2, 4]
+   */
   filter(f: (x: T) => unknown, caps?: Captures): RDD<T> {
     return this._narrow({ op: 'filter', f: this.fn(f, caps, 'filter(f)') }, true);
   }
@@ -191,6 +223,10 @@ export class RDD<T> implements LineageNode {
     );
   }
 
+  /**
+   * Like mapPartitions, and `f` also receives the partition's index.
+   * @example await sc.parallelize([1, 2, 3, 4], 4).mapPartitionsWithIndex(function* (i, it) { yield i; }).sum() // 6
+   */
   mapPartitionsWithIndex<U>(
     f: (index: number, it: Iterable<T>) => Iterable<U>,
     preservesPartitioning?: boolean | Captures,
@@ -203,25 +239,50 @@ export class RDD<T> implements LineageNode {
     );
   }
 
+  /** Deprecated in PySpark: mapPartitionsWithIndex under its old name. */
+  mapPartitionsWithSplit<U>(
+    f: (index: number, it: Iterable<T>) => Iterable<U>,
+    preservesPartitioning?: boolean | Captures,
+    caps?: Captures,
+  ): RDD<U> {
+    return this.mapPartitionsWithIndex(f, preservesPartitioning, caps);
+  }
+
   /** One array per partition. */
   glom(): RDD<T[]> {
     return this.builtin('glom', null);
   }
 
+  /**
+   * Pairs each element with the key `f` gives it.
+   * @example await sc.parallelize([0, 1, 2]).keyBy((x) => x * x).collect() // [[0, 0], [1, 1], [4, 2]]
+   */
   keyBy<K>(f: (x: T) => K, caps?: Captures): RDD<[K, T]> {
     return this._narrow({ op: 'keyBy', f: this.fn(f, caps, 'keyBy(f)') });
   }
 
+  /**
+   * The elements of both RDDs (duplicates kept).
+   * @example await sc.parallelize([1, 1, 2, 3]).union(sc.parallelize([1, 1, 2, 3])).collect() // [1, 1, 2, 3, 1, 1, 2, 3]
+   */
   union(other: RDD<T>): RDD<T> {
     return this.context.union([this, other]);
   }
 
+  /**
+   * The distinct elements (compared by value: arrays and objects by content).
+   * @example (await sc.parallelize([1, 1, 2, 3]).distinct().collect()).sort() // [1, 2, 3]
+   */
   distinct(numPartitions?: number): RDD<T> {
     return this.map((x) => [x, null] as [T, null])
       .reduceByKey((x) => x, numPartitions)
       .map((kv) => kv[0]);
   }
 
+  /**
+   * The distinct elements present in both RDDs.
+   * @example (await sc.parallelize([1, 10, 2, 3, 4, 5]).intersection(sc.parallelize([1, 6, 2, 3, 7, 8])).collect()).sort() // [1, 2, 3]
+   */
   intersection(other: RDD<T>): RDD<T> {
     return this.map((v) => [v, null] as [T, null])
       .cogroup(other.map((v) => [v, null] as [T, null]))
@@ -229,6 +290,10 @@ export class RDD<T> implements LineageNode {
       .keys();
   }
 
+  /**
+   * The elements of this RDD not in `other`.
+   * @example await sc.parallelize([['a', 1], ['b', 4], ['b', 5], ['a', 3]]).subtract(sc.parallelize([['a', 3], ['c', null]])).collect() // [['a', 1], ['b', 4], ['b', 5]] in some order
+   */
   subtract(other: RDD<T>, numPartitions?: number): RDD<T> {
     return this.map((x) => [x, true] as [T, boolean])
       .subtractByKey(
@@ -238,6 +303,10 @@ export class RDD<T> implements LineageNode {
       .keys();
   }
 
+  /**
+   * Every pair of an element of this RDD and one of `other`.
+   * @example await sc.parallelize([1, 2]).cartesian(sc.parallelize([1, 2])).collect() // [[1, 1], [1, 2], [2, 1], [2, 2]]
+   */
   cartesian<U>(other: RDD<U>): RDD<[T, U]> {
     return new RDD<[T, U]>(this.context, {
       spec: { kind: 'cartesian', a: this.id, b: other.id, nb: other.numPartitions },
@@ -252,6 +321,33 @@ export class RDD<T> implements LineageNode {
     return this.builtin('sample', { withReplacement, fraction, seed: seed ?? randomSeed() }, true);
   }
 
+  /**
+   * A sample of each key's records with its own fraction (PySpark's sampleByKey): `fractions` maps every
+   * key to its fraction (an object for string keys, or a Map).
+   * @example sc.parallelize([['a', 1], ['b', 2]]).sampleByKey(false, { a: 1, b: 0 }, 7) // only 'a' records
+   */
+  sampleByKey<K, V>(
+    this: RDD<Pair<K, V>>,
+    withReplacement: boolean,
+    fractions: Record<string, number> | Map<K, number>,
+    seed?: number,
+  ): RDD<[K, V]> {
+    const entries: Array<[unknown, number]> =
+      fractions instanceof Map ? [...fractions] : Object.entries(fractions as Record<string, number>);
+    for (const [k, f] of entries)
+      if (!(typeof f === 'number' && f >= 0))
+        throw new CinderError('BAD_ARGUMENT', `sampleByKey: the fraction of key ${String(k)} must be >= 0, got ${f}`);
+    return this.builtin(
+      'sampleByKey',
+      { withReplacement, fractions: entries.map(([k, f]) => [mapKey(k), f]), seed: seed ?? randomSeed() },
+      true,
+    );
+  }
+
+  /**
+   * Splits the RDD randomly by `weights` (normalized to sum 1).
+   * @example const [a, b] = sc.range(500).randomSplit([2, 3], 17); // about 200 and 300 elements
+   */
   randomSplit(weights: number[], seed?: number): RDD<T>[] {
     const total = weights.reduce((a, b) => a + b, 0);
     if (!(total > 0) || weights.some((w) => w < 0))
@@ -267,6 +363,10 @@ export class RDD<T> implements LineageNode {
     return out;
   }
 
+  /**
+   * Sorts by the key `keyfunc` gives each element.
+   * @example await sc.parallelize([['a', 1], ['b', 2], ['1', 3], ['d', 4], ['2', 5]]).sortBy((x) => x[1]).collect() // sorted by the number
+   */
   sortBy<K>(
     keyfunc: (x: T) => K,
     ascending?: boolean | Captures,
@@ -280,21 +380,32 @@ export class RDD<T> implements LineageNode {
       .values();
   }
 
+  /**
+   * Groups the elements by the key `f` gives them.
+   * @example await sc.parallelize([1, 1, 2, 3, 5, 8]).groupBy((x) => x % 2).collect() // [[0, [2, 8]], [1, [1, 1, 3, 5]]] in some order
+   */
   groupBy<K>(f: (x: T) => K, numPartitions?: number | Captures, caps?: Captures): RDD<[K, T[]]> {
     if (isCaps(numPartitions)) [caps, numPartitions] = [numPartitions, undefined];
     return this.keyBy(f, caps).groupByKey(numPartitions);
   }
 
-  /** Pipes each partition through an external command (argv split like a shell, no shell run). */
-  pipe(command: string, env?: Record<string, string>, checkCode?: boolean): RDD<string> {
-    void checkCode;
+  /**
+   * Pipes each partition through an external command (argv split like a shell, no shell run). As in
+   * PySpark, the command's exit code is ignored unless `checkCode` is true (then non-zero fails the task).
+   * @example await sc.parallelize(['1', '2', '', '3']).pipe('cat').collect() // ['1', '2', '', '3']
+   */
+  pipe(command: string, env?: Record<string, string>, checkCode = false): RDD<string> {
     return new RDD<string>(this.context, {
-      spec: { kind: 'pipe', parent: this.id, command: splitCommand(command), env: env ?? {} },
+      spec: { kind: 'pipe', parent: this.id, command: splitCommand(command), env: env ?? {}, checkCode },
       numPartitions: this.numPartitions,
       parents: [this],
     });
   }
 
+  /**
+   * Fewer partitions without a shuffle (or with one when `shuffle`).
+   * @example await sc.parallelize([1, 2, 3, 4, 5], 3).coalesce(1).glom().collect() // [[1, 2, 3, 4, 5]]
+   */
   coalesce(numPartitions: number, shuffle = false): RDD<T> {
     checkPartitions(numPartitions, 'coalesce');
     if (shuffle) return this.repartition(numPartitions);
@@ -308,6 +419,10 @@ export class RDD<T> implements LineageNode {
     });
   }
 
+  /**
+   * Exactly `numPartitions` partitions, through a shuffle.
+   * @example sc.parallelize([1, 2, 3, 4, 5, 6, 7], 4).repartition(2).getNumPartitions() // 2
+   */
   repartition(numPartitions: number): RDD<T> {
     checkPartitions(numPartitions, 'repartition');
     return this.mapPartitionsWithIndex(function* (i, it) {
@@ -318,6 +433,10 @@ export class RDD<T> implements LineageNode {
       .values();
   }
 
+  /**
+   * Pairs the i-th element of this RDD with the i-th of `other` (same partitions, same sizes).
+   * @example await sc.range(0, 5).zip(sc.range(1000, 1005)).collect() // [[0, 1000], [1, 1001], ...]
+   */
   zip<U>(other: RDD<U>): RDD<[T, U]> {
     if (other.numPartitions !== this.numPartitions)
       throw new CinderError(
@@ -332,6 +451,10 @@ export class RDD<T> implements LineageNode {
     });
   }
 
+  /**
+   * Pairs each element with its index (runs a job to count the partitions first).
+   * @example await sc.parallelize(['a', 'b', 'c', 'd'], 3).zipWithIndex().collect() // [['a', 0], ['b', 1], ['c', 2], ['d', 3]]
+   */
   zipWithIndex(): RDD<[T, number]> {
     const args = { offsets: [0] as number[] };
     const out = this.builtin<[T, number]>('zipWithIndex', args);
@@ -349,15 +472,27 @@ export class RDD<T> implements LineageNode {
     return out;
   }
 
+  /**
+   * Pairs each element with a unique id (k, n+k, 2n+k, ... in partition k of n); no job needed.
+   * @example await sc.parallelize(['a', 'b', 'c', 'd', 'e'], 3).zipWithUniqueId().collect() // [['a', 0], ['b', 1], ['c', 4], ['d', 2], ['e', 5]]
+   */
   zipWithUniqueId(): RDD<[T, number]> {
     return this.builtin('zipWithUniqueId', { n: this.numPartitions });
   }
 
   // ---------------------------------------------------------------- persistence
+  /**
+   * Keeps the RDD's partitions in executor memory after they are first computed (MEMORY_ONLY).
+   * @example const rdd = sc.parallelize(['b', 'a', 'c']).cache(); rdd.isCached() // true
+   */
   cache(): this {
     return this.persist('MEMORY_ONLY');
   }
 
+  /**
+   * Keeps the RDD's partitions after they are first computed, at `storageLevel`.
+   * @example sc.parallelize(['b', 'a', 'c']).persist('MEMORY_AND_DISK').getStorageLevel() // 'MEMORY_AND_DISK'
+   */
   persist(storageLevel: StorageLevelName = 'MEMORY_ONLY'): this {
     if (this.storageLevel && this.storageLevel !== storageLevel)
       throw new CinderError(
@@ -369,16 +504,28 @@ export class RDD<T> implements LineageNode {
     return this;
   }
 
+  /**
+   * Drops the RDD's kept partitions.
+   * @example rdd.cache(); rdd.unpersist().isCached() // false
+   */
   unpersist(_blocking = false): this {
     if (this.storageLevel) this.context._unpersist(this.id);
     this.storageLevel = undefined;
     return this;
   }
 
+  /**
+   * The storage level set with persist/cache, if any.
+   * @example sc.parallelize([1, 2]).cache().getStorageLevel() // 'MEMORY_ONLY'
+   */
   getStorageLevel(): StorageLevelName | undefined {
     return this.storageLevel;
   }
 
+  /**
+   * Whether persist/cache was called.
+   * @example sc.parallelize([1]).cache().isCached() // true
+   */
   isCached(): boolean {
     return this.storageLevel !== undefined;
   }
@@ -394,10 +541,35 @@ export class RDD<T> implements LineageNode {
     this.checkpointRequested = true;
   }
 
+  /**
+   * Whether the RDD was checkpointed (after an action following checkpoint()).
+   * @example rdd.checkpoint(); await rdd.count(); rdd.isCheckpointed() // true
+   */
   isCheckpointed(): boolean {
     return this.checkpointDir !== undefined;
   }
 
+  /**
+   * PySpark's localCheckpoint: keeps the RDD on the executors (MEMORY_AND_DISK) instead of a reliable
+   * checkpoint directory. Cinder keeps the lineage (a lost block is recomputed, not an error).
+   */
+  localCheckpoint(): void {
+    if (!this.storageLevel) this.storageLevel = 'MEMORY_AND_DISK';
+    this.locallyCheckpointed = true;
+  }
+
+  /**
+   * Whether localCheckpoint() was called.
+   * @example rdd.localCheckpoint(); rdd.isLocallyCheckpointed() // true
+   */
+  isLocallyCheckpointed(): boolean {
+    return this.locallyCheckpointed;
+  }
+
+  /**
+   * The directory the RDD was checkpointed to, if any.
+   * @example rdd.getCheckpointFile() // '/ckpt/app-…/rdd-3'
+   */
   getCheckpointFile(): string | undefined {
     return this.checkpointDir;
   }
@@ -412,18 +584,34 @@ export class RDD<T> implements LineageNode {
   }
 
   // ---------------------------------------------------------------- pair transformations
+  /**
+   * The keys of a pair RDD.
+   * @example await sc.parallelize([[1, 2], [3, 4]]).keys().collect() // [1, 3]
+   */
   keys<K>(this: RDD<Pair<K, unknown>>): RDD<K> {
     return this.map((kv) => kv[0]);
   }
 
+  /**
+   * The values of a pair RDD.
+   * @example await sc.parallelize([[1, 2], [3, 4]]).values().collect() // [2, 4]
+   */
   values<V>(this: RDD<Pair<unknown, V>>): RDD<V> {
     return this.map((kv) => kv[1]);
   }
 
+  /**
+   * Applies `f` to each value, keeping the keys (and the partitioning).
+   * @example await sc.parallelize([['a', ['apple', 'banana', 'lemon']], ['b', ['grapes']]]).mapValues((v) => v.length).collect() // [['a', 3], ['b', 1]]
+   */
   mapValues<K, V, U>(this: RDD<Pair<K, V>>, f: (v: V) => U, caps?: Captures): RDD<[K, U]> {
     return this._narrow({ op: 'mapValues', f: captureFn(f, caps, 'mapValues(f)') }, true);
   }
 
+  /**
+   * Applies `f` to each value and pairs the key with each of its results.
+   * @example await sc.parallelize([['a', ['x', 'y', 'z']], ['b', ['p', 'r']]]).flatMapValues((v) => v).collect() // [['a', 'x'], ['a', 'y'], ['a', 'z'], ['b', 'p'], ['b', 'r']]
+   */
   flatMapValues<K, V, U>(this: RDD<Pair<K, V>>, f: (v: V) => Iterable<U>, caps?: Captures): RDD<[K, U]> {
     return this._narrow({ op: 'flatMapValues', f: captureFn(f, caps, 'flatMapValues(f)') }, true);
   }
@@ -464,6 +652,10 @@ export class RDD<T> implements LineageNode {
     return { kind: 'hash', numPartitions: numPartitions ?? this.context._defaultShufflePartitions(this) };
   }
 
+  /**
+   * Combines each key's values into a C: createCombiner for its first value, mergeValue for the others, mergeCombiners across partitions.
+   * @example await sc.parallelize([['a', 1], ['b', 1], ['a', 2]]).combineByKey((v) => [v], (c, v) => [...c, v], (a, b) => [...a, ...b]).collect() // [['a', [1, 2]], ['b', [1]]]
+   */
   combineByKey<K, V, C>(
     this: RDD<Pair<K, V>>,
     createCombiner: (v: V) => C,
@@ -484,12 +676,16 @@ export class RDD<T> implements LineageNode {
     });
   }
 
+  /**
+   * Merges the values of each key with `f` (associative and commutative), combining on the map side first.
+   * @example await sc.parallelize([['a', 1], ['b', 1], ['a', 1]] as const).reduceByKey((a, b) => a + b).collect() // [['a', 2], ['b', 1]]
+   */
   reduceByKey<K, V>(
     this: RDD<Pair<K, V>>,
-    f: (a: V, b: V) => V,
+    f: (a: Widen<V>, b: Widen<V>) => Widen<V>,
     numPartitions?: number | Captures,
     caps?: Captures,
-  ): RDD<[K, V]> {
+  ): RDD<[K, Widen<V>]> {
     if (isCaps(numPartitions)) [caps, numPartitions] = [numPartitions, undefined];
     const ref = captureFn(f, caps, 'reduceByKey(f)');
     return this._shuffle({
@@ -504,6 +700,10 @@ export class RDD<T> implements LineageNode {
     });
   }
 
+  /**
+   * Aggregates each key's values from `zeroValue`: seqFunc within a partition, combFunc across.
+   * @example await sc.parallelize([['a', 1], ['b', 1], ['a', 2]]).aggregateByKey([0, 0], (a, v) => [a[0] + v, a[1] + 1], (a, b) => [a[0] + b[0], a[1] + b[1]]).collect() // [['a', [3, 2]], ['b', [1, 1]]]
+   */
   aggregateByKey<K, V, U>(
     this: RDD<Pair<K, V>>,
     zeroValue: U,
@@ -529,17 +729,25 @@ export class RDD<T> implements LineageNode {
     });
   }
 
+  /**
+   * Folds each key's values with `func` from `zeroValue`.
+   * @example await sc.parallelize([['a', 1], ['b', 1], ['a', 1]]).foldByKey(0, (a, b) => a + b).collect() // [['a', 2], ['b', 1]]
+   */
   foldByKey<K, V>(
     this: RDD<Pair<K, V>>,
-    zeroValue: V,
-    func: (a: V, b: V) => V,
+    zeroValue: Widen<V>,
+    func: (a: Widen<V>, b: Widen<V>) => Widen<V>,
     numPartitions?: number | Captures,
     caps?: Captures,
-  ): RDD<[K, V]> {
+  ): RDD<[K, Widen<V>]> {
     if (isCaps(numPartitions)) [caps, numPartitions] = [numPartitions, undefined];
-    return this.aggregateByKey(zeroValue, func, func, numPartitions, caps);
+    return (this as RDD<Pair<K, Widen<V>>>).aggregateByKey(zeroValue, func, func, numPartitions, caps);
   }
 
+  /**
+   * Groups each key's values into an array (reduceByKey/aggregateByKey move less data when they fit).
+   * @example await sc.parallelize([['a', 1], ['b', 1], ['a', 1]]).groupByKey().mapValues((vs) => vs.length).collect() // [['a', 2], ['b', 1]]
+   */
   groupByKey<K, V>(this: RDD<Pair<K, V>>, numPartitions?: number): RDD<[K, V[]]> {
     return this._shuffle({
       partitioner: this.hash(numPartitions, 'groupByKey'),
@@ -563,6 +771,10 @@ export class RDD<T> implements LineageNode {
     });
   }
 
+  /**
+   * Sorts a pair RDD by key (range-partitioned: partition i holds keys before partition i+1's).
+   * @example await sc.parallelize([['a', 1], ['b', 2], ['1', 3], ['d', 4], ['2', 5]]).sortByKey().first() // ['1', 3]
+   */
   sortByKey<K, V>(
     this: RDD<Pair<K, V>>,
     ascending = true,
@@ -592,20 +804,63 @@ export class RDD<T> implements LineageNode {
     });
   }
 
+  /**
+   * Repartitions by partitionFunc (default: the key's portable hash) and sorts each partition by key,
+   * in one shuffle.
+   * @example sc.parallelize([[0, 5], [3, 8], [2, 6], [0, 8], [3, 8], [1, 3]]).repartitionAndSortWithinPartitions(2, (k) => k % 2).glom()
+   *   // [[[0, 5], [0, 8], [2, 6]], [[1, 3], [3, 8], [3, 8]]]
+   */
+  repartitionAndSortWithinPartitions<K, V>(
+    this: RDD<Pair<K, V>>,
+    numPartitions?: number,
+    partitionFunc?: (k: K) => number,
+    ascending = true,
+    keyfunc?: (k: K) => unknown,
+    caps?: Captures,
+  ): RDD<[K, V]> {
+    checkPartitions(numPartitions, 'repartitionAndSortWithinPartitions');
+    const n = numPartitions ?? this.context._defaultShufflePartitions(this);
+    return this._shuffle({
+      partitioner: { kind: 'hash', numPartitions: n },
+      mapSideCombine: false,
+      sort: { ascending },
+      ...(partitionFunc
+        ? { partitionFunc: captureFn(partitionFunc, caps, 'repartitionAndSortWithinPartitions(partitionFunc)') }
+        : {}),
+      ...(keyfunc ? { keyFunc: captureFn(keyfunc, caps, 'repartitionAndSortWithinPartitions(keyfunc)') } : {}),
+    });
+  }
+
+  /**
+   * For each key in either RDD, the arrays of its values in each.
+   * @example await sc.parallelize([['a', 1], ['b', 4]]).cogroup(sc.parallelize([['a', 2]])).collect() // [['a', [[1], [2]]], ['b', [[4], []]]]
+   */
   cogroup<K, V, W>(this: RDD<Pair<K, V>>, other: RDD<Pair<K, W>>, numPartitions?: number): RDD<[K, [V[], W[]]]> {
     return this.context._cogroup([this, other], numPartitions) as RDD<[K, [V[], W[]]]>;
   }
 
+  /**
+   * cogroup with any number of RDDs.
+   * @example await w.groupWith(x, y, z).collect() // [['a', [[5], [1], [2], []]], ...]
+   */
   groupWith<K>(this: RDD<Pair<K, unknown>>, ...others: RDD<Pair<K, unknown>>[]): RDD<[K, unknown[][]]> {
     return this.context._cogroup([this, ...others], undefined) as RDD<[K, unknown[][]]>;
   }
 
+  /**
+   * Inner join on keys: every pair of values with the same key.
+   * @example await sc.parallelize([['a', 1], ['b', 4]]).join(sc.parallelize([['a', 2], ['a', 3]])).collect() // [['a', [1, 2]], ['a', [1, 3]]]
+   */
   join<K, V, W>(this: RDD<Pair<K, V>>, other: RDD<Pair<K, W>>, numPartitions?: number): RDD<[K, [V, W]]> {
     return this.cogroup(other, numPartitions).flatMapValues(function* (g) {
       for (const v of g[0]) for (const w of g[1]) yield [v, w] as [V, W];
     });
   }
 
+  /**
+   * Left outer join: keys of this RDD missing from `other` get null.
+   * @example await sc.parallelize([['a', 1], ['b', 4]]).leftOuterJoin(sc.parallelize([['a', 2]])).collect() // [['a', [1, 2]], ['b', [4, null]]]
+   */
   leftOuterJoin<K, V, W>(
     this: RDD<Pair<K, V>>,
     other: RDD<Pair<K, W>>,
@@ -619,6 +874,10 @@ export class RDD<T> implements LineageNode {
     });
   }
 
+  /**
+   * Right outer join: keys of `other` missing here get null.
+   * @example await sc.parallelize([['a', 2]]).rightOuterJoin(sc.parallelize([['a', 1], ['b', 4]])).collect() // [['a', [2, 1]], ['b', [null, 4]]]
+   */
   rightOuterJoin<K, V, W>(
     this: RDD<Pair<K, V>>,
     other: RDD<Pair<K, W>>,
@@ -632,6 +891,10 @@ export class RDD<T> implements LineageNode {
     });
   }
 
+  /**
+   * Full outer join: a key missing on either side gets null there.
+   * @example await sc.parallelize([['a', 1], ['b', 4]]).fullOuterJoin(sc.parallelize([['a', 2], ['c', 8]])).collect() // [['a', [1, 2]], ['b', [4, null]], ['c', [null, 8]]]
+   */
   fullOuterJoin<K, V, W>(
     this: RDD<Pair<K, V>>,
     other: RDD<Pair<K, W>>,
@@ -644,6 +907,10 @@ export class RDD<T> implements LineageNode {
     });
   }
 
+  /**
+   * The pairs whose key is not in `other`.
+   * @example await sc.parallelize([['a', 1], ['b', 4], ['b', 5], ['a', 2]]).subtractByKey(sc.parallelize([['a', 3], ['c', null]])).collect() // [['b', 4], ['b', 5]]
+   */
   subtractByKey<K, V, W>(this: RDD<Pair<K, V>>, other: RDD<Pair<K, W>>, numPartitions?: number): RDD<[K, V]> {
     return this.cogroup(other, numPartitions)
       .filter((kv) => kv[1][0].length > 0 && kv[1][1].length === 0)
@@ -658,11 +925,19 @@ export class RDD<T> implements LineageNode {
     return this.context._runJob(this, op, partitions, what);
   }
 
+  /**
+   * All elements, in partition order, on the driver (mind cinder.driver.maxResultSize).
+   * @example await sc.parallelize([1, 2, 3]).collect() // [1, 2, 3]
+   */
   async collect(): Promise<T[]> {
     const parts = (await this.run({ op: 'collect' }, 'collect')) as T[][];
     return parts.flat(1) as T[];
   }
 
+  /**
+   * The number of elements.
+   * @example await sc.parallelize([2, 3, 4]).count() // 3
+   */
   async count(): Promise<number> {
     const parts = (await this.run({ op: 'count' }, 'count')) as number[];
     return parts.reduce((a, b) => a + b, 0);
@@ -684,16 +959,28 @@ export class RDD<T> implements LineageNode {
     return out;
   }
 
+  /**
+   * The first element; throws EMPTY_RDD on an empty RDD.
+   * @example await sc.parallelize([2, 3, 4]).first() // 2
+   */
   async first(): Promise<T> {
     const r = await this.take(1);
     if (r.length === 0) throw new CinderError('EMPTY_RDD', 'first(): the RDD is empty');
     return r[0]!;
   }
 
+  /**
+   * Whether the RDD has no element.
+   * @example await sc.parallelize([]).isEmpty() // true
+   */
   async isEmpty(): Promise<boolean> {
     return this.numPartitions === 0 || (await this.take(1)).length === 0;
   }
 
+  /**
+   * Reduces the elements with `f` (associative and commutative); throws EMPTY_RDD on an empty RDD.
+   * @example await sc.parallelize([1, 2, 3, 4, 5]).reduce((a, b) => a + b) // 15
+   */
   async reduce(f: (a: T, b: T) => T, caps?: Captures): Promise<T> {
     const ref = captureFn(f, caps, 'reduce(f)');
     const parts = (await this.run({ op: 'fold', f: ref, noZero: true }, 'reduce')) as Array<{
@@ -706,17 +993,29 @@ export class RDD<T> implements LineageNode {
     return vals.reduce((a, b) => f(a, b));
   }
 
+  /**
+   * reduce (the partial results are few enough to merge on the driver; depth is accepted).
+   * @example await sc.parallelize([-5, -4, -3, -2, -1, 1, 2, 3, 4], 10).treeReduce((a, b) => a + b) // -5
+   */
   treeReduce(f: (a: T, b: T) => T, depth = 2, caps?: Captures): Promise<T> {
     void depth;
     return this.reduce(f, caps);
   }
 
+  /**
+   * Folds each partition from `zeroValue` with `op`, then the partitions' results.
+   * @example await sc.parallelize([1, 2, 3, 4, 5]).fold(0, (a, b) => a + b) // 15
+   */
   async fold(zeroValue: T, op: (a: T, b: T) => T, caps?: Captures): Promise<T> {
     const ref = captureFn(op, caps, 'fold(op)');
     const parts = (await this.run({ op: 'fold', f: ref, zero: zeroValue }, 'fold')) as Array<{ value: T }>;
     return parts.map((p) => p.value).reduce((a, b) => op(a, b), structuredClone(zeroValue));
   }
 
+  /**
+   * Aggregates each partition from `zeroValue` with seqOp, then the partitions' results with combOp.
+   * @example await sc.parallelize([1, 2, 3, 4]).aggregate([0, 0], (a, x) => [a[0] + x, a[1] + 1], (a, b) => [a[0] + b[0], a[1] + b[1]]) // [10, 4]
+   */
   async aggregate<U>(zeroValue: U, seqOp: (acc: U, x: T) => U, combOp: (a: U, b: U) => U, caps?: Captures): Promise<U> {
     const ref = captureFn(seqOp, caps, 'aggregate(seqOp)');
     captureFn(combOp, caps, 'aggregate(combOp)');
@@ -724,6 +1023,10 @@ export class RDD<T> implements LineageNode {
     return parts.reduce((a, b) => combOp(a, b), structuredClone(zeroValue));
   }
 
+  /**
+   * aggregate (depth is accepted).
+   * @example await sc.parallelize([-5, -4, -3, -2, -1, 1, 2, 3, 4], 10).treeAggregate(0, (a, b) => a + b, (a, b) => a + b) // -5
+   */
   treeAggregate<U>(
     zeroValue: U,
     seqOp: (acc: U, x: T) => U,
@@ -735,31 +1038,139 @@ export class RDD<T> implements LineageNode {
     return this.aggregate(zeroValue, seqOp, combOp, caps);
   }
 
+  /**
+   * The sum of a numeric RDD.
+   * @example await sc.parallelize([1.0, 2.0, 3.0]).sum() // 6
+   */
   async sum(this: RDD<number>): Promise<number> {
     return this.fold(0, (a, b) => a + b);
   }
 
+  /** PySpark's countApprox: Cinder waits for the job, so the count is exact (timeout and confidence are accepted). */
+  async countApprox(timeout?: number, confidence = 0.95): Promise<number> {
+    void timeout;
+    void confidence;
+    return this.count();
+  }
+
+  /** PySpark's sumApprox: the exact sum (Cinder waits for the job). */
+  async sumApprox(this: RDD<number>, timeout?: number, confidence = 0.95): Promise<number> {
+    void timeout;
+    void confidence;
+    return this.sum();
+  }
+
+  /** PySpark's meanApprox: the exact mean (Cinder waits for the job). */
+  async meanApprox(this: RDD<number>, timeout?: number, confidence = 0.95): Promise<number> {
+    void timeout;
+    void confidence;
+    return this.mean();
+  }
+
+  /**
+   * The approximate number of distinct elements (HyperLogLog, relative standard deviation `relativeSD`,
+   * at least 0.000017 as in PySpark); elements are told apart by value (arrays and objects by content).
+   * @example await sc.parallelize([...Array(1000).keys()].map(String)).countApproxDistinct() // about 1000
+   */
+  async countApproxDistinct(relativeSD = 0.05): Promise<number> {
+    if (!(relativeSD >= 0.000017))
+      throw new CinderError(
+        'BAD_ARGUMENT',
+        `countApproxDistinct: relativeSD should be greater than 0.000017, got ${relativeSD}`,
+      );
+    const p = Math.min(18, Math.max(4, Math.ceil(2 * Math.log2(1.054 / relativeSD))));
+    const parts = (await this.builtin<Uint8Array>('hllRegisters', { p }).collect()) as Uint8Array[];
+    return hllEstimate(parts, p);
+  }
+
+  /**
+   * Merges the values of each key with `func` and returns the result to the driver as a Map
+   * (no shuffle: each partition merges its own keys, the driver merges the partitions').
+   * @example await sc.parallelize([['a', 1], ['b', 1], ['a', 1]]).reduceByKeyLocally((a, b) => a + b) // Map { a => 2, b => 1 }
+   */
+  async reduceByKeyLocally<K, V>(
+    this: RDD<Pair<K, V>>,
+    func: (a: Widen<V>, b: Widen<V>) => Widen<V>,
+    caps?: Captures,
+  ): Promise<Map<K, Widen<V>>> {
+    type W = Widen<V>;
+    const pairs = this as unknown as RDD<Pair<K, W>>;
+    const parts = await pairs
+      .mapPartitions(
+        (it) => {
+          const mk = cinder$.mapKey;
+          const m = new Map<unknown, [K, W]>();
+          for (const [k, v] of it) {
+            const key = mk(k);
+            const e = m.get(key);
+            if (e) e[1] = func(e[1], v);
+            else m.set(key, [k, v]);
+          }
+          return [[...m.values()]];
+        },
+        { ...caps, func },
+      )
+      .collect();
+    const out = new Map<unknown, [K, W]>();
+    for (const part of parts)
+      for (const [k, v] of part) {
+        const key = mapKey(k);
+        const e = out.get(key);
+        if (e) e[1] = func(e[1], v);
+        else out.set(key, [k, v]);
+      }
+    return new Map([...out.values()]);
+  }
+
+  /**
+   * Count, mean, variance, max and min in one pass.
+   * @example (await sc.parallelize([1, 2, 3]).stats()).mean() // 2
+   */
   async stats(this: RDD<number>): Promise<StatCounter> {
     const parts = (await this.builtin<StatCounterData>('stats', null).collect()) as StatCounterData[];
     return StatCounter.merge(parts);
   }
 
+  /**
+   * The mean.
+   * @example await sc.parallelize([1, 2, 3]).mean() // 2
+   */
   async mean(this: RDD<number>): Promise<number> {
     return (await this.stats()).mean();
   }
+  /**
+   * The population variance.
+   * @example await sc.parallelize([1, 2, 3]).variance() // 0.6666666666666666
+   */
   async variance(this: RDD<number>): Promise<number> {
     return (await this.stats()).variance();
   }
+  /**
+   * The population standard deviation.
+   * @example await sc.parallelize([1, 2, 3]).stdev() // 0.816496580927726
+   */
   async stdev(this: RDD<number>): Promise<number> {
     return (await this.stats()).stdev();
   }
+  /**
+   * The sample variance (divides by n - 1).
+   * @example await sc.parallelize([1, 2, 3]).sampleVariance() // 1
+   */
   async sampleVariance(this: RDD<number>): Promise<number> {
     return (await this.stats()).sampleVariance();
   }
+  /**
+   * The sample standard deviation (divides by n - 1).
+   * @example await sc.parallelize([1, 2, 3]).sampleStdev() // 1
+   */
   async sampleStdev(this: RDD<number>): Promise<number> {
     return (await this.stats()).sampleStdev();
   }
 
+  /**
+   * The largest element (by `key` when given).
+   * @example await sc.parallelize([1.0, 5.0, 43.0, 10.0]).max((x) => -x) // 1
+   */
   async max(key?: (x: T) => unknown, caps?: Captures): Promise<T> {
     if (!key) return this.reduce((a, b) => (cinder$.compareKeys(a, b) >= 0 ? a : b));
     return this.reduce((a, b) => (cinder$.compareKeys(key(a), key(b)) >= 0 ? a : b), {
@@ -768,6 +1179,10 @@ export class RDD<T> implements LineageNode {
     });
   }
 
+  /**
+   * The smallest element (by `key` when given).
+   * @example await sc.parallelize([2.0, 5.0, 43.0, 10.0]).min((x) => -x) // 43
+   */
   async min(key?: (x: T) => unknown, caps?: Captures): Promise<T> {
     if (!key) return this.reduce((a, b) => (cinder$.compareKeys(a, b) <= 0 ? a : b));
     return this.reduce((a, b) => (cinder$.compareKeys(key(a), key(b)) <= 0 ? a : b), {
@@ -809,6 +1224,10 @@ export class RDD<T> implements LineageNode {
     return [b, counts];
   }
 
+  /**
+   * How many times each element occurs, as a Map on the driver.
+   * @example await sc.parallelize([1, 2, 1, 2, 2], 2).countByValue() // Map { 1 => 2, 2 => 3 }
+   */
   async countByValue(): Promise<Map<T, number>> {
     const parts = (await this.builtin<[T, number]>('countByValue', null).collect()) as [T, number][];
     const m = new Map<unknown, [T, number]>();
@@ -821,14 +1240,26 @@ export class RDD<T> implements LineageNode {
     return new Map([...m.values()]);
   }
 
+  /**
+   * How many pairs each key has, as a Map on the driver.
+   * @example await sc.parallelize([['a', 1], ['b', 1], ['a', 1]]).countByKey() // Map { 'a' => 2, 'b' => 1 }
+   */
   async countByKey<K>(this: RDD<Pair<K, unknown>>): Promise<Map<K, number>> {
     return (this as RDD<Pair<K, unknown>>).map((kv) => kv[0]).countByValue();
   }
 
+  /**
+   * The pairs as a Map on the driver (a later value of a key wins).
+   * @example (await sc.parallelize([[1, 2], [3, 4]]).collectAsMap()).get(1) // 2
+   */
   async collectAsMap<K, V>(this: RDD<Pair<K, V>>): Promise<Map<K, V>> {
     return new Map((await this.collect()) as [K, V][]);
   }
 
+  /**
+   * The values of `key` (only its partition is read when the RDD is hash-partitioned).
+   * @example await sc.parallelize([...Array(1000).keys()]).keyBy((x) => x % 3).lookup(42) // []
+   */
   async lookup<K, V>(this: RDD<Pair<K, V>>, key: K): Promise<V[]> {
     const want = mapKey(key);
     const matching = this.filter((kv) => cinder$.mapKey(kv[0]) === want, { want }).values();
@@ -840,10 +1271,18 @@ export class RDD<T> implements LineageNode {
     return matching.collect();
   }
 
+  /**
+   * The `num` smallest elements, ascending (by `key` when given).
+   * @example await sc.parallelize([10, 1, 2, 9, 3, 4, 5, 6, 7]).takeOrdered(6) // [1, 2, 3, 4, 5, 6]
+   */
   async takeOrdered(num: number, key?: (x: T) => unknown, caps?: Captures): Promise<T[]> {
     return this.topN(num, key, caps, 1);
   }
 
+  /**
+   * The `num` largest elements, descending (by `key` when given).
+   * @example await sc.parallelize([10, 4, 2, 12, 3]).top(1) // [12]
+   */
   async top(num: number, key?: (x: T) => unknown, caps?: Captures): Promise<T[]> {
     return this.topN(num, key, caps, -1);
   }
@@ -869,8 +1308,12 @@ export class RDD<T> implements LineageNode {
     return parts.slice(0, num);
   }
 
+  /**
+   * A random sample of exactly `num` elements (fewer if the RDD is smaller and without replacement).
+   * @example (await sc.parallelize([...Array(10).keys()]).takeSample(true, 20, 1)).length // 20
+   */
   async takeSample(withReplacement: boolean, num: number, seed?: number): Promise<T[]> {
-    if (num < 0) throw new CinderError('BAD_ARGUMENT', 'takeSample: num must be >= 0');
+    if (!(num >= 0)) throw new CinderError('BAD_ARGUMENT', `takeSample: sample size cannot be negative (got ${num})`);
     if (num === 0) return [];
     const total = await this.count();
     if (total === 0) return [];
@@ -892,10 +1335,18 @@ export class RDD<T> implements LineageNode {
     return shuffleInPlace(await this.collect(), rand).slice(0, num);
   }
 
+  /**
+   * Runs `f` on every element, on the executors.
+   * @example await sc.parallelize([1, 2, 3, 4, 5]).foreach((x) => acc.add(x), { acc })
+   */
   async foreach(f: (x: T) => unknown, caps?: Captures): Promise<void> {
     await this.run({ op: 'foreach', f: captureFn(f, caps, 'foreach(f)') }, 'foreach');
   }
 
+  /**
+   * Runs `f` on every partition's elements, on the executors.
+   * @example await sc.parallelize([1, 2, 3, 4, 5]).foreachPartition((it) => { for (const x of it) acc.add(x); }, { acc })
+   */
   async foreachPartition(f: (it: Iterable<T>) => unknown, caps?: Captures): Promise<void> {
     await this.run({ op: 'foreachPartition', f: captureFn(f, caps, 'foreachPartition(f)') }, 'foreachPartition');
   }
@@ -916,11 +1367,15 @@ export class RDD<T> implements LineageNode {
     }
   }
 
+  /**
+   * The RDD's lineage, one line per RDD (partitions, name, kind, storage level).
+   * @example sc.parallelize([1, 2]).map((x) => x).toDebugString() // '(2) narrow#1\n  (2) parallel#0'
+   */
   toDebugString(): string {
     const lines: string[] = [];
     const visit = (r: RDD<any>, depth: number) => {
       lines.push(
-        `${'  '.repeat(depth)}(${r.numPartitions}) ${r.spec.kind}#${r.id}${r.storageLevel ? ` [${r.storageLevel}]` : ''}`,
+        `${'  '.repeat(depth)}(${r.numPartitions}) ${r.rddName ? `${r.rddName} ` : ''}${r.spec.kind}#${r.id}${r.storageLevel ? ` [${r.storageLevel}]` : ''}`,
       );
       for (const p of r.parents) visit(p, depth + 1);
       for (const d of r.deps) visit(d.rdd, depth + 1);
@@ -928,6 +1383,23 @@ export class RDD<T> implements LineageNode {
     visit(this, 0);
     return lines.join('\n');
   }
+}
+
+/** HyperLogLog estimate from per-partition registers (2^p each), with the small-range correction. */
+function hllEstimate(parts: Uint8Array[], p: number): number {
+  const m = 1 << p;
+  const reg = new Uint8Array(m);
+  for (const r of parts) for (let i = 0; i < m; i++) if (r[i]! > reg[i]!) reg[i] = r[i]!;
+  let sum = 0;
+  let zeros = 0;
+  for (let i = 0; i < m; i++) {
+    sum += 2 ** -reg[i]!;
+    if (reg[i] === 0) zeros++;
+  }
+  const alpha = m === 16 ? 0.673 : m === 32 ? 0.697 : m === 64 ? 0.709 : 0.7213 / (1 + 1.079 / m);
+  const e = (alpha * m * m) / sum;
+  if (e <= 2.5 * m && zeros > 0) return Math.round(m * Math.log(m / zeros));
+  return Math.round(e);
 }
 
 function randomSeed(): number {

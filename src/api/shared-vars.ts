@@ -14,6 +14,10 @@ function keepAlive<R extends object>(ref: R, owner: object): R {
   return ref;
 }
 
+/**
+ * A read-only value sent once to each executor (sc.broadcast). Capture it and read `.value` in functions.
+ * @example const lookup = sc.broadcast(new Map([[1, 'a']])); rdd.map((k) => lookup.value.get(k), { lookup })
+ */
 export class Broadcast<T> {
   private destroyed = false;
   constructor(
@@ -26,8 +30,10 @@ export class Broadcast<T> {
     if (this.destroyed) throw new CinderError('BROADCAST_DESTROYED', `broadcast ${this.id} was destroyed`);
     return this.v;
   }
-  unpersist(): void {}
-  destroy(): void {
+  /** PySpark's unpersist: executors keep their copy until the broadcast is destroyed or unreachable. */
+  unpersist(_blocking = false): void {}
+  /** Releases the value on the driver; using it in a task afterwards fails. */
+  destroy(_blocking = false): void {
     this.destroyed = true;
     this.onDestroy(this.id);
   }
@@ -38,11 +44,25 @@ export class Broadcast<T> {
   }
 }
 
+/** PySpark's AccumulatorParam: how a custom accumulator's values combine. */
+export interface AccumulatorParam<T> {
+  /** the zero value for a type like `value` (PySpark's zero) */
+  zero(value: T): T;
+  /** a + b (may change and return a) */
+  addInPlace(a: T, b: T): T;
+}
+
+/**
+ * A variable tasks add to (sc.accumulator); the driver reads the total after an action. Each successful
+ * task's additions count once (a retried task's do not count twice).
+ * @example const acc = sc.accumulator(0); await rdd.foreach((x) => acc.add(x), { acc }); acc.value // the sum
+ */
 export class Accumulator<T> {
   private v: T;
   constructor(
     readonly id: number,
     initial: T,
+    private readonly param?: AccumulatorParam<T>,
   ) {
     this.v = initial;
   }
@@ -54,14 +74,15 @@ export class Accumulator<T> {
     this.v = v;
   }
   add(term: T): void {
-    this.v = accumulate(this.v, term) as T;
+    this.v = this.param ? this.param.addInPlace(this.v, term) : (accumulate(this.v, term) as T);
   }
-  /** internal: merge a task's update */
+  /** internal: merge a task's update (with a custom param: the terms the task added, in order) */
   merge(update: unknown): void {
-    this.v = accumulate(this.v, update) as T;
+    if (this.param) for (const t of update as T[]) this.v = this.param.addInPlace(this.v, t);
+    else this.v = accumulate(this.v, update) as T;
   }
-  [SHIP_REF](): { t: 'a'; id: number } {
-    return keepAlive({ t: 'a', id: this.id }, this);
+  [SHIP_REF](): { t: 'a'; id: number; terms?: true } {
+    return keepAlive(this.param ? { t: 'a', id: this.id, terms: true } : { t: 'a', id: this.id }, this);
   }
   toString(): string {
     return String(this.v);

@@ -7,6 +7,7 @@
  * restarting RM (cinder.rm.connect.* from $CINDER_CONF_DIR/cinder-defaults.conf or --conf).
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import type { Command } from 'commander';
 import { ClusterClient, rmRetryPolicy } from '../cluster/client.js';
 import { loadConfig, loadSecret, NmConfig, RmConfig } from '../cluster/common/config.js';
@@ -19,6 +20,7 @@ import { CinderError } from '../common/errors.js';
 import { placementOf } from '../deploy/client/placement.js';
 import { defaultsConf } from '../deploy/client/submit-options.js';
 import type { AppReport, AppState, NodeState } from '../protocol/cluster.js';
+import { applyEncryptionSetting, ENCRYPTION_DAEMON_KEY } from '../rpc/encryption.js';
 import { esc } from './escape.js';
 
 function sets(v: string, prev: Record<string, string> = {}): Record<string, string> {
@@ -120,7 +122,19 @@ function table(raw: string[][]): string {
 function printApps(apps: AppReport[]): void {
   process.stdout.write(
     table([
-      ['APP ID', 'NAME', 'USER', 'QUEUE', 'MODE', 'STATE', 'FINAL STATUS', 'PROGRESS', 'DRIVER', 'EXECUTORS'],
+      [
+        'APP ID',
+        'NAME',
+        'USER',
+        'QUEUE',
+        'MODE',
+        'STATE',
+        'FINAL STATUS',
+        'PROGRESS',
+        'DRIVER',
+        'EXECUTORS',
+        'TRACKING URL',
+      ],
       ...apps.map((a) => {
         const p = placementOf(a);
         return [
@@ -134,6 +148,7 @@ function printApps(apps: AppReport[]): void {
           `${Math.round(a.progress * 100)}%`,
           p.driver,
           p.executors,
+          a.trackingUrl || '-',
         ];
       }),
     ]),
@@ -155,11 +170,18 @@ export function register(program: Command): void {
     .option('--ready-file <file>', 'write {port,restPort} here once listening')
     .action(async (o) => {
       const conf = loadConfig(RmConfig, 'ResourceManager', given(o), 'CINDER_RM_');
+      applyEncryptionSetting(conf.rpcEncryption, ENCRYPTION_DAEMON_KEY);
       // daemons are loaded only for the daemon commands, keeping every other command's start-up short
       const { startResourceManager } = await import('../cluster/resourcemanager/server.js');
       const rm = await startResourceManager(conf, loadSecret());
       onSignals(rm.close);
-      writeReady(o.readyFile, { port: rm.port, restPort: rm.restPort, pid: process.pid });
+      writeReady(o.readyFile, {
+        port: rm.port,
+        restPort: rm.restPort,
+        restScheme: rm.restScheme,
+        webAddress: rm.webAddress,
+        pid: process.pid,
+      });
     });
 
   program
@@ -168,6 +190,8 @@ export function register(program: Command): void {
     .requiredOption('--rm <host:port>', 'ResourceManager RPC address')
     .option('--host <host>', 'address to bind and advertise')
     .option('--port <port>', 'RPC port (0 = any free port)')
+    .option('--http-host <host>', 'HTTP (/metrics) bind address (default 127.0.0.1)')
+    .option('--http-port <port>', 'HTTP (/metrics) port (0 = any, -1 = off)')
     .option('--dir <dir>', 'container work dirs, logs and resource cache')
     .option('--memory-mb <mb>', 'memory offered to containers')
     .option('--vcores <n>', 'vcores offered to containers')
@@ -177,10 +201,12 @@ export function register(program: Command): void {
     .option('--ready-file <file>', 'write {port} here once registered')
     .action(async (o) => {
       const conf = loadConfig(NmConfig, 'NodeManager', given(o, { memoryMB: o.memoryMb }), 'CINDER_NM_');
+      // containers inherit it (the NM passes CINDER_RPC_ENCRYPTION on)
+      applyEncryptionSetting(conf.rpcEncryption, ENCRYPTION_DAEMON_KEY);
       const { startNodeManager } = await import('../cluster/nodemanager/nm.js');
       const { nm, port } = await startNodeManager(conf, loadSecret());
       onSignals(() => nm.stop());
-      writeReady(o.readyFile, { port, nodeId: nm.nodeId, pid: process.pid });
+      writeReady(o.readyFile, { port, nodeId: nm.nodeId, pid: process.pid, httpAddress: nm.httpAddress });
     });
 
   const cluster = program.command('cluster').description('a development cluster on this machine');
@@ -205,6 +231,27 @@ export function register(program: Command): void {
         nmArgs: toArgs(o.nmSet),
       });
       process.stdout.write(o.json ? `${JSON.stringify(info)}\n` : `${info.master}\n`);
+      if (!o.json)
+        process.stderr.write(`web UI: ${info.restUrl}/cluster (sign in with the token \`cinder token\` prints)\n`);
+    });
+  cluster
+    .command('cert')
+    .description(
+      'make the cluster CA in --ca-dir (unless there) and a server certificate it signs, for a web server (RM webCertFile/webKeyFile)',
+    )
+    .requiredOption('--ca-dir <dir>', 'where the CA is kept (ca.pem for clients, ca.key 0600)')
+    .requiredOption(
+      '--host <host>',
+      'a name or IP address the server is reached at (repeatable)',
+      (v, p: string[]) => [...p, v],
+      [],
+    )
+    .requiredOption('--out <prefix>', 'writes PREFIX.pem and PREFIX.key (0600)')
+    .action(async (o: { caDir: string; host: string[]; out: string }) => {
+      const { ensureClusterCa, issueServerCert } = await import('../cluster/security/web-tls.js');
+      const { caFile } = ensureClusterCa(path.resolve(o.caDir));
+      const { certFile, keyFile } = issueServerCert(path.resolve(o.caDir), path.resolve(o.out), o.host);
+      process.stdout.write(`${JSON.stringify({ caFile, certFile, keyFile })}\n`);
     });
   cluster
     .command('down')
@@ -281,7 +328,18 @@ export function register(program: Command): void {
     program.command('logs').description('container logs of an application (aggregated or live)').argument('<appId>'),
   )
     .option('--container <id>', 'only this container')
+    .option('-f, --follow', 'keep printing what the containers write until the application ends')
     .action(async (id: string, o) => {
+      if (o.follow) {
+        const { followLogs } = await import('./logs-follow.js');
+        const r = await withClient(o, (c) =>
+          followLogs({ logs: () => c.getLogs(id, o.container), report: () => c.getApplication(id) }, (s) =>
+            process.stdout.write(s),
+          ),
+        );
+        process.stderr.write(`${esc(id)} ended ${r.state}/${r.finalStatus}\n`);
+        return;
+      }
       const logs = await withClient(o, (c) => c.getLogs(id, o.container));
       if (o.json) return void process.stdout.write(`${JSON.stringify(logs)}\n`);
       if (!logs.length)
@@ -333,5 +391,17 @@ export function register(program: Command): void {
       const master = o.master ?? process.env.CINDER_MASTER;
       const id = o.identity ? readIdentity(o.identity) : resolveIdentity(master, undefined, o.dir);
       process.stdout.write(`${bearer(id.token)}\n`);
+    });
+
+  program
+    .command('metrics-token')
+    .description('print the bearer token that lets a Prometheus scraper read /metrics of the RM and NMs')
+    .option('--secret-file <file>', 'the cluster secret file (default: $CINDER_SECRET_FILE or the dev cluster one)')
+    .option('--dir <dir>', 'dev cluster dir used for defaults', defaultDevDir())
+    .action(async (o) => {
+      const { metricsToken } = await import('../cluster/security/metrics-token.js');
+      const dev = path.join(o.dir, 'cluster.secret');
+      const file = o.secretFile ?? (process.env.CINDER_SECRET_FILE || process.env.CINDER_SECRET ? undefined : dev);
+      process.stdout.write(`${metricsToken(loadSecret(file))}\n`);
     });
 }

@@ -15,3 +15,8 @@ export function esc(s: string): string {
     return n <= 0xff ? `\\x${n.toString(16).padStart(2, '0')}` : `\\u${n.toString(16).padStart(4, '0')}`;
   });
 }
+
+/** esc for multi-line text (error messages, stack traces): each line escaped, its line breaks kept. */
+export function escLines(s: string): string {
+  return s.split('\n').map(esc).join('\n');
+}

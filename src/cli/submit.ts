@@ -30,6 +30,10 @@ export function register(program: Command): void {
     .option('--status <appId>', 'print the status of an application and exit')
     .option('--kill <appId>', 'kill an application and exit')
     .option('--verbose', 'print the resolved configuration')
+    .option(
+      '--typecheck',
+      'type-check a TypeScript app (tsc, its tsconfig.json) before running it; without it types are only stripped',
+    )
     .option('--identity <file>', 'user identity file (default: $CINDER_IDENTITY or the dev cluster admin identity)')
     .passThroughOptions()
     .action(async (app: string | undefined, args: string[], opts: Record<string, any>) => {

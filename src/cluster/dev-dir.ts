@@ -9,6 +9,8 @@ import path from 'node:path';
 export interface DevClusterInfo {
   master: string;
   restUrl: string;
+  /** the cluster CA (DIR/ca.pem) that signed the RM's HTTPS certificate: REST clients trust it */
+  caFile?: string;
   /** the daemons' secret (the RM's and NMs' only; clients use identities) */
   secretFile: string;
   /** the dev cluster's admin identity (DIR/admin.identity) */

@@ -1,7 +1,8 @@
 /**
  * `cinder cluster up|down`: a development cluster on this machine. `up` writes a fresh 0600 daemon
  * secret into DIR, creates the RM's master key and an admin identity for the OS user (DIR/admin.identity,
- * 0600: the clients' default for this cluster), spawns a detached RM and N detached NMs (each with its own dir and ports, all on
+ * 0600: the clients' default for this cluster) and the cluster CA with the RM's HTTPS certificate
+ * (DIR/ca.pem: REST clients trust it; decision 0016), spawns a detached RM and N detached NMs (each with its own dir and ports, all on
  * 127.0.0.1, logs under DIR/logs), records pids and the master URL in DIR/cluster.json, and returns
  * once every NM is registered. `down` stops them (NMs first, which kill their containers), then
  * kills any container process group still listed in an NM pid dir, and verifies nothing is left.
@@ -12,6 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CinderError } from '../common/errors.js';
+import { applyEncryptionSetting, ENCRYPTION_DAEMON_KEY } from '../rpc/encryption.js';
 import { newSecret } from '../rpc/index.js';
 import { ClusterClient } from './client.js';
 import { writeSecretFile } from './common/config.js';
@@ -20,6 +22,7 @@ import { untraversableAncestor } from './nodemanager/isolation.js';
 import { groupAlive, killGroup } from './nodemanager/process-tree.js';
 import { DAY_MS, issueIdentity, writeIdentity } from './security/identity.js';
 import { loadOrCreateMasterKey } from './security/keys.js';
+import { caFiles, certHosts, ensureClusterCa, issueServerCert } from './security/web-tls.js';
 
 export const CINDER_BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bin/cinder.js');
 
@@ -115,24 +118,25 @@ export async function clusterUp(opts: {
     identityFile,
     issueIdentity(loadOrCreateMasterKey(rmDir), os.userInfo().username, true, 365 * DAY_MS, Date.now()),
   );
+  // the cluster CA (DIR/ca.pem, trusted by REST clients) and the RM's HTTPS certificate, unless plain HTTP
+  // was asked for (--set webTls=false: trusted single-host use)
+  let rmArgs = opts.rmArgs ?? [];
+  let caFile: string | undefined;
+  if (!rmArgs.includes('webTls=false')) {
+    caFile = ensureClusterCa(dir).caFile;
+    const web = issueServerCert(dir, path.join(rmDir, 'web'), certHosts('127.0.0.1'));
+    rmArgs = ['--set', `webCertFile=${web.certFile}`, '--set', `webKeyFile=${web.keyFile}`, ...rmArgs];
+  }
+  // this process talks to the RM too (waiting for the nodes): it follows the RM's rpcEncryption
+  const enc = rmArgs.find((a) => a.startsWith(`${ENCRYPTION_DAEMON_KEY}=`));
+  if (enc) applyEncryptionSetting(enc.slice(ENCRYPTION_DAEMON_KEY.length + 1), ENCRYPTION_DAEMON_KEY);
   const env = { CINDER_SECRET_FILE: secretFile, CINDER_SECRET: undefined };
   const timeout = opts.timeoutMs ?? 20_000;
   const rmReady = path.join(dir, 'rm.ready');
   fs.rmSync(rmReady, { force: true });
   const rmLog = path.join(dir, 'logs', 'rm.log');
   const rmPid = spawnDaemon(
-    [
-      'resourcemanager',
-      '--port',
-      '0',
-      '--rest-port',
-      '0',
-      '--dir',
-      rmDir,
-      '--ready-file',
-      rmReady,
-      ...(opts.rmArgs ?? []),
-    ],
+    ['resourcemanager', '--port', '0', '--rest-port', '0', '--dir', rmDir, '--ready-file', rmReady, ...rmArgs],
     rmLog,
     env,
   );
@@ -142,6 +146,9 @@ export async function clusterUp(opts: {
     const rm = (await waitFile(rmReady, rmPid, timeout, 'the ResourceManager', rmLog)) as {
       port: number;
       restPort: number;
+      restScheme: 'https' | 'http';
+      /** scheme://host:port of its web UI, REST and proxy */
+      webAddress?: string;
     };
     const master = `cinder://127.0.0.1:${rm.port}`;
     for (let i = 0; i < opts.nodes; i++) {
@@ -156,7 +163,8 @@ export async function clusterUp(opts: {
     }
     const info: DevClusterInfo = {
       master,
-      restUrl: `http://127.0.0.1:${rm.restPort}`,
+      restUrl: rm.webAddress || `${rm.restScheme}://127.0.0.1:${rm.restPort}`,
+      ...(caFile ? { caFile } : {}),
       secretFile,
       identityFile,
       pids,
@@ -229,5 +237,7 @@ export async function clusterDown(dirArg: string): Promise<number[]> {
   fs.rmSync(infoFile, { force: true });
   fs.rmSync(info.secretFile, { force: true });
   if (info.identityFile) fs.rmSync(info.identityFile, { force: true });
+  // the CA goes with the cluster: the next `up` makes a new one (clients must not trust a stale one)
+  if (info.caFile) for (const f of Object.values(caFiles(dir))) fs.rmSync(f, { force: true });
   return [info.pids.rm, ...info.pids.nms];
 }

@@ -1,38 +1,15 @@
 /**
- * Configuration: string key/value pairs like Spark's conf (`cinder.*`), with typed readers that
- * fail with a clear message, and the master URL grammar.
+ * Configuration: string key/value pairs like Spark's conf (`cinder.*`; every key is described in
+ * conf-keys.ts), with typed readers that fail with a clear message, and the master URL grammar.
  */
 import os from 'node:os';
+import { confDefaults } from './conf-keys.js';
 import { CinderError } from './errors.js';
 
 export type Conf = Record<string, string>;
 
-export const DEFAULTS: Conf = {
-  'cinder.executor.cores': '1',
-  'cinder.executor.memory': '1g',
-  'cinder.task.maxFailures': '4',
-  'cinder.stage.maxConsecutiveAttempts': '4',
-  'cinder.locality.wait': '3000',
-  'cinder.scheduler.prefetchPerCore': '8',
-  'cinder.network.timeout': '120000',
-  'cinder.executor.heartbeatInterval': '10000',
-  'cinder.driver.maxResultSize': '1g',
-  'cinder.ui.showConsoleProgress': 'true',
-  'cinder.ui.enabled': 'true',
-  'cinder.ui.port': '4040',
-  'cinder.eventLog.enabled': 'true',
-  'cinder.eventLog.rolling.enabled': 'false',
-  'cinder.eventLog.rolling.maxFileSize': '128m',
-  'cinder.executor.maxFailures': '10',
-  'cinder.am.heartbeatInterval': '3000',
-  'cinder.am.driverLeaseMs': '5000',
-  'cinder.am.waitTime': '100000',
-  'cinder.am.earlyExecutors': 'true',
-  'cinder.scheduler.maxRegisteredResourcesWaitingTime': '30000',
-  'cinder.yarn.maxAppAttempts': '2',
-  'cinder.yarn.report.interval': '1000',
-  'cinder.cleaner.periodicGC.interval': '30000',
-};
+/** The default of every key that has one (src/common/conf-keys.ts, docs/configuration.md). */
+export const DEFAULTS: Conf = confDefaults();
 
 /** Parses sizes like 512m, 1g, 1024k, 100 (bytes) into bytes. */
 export function parseBytes(v: string, key: string): number {

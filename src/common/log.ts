@@ -1,8 +1,10 @@
 /**
- * Structured logging (pino). Daemons log JSON to stderr; the level comes from CINDER_LOG_LEVEL.
+ * Structured logging (pino). Logs go to stderr: JSON, or readable lines on a terminal (pretty-log.ts);
+ * the level comes from CINDER_LOG_LEVEL.
  * Secrets never go through here: redact() masks config keys that look secret.
  */
 import { pino } from './pino.js';
+import { prettyDestination, wantsPretty } from './pretty-log.js';
 
 const level = process.env.CINDER_LOG_LEVEL ?? (process.env.CINDER_TEST ? 'warn' : 'info');
 
@@ -12,7 +14,8 @@ export const rootLogger = pino(
     base: { pid: process.pid },
     redact: { paths: ['secret', '*.secret', 'conf.*secret*', 'token', '*.token', 'password'], censor: '*****' },
   },
-  pino.destination({ dest: 2, sync: true }),
+  // people at a terminal get readable lines (CINDER_LOG_FORMAT=json|pretty overrides); files and pipes get JSON
+  wantsPretty(2) ? prettyDestination(2, process.env.NO_COLOR === undefined) : pino.destination({ dest: 2, sync: true }),
 );
 
 export type Logger = pino.Logger;

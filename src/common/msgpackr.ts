@@ -3,4 +3,4 @@
  * msgpackr bundled into a single file (scripts/build.mjs, docs/decisions/0010-vendor-pino-msgpackr.md);
  * its optional native string extractor (msgpackr-extract) is still loaded from node_modules.
  */
-export { isNativeAccelerationEnabled, Packr } from 'msgpackr';
+export { addExtension, isNativeAccelerationEnabled, Packr } from 'msgpackr';

@@ -1,32 +1,131 @@
 /**
  * The one binary codec for records and messages (msgpackr, measured fastest in ../shared/bench/limits).
  * Records move in batches: encode an array of records at once, never one call per record.
- * Supported values: null/undefined, booleans, numbers, bigints, strings, arrays, plain objects,
- * Buffers/Uint8Arrays and Dates. See checkSerializable() for the driver-side check with a clear error.
+ *
+ * What travels (records, captures, broadcasts, results, accumulator values; decision 0020): what
+ * structured clone carries — null/undefined, booleans, numbers, strings, BigInts (always BigInts again),
+ * arrays, plain objects, Map (any keys), Set, Date, RegExp, Error, Buffer/Uint8Array and every typed
+ * array, ArrayBuffer, nested in any way — plus instances of classes given to registerClass(). Not:
+ * functions, symbols, instances of other classes, reference cycles (checkSerializable says which).
+ *
+ * Plain objects are msgpackr "records" (their keys written once per shape in a batch), which also lets a
+ * msgpack map mean a Map: pairs of strings and numbers keep their column format (record-codec.ts).
  */
 
 import { CinderError } from './errors.js';
-import { Packr } from './msgpackr.js';
+import { addExtension, Packr } from './msgpackr.js';
 
 const packr = new Packr({
   structuredClone: false,
-  useRecords: false,
+  useRecords: true,
+  mapsAsObjects: false,
   moreTypes: true,
-  int64AsType: 'auto',
+  int64AsType: 'bigint',
   useBigIntExtension: true,
 } as any);
 
 export function encode(value: unknown): Buffer {
+  if (registry.size !== synced) syncClasses();
   return packr.pack(value);
 }
 
 export function decode<T = unknown>(buf: Uint8Array): T {
-  return packr.unpack(buf) as T;
+  if (registry.size !== synced) syncClasses();
+  // msgpack bins decode as views of the source: a Buffer source gives Buffers, as they were sent
+  // (Uint8Arrays and other typed arrays have their own extension and stay what they were)
+  return packr.unpack(Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength)) as T;
+}
+
+/** How many classes were registered so far (a task decodes its input again if its functions added some). */
+export function registeredClassCount(): number {
+  return registry.size;
+}
+
+// ------------------------------------------------------------------ registered classes
+/** msgpack extension type of registered class instances: [name, own enumerable fields] */
+const CLASS_EXT = 0x43;
+type Ctor = new (...args: any[]) => unknown;
+/**
+ * name -> class, for the whole process: an executor's task thread loads this module twice (its bundle
+ * and the engine that a shipped function's `import 'cinder'` brings), so the registry is global and each
+ * copy of this module adds the msgpack extensions it has not yet added before it encodes or decodes.
+ */
+const registry: Map<string, Ctor> = ((globalThis as Record<symbol, unknown>)[Symbol.for('cinder.registeredClasses')] ??=
+  new Map<string, Ctor>()) as Map<string, Ctor>;
+let synced = 0;
+const added = new Set<Ctor>();
+
+/** instances of a class no process registered arrive as plain objects with their fields */
+class NotRegistered {}
+addExtension({
+  Class: NotRegistered,
+  type: CLASS_EXT,
+  write: (v: object) => ['', { ...v }],
+  read: readInstance,
+} as any);
+
+function readInstance([n, fields]: [string, object]): unknown {
+  const c = registry.get(n);
+  return c ? Object.assign(Object.create(c.prototype), fields) : fields;
+}
+
+function syncClasses(): void {
+  for (const cls of registry.values()) {
+    if (added.has(cls)) continue;
+    added.add(cls);
+    addExtension({
+      Class: cls,
+      type: CLASS_EXT,
+      write: (v: object) => [nameOf(v.constructor) ?? nameOf(cls), { ...v }],
+      read: readInstance,
+    } as any);
+  }
+  synced = registry.size;
+}
+
+function nameOf(cls: unknown): string | undefined {
+  for (const [n, c] of registry) if (c === cls) return n;
+  return undefined;
 }
 
 /**
+ * Lets instances of `cls` travel as data: they are sent as their own enumerable fields and rebuilt
+ * with `cls`'s prototype (the constructor is not called) wherever `cls` is registered under the same
+ * name; where it is not, they arrive as plain objects with those fields. Register the class at the top
+ * level of the module that defines it, so every process that loads the module (the driver, executors
+ * running functions that import it) registers it too. Private (#) fields do not travel.
+ * @example
+ *   export class Point { constructor(public x: number, public y: number) {} norm() { return Math.hypot(this.x, this.y); } }
+ *   registerClass(Point);
+ */
+export function registerClass(cls: Ctor, name: string = cls?.name): void {
+  if (typeof cls !== 'function' || !cls.prototype)
+    throw new CinderError('BAD_ARGUMENT', 'registerClass: pass a class (a constructor function)');
+  if (!name)
+    throw new CinderError('BAD_ARGUMENT', 'registerClass: the class has no name; pass one: registerClass(C, "C")');
+  const known = registry.get(name);
+  if (known === cls) return;
+  // the same class from another copy of its module (two function bundles on an executor) takes over
+  if (known && known.toString() !== cls.toString())
+    throw new CinderError(
+      'BAD_ARGUMENT',
+      `registerClass: another class is already registered as '${name}'`,
+      'pass a distinct name: registerClass(C, "module.C")',
+    );
+  registry.set(name, cls);
+}
+
+/** Whether instances of this constructor (or a registered base class) travel as data. */
+function isRegistered(o: object): boolean {
+  for (let p = Object.getPrototypeOf(o); p && p !== Object.prototype; p = Object.getPrototypeOf(p))
+    if (nameOf(p.constructor) !== undefined) return true;
+  return false;
+}
+
+// ------------------------------------------------------------------ the driver-side check
+/**
  * Throws a CinderError naming the path of the first value that cannot travel between processes
- * (functions, symbols, class instances without a plain-data form, Maps/Sets, cycles).
+ * (functions, symbols, instances of unregistered classes, cycles).
  * `what` says where the value came from ("captured variable 'x'", "parallelize() data").
  */
 export function checkSerializable(value: unknown, what: string, maxNodes = 100_000): void {
@@ -45,19 +144,31 @@ export function checkSerializable(value: unknown, what: string, maxNodes = 100_0
     if (t === 'symbol')
       throw new CinderError('NOT_SERIALIZABLE', `${what}: ${path} is a symbol, which cannot be serialized`);
     const o = v as object;
-    if (o instanceof Uint8Array || o instanceof Date) return;
+    if (ArrayBuffer.isView(o) || o instanceof ArrayBuffer || o instanceof Date || o instanceof RegExp) return;
     if (seen.has(o)) throw new CinderError('NOT_SERIALIZABLE', `${what}: ${path} is part of a reference cycle`);
     seen.add(o);
     if (Array.isArray(o)) {
       for (let i = 0; i < o.length; i++) visit(o[i], `${path}[${i}]`);
+    } else if (o instanceof Map) {
+      let i = 0;
+      for (const [k, x] of o) {
+        visit(k, `${path}.keys()[${i}]`);
+        visit(x, `${path}.get(${typeof k === 'string' ? JSON.stringify(k) : `keys()[${i}]`})`);
+        i++;
+      }
+    } else if (o instanceof Set) {
+      let i = 0;
+      for (const x of o) visit(x, `${path}.values()[${i++}]`);
+    } else if (o instanceof Error) {
+      // name, message and stack travel
     } else {
       const proto = Object.getPrototypeOf(o);
-      if (proto !== Object.prototype && proto !== null) {
-        const name = (o as { constructor?: { name?: string } }).constructor?.name ?? 'unknown';
+      if (proto !== Object.prototype && proto !== null && !isRegistered(o)) {
+        const name = (o as { constructor?: { name?: string } }).constructor?.name || 'an anonymous class';
         throw new CinderError(
           'NOT_SERIALIZABLE',
-          `${what}: ${path} is an instance of ${name}, which has no plain-data form`,
-          'convert it to plain data (arrays, plain objects, strings, numbers, Buffers) before passing it',
+          `${what}: ${path} is an instance of ${name}, which cannot travel as data`,
+          `register the class once where it is defined: registerClass(${name}) (import { registerClass } from 'cinder'), or convert it to plain data`,
         );
       }
       for (const k of Object.keys(o)) visit((o as Record<string, unknown>)[k], `${path}.${k}`);

@@ -41,6 +41,18 @@ export function mapKey(k: unknown): unknown {
   return k !== null && typeof k === 'object' ? `\u0000o${JSON.stringify(k)}` : k;
 }
 
+/** A well-mixed 32-bit hash of a value (murmur3's finalizer over FNV-1a of its key form), for HyperLogLog. */
+function hash32(v: unknown): number {
+  const s = typeof v === 'string' ? `s${v}` : typeof v === 'number' ? `n${v}` : `o${String(mapKey(v))}`;
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
 export interface StatCounterData {
   n: number;
   mu: number;
@@ -100,6 +112,37 @@ export const BUILTINS: Record<string, Builtin> = {
       const x = rand();
       if (x >= args.lb && x < args.ub) yield r;
     }
+  },
+  /** sampleByKey: each key's records sampled with its own fraction */
+  *sampleByKey(
+    records,
+    args: { withReplacement: boolean; fractions: Array<[unknown, number]>; seed: number },
+    partition,
+  ) {
+    const rand = rng((args.seed ^ Math.imul(partition + 1, 0x9e3779b1)) >>> 0);
+    const fractions = new Map(args.fractions);
+    for (const r of records) {
+      const k = mapKey((r as [unknown, unknown])[0]);
+      const f = fractions.get(k);
+      if (f === undefined) throw new Error(`sampleByKey: no fraction given for key ${String((r as unknown[])[0])}`);
+      if (args.withReplacement) {
+        const n = poisson(f, rand);
+        for (let i = 0; i < n; i++) yield r;
+      } else if (rand() < f) yield r;
+    }
+  },
+  /** countApproxDistinct: the partition's HyperLogLog registers (2^p of them) */
+  hllRegisters(records, args: { p: number }) {
+    const m = 1 << args.p;
+    const reg = new Uint8Array(m);
+    for (const r of records) {
+      const h = hash32(r);
+      const idx = h >>> (32 - args.p);
+      const rest = (h << args.p) | (1 << (args.p - 1));
+      const rank = Math.clz32(rest) + 1;
+      if (rank > reg[idx]!) reg[idx] = rank;
+    }
+    return [reg];
   },
   countByValue(records) {
     const m = new Map<unknown, [unknown, number]>();

@@ -4,6 +4,7 @@
  * Owns: partition computation, cache reads/writes. Must not talk to the driver (task-runner does).
  */
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { CinderError } from '../common/errors.js';
 import { readTextSplit, readWholeFiles } from '../io/text-reader.js';
@@ -107,6 +108,11 @@ async function* computeUncached(env: ComputeEnv, n: PlanNode, p: number): Batche
       if (split) yield* readWholeFiles(split);
       return;
     }
+    case 'binaryFiles': {
+      const split = n.splits[p];
+      if (split) yield* readBinaryFiles(split, n.recordLength);
+      return;
+    }
     case 'empty':
       return;
     case 'narrow':
@@ -155,7 +161,7 @@ async function* computeUncached(env: ComputeEnv, n: PlanNode, p: number): Batche
       yield* cogroup(env, n.deps, p);
       return;
     case 'pipe':
-      yield* pipe(env, n.parent, p, n.command, n.env);
+      yield* pipe(env, n.parent, p, n.command, n.env, n.checkCode === true);
       return;
     case 'checkpointed': {
       yield* readBatches(path.join(n.dir, `part-${String(p).padStart(5, '0')}`));
@@ -446,12 +452,39 @@ async function* cogroup(env: ComputeEnv, deps: ShuffleDepSpec[], p: number): Bat
   }
 }
 
+/** Whole files as [path, Buffer] (not decompressed), or cut into fixed-length records. */
+async function* readBinaryFiles(split: { files: string[] }, recordLength: number | undefined): Batches {
+  for (const file of split.files) {
+    const data = await fs.promises.readFile(file);
+    if (recordLength === undefined) {
+      yield [[file, data]];
+      continue;
+    }
+    if (data.length % recordLength !== 0)
+      throw new CinderError(
+        'BAD_RECORD_LENGTH',
+        `binaryRecords: ${file} is ${data.length} bytes, not a multiple of the record length ${recordLength}`,
+        'check recordLength, or the file is truncated',
+      );
+    let out: Buffer[] = [];
+    for (let at = 0; at < data.length; at += recordLength) {
+      out.push(data.subarray(at, at + recordLength));
+      if (out.length >= BATCH) {
+        yield out;
+        out = [];
+      }
+    }
+    if (out.length) yield out;
+  }
+}
+
 async function* pipe(
   env: ComputeEnv,
   parent: number,
   p: number,
   command: string[],
   extraEnv: Record<string, string>,
+  checkCode: boolean,
 ): Batches {
   const [cmd, ...args] = command;
   if (!cmd) throw new CinderError('BAD_ARGUMENT', 'pipe(): empty command');
@@ -491,5 +524,6 @@ async function* pipe(
   if (tail) yield [tail];
   const code = await Promise.race([new Promise<number>((r) => child.once('close', (c) => r(c ?? 1))), failed]);
   await feed;
-  if (code !== 0) throw new CinderError('PIPE_FAILED', `pipe(): command ${command.join(' ')} exited with code ${code}`);
+  if (code !== 0 && checkCode)
+    throw new CinderError('PIPE_FAILED', `pipe(): command ${command.join(' ')} exited with code ${code}`);
 }

@@ -17,12 +17,15 @@ import {
 import { dial, type ReplyHandle, type RpcConnection } from '../rpc/index.js';
 import { startBlockServer } from '../shuffle/block-server.js';
 import { removeShuffleFiles } from '../shuffle/shuffle-files.js';
+import { killedStatus } from './killed.js';
 import { profileThisThread, profileWorker } from './profiler.js';
 import type { Slot, TaskThreads } from './task-threads.js';
 import type { MainToWorker, WorkerToMain } from './thread-protocol.js';
 
 const env = process.env;
 const DRIVER_HANDSHAKE_WAIT_MS = 120_000;
+/** how long a killed task may take to reach its next batch before its thread is replaced */
+const KILL_TIMEOUT_MS = Number(env.CINDER_TASK_KILL_TIMEOUT_MS ?? 1000);
 
 export interface ExecutorConfig {
   driverUrl: string;
@@ -156,6 +159,38 @@ export async function runExecutor(cfg: ExecutorConfig): Promise<void> {
     }
   }
 
+  /**
+   * Stops tasks the driver no longer wants (job cancelled, stage aborted): a queued one at once, one
+   * waiting in a thread's queue by that thread, the running one at its next batch; a task still running
+   * KILL_TIMEOUT_MS later (user code that never yields) is stopped by replacing its thread, whose other
+   * queued tasks go back to this queue. Each ends with a KILLED status, which frees its slot on the driver.
+   */
+  function killTasks(taskIds: number[], reason: string): void {
+    const ids = new Set(taskIds);
+    for (let i = queued.length - 1; i >= 0; i--)
+      if (ids.has(queued[i]!.taskId)) {
+        report(killedStatus(queued[i]!.taskId, reason));
+        queued.splice(i, 1);
+      }
+    for (const slot of slots) {
+      const mine = [...slot.running.keys()].filter((id) => ids.has(id));
+      if (mine.length === 0) continue;
+      slot.worker.postMessage({ type: 'kill', taskIds: mine, reason } satisfies MainToWorker);
+      setTimeout(() => {
+        const stuck = mine.filter((id) => slot.running.has(id));
+        if (stuck.length === 0 || slot.retired || stopping) return;
+        log.warn({ thread: slot.index, taskIds: stuck, reason }, 'task did not stop when killed; replacing its thread');
+        threads.replace(slot);
+        for (const id of stuck) report(killedStatus(id, reason));
+        const others = [...slot.running.values()].filter((d) => !stuck.includes(d.taskId));
+        slot.running.clear();
+        queued.unshift(...others);
+        pump();
+      }, KILL_TIMEOUT_MS).unref();
+    }
+    pump();
+  }
+
   /** The first thread with the fewest tasks (an idle one when there is one). */
   function leastBusy(): Slot {
     let best = slots[0]!;
@@ -182,7 +217,7 @@ export async function runExecutor(cfg: ExecutorConfig): Promise<void> {
         pump();
         break;
       case 'KillTasks':
-        // tasks run to completion in their thread; the driver ignores their late results
+        killTasks(m.taskIds, m.reason);
         break;
       case 'RemoveRdd':
         for (const s of slots) s.worker.postMessage({ type: 'dropRdd', rddId: m.rddId } satisfies MainToWorker);

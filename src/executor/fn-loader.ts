@@ -30,7 +30,7 @@ export interface FnEnv {
   /** value of a broadcast (already fetched by the caller) */
   broadcast(id: number): unknown;
   /** task-local accumulator object */
-  accumulator(id: number): unknown;
+  accumulator(id: number, terms?: boolean): unknown;
   /**
    * functions are compiled once per scope (the stage): V8 keeps type feedback per compiled function, so
    * a function used by two stages with differently shaped data (a reduceByKey function merging fresh
@@ -154,7 +154,7 @@ function resolveCap(c: CapRef, env: FnEnv, rids: Map<number, Function>): unknown
     case 'b':
       return env.broadcast(c.id);
     case 'a':
-      return env.accumulator(c.id);
+      return env.accumulator(c.id, c.terms === true);
     case 'r': {
       const f = rids.get(c.rid);
       if (!f) throw new Error(`shipped function: dangling back-reference ${c.rid}`);

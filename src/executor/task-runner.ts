@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { toWireError } from '../common/errors.js';
-import { decode, encode } from '../common/serde.js';
+import { decode, encode, registeredClassCount } from '../common/serde.js';
 import type { FnRef } from '../plan/fn-ref.js';
 import { collectFnRefs } from '../plan/fn-refs.js';
 import type { StageBody, TaskBody } from '../plan/plan.js';
@@ -21,6 +21,7 @@ import { BlockStore } from '../storage/block-store.js';
 import { TaskAccumulator } from './accumulate.js';
 import { aggregatorOf, type ComputeEnv, compute, computeInto } from './compute.js';
 import { compileFn, type FnEnv, prepareFns } from './fn-loader.js';
+import { killedStatus } from './killed.js';
 import { runResultOp } from './result-ops.js';
 import { TaskMetrics } from './task-metrics.js';
 
@@ -46,7 +47,16 @@ function broadcastIds(refs: FnRef[]): number[] {
   return [...ids];
 }
 
+/** Thrown at the running task's next batch once it was asked to stop. */
+class TaskKilledError extends Error {
+  constructor(readonly reason: string) {
+    super(`task killed: ${reason}`);
+  }
+}
+
 export class TaskRunner {
+  /** the running task, and why it must stop if it was asked to */
+  private current: { taskId: number; killed?: string | undefined } | undefined;
   private readonly stages = new Map<number, { bytes: Uint8Array; body: StageBody; refs: FnRef[] }>();
   private readonly broadcasts = new Map<number, { id: number; value: unknown }>();
   readonly blockStore: BlockStore;
@@ -85,12 +95,32 @@ export class TaskRunner {
     return entry;
   }
 
+  /**
+   * Asks the running task to stop: it ends at its next batch (and reports KILLED whatever it returns).
+   * A task that does not get there (user code in a loop) is stopped by the main thread replacing this thread.
+   */
+  kill(taskId: number, reason: string): void {
+    if (this.current?.taskId === taskId) this.current.killed = reason;
+  }
+
   async run(desc: TaskDescription): Promise<TaskStatus> {
+    const current: { taskId: number; killed?: string | undefined } = { taskId: desc.taskId };
+    this.current = current;
+    try {
+      const status = await this.runTask(desc, current);
+      return current.killed === undefined ? status : killedStatus(desc.taskId, current.killed, status.metrics?.runMs);
+    } finally {
+      this.current = undefined;
+    }
+  }
+
+  private async runTask(desc: TaskDescription, current: { killed?: string | undefined }): Promise<TaskStatus> {
     const metrics = new TaskMetrics();
     const accums = new Map<number, TaskAccumulator>();
     const blocksAdded: string[] = [];
     try {
-      const task = decode<TaskBody>(desc.body);
+      const classes = registeredClassCount();
+      let task = decode<TaskBody>(desc.body);
       const { body, refs } = this.stage(desc, task.stage);
       for (const id of broadcastIds(refs)) {
         // user code reads a broadcast as `b.value`, as on the driver
@@ -102,13 +132,15 @@ export class TaskRunner {
         fetchFile: (name) => this.o.fetchFile(name),
         codeDir: this.codeDir,
         broadcast: (id) => this.broadcasts.get(id),
-        accumulator: (id) => {
+        accumulator: (id, terms) => {
           let a = accums.get(id);
-          if (!a) accums.set(id, (a = new TaskAccumulator(id)));
+          if (!a) accums.set(id, (a = new TaskAccumulator(id, terms)));
           return a;
         },
       };
       await prepareFns(refs, fnEnv);
+      // parallelize() slices of registered classes: their modules (imported by the functions) register them
+      if (task.slices && registeredClassCount() !== classes) task = decode<TaskBody>(desc.body);
       const env: ComputeEnv = {
         executorId: this.o.executorId,
         stage: body,
@@ -121,7 +153,13 @@ export class TaskRunner {
         spillDir: this.spillDir,
         memoryLimitBytes: this.o.memoryLimitBytes,
         blocksAdded,
-        yieldNow: () => new Promise((r) => setImmediate(r)),
+        // between batches: messages from the main thread (a kill) are read here
+        yieldNow: () =>
+          new Promise<void>((resolve, reject) =>
+            setImmediate(() =>
+              current.killed === undefined ? resolve() : reject(new TaskKilledError(current.killed)),
+            ),
+          ),
         metrics,
       };
       let result: unknown;
@@ -162,8 +200,8 @@ export class TaskRunner {
         state: 'FINISHED',
         result: encoded,
         accumUpdates: [...accums.values()]
-          .filter((a) => a.value !== undefined)
-          .map((a) => [a.id, a.value] as [number, unknown]),
+          .filter((a) => a.partial !== undefined)
+          .map((a) => [a.id, a.partial] as [number, unknown]),
         blocksAdded,
         metrics: wire,
       };

@@ -40,6 +40,8 @@ export interface Slot {
   /** the tasks running in this thread (to fail them if the thread dies) */
   running: Map<number, TaskDescription>;
   ready: Promise<void>;
+  /** replaced on purpose (a task in it would not stop): its messages and its death are ignored */
+  retired?: boolean;
 }
 
 export interface ThreadHandlers {
@@ -84,6 +86,18 @@ export class TaskThreads {
     await Promise.allSettled(this.slots.map((s) => s.worker.terminate()));
   }
 
+  /**
+   * Terminates a thread whose task would not stop when asked (user code that never yields) and starts a
+   * new one in its place; returns the new slot. The caller settles the old slot's tasks.
+   */
+  replace(slot: Slot): Slot {
+    slot.retired = true;
+    void slot.worker.terminate();
+    const fresh = this.start(slot.index);
+    this.slots[slot.index] = fresh;
+    return fresh;
+  }
+
   private emit(f: (h: ThreadHandlers) => void): void {
     if (this.handlers) f(this.handlers);
     else this.early.push(f);
@@ -113,12 +127,13 @@ export class TaskThreads {
     let markReady!: () => void;
     const slot: Slot = { index: i, worker, busy: 0, running: new Map(), ready: new Promise((r) => (markReady = r)) };
     worker.on('message', (m: WorkerToMain) => {
+      if (slot.retired) return;
       if (m.type === 'ready') markReady();
       else this.emit((h) => h.onMessage(slot, m));
     });
     let died = false;
     const onDeath = (why: string) => {
-      if (died || this.stopping) return;
+      if (died || this.stopping || slot.retired) return;
       died = true;
       markReady();
       this.slots[i] = this.start(i);

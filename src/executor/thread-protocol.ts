@@ -20,6 +20,8 @@ export type MainToWorker =
   | { type: 'run'; desc: TaskDescription }
   | { type: 'reply'; reqId: number; data?: Uint8Array; error?: string }
   | { type: 'dropRdd'; rddId: number }
+  /** stop these tasks: ones not started yet are dropped, the running one stops at its next batch */
+  | { type: 'kill'; taskIds: number[]; reason: string }
   | { type: 'stop' };
 
 export type WorkerToMain =

@@ -4,6 +4,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { TaskDescription } from '../protocol/executor.js';
+import { killedStatus } from './killed.js';
 import { TaskRunner } from './task-runner.js';
 import type { MainToWorker, WorkerInit, WorkerToMain } from './thread-protocol.js';
 
@@ -57,6 +58,15 @@ port.on('message', (m: MainToWorker) => {
       else p.resolve(m.data!);
       break;
     }
+    case 'kill':
+      for (const taskId of m.taskIds) {
+        const i = runQueue.findIndex((d) => d.taskId === taskId);
+        if (i > 0) {
+          runQueue.splice(i, 1);
+          port.postMessage({ type: 'status', status: killedStatus(taskId, m.reason) } satisfies WorkerToMain);
+        } else if (i === 0) runner.kill(taskId, m.reason);
+      }
+      break;
     case 'dropRdd':
       void runner.blockStore.removeRdd(m.rddId);
       break;

@@ -55,6 +55,54 @@ async function readOwner(file: string): Promise<OutputOwner | undefined> {
 function earlierAttempt(was: OutputOwner | undefined, now: OutputOwner): boolean {
   return was?.app === now.app && was.attempt !== now.attempt;
 }
+/**
+ * The uid/gid this application's executors run as when it is not the driver's (client mode on a cluster
+ * whose NodeManagers run containers as the submitting user's uid): prepareOutput hands them the output
+ * directory. Set by the cluster backend from what its AM reports.
+ */
+let executorUser: { uid: number; gid: number } | undefined;
+export function setExecutorUser(id: { uid: number; gid: number } | undefined): void {
+  executorUser = id;
+}
+
+/** The first ancestor of dir that id may not search (owner, group, other bits), or undefined. */
+async function unsearchableBy(dir: string, id: { uid: number; gid: number }): Promise<string | undefined> {
+  for (let d = path.dirname(dir); ; d = path.dirname(d)) {
+    const st = await fsp.stat(d).catch(() => undefined);
+    const bit = !st ? 0 : st.uid === id.uid ? 0o100 : st.gid === id.gid ? 0o010 : 0o001;
+    if (st && (st.mode & bit) === 0) return d;
+    if (d === path.dirname(d)) return undefined;
+  }
+}
+
+/** Client mode with executors of another uid: they must reach dir and get it (only a root driver can give it). */
+async function handToExecutors(dir: string, created: string[]): Promise<void> {
+  const id = executorUser;
+  if (!id) return;
+  const fail = async (why: string, fix: string) => {
+    await fsp.rm(path.join(dir, TEMP_DIR), RM_OPTS);
+    await removeCreated(created);
+    return Promise.reject(new CinderError('OUTPUT_NOT_WRITABLE_BY_APP', `Cannot write output ${dir}: ${why}`, fix));
+  };
+  const blocked = await unsearchableBy(dir, id);
+  const runs = `this application's executors run as uid ${id.uid} (the cluster runs containers as their submitting user's uid)`;
+  if (blocked)
+    return fail(
+      `${runs} and cannot enter ${blocked}`,
+      `chmod o+x ${blocked}, or write under a directory others can enter (e.g. /tmp, /var/tmp)`,
+    );
+  if (process.getuid?.() === 0) {
+    // the output is written as the application's user, as in cluster mode
+    for (const p of [dir, path.join(dir, TEMP_DIR), path.join(dir, TEMP_DIR, OWNER_FILE)])
+      await fsp.chown(p, id.uid, id.gid).catch((e) => (errno(e) === 'ENOENT' ? undefined : Promise.reject(e)));
+    return;
+  }
+  // a driver that is not root cannot give the dir away, and a dir others may write would let anyone in
+  return fail(
+    `${runs}, and this driver (uid ${process.getuid?.()}) cannot give them ${dir}`,
+    'submit in cluster mode (the driver then runs as that uid too), or run the client as root',
+  );
+}
 const WRITE_CHUNK = 1024 * 1024;
 const RM_OPTS = { recursive: true, force: true, maxRetries: 5, retryDelay: 20 } as const;
 
@@ -113,6 +161,7 @@ export async function prepareOutput(
   const created = await makeDirs(dir, path.join(dir, TEMP_DIR));
   if (owner !== undefined)
     await fsp.writeFile(path.join(dir, TEMP_DIR, OWNER_FILE), JSON.stringify(owner)).catch(() => {});
+  await handToExecutors(dir, created);
   const space = await fsp.statfs(dir).catch(() => undefined);
   const root = typeof process.getuid === 'function' && process.getuid() === 0;
   if (space && (root ? space.bfree : space.bavail) === 0) {
@@ -185,7 +234,7 @@ export function outputLocationError(e: unknown, dir: string, at: string, what = 
       return new CinderError(
         'OUTPUT_PERMISSION_DENIED',
         `${asked}: permission denied in ${at} (${code})`,
-        `choose a directory this user can write to, or fix the permissions of ${at} (\`ls -ld ${at}\`)`,
+        `choose a directory this user (uid ${process.getuid?.()}${process.env.CINDER_CONTAINER_ID ? ": the cluster runs this application's containers as its submitting user's uid" : ''}) can write to, or fix the permissions of ${at} (\`ls -ld ${at}\`)`,
       );
     case 'ENOTDIR':
       return new CinderError(
@@ -360,6 +409,8 @@ export async function commitJob(dir: string, numPartitions: number, owner?: Outp
   await fsp.rm(path.join(dir, TEMP_DIR), RM_OPTS);
   // the marker names who committed, so a later attempt of the same application can tell its output stands
   await fsp.writeFile(path.join(dir, SUCCESS_MARKER), owner ? JSON.stringify(owner) : '');
+  if (executorUser && process.getuid?.() === 0)
+    await fsp.chown(path.join(dir, SUCCESS_MARKER), executorUser.uid, executorUser.gid);
 }
 
 /**

@@ -8,7 +8,7 @@ export type CapRef =
   | { t: 'v'; v: unknown }
   | { t: 'f'; f: FnRef }
   | { t: 'b'; id: number }
-  | { t: 'a'; id: number }
+  | { t: 'a'; id: number; terms?: true }
   | { t: 'r'; rid: number };
 
 export interface FnRef {

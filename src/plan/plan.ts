@@ -48,6 +48,8 @@ export type NodeSpec =
   | { kind: 'range'; start: number; end: number; step: number; numSlices: number }
   | { kind: 'text'; splits: TextSplit[] }
   | { kind: 'wholeText'; splits: WholeFilesSplit[] }
+  /** binaryFiles: [path, Buffer] per file; binaryRecords: the files cut into records of recordLength bytes */
+  | { kind: 'binaryFiles'; splits: WholeFilesSplit[]; recordLength?: number }
   | { kind: 'empty' }
   | { kind: 'narrow'; parent: number; ops: OpSpec[] }
   | { kind: 'union'; parents: number[]; counts: number[] }
@@ -56,7 +58,7 @@ export type NodeSpec =
   | { kind: 'zip'; a: number; b: number }
   | { kind: 'shuffled'; dep: ShuffleDepSpec; sort?: { ascending: boolean } | undefined }
   | { kind: 'cogroup'; deps: ShuffleDepSpec[] }
-  | { kind: 'pipe'; parent: number; command: string[]; env: Record<string, string> }
+  | { kind: 'pipe'; parent: number; command: string[]; env: Record<string, string>; checkCode?: boolean }
   | { kind: 'checkpointed'; dir: string };
 
 export type PlanNode = NodeSpec & {

@@ -24,7 +24,7 @@ export const CapRefSchema: z.ZodType<CapRef> = z.lazy(() =>
     z.object({ t: z.literal('v'), v: z.unknown() }),
     z.object({ t: z.literal('f'), f: FnRefSchema }),
     z.object({ t: z.literal('b'), id: int }),
-    z.object({ t: z.literal('a'), id: int }),
+    z.object({ t: z.literal('a'), id: int, terms: z.literal(true).optional() }),
     z.object({ t: z.literal('r'), rid: int }),
   ]),
 ) as z.ZodType<CapRef>;
@@ -40,7 +40,7 @@ export const FnRefSchema: z.ZodType<FnRef> = z.lazy(() =>
   }),
 ) as z.ZodType<FnRef>;
 
-const OpSpecSchema: z.ZodType<OpSpec> = z.discriminatedUnion('op', [
+const OpSpecSchema = z.discriminatedUnion('op', [
   z.object({ op: z.literal('map'), f: FnRefSchema }),
   z.object({ op: z.literal('flatMap'), f: FnRefSchema }),
   z.object({ op: z.literal('filter'), f: FnRefSchema }),
@@ -49,7 +49,7 @@ const OpSpecSchema: z.ZodType<OpSpec> = z.discriminatedUnion('op', [
   z.object({ op: z.literal('keyBy'), f: FnRefSchema }),
   z.object({ op: z.literal('mapPartitions'), f: FnRefSchema, withIndex: z.boolean() }),
   z.object({ op: z.literal('builtin'), name: z.string(), args: z.unknown() }),
-]) as z.ZodType<OpSpec>;
+]);
 
 const PartitionerSchema: z.ZodType<PartitionerSpec> = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('hash'), numPartitions: count }),
@@ -83,11 +83,16 @@ const TextSplitSchema: z.ZodType<TextSplit> = z.object({
 });
 const WholeFilesSplitSchema: z.ZodType<WholeFilesSplit> = z.object({ files: z.array(z.string()) });
 
-const NodeSpecSchema: z.ZodType<NodeSpec> = z.discriminatedUnion('kind', [
+const NodeSpecSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('parallel'), numSlices: count }),
   z.object({ kind: z.literal('range'), start: z.number(), end: z.number(), step: z.number(), numSlices: count }),
   z.object({ kind: z.literal('text'), splits: z.array(TextSplitSchema) }),
   z.object({ kind: z.literal('wholeText'), splits: z.array(WholeFilesSplitSchema) }),
+  z.object({
+    kind: z.literal('binaryFiles'),
+    splits: z.array(WholeFilesSplitSchema),
+    recordLength: z.number().int().positive().optional(),
+  }),
   z.object({ kind: z.literal('empty') }),
   z.object({ kind: z.literal('narrow'), parent: int, ops: z.array(OpSpecSchema) }),
   z.object({ kind: z.literal('union'), parents: z.array(int), counts: z.array(count) }),
@@ -105,9 +110,19 @@ const NodeSpecSchema: z.ZodType<NodeSpec> = z.discriminatedUnion('kind', [
     parent: int,
     command: z.array(z.string()),
     env: z.record(z.string(), z.string()),
+    checkCode: z.boolean().optional(),
   }),
   z.object({ kind: z.literal('checkpointed'), dir: z.string() }),
-]) as z.ZodType<NodeSpec>;
+]);
+
+// the schema and the plan's types must describe the same shapes: a node kind added to one only fails here
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const matches: [
+  Same<z.infer<typeof NodeSpecSchema>, NodeSpec>,
+  Same<z.infer<typeof OpSpecSchema>, OpSpec>,
+  Same<z.infer<typeof ResultOpSchema>, ResultOp>,
+] = [true, true, true];
+void matches;
 
 const PlanNodeSchema: z.ZodType<PlanNode> = z.intersection(
   NodeSpecSchema,
@@ -118,7 +133,7 @@ const PlanNodeSchema: z.ZodType<PlanNode> = z.intersection(
   }),
 ) as z.ZodType<PlanNode>;
 
-export const ResultOpSchema: z.ZodType<ResultOp> = z.discriminatedUnion('op', [
+export const ResultOpSchema = z.discriminatedUnion('op', [
   z.object({ op: z.literal('collect') }),
   z.object({ op: z.literal('count') }),
   z.object({ op: z.literal('fold'), f: FnRefSchema, zero: z.unknown().optional(), noZero: z.boolean().optional() }),
@@ -134,7 +149,7 @@ export const ResultOpSchema: z.ZodType<ResultOp> = z.discriminatedUnion('op', [
   }),
   z.object({ op: z.literal('checkpoint'), dir: z.string() }),
   z.object({ op: z.literal('none') }),
-]) as z.ZodType<ResultOp>;
+]);
 
 const MapLocationSchema = z.object({ mapIndex: count, executorId: z.string(), host: z.string(), port: int });
 
@@ -151,7 +166,11 @@ export const StageBodySchema: z.ZodType<StageBody> = z.object({
   mapLocations: z.record(z.string(), z.array(MapLocationSchema)),
 }) as unknown as z.ZodType<StageBody>;
 
-/** A decoded stage body checked against the schema; throws a message naming the first problem. */
+/**
+ * A decoded stage body checked against the schema; throws a message naming the first problem. Returns
+ * the body as decoded (zod's copy would drop fields the schema does not name; records and captured
+ * values are not copied either).
+ */
 export function parseStageBody(v: unknown): StageBody {
   const version = (v as { planVersion?: unknown } | null)?.planVersion;
   if (version !== PLAN_VERSION)
@@ -163,5 +182,5 @@ export function parseStageBody(v: unknown): StageBody {
     const issue = r.error.issues[0];
     throw new Error(`invalid stage plan: ${issue ? `${issue.path.join('.')}: ${issue.message}` : 'invalid'}`);
   }
-  return r.data;
+  return v as StageBody;
 }

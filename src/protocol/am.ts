@@ -10,7 +10,15 @@ import { parser } from './common.js';
 
 export const AmToDriver = z.discriminatedUnion('type', [
   /** request: first message of an AM attempt (the driver resets executor bookkeeping on a new attempt) */
-  z.object({ type: z.literal('RegisterClusterManager'), appId: z.string(), attemptId: z.string(), amHost: z.string() }),
+  z.object({
+    type: z.literal('RegisterClusterManager'),
+    appId: z.string(),
+    attemptId: z.string(),
+    amHost: z.string(),
+    /** the uid/gid the app's containers run as (the submitting user's on NMs that isolate containers) */
+    uid: z.number().int().optional(),
+    gid: z.number().int().optional(),
+  }),
   /** an executor container ended; reason carries the exit status and the NM's diagnostics */
   z.object({
     type: z.literal('ExecutorExited'),

@@ -150,6 +150,8 @@ export const ToRm = z.discriminatedUnion('type', [
     /** apps the node still holds dirs or containers for (YARN's runningApplications): the RM answers with
      * the ended ones in `appsToCleanup`, so an app that ended while the node was away is still cleaned up */
     runningApps: z.array(z.string()).default([]),
+    /** the node's HTTP listener (metrics), host:port, when it has one */
+    httpAddress: text('node HTTP address').optional(),
   }),
   z.object({ type: z.literal('NodeHeartbeat'), nodeId: z.string(), containers: z.array(ContainerStatus) }),
   /** graceful NM stop: the node is SHUTDOWN at once and its containers complete with -100 */

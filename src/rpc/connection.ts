@@ -15,6 +15,7 @@
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import { CinderError, fromWireError, type WireError } from '../common/errors.js';
+import { own } from '../common/keep-alive.js';
 import { logger } from '../common/log.js';
 import { decode, encode } from '../common/serde.js';
 import { encryptionEnabled } from './encryption.js';
@@ -100,6 +101,7 @@ export class RpcConnection<In extends { type: string }, Out extends { type: stri
     this.name = opts.name ?? 'rpc';
     this.decoder = new FrameDecoder(opts.maxFrame ?? DEFAULT_MAX_FRAME);
     socket.setNoDelay(true);
+    own(socket);
     socket.on('error', (e) => this.shutdown(e));
     socket.on('close', () => this.shutdown());
   }
@@ -335,7 +337,7 @@ export async function dial<In extends { type: string }, Out extends { type: stri
 ): Promise<RpcConnection<In, Out>> {
   const timeout = opts.connectTimeoutMs ?? 10_000;
   const sock = await new Promise<net.Socket>((resolve, reject) => {
-    const s = net.connect({ host: opts.host, port: opts.port });
+    const s = own(net.connect({ host: opts.host, port: opts.port }));
     const t = setTimeout(() => {
       s.destroy();
       reject(new CinderError('CONNECT_TIMEOUT', `could not reach ${opts.host}:${opts.port} within ${timeout} ms`));
@@ -469,6 +471,7 @@ export async function serve<In extends { type: string }, Out extends { type: str
   const handshakeMs = opts.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
   const gate = new PeerGate(opts.preauthPerPeer ?? DEFAULT_PREAUTH_PER_PEER);
   const onSocket = (sock: net.Socket): void => {
+    own(sock);
     sockets.add(sock);
     sock.on('close', () => sockets.delete(sock));
     sock.on('error', () => {});
@@ -521,6 +524,7 @@ export async function serve<In extends { type: string }, Out extends { type: str
     });
   }
   server.on('error', (e) => log.error({ server: opts.name, err: e.message }, 'server error'));
+  own(server);
   const addr = server.address() as net.AddressInfo;
   return {
     server,

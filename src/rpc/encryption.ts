@@ -5,7 +5,9 @@
  * protected; TLS 1.3 PSK uses (EC)DHE (psk_dhe_ke), so a later leak of a secret does not open
  * recorded traffic.
  *
- * The switch for trusted single-host use is read here and nowhere else: CINDER_RPC_ENCRYPTION=off.
+ * The switch for trusted single-host use is read here and nowhere else: CINDER_RPC_ENCRYPTION=off, or
+ * a config key applied with applyEncryptionSetting (an app's `cinder.rpc.encryption`, a daemon's
+ * `rpcEncryption`), which sets that variable for this process and the processes it starts.
  */
 import { hkdfSync } from 'node:crypto';
 import type net from 'node:net';
@@ -26,10 +28,40 @@ export function encryptionEnabled(env: NodeJS.ProcessEnv = process.env): boolean
   );
 }
 
+/** App conf key (`--conf`, cinder-defaults.conf) and daemon config key (RM/NM --set, config file). */
+export const ENCRYPTION_CONF_KEY = 'cinder.rpc.encryption';
+export const ENCRYPTION_DAEMON_KEY = 'rpcEncryption';
+
+/**
+ * Applies a config key's value (undefined or '': not set) to this process by setting
+ * CINDER_RPC_ENCRYPTION (child processes inherit it). Refuses a value that is neither on nor off, and
+ * one that disagrees with CINDER_RPC_ENCRYPTION already set in the environment.
+ */
+export function applyEncryptionSetting(
+  value: string | undefined,
+  key: string,
+  env: NodeJS.ProcessEnv = process.env,
+): void {
+  if (value === undefined || value.trim() === '') return;
+  let want: boolean;
+  try {
+    want = encryptionEnabled({ [ENCRYPTION_ENV]: value });
+  } catch {
+    throw new CinderError('BAD_CONF', `${key}='${value}' is neither on nor off`, `set ${key}=on or ${key}=off`);
+  }
+  if ((env[ENCRYPTION_ENV] ?? '').trim() !== '' && encryptionEnabled(env) !== want)
+    throw new CinderError(
+      'BAD_CONF',
+      `${key}=${value} disagrees with ${ENCRYPTION_ENV}=${env[ENCRYPTION_ENV]} in the environment`,
+      `unset ${ENCRYPTION_ENV} or make the two agree`,
+    );
+  env[ENCRYPTION_ENV] = want ? 'on' : 'off';
+}
+
 export function encryptionMismatch(ours: boolean, peer: string): string {
   return ours
-    ? `${peer} has RPC encryption off (${ENCRYPTION_ENV}=off) and this process has it on; both ends must agree`
-    : `${peer} has RPC encryption on and this process has it off (${ENCRYPTION_ENV}=off); both ends must agree`;
+    ? `${peer} has RPC encryption off (${ENCRYPTION_ENV}=off or ${ENCRYPTION_CONF_KEY}=off) and this process has it on; both ends must agree`
+    : `${peer} has RPC encryption on and this process has it off (${ENCRYPTION_ENV}=off or ${ENCRYPTION_CONF_KEY}=off); both ends must agree`;
 }
 
 /** The TLS pre-shared key for one handshake. */

@@ -50,7 +50,12 @@ export interface DagHooks {
   mergeAccumulators(updates: Array<[number, unknown]>): void;
   /** executor host/port for its block server */
   executorAddress(id: string): { host: string; port: number } | undefined;
-  remapError(e: Error): Error;
+}
+
+/** What a job was started with (PySpark's local properties): matched by cancelJobs(). */
+export interface JobProps {
+  group?: string | undefined;
+  tags?: readonly string[] | undefined;
 }
 
 interface StageRdd {
@@ -73,6 +78,8 @@ export class DAGScheduler extends EventEmitter {
   /** the lineage of every stage the machine knows */
   private readonly stageRdds = new Map<number, StageRdd>();
   private readonly waiters = new Map<number, JobWaiter>();
+  /** the props of every job not yet settled */
+  private readonly activeJobs = new Map<number, JobProps>();
   /** the running task set of each stage */
   private readonly taskSets = new Map<number, TaskSet>();
   private readonly launchedAt = new Map<number, number>();
@@ -98,12 +105,16 @@ export class DAGScheduler extends EventEmitter {
     return this.state.outputs;
   }
 
-  /** Runs `op` on the given partitions of `rdd` and returns one decoded result per partition. */
+  /**
+   * Runs `op` on the given partitions of `rdd` and returns one decoded result per partition. `props`
+   * (job group, tags) are what cancelJobs() matches on; `callStack` (the action's) names the job in the UI.
+   */
   async runJob(
     rdd: LineageNode,
     op: ResultOp,
     partitions?: number[],
     description = 'job',
+    props: JobProps = {},
     callStack?: string,
   ): Promise<unknown[]> {
     if (this.state.status === 'STOPPED')
@@ -115,6 +126,7 @@ export class DAGScheduler extends EventEmitter {
     const stageId = this.nextStageId++;
     this.stageRdds.set(stageId, { rdd, kind: { resultOp: op } });
     const done = new Promise<Uint8Array[]>((resolve, reject) => this.waiters.set(jobId, { stageId, resolve, reject }));
+    this.activeJobs.set(jobId, props);
     // the UI and event log: the job's stages and the user's line that ran the action (once per job)
     if (this.listenerCount('jobLineage') > 0)
       this.emit('jobLineage', {
@@ -126,9 +138,16 @@ export class DAGScheduler extends EventEmitter {
     try {
       const results = await done;
       return results.map((b) => decode(b));
-    } catch (e) {
-      throw this.hooks.remapError(e as Error);
+    } finally {
+      this.activeJobs.delete(jobId);
     }
+  }
+
+  /** Cancels every running job whose props match; each fails with why(jobId). Returns their ids. */
+  cancelJobs(match: (p: JobProps) => boolean, why: (jobId: number, p: JobProps) => Error): number[] {
+    const ids = [...this.activeJobs].filter(([, p]) => match(p)).map(([id]) => id);
+    for (const id of ids) this.cancelJob(id, why(id, this.activeJobs.get(id)!));
+    return ids;
   }
 
   /** Cancels a running job: it fails with `error`; stages no other job needs stop. */

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { CREDENTIALS_ENV, writeCredentials } from '../common/credentials.js';
 import { CinderError } from '../common/errors.js';
+import { own } from '../common/keep-alive.js';
 import { logger } from '../common/log.js';
 import { EXECUTOR_MAIN } from '../executor/entry.js';
 import type { DriverAddress, ExecutorBackend } from './backend.js';
@@ -75,6 +76,7 @@ export class LocalBackend implements ExecutorBackend {
         CINDER_LAUNCH_REQUESTED_AT: String(Date.now()),
       },
     });
+    own(child);
     this.children.set(id, child);
     allChildren.add(child);
     child.on('exit', (code, signal) => {

@@ -6,17 +6,18 @@
  * still hears from its running attempts (zombie results after a kill or a fetch failure).
  *
  *              Offer    Running  Finished             Failed                      Killed    ExecutorLost   Kill
- *   ACTIVE     launch?  note     accept;all→SUCCEEDED  fetch→ZOMBIE|retry|→ABORTED  requeue   requeue its    →ZOMBIE
- *   ZOMBIE     ✗        note     drain                drain                       drain     drain          ·
- *   SUCCEEDED  ✗        note     drain                drain                       drain     drain          ·
- *   ABORTED    ✗        note     drain                drain                       drain     drain          ·
+ *   ACTIVE     launch?  note     accept;all→SUCCEEDED  fetch→ZOMBIE|retry|→ABORTED  requeue   requeue its    kill running→ZOMBIE
+ *   ZOMBIE     ✗        note     drain                drain                       drain     drain          kill running
+ *   SUCCEEDED  ✗        note     drain                drain                       drain     drain          kill running
+ *   ABORTED    ✗        note     drain                drain                       drain     drain          kill running
  *
- * (✗ = InvalidTransition, · = IGNORE, drain = the attempt ends and frees its slot, nothing else.)
+ * (✗ = InvalidTransition, drain = the attempt ends and frees its slot, nothing else; kill running = ask
+ * the executors to stop the running attempts, whose KILLED reports drain them.)
  * Every attempt that ends yields exactly one Succeeded or Ended effect: the shell frees its slot there.
  * Time comes in Offer events (`now`); no I/O, no clock. State is updated in place.
  */
 import { CinderError, fromWireError, type WireError } from '../common/errors.js';
-import { defineMachine, IGNORE, type Transition } from '../common/machine.js';
+import { defineMachine, type Transition } from '../common/machine.js';
 import type { TaskFailure } from '../protocol/executor.js';
 import { stepTask, type TaskState } from './task-state.js';
 
@@ -262,6 +263,11 @@ const drain =
 const kill = (s: TaskSetState, e: Ev<'Kill'>): T => {
   s.status = 'ZOMBIE';
   s.pending.length = 0;
+  return killRunning(s, e);
+};
+
+/** Asks the executors to stop this set's running attempts (their KILLED reports then free the slots). */
+const killRunning = (s: TaskSetState, e: Ev<'Kill'>): T => {
   const byExecutor = new Map<string, number[]>();
   for (const a of s.running.values()) {
     let ids = byExecutor.get(a.executorId);
@@ -280,7 +286,8 @@ const over = {
   Failed: drain('failed'),
   Killed: drain('killed'),
   ExecutorLost: executorLost,
-  Kill: IGNORE,
+  // a set that is over (aborted, zombie after a fetch failure) may still have attempts running
+  Kill: killRunning,
 } as const;
 
 export const taskSetMachine = defineMachine<TaskSetStatus, TaskSetState, TaskSetEvent, TaskSetEffect>({

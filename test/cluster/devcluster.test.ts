@@ -5,6 +5,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
+import { fetch as undiciFetch } from 'undici';
+import { clusterCaAgent } from '../../src/cluster/security/web-tls.js';
 import { alive, CINDER } from '../harness/mini-cluster.js';
 
 test('cluster up starts RM + N NMs in the background and prints the master; cluster down leaves no process', {
@@ -30,8 +32,18 @@ test('cluster up starts RM + N NMs in the background and prints the master; clus
   assert.equal(who.status, 0, who.stderr);
   assert.equal(who.stdout.trim(), `${os.userInfo().username} (admin)`);
   const token = run(['token', '--dir', dir]).stdout.trim();
-  const rest = await fetch(`${info.restUrl}/ws/v1/cluster/nodes`, { headers: { authorization: `Bearer ${token}` } });
+  // the REST API is HTTPS with a certificate of the cluster CA (DIR/ca.pem): trusted through it, not otherwise
+  assert.match(info.restUrl, /^https:\/\/127\.0\.0\.1:\d+$/);
+  assert.equal(info.caFile, path.join(dir, 'ca.pem'));
+  assert.equal((fs.statSync(path.join(dir, 'ca.key')).mode & 0o777).toString(8), '600');
+  const agent = clusterCaAgent(info.caFile);
+  t.after(() => agent.close());
+  const url = `${info.restUrl}/ws/v1/cluster/nodes`;
+  const rest = await undiciFetch(url, { headers: { authorization: `Bearer ${token}` }, dispatcher: agent });
   assert.equal(rest.status, 200);
+  await assert.rejects(fetch(url, { headers: { authorization: `Bearer ${token}` } }), (e: Error) =>
+    /self[- ]signed|unable to verify|SELF_SIGNED|UNABLE_TO_VERIFY/i.test(String((e as { cause?: Error }).cause ?? e)),
+  );
   const nodes = JSON.parse(run(['nodes', '--json', '--dir', dir]).stdout) as {
     state: string;
     capacity: { memoryMB: number };
@@ -54,4 +66,5 @@ test('cluster up starts RM + N NMs in the background and prints the master; clus
   assert.equal(down.status, 0, down.stderr);
   for (const pid of [info.pids.rm, ...info.pids.nms]) assert.equal(alive(pid), false, `pid ${pid} gone`);
   assert.equal(fs.existsSync(path.join(dir, 'cluster.json')), false);
+  assert.equal(fs.existsSync(path.join(dir, 'ca.key')), false, 'the CA key goes with the cluster');
 });

@@ -83,10 +83,10 @@ describe('cluster end to end', { timeout: 60_000 }, () => {
     const after = (await mc.withClient((c) => c.listApplications())).length;
     assert.equal(after, before);
     // REST: 401 without the token, 200 with it, and never the secret in the output
-    const base = `http://127.0.0.1:${mc.rm.restPort}/ws/v1/cluster`;
-    assert.equal((await fetch(`${base}/apps`)).status, 401);
-    assert.equal((await fetch(`${base}/apps`, { headers: { authorization: `Bearer ${mc.secret}` } })).status, 401);
-    const ok = await fetch(`${base}/nodes`, { headers: { authorization: `Bearer ${mc.restToken()}` } });
+    const base = mc.restBase;
+    assert.equal((await mc.fetch(`${base}/apps`)).status, 401);
+    assert.equal((await mc.fetch(`${base}/apps`, { headers: { authorization: `Bearer ${mc.secret}` } })).status, 401);
+    const ok = await mc.fetch(`${base}/nodes`, { headers: { authorization: `Bearer ${mc.restToken()}` } });
     assert.equal(ok.status, 200);
     const body = await ok.text();
     assert.equal(JSON.parse(body).nodes.node.length, 2);

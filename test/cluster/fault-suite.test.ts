@@ -10,12 +10,11 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { groupAlive } from '../../src/cluster/nodemanager/process-tree.js';
 import { APPS, appProcesses, EXECUTOR_PROCESS, outputLines, type Run, submit } from '../deploy/submit-harness.js';
-import { MiniCluster } from '../harness/mini-cluster.js';
+import { MiniCluster, sharedTempDir } from '../harness/mini-cluster.js';
 
 const FAST = [
   '--conf',
@@ -55,7 +54,7 @@ describe('fault suite', { timeout: 900_000 }, () => {
       nodeMemoryMB: 4096,
       rm: { minAllocationMB: 128, nmLivenessMs: 3000, amLivenessMs: 8000 },
     });
-    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cinder-faults-'));
+    tmp = sharedTempDir('cinder-faults-');
     env = { CINDER_IDENTITY: mc.identityFile() };
   });
   after(async () => {
@@ -68,6 +67,8 @@ describe('fault suite', { timeout: 900_000 }, () => {
     const id = `j${n++}`;
     const marks = path.join(tmp, `${id}-marks`);
     fs.mkdirSync(marks);
+    // the job's tasks (running as the submitting user's uid on root NMs) leave their marks here
+    fs.chmodSync(marks, 0o1777);
     const out = opts.out ?? path.join(tmp, `${id}-out`);
     const args = [
       '--master',

@@ -202,7 +202,7 @@ describe('limits on a live cluster', { timeout: 60_000 }, () => {
   });
 
   test('REST: prototype keys as app ids answer 404, and the API serves on', async () => {
-    const base = `http://127.0.0.1:${mc.rm.restPort}/ws/v1/cluster`;
+    const base = mc.restBase;
     const auth = { authorization: `Bearer ${mc.restToken('alice')}` };
     for (const id of [
       '__proto__',
@@ -212,12 +212,12 @@ describe('limits on a live cluster', { timeout: 60_000 }, () => {
       '__proto__/appattempts',
       '__proto__/state',
     ]) {
-      const r = await fetch(`${base}/apps/${id}`, { headers: auth });
+      const r = await mc.fetch(`${base}/apps/${id}`, { headers: auth });
       const body = (await r.json()) as { RemoteException?: { exception: string; message: string } };
       assert.equal(r.status, 404, `${id}: ${JSON.stringify(body)}`);
       assert.equal(body.RemoteException?.exception, 'UNKNOWN_APP');
     }
-    assert.equal((await fetch(`${base}/apps`, { headers: auth })).status, 200);
+    assert.equal((await mc.fetch(`${base}/apps`, { headers: auth })).status, 200);
   });
 
   test('cinder apps / status / logs print names with control characters escaped', async () => {

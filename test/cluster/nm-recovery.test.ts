@@ -122,8 +122,9 @@ describe('NodeManager restart', { timeout: 60_000 }, () => {
         for (const [id, g] of groups) assert.ok(groupLive(g), `${id} survives the NM's death`);
         release(exits, 7);
         await mc.waitFor(() => !groupLive(groups.get(exits)!), 5_000, 'the released container to exit');
-        // isolated containers write it in their own run dir, others (the default) in the NM's recovery dir
-        const runDir = mc.opts.nm?.containerUidRange ? path.join('work', appId, `${exits}.run`) : 'recovery';
+        // isolated containers (root NMs, the default) write it in their own run dir, others in the NM's recovery dir
+        const isolated = process.getuid?.() === 0 && mc.opts.nm?.containerUidRange !== 'none';
+        const runDir = isolated ? path.join('work', appId, `${exits}.run`) : 'recovery';
         assert.ok(fs.existsSync(path.join(mc.nms[0]!.dir, runDir, `${exits}.exitcode`)), 'exit code recorded');
 
         await mc.restartNode(0);

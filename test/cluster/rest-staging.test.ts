@@ -11,7 +11,7 @@ describe('REST API and staging checks', { timeout: 60_000 }, () => {
   let auth: Record<string, string>;
   before(async () => {
     mc = await MiniCluster.start({ nodes: 1 });
-    base = `http://127.0.0.1:${mc.rm.restPort}/ws/v1/cluster`;
+    base = mc.restBase;
     auth = { authorization: `Bearer ${mc.restToken('alice')}` };
   });
   after(async () => {
@@ -28,7 +28,7 @@ describe('REST API and staging checks', { timeout: 60_000 }, () => {
       });
       await mc.waitFor(async () => (await cl.getApplication(appId)).state === 'RUNNING', 10_000, 'RUNNING');
       const get = async (p: string) => {
-        const r = await fetch(`${base}${p}`, { headers: auth });
+        const r = await mc.fetch(`${base}${p}`, { headers: auth });
         assert.equal(r.status, 200, p);
         return (await r.json()) as Record<string, any>;
       };
@@ -43,7 +43,7 @@ describe('REST API and staging checks', { timeout: 60_000 }, () => {
       );
       // bob may view (the view ACL is "*"), and his token says he is bob whatever user.name claims
       const bobAuth = { authorization: `Bearer ${mc.restToken('bob')}` };
-      const asBob = await fetch(`${base}/apps/${appId}?user.name=alice`, { headers: bobAuth });
+      const asBob = await mc.fetch(`${base}/apps/${appId}?user.name=alice`, { headers: bobAuth });
       assert.equal(asBob.status, 200);
       const app = ((await asBob.json()) as Record<string, any>).app;
       assert.equal(app.user, 'alice');
@@ -53,7 +53,7 @@ describe('REST API and staging checks', { timeout: 60_000 }, () => {
       assert.equal(atts[0].appAttemptState, 'RUNNING');
       assert.match(atts[0].containerId, /_01_000001$/);
       const put = (user: string) =>
-        fetch(`${base}/apps/${appId}/state?user.name=alice`, {
+        mc.fetch(`${base}/apps/${appId}/state?user.name=alice`, {
           method: 'PUT',
           headers: {
             authorization: `Bearer ${mc.restToken(user)}`,
@@ -66,7 +66,7 @@ describe('REST API and staging checks', { timeout: 60_000 }, () => {
       assert.equal(denied.status, 403);
       assert.match(((await denied.json()) as any).RemoteException.message, /user bob may not kill/);
       assert.equal((await cl.getApplication(appId)).state, 'RUNNING');
-      const unauth = await fetch(`${base}/apps/${appId}/state`, {
+      const unauth = await mc.fetch(`${base}/apps/${appId}/state`, {
         method: 'PUT',
         headers: { 'content-type': 'application/json' },
         body: '{"state":"KILLED"}',
@@ -76,7 +76,7 @@ describe('REST API and staging checks', { timeout: 60_000 }, () => {
       const ok = await put('alice');
       assert.equal(ok.status, 202);
       assert.deepEqual(await ok.json(), { state: 'KILLED' });
-      assert.equal((await fetch(`${base}/apps/application_1_0001`, { headers: auth })).status, 404);
+      assert.equal((await mc.fetch(`${base}/apps/application_1_0001`, { headers: auth })).status, 404);
     } finally {
       cl.close();
     }

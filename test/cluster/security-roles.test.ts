@@ -38,7 +38,7 @@ describe('roles, tokens and user identity (alice and bob)', { timeout: 120_000 }
   let bobApp: string;
   let aliceAttempt: string;
   let bobAttempt: string;
-  const rest = () => `http://127.0.0.1:${mc.rm.restPort}/ws/v1/cluster`;
+  const rest = () => mc.restBase;
 
   const rmConn = (principal: string, secret: string): Promise<RpcConnection<ToNm, ToRm>> =>
     dial<ToNm, ToRm>({
@@ -133,25 +133,25 @@ describe('roles, tokens and user identity (alice and bob)', { timeout: 120_000 }
 
   test('REST: bob’s token with X-Cinder-User / user.name = alice is still bob', async () => {
     const headers = { authorization: `Bearer ${mc.restToken('bob')}`, 'x-cinder-user': 'alice' };
-    const app = await fetch(`${rest()}/apps/${aliceApp}?user.name=alice`, { headers });
+    const app = await mc.fetch(`${rest()}/apps/${aliceApp}?user.name=alice`, { headers });
     assert.equal(app.status, 403);
-    const atts = await fetch(`${rest()}/apps/${aliceApp}/appattempts?user.name=alice`, { headers });
+    const atts = await mc.fetch(`${rest()}/apps/${aliceApp}/appattempts?user.name=alice`, { headers });
     assert.equal(atts.status, 403);
-    const kill = await fetch(`${rest()}/apps/${aliceApp}/state?user.name=alice`, {
+    const kill = await mc.fetch(`${rest()}/apps/${aliceApp}/state?user.name=alice`, {
       method: 'PUT',
       headers: { ...headers, 'content-type': 'application/json' },
       body: '{"state":"KILLED"}',
     });
     assert.equal(kill.status, 403);
-    const list = (await (await fetch(`${rest()}/apps`, { headers })).json()) as {
+    const list = (await (await mc.fetch(`${rest()}/apps`, { headers })).json()) as {
       apps: { app: { id: string; trackingUrl: string; amHostHttpAddress: string; currentAttemptId: string }[] };
     };
     const a = list.apps.app.find((x) => x.id === aliceApp)!;
     assert.deepEqual([a.trackingUrl, a.amHostHttpAddress, a.currentAttemptId], ['', '', '']);
     // a user token signed with another key, or the old cluster-secret token, is 401
     const forged = mc.restToken('alice').replace(/.$/, (c) => (c === '0' ? '1' : '0'));
-    assert.equal((await fetch(`${rest()}/apps`, { headers: { authorization: `Bearer ${forged}` } })).status, 401);
-    assert.equal((await fetch(`${rest()}/apps`, { headers: { authorization: `Bearer ${mc.secret}` } })).status, 401);
+    assert.equal((await mc.fetch(`${rest()}/apps`, { headers: { authorization: `Bearer ${forged}` } })).status, 401);
+    assert.equal((await mc.fetch(`${rest()}/apps`, { headers: { authorization: `Bearer ${mc.secret}` } })).status, 401);
   });
 
   test('a task of bob’s app sees no cluster secret, key or app secret in its env, argv or dir', async () => {
@@ -366,7 +366,7 @@ describe('roles, tokens and user identity (alice and bob)', { timeout: 120_000 }
     const who = await mc.cli(['whoami'], { env: { CINDER_IDENTITY: out } });
     assert.equal(who.stdout.trim(), 'carol');
     const tok = (await mc.cli(['token'], { env: { CINDER_IDENTITY: out } })).stdout.trim();
-    const r = await fetch(`${rest()}/apps/${aliceApp}`, { headers: { authorization: `Bearer ${tok}` } });
+    const r = await mc.fetch(`${rest()}/apps/${aliceApp}`, { headers: { authorization: `Bearer ${tok}` } });
     assert.equal(r.status, 403, 'carol is not alice');
     // root is not an admin by name
     const root = await mc.cli(['kill', aliceApp], { user: 'root' });

@@ -45,8 +45,12 @@ describe('client mode: the AM lost near the end', { timeout: 120_000 }, () => {
   }
 
   test('an attempt left: the next AM attempt carries the driver result -> SUCCEEDED, exit 0', async () => {
-    const { out, r, rec } = await killAmAtTheEnd('retry', 2);
+    const { appId, out, r, rec } = await killAmAtTheEnd('retry', 2);
     assert.deepEqual(outputLines(out), SLOW_SAVE_LINES);
+    // client mode says what cluster mode says: the app id, its tracking address (the RM's proxy), its states
+    assert.match(r.stderr, new RegExp(`submitted application ${appId} \\(client mode, queue default\\)`));
+    assert.match(r.stderr, new RegExp(`${appId} RUNNING tracking=https?://[^/]+/proxy/${appId}/`));
+    assert.match(r.stderr, new RegExp(`final: ${appId} name="slow-save" state=FINISHED finalStatus=SUCCEEDED`));
     assert.equal(`${rec.state}/${rec.finalStatus}`, 'FINISHED/SUCCEEDED', `${rec.diagnostics}\n${r.stderr}`);
     assert.equal(rec.attempts, 2);
     assert.equal(r.code, 0, r.stderr);

@@ -78,8 +78,8 @@ describe('deploy modes on a 2-node cluster', { timeout: 180_000 }, () => {
       assert.match(amErr?.data ?? '', /"msg":"executor registered"/);
       for (const line of (amErr?.data ?? '').split('\n').filter((l) => l.includes('"executor registered"')))
         assert.match(line, /"launchToRegisterMs":\d+/, line);
-      // the tracking address is the driver's UI in the AM container
-      assert.match((await cl.getApplication(appId)).trackingUrl, /^http:\/\/[\d.]+:\d+$/);
+      // the tracking address users see is the RM's web proxy for the app (YARN's), not the AM container
+      assert.match((await cl.getApplication(appId)).trackingUrl, new RegExp(`^https?://[^/]+:\\d+/proxy/${appId}/$`));
       await fx.mc.waitFor(() => fx.mc.liveContainerGroups().length === 0, 10_000, 'no container process left');
     } finally {
       cl.close();

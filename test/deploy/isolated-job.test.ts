@@ -1,7 +1,9 @@
 /**
- * A real Cinder job (`cinder submit`, cluster mode: driver in the AM, executors) on NMs that isolate
- * containers (as root): the AM and executors run as the app's uid, reach the engine, their localized
- * app bundle, HOME and TMPDIR, read a world-readable input and write into a world-writable dir.
+ * A real Cinder job (`cinder submit`) on NMs that isolate containers (as root, the default): in cluster
+ * mode the AM and executors run as the submitting user's uid, reach the engine, their localized app bundle,
+ * HOME and TMPDIR, read a world-readable input and write into a world-writable dir; in client mode the
+ * driver (root) hands the output dir to that uid, so the output is written as the user's uid too; an
+ * output dir the uid cannot reach fails at once with an error naming the dir and the fix.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -23,7 +25,7 @@ describe('a job on isolated containers', {
     mc = await MiniCluster.start({
       nodes: 2,
       nodeMemoryMB: 4096,
-      rm: { minAllocationMB: 128 },
+      rm: { minAllocationMB: 128, containerUidRange: '23300-23309' },
       nm: { containerUidRange: '23300-23309' },
     });
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cinder-isolated-job-'));
@@ -63,15 +65,38 @@ describe('a job on isolated containers', {
       assert.equal(fs.statSync(path.join(out, f)).uid, uid, `${f} written by an executor of the same app uid`);
   });
 
-  // Known limit of per-app uids (docs/architecture.md, Container isolation): in client mode the driver runs as
-  // the submitting user and makes the output's _temporary dir; executors, as the app uid, cannot write there.
-  test('client mode: executors cannot write where only the driver may; the job fails naming the dir', async () => {
+  test('client mode: the driver hands the output dir to the user uid; executors write it as that uid', async () => {
     const out = path.join(tmp, 'out-client');
+    const r = await submit(
+      ['--master', mc.master, '--executor-memory', '256m', path.join(APPS, 'wc.ts'), path.join(tmp, 'in.txt'), out],
+      { CINDER_IDENTITY: mc.identityFile() },
+    ).done;
+    assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+    assert.ok(outputLines(out).includes('common 200'));
+    // the same user as the cluster-mode job above: the same uid (it follows the user, not the app)
+    const uid = fs.statSync(out).uid;
+    assert.equal(uid, 23300, 'the output dir belongs to the user uid');
+    assert.equal(fs.statSync(path.join(out, '_SUCCESS')).uid, uid);
+    for (const f of fs.readdirSync(out).filter((x) => x.startsWith('part-')))
+      assert.equal(fs.statSync(path.join(out, f)).uid, uid, `${f} written by an executor as the user uid`);
+  });
+
+  test('client mode: an output dir the user uid cannot enter fails at once, naming the dir and the fix', async () => {
+    const closed = fs.mkdtempSync(path.join(tmp, 'closed-'));
+    fs.chmodSync(closed, 0o700);
+    const out = path.join(closed, 'out');
     const r = await submit(
       ['--master', mc.master, '--executor-memory', '256m', path.join(APPS, 'wc.ts'), path.join(tmp, 'in.txt'), out],
       { CINDER_IDENTITY: mc.identityFile(), CINDER_LOG_LEVEL: 'error' },
     ).done;
     assert.notEqual(r.code, 0);
-    assert.match(r.stderr, /permission denied in .*out-client\/_temporary \(EACCES\)/);
+    assert.ok(
+      r.stderr.includes(
+        `executors run as uid 23300 (the cluster runs containers as their submitting user's uid) and cannot enter ${closed}`,
+      ),
+      r.stderr,
+    );
+    assert.ok(r.stderr.includes(`chmod o+x ${closed}`), r.stderr);
+    assert.equal(fs.existsSync(out), false, 'nothing left behind');
   });
 });

@@ -6,10 +6,9 @@
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { MiniCluster } from '../harness/mini-cluster.js';
+import { MiniCluster, sharedTempDir } from '../harness/mini-cluster.js';
 import { NetLab, netnsUnavailable } from '../harness/netns.js';
 import { APPS, appIdFrom, appProcesses, EXECUTOR_PROCESS, outputLines, submit } from './submit-harness.js';
 
@@ -52,7 +51,7 @@ describe('deploy modes across network namespaces', {
       ],
       clientPrefix: lab.prefix('client'),
     });
-    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cinder-mh-'));
+    tmp = sharedTempDir('cinder-mh-');
     input = path.join(tmp, 'in.txt');
     fs.writeFileSync(input, Array.from({ length: 200 }, (_, i) => `x${i % 11} y${i % 3} common`).join('\n'));
     env = { CINDER_IDENTITY: mc.identityFile('alice') };

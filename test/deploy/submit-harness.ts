@@ -1,10 +1,9 @@
 /** Test helpers: run `cinder submit` as a user would (a child process) against a MiniCluster. */
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before } from 'node:test';
-import { CINDER, MiniCluster, ROOT } from '../harness/mini-cluster.js';
+import { CINDER, MiniCluster, ROOT, sharedTempDir } from '../harness/mini-cluster.js';
 
 export const APPS = path.join(ROOT, 'test', 'fixtures', 'apps');
 
@@ -72,7 +71,7 @@ export function appIdFrom(text: string): string {
 
 export interface DeployFixture {
   mc: MiniCluster;
-  /** a temp dir for the suite's inputs and outputs */
+  /** a temp dir for the suite's inputs and outputs (1777, as /tmp: containers run as the user's uid) */
   tmp: string;
   /** the env `cinder submit` runs with: the harness user's identity */
   env: Record<string, string>;
@@ -86,7 +85,7 @@ export function deployCluster(name: string, rm: Record<string, string | number> 
   const fx = {} as DeployFixture;
   before(async () => {
     fx.mc = await MiniCluster.start({ nodes: 2, nodeMemoryMB: 4096, rm: { minAllocationMB: 128, ...rm } });
-    fx.tmp = fs.mkdtempSync(path.join(os.tmpdir(), `cinder-${name}-`));
+    fx.tmp = sharedTempDir(`cinder-${name}-`);
     fx.env = { CINDER_IDENTITY: fx.mc.identityFile() };
   });
   after(async () => {

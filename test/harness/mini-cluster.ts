@@ -7,11 +7,14 @@
  * (identityFile, client(user), cli(..., { user }), restToken(user)); the default user is the OS user, not
  * an admin. Test-only code.
  */
+
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createHash, X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { fetch as undiciFetch } from 'undici';
 import { ClusterClient } from '../../src/cluster/client.js';
 import { writeSecretFile } from '../../src/cluster/common/config.js';
 import { alive } from '../../src/cluster/devcluster.js';
@@ -20,6 +23,7 @@ import { groupAlive, killGroup } from '../../src/cluster/nodemanager/process-tre
 import { DAY_MS, issueIdentity, writeIdentity } from '../../src/cluster/security/identity.js';
 import { containerTokenKey, loadOrCreateMasterKey } from '../../src/cluster/security/keys.js';
 import { bearer, mintToken } from '../../src/cluster/security/tokens.js';
+import { certHosts, clusterCaAgent, ensureClusterCa, issueServerCert } from '../../src/cluster/security/web-tls.js';
 import type { AppReport, AttemptReport, NodeReport, Token } from '../../src/protocol/cluster.js';
 import { newSecret } from '../../src/rpc/index.js';
 
@@ -66,7 +70,35 @@ export class MiniCluster {
     writeSecretFile(this.secretFile, this.secret);
     // created before the RM starts (it keeps it), so identities can be issued here as an operator would
     this.masterKey = loadOrCreateMasterKey(path.join(this.dir, 'rm'));
+    // the cluster CA and the RM's HTTPS certificate, as `cinder cluster up` makes them
+    this.caFile = ensureClusterCa(this.dir).caFile;
+    this.web = issueServerCert(this.dir, path.join(this.dir, 'rm', 'web'), certHosts(this.rmAddr));
   }
+
+  /** the cluster CA (DIR/ca.pem): REST clients trust it */
+  readonly caFile: string;
+  private readonly web: { certFile: string; keyFile: string };
+  private agent: ReturnType<typeof clusterCaAgent> | undefined;
+
+  /** The REST API's base URL (https unless the suite set webTls=false). */
+  get restBase(): string {
+    const plain = String(this.opts.rm?.webTls) === 'false';
+    return `${plain ? 'http' : 'https'}://127.0.0.1:${this.rm.restPort}/ws/v1/cluster`;
+  }
+
+  /** SPKI sha256 (base64) of the RM's web certificate: a browser pinned to it verifies the RM (startBrowser spkiPins). */
+  get webSpkiPin(): string {
+    const cert = new X509Certificate(fs.readFileSync(this.web.certFile));
+    return createHash('sha256')
+      .update(cert.publicKey.export({ type: 'spki', format: 'der' }))
+      .digest('base64');
+  }
+
+  /** fetch (undici) trusting this cluster's CA, as a REST client of it would. */
+  fetch = (url: string, init: Parameters<typeof undiciFetch>[1] = {}): ReturnType<typeof undiciFetch> => {
+    this.agent ??= clusterCaAgent(this.caFile);
+    return undiciFetch(url, { ...init, dispatcher: this.agent });
+  };
 
   private readonly masterKey: Buffer;
   /** the user the harness acts as when no user is named */
@@ -170,6 +202,8 @@ export class MiniCluster {
       nmLivenessMs: 3000,
       amLivenessMs: 10000,
       livenessCheckMs: 200,
+      webCertFile: this.web.certFile,
+      webKeyFile: this.web.keyFile,
       ...this.opts.rm,
     };
     const args = [
@@ -189,6 +223,7 @@ export class MiniCluster {
       args,
       log,
       path.join(this.dir, 'rm.ready'),
+      ownEncryption(this.opts.rm),
     );
     this.rm = { proc, port: ready.port!, restPort: ready.restPort!, dir, log };
   }
@@ -219,7 +254,13 @@ export class MiniCluster {
       String(this.opts.nodeVcores ?? 4),
     ];
     for (const [k, v] of Object.entries(sets)) args.push('--set', `${k}=${v}`);
-    const { proc, ready } = await this.spawnDaemon(host?.prefix ?? [], args, log, path.join(dir, 'nm.ready'));
+    const { proc, ready } = await this.spawnDaemon(
+      host?.prefix ?? [],
+      args,
+      log,
+      path.join(dir, 'nm.ready'),
+      ownEncryption(this.opts.nm),
+    );
     this.nmPorts[i] = ready.port!;
     this.nms[i] = { proc, port: ready.port!, dir, log };
   }
@@ -372,6 +413,7 @@ export class MiniCluster {
   }
 
   async cleanup(): Promise<void> {
+    await this.agent?.close();
     await Promise.all(this.nms.map((n) => this.killProc(n?.proc, 'SIGKILL')));
     await this.killProc(this.rm?.proc, 'SIGKILL');
     await Promise.all(this.liveContainerGroups().map((g) => killGroup(g, 0)));
@@ -381,6 +423,22 @@ export class MiniCluster {
 }
 
 export { alive };
+
+/** A daemon whose suite sets rpcEncryption gets it from that key only, not from this process's env. */
+function ownEncryption(sets: Record<string, string | number> | undefined): Record<string, string> {
+  return sets?.rpcEncryption === undefined ? {} : { CINDER_RPC_ENCRYPTION: '' };
+}
+
+/**
+ * A temp dir that jobs on the cluster can use as they would /tmp (mode 1777): root NodeManagers run
+ * containers as their submitting user's uid, which must read inputs and create outputs there (a plain
+ * mkdtemp dir is 0700). Removed by the caller.
+ */
+export function sharedTempDir(prefix: string): string {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  fs.chmodSync(d, 0o1777);
+  return d;
+}
 
 /**
  * Why processes of another uid (isolated containers, user nobody) cannot run this checkout's code: the
@@ -401,6 +459,10 @@ export interface SimpleSubmit {
   name?: string;
   acls?: { view: string[]; modify: string[] };
   maxAttempts?: number;
+  /** the tracking URL its AM registers (default none) */
+  trackingUrl?: string;
+  /** the app secret (default: one the RM makes) */
+  appSecret?: string;
 }
 
 /** Submits a simple-am app; returns its id. */
@@ -416,6 +478,7 @@ export async function submitSimpleApp(cl: ClusterClient, o: SimpleSubmit): Promi
     resource: { memoryMB: o.memoryMB ?? 128, vcores: 1 },
     intervalMs: 200,
     launchContext: { command: o.command, localResources },
+    ...(o.trackingUrl ? { trackingUrl: o.trackingUrl } : {}),
   };
   await cl.submitApplication({
     appId,
@@ -423,6 +486,7 @@ export async function submitSimpleApp(cl: ClusterClient, o: SimpleSubmit): Promi
     ...(o.queue ? { queue: o.queue } : {}),
     ...(o.acls ? { acls: o.acls } : {}),
     ...(o.maxAttempts ? { maxAttempts: o.maxAttempts } : {}),
+    ...(o.appSecret ? { appSecret: o.appSecret } : {}),
     amResource: { memoryMB: o.amMemoryMB ?? 256, vcores: 1 },
     amLaunchContext: { command: ['node', SIMPLE_AM, JSON.stringify(spec)] },
   });

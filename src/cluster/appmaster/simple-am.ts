@@ -16,6 +16,8 @@ export interface SimpleAmSpec {
   intervalMs?: number;
   /** re-ask for containers lost with their node (default true) */
   replaceLost?: boolean;
+  /** the tracking URL to register (a UI the RM's web proxy forwards to; default none) */
+  trackingUrl?: string;
 }
 
 function out(s: string): void {
@@ -25,7 +27,7 @@ function out(s: string): void {
 async function main(): Promise<void> {
   const spec = JSON.parse(process.argv[2] ?? '{}') as SimpleAmSpec;
   const am = await AmRmClient.connect();
-  const reg = await am.register(os.hostname(), -1, '');
+  const reg = await am.register(os.hostname(), -1, spec.trackingUrl ?? '');
   out(`registered ${am.attemptId} in queue ${reg.queue}`);
   am.addAsks([{ count: spec.containers, resource: spec.resource }]);
   let succeeded = 0;

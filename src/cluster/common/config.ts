@@ -10,6 +10,11 @@ import { CinderError } from '../../common/errors.js';
 import { assertPrivate } from '../../common/private-file.js';
 import { z } from '../../common/zod.js';
 
+/** container uids of a cluster (RM assigns per user, root NMs run containers as them) */
+export const DEFAULT_UID_RANGE = '20000-29999';
+
+/** a boolean flag; from --set / env any string but "false" is true */
+const bool = z.preprocess((v) => (typeof v === 'string' ? v !== 'false' : v), z.boolean());
 const ms = z.coerce.number().int().positive();
 const labels = z.preprocess((v) => (typeof v === 'string' ? v.split(',').filter(Boolean) : v), z.array(z.string()));
 
@@ -31,6 +36,9 @@ export const RmConfig = z.object({
   /** 0 picks a free port; -1 disables REST */
   restPort: z.coerce.number().int().min(-1).max(65535).default(8088),
   dir: z.string().default(`${os.homedir()}/.cinder/rm`),
+  /** the history server's address (host:port or URL) the RM UI and web proxy link ended apps to ('' = none;
+   * the client's cinder.history.address) */
+  historyAddress: z.string().default(''),
   /** users who are admins besides those whose identity says so (none by default: not root by name) */
   admins: labels.default([]),
   /** full queue paths ("root.default") -> settings; root is implicit */
@@ -70,16 +78,30 @@ export const RmConfig = z.object({
     .int()
     .positive()
     .default(1024 * 1024 * 1024),
+  /**
+   * container uids the RM gives to users (one per user, kept for good, carried in container tokens):
+   * NodeManagers running as root run every container of a user's apps as that user's uid; "none" assigns
+   * none (then root NMs must also be set to none). Same range on the RM and every NM (user-uids.ts)
+   */
+  containerUidRange: z.string().default(DEFAULT_UID_RANGE),
+  /** serve the REST API over HTTPS (web-tls.ts); false = plain HTTP, for trusted single-host use only */
+  webTls: bool.default(true),
+  /** the REST server's certificate and key (PEM; `cinder cluster up` makes them, signed by DIR/ca.pem) */
+  webCertFile: z.string().default(''),
+  webKeyFile: z.string().default(''),
+  /** on|off: RPC encryption of this daemon (src/rpc/encryption.ts); unset: CINDER_RPC_ENCRYPTION, else on */
+  rpcEncryption: z.string().default(''),
 });
 export type RmConfig = z.infer<typeof RmConfig>;
-
-/** a boolean flag; from --set / env any string but "false" is true */
-const bool = z.preprocess((v) => (typeof v === 'string' ? v !== 'false' : v), z.boolean());
 
 export const NmConfig = z.object({
   rm: z.string().regex(/^[^:]+:\d+$/, 'expected HOST:PORT'),
   host: z.string().default('127.0.0.1'),
   port: z.coerce.number().int().min(0).max(65535).default(0),
+  /** the NM's HTTP listener (/metrics, behind the metrics token): loopback by default */
+  httpHost: z.string().default('127.0.0.1'),
+  /** 0 = any free port (reported to the RM, shown on its nodes page), -1 = no listener */
+  httpPort: z.coerce.number().int().min(-1).max(65535).default(0),
   dir: z.string().default(`${os.homedir()}/.cinder/nm`),
   memoryMB: z.coerce.number().int().positive().default(8192),
   vcores: z.coerce.number().int().positive().default(8),
@@ -100,19 +122,29 @@ export const NmConfig = z.object({
    */
   orphanKillMs: z.coerce.number().int().nonnegative().default(600_000),
   /**
-   * when the NM runs as root, each application's containers run as a uid (and gid) of their own from
-   * this range (LinuxContainerExecutor-like), e.g. "20000-29999"; "none" (the default for now) runs them
-   * as the NM's user, not isolated. Opt-in until the uid follows the submitting user cluster-wide: with a
-   * per-app uid chosen by each NM, a client-mode driver's output dir is not writable by its executors and
-   * two NMs on one host may hand the same uid to different apps (docs/decisions/0014-limits.md)
+   * when the NM runs as root, every container runs as the uid (and gid) the RM gave its submitting user
+   * (carried in the container token), which must lie in this range (LinuxContainerExecutor-like); "none"
+   * runs them as the NM's user, not isolated. Ignored (not isolated, said at start) when the NM is not
+   * root (docs/decisions/0015-container-uids-per-user.md)
    */
-  containerUidRange: z.string().default('none'),
+  containerUidRange: z.string().default(DEFAULT_UID_RANGE),
   /** the largest tree one localized archive may unpack to (zip-bomb guard) */
   maxUnpackedBytes: z.coerce
     .number()
     .int()
     .positive()
     .default(1024 * 1024 * 1024),
+  /**
+   * the node's whole resource cache (yarn.nodemanager.localizer.cache.target-size-mb): entries of ended
+   * apps are evicted, least recently used first, to stay under it; one app needing more is refused
+   */
+  maxCacheBytes: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(10 * 1024 * 1024 * 1024),
+  /** on|off: RPC encryption of this daemon and its containers (src/rpc/encryption.ts); unset: the env, else on */
+  rpcEncryption: z.string().default(''),
 });
 export type NmConfig = z.infer<typeof NmConfig>;
 

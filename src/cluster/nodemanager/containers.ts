@@ -20,6 +20,7 @@ import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { CREDENTIALS_ENV } from '../../common/credentials.js';
+import { CinderError } from '../../common/errors.js';
 import { logger } from '../../common/log.js';
 import {
   type ContainerInfo,
@@ -39,7 +40,7 @@ import {
   type RecordedExit,
   recoveringState,
 } from './container-machine.js';
-import { type AppIdentity, own, type UidPool } from './isolation.js';
+import { type AppIdentity, type AppUids, own } from './isolation.js';
 import type { Localizer } from './localizer.js';
 import {
   groupLive,
@@ -123,8 +124,8 @@ export class ContainerManager {
     private readonly baseEnv: (info: ContainerInfo, workDir: string) => Record<string, string>,
     private readonly nodeId: () => string,
     private readonly clock: () => number = Date.now,
-    /** per-app uids when containers are isolated (isolation.ts); undefined: they run as the NM's user */
-    readonly uids: UidPool | undefined = undefined,
+    /** the apps' uids when containers are isolated (isolation.ts); undefined: they run as the NM's user */
+    readonly uids: AppUids | undefined = undefined,
   ) {
     this.pidDir = path.join(conf.dir, 'pids');
     this.recoveryDir = path.join(conf.dir, 'recovery');
@@ -145,7 +146,10 @@ export class ContainerManager {
   }
 
   private identity(c: NmContainer): AppIdentity | undefined {
-    return this.uids?.acquire(c.info.appId);
+    if (!this.uids) return undefined;
+    const id = this.uids.get(c.info.appId);
+    if (!id) throw new CinderError('NO_CONTAINER_UID', `no uid recorded for ${c.info.appId} on this node`);
+    return id;
   }
 
   // ------------------------------------------------------------ machine plumbing

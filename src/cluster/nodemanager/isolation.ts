@@ -1,12 +1,12 @@
 /**
  * Who a container runs as (YARN's container executors). When the NodeManager runs as root and
- * containerUidRange is set, every application gets an unprivileged uid (and the same gid) of its own
- * from the range, allocated when its first container starts here and released when its dirs are
- * deleted (LinuxContainerExecutor-like); its work and log dirs are owned by that uid with mode 0700, so
- * another app's tasks cannot read them, nor its processes' /proc/PID/environ. The allocation is not
- * stored anywhere else: the owner of <dir>/work/<appId> is the record, so a restarted NM finds the uids
- * of the apps whose containers it reacquires. Otherwise containers run as the NM's own user, not
- * isolated (DefaultContainerExecutor). Owns the uid pool and the ownership of app dirs only.
+ * containerUidRange is set (the default), every container runs as the unprivileged uid (and the same
+ * gid) the RM gave its submitting user, carried in its container token (LinuxContainerExecutor-like:
+ * user-uids.ts); its work and log dirs are owned by that uid with mode 0700, so another user's tasks
+ * cannot read them, nor its processes' /proc/PID/environ. On this node the owner of <dir>/work/<appId>
+ * is the record, so a restarted NM finds the uids of the apps whose containers it reacquires. Otherwise
+ * containers run as the NM's own user, not isolated (DefaultContainerExecutor). Owns the app -> uid
+ * records of this node and the ownership of app dirs only.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -41,51 +41,49 @@ export function untraversableAncestor(dir: string): string | undefined {
   }
 }
 
-export class UidPool {
+/**
+ * The uid of each application with containers on this node: the one its container tokens carry (the RM
+ * gives it to the submitting user, user-uids.ts), checked against this node's range. Apps of one user
+ * share it; it is forgotten here when the app is cleaned up.
+ */
+export class AppUids {
   private readonly byApp = new Map<string, number>();
-  private readonly used = new Set<number>();
 
   constructor(
     private readonly lo: number,
     private readonly hi: number,
   ) {}
 
-  /** The app's uid, allocating the lowest free one. */
-  acquire(appId: string): AppIdentity {
-    let uid = this.byApp.get(appId);
-    if (uid === undefined) {
-      for (let u = this.lo; u <= this.hi; u++)
-        if (!this.used.has(u)) {
-          uid = u;
-          break;
-        }
-      if (uid === undefined)
-        throw new CinderError(
-          'NO_CONTAINER_UID',
-          `no free container uid in ${this.lo}-${this.hi}: ${this.used.size} applications hold one on this node`,
-          'widen containerUidRange',
-        );
-      this.byApp.set(appId, uid);
-      this.used.add(uid);
-    }
+  /** Records the app's uid from a container token; refuses a missing, out-of-range or changed one. */
+  assign(appId: string, uid: number | undefined): AppIdentity {
+    if (uid === undefined)
+      throw new CinderError(
+        'NO_CONTAINER_UID',
+        `the container token of ${appId} carries no uid, but this NodeManager runs containers as their user's uid (${this.lo}-${this.hi})`,
+        'set the same containerUidRange on the ResourceManager and the NodeManagers (none on both: not isolated)',
+      );
+    if (uid < this.lo || uid > this.hi)
+      throw new CinderError(
+        'BAD_CONTAINER_UID',
+        `the container token of ${appId} carries uid ${uid}, outside this NodeManager's containerUidRange ${this.lo}-${this.hi}`,
+        'set the same containerUidRange on the ResourceManager and the NodeManagers',
+      );
+    const had = this.byApp.get(appId);
+    if (had !== undefined && had !== uid)
+      throw new CinderError('BAD_CONTAINER_UID', `${appId} runs as uid ${had} on this node, not ${uid}`);
+    this.byApp.set(appId, uid);
     return { uid, gid: uid };
   }
 
-  /** Records an allocation found on disk (NM restart); false when the uid is outside the range or taken. */
+  /** Records an allocation found on disk (NM restart); false when the uid is outside the range. */
   adopt(appId: string, uid: number): boolean {
-    if (uid < this.lo || uid > this.hi) return false;
-    if (this.byApp.get(appId) === uid) return true;
-    if (this.used.has(uid) || this.byApp.has(appId)) return false;
+    if (uid < this.lo || uid > this.hi || this.byApp.has(appId)) return this.byApp.get(appId) === uid;
     this.byApp.set(appId, uid);
-    this.used.add(uid);
     return true;
   }
 
   release(appId: string): void {
-    const uid = this.byApp.get(appId);
-    if (uid === undefined) return;
     this.byApp.delete(appId);
-    this.used.delete(uid);
   }
 
   get(appId: string): AppIdentity | undefined {

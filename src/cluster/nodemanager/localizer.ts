@@ -6,7 +6,10 @@
  * unpacked, walked (symlinks must stay inside, real size under the cap, modes made read-only for others).
  * The cache dir is private to the NM; a container gets its own copy of the tree it needs in its dir
  * (directories made, files hard-linked, so a container reads only its own resources and an evicted entry
- * does not break it). An entry is evicted when the last app that used it is cleaned up. It must not
+ * does not break it). The cache is capped at maxCacheBytes in all (YARN's localizer target size): an entry
+ * no live app uses stays for later apps until room is needed, then the least recently used such entries
+ * are evicted; entries of live apps are never evicted, and a resource that does not fit beside them is
+ * refused with the sizes and the cap. A restarted NM finds what is on disk as unused entries. It must not
  * launch processes other than tar/unzip.
  */
 import { spawn } from 'node:child_process';
@@ -22,6 +25,27 @@ export type Fetch = (appId: string, sha256: string) => Promise<Uint8Array>;
 
 /** 1 GiB: the largest tree one archive may unpack to (zip-bomb guard). */
 export const DEFAULT_MAX_UNPACKED_BYTES = 1024 * 1024 * 1024;
+/** 10 GiB: the whole cache (yarn.nodemanager.localizer.cache.target-size-mb is 10240). */
+export const DEFAULT_MAX_CACHE_BYTES = 10 * 1024 * 1024 * 1024;
+
+/** Bytes of a file or of the regular files of a tree (symlinks count nothing). */
+function treeBytes(p: string): number {
+  const st = fs.lstatSync(p);
+  if (st.isDirectory()) return fs.readdirSync(p).reduce((n, e) => n + treeBytes(path.join(p, e)), 0);
+  return st.isFile() ? st.size : 0;
+}
+
+function mib(n: number): string {
+  return `${(n / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+interface Entry {
+  bytes: number;
+  /** apps that localized it and have not been cleaned up */
+  apps: Set<string>;
+  /** order of last use (a counter, not a clock): lower is older */
+  used: number;
+}
 
 function run(cmd: string, args: string[], cwd?: string): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -62,19 +86,89 @@ function linkTree(from: string, to: string): void {
 
 export class Localizer {
   private readonly inflight = new Map<string, Promise<string>>();
-  /** cache entry (its final path) -> apps that localized it and have not been cleaned up */
-  private readonly users = new Map<string, Set<string>>();
+  /** cache entry (its final path) -> size, users, last use */
+  private readonly cache = new Map<string, Entry>();
+  private tick = 0;
   /** downloads actually performed (cache misses), observable by tests */
   downloads = 0;
   hits = 0;
+  /** entries evicted to make room, observable by tests */
+  evicted = 0;
 
   constructor(
     private readonly cacheDir: string,
     private readonly fetch: Fetch,
     private readonly maxUnpackedBytes = DEFAULT_MAX_UNPACKED_BYTES,
+    private readonly maxCacheBytes = DEFAULT_MAX_CACHE_BYTES,
   ) {
     fs.mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
     fs.chmodSync(cacheDir, 0o700);
+    // a previous NM's entries: unused (oldest first by mtime); its half-done downloads go
+    const found: string[] = [];
+    for (const e of fs.readdirSync(cacheDir)) {
+      const p = path.join(cacheDir, e);
+      if (p.endsWith('.tmp') || p.endsWith('.archive')) fs.rmSync(p, { recursive: true, force: true });
+      else found.push(p);
+    }
+    found.sort((a, b) => fs.lstatSync(a).mtimeMs - fs.lstatSync(b).mtimeMs);
+    for (const p of found) this.cache.set(p, { bytes: treeBytes(p), apps: new Set(), used: this.tick++ });
+    this.makeRoom(0);
+  }
+
+  /** Bytes in the cache (tests, logs). */
+  get totalBytes(): number {
+    let n = 0;
+    for (const e of this.cache.values()) n += e.bytes;
+    return n;
+  }
+
+  /**
+   * Evicts entries no live app uses, least recently used first, until `more` bytes fit under the cap;
+   * returns the bytes live apps hold when they still do not fit, else undefined.
+   */
+  private makeRoom(more: number): number | undefined {
+    let total = this.totalBytes;
+    if (total + more <= this.maxCacheBytes) return undefined;
+    const unused = [...this.cache].filter(([, e]) => e.apps.size === 0).sort((a, b) => a[1].used - b[1].used);
+    for (const [p, e] of unused) {
+      if (total + more <= this.maxCacheBytes) break;
+      if (this.busy(p)) continue;
+      fs.rmSync(p, { recursive: true, force: true });
+      this.cache.delete(p);
+      this.evicted++;
+      total -= e.bytes;
+    }
+    return total + more <= this.maxCacheBytes ? undefined : total;
+  }
+
+  private busy(entry: string): boolean {
+    const base = path.basename(entry).replace(/\.d$/, '');
+    return [...this.inflight.keys()].some((k) => k.startsWith(base));
+  }
+
+  /** Bytes of the entries appId uses. */
+  private bytesOf(appId: string): number {
+    let n = 0;
+    for (const e of this.cache.values()) if (e.apps.has(appId)) n += e.bytes;
+    return n;
+  }
+
+  /** Makes room for a new entry of `bytes` for appId, or refuses naming the sizes and the cap. */
+  private admit(appId: string, link: string, bytes: number): void {
+    const held = this.makeRoom(bytes);
+    if (held === undefined) return;
+    const own = this.bytesOf(appId);
+    const why =
+      own + bytes > this.maxCacheBytes
+        ? `${appId}'s resources need ${mib(own + bytes)} here, over the node's resource cache limit of ${mib(this.maxCacheBytes)} (maxCacheBytes)`
+        : `running applications hold ${mib(held)} of the node's ${mib(this.maxCacheBytes)} resource cache (maxCacheBytes), and ${link} needs ${mib(bytes)} more`;
+    throw new CinderError(
+      'CACHE_FULL',
+      `cannot localize ${link}: ${why}`,
+      own + bytes > this.maxCacheBytes
+        ? 'ship fewer or smaller --files/--archives, or raise maxCacheBytes on the NodeManagers'
+        : 'retry when other applications end, or raise maxCacheBytes on the NodeManagers',
+    );
   }
 
   /** Localizes every resource into containerDir under its link name (a private copy: hard links). */
@@ -88,16 +182,14 @@ export class Localizer {
     );
   }
 
-  /** The app was cleaned up: entries no other app uses are deleted. Returns how many. */
+  /**
+   * The app was cleaned up: entries no other live app uses become evictable (kept for later apps while
+   * the cache is under its cap). Returns how many became unused.
+   */
   release(appId: string): number {
     let n = 0;
-    for (const [entry, apps] of this.users) {
-      if (!apps.delete(appId) || apps.size > 0) continue;
-      this.users.delete(entry);
-      if ([...this.inflight.keys()].some((k) => k.startsWith(path.basename(entry).replace(/\.d$/, '')))) continue;
-      fs.rmSync(entry, { recursive: true, force: true });
-      n++;
-    }
+    for (const e of this.cache.values()) if (e.apps.delete(appId) && e.apps.size === 0) n++;
+    this.makeRoom(0);
     return n;
   }
 
@@ -109,17 +201,21 @@ export class Localizer {
   private get(appId: string, link: string, r: LocalResource): Promise<string> {
     const key = `${r.sha256}:${r.type}`;
     const final = path.join(this.cacheDir, r.type === 'ARCHIVE' ? `${r.sha256}.d` : r.sha256);
-    let apps = this.users.get(final);
-    if (!apps) this.users.set(final, (apps = new Set()));
-    apps.add(appId);
-    if (fs.existsSync(final)) {
+    const e = this.cache.get(final);
+    if (e && fs.existsSync(final)) {
+      e.apps.add(appId);
+      e.used = this.tick++;
       this.hits++;
       return Promise.resolve(final);
     }
     let p = this.inflight.get(key);
     if (p) {
       this.hits++;
-      return p;
+      return p.then((f) => {
+        const got = this.cache.get(f);
+        if (got) got.apps.add(appId);
+        return f;
+      });
     }
     p = this.download(appId, link, r, final).finally(() => this.inflight.delete(key));
     this.inflight.set(key, p);
@@ -136,9 +232,12 @@ export class Localizer {
         `resource ${link} changed on the staging store: expected sha256 ${r.sha256} (${r.size} bytes), got ${got} (${data.length} bytes)`,
       );
     const tmp = `${final}.${process.pid}.${Date.now()}.tmp`;
+    // the download itself must fit (an archive's tree is checked again once unpacked)
+    this.admit(appId, link, data.length);
     if (r.type === 'FILE') {
       fs.writeFileSync(tmp, data, { mode: 0o644 });
       fs.renameSync(tmp, final);
+      this.cache.set(final, { bytes: data.length, apps: new Set([appId]), used: this.tick++ });
       return final;
     }
     const file = `${tmp}.archive`;
@@ -157,7 +256,9 @@ export class Localizer {
         await run('tar', ['-xzf', file, '-C', tmp, '--no-same-owner', '--no-same-permissions']);
       }
       checkUnpacked(tmp, what);
+      this.admit(appId, link, treeBytes(tmp));
       fs.renameSync(tmp, final);
+      this.cache.set(final, { bytes: treeBytes(final), apps: new Set([appId]), used: this.tick++ });
       return final;
     } catch (e) {
       fs.rmSync(tmp, { recursive: true, force: true });

@@ -27,8 +27,9 @@ import { type NmConfig, parseMaster } from '../common/config.js';
 import { containerTokenKey } from '../security/keys.js';
 import { checkAppScope, checkStart, type NmCaller, nmCallerOf, nmSecretFor } from './container-auth.js';
 import { ContainerManager } from './containers.js';
-import { parseUidRange, UidPool, untraversableAncestor } from './isolation.js';
+import { AppUids, parseUidRange, untraversableAncestor } from './isolation.js';
 import { Localizer } from './localizer.js';
+import { NmMetrics, startNmHttp } from './nm-http.js';
 
 const log = logger('nm');
 
@@ -45,6 +46,12 @@ export class NodeManager {
   /** secrets of containers not yet spawned (written to their credentials file at spawn, then dropped) */
   private readonly pendingCredentials = new Map<string, Record<string, string>>();
   private registering: Promise<void> | undefined;
+  readonly metrics: NmMetrics;
+  private http: Awaited<ReturnType<typeof startNmHttp>> | undefined;
+  /** host:port of the HTTP listener ('' when off) */
+  get httpAddress(): string {
+    return this.http?.address ?? '';
+  }
 
   constructor(
     readonly conf: NmConfig,
@@ -62,6 +69,7 @@ export class NodeManager {
         return r.data;
       },
       conf.maxUnpackedBytes,
+      conf.maxCacheBytes,
     );
     const pass = ['PATH', 'HOME', 'LANG', 'TMPDIR', 'TZ', 'CINDER_LOG_LEVEL', 'CINDER_TEST', 'CINDER_RPC_ENCRYPTION'];
     this.containers = new ContainerManager(
@@ -84,6 +92,12 @@ export class NodeManager {
       Date.now,
       uids,
     );
+    this.metrics = new NmMetrics({
+      running: () =>
+        [...this.containers.containers.values()].filter((c) => c.s.status !== 'DONE').map((c) => c.info.resource),
+      cacheDir: path.join(conf.dir, 'cache'),
+      cacheCounts: () => ({ downloads: this.localizer.downloads, hits: this.localizer.hits }),
+    });
   }
 
   async start(): Promise<{ port: number }> {
@@ -129,6 +143,8 @@ export class NodeManager {
     fs.writeFileSync(portFile, String(this.server.port));
     this.nodeId = `${this.conf.host}:${this.server.port}`;
     this.containers.startMonitor();
+    if (this.conf.httpPort >= 0)
+      this.http = await startNmHttp(this.metrics, this.conf.httpHost, this.conf.httpPort, this.secret);
     await this.register();
     this.hbTimer = setInterval(() => void this.heartbeat(), this.conf.heartbeatMs);
     this.hbTimer.unref();
@@ -148,11 +164,14 @@ export class NodeManager {
               `NodeManager ${this.nodeId} is shutting down and starts no containers`,
               'the ResourceManager places it elsewhere',
             );
-          checkStart(this.containerKey, this.nodeId, m, from, Date.now());
+          const granted = checkStart(this.containerKey, this.nodeId, m, from, Date.now());
           const { token: _token, ...info } = m.container;
+          // isolated: the container runs as the uid the RM gave its user (refused when missing or out of range)
+          this.containers.uids?.assign(info.appId, granted.uid);
           if (m.credentials) this.pendingCredentials.set(info.id, m.credentials);
           try {
             this.containers.start(info, m.launchContext);
+            this.metrics.launched();
           } catch (e) {
             this.pendingCredentials.delete(info.id);
             throw e;
@@ -228,10 +247,12 @@ export class NodeManager {
           labels: this.conf.labels,
           containers: sts,
           runningApps: this.containers.heldApps(),
+          ...(this.http ? { httpAddress: this.http.address } : {}),
         },
         10_000,
       );
       this.containers.ack(sts);
+      this.metrics.reported(sts);
       this.lastRegisteredConn = conn;
       log.info({ nodeId: r.nodeId, appsToCleanup: r.appsToCleanup ?? [] }, 'registered with the ResourceManager');
       // an RM without the runningApps answer replies without appsToCleanup
@@ -264,6 +285,7 @@ export class NodeManager {
         return;
       }
       this.containers.ack(sts);
+      this.metrics.reported(sts);
       for (const k of r.containersToKill) void this.containers.stop(k.containerId, k.exitStatus, k.diagnostics);
       for (const appId of r.appsToCleanup) void this.cleanupApp(appId);
     } catch (e) {
@@ -309,6 +331,7 @@ export class NodeManager {
     if (this.rmConn && !this.rmConn.isClosed && this.nodeId)
       await this.rmConn.request({ type: 'UnregisterNode', nodeId: this.nodeId }, 2_000).catch(() => {});
     await this.containers.stopAll();
+    await this.http?.app.close();
     this.rmConn?.close();
     await this.server?.close();
   }
@@ -319,23 +342,24 @@ export class NodeManager {
     if (this.hbTimer) clearInterval(this.hbTimer);
     this.containers.detach();
     this.rmConn?.close();
+    await this.http?.app.close();
     await this.server?.close();
   }
 }
 
 /**
- * The uid pool when containers are isolated: the NM is root and containerUidRange is set. Says clearly
+ * The app -> uid records when containers are isolated: the NM is root and containerUidRange is set. Says clearly
  * when they are not; refuses to start when a container could not reach its own dir under conf.dir.
  */
-function isolationPool(conf: NmConfig): UidPool | undefined {
+function isolationPool(conf: NmConfig): AppUids | undefined {
   const range = parseUidRange(conf.containerUidRange);
   const root = process.getuid?.() === 0;
   if (!root || !range) {
     log.warn(
       { user: os.userInfo().username, containerUidRange: conf.containerUidRange },
       root
-        ? 'containers are NOT isolated: containerUidRange is none, so they run as root, can read this NodeManager dir (its cluster secret) and each other'
-        : 'containers are NOT isolated: the NodeManager is not root, so every container runs as its user and can read its dir (cluster secret) and the other containers (run it as root for per-app uids)',
+        ? 'containers are NOT isolated: containerUidRange is none, so they run as root and can read this NodeManager dir and each other'
+        : `containers are NOT isolated: the NodeManager is not root, so every container runs as its user (${os.userInfo().username}) and can read this NodeManager dir and the other containers (run it as root to run each container as its submitting user's uid)`,
     );
     return undefined;
   }
@@ -348,9 +372,9 @@ function isolationPool(conf: NmConfig): UidPool | undefined {
     );
   log.info(
     { containerUidRange: conf.containerUidRange },
-    'containers are isolated: each application runs as a uid of its own',
+    'containers are isolated: each runs as the uid of its submitting user (assigned by the ResourceManager)',
   );
-  return new UidPool(range.lo, range.hi);
+  return new AppUids(range.lo, range.hi);
 }
 
 export async function startNodeManager(conf: NmConfig, secret: string): Promise<{ nm: NodeManager; port: number }> {

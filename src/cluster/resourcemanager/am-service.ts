@@ -25,7 +25,10 @@ export function registerAm(rm: ResourceManager, m: Msg<'RegisterApplicationMaste
     trackingUrl: m.trackingUrl,
   }) as { queue: string; clusterTimestamp: number; maxCapability: Resource; runningContainers: ContainerInfo[] };
   // containers that survived an RM restart: tokens so that the AM can still stop them on their nodes
-  return { ...r, runningContainers: r.runningContainers.map((c) => rm.tokens.withToken(c, s.user)) };
+  return {
+    ...r,
+    runningContainers: r.runningContainers.map((c) => rm.tokens.withToken(c, s.user, rm.uids.of(s.user))),
+  };
 }
 
 /** Each newly allocated container goes to the AM with its container token (minted here, in the shell). */
@@ -41,7 +44,7 @@ export function allocate(rm: ResourceManager, m: Msg<'Allocate'>, s: AmSession):
     trackingUrl: m.trackingUrl,
     lastResponseId: m.lastResponseId,
   }) as AllocateResponse;
-  return { ...r, allocated: r.allocated.map((c) => rm.tokens.withToken(c, s.user)) };
+  return { ...r, allocated: r.allocated.map((c) => rm.tokens.withToken(c, s.user, rm.uids.of(s.user))) };
 }
 
 export function finishAm(rm: ResourceManager, m: Msg<'FinishApplicationMaster'>, s: AmSession): void {

@@ -71,7 +71,25 @@ export interface RmBooks {
    * that reports one later is not believed, since the AM was told and may have replaced it */
   readonly ended: Map<string, Set<string>>;
   readonly scheduler: CapacityScheduler;
+  /** per app, the last containers that ended, with how (for the web UI's app page; not persisted) */
+  readonly history: Map<string, EndedContainer[]>;
 }
+
+/** A container that ended, as the app page shows it. */
+export interface EndedContainer {
+  id: string;
+  nodeId: string;
+  attempt: number;
+  resource: Resource;
+  isAm: boolean;
+  state: RmContainerState;
+  exitStatus: number;
+  diagnostics: string;
+  allocatedAt: number;
+}
+
+/** ended containers kept per app for the UI (oldest dropped first) */
+export const HISTORY_PER_APP = 200;
 
 export const LIVE_CONTAINER = new Set<RmContainerState>(['ALLOCATED', 'ACQUIRED', 'RUNNING']);
 
@@ -85,6 +103,7 @@ export function emptyBooks(conf: RmConfig, state: RmState): RmBooks {
     runtimes: new Map(),
     ended: new Map(),
     scheduler: new CapacityScheduler(conf),
+    history: new Map(),
   };
 }
 

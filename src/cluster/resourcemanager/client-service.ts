@@ -90,6 +90,8 @@ export function submit(rm: ResourceManager, m: Msg<'SubmitApplication'>, who: Pr
   const p = rm.books.state.pending[ctx.appId];
   if (p && p.user !== who.user)
     throw new CinderError('ACCESS_DENIED', `application ${ctx.appId} was created by ${p.user}, not ${who.user}`);
+  // the user's container uid, assigned now: with the range used up the submission is refused, not its containers
+  rm.uids.of(who.user);
   rm.dispatch({ type: 'AppSubmitted', now: rm.clock(), ctx, secret: appSecret ?? newSecret() });
   return appReport(rm, rm.app(ctx.appId));
 }
@@ -100,14 +102,16 @@ export function appReport(rm: ResourceManager, app: AppRecord): AppReport {
   let vc = 0;
   let n = 0;
   const containers: AppReport['containers'] = [];
-  for (const c of rm.containers.values())
-    if (c.appId === app.id && LIVE_CONTAINER.has(c.state)) {
-      mb += c.resource.memoryMB;
-      vc += c.resource.vcores;
-      if (c.state === 'RUNNING') n++;
-      containers.push({ id: c.id, nodeId: c.nodeId, state: c.state });
-    }
   const ended = hasEnded(app.state);
+  // an ended app has no live containers (a books invariant): listings of many old apps skip the scan
+  if (!ended)
+    for (const c of rm.containers.values())
+      if (c.appId === app.id && LIVE_CONTAINER.has(c.state)) {
+        mb += c.resource.memoryMB;
+        vc += c.resource.vcores;
+        if (c.state === 'RUNNING') n++;
+        containers.push({ id: c.id, nodeId: c.nodeId, state: c.state });
+      }
   const wait = app.state === 'ACCEPTED' ? rm.scheduler.waitReason(app.id) : '';
   return {
     id: app.id,
@@ -126,7 +130,8 @@ export function appReport(rm: ResourceManager, app: AppRecord): AppReport {
     attempts: app.attempts.length,
     amHost: at?.host,
     amRpcPort: at?.rpcPort,
-    trackingUrl: at?.trackingUrl ?? '',
+    // users see the RM's proxy address (YARN's), the AM's own URL stays in the attempt for the proxy
+    trackingUrl: at?.trackingUrl ? (rm.webAddress ? `${rm.webAddress}/proxy/${app.id}/` : at.trackingUrl) : '',
     allocatedMB: mb,
     allocatedVCores: vc,
     runningContainers: n,

@@ -17,7 +17,7 @@
  */
 import { defineMachine, IGNORE, type Transition } from '../../common/machine.js';
 import { type ContainerStatus, ExitStatus } from '../../protocol/cluster.js';
-import { own, type RmBooks, type RmContainer } from './books.js';
+import { HISTORY_PER_APP, own, type RmBooks, type RmContainer } from './books.js';
 import type { RmEffect } from './rm-events.js';
 
 export const RM_CONTAINER_STATES = [
@@ -57,13 +57,18 @@ interface Ctx {
 type T = Transition<Ctx, ContainerEffect>;
 
 /** Gives a live container's resources back and forgets it. */
-function end(x: Ctx, state: RmContainerState): Ctx {
+function end(x: Ctx, state: RmContainerState, exitStatus: number, diagnostics: string): Ctx {
   x.b.scheduler.charge(x.c.appId, x.c.nodeId, x.c.resource, x.c.isAm, -1);
   x.b.containers.delete(x.c.id);
   let ended = x.b.ended.get(x.c.appId);
   if (!ended) x.b.ended.set(x.c.appId, (ended = new Set()));
   ended.add(x.c.id);
   x.c.state = state;
+  let h = x.b.history.get(x.c.appId);
+  if (!h) x.b.history.set(x.c.appId, (h = []));
+  const { id, nodeId, attempt, resource, isAm, allocatedAt } = x.c;
+  h.push({ id, nodeId, attempt, resource, isAm, state, exitStatus, diagnostics, allocatedAt });
+  if (h.length > HISTORY_PER_APP) h.shift();
   return x;
 }
 
@@ -103,28 +108,28 @@ function amEnded(x: Ctx, exitStatus: number, diagnostics: string): AmContainerEn
 
 function finished(x: Ctx, e: { status: ContainerStatus }): T {
   const st = e.status.exitStatus ?? ExitStatus.ABORTED;
-  end(x, 'COMPLETED');
+  end(x, 'COMPLETED', st, e.status.diagnostics);
   if (!x.c.isAm) tellAm(x, st, e.status.diagnostics);
   return { state: x, effects: amEnded(x, st, e.status.diagnostics) };
 }
 
 function released(x: Ctx): T {
   const why = 'container released by the application';
-  end(x, 'RELEASED');
+  end(x, 'RELEASED', ExitStatus.KILLED_BY_APPMASTER, why);
   killOnNode(x, ExitStatus.KILLED_BY_APPMASTER, why);
   tellAm(x, ExitStatus.KILLED_BY_APPMASTER, why);
   return { state: x, effects: [] };
 }
 
 function killed(x: Ctx, e: { exitStatus: number; diagnostics: string }): T {
-  end(x, 'KILLED');
+  end(x, 'KILLED', e.exitStatus, e.diagnostics);
   killOnNode(x, e.exitStatus, e.diagnostics);
   return { state: x, effects: [] };
 }
 
 function expired(x: Ctx): T {
   const why = `container ${x.c.id} expired: allocated but not started within ${x.b.conf.containerAllocationExpiryMs} ms (containerAllocationExpiryMs)`;
-  end(x, 'EXPIRED');
+  end(x, 'EXPIRED', ExitStatus.ABORTED, why);
   killOnNode(x, ExitStatus.ABORTED, why);
   if (!x.c.isAm) tellAm(x, ExitStatus.ABORTED, why);
   return {

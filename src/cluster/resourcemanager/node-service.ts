@@ -30,6 +30,7 @@ export function registerNode(
       'NOT_YOUR_NODE',
       `this connection registered as node ${session.nodeId}; it cannot register ${nodeId} too`,
     );
+  if (m.httpAddress) rm.nodeHttp.set(nodeId, m.httpAddress);
   const r = rm.dispatch({
     type: 'NodeRegistered',
     now: rm.clock(),

@@ -35,8 +35,11 @@ export class RmTokens {
     return mintToken(this.master, { kind: 'am', attemptId, appId, user, exp: this.clock() + AM_TOKEN_TTL_MS });
   }
 
-  /** The container with a token for it: valid on its node only, until the allocation expiry has long passed. */
-  withToken(c: ContainerInfo, user: string): ContainerInfo {
+  /**
+   * The container with a token for it: valid on its node only, until the allocation expiry has long passed;
+   * it carries the uid the user's containers run as (user-uids.ts).
+   */
+  withToken(c: ContainerInfo, user: string, uid: number | undefined): ContainerInfo {
     const token = mintToken(this.containerKey, {
       kind: 'container',
       containerId: c.id,
@@ -44,6 +47,7 @@ export class RmTokens {
       nodeId: c.nodeId,
       resource: c.resource,
       user,
+      ...(uid === undefined ? {} : { uid }),
       exp: this.clock() + this.containerTtlMs,
     });
     return { ...c, token };

@@ -17,6 +17,7 @@ import { recoverBooks, rmStep } from './rm-step.js';
 import { RmTokens } from './rm-tokens.js';
 import { StagingStore } from './staging.js';
 import { StateStore } from './state-store.js';
+import { UserUids } from './user-uids.js';
 
 const log = logger('rm');
 
@@ -31,6 +32,12 @@ export class ResourceManager {
   readonly startedAt: number;
   /** the master key and the tokens it signs (AM, container, user) */
   readonly tokens: RmTokens;
+  /** the container uid of each user (assigned on first submission, kept for good) */
+  readonly uids: UserUids;
+  /** the RM web address users reach (scheme://host:port, set once the HTTP server listens; '' without one) */
+  webAddress = '';
+  /** each node's HTTP address (host:port) as it registered it, for links and YARN's nodeHTTPAddress */
+  readonly nodeHttp = new Map<string, string>();
   private readonly store: StateStore;
   private timer: NodeJS.Timeout | undefined;
   /** CINDER_CHECK_INVARIANTS=1: check the books after every event (tests), read once: dispatch is the hot path */
@@ -45,6 +52,7 @@ export class ResourceManager {
     const containerTtl = Math.max(conf.containerAllocationExpiryMs * 2, 600_000);
     this.tokens = RmTokens.load(conf.dir, clusterSecret, containerTtl, clock);
     this.store = new StateStore(conf.dir);
+    this.uids = new UserUids(conf.dir, conf.containerUidRange);
     this.staging = new StagingStore(path.join(conf.dir, 'staging'), conf.stagingMaxFileBytes, conf.stagingMaxAppBytes);
     this.logDir = path.join(conf.dir, 'app-logs');
     fs.mkdirSync(this.logDir, { recursive: true, mode: 0o700 });
@@ -145,7 +153,7 @@ export class ResourceManager {
     const user = this.app(appId).user;
     const message = {
       ...f.message,
-      container: this.tokens.withToken(f.message.container, user),
+      container: this.tokens.withToken(f.message.container, user, this.uids.of(user)),
       credentials: {
         ...f.message.credentials,
         CINDER_AM_TOKEN: JSON.stringify(this.tokens.amToken(attemptId, appId, user)),

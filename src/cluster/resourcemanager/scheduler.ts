@@ -244,6 +244,37 @@ export class CapacityScheduler {
     return out;
   }
 
+  /** Every queue (parents and leaves) with its configured and absolute shares and memory in use, for reports. */
+  queueInfos(): {
+    path: string;
+    conf: QueueConf;
+    absCap: number;
+    absMax: number;
+    usedMB: number;
+    amUsedMB: number;
+    leaf: boolean;
+  }[] {
+    return [...this.queues.values()].map((q) => ({ ...q }));
+  }
+
+  /** Containers asked for and not yet placed (AMs included), with their memory and vcores. */
+  pendingTotals(): { containers: number; mb: number; vcores: number } {
+    const t = { containers: 0, mb: 0, vcores: 0 };
+    for (const a of this.apps.values()) {
+      if (a.am) {
+        t.containers++;
+        t.mb += a.am.resource.memoryMB;
+        t.vcores += a.am.resource.vcores;
+      }
+      for (const x of a.asks) {
+        t.containers += x.count;
+        t.mb += x.count * x.resource.memoryMB;
+        t.vcores += x.count * x.resource.vcores;
+      }
+    }
+    return t;
+  }
+
   nodesChanged(): void {
     this.totalMB = undefined;
   }

@@ -7,12 +7,15 @@ import { logger } from '../../common/log.js';
 import { parseToRm, type ToNm, type ToRm } from '../../protocol/cluster.js';
 import { type RpcServer, serve } from '../../rpc/index.js';
 import type { RmConfig } from '../common/config.js';
+import { isMetricsBearer } from '../security/metrics-token.js';
+import { fastifyTlsOptions, webScheme } from '../security/web-tls.js';
 import { type AmSession, allocate, finishAm, registerAm } from './am-service.js';
 import { callerOf, checkRole, principalOf } from './callers.js';
 import * as cs from './client-service.js';
 import { type NodeSession, nodeHeartbeat, registerNode, unregisterNode } from './node-service.js';
 import { startRest } from './rest.js';
 import { ResourceManager } from './rm.js';
+import { createRmMetrics } from './web/metrics.js';
 
 const log = logger('rm-server');
 
@@ -21,11 +24,18 @@ export interface RunningRm {
   host: string;
   port: number;
   restPort: number;
+  /** https unless webTls=false */
+  restScheme: 'https' | 'http';
+  /** scheme://host:port users reach the RM's web UI, REST and proxy at ('' without REST) */
+  webAddress: string;
   close(): Promise<void>;
 }
 
 export async function startResourceManager(conf: RmConfig, secret: string): Promise<RunningRm> {
+  // a REST server that cannot start (no certificate for HTTPS) is refused before anything listens
+  if (conf.restPort >= 0) fastifyTlsOptions(conf);
   const rm = new ResourceManager(conf, secret);
+  const metrics = createRmMetrics(rm);
   const srv: RpcServer<ToRm, ToNm> = await serve<ToRm, ToNm>(
     {
       parse: parseToRm,
@@ -87,8 +97,12 @@ export async function startResourceManager(conf: RmConfig, secret: string): Prom
           }
         };
         run().then(
-          (r) => reply?.reply(r ?? {}),
+          (r) => {
+            metrics.rpc(msg.type, false);
+            reply?.reply(r ?? {});
+          },
           (e: Error) => {
+            metrics.rpc(msg.type, true);
             log.debug({ type: msg.type, err: e.message }, 'request refused');
             reply?.fail(e);
           },
@@ -96,7 +110,16 @@ export async function startResourceManager(conf: RmConfig, secret: string): Prom
       };
     },
   );
-  const rest = conf.restPort >= 0 ? await startRest(rm, conf.restHost, conf.restPort) : undefined;
+  const rest =
+    conf.restPort >= 0
+      ? await startRest(rm, conf.restHost, conf.restPort, {
+          metrics,
+          isMetricsToken: (h) => isMetricsBearer(secret, h),
+        }).catch(async (e) => {
+          await srv.close(); // e.g. the REST port is taken: nothing is left listening
+          throw e;
+        })
+      : undefined;
   rm.start();
   log.info({ host: srv.host, port: srv.port, restPort: rest?.port }, 'ResourceManager started');
   return {
@@ -104,6 +127,8 @@ export async function startResourceManager(conf: RmConfig, secret: string): Prom
     host: srv.host,
     port: srv.port,
     restPort: rest?.port ?? -1,
+    restScheme: webScheme(conf),
+    webAddress: rm.webAddress,
     close: async () => {
       rm.stop();
       await rest?.app.close();

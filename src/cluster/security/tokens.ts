@@ -31,6 +31,8 @@ export const ContainerTokenId = z.object({
   nodeId: z.string(),
   resource: Resource,
   user: z.string(),
+  /** the uid the user's containers run as on NMs that isolate them (absent: the RM assigns none) */
+  uid: z.number().int().optional(),
   exp: z.number(),
 });
 export const UserTokenId = z.object({

@@ -39,8 +39,9 @@ import { type AmIo, amShell } from './am-shell.js';
 const log = logger('application-master');
 const env = process.env;
 
+/** the AM's own progress lines, through the same logger as every other component */
 function out(s: string): void {
-  process.stdout.write(`[${new Date().toISOString()}] cinder-am: ${s}\n`);
+  log.info(s);
 }
 
 const launch = readLaunch();
@@ -288,5 +289,14 @@ async function runClientMode(): Promise<void> {
     },
     Math.max(200, Math.floor(leaseMs / 5)),
   ).unref();
-  await conn.request({ type: 'RegisterClusterManager', appId, attemptId, amHost: host }).catch(() => {});
+  await conn
+    .request({
+      type: 'RegisterClusterManager',
+      appId,
+      attemptId,
+      amHost: host,
+      uid: process.getuid?.(),
+      gid: process.getgid?.(),
+    })
+    .catch(() => {});
 }

@@ -6,29 +6,32 @@
  * The client waits out an RM restart (ClusterClient retries for cinder.rm.connect.maxWaitMs); if the
  * restarted RM forgot the not-yet-submitted application id, staging and submission start over once.
  */
+
+import { esc } from '../../cli/escape.js';
 import type { ClusterClient } from '../../cluster/client.js';
 import { intConf } from '../../common/conf.js';
 import { CinderError } from '../../common/errors.js';
 import { AM_LAUNCH_FILE, AM_LAUNCH_VERSION, encodeAmLaunch } from '../../protocol/am-launch.js';
 import type { AppReport } from '../../protocol/cluster.js';
 import { hasEnded } from '../../protocol/cluster.js';
+import { applyEncryptionSetting, ENCRYPTION_CONF_KEY } from '../../rpc/encryption.js';
 import { AM_MAIN } from '../am/am-main.js';
 import { clusterAmSize, executorSize, totalMB } from '../container-sizing.js';
 import { connectCluster, rejectUnlessFits } from './cluster-connect.js';
+import { describeReport, ReportLines, stamp } from './report-lines.js';
 import { APP_LINK, packageApp, stageFiles } from './staging.js';
 import { defaultsConf, type SubmitRequest } from './submit-options.js';
 
+const toStdout = (line: string) => process.stdout.write(line);
 function say(s: string): void {
-  process.stdout.write(`[${new Date().toISOString()}] ${s}\n`);
+  toStdout(stamp(s));
 }
 
 export function exitCodeOf(r: AppReport): number {
   return r.state === 'FINISHED' && r.finalStatus === 'SUCCEEDED' ? 0 : 1;
 }
 
-function describe(r: AppReport): string {
-  return `${r.id} state=${r.state} finalStatus=${r.finalStatus}${r.diagnostics ? ` diagnostics=${JSON.stringify(r.diagnostics.split('\n')[0])}` : ''}`;
-}
+const describe = describeReport;
 
 export async function submitCluster(req: SubmitRequest): Promise<number> {
   // the connection (and its handshake) is made while esbuild bundles the app, but the bundle comes first:
@@ -60,7 +63,7 @@ export async function submitCluster(req: SubmitRequest): Promise<number> {
       submitted = await stageAndSubmit(client, req, archive, entry);
     }
     const { appId, report } = submitted;
-    say(`submitted application ${appId} (cluster mode, queue ${req.queue})`);
+    say(`submitted application ${appId} named ${JSON.stringify(report.name)} (cluster mode, queue ${req.queue})`);
     if (!req.wait) {
       say(describe(report));
       return report.state === 'FAILED' || report.state === 'KILLED' ? 1 : 0;
@@ -128,21 +131,14 @@ async function stageAndSubmit(
 
 /** Prints state changes (with a timestamp and tracking address) until the app ends. */
 async function follow(client: ClusterClient, appId: string, intervalMs: number): Promise<number> {
-  let last = '';
+  const lines = new ReportLines(toStdout);
   for (;;) {
     const r = await client.getApplication(appId);
-    const line = `${r.state}/${r.finalStatus}/${r.trackingUrl}`;
-    if (line !== last) {
-      say(
-        `${appId} ${r.state}${r.trackingUrl ? ` tracking=${r.trackingUrl}` : ''}${r.amHost ? ` am=${r.amHost}` : ''}`,
-      );
-      last = line;
-    }
     if (hasEnded(r.state)) {
-      say(`final: ${describe(r)}`);
-      say(`driver log: cinder logs ${appId}`);
+      lines.final(r, `driver log: cinder logs ${appId}`);
       return exitCodeOf(r);
     }
+    lines.report(r);
     await new Promise((res) => setTimeout(res, intervalMs));
   }
 }
@@ -150,11 +146,13 @@ async function follow(client: ClusterClient, appId: string, intervalMs: number):
 export async function statusOrKill(master: string | undefined, status?: string, kill?: string): Promise<number> {
   if (!master?.startsWith('cinder://'))
     throw new CinderError('BAD_ARGUMENT', '--status and --kill need --master cinder://HOST:PORT');
-  const client = await connectCluster(master, defaultsConf());
+  const conf = defaultsConf();
+  applyEncryptionSetting(conf[ENCRYPTION_CONF_KEY], ENCRYPTION_CONF_KEY);
+  const client = await connectCluster(master, conf);
   try {
     if (kill) {
       const r = await client.kill(kill, 'killed by cinder submit --kill');
-      if (r.alreadyTerminal) process.stderr.write(`warning: ${kill} had already ended (${r.state})\n`);
+      if (r.alreadyTerminal) process.stderr.write(`warning: ${esc(kill)} had already ended (${esc(r.state)})\n`);
       say(`${kill} ${r.state}`);
       return 0;
     }

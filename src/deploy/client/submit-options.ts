@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { type Conf, parseMaster } from '../../common/conf.js';
+import { checkConf } from '../../common/conf-keys.js';
 import { CinderError } from '../../common/errors.js';
 import { z } from '../../common/zod.js';
 
@@ -22,6 +23,8 @@ export const SubmitRequest = z.object({
   conf: z.record(z.string(), z.string()),
   wait: z.boolean(),
   verbose: z.boolean(),
+  /** type-check a TypeScript app before running it (--typecheck) */
+  typecheck: z.boolean().default(false),
 });
 export type SubmitRequest = z.infer<typeof SubmitRequest>;
 
@@ -41,6 +44,7 @@ export interface RawSubmitOptions {
   numExecutors?: string;
   wait?: boolean;
   verbose?: boolean;
+  typecheck?: boolean;
 }
 
 /** Reads a spark-defaults.conf-style file: `key value` or `key=value` lines, # comments. */
@@ -86,6 +90,10 @@ function list(v: string | undefined): string[] {
 export function buildSubmitRequest(app: string, args: string[], o: RawSubmitOptions): SubmitRequest {
   const file = o.propertiesFile ?? defaultsFile();
   const conf: Conf = file ? readPropertiesFile(file) : {};
+  // a defaults file may hold keys of another version: those warn; --conf is what the user just typed
+  if (file)
+    checkConf(conf, file, { unknown: 'warn', warn: (m) => process.stderr.write(`cinder submit: warning: ${m}\n`) });
+  const given: Conf = {};
   for (const kv of o.conf ?? []) {
     const i = kv.indexOf('=');
     if (i <= 0)
@@ -94,10 +102,15 @@ export function buildSubmitRequest(app: string, args: string[], o: RawSubmitOpti
         `--conf expects key=value, got '${kv}'`,
         'e.g. --conf cinder.executor.memory=2g',
       );
-    conf[kv.slice(0, i)] = kv.slice(i + 1);
+    given[kv.slice(0, i)] = kv.slice(i + 1);
   }
+  checkConf(given, '--conf', { unknown: 'error' });
+  Object.assign(conf, given);
   const flag = (key: string, v: string | undefined) => {
-    if (v !== undefined) conf[key] = v;
+    if (v !== undefined) {
+      checkConf({ [key]: v }, `the option for ${key}`, { unknown: 'error' });
+      conf[key] = v;
+    }
   };
   flag('cinder.driver.memory', o.driverMemory);
   flag('cinder.driver.cores', o.driverCores);
@@ -144,5 +157,6 @@ export function buildSubmitRequest(app: string, args: string[], o: RawSubmitOpti
     conf,
     wait,
     verbose: !!o.verbose,
+    typecheck: !!o.typecheck,
   });
 }

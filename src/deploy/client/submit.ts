@@ -1,17 +1,24 @@
 /**
  * `cinder submit` behaviour. Local masters and client mode run the app's driver in this process;
- * cluster mode stages the app and hands it to the ResourceManager (src/deploy/cluster-submit.ts).
- * Returns the process exit code: 0 exactly when the application succeeded.
+ * cluster mode stages the app and hands it to the ResourceManager (src/deploy/client/cluster-submit.ts).
+ * Returns the process exit code: 0 exactly when the application succeeded. What it prints is escaped
+ * (src/cli/escape.ts): app names, states and diagnostics come from users and the cluster.
  */
+
+import { escLines } from '../../cli/escape.js';
 import { CinderError } from '../../common/errors.js';
+import { holdProcess, ownHandlesKeepAlive } from '../../common/keep-alive.js';
 import { redact } from '../../common/log.js';
+import { applyEncryptionSetting, ENCRYPTION_CONF_KEY } from '../../rpc/encryption.js';
 import { runApp } from '../driver/run-app.js';
 import { checkCompiles } from './compile-check.js';
 import { buildSubmitRequest, type RawSubmitOptions, type SubmitRequest } from './submit-options.js';
 
 function fail(e: unknown): number {
   const err = e as Error;
-  process.stderr.write(`cinder submit: ${err instanceof CinderError ? err.message : (err.stack ?? String(err))}\n`);
+  process.stderr.write(
+    `cinder submit: ${escLines(err instanceof CinderError ? err.message : (err.stack ?? String(err)))}\n`,
+  );
   return 1;
 }
 
@@ -32,8 +39,14 @@ export async function submitMain(
         'usage: cinder submit [options] APP.ts [args...]',
       );
     const req = buildSubmitRequest(app, args, o);
+    // before anything dials or serves: the client, its driver and the servers it starts
+    applyEncryptionSetting(req.conf[ENCRYPTION_CONF_KEY], ENCRYPTION_CONF_KEY);
     if (req.verbose) {
-      process.stderr.write(`cinder submit: ${JSON.stringify({ ...req, conf: redact(req.conf) }, null, 2)}\n`);
+      process.stderr.write(`cinder submit: ${escLines(JSON.stringify({ ...req, conf: redact(req.conf) }, null, 2))}\n`);
+    }
+    if (req.typecheck) {
+      const { typecheck } = await import('./typecheck.js');
+      await typecheck(req.app);
     }
     if (req.deployMode === 'cluster') {
       // cluster mode compiles the app once, while packaging it (before anything is staged)
@@ -63,24 +76,61 @@ async function runDriverHere(req: SubmitRequest): Promise<number> {
   let code = 0;
   let diagnostics = '';
   interruptEndsFailed();
+  // Cinder's own handles do not keep this process alive; the app's do (src/common/keep-alive.ts)
+  ownHandlesKeepAlive(false);
+  const { CinderContext } = await import('../../api/context.js');
+  CinderContext._onEndedOnCluster = endOnClusterEnds;
+  const release = holdProcess();
   try {
     await runApp(req.app, req.args);
   } catch (e) {
     const stack = (e as Error)?.stack ?? String(e);
-    process.stderr.write(`cinder submit: the application failed: ${stack}\n`);
+    process.stderr.write(`cinder submit: the application failed: ${escLines(stack)}\n`);
     code = 1;
     diagnostics = `User application exited with an exception: ${stack}`;
+  } finally {
+    release();
   }
+  // main returned: the context stays up while the app has work of its own (a server, a timer, a job)
+  if (code === 0) await untilIdle(CinderContext._active());
   // the app may have left its context running: stop it so this process can exit cleanly
-  const { CinderContext } = await import('../../api/context.js');
   await CinderContext._stopActive(code === 0 ? 'SUCCEEDED' : 'FAILED', diagnostics);
   const { disagreement, recordedSucceeded, takeClientOutcome } = await import('./client-outcome.js');
   const recorded = takeClientOutcome();
   if (recorded && code === 0 && !recordedSucceeded(recorded)) {
-    process.stderr.write(`cinder submit: ${disagreement(recorded)}\n`);
+    process.stderr.write(`cinder submit: ${escLines(disagreement(recorded))}\n`);
     code = 1;
   }
   return code;
+}
+
+/**
+ * Resolves when the event loop has nothing left but Cinder's own handles (Node's beforeExit: the app's
+ * servers are closed, its timers done, no job runs) or when the context was stopped (sc.stop(), a signal).
+ */
+function untilIdle(sc: { _whenStopped(): Promise<void> } | undefined): Promise<void> {
+  if (!sc) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const idle = (): void => resolve();
+    process.once('beforeExit', idle);
+    void sc._whenStopped().then(() => {
+      process.off('beforeExit', idle);
+      resolve();
+    });
+  });
+}
+
+/**
+ * The application ended on the cluster while its driver ran here (`cinder kill`, failed, the RM gone for
+ * good): the driver stops and the process exits 1 saying so, whatever main is doing (a service would
+ * otherwise answer every request with the error).
+ */
+function endOnClusterEnds(e: Error, sc: { stop(o: { succeeded: boolean; diagnostics: string }): Promise<void> }): void {
+  process.stderr.write(`cinder submit: ${e.message}; stopping the driver\n`);
+  void sc
+    .stop({ succeeded: false, diagnostics: e.message })
+    .catch(() => {})
+    .finally(() => process.exit(1));
 }
 
 /**

@@ -10,12 +10,14 @@
  * which exits 0 only when that record is SUCCEEDED. The app is killed only if no AM ever reached this
  * driver.
  */
+
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import type { ClusterClient } from '../../cluster/client.js';
 import { type Conf, intConf, type Master, parseMb, strConf } from '../../common/conf.js';
 import { CinderError } from '../../common/errors.js';
 import { logger } from '../../common/log.js';
+import { setExecutorUser } from '../../io/output.js';
 import { type AmToDriver, type DriverToAm, parseAmToDriver } from '../../protocol/am.js';
 import { AM_LAUNCH_FILE, AM_LAUNCH_VERSION, encodeAmLaunch } from '../../protocol/am-launch.js';
 import type { AppReport, LocalResource } from '../../protocol/cluster.js';
@@ -25,6 +27,7 @@ import type { DriverAddress, ExecutorBackend } from '../../scheduler/backend.js'
 import { AM_MAIN } from '../am/am-main.js';
 import { type ClientOutcome, recordClientOutcome } from '../client/client-outcome.js';
 import { connectCluster, rejectUnlessFits } from '../client/cluster-connect.js';
+import { ReportLines } from '../client/report-lines.js';
 import { stageFiles } from '../client/staging.js';
 import { clientAmSize, executorSize, totalMB } from '../container-sizing.js';
 
@@ -43,6 +46,8 @@ export class ClientModeBackend implements ExecutorBackend {
   onAmRegistered: ExecutorBackend['onAmRegistered'];
   private client: ClusterClient | undefined;
   private appId = '';
+  /** under `cinder submit`, the app's id, tracking address and state changes go to stderr as in cluster mode */
+  private readonly lines = process.env.CINDER_SUBMIT_CONF ? new ReportLines((l) => process.stderr.write(l)) : undefined;
   private readonly secret = randomBytes(32).toString('hex');
   private amServer: RpcServer<AmToDriver, DriverToAm> | undefined;
   private amConn: RpcConnection<AmToDriver, DriverToAm> | undefined;
@@ -170,6 +175,7 @@ export class ClientModeBackend implements ExecutorBackend {
       tags: ['deploy-mode:client', `driver:${driver.host}:${driver.port}`],
     });
     this.submitted = true;
+    this.lines?.submitted(this.appId, 'client', conf['cinder.yarn.queue'] ?? 'default');
     log.info({ appId: this.appId }, 'application submitted; waiting for the AM');
     await this.waitFor(amRegistered, intConf(conf, 'cinder.am.waitTime'));
     this.monitor = setInterval(() => void this.checkApp(), intConf(conf, 'cinder.yarn.report.interval') || 1000);
@@ -185,6 +191,7 @@ export class ClientModeBackend implements ExecutorBackend {
     void p.then(() => (done = true));
     while (!done) {
       const r = await this.client!.getApplication(this.appId);
+      this.lines?.report(r);
       if (hasEnded(r.state))
         throw new CinderError(
           'APP_ENDED',
@@ -210,6 +217,10 @@ export class ClientModeBackend implements ExecutorBackend {
       case 'RegisterClusterManager': {
         this.amConn = conn;
         this.amSeen = true;
+        // containers of another uid (NMs run them as the submitting user's): output dirs are handed to it
+        setExecutorUser(
+          m.uid !== undefined && m.uid !== process.getuid?.() ? { uid: m.uid, gid: m.gid ?? m.uid } : undefined,
+        );
         reply?.reply({ ok: true });
         log.info({ attemptId: m.attemptId, amHost: m.amHost }, 'AM registered with the driver');
         this.onAmRegistered?.({ host: m.amHost, attemptId: m.attemptId });
@@ -272,6 +283,7 @@ export class ClientModeBackend implements ExecutorBackend {
     } finally {
       this.checking = false;
     }
+    this.lines?.report(r);
     if (hasEnded(r.state) && !this.stopping) {
       this.ended = true;
       this.endedReport = r;
@@ -301,6 +313,7 @@ export class ClientModeBackend implements ExecutorBackend {
       if (client && this.submitted) {
         const o = await this.record(client, outcome);
         recordClientOutcome(o);
+        if (o.report) this.lines?.final(o.report, `logs: cinder logs ${this.appId}`);
         if (o.report?.state !== 'FINISHED' || o.report.finalStatus !== (outcome.succeeded ? 'SUCCEEDED' : 'FAILED'))
           log.info(
             {

@@ -1,0 +1,169 @@
+/**
+ * The RM web proxy (YARN's WebAppProxyServlet): `/proxy/<appId>/<path>` forwards to the tracking URL
+ * the app's AM registered (the driver UI), after the auth hook found the user and the app's view ACL
+ * lets them in. The forwarded request carries only Accept*, User-Agent and Content-Type of the user's
+ * headers (never their cookie or token) plus the proxy credential (proxyAuthValue of the app's secret,
+ * which the app's UI checks), the base path to prefix its links with, and the user. Bodies stream both
+ * ways (undici); Location headers that point into the app are rewritten into the proxy. When the app
+ * has no UI (yet), has ended, or its UI does not answer, a page says so and links the app page and
+ * the history server if one is configured (RM setting historyAddress).
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { request } from 'undici';
+import { hasEnded } from '../../../protocol/cluster.js';
+import { html } from '../../../web/html.js';
+import { PROXY_AUTH_HEADER, PROXY_BASE_HEADER, PROXY_USER_HEADER, proxyAuthValue } from '../../../web/proxy-auth.js';
+import { currentAttempt } from '../books.js';
+import { getReport } from '../client-service.js';
+import type { ResourceManager } from '../rm.js';
+import { userOf } from './auth.js';
+import { appLink, rmPage } from './layout.js';
+
+const FORWARD = ['accept', 'accept-encoding', 'accept-language', 'user-agent', 'content-type', 'content-length'];
+const HOP = new Set([
+  'connection',
+  'keep-alive',
+  'transfer-encoding',
+  'te',
+  'trailer',
+  'upgrade',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'set-cookie',
+]);
+
+/** where a finished app's UI lives on the history server (Spark's /history/<appId>/), or '' */
+export function historyLink(rm: ResourceManager, appId: string): string {
+  const h = rm.conf.historyAddress.replace(/\/+$/, '');
+  return h ? `${/^https?:\/\//.test(h) ? h : `http://${h}`}/history/${appId}/` : '';
+}
+
+function notAvailable(
+  reply: FastifyReply,
+  rm: ResourceManager,
+  code: number,
+  appId: string,
+  why: string,
+  user: string,
+): FastifyReply {
+  const hist = historyLink(rm, appId);
+  return reply
+    .code(code)
+    .type('text/html; charset=utf-8')
+    .send(
+      rmPage(
+        `Application UI unavailable`,
+        '/cluster/apps',
+        html`<p id="proxy-error">${why}</p><p>Application: ${appLink(appId)}</p>${
+          hist
+            ? html`<p>Its history may be on the history server: <a id="history-link" href="${hist}">${hist}</a></p>`
+            : html`<p class="muted">No history server is configured (RM setting historyAddress).</p>`
+        }`,
+        user,
+      ),
+    );
+}
+
+/** Rewrites a Location the app sent so that the browser stays in the proxy. */
+export function rewriteLocation(loc: string, target: URL, base: string): string {
+  if (loc.startsWith('/') && !loc.startsWith('//')) return base + loc;
+  try {
+    const u = new URL(loc);
+    if (u.origin === target.origin) return base + u.pathname + u.search + u.hash;
+  } catch {
+    // relative without a slash: relative to the proxied page, leave it
+  }
+  return loc;
+}
+
+async function forward(rm: ResourceManager, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+  const who = userOf(req);
+  const { appId } = req.params as { appId: string };
+  getReport(rm, appId, who); // UNKNOWN_APP -> 404, ACCESS_DENIED -> 403 (the error handler renders them)
+  const app = rm.app(appId);
+  const orig = currentAttempt(app)?.trackingUrl ?? '';
+  if (hasEnded(app.state))
+    return notAvailable(
+      reply,
+      rm,
+      404,
+      appId,
+      `Application ${appId} has ended (${app.state}); its live UI is gone.`,
+      who.user,
+    );
+  if (!orig)
+    return notAvailable(
+      reply,
+      rm,
+      404,
+      appId,
+      `Application ${appId} has not registered a UI (yet): it is ${app.state}.`,
+      who.user,
+    );
+  let target: URL;
+  try {
+    target = new URL(orig);
+  } catch {
+    return notAvailable(
+      reply,
+      rm,
+      502,
+      appId,
+      `Application ${appId} registered a tracking URL that is not a URL.`,
+      who.user,
+    );
+  }
+  const base = `/proxy/${appId}`;
+  const raw = req.raw.url ?? '';
+  const rest = raw.slice(base.length) || '/';
+  const url = new URL(target.pathname.replace(/\/+$/, '') + (rest.startsWith('/') ? rest : `/${rest}`), target);
+  const headers: Record<string, string> = {
+    [PROXY_AUTH_HEADER]: proxyAuthValue(app.secret),
+    [PROXY_BASE_HEADER]: base,
+    [PROXY_USER_HEADER]: who.user,
+  };
+  for (const h of FORWARD) {
+    const v = req.headers[h];
+    if (typeof v === 'string') headers[h] = v;
+  }
+  const hasBody = req.method !== 'GET' && req.method !== 'HEAD';
+  let res: Awaited<ReturnType<typeof request>>;
+  try {
+    res = await request(url, {
+      method: req.method as 'GET',
+      headers,
+      body: hasBody ? (req.body as NodeJS.ReadableStream as never) : undefined,
+      headersTimeout: 15_000,
+      bodyTimeout: 60_000,
+    });
+  } catch (e) {
+    return notAvailable(
+      reply,
+      rm,
+      502,
+      appId,
+      `The UI of application ${appId} at ${target.host} does not answer (${(e as Error).message}).`,
+      who.user,
+    );
+  }
+  reply.code(res.statusCode);
+  for (const [k, v] of Object.entries(res.headers)) {
+    if (v === undefined || HOP.has(k)) continue;
+    if (k === 'location' && typeof v === 'string') reply.header(k, rewriteLocation(v, target, base));
+    else reply.header(k, v);
+  }
+  return reply.send(res.body);
+}
+
+/** Registers /proxy/:appId and /proxy/:appId/* (bodies of other methods are streamed, not parsed). */
+export function registerProxy(app: FastifyInstance, rm: ResourceManager): void {
+  app.register(async (scope) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', (_req, payload, done) => done(null, payload));
+    const h = (req: FastifyRequest, reply: FastifyReply) => forward(rm, req, reply);
+    scope.get('/proxy/:appId', async (req, reply) =>
+      reply.redirect(`/proxy/${encodeURIComponent((req.params as { appId: string }).appId)}/`, 302),
+    );
+    scope.route({ method: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE'], url: '/proxy/:appId/*', handler: h });
+  });
+}
