@@ -42,6 +42,13 @@ function label(n: PlanNode, name: string | undefined): string {
   }
 }
 
+/** The name the user gave an RDD (setName; `name()` in the PySpark-style API), if any. */
+function givenName(r: LineageNode): string | undefined {
+  const n = (r as { name?: unknown }).name;
+  const v = typeof n === 'function' ? (n as () => unknown).call(r) : n;
+  return typeof v === 'string' && v ? v : undefined;
+}
+
 /** The RDDs computed inside one stage, from its last RDD back to its inputs and shuffle reads. */
 export function stageRdds(rdd: LineageNode): RddInfo[] {
   const out: RddInfo[] = [];
@@ -53,7 +60,7 @@ export function stageRdds(rdd: LineageNode): RddInfo[] {
     const shuffles = r.shuffleDeps();
     out.push({
       id: r.id,
-      name: label(r.planNode(), (r as { name?: string }).name),
+      name: label(r.planNode(), givenName(r)),
       parentIds: [...narrow.map((p) => p.id), ...shuffles.map((d) => d.rdd.id)],
       numPartitions: r.numPartitions,
       storageLevel: r.storageLevel,

@@ -102,7 +102,6 @@ export class AppStatus {
       properties: redact({
         'cinder.master': a.master,
         'cinder.app.name': a.appName,
-        'cinder.app.id': a.appId,
         ...a.conf,
       }),
       attemptId: process.env.CINDER_CONTAINER_ID ? attemptOf(process.env.CINDER_CONTAINER_ID) : undefined,
