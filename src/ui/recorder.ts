@@ -36,6 +36,16 @@ export function redact(conf: Record<string, string | undefined>): Record<string,
   return out;
 }
 
+/** The user the app runs as; an isolated container's uid may have no passwd entry (os.userInfo throws). */
+function userName(): string {
+  if (process.env.CINDER_USER) return process.env.CINDER_USER; // the app's user on a cluster (set by the RM)
+  try {
+    return os.userInfo().username;
+  } catch {
+    return process.env.USER || process.env.LOGNAME || `uid ${process.getuid?.() ?? '?'}`;
+  }
+}
+
 export class EventRecorder {
   private readonly sinks: EventSink[] = [];
   private readonly lineage = new Map<number, JobLineage>();
@@ -185,7 +195,7 @@ export class EventRecorder {
       'System Properties': {
         'os.name': os.type(),
         'os.arch': os.arch(),
-        'user.name': os.userInfo().username,
+        'user.name': userName(),
         'node.execPath': process.execPath,
       },
       'Metrics Properties': {},
@@ -196,7 +206,7 @@ export class EventRecorder {
       'App Name': a.appName,
       'App ID': a.appId,
       Timestamp: a.startTime,
-      User: os.userInfo().username,
+      User: userName(),
       ...(a.attemptId ? { 'App Attempt ID': a.attemptId } : {}),
       'Cinder Topology': a.topology,
     });

@@ -48,7 +48,7 @@ describe('application UI and event log on a cluster', { timeout: 180_000 }, () =
   const fx = deployCluster('ui-cluster');
 
   for (const mode of ['cluster', 'client'] as const)
-    test(`${mode} mode: the running driver UI answers only through the RM proxy`, async () => {
+    test(`${mode} mode: the running driver UI answers through the RM proxy and refuses direct requests`, async () => {
       const marker = path.join(fx.tmp, `marker-${mode}`);
       const run = submit(
         [
@@ -74,19 +74,30 @@ describe('application UI and event log on a cluster', { timeout: 180_000 }, () =
         );
         const appId = fs.readFileSync(marker, 'utf8');
         const cl = await fx.mc.client();
-        let url = '';
+        // the RM reports its own proxy address as the tracking URL; the attempt report keeps the driver's
+        let direct = '';
         await fx.mc.waitFor(
           async () => {
-            url = (await cl.getApplication(appId)).trackingUrl;
-            return url.startsWith('http');
+            direct = (await cl.attempts(appId)).at(-1)?.trackingUrl ?? '';
+            return direct.startsWith('http');
           },
           20_000,
           'tracking url',
         );
-        const r = await fetch(`${url}/jobs/`);
+        const r = await fetch(`${direct}/jobs/`);
         assert.equal(r.status, 401);
         assert.match(await r.text(), new RegExp(`/proxy/${appId}/`));
-        assert.equal((await fetch(`${url}/api/v1/applications`)).status, 401);
+        assert.equal((await fetch(`${direct}/api/v1/applications`)).status, 401);
+        // through the RM's web proxy, with the user's token: the pages, links under the proxy path
+        const proxied = (await cl.getApplication(appId)).trackingUrl;
+        assert.match(proxied, new RegExp(`/proxy/${appId}/$`));
+        const auth = { headers: { authorization: `Bearer ${fx.mc.restToken(fx.mc.defaultUser)}` } };
+        const page = await fx.mc.fetch(`${proxied}jobs/`, auth);
+        assert.equal(page.status, 200);
+        const body = await page.text();
+        assert.match(body, new RegExp(`href="/proxy/${appId}/stages/"`));
+        const apps = (await (await fx.mc.fetch(`${proxied}api/v1/applications`, auth)).json()) as any[];
+        assert.equal(apps[0].id, appId);
         // while it runs, its event log is readable through the RM (live from the NM holding the AM container)
         await fx.mc.waitFor(
           async () =>
@@ -98,7 +109,7 @@ describe('application UI and event log on a cluster', { timeout: 180_000 }, () =
         );
       } finally {
         const r = await run.done;
-        assert.equal(r.code, 0, r.stderr);
+        assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
       }
     });
 
@@ -122,7 +133,7 @@ describe('application UI and event log on a cluster', { timeout: 180_000 }, () =
         fx.env,
       );
       const r = await run.done;
-      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
       // the driver's own copy names the app (client mode keeps one on the client machine as well)
       const localDir = path.join(fx.tmp, `events-wc-${mode}`);
       let appId: string;
@@ -190,7 +201,7 @@ describe('application UI and event log on a cluster', { timeout: 180_000 }, () =
         'the running app in the history server',
       );
       const r = await run.done;
-      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
       await fx.mc.waitFor(
         async () => (await apps()).some((a) => a.id === appId && a.attempts[0].completed === true),
         30_000,
