@@ -22,6 +22,8 @@ export interface Impl {
   output?: string;
   /** runs against the suite's 2-node development cluster: `--master` and the secret are added at run time */
   devCluster?: boolean;
+  /** the exact last stdout line a correct run prints (checks of the startup case's non-Cinder floors) */
+  expect?: string;
 }
 
 export interface Case {
@@ -134,6 +136,19 @@ export function planCases(cfg: SuiteConfig): Case[] {
       reps: cfg.reps,
       check: 'baseline',
       impls: [...impls, ...peerImpls('wordcount', d.dir, false)],
+    });
+  }
+  if (want.has('wordfreq')) {
+    const d = data({ name: 'freqtext', kind: 'text', mb: s.freqMb, seed: 5 });
+    cases.push({
+      name: 'wordfreq',
+      inputMb: mib(d.bytes),
+      reps: cfg.reps,
+      check: 'baseline',
+      impls: [
+        cinder(cfg, 'wordfreq', { input: d.dir }),
+        { name: 'hand', args: [path.join(buildBench, 'hand', 'wordfreq-hand.js'), d.dir] },
+      ],
     });
   }
   if (want.has('groupby')) {
@@ -269,6 +284,38 @@ export function planCases(cfg: SuiteConfig): Case[] {
       ...(missing ? { notMeasured: missing } : {}),
     });
   }
+  if (want.has('warm-jobs'))
+    cases.push({
+      name: 'warm-jobs',
+      inputMb: 0,
+      reps: cfg.reps,
+      check: 'self',
+      impls: [cinder(cfg, 'warmJobs', { jobs: cfg.mode === 'tiny' ? 20 : 300 })],
+    });
+  if (want.has('startup')) {
+    // issue 18: Cinder's start-up against the machine's floor, measured in the same run, alternating
+    const cli = path.join(repoRoot, 'bin', 'cinder.js');
+    const tiny = path.join(repoRoot, 'bench', 'apps', 'tiny-app.ts');
+    const version = (JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string })
+      .version;
+    cases.push({
+      name: 'startup',
+      inputMb: 0,
+      // start-up figures are short and noisy on a shared machine: many repetitions, medians
+      reps: cfg.mode === 'tiny' ? 1 : Math.max(15, cfg.reps * 5),
+      check: 'self',
+      impls: [
+        { name: 'floor (local-floor.mjs)', args: [sharedScript('limits/local-floor.mjs')], expect: '10' },
+        { name: 'cinder submit local[2] tiny job', args: [cli, 'submit', '--master', 'local[2]', tiny] },
+        {
+          name: 'cinder submit local[2] tiny job, no spare executors',
+          args: [cli, 'submit', '--master', 'local[2]', '--conf', 'cinder.local.spareExecutors=false', tiny],
+        },
+        { name: 'node -e 0', args: ['-e', '0'], expect: '' },
+        { name: 'cinder --version', args: [cli, '--version'], expect: version },
+      ],
+    });
+  }
   return cases;
 }
 
@@ -377,7 +424,8 @@ function verifySort(input: string, output: string): string {
   return (v.stdout + v.stderr).trim();
 }
 
-function selfCheck(answer: string): boolean {
+function selfCheck(answer: string, expect?: string): boolean {
+  if (expect !== undefined) return answer === expect;
   const m = /^\w+=(\S+) expected=(\S+)$/.exec(answer);
   return !!m && m[1] === m[2];
 }
@@ -432,7 +480,7 @@ export async function runSuite(cfg: SuiteConfig): Promise<SuiteResult> {
           else if (c.check === 'verify-sort' && impl.output && !(key in verdicts))
             verdicts[key] = verifySort(c.verifyInput!, impl.output);
           else if (c.check === 'self' && !(key in verdicts))
-            verdicts[key] = selfCheck(answer) ? 'ok (expected value)' : `WRONG: ${answer}`;
+            verdicts[key] = selfCheck(answer, impl.expect) ? 'ok (expected value)' : `WRONG: ${answer}`;
           cfg.log(
             `[${((Date.now() - t0) / 1000).toFixed(0)}s] rep ${rep} ${key}: exit ${f.code} wall ${f.wall.toFixed(2)}s cpu ${f.cpu.toFixed(1)}s ` +
               `other-load ${f.other.toFixed(2)} | ${answer.slice(0, 90)}`,
@@ -462,7 +510,7 @@ export async function runSuite(cfg: SuiteConfig): Promise<SuiteResult> {
       const key = `${c.name}/${impl.name}`;
       if (!verdicts[key]?.startsWith('FAILED') && c.check === 'self') {
         const rs = runs.filter((r) => r.case === c.name && r.impl === impl.name);
-        if (!rs.every((r) => selfCheck(r.answer))) verdicts[key] = 'WRONG in some repetition';
+        if (!rs.every((r) => selfCheck(r.answer, impl.expect))) verdicts[key] = 'WRONG in some repetition';
       }
     }
   const { log: _log, ...config } = cfg;

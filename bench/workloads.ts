@@ -38,6 +38,24 @@ export const wordcount: Workload = async (sc, p) => {
   return { answer: `words=${total} distinct=${counts.length} top10=${top.map(([w, n]) => `${w}:${n}`).join(',')}` };
 };
 
+/**
+ * WORDFREQ (issue 18): the user's own per-record functions dominate: each word is case-folded and
+ * stripped with a regex, short words dropped, counted with reduceByKey, the top 25 taken with takeOrdered,
+ * then the lines counted in a second job. lines=N top25=w:n,...
+ */
+export const wordfreq: Workload = async (sc, p) => {
+  const text = sc.textFile(p.input!);
+  const top = await text
+    .flatMap((line) => line.split(' '))
+    .map((w) => w.toLowerCase().replace(/[^a-z0-9]+/g, ''))
+    .filter((w) => w.length > 2)
+    .map((w) => [w, 1] as [string, number])
+    .reduceByKey((a, b) => a + b)
+    .takeOrdered(25, (kv) => [-kv[1], kv[0]]);
+  const lines = await text.count();
+  return { answer: `lines=${lines} top25=${top.map(([w, n]) => `${w}:${n}`).join(',')}` };
+};
+
 function parseKv(line: string): [string, number] {
   const i = line.indexOf(',');
   return [line.slice(0, i), Number(line.slice(i + 1))];
@@ -196,8 +214,48 @@ export const schedChain: Workload = async (sc, p) => {
   };
 };
 
+/**
+ * Warm executors (issue 18): one long-lived context runs `jobs` small two-stage jobs in a row
+ * (parallelize 1,000 pairs in 2 slices -> reduceByKey into 2 partitions -> collect), after one warm-up
+ * job, against a plain loop doing the same work in this process. jobs=N expected=N when every job's
+ * answer is right.
+ */
+export const warmJobs: Workload = async (sc, p) => {
+  const jobs = Number(p.jobs ?? 200);
+  const data = Array.from({ length: 1000 }, (_, i) => [i % 10, i] as [number, number]);
+  const expected = new Map<number, number>();
+  for (const [k, v] of data) expected.set(k, (expected.get(k) ?? 0) + v);
+  const one = async () => {
+    const out = await sc
+      .parallelize(data, 2)
+      .reduceByKey((a, b) => a + b, 2)
+      .collect();
+    return out.length === expected.size && out.every(([k, v]) => expected.get(k) === v);
+  };
+  await one(); // executors' first use of the code
+  let good = 0;
+  const t0 = performance.now();
+  for (let j = 0; j < jobs; j++) if (await one()) good++;
+  const s = (performance.now() - t0) / 1000;
+  // the same work as a plain loop (group by key, sum), repeated until it has run for 0.2 s
+  let loops = 0;
+  const l0 = performance.now();
+  while (performance.now() - l0 < 200) {
+    const m = new Map<number, number>();
+    for (const [k, v] of data) m.set(k, (m.get(k) ?? 0) + v);
+    if (m.size === expected.size) loops++;
+  }
+  const loopPerSecond = loops / ((performance.now() - l0) / 1000);
+  return {
+    answer: `jobs=${good} expected=${jobs}`,
+    extra: { jobSeconds: s, jobsPerSecond: jobs / s, msPerJob: (s * 1000) / jobs, loopJobsPerSecond: loopPerSecond },
+  };
+};
+
 export const WORKLOADS: Record<string, Workload> = {
+  warmJobs,
   wordcount,
+  wordfreq,
   groupby,
   groupbykey,
   sort,

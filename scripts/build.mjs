@@ -67,6 +67,23 @@ for (const v of vendored) {
   });
   fs.rmSync(`${outfile}.map`, { force: true });
 }
+// the vendored packages' trimmed entries (zod without its locales and JSON-schema converters) for the
+// executor bundle too: it resolved 'zod' to the whole package, ~750 KB that every executor compiled at start
+const vendoredEntries = {
+  name: 'vendored-entries',
+  setup(b) {
+    const byName = new Map(vendored.filter((v) => v.resolveDir).map((v) => [v.file, v]));
+    b.onResolve({ filter: /^(zod)$/ }, (args) =>
+      byName.has(args.path) && args.importer.endsWith(path.join('src', 'common', `${args.path}.ts`))
+        ? { path: args.path, namespace: 'vendored' }
+        : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'vendored' }, (args) => {
+      const v = byName.get(args.path);
+      return { contents: v.contents, resolveDir: v.resolveDir, loader: 'js' };
+    });
+  },
+};
 // the executor's two entry points (main thread, task thread) as one file each, zod inlined: an executor
 // starts ~0.1 s sooner (docs/decisions/0007-executor-bundle.md); src/executor/entry.ts picks them up
 const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
@@ -88,6 +105,7 @@ await esbuild.build({
   // the vendored packages are inlined too (the same single-file reason); the others stay external
   external: [...Object.keys(pkg.dependencies).filter((d) => !vendored.some((v) => v.file === d)), 'msgpackr-extract'],
   banner: requireBanner,
+  plugins: [vendoredEntries],
   logLevel: 'warning',
 });
 // drop outputs whose source is gone (renamed or deleted files must not keep running as tests)

@@ -12,6 +12,8 @@ export type Mode = 'full' | 'quick' | 'tiny';
 export interface Sizes {
   /** MiB of input per data set */
   textMb: number;
+  /** wordfreq's text (issue 18: user functions dominate; its target is at 120 MiB) */
+  freqMb: number;
   kvMb: number;
   kvKeys: number;
   sortMb: number;
@@ -35,6 +37,7 @@ export interface Sizes {
 export const PRESETS: Record<Mode, Sizes> = {
   full: {
     textMb: 500,
+    freqMb: 120,
     kvMb: 300,
     kvKeys: 1_000_000,
     sortMb: 200,
@@ -51,6 +54,7 @@ export const PRESETS: Record<Mode, Sizes> = {
   },
   quick: {
     textMb: 40,
+    freqMb: 40,
     kvMb: 30,
     kvKeys: 100_000,
     sortMb: 20,
@@ -67,6 +71,7 @@ export const PRESETS: Record<Mode, Sizes> = {
   },
   tiny: {
     textMb: 0.3,
+    freqMb: 0.3,
     kvMb: 0.3,
     kvKeys: 2000,
     sortMb: 0.3,
@@ -85,6 +90,7 @@ export const PRESETS: Record<Mode, Sizes> = {
 
 export const ALL_CASES = [
   'wordcount',
+  'wordfreq',
   'groupby',
   'sort',
   'join',
@@ -95,6 +101,8 @@ export const ALL_CASES = [
   'spill-groupbykey',
   'launch-latency',
   'rm-sim',
+  'startup',
+  'warm-jobs',
 ] as const;
 export type CaseName = (typeof ALL_CASES)[number];
 

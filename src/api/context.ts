@@ -20,6 +20,7 @@ import { holdProcess, own } from '../common/keep-alive.js';
 import { logger, rootLogger } from '../common/log.js';
 import { checkSerializable, encode } from '../common/serde.js';
 import { remapStack } from '../common/stack.js';
+import { tracePhase } from '../common/startup-trace.js';
 import { VERSION } from '../common/version.js';
 import { abortJob, commitJob, prepareOutput } from '../io/output.js';
 import { planTextSplitsSync, planWholeFilesSync } from '../io/splits-sync.js';
@@ -142,6 +143,7 @@ export class CinderContext {
   }
 
   private async start(): Promise<void> {
+    tracePhase('driver', 'app loaded (transpile, imports, main up to the context)');
     const master = parseMaster(this.master);
     const conf = this.conf;
     this.ts = new TaskScheduler({
@@ -242,6 +244,7 @@ export class CinderContext {
       intConf({ p: conf['cinder.driver.port'] ?? '0' }, 'p'),
       listener,
     );
+    tracePhase('driver', 'driver endpoint listening');
     for (const s of ['SIGINT', 'SIGTERM'] as const) process.on(s, this.signalHandler);
     this.startPeriodicGc(intConf(conf, 'cinder.cleaner.periodicGC.interval'));
     // the UI's port is bound now (node:http, cheap) and reported as the tracking URL; its web framework
@@ -281,6 +284,7 @@ export class CinderContext {
       },
       (n, t) => this.endpoint.waitForExecutors(n, t),
     );
+    tracePhase('driver', 'executors registered');
     if (this.uiListener) {
       this.backend.setUiUrl?.(this.uiListener.url);
       this.scheduleUiLoad(this.uiListener);
@@ -801,6 +805,7 @@ export class CinderContext {
   /** Stops executors and frees every resource (ports, processes, temp files). Idempotent. */
   stop(outcome: { succeeded: boolean; diagnostics: string } = { succeeded: true, diagnostics: '' }): Promise<void> {
     this.stopping ??= (async () => {
+      tracePhase('driver', 'stop requested');
       this.stopped = true;
       for (const w of this.stoppedWaiters.splice(0)) w();
       const release = holdProcess();
@@ -818,6 +823,7 @@ export class CinderContext {
         await this.backend?.stop(outcome).catch(() => {});
         if (this.workDir) fs.rmSync(this.workDir, { recursive: true, force: true });
         if (active === this) active = undefined;
+        tracePhase('driver', 'stopped');
         log.info({ appId: this.applicationId }, 'context stopped');
       } finally {
         release();

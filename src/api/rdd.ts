@@ -8,7 +8,10 @@
  * context's DAG scheduler does) nor compute partitions (executors do).
  */
 import { CinderError } from '../common/errors.js';
-import { BUILTINS, mapKey, rng, STREAMING_BUILTINS, type StatCounterData } from '../executor/builtins.js';
+import { mapKey } from '../common/map-key.js';
+import { rng } from '../common/random.js';
+import type { StatCounterData } from '../common/stats.js';
+import { type BuiltinOpName, isBuiltinOp, type StreamingBuiltinOpName } from '../plan/builtins.js';
 import type { EngineHelpers } from '../plan/fn-wire.js';
 import type { LineageNode } from '../plan/lineage.js';
 import type { NodeSpec, OpSpec, PlanNode, ResultOp, ShuffleDepSpec } from '../plan/plan.js';
@@ -164,8 +167,12 @@ export class RDD<T> implements LineageNode {
     });
   }
 
-  private builtin<U>(name: string, args: unknown, preservesPartitioning = false): RDD<U> {
-    if (!BUILTINS[name] && !STREAMING_BUILTINS[name]) throw new Error(`unknown builtin ${name}`);
+  private builtin<U>(
+    name: BuiltinOpName | StreamingBuiltinOpName,
+    args: unknown,
+    preservesPartitioning = false,
+  ): RDD<U> {
+    if (!isBuiltinOp(name)) throw new Error(`unknown builtin ${name}`);
     return this._narrow<U>({ op: 'builtin', name, args }, preservesPartitioning);
   }
 

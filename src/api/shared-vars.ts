@@ -4,8 +4,8 @@
  * task-local updates come back with each successful task and are merged exactly once.
  */
 
+import { accumulate } from '../common/accumulate.js';
 import { CinderError } from '../common/errors.js';
-import { accumulate } from '../executor/accumulate.js';
 import { SHIP_REF } from './closure.js';
 
 /** The shipped ref keeps its variable alive (non-enumerable: never serialized) as long as a lineage uses it. */

@@ -1,5 +1,5 @@
 /** StatCounter, as returned by RDD.stats() (PySpark's pyspark.statcounter.StatCounter). */
-import { mergeStats, type StatCounterData } from '../executor/builtins.js';
+import { mergeStats, type StatCounterData } from '../common/stats.js';
 
 export class StatCounter {
   constructor(private readonly d: StatCounterData) {}

@@ -172,6 +172,13 @@ export const CONF_KEYS: readonly ConfKey[] = [
     since: V,
   },
   {
+    key: 'cinder.local.spareExecutors',
+    type: 'bool',
+    default: 'true',
+    doc: '`cinder submit` with a local master starts the executors before it compiles and loads the app; they join the context if it asks for executors of the same size (decision 0017).',
+    since: V,
+  },
+  {
     key: 'cinder.locality.wait',
     type: 'ms',
     default: '3000',
@@ -443,6 +450,7 @@ export function closestKey(key: string): string | undefined {
 export function checkConf(
   conf: Record<string, string>,
   source: string,
+  /** unknown 'error': refuse an unknown key close to a known one (a typo), warn about others */
   opts: { unknown: 'error' | 'warn'; warn?: (msg: string) => void },
 ): void {
   for (const [key, value] of Object.entries(conf)) {
@@ -452,9 +460,12 @@ export function checkConf(
     if (!k) {
       const near = closestKey(key);
       const msg = `${source}: unknown configuration key '${key}'${near ? `; did you mean '${near}'?` : ''}`;
-      if (opts.unknown === 'error')
+      // 'error' refuses likely typos (a known key is close); a key unlike any is the app's own: warned
+      if (opts.unknown === 'error' && near)
         throw new CinderError('UNKNOWN_CONF', msg, 'the keys are listed in docs/configuration.md');
-      opts.warn?.(`${msg} (ignored; the keys are listed in docs/configuration.md)`);
+      opts.warn?.(
+        `${msg} (Cinder does not use it; the app can read it with getConf; the keys are listed in docs/configuration.md)`,
+      );
       continue;
     }
     const r = (k.type === 'enum' ? z.enum(k.values as [string, ...string[]]) : schemas[k.type]).safeParse(

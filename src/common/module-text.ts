@@ -30,6 +30,48 @@ export function toPath(fileOrUrl: string | null | undefined): string | undefined
   return path.isAbsolute(fileOrUrl) ? fileOrUrl : undefined;
 }
 
+/**
+ * Transpiles TypeScript files ahead of their first loadModuleText (which is synchronous: esbuild's sync API
+ * blocks the driver ~150 ms on its first call while it starts a service) with esbuild's async API, whose
+ * service the submit's compile check has already started. Same options as loadModuleText, so the same
+ * text. Errors are left for loadModuleText to meet.
+ */
+export async function primeModuleTexts(files: string[]): Promise<void> {
+  await Promise.all(
+    files.map(async (file) => {
+      const loader = TS_LOADERS[path.extname(file)];
+      if (!loader) return;
+      try {
+        const mtimeMs = fs.statSync(file).mtimeMs;
+        const text = await fs.promises.readFile(file, 'utf8');
+        const r = await esbuild().transform(text, { loader, format: 'esm', sourcemap: 'external', sourcefile: file });
+        // a file changed while this ran (mtime differs) is left to loadModuleText
+        if (fs.statSync(file).mtimeMs === mtimeMs && !cache.has(file))
+          cache.set(file, { mtimeMs, value: { file, mtimeMs, code: r.code, tsMap: r.map } });
+      } catch {
+        // loadModuleText reports or falls back as usual
+      }
+    }),
+  );
+}
+
+/** The transpiled TypeScript files held (for the TS loader hooks, which then need no esbuild of their own). */
+export function transpiledTexts(files: string[]): TranspiledText[] {
+  const out: TranspiledText[] = [];
+  for (const file of files) {
+    const v = cache.get(file)?.value;
+    if (v?.tsMap) out.push({ file, mtimeMs: v.mtimeMs, code: v.code, map: v.tsMap });
+  }
+  return out;
+}
+
+export interface TranspiledText {
+  file: string;
+  mtimeMs: number;
+  code: string;
+  map: string;
+}
+
 export function loadModuleText(file: string): ModuleText | undefined {
   let mtimeMs: number;
   try {

@@ -4,19 +4,12 @@
  * index it) and returns the output records (an array or a generator). They run on executors and, for
  * tests, anywhere; they must stay pure.
  */
-export type Builtin = (records: Iterable<unknown>, args: any, partition: number) => Iterable<unknown>;
+import { mapKey } from '../common/map-key.js';
+import { rng } from '../common/random.js';
+import { statsOf } from '../common/stats.js';
+import type { BuiltinAggregatorName, BuiltinOpName, StreamingBuiltinOpName } from '../plan/builtins.js';
 
-/** Seeded PRNG (mulberry32), so sample() is reproducible for a given seed and partition. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export type Builtin = (records: Iterable<unknown>, args: any, partition: number) => Iterable<unknown>;
 
 function poisson(mean: number, rand: () => number): number {
   // Knuth for small means, normal approximation for large ones
@@ -36,11 +29,6 @@ function poisson(mean: number, rand: () => number): number {
   return Math.max(0, Math.round(mean + Math.sqrt(mean) * z));
 }
 
-/** A key usable in a JS Map with value semantics for arrays/objects. */
-export function mapKey(k: unknown): unknown {
-  return k !== null && typeof k === 'object' ? `\u0000o${JSON.stringify(k)}` : k;
-}
-
 /** A well-mixed 32-bit hash of a value (murmur3's finalizer over FNV-1a of its key form), for HyperLogLog. */
 function hash32(v: unknown): number {
   const s = typeof v === 'string' ? `s${v}` : typeof v === 'number' ? `n${v}` : `o${String(mapKey(v))}`;
@@ -53,47 +41,8 @@ function hash32(v: unknown): number {
   return (h ^ (h >>> 16)) >>> 0;
 }
 
-export interface StatCounterData {
-  n: number;
-  mu: number;
-  m2: number;
-  max: number;
-  min: number;
-}
-
-export function statsOf(records: Iterable<unknown>): StatCounterData {
-  let n = 0;
-  let mu = 0;
-  let m2 = 0;
-  let max = Number.NEGATIVE_INFINITY;
-  let min = Number.POSITIVE_INFINITY;
-  for (const r of records) {
-    const x = Number(r);
-    n++;
-    const d = x - mu;
-    mu += d / n;
-    m2 += d * (x - mu);
-    if (x > max) max = x;
-    if (x < min) min = x;
-  }
-  return { n, mu, m2, max, min };
-}
-
-export function mergeStats(a: StatCounterData, b: StatCounterData): StatCounterData {
-  if (a.n === 0) return { ...b };
-  if (b.n === 0) return { ...a };
-  const n = a.n + b.n;
-  const delta = b.mu - a.mu;
-  return {
-    n,
-    mu: a.mu + (delta * b.n) / n,
-    m2: a.m2 + b.m2 + (delta * delta * a.n * b.n) / n,
-    max: Math.max(a.max, b.max),
-    min: Math.min(a.min, b.min),
-  };
-}
-
-export const BUILTINS: Record<string, Builtin> = {
+/** Every builtin a plan may name (the names are src/plan/builtins.ts's, checked here at compile time). */
+export const BUILTINS: Readonly<Record<string, Builtin>> = {
   *sample(records, args: { withReplacement: boolean; fraction: number; seed: number }, partition) {
     const rand = rng((args.seed ^ Math.imul(partition + 1, 0x9e3779b1)) >>> 0);
     if (args.withReplacement) {
@@ -200,12 +149,12 @@ export const BUILTINS: Record<string, Builtin> = {
   identity(records) {
     return records;
   },
-};
+} satisfies Record<BuiltinOpName, Builtin>;
 
 /** A builtin that reads its partition once, front to back: fed batch by batch, never buffered. */
 export type StreamingBuiltin = (args: any, partition: number) => { add(batch: unknown[]): void; end(): unknown[] };
 
-export const STREAMING_BUILTINS: Record<string, StreamingBuiltin> = {
+export const STREAMING_BUILTINS: Readonly<Record<string, StreamingBuiltin>> = {
   /** used by sortBy/sortByKey to sample keys for range bounds: a reservoir sample of each partition's keys */
   sampleKeys(args: { perPartition: number; seed: number }, partition) {
     const rand = rng((args.seed ^ partition) >>> 0);
@@ -226,7 +175,7 @@ export const STREAMING_BUILTINS: Record<string, StreamingBuiltin> = {
       end: () => out,
     };
   },
-};
+} satisfies Record<StreamingBuiltinOpName, StreamingBuiltin>;
 
 export const BUILTIN_AGGREGATORS = {
   groupByKey: {
@@ -240,4 +189,4 @@ export const BUILTIN_AGGREGATORS = {
       return a;
     },
   },
-} as const;
+} as const satisfies Record<BuiltinAggregatorName, unknown>;

@@ -7,6 +7,7 @@
  */
 import fs from 'node:fs';
 import { logger } from '../common/log.js';
+import { tracePhase } from '../common/startup-trace.js';
 import {
   type DriverToExecutor,
   type ExecutorToDriver,
@@ -236,6 +237,7 @@ export async function runExecutor(cfg: ExecutorConfig): Promise<void> {
   async function shutdown(reason: string, code: number): Promise<void> {
     if (stopping) return;
     stopping = true;
+    tracePhase(`executor-${executorId}`, 'stop received');
     log.info({ reason }, 'executor stopping');
     await threads.terminate();
     await blockServer.close().catch(() => {});
@@ -268,6 +270,7 @@ export async function runExecutor(cfg: ExecutorConfig): Promise<void> {
   conn!.on('close', () => void shutdown('driver connection closed', 0));
   // register only once the task threads have loaded the engine, so the first tasks do not wait for it
   log.debug({ sinceStartMs: Math.round(performance.now()) }, 'connected to the driver');
+  tracePhase(`executor-${executorId}`, 'connected to the driver (handshake)');
   await threads.ready();
   const cpu = process.cpuUsage();
   log.debug(
@@ -286,6 +289,7 @@ export async function runExecutor(cfg: ExecutorConfig): Promise<void> {
       ? { launchRequestedAt: Number(env.CINDER_LAUNCH_REQUESTED_AT) }
       : {}),
   });
+  tracePhase(`executor-${executorId}`, 'registered');
   setInterval(() => {
     const mu = process.memoryUsage();
     conn.send({

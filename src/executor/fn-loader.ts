@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import vm from 'node:vm';
+import { mapKey } from '../common/map-key.js';
 import type { CapRef, FnRef } from '../plan/fn-ref.js';
 import {
   ENGINE_MARKER,
@@ -20,7 +21,6 @@ import {
   wrapSource,
 } from '../plan/fn-wire.js';
 import { compareKeys, portableHash } from '../shuffle/partitioner.js';
-import { mapKey } from './builtins.js';
 
 export interface FnEnv {
   /** gets `code/<id>.mjs` from the driver */

@@ -21,6 +21,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { takeCredentials } from '../common/credentials.js';
+import { tracePhase } from '../common/startup-trace.js';
+import { applyEnv, awaitAssignment, SPARE_ENV } from './spare.js';
 import { TaskThreads } from './task-threads.js';
 
 const env = process.env;
@@ -33,12 +35,16 @@ function need(name: string): string {
   return v;
 }
 
-const driverUrl = need('CINDER_DRIVER_URL');
-const executorId = need('CINDER_EXECUTOR_ID');
-const appId = need('CINDER_APP_ID');
+// a spare (started before its driver existed) learns its driver, id and app from stdin later (./spare.ts)
+const spare = env[SPARE_ENV] === '1';
+let driverUrl = spare ? '' : need('CINDER_DRIVER_URL');
+let executorId = spare ? '' : need('CINDER_EXECUTOR_ID');
+let appId = spare ? '' : need('CINDER_APP_ID');
+const who = () => `executor-${executorId || `spare${process.pid}`}`;
+tracePhase(who(), 'process started, entry loaded');
 // the app secret comes in a 0600 file ($CINDER_CREDENTIALS_FILE), read once and deleted: never in the env
-const secret = takeCredentials().CINDER_APP_SECRET ?? '';
-if (!secret) {
+let secret = spare ? '' : (takeCredentials().CINDER_APP_SECRET ?? '');
+if (!spare && !secret) {
   process.stderr.write('executor: no CINDER_APP_SECRET in the credentials file ($CINDER_CREDENTIALS_FILE)\n');
   process.exit(2);
 }
@@ -54,14 +60,28 @@ const shuffleDir = path.join(workDir, 'shuffle');
 fs.mkdirSync(shuffleDir, { recursive: true });
 
 const threads = new TaskThreads({
-  executorId,
-  appId,
-  secret,
+  ids: spare ? undefined : { executorId, appId, secret },
   workDir,
   shuffleDir,
   cores,
   memoryMb,
   mainUrl: import.meta.url,
 });
-const { runExecutor } = await import('./executor-backend.js');
+tracePhase(who(), 'task threads started');
+const backend = import('./executor-backend.js');
+if (spare) {
+  const a = await awaitAssignment();
+  if (!a) {
+    // not needed after all: the driver's process ended or it started executors of another size
+    await threads.terminate();
+    fs.rmSync(workDir, { recursive: true, force: true });
+    process.exit(0);
+  }
+  ({ driverUrl, executorId, appId, secret } = a);
+  applyEnv({ ...a.env, CINDER_LAUNCH_REQUESTED_AT: String(a.launchRequestedAt) });
+  threads.assign({ executorId, appId, secret }, a.env);
+  tracePhase(who(), 'assigned to its driver');
+}
+const { runExecutor } = await backend;
+tracePhase(who(), 'modules loaded');
 await runExecutor({ driverUrl, executorId, appId, secret, cores, workDir, shuffleDir, threads });

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { TaskDescription } from '../protocol/executor.js';
 import { workerModule } from './entry.js';
-import type { WorkerInit, WorkerToMain } from './thread-protocol.js';
+import type { MainToWorker, WorkerIds, WorkerInit, WorkerToMain } from './thread-protocol.js';
 
 /** shares of a task thread's old generation for execution (shuffle buffers) and storage (cache) memory */
 const EXECUTION_SHARE = 0.35;
@@ -22,9 +22,8 @@ const STORAGE_SHARE = 0.3;
 const YOUNG_MB = 64;
 
 export interface ThreadConfig {
-  executorId: string;
-  appId: string;
-  secret: string;
+  /** undefined for a spare executor until assign() */
+  ids: WorkerIds | undefined;
   workDir: string;
   shuffleDir: string;
   cores: number;
@@ -76,6 +75,12 @@ export class TaskThreads {
     for (const e of this.early.splice(0)) e(h);
   }
 
+  /** A spare executor was handed to a driver: tells every thread (threads started later get the ids at start). */
+  assign(ids: WorkerIds, env: Record<string, string | null>): void {
+    this.cfg.ids = ids;
+    for (const s of this.slots) s.worker.postMessage({ type: 'assign', ids, env } satisfies MainToWorker);
+  }
+
   /** Resolves once every thread has loaded its task code. */
   ready(): Promise<void> {
     return Promise.all(this.slots.map((s) => s.ready)).then(() => {});
@@ -110,9 +115,7 @@ export class TaskThreads {
   private start(i: number): Slot {
     const c = this.cfg;
     const init: WorkerInit = {
-      executorId: c.executorId,
-      appId: c.appId,
-      secret: c.secret,
+      ids: c.ids,
       workDir: path.join(c.workDir, `t${i}`),
       shuffleDir: c.shuffleDir,
       // execution memory: a sort buffer past ~35% of the old generation leaves V8 too little headroom and it

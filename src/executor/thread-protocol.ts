@@ -4,10 +4,15 @@
  */
 import type { TaskDescription, TaskStatus } from '../protocol/executor.js';
 
-export interface WorkerInit {
+/** Who a thread works for: known at start, or (a spare executor, decision 0017) sent with 'assign'. */
+export interface WorkerIds {
   executorId: string;
   appId: string;
   secret: string;
+}
+
+export interface WorkerInit {
+  ids: WorkerIds | undefined;
   workDir: string;
   shuffleDir: string;
   /** execution memory: shuffle sorts and aggregations spill past it */
@@ -22,7 +27,9 @@ export type MainToWorker =
   | { type: 'dropRdd'; rddId: number }
   /** stop these tasks: ones not started yet are dropped, the running one stops at its next batch */
   | { type: 'kill'; taskIds: number[]; reason: string }
-  | { type: 'stop' };
+  | { type: 'stop' }
+  /** a spare executor was handed to a driver: its ids, and the environment variables that changed since spawn */
+  | { type: 'assign'; ids: WorkerIds; env: Record<string, string | null> };
 
 export type WorkerToMain =
   | { type: 'status'; status: TaskStatus }

@@ -3,10 +3,12 @@
  * function never blocks the executor's main thread (heartbeats, shuffle serving).
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { tracePhase } from '../common/startup-trace.js';
 import type { TaskDescription } from '../protocol/executor.js';
 import { killedStatus } from './killed.js';
+import { applyEnv } from './spare.js';
 import { TaskRunner } from './task-runner.js';
-import type { MainToWorker, WorkerInit, WorkerToMain } from './thread-protocol.js';
+import type { MainToWorker, WorkerIds, WorkerInit, WorkerToMain } from './thread-protocol.js';
 
 const init = workerData as WorkerInit;
 const port = parentPort!;
@@ -21,22 +23,32 @@ function ask(msg: { type: 'fetchFile'; name: string } | { type: 'getBroadcast'; 
   });
 }
 
-const runner = new TaskRunner({
-  executorId: init.executorId,
-  appId: init.appId,
-  secret: init.secret,
-  workDir: init.workDir,
-  shuffleDir: init.shuffleDir,
-  memoryLimitBytes: init.memoryLimitBytes,
-  storageMemoryBytes: init.storageMemoryBytes,
-  fetchFile: (name) => ask({ type: 'fetchFile', name }),
-  getBroadcast: (id) => ask({ type: 'getBroadcast', id }),
-});
+let runner: TaskRunner | undefined;
+function startRunner(ids: WorkerIds): void {
+  runner = new TaskRunner({
+    executorId: ids.executorId,
+    appId: ids.appId,
+    secret: ids.secret,
+    workDir: init.workDir,
+    shuffleDir: init.shuffleDir,
+    memoryLimitBytes: init.memoryLimitBytes,
+    storageMemoryBytes: init.storageMemoryBytes,
+    fetchFile: (name) => ask({ type: 'fetchFile', name }),
+    getBroadcast: (id) => ask({ type: 'getBroadcast', id }),
+  });
+}
+// a spare executor's threads load their code first and learn whom they work for later ('assign')
+if (init.ids) startRunner(init.ids);
 
 const runQueue: TaskDescription[] = [];
+let firstDone = false;
 async function drain(): Promise<void> {
   while (runQueue.length > 0) {
-    const status = await runner.run(runQueue[0]!);
+    const status = await runner!.run(runQueue[0]!);
+    if (!firstDone) {
+      firstDone = true;
+      tracePhase(who, 'first task finished');
+    }
     runQueue.shift();
     port.postMessage({ type: 'status', status } satisfies WorkerToMain);
   }
@@ -64,15 +76,22 @@ port.on('message', (m: MainToWorker) => {
         if (i > 0) {
           runQueue.splice(i, 1);
           port.postMessage({ type: 'status', status: killedStatus(taskId, m.reason) } satisfies WorkerToMain);
-        } else if (i === 0) runner.kill(taskId, m.reason);
+        } else if (i === 0) runner?.kill(taskId, m.reason);
       }
       break;
     case 'dropRdd':
-      void runner.blockStore.removeRdd(m.rddId);
+      void runner?.blockStore.removeRdd(m.rddId);
+      break;
+    case 'assign':
+      applyEnv(m.env);
+      startRunner(m.ids);
+      who = `executor-${m.ids.executorId}/t${init.workDir.slice(-1)}`;
       break;
     case 'stop':
-      void runner.close().finally(() => process.exit(0));
+      void (runner?.close() ?? Promise.resolve()).finally(() => process.exit(0));
       break;
   }
 });
+let who = `executor-${init.ids?.executorId ?? 'spare'}/t${init.workDir.slice(-1)}`;
+tracePhase(who, 'task thread: task code loaded');
 port.postMessage({ type: 'ready' } satisfies WorkerToMain);

@@ -180,8 +180,15 @@ export class DriverEndpoint {
 
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    // executors close their connection once they have read StopExecutor (then the server closes at once);
+    // 200 ms at most for one that does not
+    const closed = [...this.ts.executors.values()].map((e) =>
+      e.conn.isClosed ? undefined : new Promise<void>((r) => e.conn.on('close', () => r())),
+    );
     this.broadcastToExecutors({ type: 'StopExecutor', reason: 'driver stopping' });
-    await new Promise((r) => setTimeout(r, 20));
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.all(closed), new Promise<void>((r) => (timer = setTimeout(r, 200)))]);
+    clearTimeout(timer);
     await this.server?.close();
   }
 }

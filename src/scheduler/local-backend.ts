@@ -2,25 +2,21 @@
  * Local mode (`local[N]`): N executor processes on this machine, each a real OS process that
  * dials the driver like on a cluster. A lost executor is replaced (new id) up to a failure limit.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { CREDENTIALS_ENV, writeCredentials } from '../common/credentials.js';
 import { CinderError } from '../common/errors.js';
 import { own } from '../common/keep-alive.js';
 import { logger } from '../common/log.js';
-import { EXECUTOR_MAIN } from '../executor/entry.js';
+import { tracePhase } from '../common/startup-trace.js';
+import { envDiff, type SpareAssignment } from '../executor/spare.js';
 import type { DriverAddress, ExecutorBackend } from './backend.js';
+import { type ExecutorShape, endSpares, executorEnv, spawnExecutor, takeSpare } from './executor-processes.js';
 
 const log = logger('local-backend');
 
-/** Every live executor child of this process, so an abrupt exit can still kill them. */
-const allChildren = new Set<ChildProcess>();
-process.on('exit', () => {
-  for (const c of allChildren) c.kill('SIGKILL');
-});
-
-export interface LocalBackendOptions {
+export interface LocalBackendOptions extends ExecutorShape {
   executors: number;
   coresPerExecutor: number;
   memoryMb: number;
@@ -49,6 +45,8 @@ export class LocalBackend implements ExecutorBackend {
   ): Promise<void> {
     this.driver = driver;
     for (let i = 0; i < this.o.executors; i++) this.launch();
+    endSpares();
+    tracePhase('driver', `${this.o.executors} executors spawned`);
     await waitForRegistered(this.o.executors, 30_000);
   }
 
@@ -56,31 +54,48 @@ export class LocalBackend implements ExecutorBackend {
     const d = this.driver!;
     const id = String(this.nextId++);
     const workDir = path.join(this.o.workDir, `executor-${id}`);
-    fs.mkdirSync(workDir, { recursive: true, mode: 0o700 });
-    // the app secret in a 0600 file the executor deletes once read, not in its env
-    const credentials = path.join(workDir, 'credentials.json');
-    writeCredentials(credentials, { CINDER_APP_SECRET: d.secret });
-    const child = spawn(process.execPath, ['--max-semi-space-size=64', EXECUTOR_MAIN], {
-      stdio: ['ignore', 2, 2],
-      env: {
-        ...process.env,
-        CINDER_DRIVER_URL: `${d.host}:${d.port}`,
-        CINDER_EXECUTOR_ID: id,
-        CINDER_APP_ID: d.appId,
-        [CREDENTIALS_ENV]: credentials,
-        CINDER_EXECUTOR_CORES: String(this.o.coresPerExecutor),
-        CINDER_EXECUTOR_MEMORY_MB: String(this.o.memoryMb),
-        CINDER_WORK_DIR: workDir,
-        CINDER_HOST: '127.0.0.1',
-        CINDER_HEARTBEAT_MS: String(this.o.heartbeatMs),
-        CINDER_LAUNCH_REQUESTED_AT: String(Date.now()),
-      },
-    });
+    // a spare started before this driver existed (decision 0017) gets its driver, id and secret on stdin
+    const spare = takeSpare(this.o);
+    let child: ChildProcess;
+    if (spare) {
+      child = spare.child;
+      const assignment: SpareAssignment = {
+        driverUrl: `${d.host}:${d.port}`,
+        executorId: id,
+        appId: d.appId,
+        secret: d.secret,
+        launchRequestedAt: spare.spawnedAt,
+        // what a freshly spawned executor's environment would hold (user code in tasks may read it)
+        env: envDiff(spare.env, {
+          ...executorEnv(this.o, spare.workDir),
+          CINDER_DRIVER_URL: `${d.host}:${d.port}`,
+          CINDER_EXECUTOR_ID: id,
+          CINDER_APP_ID: d.appId,
+        }),
+      };
+      child.stdin!.end(`${JSON.stringify(assignment)}\n`);
+    } else {
+      fs.mkdirSync(workDir, { recursive: true, mode: 0o700 });
+      // the app secret in a 0600 file the executor deletes once read, not in its env
+      const credentials = path.join(workDir, 'credentials.json');
+      writeCredentials(credentials, { CINDER_APP_SECRET: d.secret });
+      child = spawnExecutor(
+        {
+          ...executorEnv(this.o, workDir),
+          CINDER_DRIVER_URL: `${d.host}:${d.port}`,
+          CINDER_EXECUTOR_ID: id,
+          CINDER_APP_ID: d.appId,
+          [CREDENTIALS_ENV]: credentials,
+          CINDER_LAUNCH_REQUESTED_AT: String(Date.now()),
+        },
+        'ignore',
+      );
+    }
+    // Cinder's handles do not keep a submitted app's process alive (decision 0019); a spare was unref'd
+    if (spare) child.ref();
     own(child);
     this.children.set(id, child);
-    allChildren.add(child);
     child.on('exit', (code, signal) => {
-      allChildren.delete(child);
       if (this.children.get(id) === child) this.children.delete(id);
       if (!this.stopping && (code !== 0 || signal))
         log.warn({ executorId: id, code, signal }, 'executor process exited');

@@ -14,6 +14,7 @@
  * Must not know about the network or the scheduler.
  */
 import { randomUUID } from 'node:crypto';
+import fsSync from 'node:fs';
 import fs from 'node:fs/promises';
 import { CinderError } from '../common/errors.js';
 import { BatchFileWriter, BatchSizer, encodeFramed } from '../storage/batch-file.js';
@@ -212,7 +213,10 @@ export async function writeShuffleOutput(o: WriteShuffleOptions): Promise<MapOut
   const tmp = `.${randomUUID()}.tmp`;
   let out: BatchFileWriter | undefined;
   try {
-    await fs.mkdir(o.dir, { recursive: true });
+    if (!madeDirs.has(o.dir)) {
+      await fs.mkdir(o.dir, { recursive: true });
+      madeDirs.add(o.dir);
+    }
     const source = typeof o.input === 'function' ? o.input : batchSource(o.input);
     let added = 0;
     let seen = 0;
@@ -284,7 +288,14 @@ export async function writeShuffleOutput(o: WriteShuffleOptions): Promise<MapOut
     await source(push, afterBatch);
     if (agg) dumpMap();
     buf.encodeAll();
+    const small = spillList.length === 0 && buf.encodedBytes <= SYNC_COMMIT_MAX;
     const chunks = buf.takeChunks();
+    if (small) {
+      // a small output (short jobs): written and committed with sync calls, not ~10 round trips through
+      // libuv's thread pool (this runs on a task thread, never on the executor's main thread)
+      const sizes = commitSmall(dataPath, indexPath, tmp, chunks, n);
+      return { sizes, records: buf.records, spilledBytes: 0 };
+    }
 
     out = await BatchFileWriter.create(dataPath + tmp);
     const offsets = [0];
@@ -320,6 +331,50 @@ export async function writeShuffleOutput(o: WriteShuffleOptions): Promise<MapOut
   } finally {
     await spills.removeAll();
   }
+}
+
+/** Map outputs up to this size are written with sync calls (see commitSmall). */
+const SYNC_COMMIT_MAX = 1 << 20;
+/** Shuffle dirs this thread has made (mkdir once per dir, not once per map task). */
+const madeDirs = new Set<string>();
+
+/** Writes data and index files and commits them as the async path does (index last); returns block sizes. */
+function commitSmall(dataPath: string, indexPath: string, tmp: string, chunks: Buffer[][], n: number): number[] {
+  const offsets = [0];
+  const fd = fsSync.openSync(dataPath + tmp, 'w');
+  try {
+    let pos = 0;
+    for (let p = 0; p < n; p++) {
+      for (const c of chunks[p]!) {
+        let done = 0;
+        while (done < c.length) done += fsSync.writeSync(fd, c, done, c.length - done);
+        pos += c.length;
+      }
+      chunks[p] = [];
+      offsets.push(pos);
+    }
+  } catch (e) {
+    fsSync.closeSync(fd);
+    fsSync.rmSync(dataPath + tmp, { force: true });
+    throw e;
+  }
+  fsSync.closeSync(fd);
+  const index = Buffer.allocUnsafe(8 * (n + 1));
+  for (let p = 0; p <= n; p++) index.writeBigUInt64LE(BigInt(offsets[p]!), 8 * p);
+  try {
+    fsSync.writeFileSync(indexPath + tmp, index);
+    // commit: a reader sees either no index or an index that matches the data file
+    fsSync.rmSync(indexPath, { force: true });
+    fsSync.renameSync(dataPath + tmp, dataPath);
+    fsSync.renameSync(indexPath + tmp, indexPath);
+  } catch (e) {
+    fsSync.rmSync(dataPath + tmp, { force: true });
+    fsSync.rmSync(indexPath + tmp, { force: true });
+    throw e;
+  }
+  const sizes: number[] = [];
+  for (let p = 0; p < n; p++) sizes.push(offsets[p + 1]! - offsets[p]!);
+  return sizes;
 }
 
 const COPY_CHUNK = 8 << 20;

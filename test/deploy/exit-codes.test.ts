@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { amStdout, FAST, readWhenWritten, record, SLOW_SAVE, SLOW_SAVE_LINES } from './outcome-harness.js';
+import { amLog, FAST, readWhenWritten, record, SLOW_SAVE, SLOW_SAVE_LINES } from './outcome-harness.js';
 import { APPS, appIdFrom, deployCluster, outputLines, submit } from './submit-harness.js';
 
 describe('submit exit codes match the final status', { timeout: 200_000 }, () => {
@@ -36,7 +36,7 @@ describe('submit exit codes match the final status', { timeout: 200_000 }, () =>
     assert.equal(`${rec.state}/${rec.finalStatus}`, 'FINISHED/SUCCEEDED', rec.diagnostics);
     assert.equal(rec.attempts, 1);
     assert.deepEqual(outputLines(out), SLOW_SAVE_LINES);
-    const am = await amStdout(fx.mc, appId);
+    const am = await amLog(fx.mc, appId);
     assert.match(am, /driver finished: SUCCEEDED/);
     assert.doesNotMatch(am, /CLIENT_LOST/);
     assert.equal(am.match(/unregistered: /g)?.length, 1, am);

@@ -33,8 +33,8 @@ export async function outcome(mc: MiniCluster, appId: string): Promise<string> {
   return `${r.state}/${r.finalStatus}`;
 }
 
-/** The stdout of AM attempt n of appId, once its logs are aggregated. */
-export async function amStdout(mc: MiniCluster, appId: string, attempt = 1): Promise<string> {
+/** The log (stdout and stderr) of AM attempt n of appId, once its logs are aggregated. */
+export async function amLog(mc: MiniCluster, appId: string, attempt = 1): Promise<string> {
   return mc.withClient(async (c) => {
     await mc.waitFor(
       async () => (await c.getApplication(appId)).logAggregationStatus === 'SUCCEEDED',
@@ -43,7 +43,11 @@ export async function amStdout(mc: MiniCluster, appId: string, attempt = 1): Pro
     );
     const suffix = `_${String(attempt).padStart(2, '0')}_000001`;
     const logs = await c.getLogs(appId);
-    return logs.find((l) => l.containerId.endsWith(suffix) && l.file === 'stdout')?.data ?? '';
+    // the AM's own lines go through the logger (stderr); main's output in cluster mode to stdout
+    return logs
+      .filter((l) => l.containerId.endsWith(suffix) && (l.file === 'stdout' || l.file === 'stderr'))
+      .map((l) => l.data)
+      .join('');
   });
 }
 

@@ -12,7 +12,7 @@ export function removeDir(dir: string): void {
 }
 
 /** mulberry32: small deterministic PRNG so failures are reproducible from the printed seed. */
-export { rng } from '../../src/executor/builtins.js';
+export { rng } from '../../src/common/random.js';
 
 export async function collect<T>(it: AsyncIterable<T[]>): Promise<T[]> {
   const out: T[] = [];

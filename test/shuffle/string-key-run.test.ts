@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { rng } from '../../src/executor/builtins.js';
+import { rng } from '../../src/common/random.js';
 import { ExternalSorter } from '../../src/shuffle/external-sorter.js';
 import { compareKeys } from '../../src/shuffle/partitioner.js';
 import { StringKeyRun } from '../../src/shuffle/string-key-run.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { rng } from '../../src/executor/builtins.js';
+import { rng } from '../../src/common/random.js';
 import { compareKeys } from '../../src/shuffle/partitioner.js';
 import { sortByStringKey } from '../../src/shuffle/string-sort.js';
 

@@ -40,6 +40,19 @@ test('each build output is the bundle, not a re-export of the package', () => {
   }
 });
 
+test("the executor bundle carries zod's trimmed entry, not its locales (decision 0017)", () => {
+  const dir = path.join(repo, 'build', 'src', 'executor');
+  const files = [
+    ...fs.readdirSync(dir).filter((f) => f.endsWith('.bundle.js')),
+    ...fs.readdirSync(path.join(dir, 'bundle-chunks')).map((f) => path.join('bundle-chunks', f)),
+  ].filter((f) => f.endsWith('.js'));
+  const text = files.map((f) => fs.readFileSync(path.join(dir, f), 'utf8')).join('\n');
+  // German is one of zod's 40 locales; the trimmed entry registers English only
+  assert.match(fs.readFileSync(path.join(repo, 'node_modules', 'zod', 'v4', 'locales', 'de.js'), 'utf8'), /Ungültig/);
+  assert.doesNotMatch(text, /Ungültig/);
+  assert.match(text, /expected/); // zod's English messages are there
+});
+
 test('the bundled zod parses and explains errors like zod', () => {
   const S = z.object({ port: z.number().int().min(1), mode: z.enum(['a', 'b']), n: z.coerce.number() });
   assert.deepEqual(S.parse({ port: 8, mode: 'a', n: '3' }), { port: 8, mode: 'a', n: 3 });

@@ -2,12 +2,14 @@
  * Checks that an application compiles (syntax, resolvable imports) before anything is staged or
  * started, with esbuild, and reports errors with file:line.
  */
+import path from 'node:path';
 import * as esbuild from 'esbuild';
 import { CinderError } from '../../common/errors.js';
 
-export async function checkCompiles(app: string): Promise<void> {
+/** Returns the app's own source files (absolute paths, not node_modules) that the check read. */
+export async function checkCompiles(app: string): Promise<string[]> {
   try {
-    await esbuild.build({
+    const r = await esbuild.build({
       entryPoints: [app],
       bundle: true,
       write: false,
@@ -15,7 +17,11 @@ export async function checkCompiles(app: string): Promise<void> {
       format: 'esm',
       external: ['cinder'],
       logLevel: 'silent',
+      metafile: true,
     });
+    return Object.keys(r.metafile.inputs)
+      .filter((f) => !f.includes('node_modules') && !f.startsWith('<') && !f.includes(':'))
+      .map((f) => path.resolve(f));
   } catch (e) {
     throw compileError(app, e);
   }

@@ -104,7 +104,7 @@ export function buildSubmitRequest(app: string, args: string[], o: RawSubmitOpti
       );
     given[kv.slice(0, i)] = kv.slice(i + 1);
   }
-  checkConf(given, '--conf', { unknown: 'error' });
+  checkConf(given, '--conf', { unknown: 'error', warn: (m) => process.stderr.write(`cinder submit: warning: ${m}\n`) });
   Object.assign(conf, given);
   const flag = (key: string, v: string | undefined) => {
     if (v !== undefined) {

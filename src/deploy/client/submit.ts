@@ -8,11 +8,13 @@
 import { escLines } from '../../cli/escape.js';
 import { CinderError } from '../../common/errors.js';
 import { holdProcess, ownHandlesKeepAlive } from '../../common/keep-alive.js';
-import { redact } from '../../common/log.js';
+import type { TranspiledText } from '../../common/module-text.js';
+import { tracePhase } from '../../common/startup-trace.js';
 import { applyEncryptionSetting, ENCRYPTION_CONF_KEY } from '../../rpc/encryption.js';
-import { runApp } from '../driver/run-app.js';
-import { checkCompiles } from './compile-check.js';
 import { buildSubmitRequest, type RawSubmitOptions, type SubmitRequest } from './submit-options.js';
+
+// the rest (esbuild, pino, the loader) loads once the options are read, so a local master's executors
+// start first (decision 0017)
 
 function fail(e: unknown): number {
   const err = e as Error;
@@ -42,6 +44,7 @@ export async function submitMain(
     // before anything dials or serves: the client, its driver and the servers it starts
     applyEncryptionSetting(req.conf[ENCRYPTION_CONF_KEY], ENCRYPTION_CONF_KEY);
     if (req.verbose) {
+      const { redact } = await import('../../common/log.js');
       process.stderr.write(`cinder submit: ${escLines(JSON.stringify({ ...req, conf: redact(req.conf) }, null, 2))}\n`);
     }
     if (req.typecheck) {
@@ -53,8 +56,22 @@ export async function submitMain(
       const { submitCluster } = await import('./cluster-submit.js');
       return await submitCluster(req);
     }
-    await checkCompiles(req.app);
-    return await runDriverHere(req);
+    // local masters: the executors start now, while the app compiles and loads
+    (await import('./spare-executors.js')).startSparesFor(req);
+    // the engine loads while esbuild (its own process) checks the app, and before the TS loader's hooks:
+    // once they are registered every module resolution is a round trip to their thread (~100 for the engine)
+    const engine = import('../../index.js');
+    const [{ checkCompiles }, { primeModuleTexts, transpiledTexts }] = await Promise.all([
+      import('./compile-check.js'),
+      import('../../common/module-text.js'),
+    ]);
+    const sources = await checkCompiles(req.app);
+    tracePhase('cli', 'app compile-checked');
+    // closure capture reads the app's transpiled text, and the TS loader runs the same text: transpile it
+    // once here with the esbuild service the check started (the loader's thread then needs no esbuild)
+    await primeModuleTexts(sources);
+    await engine;
+    return await runDriverHere(req, transpiledTexts(sources));
   } catch (e) {
     return fail(e);
   }
@@ -64,7 +81,7 @@ export async function submitMain(
  * Runs the driver in this process (local masters and client deploy mode). In client mode the exit code
  * is 0 only when the RM recorded the application SUCCEEDED (client-outcome.ts has the rule).
  */
-async function runDriverHere(req: SubmitRequest): Promise<number> {
+async function runDriverHere(req: SubmitRequest, transpiled: TranspiledText[]): Promise<number> {
   process.env.CINDER_SUBMIT_CONF = JSON.stringify({
     master: req.master,
     appName: req.name,
@@ -82,7 +99,9 @@ async function runDriverHere(req: SubmitRequest): Promise<number> {
   CinderContext._onEndedOnCluster = endOnClusterEnds;
   const release = holdProcess();
   try {
-    await runApp(req.app, req.args);
+    const { runApp } = await import('../driver/run-app.js');
+    await runApp(req.app, req.args, { transpiled });
+    tracePhase('driver', 'app main returned');
   } catch (e) {
     const stack = (e as Error)?.stack ?? String(e);
     process.stderr.write(`cinder submit: the application failed: ${escLines(stack)}\n`);
@@ -95,12 +114,16 @@ async function runDriverHere(req: SubmitRequest): Promise<number> {
   if (code === 0) await untilIdle(CinderContext._active());
   // the app may have left its context running: stop it so this process can exit cleanly
   await CinderContext._stopActive(code === 0 ? 'SUCCEEDED' : 'FAILED', diagnostics);
+  // spare executors no context took (the app made none): they end when their stdin closes
+  (await import('../../scheduler/executor-processes.js')).endSpares();
   const { disagreement, recordedSucceeded, takeClientOutcome } = await import('./client-outcome.js');
   const recorded = takeClientOutcome();
   if (recorded && code === 0 && !recordedSucceeded(recorded)) {
     process.stderr.write(`cinder submit: ${escLines(disagreement(recorded))}\n`);
     code = 1;
   }
+  tracePhase('driver', 'submit done');
+  if (process.env.CINDER_STARTUP_TRACE === '1') process.once('exit', () => tracePhase('driver', 'process exit'));
   return code;
 }
 

@@ -6,13 +6,15 @@
 import { register } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import type { TranspiledText } from '../../common/module-text.js';
 
 let registered = false;
 
-export function registerTsLoader(): void {
+/** `transpiled`: TS files already transpiled on this thread, which the hooks thread then serves as they are. */
+export function registerTsLoader(transpiled: TranspiledText[] = []): void {
   if (registered) return;
   registered = true;
-  register(new URL('./ts-loader.js', import.meta.url).href, import.meta.url);
+  register(new URL('./ts-loader.js', import.meta.url).href, import.meta.url, { data: { transpiled } });
 }
 
 /**
@@ -20,8 +22,12 @@ export function registerTsLoader(): void {
  * (the AM's JavaScript bundle, whose engine imports are file URLs) skips the module hooks and their
  * thread (~150 ms).
  */
-export async function runApp(appFile: string, args: string[], opts: { hooks?: boolean } = {}): Promise<void> {
-  if (opts.hooks !== false) registerTsLoader();
+export async function runApp(
+  appFile: string,
+  args: string[],
+  opts: { hooks?: boolean; transpiled?: TranspiledText[] } = {},
+): Promise<void> {
+  if (opts.hooks !== false) registerTsLoader(opts.transpiled);
   const abs = path.resolve(appFile);
   process.argv = [process.argv[0]!, abs, ...args];
   await import(pathToFileURL(abs).href);

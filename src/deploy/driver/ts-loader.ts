@@ -34,9 +34,22 @@ export async function resolve(specifier: string, context: ResolveContext, next: 
   }
 }
 
+/** TS files the driver thread transpiled already (cinder submit), by path: served without esbuild here. */
+const transpiled = new Map<string, { mtimeMs: number; code: string; map: string }>();
+
+export function initialize(data: { transpiled?: Array<{ file: string; mtimeMs: number; code: string; map: string }> }) {
+  for (const t of data?.transpiled ?? []) transpiled.set(t.file, t);
+}
+
 export async function load(url: string, context: unknown, next: NextLoad) {
   if (url.startsWith('file:') && TS.test(url)) {
     const file = fileURLToPath(url);
+    const t = transpiled.get(file);
+    if (t && fs.statSync(file, { throwIfNoEntry: false })?.mtimeMs === t.mtimeMs) {
+      // the same esbuild transform as below, its source map inlined as esbuild's 'inline' option does
+      const inline = `//# sourceMappingURL=data:application/json;base64,${Buffer.from(t.map).toString('base64')}\n`;
+      return { format: 'module', source: t.code + inline, shortCircuit: true };
+    }
     const text = await fs.promises.readFile(file, 'utf8');
     // loaded on the first TypeScript file only: a JavaScript app's hooks thread starts ~100 ms sooner
     const esbuild = await import('esbuild');

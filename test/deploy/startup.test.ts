@@ -1,0 +1,287 @@
+/**
+ * Start-up (decision 0017), as a user runs it: `cinder submit --master local[2]` of small TypeScript apps.
+ * CINDER_STARTUP_TRACE=1 prints every phase of every process in order; spare executors (started before the
+ * app is compiled) are adopted by the context, see the environment the app's main set before it made its
+ * context, are ended (not left running) when the app sizes its executors otherwise or makes no context.
+ * No timing is asserted here: speed is measured by the bench suite's startup case.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { submit } from './submit-harness.js';
+
+interface Mark {
+  at: number;
+  took: number;
+  who: string;
+  phase: string;
+}
+
+/** The trace lines of a run's stderr: `cinder-startup  <ms> ms  +<ms> ms  <who>  <phase>`. */
+function marks(stderr: string): Mark[] {
+  const out: Mark[] = [];
+  for (const line of stderr.split('\n')) {
+    const m = /^cinder-startup\s+([\d.]+) ms\s+\+([\d.]+) ms\s+(\S+)\s+(.+)$/.exec(line);
+    if (m) out.push({ at: Number(m[1]), took: Number(m[2]), who: m[3]!, phase: m[4]!.trim() });
+  }
+  return out;
+}
+
+/** pids of live processes whose environment holds `marker` (the test's own CINDER_STARTUP_T0 value). */
+function processesWith(marker: string): number[] {
+  const out: number[] = [];
+  for (const d of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      if (fs.readFileSync(`/proc/${d}/environ`, 'utf8').split('\0').includes(marker)) out.push(Number(d));
+    } catch {
+      /* gone, or not ours */
+    }
+  }
+  return out;
+}
+
+/** Waits up to 10 s for every process carrying `marker` to be gone; returns those still there. */
+async function leftOver(marker: string): Promise<number[]> {
+  const until = Date.now() + 10_000;
+  let left = processesWith(marker);
+  while (left.length > 0 && Date.now() < until) {
+    await new Promise((r) => setTimeout(r, 100));
+    left = processesWith(marker);
+  }
+  return left;
+}
+
+describe('start-up: trace and spare executors (local[2])', { timeout: 120_000 }, () => {
+  let dir: string;
+  let n = 0;
+  /** A unique command start time per run: children inherit it, so it also finds every process a run started. */
+  const runEnv = () => {
+    const t0 = String(Date.now() - 1_000_000 - n++);
+    return { env: { CINDER_STARTUP_TRACE: '1', CINDER_STARTUP_T0: t0 }, marker: `CINDER_STARTUP_T0=${t0}` };
+  };
+  const app = (name: string, body: string) => {
+    const f = path.join(dir, name);
+    fs.writeFileSync(f, `import { CinderContext } from 'cinder';\n${body}\n`);
+    return f;
+  };
+
+  before(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cinder-startup-test-'));
+  });
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  test('CINDER_STARTUP_TRACE=1 prints every phase of the CLI, driver, executors and task threads, in order', async () => {
+    const tiny = app(
+      'tiny.ts',
+      `const sc = await CinderContext.getOrCreate({ appName: 'tiny' });
+const sum = await sc.parallelize([1, 2, 3, 4], 2).reduce((a: number, b: number) => a + b);
+await sc.stop();
+console.log('sum=' + sum);`,
+    );
+    const { env, marker } = runEnv();
+    const r = await submit(['--master', 'local[2]', tiny], env).done;
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^sum=10$/m);
+    const ms = marks(r.stderr);
+    const has = (who: RegExp, phase: RegExp) => ms.filter((m) => who.test(m.who) && phase.test(m.phase));
+    const expected: Array<[RegExp, RegExp, number]> = [
+      [/^cli$/, /^CLI loaded$/, 1],
+      [/^cli$/, /^2 spare executors spawned$/, 1],
+      [/^cli$/, /^app compile-checked$/, 1],
+      [/^driver$/, /^app loaded/, 1],
+      [/^driver$/, /^driver endpoint listening$/, 1],
+      [/^driver$/, /^2 executors spawned$/, 1],
+      [/^executor-spare\d+$/, /^process started, entry loaded$/, 2],
+      [/^executor-spare\d+$/, /^task threads started$/, 2],
+      [/^executor-spare\/t0$/, /^task thread: task code loaded$/, 2],
+      [/^executor-[12]$/, /^assigned to its driver$/, 2],
+      [/^executor-[12]$/, /^modules loaded$/, 2],
+      [/^executor-[12]$/, /^connected to the driver \(handshake\)$/, 2],
+      [/^executor-[12]$/, /^registered$/, 2],
+      [/^driver$/, /^executors registered$/, 1],
+      [/^executor-[12]\/t0$/, /^first task finished$/, 2],
+      [/^driver$/, /^stop requested$/, 1],
+      [/^executor-[12]$/, /^stop received$/, 2],
+      [/^driver$/, /^stopped$/, 1],
+      [/^driver$/, /^process exit$/, 1],
+    ];
+    for (const [who, phase, count] of expected)
+      assert.equal(has(who, phase).length, count, `${who} ${phase} in:\n${r.stderr}`);
+    // each process's marks come in the order its phases happen, and every figure is a time
+    const driverOrder = ms.filter((m) => m.who === 'cli' || m.who === 'driver').map((m) => m.phase);
+    assert.deepEqual(
+      driverOrder.filter((p) => !/^app main returned|^submit done/.test(p)),
+      [
+        'CLI loaded',
+        '2 spare executors spawned',
+        'app compile-checked',
+        'app loaded (transpile, imports, main up to the context)',
+        'driver endpoint listening',
+        '2 executors spawned',
+        'executors registered',
+        'stop requested',
+        'stopped',
+        'process exit',
+      ],
+    );
+    for (const m of ms) assert.ok(m.at >= 0 && m.took >= 0, JSON.stringify(m));
+    const driverAt = ms.filter((m) => m.who === 'cli' || m.who === 'driver').map((m) => m.at);
+    assert.deepEqual(
+      driverAt,
+      [...driverAt].sort((a, b) => a - b),
+    );
+    const first = has(/^executor-1\/t0$/, /^first task finished$/)[0]!;
+    assert.ok(first.at > has(/^driver$/, /^executors registered$/)[0]!.at);
+    assert.deepEqual(await leftOver(marker), []);
+  });
+
+  test('without CINDER_STARTUP_TRACE nothing is printed', async () => {
+    const quiet = app(
+      'quiet.ts',
+      `const sc = await CinderContext.getOrCreate();
+console.log('n=' + (await sc.parallelize([1, 2, 3], 2).count()));
+await sc.stop();`,
+    );
+    const r = await submit(['--master', 'local[2]', quiet]).done;
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^n=3$/m);
+    assert.doesNotMatch(r.stderr, /cinder-startup/);
+  });
+
+  test("spare executors run the app's tasks and see the environment its main set before the context", async () => {
+    const envApp = app(
+      'env.ts',
+      `process.env.STARTUP_TEST_VALUE = 'set-by-main';
+delete process.env.STARTUP_TEST_REMOVED;
+const sc = await CinderContext.getOrCreate();
+const seen = await sc.parallelize([1, 2], 2).map(() => [process.env.STARTUP_TEST_VALUE, process.env.STARTUP_TEST_REMOVED ?? 'gone', process.pid, process.env.CINDER_APP_ID, process.env.CINDER_EXECUTOR_ID]).collect();
+await sc.stop();
+console.log('app=' + sc.applicationId);
+console.log('seen=' + JSON.stringify(seen));`,
+    );
+    const { env, marker } = runEnv();
+    const r = await submit(['--master', 'local[2]', envApp], { ...env, STARTUP_TEST_REMOVED: 'present' }).done;
+    assert.equal(r.code, 0, r.stderr);
+    const seen = JSON.parse(/^seen=(.*)$/m.exec(r.stdout)![1]!) as Array<[string, string, number, string, string]>;
+    // and the variables a freshly spawned executor has: its app and its id
+    const appId = /^app=(.*)$/m.exec(r.stdout)![1]!;
+    assert.deepEqual(seen.map(([, , , a, id]) => [a, id]).sort(), [
+      [appId, '1'],
+      [appId, '2'],
+    ]);
+    assert.deepEqual(
+      seen.map(([v, removed]) => [v, removed]),
+      [
+        ['set-by-main', 'gone'],
+        ['set-by-main', 'gone'],
+      ],
+    );
+    // the tasks ran in the spares (their pids are in their trace labels), not in fresh executors
+    const spares = new Set(
+      marks(r.stderr)
+        .map((m) => /^executor-spare(\d+)$/.exec(m.who)?.[1])
+        .filter(Boolean)
+        .map(Number),
+    );
+    assert.equal(spares.size, 2, r.stderr);
+    for (const [, , pid] of seen) assert.ok(spares.has(pid), `task ran in ${pid}, spares were ${[...spares]}`);
+    assert.deepEqual(await leftOver(marker), []);
+  });
+
+  test('an app that sizes its executors in code gets fresh ones; the spares end and nothing is left running', async () => {
+    const sized = app(
+      'sized.ts',
+      `const sc = await CinderContext.getOrCreate({ conf: { 'cinder.executor.memory': '300m' } });
+const pids = await sc.parallelize([1, 2], 2).map(() => process.pid).collect();
+await sc.stop();
+console.log('pids=' + JSON.stringify(pids));`,
+    );
+    const { env, marker } = runEnv();
+    const r = await submit(['--master', 'local[2]', sized], env).done;
+    assert.equal(r.code, 0, r.stderr);
+    const ms = marks(r.stderr);
+    assert.equal(ms.filter((m) => m.phase === 'assigned to its driver').length, 0, r.stderr);
+    const pids = JSON.parse(/^pids=(.*)$/m.exec(r.stdout)![1]!) as number[];
+    const spares = ms
+      .map((m) => /^executor-spare(\d+)$/.exec(m.who)?.[1])
+      .filter(Boolean)
+      .map(Number);
+    for (const p of pids) assert.ok(!spares.includes(p), `task ran in spare ${p}`);
+    assert.deepEqual(await leftOver(marker), []);
+  });
+
+  test('an app that makes no context exits and leaves no spare running', async () => {
+    const none = app('none.ts', "void CinderContext;\nconsole.log('no context');");
+    const { env, marker } = runEnv();
+    const r = await submit(['--master', 'local[2]', none], env).done;
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^no context$/m);
+    assert.deepEqual(await leftOver(marker), []);
+  });
+
+  test('an app that does not compile: exit 1 with the error, and the spares started before the check are gone', async () => {
+    const bad = path.join(dir, 'bad.ts');
+    fs.writeFileSync(bad, "import { CinderContext } from 'cinder';\nconst x: number = ;\nvoid CinderContext;\n");
+    const { env, marker } = runEnv();
+    const r = await submit(['--master', 'local[2]', bad], env).done;
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /does not compile/);
+    assert.match(r.stderr, /2 spare executors spawned/);
+    assert.deepEqual(await leftOver(marker), []);
+  });
+
+  test('a multi-file TS app: the files transpiled once by the driver run, and its shipped functions use their imports', async () => {
+    fs.writeFileSync(path.join(dir, 'lib.ts'), 'export const scale = (x: number): number => x * 3;\n');
+    const multi = app(
+      'multi.ts',
+      `import { scale } from './lib.js';
+const sc = await CinderContext.getOrCreate();
+const out = await sc.parallelize([1, 2, 3, 4], 2).map((x: number) => scale(x)).collect();
+await sc.stop();
+console.log('out=' + JSON.stringify(out));`,
+    );
+    const r = await submit(['--master', 'local[2]', multi]).done;
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^out=\[3,6,9,12\]$/m);
+  });
+
+  test('a TS file changed after the submit transpiled it runs as it is now, not as it was', async () => {
+    const later = path.join(dir, 'later.ts');
+    fs.writeFileSync(later, "export const version: string = 'old';\n");
+    const changing = app(
+      'changing.ts',
+      `import fs from 'node:fs';
+// the check and the driver's transpile saw 'old' (the dynamic import is part of the app's sources);
+// the file changes before it is first imported
+fs.writeFileSync(${JSON.stringify(later)}, "export const version: string = 'new';\\n");
+const t = new Date(Date.now() + 5000);
+fs.utimesSync(${JSON.stringify(later)}, t, t);
+const { version } = await import('./later.js');
+console.log('version=' + version);
+void CinderContext;`,
+    );
+    const r = await submit(['--master', 'local[2]', changing]).done;
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^version=new$/m);
+  });
+
+  test('--conf cinder.local.spareExecutors=false starts executors only with the context', async () => {
+    const off = app(
+      'off.ts',
+      `const sc = await CinderContext.getOrCreate();
+console.log('n=' + (await sc.parallelize([1, 2, 3], 2).count()));
+await sc.stop();`,
+    );
+    const { env, marker } = runEnv();
+    const r = await submit(['--master', 'local[2]', '--conf', 'cinder.local.spareExecutors=false', off], env).done;
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^n=3$/m);
+    const ms = marks(r.stderr);
+    assert.equal(ms.filter((m) => m.who.startsWith('executor-spare')).length, 0, r.stderr);
+    assert.equal(ms.filter((m) => /^executor-[12]$/.test(m.who) && m.phase === 'registered').length, 2, r.stderr);
+    assert.deepEqual(await leftOver(marker), []);
+  });
+});
