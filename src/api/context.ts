@@ -33,8 +33,8 @@ import { DriverEndpoint } from '../scheduler/driver-endpoint.js';
 import { LocalBackend } from '../scheduler/local-backend.js';
 import { attachProgressBar } from '../scheduler/progress.js';
 import { TaskScheduler } from '../scheduler/task-scheduler.js';
+import { AppStatus } from '../ui/app-status.js';
 import { bindUiListener, type UiListener } from '../ui/listener.js';
-import { StatusStore } from '../ui/status-store.js';
 import { getBundle } from './closure.js';
 import { changeLocalProps, checkTag, jobCancelled, jobProps, localProps } from './job-props.js';
 import { type Captures, RDD } from './rdd.js';
@@ -104,6 +104,7 @@ export class CinderContext {
   private gcTimer: NodeJS.Timeout | undefined;
   private uiListener: UiListener | undefined;
   private uiLoading: Promise<{ close(): Promise<unknown> } | undefined> | undefined;
+  private status: AppStatus | undefined;
   private readonly signalHandler = (sig: NodeJS.Signals) => {
     // an app that handles the signal itself decides when to stop the context
     if (process.listenerCount(sig) > 1) return;
@@ -172,6 +173,9 @@ export class CinderContext {
       },
     );
     if (boolConf(conf, 'cinder.ui.showConsoleProgress')) attachProgressBar(this.dag, process.stderr);
+    // the UI and the event log listen to the schedulers; with both off nothing is recorded
+    if (boolConf(conf, 'cinder.ui.enabled') || boolConf(conf, 'cinder.eventLog.enabled'))
+      this.status = new AppStatus(this.dag, this.ts, conf);
     this.dag.on('shuffleRemoved', (e: { shuffleId: number }) =>
       this.endpoint?.broadcastToExecutors({ type: 'RemoveShuffle', shuffleId: e.shuffleId }),
     );
@@ -187,8 +191,9 @@ export class CinderContext {
         conf: {},
         getBroadcast: (id) => this.broadcasts.get(id),
         getFile: (name) => this.serveFile(name),
-        executorAdded: () => {},
+        executorAdded: (id) => this.status?.executorAdded(id),
         executorLost: (id, reason) => {
+          this.status?.executorRemoved(id, reason);
           this.dag.executorLost(id);
           if (!this.stopped) this.backend.executorLost(id, reason);
         },
@@ -257,6 +262,17 @@ export class CinderContext {
         log.warn({ err: (e as Error).message }, 'the driver UI did not start');
       }
     }
+    this.status?.start({
+      appId: this.applicationId,
+      appName: this.appName,
+      startTime: this.startTime,
+      master: this.master,
+      conf,
+      driverHost: host,
+      sparkVersion: VERSION,
+      mirrorEventLog: this.backend.mirrorEventLog?.bind(this.backend),
+    });
+    this.backend.onAmRegistered = (am) => this.status?.recorder.amRegistered(am.host, am.attemptId);
     await this.backend.start(
       {
         host,
@@ -278,39 +294,20 @@ export class CinderContext {
 
   /** Loads the UI's request handler on its first request, or UI_LOAD_DELAY_MS after start. */
   private scheduleUiLoad(listener: UiListener): void {
-    const store = new StatusStore(this.dag);
+    const status = this.status!;
     const load = (): void => {
       if (this.uiLoading || this.stopped) return;
       clearTimeout(timer);
-      this.uiLoading = import('../ui/server.js')
-        .then(({ serveDriverUi }) =>
-          serveDriverUi(
-            store,
-            {
-              appId: () => this.applicationId,
-              appName: this.appName,
-              startTime: this.startTime,
-              executors: () =>
-                [...this.ts.executors.values()].map((e) => ({
-                  id: e.id,
-                  hostPort: `${e.host}:${e.blockPort}`,
-                  totalCores: e.cores,
-                  activeTasks: e.cores - e.freeCores,
-                  rssBytes: e.rssBytes,
-                  addTime: e.registeredAt,
-                  launchToRegisterMs: e.launchToRegisterMs,
-                })),
-            },
-            listener,
-          ),
-        )
-        .then(
-          (app) => ({ close: () => app.close() }),
-          (e: Error) => {
-            log.warn({ err: e.message }, 'the driver UI could not load; its port answers 503');
-            return undefined;
-          },
-        );
+      this.uiLoading = status
+        .serve(listener, {
+          maxMemory: parseMb(strConf(this.conf, 'cinder.executor.memory')!, 'cinder.executor.memory') * 1024 * 1024,
+          // on a cluster the UI is reached through the RM's web proxy only (src/web/proxy-auth.ts)
+          proxySecret: this.master.startsWith('local') ? undefined : this.secret,
+        })
+        .catch((e: Error) => {
+          log.warn({ err: e.message }, 'the driver UI could not load; its port answers 503');
+          return undefined;
+        });
     };
     const timer = setTimeout(load, UI_LOAD_DELAY_MS);
     timer.unref();
@@ -622,6 +619,7 @@ export class CinderContext {
   /** @internal */
   _unpersist(rddId: number): void {
     this.dag?.forgetRdd(rddId);
+    this.status?.unpersistRdd(rddId);
     this.endpoint?.broadcastToExecutors({ type: 'RemoveRdd', rddId });
   }
 
@@ -646,11 +644,13 @@ export class CinderContext {
   async _runJob(rdd: RDD<any>, op: ResultOp, partitions: number[] | undefined, what: string): Promise<unknown[]> {
     this.checkLive(what);
     if (this.fatal) throw this.fatal;
+    // the user's line that ran the action, taken before the first await (the UI names the job by it)
+    const callStack = new Error().stack;
     // a running job is work of the app's: it keeps the process alive (src/common/keep-alive.ts)
     const release = holdProcess();
     try {
       await this.prepareLineage(rdd);
-      const out = await this.dag.runJob(rdd as LineageNode, op, partitions, what, jobProps());
+      const out = await this.dag.runJob(rdd as LineageNode, op, partitions, what, jobProps(), callStack);
       await this.checkpointAfterJob(rdd);
       return out;
     } catch (e) {
@@ -814,6 +814,8 @@ export class CinderContext {
         for (const s of ['SIGINT', 'SIGTERM'] as const) process.off(s, this.signalHandler);
         this.dag?.stop(new CinderError('CONTEXT_STOPPED', 'the context was stopped while the job was running'));
         this.ts?.stop();
+        // the event log ends with the app's jobs, before executors are let go (they are not removed, as in Spark)
+        this.status?.end();
         await this.endpoint?.stop().catch(() => {});
         const ui = await this.uiLoading;
         await ui?.close().catch(() => {});

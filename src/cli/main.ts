@@ -26,7 +26,9 @@ if (first === '--version' && process.argv.length === 3) {
   // the cluster commands' module loads the RPC, security and config code (~60 ms), which `cinder submit`
   // of a local job does not use
   const registrations = await Promise.all(
-    first === 'submit' ? [import('./submit.js')] : [import('./submit.js'), import('./cluster.js')],
+    first === 'submit'
+      ? [import('./submit.js')]
+      : [import('./submit.js'), import('./cluster.js'), import('./history.js')],
   );
   for (const r of registrations) r.register(program);
   tracePhase('cli', 'CLI loaded');

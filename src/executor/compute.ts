@@ -18,6 +18,7 @@ import { readBatches } from '../storage/batch-file.js';
 import type { BlockStore } from '../storage/block-store.js';
 import { BUILTIN_AGGREGATORS, BUILTINS, STREAMING_BUILTINS } from './builtins.js';
 import { bufferPartition } from './partition-input.js';
+import type { TaskMetrics } from './task-metrics.js';
 
 export type Batches = AsyncIterable<unknown[]>;
 const BATCH = 4096;
@@ -37,6 +38,8 @@ export interface ComputeEnv {
   blocksAdded: string[];
   /** lets other work (I/O, heartbeats) run between batches */
   yieldNow: () => Promise<void>;
+  /** the task's metrics (src/executor/task-metrics.ts), counted per batch */
+  metrics?: TaskMetrics | undefined;
 }
 
 export function node(env: ComputeEnv, id: number): PlanNode {
@@ -94,7 +97,10 @@ async function* computeUncached(env: ComputeEnv, n: PlanNode, p: number): Batche
     }
     case 'text': {
       const split = n.splits[p];
-      if (split) yield* readTextSplit(split);
+      if (split)
+        yield* env.metrics
+          ? env.metrics.countInput(split.end - split.start, readTextSplit(split))
+          : readTextSplit(split);
       return;
     }
     case 'wholeText': {
@@ -385,6 +391,7 @@ function readShuffled(env: ComputeEnv, dep: ShuffleDepSpec, p: number, sort?: { 
       : undefined,
     memoryLimitBytes: env.memoryLimitBytes,
     spillDir: env.spillDir,
+    metrics: env.metrics?.shuffleRead,
   } as Parameters<typeof readShuffle>[0]);
 }
 

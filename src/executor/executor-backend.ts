@@ -15,10 +15,11 @@ import {
   type TaskDescription,
   type TaskStatus,
 } from '../protocol/executor.js';
-import { dial, type RpcConnection } from '../rpc/index.js';
+import { dial, type ReplyHandle, type RpcConnection } from '../rpc/index.js';
 import { startBlockServer } from '../shuffle/block-server.js';
 import { removeShuffleFiles } from '../shuffle/shuffle-files.js';
 import { killedStatus } from './killed.js';
+import { profileThisThread, profileWorker } from './profiler.js';
 import type { Slot, TaskThreads } from './task-threads.js';
 import type { MainToWorker, WorkerToMain } from './thread-protocol.js';
 
@@ -198,8 +199,20 @@ export async function runExecutor(cfg: ExecutorConfig): Promise<void> {
     return best;
   }
 
-  function onDriverMessage(m: DriverToExecutor): void {
+  function onDriverMessage(m: DriverToExecutor, reply: ReplyHandle | undefined): void {
     switch (m.type) {
+      case 'Profile': {
+        const slot = m.thread >= 0 ? slots[m.thread] : undefined;
+        if (m.thread >= 0 && !slot) {
+          reply?.fail(new Error(`no task thread ${m.thread} (this executor has ${slots.length})`));
+          break;
+        }
+        (slot ? profileWorker(slot.worker.threadId, m.kind, m.seconds) : profileThisThread(m.kind, m.seconds)).then(
+          (d) => reply?.reply(d),
+          (e) => reply?.fail(e),
+        );
+        break;
+      }
       case 'LaunchTasks':
         queued.push(...m.tasks);
         pump();
@@ -248,7 +261,7 @@ export async function runExecutor(cfg: ExecutorConfig): Promise<void> {
         // a cluster-mode driver's port is bound (and dialed) before the user's main builds its context
         connectTimeoutMs: DRIVER_HANDSHAKE_WAIT_MS,
       },
-      (m) => onDriverMessage(m),
+      (m, reply) => onDriverMessage(m, reply),
     );
   } catch (e) {
     log.error({ err: (e as Error).message, driver: driverUrl }, 'could not reach the driver');

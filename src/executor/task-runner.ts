@@ -23,6 +23,7 @@ import { aggregatorOf, type ComputeEnv, compute, computeInto } from './compute.j
 import { compileFn, type FnEnv, prepareFns } from './fn-loader.js';
 import { killedStatus } from './killed.js';
 import { runResultOp } from './result-ops.js';
+import { TaskMetrics } from './task-metrics.js';
 
 export interface RunnerOptions {
   executorId: string;
@@ -114,7 +115,7 @@ export class TaskRunner {
   }
 
   private async runTask(desc: TaskDescription, current: { killed?: string | undefined }): Promise<TaskStatus> {
-    const started = Date.now();
+    const metrics = new TaskMetrics();
     const accums = new Map<number, TaskAccumulator>();
     const blocksAdded: string[] = [];
     try {
@@ -159,6 +160,7 @@ export class TaskRunner {
               current.killed === undefined ? resolve() : reject(new TaskKilledError(current.killed)),
             ),
           ),
+        metrics,
       };
       let result: unknown;
       if (body.shuffleDep) {
@@ -167,6 +169,7 @@ export class TaskRunner {
         const pf = dep.partitionFunc ? compileFn<(k: unknown) => number>(dep.partitionFunc, fnEnv) : undefined;
         const part = pf ? (k: unknown) => ((Number(pf(k)) % n) + n) % n : partitionFn(dep.partitioner);
         const kf = dep.keyFunc ? compileFn<(k: unknown) => unknown>(dep.keyFunc, fnEnv) : undefined;
+        const writeStart = performance.now();
         const info = await writeShuffleOutput({
           dir: this.shuffleDir,
           shuffleId: dep.shuffleId,
@@ -177,6 +180,7 @@ export class TaskRunner {
           input: (push, afterBatch) => computeInto(env, body.rootId, task.partition, push, afterBatch),
           memoryLimitBytes: this.o.memoryLimitBytes,
         } as Parameters<typeof writeShuffleOutput>[0]);
+        metrics.recordShuffleWrite(info, performance.now() - writeStart);
         result = { sizes: info.sizes, records: info.records };
       } else {
         result = await runResultOp(
@@ -187,15 +191,19 @@ export class TaskRunner {
           `attempt_${desc.stageId}_${task.partition}_${desc.attempt}_${desc.taskId}`,
         );
       }
+      const encoded = encode(result);
+      metrics.resultBytes = encoded.byteLength;
+      const wire = metrics.toWire();
+      if (blocksAdded.length) wire.blockSizes = blocksAdded.map((b) => this.blockStore.sizeOf(b));
       return {
         taskId: desc.taskId,
         state: 'FINISHED',
-        result: encode(result),
+        result: encoded,
         accumUpdates: [...accums.values()]
           .filter((a) => a.partial !== undefined)
           .map((a) => [a.id, a.partial] as [number, unknown]),
         blocksAdded,
-        metrics: { runMs: Date.now() - started },
+        metrics: wire,
       };
     } catch (e) {
       if (e instanceof FetchFailedError) {
@@ -209,7 +217,7 @@ export class TaskRunner {
             executorId: e.executorId,
             error: toWireError(e),
           },
-          metrics: { runMs: Date.now() - started },
+          metrics: metrics.toWire(),
         };
       }
       return {
@@ -217,7 +225,7 @@ export class TaskRunner {
         state: 'FAILED',
         failure: { kind: 'Exception', error: toWireError(e), countsTowardFailures: true },
         blocksAdded,
-        metrics: { runMs: Date.now() - started },
+        metrics: metrics.toWire(),
       };
     }
   }

@@ -35,8 +35,27 @@ export const TaskStatus = z.object({
   accumUpdates: z.array(z.tuple([z.number(), z.unknown()])).optional(),
   /** blocks this task stored (cache): "rdd_<id>_<partition>" */
   blocksAdded: z.array(z.string()).optional(),
+  /** measured in the executor (src/executor/task-metrics.ts); counts and bytes, times in ms */
   metrics: z
-    .object({ runMs: z.number(), records: z.number().optional(), spilledBytes: z.number().optional() })
+    .object({
+      runMs: z.number(),
+      records: z.number().optional(),
+      spilledBytes: z.number().optional(),
+      gcMs: z.number().optional(),
+      inputBytes: z.number().optional(),
+      inputRecords: z.number().optional(),
+      shuffleReadRemoteBytes: z.number().optional(),
+      shuffleReadLocalBlocks: z.number().optional(),
+      shuffleReadRemoteBlocks: z.number().optional(),
+      shuffleReadRecords: z.number().optional(),
+      shuffleWriteBytes: z.number().optional(),
+      shuffleWriteRecords: z.number().optional(),
+      shuffleWriteMs: z.number().optional(),
+      resultBytes: z.number().optional(),
+      heapUsedBytes: z.number().optional(),
+      /** [memory, disk] bytes of each of blocksAdded, in order */
+      blockSizes: z.array(z.tuple([z.number(), z.number()])).optional(),
+    })
     .optional(),
 });
 
@@ -91,6 +110,13 @@ export const DriverToExecutor = z.discriminatedUnion('type', [
   z.object({ type: z.literal('StopExecutor'), reason: z.string() }),
   /** reply to RegisterExecutor */
   z.object({ type: z.literal('Registered'), appId: z.string(), conf: z.record(z.string(), z.string()) }),
+  /** request: a V8 CPU profile (seconds) or heap snapshot of the executor's main thread (-1) or task thread n */
+  z.object({
+    type: z.literal('Profile'),
+    kind: z.enum(['cpu', 'heap']),
+    seconds: z.number().min(0).max(60),
+    thread: z.number().int().min(-1),
+  }),
 ]);
 export type DriverToExecutor = z.infer<typeof DriverToExecutor>;
 

@@ -27,6 +27,13 @@ export interface ExecutorBackend {
   executorLost(executorId: string, reason: string): void;
   /** The driver's UI came up after start(): report it as the application's tracking URL. */
   setUiUrl?(url: string): void;
+  /**
+   * Client mode: copies the driver's event log to the AM, which writes it into its container's log dir,
+   * so it reaches the RM's store with the app's logs (`final` closes it).
+   */
+  mirrorEventLog?(data: string, final: boolean): void;
+  /** Client mode: set by the context; called when an AM attempt registers (for the deploy topology). */
+  onAmRegistered?: ((am: { host: string; attemptId: string }) => void) | undefined;
   /** Total task slots this backend aims for (defaultParallelism). */
   readonly targetCores: number;
   /** Releases executors; `outcome` tells a cluster backend how the application ended. */

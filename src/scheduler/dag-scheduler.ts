@@ -28,12 +28,20 @@ import {
   type StageSpec,
 } from './dag-state.js';
 import type { MapOutputRegistry, MapStatus } from './map-outputs.js';
+import { type StageDescription, stageRdds, userCallSite } from './stage-info.js';
 import { buildTasks, type LineageNode } from './stage-tasks.js';
 import type { TaskScheduler, TaskSet, TaskSetCallbacks } from './task-scheduler.js';
 
 export type { DagConf } from './dag-state.js';
 export type { MapStatus } from './map-outputs.js';
 export type { LineageNode } from './stage-tasks.js';
+
+/** 'jobLineage' event: emitted just before a job's 'jobStart' when someone listens. */
+export interface JobLineage {
+  jobId: number;
+  callSite: string | undefined;
+  stages: StageDescription[];
+}
 
 const log = logger('dag-scheduler');
 
@@ -75,6 +83,8 @@ export class DAGScheduler extends EventEmitter {
   /** the running task set of each stage */
   private readonly taskSets = new Map<number, TaskSet>();
   private readonly launchedAt = new Map<number, number>();
+  /** a failed job's error, from its JobFailed effect to its jobEnd event */
+  private readonly jobErrors = new Map<number, string>();
   readonly blockLocations = new Map<string, Set<string>>();
   /** Spark's ContextCleaner for shuffles: forgets map outputs and asks executors to delete the files. */
   private readonly cleaner = new FinalizationRegistry<number>((shuffleId) => this.removeShuffle(shuffleId));
@@ -97,7 +107,7 @@ export class DAGScheduler extends EventEmitter {
 
   /**
    * Runs `op` on the given partitions of `rdd` and returns one decoded result per partition. `props`
-   * (job group, tags) are what cancelJobs() matches on.
+   * (job group, tags) are what cancelJobs() matches on; `callStack` (the action's) names the job in the UI.
    */
   async runJob(
     rdd: LineageNode,
@@ -105,6 +115,7 @@ export class DAGScheduler extends EventEmitter {
     partitions?: number[],
     description = 'job',
     props: JobProps = {},
+    callStack?: string,
   ): Promise<unknown[]> {
     if (this.state.status === 'STOPPED')
       throw new CinderError('CONTEXT_STOPPED', 'the context is stopped', 'create a new context');
@@ -116,6 +127,13 @@ export class DAGScheduler extends EventEmitter {
     this.stageRdds.set(stageId, { rdd, kind: { resultOp: op } });
     const done = new Promise<Uint8Array[]>((resolve, reject) => this.waiters.set(jobId, { stageId, resolve, reject }));
     this.activeJobs.set(jobId, props);
+    // the UI and event log: the job's stages and the user's line that ran the action (once per job)
+    if (this.listenerCount('jobLineage') > 0)
+      this.emit('jobLineage', {
+        jobId,
+        callSite: userCallSite(callStack ?? new Error().stack),
+        stages: this.describeStages(stageId),
+      } satisfies JobLineage);
     this.post({ type: 'JobSubmitted', jobId, description, partitions: parts, stageId, parents, stages });
     try {
       const results = await done;
@@ -249,6 +267,7 @@ export class DAGScheduler extends EventEmitter {
         return;
       case 'JobSucceeded':
       case 'JobFailed': {
+        if (f.kind === 'JobFailed') this.jobErrors.set(f.jobId, f.error.message);
         const w = this.waiters.get(f.jobId);
         if (!w) return;
         this.waiters.delete(f.jobId);
@@ -266,6 +285,12 @@ export class DAGScheduler extends EventEmitter {
       }
       case 'Emit':
         if (f.event === 'stageCompleted') this.stageCompleted(f.payload.stageId, f.payload.attempt);
+        if (f.event === 'jobEnd' && !f.payload.ok) {
+          // listeners (UI, event log) get the failed job's error with its end
+          this.emit('jobEnd', { ...f.payload, error: this.jobErrors.get(f.payload.jobId) });
+          this.jobErrors.delete(f.payload.jobId);
+          return;
+        }
         this.emit(f.event, f.payload);
         return;
     }
@@ -300,6 +325,43 @@ export class DAGScheduler extends EventEmitter {
   }
 
   // ------------------------------------------------------------------ lineage -> stages
+
+  /** The stages a job's result stage needs, parents first (for the UI). */
+  private describeStages(resultStage: number): StageDescription[] {
+    const out: StageDescription[] = [];
+    const seen = new Set<number>();
+    const visit = (id: number) => {
+      if (seen.has(id)) return;
+      seen.add(id);
+      const s = this.stageRdds.get(id);
+      if (!s) return;
+      const rddInfos = stageRdds(s.rdd);
+      const parentIds: number[] = [];
+      const walk = new Set<number>();
+      const findParents = (r: LineageNode) => {
+        if (walk.has(r.id)) return;
+        walk.add(r.id);
+        for (const d of r.shuffleDeps()) {
+          const p = this.shuffleStageIds.get(d.spec.shuffleId);
+          if (p !== undefined && !parentIds.includes(p)) parentIds.push(p);
+        }
+        for (const p of r.narrowParents()) findParents(p);
+      };
+      findParents(s.rdd);
+      for (const p of parentIds) visit(p);
+      const dep = s.kind.shuffleDep;
+      out.push({
+        stageId: id,
+        name: dep ? `shuffle map ${dep.shuffleId}` : `result (${s.kind.resultOp?.op ?? 'job'})`,
+        numTasks: dep ? dep.numMaps : s.rdd.numPartitions,
+        parentIds,
+        rddInfos,
+        shuffleId: dep?.shuffleId,
+      });
+    };
+    visit(resultStage);
+    return out;
+  }
 
   /** The shuffle map stages `rdd`'s stage reads; new ones are appended to `specs` (parents first). */
   private parentStages(rdd: LineageNode, specs: StageSpec[]): number[] {

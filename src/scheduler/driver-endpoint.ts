@@ -88,6 +88,7 @@ export class DriverEndpoint {
       blockPort: m.blockPort,
       pid: m.pid,
       containerId: m.containerId,
+      logUrls: m.logUrls,
       conn,
       lastHeartbeat: now,
       rssBytes: 0,
@@ -109,6 +110,7 @@ export class DriverEndpoint {
         if (e) {
           e.lastHeartbeat = Date.now();
           e.rssBytes = m.rssBytes;
+          e.heapUsedBytes = m.heapUsedBytes;
         }
         return;
       }

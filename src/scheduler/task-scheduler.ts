@@ -34,6 +34,10 @@ export interface ExecutorInfo {
   conn: RpcConnection<ExecutorToDriver, DriverToExecutor>;
   lastHeartbeat: number;
   rssBytes: number;
+  /** the executor's main thread's V8 heap (last heartbeat) */
+  heapUsedBytes?: number | undefined;
+  /** the executor's log addresses (stdout, stderr), when it runs in a container */
+  logUrls?: Record<string, string> | undefined;
   registeredAt: number;
   /** from the executor's launch request to its registration (ms), when known */
   launchToRegisterMs?: number | undefined;
@@ -77,6 +81,22 @@ export interface TaskSchedulerConf {
 
 type OfferEvent = Extract<TaskSetEvent, { type: 'Offer' }>;
 
+/** Where task attempts' starts and ends go (the UI's event recorder, src/ui/recorder.ts). */
+export interface TaskEvents {
+  taskStart(t: {
+    taskId: number;
+    stageId: number;
+    stageAttempt: number;
+    index: number;
+    partition: number;
+    attempt: number;
+    executorId: string;
+    host: string;
+  }): void;
+  /** a final status (FINISHED, FAILED, KILLED) of a live attempt */
+  taskEnd(stageId: number, stageAttempt: number, status: TaskStatus): void;
+}
+
 export class TaskScheduler {
   readonly executors = new Map<string, ExecutorInfo>();
   /** ACTIVE task sets, in submission order */
@@ -89,6 +109,8 @@ export class TaskScheduler {
   /** reused for every offer of a round (the machine reads it synchronously) */
   private readonly offerEvent: OfferEvent = { type: 'Offer', executorId: '', taskId: 0, now: 0, alive: this.executors };
   stopped = false;
+  /** set by the context when a UI or event log listens */
+  taskEvents: TaskEvents | undefined;
 
   constructor(
     private readonly conf: TaskSchedulerConf,
@@ -165,6 +187,16 @@ export class TaskScheduler {
           this.attempts.set(f.taskId, set);
           e.freeCores--;
           set.cb.onTaskStart?.(f.partition);
+          this.taskEvents?.taskStart({
+            taskId: f.taskId,
+            stageId: st.stageId,
+            stageAttempt: st.stageAttempt,
+            index: f.index,
+            partition: f.partition,
+            attempt: f.attempt,
+            executorId: e.id,
+            host: e.host,
+          });
           const desc: TaskDescription = {
             taskId: f.taskId,
             attempt: f.attempt,
@@ -199,6 +231,7 @@ export class TaskScheduler {
     const set = this.attempts.get(u.taskId);
     if (!set) return; // attempt already ended (lost executor)
     const taskId = u.taskId;
+    if (u.state !== 'RUNNING') this.taskEvents?.taskEnd(set.stageId, set.stageAttempt, u);
     const ev: TaskSetEvent =
       u.state === 'RUNNING'
         ? { type: 'Running', taskId }

@@ -95,6 +95,11 @@ export class BlockStore {
     return this.mem.has(blockId) || this.disk.has(blockId);
   }
 
+  /** Bytes a block takes in memory (estimated) and on disk now. */
+  sizeOf(blockId: string): [memory: number, disk: number] {
+    return [this.mem.get(blockId)?.size ?? 0, this.disk.get(blockId)?.size ?? 0];
+  }
+
   /** Where a block is held now. */
   location(blockId: string): 'memory' | 'disk' | undefined {
     return this.mem.has(blockId) ? 'memory' : this.disk.has(blockId) ? 'disk' : undefined;

@@ -16,7 +16,7 @@ const require = createRequire(import.meta.url);
 /** Browser files of npm packages, by the name pages link to: add an entry to use one. */
 const LIBS: Record<string, { module: string; type: string }> = {};
 
-/** Registers a browser library under /static/lib/<name> (the module path is resolved with require). */
+/** Registers a browser library under /static/lib/<name> (a module path resolved with require, or an absolute file path). */
 export function registerLib(name: string, module: string, type = 'application/javascript'): void {
   LIBS[name] = { module, type };
 }
@@ -28,7 +28,7 @@ function libFile(name: string): Buffer | undefined {
   if (!lib) return undefined;
   let b = cache.get(name);
   if (!b) {
-    b = fs.readFileSync(require.resolve(lib.module));
+    b = fs.readFileSync(lib.module.startsWith('/') ? lib.module : require.resolve(lib.module));
     cache.set(name, b);
   }
   return b;

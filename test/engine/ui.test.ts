@@ -40,13 +40,13 @@ test('jobs, stages and executors are served as JSON; unknown apps get 404; secre
   }[];
   assert.ok(stages.every((s) => s.status === 'COMPLETE' && s.numCompleteTasks === 2));
   const execs = (await (await fetch(`${base}/api/v1/applications/${sc.applicationId}/executors`)).json()) as {
-    launchToRegisterMs?: number;
+    attributes: { launchToRegisterMs?: string };
   }[];
   assert.equal(execs.length, 2);
   for (const e of execs) {
     // executor start-up: from its launch request (here the local spawn) to registered with the driver
-    assert.equal(typeof e.launchToRegisterMs, 'number');
-    assert.ok(e.launchToRegisterMs! >= 0 && e.launchToRegisterMs! < 120_000, String(e.launchToRegisterMs));
+    const ms = Number(e.attributes.launchToRegisterMs);
+    assert.ok(ms >= 0 && ms < 120_000, String(e.attributes.launchToRegisterMs));
   }
   assert.equal((await fetch(`${base}/api/v1/applications/nope/jobs`)).status, 404);
   const html = await (await fetch(base)).text();
@@ -78,4 +78,38 @@ test('the UI socket holds early requests until its handler loads, moves past a t
     await first.close();
     await second.close();
   }
+});
+
+test('a failing job: FAILED job and map stage, SKIPPED reduce stage, the error on the job page, the task error in the task list', async () => {
+  await assert.rejects(
+    sc
+      .parallelize([1, 2, 3], 1)
+      .map((x: number) => {
+        if (x === 2) throw new Error('boom in user code');
+        return [x, x] as [number, number];
+      })
+      .reduceByKey((a: number, b: number) => a + b)
+      .collect(),
+    /boom in user code/,
+  );
+  const base = `${sc.uiWebUrl}/api/v1/applications/${sc.applicationId}`;
+  const [job] = (await (await fetch(`${base}/jobs?status=failed`)).json()) as any[];
+  assert.equal(job.status, 'FAILED');
+  const [stage] = (await (await fetch(`${base}/stages?status=failed`)).json()) as any[];
+  assert.equal(stage.status, 'FAILED');
+  assert.equal(stage.numFailedTasks, 4, 'the task failed cinder.task.maxFailures times');
+  // the reduce stage never ran: pending while the job ran, skipped once it failed (as Spark shows it)
+  const skipped = (await (await fetch(`${base}/stages?status=skipped`)).json()) as any[];
+  assert.deepEqual(
+    skipped.map((s) => [s.stageId, s.numCompleteTasks]),
+    [[stage.stageId + 1, 0]],
+  );
+  assert.equal(job.numSkippedStages, 1);
+  const tasks = (await (
+    await fetch(`${base}/stages/${stage.stageId}/${stage.attemptId}/taskList?status=failed`)
+  ).json()) as any[];
+  assert.equal(tasks.length, 4);
+  assert.match(tasks[0].errorMessage, /boom in user code/);
+  const page = await (await fetch(`${sc.uiWebUrl}/jobs/job/?id=${job.jobId}`)).text();
+  assert.match(page, /boom in user code/);
 });

@@ -31,6 +31,7 @@ import { AM_LAUNCH_FILE, type AmLaunch, parseAmLaunch } from '../../protocol/am-
 import type { LocalResource } from '../../protocol/cluster.js';
 import { dial, preListen, type ReplyHandle, type RpcConnection } from '../../rpc/index.js';
 import { startAllocation } from '../driver/cluster-mode-backend.js';
+import { eventLogAppender } from './am-event-log.js';
 import { initialAmState } from './am-lifecycle.js';
 import { type EarlyStart, setAmRuntime } from './am-runtime.js';
 import { type AmIo, amShell } from './am-shell.js';
@@ -52,6 +53,7 @@ const secret = takeCredentials().CINDER_APP_SECRET ?? '';
 const attemptId = env.CINDER_ATTEMPT_ID ?? '';
 const attempt = Number(/_(\d+)$/.exec(attemptId)?.[1] ?? '1');
 const maxAttempts = launch.maxAttempts;
+const appendEventLog = eventLogAppender(env.CINDER_LOG_DIR, appId);
 const host = env.CINDER_NM_HOST ?? os.hostname();
 const executorResources: Record<string, LocalResource> = launch.executorResources;
 const mode = launch.mode;
@@ -255,6 +257,9 @@ async function runClientMode(): Promise<void> {
         return;
       case 'TrackingUrl':
         am.updateTrackingUrl(m.url);
+        return;
+      case 'EventLog':
+        appendEventLog(m.data, m.final);
         return;
       case 'Shutdown':
         shutdown ??= reply;

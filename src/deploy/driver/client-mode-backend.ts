@@ -43,6 +43,7 @@ export interface ClientModeBackendOptions {
 }
 
 export class ClientModeBackend implements ExecutorBackend {
+  onAmRegistered: ExecutorBackend['onAmRegistered'];
   private client: ClusterClient | undefined;
   private appId = '';
   /** under `cinder submit`, the app's id, tracking address and state changes go to stderr as in cluster mode */
@@ -51,6 +52,21 @@ export class ClientModeBackend implements ExecutorBackend {
   private amServer: RpcServer<AmToDriver, DriverToAm> | undefined;
   private amConn: RpcConnection<AmToDriver, DriverToAm> | undefined;
   private uiUrl: string | undefined;
+
+  /** event log lines written before the AM connected (bounded) */
+  private eventLogBacklog: Array<{ data: string; final: boolean }> = [];
+  private eventLogBacklogBytes = 0;
+
+  mirrorEventLog(data: string, final: boolean): void {
+    const c = this.amConn;
+    if (c && !c.isClosed) {
+      c.send({ type: 'EventLog', data, final });
+      return;
+    }
+    if (this.eventLogBacklogBytes + data.length > 32 * 1024 * 1024) return; // the AM's copy stays partial
+    this.eventLogBacklog.push({ data, final });
+    this.eventLogBacklogBytes += data.length;
+  }
 
   setUiUrl(url: string): void {
     this.uiUrl = url;
@@ -207,12 +223,15 @@ export class ClientModeBackend implements ExecutorBackend {
         );
         reply?.reply({ ok: true });
         log.info({ attemptId: m.attemptId, amHost: m.amHost }, 'AM registered with the driver');
+        this.onAmRegistered?.({ host: m.amHost, attemptId: m.attemptId });
         if (this.stopping) {
           // the driver is done: this attempt is only there to record its result (stop's loop tells it)
           this.wake?.();
           return;
         }
         if (this.uiUrl) conn.send({ type: 'TrackingUrl', url: this.uiUrl });
+        for (const e of this.eventLogBacklog.splice(0)) conn.send({ type: 'EventLog', ...e });
+        this.eventLogBacklogBytes = 0;
         const memoryMB = parseMb(strConf(this.o.conf, 'cinder.executor.memory')!, 'cinder.executor.memory');
         conn.send({
           type: 'RequestExecutors',
