@@ -7,7 +7,7 @@
  *   await sc.stop();
  */
 export { CinderContext, type ContextOptions } from './api/context.js';
-export { type Captures, RDD } from './api/rdd.js';
+export { type Captures, RDD, type SaveTextOptions } from './api/rdd.js';
 export { Accumulator, Broadcast } from './api/shared-vars.js';
 export { StatCounter } from './api/stat-counter.js';
 export { CinderError } from './common/errors.js';

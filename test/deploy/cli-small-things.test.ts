@@ -1,0 +1,118 @@
+/**
+ * Issue 19's small things, as a user meets them on the command line (each a real `cinder` process): clear
+ * errors for bad flags before anything starts, the RM's own config error from `cluster up`, the secret
+ * hint, `--driver-memory` in local mode, `--name` over the code's appName, saveAsTextFile's overwrite option.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { CINDER } from '../harness/mini-cluster.js';
+import { APPS } from './submit-harness.js';
+
+const baseEnv = {
+  ...process.env,
+  CINDER_SECRET: '',
+  CINDER_SECRET_FILE: '',
+  CINDER_MASTER: '',
+  CINDER_LOG_LEVEL: 'warn',
+};
+
+function cinder(args: string[], env: Record<string, string> = {}, timeout = 30_000) {
+  const t0 = Date.now();
+  const r = spawnSync(process.execPath, [CINDER, ...args], { encoding: 'utf8', env: { ...baseEnv, ...env }, timeout });
+  return { ...r, ms: Date.now() - t0 };
+}
+
+function tempDir(t: { after(f: () => void): void }): string {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'cinder-small-'));
+  t.after(() => fs.rmSync(d, { recursive: true, force: true }));
+  return d;
+}
+
+test('cluster up --nodes abc / 0 / --memory-mb x are refused at once, starting nothing', { timeout: 30_000 }, (t) => {
+  const dir = tempDir(t);
+  for (const [flag, v] of [
+    ['--nodes', 'abc'],
+    ['--nodes', '0'],
+    ['--nodes', '1.5'],
+    ['--memory-mb', 'lots'],
+  ] as const) {
+    const r = cinder(['cluster', 'up', '--dir', dir, flag, v]);
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, new RegExp(`${flag}: '${v.replace('.', '\\.')}' is not a whole number of at least 1`));
+    assert.ok(r.ms < 5000, `refused in ${r.ms} ms`);
+    assert.equal(fs.existsSync(path.join(dir, 'cluster.json')), false);
+  }
+});
+
+test('an RM config error from cluster up is reported as that error, at once', { timeout: 30_000 }, (t) => {
+  const dir = tempDir(t);
+  const r = cinder(['cluster', 'up', '--dir', dir, '--nodes', '1', '--rm-set', 'maxAttempts=zero']);
+  assert.notEqual(r.status, 0);
+  assert.match(r.stderr, /the ResourceManager exited at startup: invalid ResourceManager configuration: maxAttempts/);
+  assert.doesNotMatch(r.stderr, /did not start within/);
+  assert.ok(r.ms < 15_000, `reported in ${r.ms} ms`);
+  assert.equal(fs.existsSync(path.join(dir, 'cluster.json')), false);
+  // a second try with the same dir reports this run's error only, not the last one's log again
+  const r2 = cinder(['cluster', 'up', '--dir', dir, '--nodes', '1', '--rm-set', 'livenessCheckMs=-5']);
+  assert.match(r2.stderr, /livenessCheckMs/);
+  assert.doesNotMatch(r2.stderr, /maxAttempts/);
+});
+
+test('apps --state BOGUS lists the valid states instead of a schema error', { timeout: 30_000 }, () => {
+  const r = cinder(['apps', '--state', 'running,BOGUS', '--master', 'cinder://127.0.0.1:1']);
+  assert.notEqual(r.status, 0);
+  assert.match(r.stderr, /--state: unknown application state 'BOGUS'/);
+  assert.match(r.stderr, /valid states: NEW, SUBMITTED, ACCEPTED, RUNNING, FINISHED, FAILED, KILLED/);
+  assert.doesNotMatch(r.stderr, /invalid_enum|invalid option|expected one of/i);
+});
+
+test('the "no cluster secret" error names only what works (no --secret-file)', { timeout: 30_000 }, (t) => {
+  const dir = tempDir(t);
+  const r = cinder(['resourcemanager', '--port', '0', '--rest-port', '-1', '--dir', dir]);
+  assert.notEqual(r.status, 0);
+  assert.match(r.stderr, /no cluster secret: set CINDER_SECRET_FILE/);
+  assert.match(r.stderr, /--identity FILE or CINDER_IDENTITY/);
+  assert.doesNotMatch(r.stderr, /--secret-file/);
+});
+
+test('submit --status/--kill without a cluster master say how to name one (CINDER_MASTER)', { timeout: 30_000 }, () => {
+  const r = cinder(['submit', '--status', 'application_1_0001']);
+  assert.notEqual(r.status, 0);
+  assert.match(r.stderr, /--status and --kill need a cluster master/);
+  assert.match(r.stderr, /CINDER_MASTER/);
+  const local = cinder(['submit', '--kill', 'application_1_0001'], { CINDER_MASTER: 'local[2]' });
+  assert.match(local.stderr, /need a cluster master, got 'local\[2\]'/);
+});
+
+test('--driver-memory sets the driver heap in local mode; --name wins over the code appName', {
+  timeout: 60_000,
+}, () => {
+  const app = path.join(APPS, 'heap.ts');
+  const heap = (r: ReturnType<typeof cinder>) => Number(/heap-limit-mb (\d+)/.exec(r.stdout)?.[1]);
+  const small = cinder(['submit', '--master', 'local[1]', '--driver-memory', '256m', app]);
+  assert.equal(small.status, 0, small.stderr);
+  assert.ok(heap(small) >= 256 && heap(small) < 340, `256m gave a heap of ${heap(small)} MB`);
+  assert.match(small.stdout, /app-name named-in-code/);
+  const big = cinder(['submit', '--master', 'local[1]', '--driver-memory', '1g', '--name', 'from-cli', app]);
+  assert.equal(big.status, 0, big.stderr);
+  assert.ok(heap(big) >= 1024 && heap(big) < 1110, `1g gave a heap of ${heap(big)} MB`);
+  assert.match(big.stdout, /app-name from-cli/);
+  const bad = cinder(['submit', '--master', 'local[1]', '--driver-memory', 'lots', app]);
+  assert.notEqual(bad.status, 0);
+  assert.match(bad.stderr, /cinder\.driver\.memory/);
+});
+
+test('saveAsTextFile(path, { overwrite: true }) and (path, null, true) overwrite; plain refuses', {
+  timeout: 60_000,
+}, (t) => {
+  const out = path.join(tempDir(t), 'out');
+  const r = cinder(['submit', '--master', 'local[2]', path.join(APPS, 'save-overwrite.ts'), out]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^options c,d$/m);
+  assert.match(r.stdout, /^positional e$/m);
+  assert.match(r.stdout, /^no-overwrite refused: /m);
+});
