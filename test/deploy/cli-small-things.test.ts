@@ -116,3 +116,50 @@ test('saveAsTextFile(path, { overwrite: true }) and (path, null, true) overwrite
   assert.match(r.stdout, /^positional e$/m);
   assert.match(r.stdout, /^no-overwrite refused: /m);
 });
+
+test('a driver restarted for --driver-memory ends when its submit process is killed', {
+  timeout: 60_000,
+}, async (t) => {
+  const { spawn } = await import('node:child_process');
+  const marker = path.join(tempDir(t), 'marker');
+  const child = spawn(
+    process.execPath,
+    [
+      CINDER,
+      'submit',
+      '--master',
+      'local[1]',
+      '--driver-memory',
+      '300m',
+      path.join(APPS, 'slow.ts'),
+      marker,
+      '400',
+      '1000',
+    ],
+    { env: baseEnv, stdio: 'ignore' },
+  );
+  t.after(() => {
+    child.kill('SIGKILL');
+    for (const pid of drivers()) process.kill(Number(pid), 'SIGKILL');
+  });
+  const deadline = Date.now() + 30_000;
+  while (!fs.existsSync(marker) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  assert.ok(fs.existsSync(marker), 'the app started');
+  const drivers = () =>
+    fs
+      .readdirSync('/proc')
+      .filter((d) => /^\d+$/.test(d))
+      .filter((d) => {
+        try {
+          const cmd = fs.readFileSync(`/proc/${d}/cmdline`, 'utf8');
+          return cmd.includes('--max-old-space-size=300') && cmd.includes(marker);
+        } catch {
+          return false;
+        }
+      });
+  assert.equal(drivers().length, 1, 'the driver runs in a restarted process with the heap');
+  child.kill('SIGKILL');
+  const end = Date.now() + 20_000;
+  while (drivers().length && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
+  assert.deepEqual(drivers(), [], 'the restarted driver is gone');
+});

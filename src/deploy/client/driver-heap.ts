@@ -5,6 +5,7 @@
  * exit code and the signals it gets. In cluster mode the AM container's heap is set by the AM launch.
  */
 import { spawn } from 'node:child_process';
+import net from 'node:net';
 import { parseMb } from '../../common/conf.js';
 import type { SubmitRequest } from './submit-options.js';
 
@@ -22,7 +23,8 @@ export function driverHeapToSet(req: SubmitRequest): number | undefined {
 /** Runs this same command again with a heap of `mb` MB; resolves to its exit code. */
 export function rerunWithHeap(mb: number): Promise<number> {
   const child = spawn(process.execPath, [...process.execArgv, `--max-old-space-size=${mb}`, ...process.argv.slice(1)], {
-    stdio: 'inherit',
+    // fd 3: a pipe the restarted process watches, so that it ends when this one is killed (even by SIGKILL)
+    stdio: ['inherit', 'inherit', 'inherit', 'pipe'],
     env: { ...process.env, [HEAP_ENV]: String(mb) },
   });
   const pass = (sig: NodeJS.Signals) => child.kill(sig);
@@ -35,4 +37,22 @@ export function rerunWithHeap(mb: number): Promise<number> {
       resolve(code ?? (signal === 'SIGINT' ? 130 : 143));
     });
   });
+}
+
+/**
+ * In the restarted process: when the process that started it is gone (its end of fd 3 closes), this one
+ * ends as if interrupted (SIGTERM: the driver stops FAILED, saying so).
+ */
+export function endWithStarter(): void {
+  if (!process.env[HEAP_ENV]) return;
+  let pipe: net.Socket;
+  try {
+    pipe = new net.Socket({ fd: 3, readable: true, writable: false });
+  } catch {
+    return;
+  }
+  pipe.on('error', () => {});
+  pipe.once('close', () => process.kill(process.pid, 'SIGTERM'));
+  pipe.resume();
+  pipe.unref();
 }

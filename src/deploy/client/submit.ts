@@ -42,9 +42,10 @@ export async function submitMain(
       );
     const req = buildSubmitRequest(app, args, o);
     // a driver heap (--driver-memory) for a driver in this process: this command starts again with it
-    const { driverHeapToSet, rerunWithHeap } = await import('./driver-heap.js');
+    const { driverHeapToSet, endWithStarter, rerunWithHeap } = await import('./driver-heap.js');
     const heapMb = driverHeapToSet(req);
     if (heapMb !== undefined) return await rerunWithHeap(heapMb);
+    endWithStarter();
     // before anything dials or serves: the client, its driver and the servers it starts
     applyEncryptionSetting(req.conf[ENCRYPTION_CONF_KEY], ENCRYPTION_CONF_KEY);
     if (req.verbose) {
