@@ -40,8 +40,10 @@ export function rerunWithHeap(mb: number): Promise<number> {
 }
 
 /**
- * In the restarted process: when the process that started it is gone (its end of fd 3 closes), this one
- * ends as if interrupted (SIGTERM: the driver stops FAILED, saying so).
+ * In the restarted process: when the process that started it is gone without passing on a signal (its
+ * end of fd 3 closes: it was SIGKILLed or crashed), this one goes the same way, at once (SIGKILL), as the
+ * driver would have without the restart: the AM sees its driver disconnect, local executors see their
+ * stdin close.
  */
 export function endWithStarter(): void {
   if (!process.env[HEAP_ENV]) return;
@@ -52,7 +54,7 @@ export function endWithStarter(): void {
     return;
   }
   pipe.on('error', () => {});
-  pipe.once('close', () => process.kill(process.pid, 'SIGTERM'));
+  pipe.once('close', () => process.kill(process.pid, 'SIGKILL'));
   pipe.resume();
   pipe.unref();
 }
