@@ -163,3 +163,17 @@ test('a driver restarted for --driver-memory ends when its submit process is kil
   while (drivers().length && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
   assert.deepEqual(drivers(), [], 'the restarted driver is gone');
 });
+
+test('a forgotten capture in a .ts app is reported at its line:column in the user’s file', { timeout: 60_000 }, () => {
+  const app = path.join(APPS, 'forgot-capture.ts');
+  // where the map call and its function are in the file, found by reading it (not from Cinder)
+  const lines = fs.readFileSync(app, 'utf8').split('\n');
+  const row = lines.findIndex((l) => l.includes('.map((r: Row)'));
+  const mapCol = lines[row]!.indexOf('map(') + 1;
+  const fnCol = lines[row]!.indexOf('(r: Row)') + 1;
+  const r = cinder(['submit', '--master', 'local[1]', app]);
+  assert.notEqual(r.status, 0);
+  assert.match(r.stderr, /uses 'factor', 'typed', which are defined outside it and were not captured/);
+  assert.ok(r.stderr.includes(`(the function is at ${app}:${row + 1}:${fnCol})`), r.stderr);
+  assert.ok(r.stderr.includes(`at file://${app}:${row + 1}:${mapCol}`), r.stderr);
+});
