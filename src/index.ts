@@ -14,6 +14,6 @@ export { CinderError } from './common/errors.js';
 export { mapKey } from './common/map-key.js';
 export { registerClass } from './common/serde.js';
 export { VERSION as version } from './common/version.js';
-export { parseCsvLine, parseJsonLine, toCsvLine, toJsonLine } from './io/formats.js';
+export { parseCsv, parseCsvLine, parseCsvLines, parseJsonLine, toCsvLine, toJsonLine } from './io/formats.js';
 export { StorageLevel, type StorageLevelName } from './plan/storage-level.js';
 export { compareKeys, portableHash } from './shuffle/partitioner.js';

@@ -177,3 +177,24 @@ test('a forgotten capture in a .ts app is reported at its line:column in the use
   assert.ok(r.stderr.includes(`(the function is at ${app}:${row + 1}:${fnCol})`), r.stderr);
   assert.ok(r.stderr.includes(`at file://${app}:${row + 1}:${mapCol}`), r.stderr);
 });
+
+test('CSV fields holding quoted line breaks parse, through textFile partitions and whole files', {
+  timeout: 60_000,
+}, (t) => {
+  const file = path.join(tempDir(t), 'notes.csv');
+  fs.writeFileSync(
+    file,
+    'id,note,n\r\n1,"first line\r\nsecond, with ""quotes""",10\r\n2,plain,20\r\n3,"a\n\nb",30\r\n',
+  );
+  const expected = [
+    ['id', 'note', 'n'],
+    ['1', 'first line\nsecond, with "quotes"', '10'],
+    ['2', 'plain', '20'],
+    ['3', 'a\n\nb', '30'],
+  ];
+  const r = cinder(['submit', '--master', 'local[2]', path.join(APPS, 'csv-multiline.ts'), file]);
+  assert.equal(r.status, 0, r.stderr);
+  const got = (tag: string) => JSON.parse(new RegExp(`^${tag} (.*)$`, 'm').exec(r.stdout)?.[1] ?? 'null');
+  assert.deepEqual(got('lines'), expected);
+  assert.deepEqual(got('whole'), expected);
+});
