@@ -23,7 +23,8 @@ import { StatCounter } from './stat-counter.js';
 
 export type { Captures } from './closure.js';
 
-type Pair<K, V> = [K, V] | readonly [K, V];
+/** A key-value pair: a 2-tuple, mutable or readonly (`[k, v] as const`). */
+export type Pair<K, V> = [K, V] | readonly [K, V];
 
 /**
  * A literal type widened to its primitive (`1` → number, `'a'` → string): pairs written `as const` infer

@@ -108,3 +108,60 @@ test('cluster up defaults run a client-mode service and two cluster-mode batch a
   const info = JSON.parse(fs.readFileSync(path.join(dir, 'cluster.json'), 'utf8')) as { pids: { rm: number } };
   assert.ok(alive(info.pids.rm));
 });
+
+test('cluster up --rm-set queues=JSON configures the queues apps are submitted to', { timeout: 120_000 }, async (t) => {
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'cinder-devq-'));
+  const tmp = sharedTempDir('cinder-devq-io-');
+  const env: Record<string, string> = {
+    ...(process.env as Record<string, string>),
+    CINDER_SECRET: '',
+    CINDER_SECRET_FILE: '',
+    CINDER_IDENTITY: '',
+    CINDER_HOME: home,
+    CINDER_LOG_LEVEL: 'warn',
+  };
+  delete env.CINDER_DEV_DIR;
+  delete env.CINDER_MASTER;
+  const cli = (args: string[]) =>
+    spawnSync(process.execPath, [CINDER, ...args], { encoding: 'utf8', env, timeout: 60_000 });
+  t.after(() => {
+    if (fs.existsSync(path.join(home, 'dev-cluster', 'cluster.json'))) cli(['cluster', 'down']);
+    fs.rmSync(home, { recursive: true, force: true });
+    fs.rmSync(tmp, { recursive: true, force: true });
+  });
+  const queues = { 'root.default': { capacity: 60, maxAmPercent: 30 }, 'root.batch': { capacity: 40 } };
+  const up = cli(['cluster', 'up', '--nodes', '1', '--rm-set', `queues=${JSON.stringify(queues)}`]);
+  assert.equal(up.status, 0, up.stderr);
+  env.CINDER_MASTER = up.stdout.trim();
+  const input = path.join(tmp, 'in.txt');
+  fs.writeFileSync(input, 'b a b\n');
+  const run = cli([
+    'submit',
+    '--deploy-mode',
+    'cluster',
+    '--queue',
+    'batch',
+    path.join(APPS, 'wc.ts'),
+    input,
+    path.join(tmp, 'out'),
+  ]);
+  assert.equal(run.status, 0, run.stderr);
+  const apps = JSON.parse(cli(['apps', '--json']).stdout) as { queue: string; finalStatus: string }[];
+  assert.deepEqual(
+    apps.map((a) => `${a.queue} ${a.finalStatus}`),
+    ['batch SUCCEEDED'],
+  );
+  const nope = cli([
+    'submit',
+    '--deploy-mode',
+    'cluster',
+    '--queue',
+    'nope',
+    path.join(APPS, 'wc.ts'),
+    input,
+    path.join(tmp, 'o2'),
+  ]);
+  assert.notEqual(nope.status, 0);
+  assert.match(nope.stderr, /nope/);
+  assert.match(nope.stderr, /batch/);
+});
