@@ -47,6 +47,8 @@ export function rerunWithHeap(mb: number): Promise<number> {
  */
 export function endWithStarter(): void {
   if (!process.env[HEAP_ENV]) return;
+  // this process's own: what it starts (executors, an app's own `cinder submit`) has no such pipe
+  delete process.env[HEAP_ENV];
   let pipe: net.Socket;
   try {
     pipe = new net.Socket({ fd: 3, readable: true, writable: false });
