@@ -7,13 +7,23 @@
  *   await sc.stop();
  */
 export { CinderContext, type ContextOptions } from './api/context.js';
-export { type Captures, RDD } from './api/rdd.js';
-export { Accumulator, Broadcast } from './api/shared-vars.js';
+export { type Captures, type Pair, RDD, type SaveTextOptions, type Widen } from './api/rdd.js';
+export { Accumulator, type AccumulatorParam, Broadcast } from './api/shared-vars.js';
 export { StatCounter } from './api/stat-counter.js';
+export type { Conf } from './common/conf.js';
 export { CinderError } from './common/errors.js';
 export { mapKey } from './common/map-key.js';
-export { registerClass } from './common/serde.js';
+export { type Ctor, registerClass } from './common/serde.js';
+export type { StatCounterData } from './common/stats.js';
 export { VERSION as version } from './common/version.js';
-export { parseCsvLine, parseJsonLine, toCsvLine, toJsonLine } from './io/formats.js';
+export {
+  type CsvOptions,
+  parseCsv,
+  parseCsvLine,
+  parseCsvLines,
+  parseJsonLine,
+  toCsvLine,
+  toJsonLine,
+} from './io/formats.js';
 export { StorageLevel, type StorageLevelName } from './plan/storage-level.js';
-export { compareKeys, portableHash } from './shuffle/partitioner.js';
+export { compareKeys, type PartitionerSpec, portableHash } from './shuffle/partitioner.js';

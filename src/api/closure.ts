@@ -14,6 +14,7 @@ import { createHash } from 'node:crypto';
 import { CinderError } from '../common/errors.js';
 import { loadModuleText, toPath } from '../common/module-text.js';
 import { checkSerializable, encode } from '../common/serde.js';
+import { originalPosition } from '../common/stack.js';
 import type { CapRef, FnRef } from '../plan/fn-ref.js';
 import { ENGINE_PARAM } from '../plan/fn-wire.js';
 import { analyzeFnSource } from './free-vars.js';
@@ -136,7 +137,7 @@ class Capturer {
       else if (imports?.has(name)) importNames.push(name);
       else if (!GLOBALS.has(name)) missing.push(name);
     }
-    if (missing.length > 0) this.throwMissing(missing, label, root, origin !== undefined);
+    if (missing.length > 0) this.throwMissing(missing, label, root, origin);
     const entry: { rid?: number } = {};
     this.active.set(fn, entry);
     const caps: Record<string, CapRef> = {};
@@ -187,7 +188,10 @@ class Capturer {
     return { file: m.text.file, line: bestLine, column: best - m.lineStarts[bestLine - 1]! };
   }
 
-  private throwMissing(missing: string[], label: string, root: boolean, located: boolean): never {
+  private throwMissing(missing: string[], label: string, root: boolean, origin: FnRef['origin']): never {
+    const located = origin !== undefined;
+    // where the function is in the user's source (through the transpile's source map)
+    const at = origin ? originalPosition(origin.file, origin.line, origin.column + 1) : undefined;
     const quoted = missing.map((n) => `'${n}'`).join(', ');
     const op = /^[A-Za-z_$][\w$]*/.exec(this.what)?.[0] ?? 'map';
     const r = this.rootSrc;
@@ -201,7 +205,8 @@ class Capturer {
     throw new CinderError(
       'UNCAPTURED_VARIABLE',
       `${this.what}: ${label} uses ${quoted}, which ${one ? 'is' : 'are'} defined outside it and ${one ? 'was' : 'were'} not captured${where}. ` +
-        `Pass ${one ? 'it' : 'them'} explicitly: rdd.${op}(${shown}, { ${names} })`,
+        `Pass ${one ? 'it' : 'them'} explicitly: rdd.${op}(${shown}, { ${names} })` +
+        (at ? ` (the function is at ${at.file}:${at.line}:${at.column})` : ''),
       root
         ? 'functions run on other processes; every outer value they use must be listed in the trailing capture object'
         : 'captured functions see the same capture object: add what they use to it',

@@ -115,7 +115,10 @@ export class CinderContext {
   private constructor(opts: ContextOptions) {
     const env = submitEnv();
     this.master = env?.master ?? opts.master ?? 'local[*]';
-    this.appName = opts.appName ?? env?.appName ?? 'cinder-app';
+    // `cinder submit --name` (or cinder.app.name in its conf) wins over the code's appName: the cluster
+    // records the submitted name, and the driver's UI and event log must say the same
+    this.appName =
+      env?.conf?.['cinder.app.name'] ?? opts.appName ?? opts.conf?.['cinder.app.name'] ?? env?.appName ?? 'cinder-app';
     if (opts.conf)
       checkConf(opts.conf, 'CinderContext.getOrCreate conf', { unknown: 'warn', warn: (m) => log.warn(m) });
     this.conf = Object.freeze({ ...DEFAULTS, ...(env?.conf ?? {}), ...(opts.conf ?? {}) });

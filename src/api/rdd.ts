@@ -23,7 +23,8 @@ import { StatCounter } from './stat-counter.js';
 
 export type { Captures } from './closure.js';
 
-type Pair<K, V> = [K, V] | readonly [K, V];
+/** A key-value pair: a 2-tuple, mutable or readonly (`[k, v] as const`). */
+export type Pair<K, V> = [K, V] | readonly [K, V];
 
 /**
  * A literal type widened to its primitive (`1` → number, `'a'` → string): pairs written `as const` infer
@@ -1360,10 +1361,20 @@ export class RDD<T> implements LineageNode {
 
   /**
    * Writes one `part-NNNNN` text file per partition (objects as JSON) through temporary files and a
-   * `_SUCCESS` marker. Refuses an existing directory unless `overwrite` (a Cinder extension).
+   * `_SUCCESS` marker. Refuses an existing directory unless `overwrite` (a Cinder extension). Takes
+   * options (`{ overwrite: true, compressionCodecClass: 'gzip' }`) or PySpark's positional form.
+   * @example await rdd.saveAsTextFile('/tmp/out', { overwrite: true })
+   * @example await rdd.saveAsTextFile('/tmp/out.gz', 'gzip') // PySpark's signature
    */
-  async saveAsTextFile(path: string, compressionCodecClass?: 'gzip' | null, overwrite = false): Promise<void> {
-    await this.context._save(this, path, compressionCodecClass ?? undefined, overwrite);
+  async saveAsTextFile(path: string, options?: SaveTextOptions): Promise<void>;
+  async saveAsTextFile(path: string, compressionCodecClass?: 'gzip' | null, overwrite?: boolean): Promise<void>;
+  async saveAsTextFile(
+    path: string,
+    codecOrOptions?: 'gzip' | null | SaveTextOptions,
+    overwrite = false,
+  ): Promise<void> {
+    const o = saveTextOptions(codecOrOptions, overwrite);
+    await this.context._save(this, path, o.compressionCodecClass ?? undefined, o.overwrite ?? false);
   }
 
   /** Iterates over all elements, one partition at a time (one job per partition). */
@@ -1455,3 +1466,25 @@ export function splitCommand(cmd: string): string[] {
  * src/plan/fn-wire.ts, a parameter of every compiled function).
  */
 const cinder$: EngineHelpers = { compareKeys, mapKey, portableHash };
+
+/** Options of {@link RDD.saveAsTextFile}. */
+export interface SaveTextOptions {
+  /** 'gzip' writes `part-NNNNN.gz` files */
+  compressionCodecClass?: 'gzip' | null;
+  /** replace an existing output directory (default false: refuse it) */
+  overwrite?: boolean;
+}
+
+const SAVE_TEXT_KEYS = ['compressionCodecClass', 'overwrite'];
+
+function saveTextOptions(a: 'gzip' | null | SaveTextOptions | undefined, overwrite: boolean): SaveTextOptions {
+  if (a === null || a === undefined || typeof a === 'string') return { compressionCodecClass: a ?? null, overwrite };
+  const bad = Object.keys(a).filter((k) => !SAVE_TEXT_KEYS.includes(k));
+  if (typeof a !== 'object' || bad.length)
+    throw new CinderError(
+      'BAD_ARGUMENT',
+      `saveAsTextFile: unknown option ${bad.join(', ') || String(a)}`,
+      `options are ${SAVE_TEXT_KEYS.join(', ')}, e.g. saveAsTextFile(path, { overwrite: true })`,
+    );
+  return a;
+}

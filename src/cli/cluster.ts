@@ -19,7 +19,7 @@ import { bearer } from '../cluster/security/tokens.js';
 import { CinderError } from '../common/errors.js';
 import { placementOf } from '../deploy/client/placement.js';
 import { defaultsConf } from '../deploy/client/submit-options.js';
-import type { AppReport, AppState, NodeState } from '../protocol/cluster.js';
+import { type AppReport, AppState, type NodeState } from '../protocol/cluster.js';
 import { applyEncryptionSetting, ENCRYPTION_DAEMON_KEY } from '../rpc/encryption.js';
 import { esc } from './escape.js';
 
@@ -155,6 +155,27 @@ function printApps(apps: AppReport[]): void {
   );
 }
 
+/** --state a,b: each a known application state (case-insensitive), else a clear error listing them. */
+function appStates(v: string): AppState[] {
+  const states = v.split(',').map((s) => s.trim().toUpperCase());
+  const bad = states.filter((s) => !AppState.options.includes(s as AppState));
+  if (bad.length || !states.length)
+    throw new CinderError(
+      'BAD_FLAG',
+      `--state: unknown application state ${bad.map((b) => `'${b}'`).join(', ') || "''"}`,
+      `valid states: ${AppState.options.join(', ')} (comma-separated, any case)`,
+    );
+  return states as AppState[];
+}
+
+/** A whole number at least `min` from a flag, else a clear error (before anything starts). */
+function wholeFlag(flag: string, v: string, min: number): number {
+  const n = Number(v);
+  if (!/^\s*\d+\s*$/.test(v) || !Number.isSafeInteger(n) || n < min)
+    throw new CinderError('BAD_FLAG', `${flag}: '${v}' is not a whole number of at least ${min}`);
+  return n;
+}
+
 export function register(program: Command): void {
   program
     .command('resourcemanager')
@@ -224,9 +245,9 @@ export function register(program: Command): void {
       const toArgs = (s: Record<string, string>) => Object.entries(s).flatMap(([k, v]) => ['--set', `${k}=${v}`]);
       const info = await clusterUp({
         dir: o.dir,
-        nodes: Number(o.nodes),
-        ...(o.memoryMb ? { memoryMB: Number(o.memoryMb) } : {}),
-        ...(o.vcores ? { vcores: Number(o.vcores) } : {}),
+        nodes: wholeFlag('--nodes', o.nodes, 1),
+        ...(o.memoryMb !== undefined ? { memoryMB: wholeFlag('--memory-mb', o.memoryMb, 1) } : {}),
+        ...(o.vcores !== undefined ? { vcores: wholeFlag('--vcores', o.vcores, 1) } : {}),
         rmArgs: toArgs(o.rmSet),
         nmArgs: toArgs(o.nmSet),
       });
@@ -285,7 +306,7 @@ export function register(program: Command): void {
   withClientFlags(program.command('apps').description('list applications'))
     .option('--state <states>', 'comma-separated app states')
     .action(async (o) => {
-      const states = o.state?.split(',').map((s: string) => s.toUpperCase()) as AppState[] | undefined;
+      const states = o.state === undefined ? undefined : appStates(o.state);
       const apps = await withClient(o, (c) => c.listApplications(states ? { states } : {}));
       if (o.json) process.stdout.write(`${JSON.stringify(apps)}\n`);
       else printApps(apps);

@@ -49,15 +49,36 @@ async function waitFile(
   timeoutMs: number,
   what: string,
   log: string,
+  logFrom = 0,
 ): Promise<Record<string, unknown>> {
   const deadline = Date.now() + timeoutMs;
+  let exited = false;
   while (Date.now() < deadline) {
     if (fs.existsSync(file)) return JSON.parse(fs.readFileSync(file, 'utf8'));
-    if (!alive(pid)) break;
+    if (!alive(pid)) {
+      exited = true;
+      break;
+    }
     await new Promise((r) => setTimeout(r, 20));
   }
-  const tail = fs.existsSync(log) ? fs.readFileSync(log, 'utf8').slice(-2000) : '';
-  throw new CinderError('DEV_CLUSTER', `${what} did not start within ${timeoutMs} ms (see ${log})\n${tail}`);
+  // what this start wrote (the log is appended to across runs)
+  const text = fs.existsSync(log) ? fs.readFileSync(log).subarray(logFrom).toString('utf8') : '';
+  if (exited) {
+    // the daemon's own error (a config error, a port in use) is what the user needs, not a timeout
+    const said = text
+      .split('\n')
+      .filter((l) => l.startsWith('cinder: ') || l.startsWith('  hint: '))
+      .join('\n');
+    throw new CinderError(
+      'DEV_CLUSTER',
+      `${what} exited at startup: ${said ? said.replace(/^cinder: /, '') : text.slice(-2000)}`,
+      `its log: ${log}`,
+    );
+  }
+  throw new CinderError(
+    'DEV_CLUSTER',
+    `${what} did not start within ${timeoutMs} ms (see ${log})\n${text.slice(-2000)}`,
+  );
 }
 
 /** Spawns a detached `cinder <args>` daemon with its output in logFile; returns its pid. */
@@ -73,6 +94,16 @@ export function spawnDaemon(args: string[], logFile: string, env: Record<string,
   return p.pid!;
 }
 
+/**
+ * The RM settings a development cluster starts with, before the user's `--rm-set` (which override them):
+ * AM containers may take half of the default queue (the RM's own default is 10%, YARN's
+ * maximum-am-resource-percent), and memory is allocated in 256 MB steps.
+ */
+export const DEV_RM_DEFAULTS = [
+  'minAllocationMB=256',
+  `queues=${JSON.stringify({ 'root.default': { capacity: 100, maxCapacity: 100, maxAmPercent: 50 } })}`,
+];
+
 export async function clusterUp(opts: {
   dir: string;
   nodes: number;
@@ -82,6 +113,13 @@ export async function clusterUp(opts: {
   nmArgs?: string[];
   timeoutMs?: number;
 }): Promise<DevClusterInfo> {
+  for (const [k, v] of [
+    ['nodes', opts.nodes],
+    ['memoryMB', opts.memoryMB],
+    ['vcores', opts.vcores],
+  ] as const)
+    if (v !== undefined && !(Number.isSafeInteger(v) && v >= 1))
+      throw new CinderError('BAD_ARGUMENT', `cluster up: ${k} must be a whole number of at least 1, got ${v}`);
   const dir = path.resolve(opts.dir);
   const infoFile = path.join(dir, 'cluster.json');
   if (fs.existsSync(infoFile)) {
@@ -120,7 +158,9 @@ export async function clusterUp(opts: {
   );
   // the cluster CA (DIR/ca.pem, trusted by REST clients) and the RM's HTTPS certificate, unless plain HTTP
   // was asked for (--set webTls=false: trusted single-host use)
-  let rmArgs = opts.rmArgs ?? [];
+  // sized to run a client-mode service and two cluster-mode batch apps at once on the default 2 nodes
+  // (decision 0026): AMs may use half of a queue, containers are rounded to 256 MB; --rm-set overrides
+  let rmArgs = [...DEV_RM_DEFAULTS.flatMap((kv) => ['--set', kv]), ...(opts.rmArgs ?? [])];
   let caFile: string | undefined;
   if (!rmArgs.includes('webTls=false')) {
     caFile = ensureClusterCa(dir).caFile;
@@ -135,6 +175,7 @@ export async function clusterUp(opts: {
   const rmReady = path.join(dir, 'rm.ready');
   fs.rmSync(rmReady, { force: true });
   const rmLog = path.join(dir, 'logs', 'rm.log');
+  const rmLogFrom = fs.existsSync(rmLog) ? fs.statSync(rmLog).size : 0;
   const rmPid = spawnDaemon(
     ['resourcemanager', '--port', '0', '--rest-port', '0', '--dir', rmDir, '--ready-file', rmReady, ...rmArgs],
     rmLog,
@@ -143,7 +184,7 @@ export async function clusterUp(opts: {
   const pids = { rm: rmPid, nms: [] as number[] };
   const nmDirs: string[] = [];
   try {
-    const rm = (await waitFile(rmReady, rmPid, timeout, 'the ResourceManager', rmLog)) as {
+    const rm = (await waitFile(rmReady, rmPid, timeout, 'the ResourceManager', rmLog, rmLogFrom)) as {
       port: number;
       restPort: number;
       restScheme: 'https' | 'http';

@@ -72,7 +72,7 @@ export const CONF_KEYS: readonly ConfKey[] = [
     key: 'cinder.driver.memory',
     type: 'memory',
     default: '1g',
-    doc: "Heap of the driver: in cluster mode the AM container's heap (`--driver-memory`).",
+    doc: "Heap of the driver (`--driver-memory`): in local and client mode `cinder submit` runs the driver with this V8 heap (`--max-old-space-size`; unset: Node's default); in cluster mode the AM container's heap.",
     since: V,
   },
   {

@@ -44,7 +44,8 @@ export function registeredClassCount(): number {
 // ------------------------------------------------------------------ registered classes
 /** msgpack extension type of registered class instances: [name, own enumerable fields] */
 const CLASS_EXT = 0x43;
-type Ctor = new (...args: any[]) => unknown;
+/** A class (a constructor function) whose instances {@link registerClass} makes shippable. */
+export type Ctor = new (...args: any[]) => unknown;
 /**
  * name -> class, for the whole process: an executor's task thread loads this module twice (its bundle
  * and the engine that a shipped function's `import 'cinder'` brings), so the registry is global and each

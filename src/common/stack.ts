@@ -6,7 +6,7 @@
  */
 import { SourceMap } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { FnRef } from '../plan/fn-ref.js';
 import { SRC_FIRST_LINE } from '../plan/fn-wire.js';
 import { sourceMapOf } from './module-text.js';
@@ -81,6 +81,25 @@ export function remapStack(stack: string, refs: Iterable<FnRef>): string {
       const column = srcLine === 0 ? o.column + Number(c) : Number(c); // 1-based
       const p = originalPosition(o.file, line, column);
       return `${p.file}:${p.line}:${p.column}`;
+    } catch {
+      return whole;
+    }
+  });
+}
+
+/**
+ * Rewrites the `file:///PATH:L:C` frames of a driver-side stack (an error thrown by the app's own code,
+ * such as a forgotten capture) to positions in the user's source, for the files `mapped` accepts that
+ * have a source map (the app's transpiled TypeScript, a bundled app): Node reports positions in the code
+ * that runs, which for a .ts file is esbuild's output. Frames it cannot map are left as they are.
+ */
+export function remapFileFrames(stack: string, mapped: (file: string) => boolean): string {
+  return stack.replace(/(file:\/\/[^\s()]+?):(\d+):(\d+)/g, (whole, url: string, l: string, c: string) => {
+    try {
+      const file = fileURLToPath(url);
+      if (!mapped(file)) return whole;
+      const p = originalPosition(file, Number(l), Number(c));
+      return `${pathToFileURL(p.file).href}:${p.line}:${p.column}`;
     } catch {
       return whole;
     }

@@ -92,7 +92,7 @@ export function parseCsvLine(line: string, opts: CsvOptions = {}): string[] {
           throw new CinderError(
             'BAD_CSV',
             `Unterminated quoted field in CSV record: ${excerpt(line)}`,
-            'close the quote; a record with a newline inside quotes must be joined before parsing',
+            "close the quote; a record whose quoted field holds line breaks must be parsed whole: parseCsvLines over a partition's lines, or parseCsv over a whole file (sc.wholeTextFiles)",
           );
         }
         field += line.slice(i, q);
@@ -112,9 +112,63 @@ export function parseCsvLine(line: string, opts: CsvOptions = {}): string[] {
   }
 }
 
-/** parseCsvLine over a batch. */
+/** True when `s` ends inside a quoted field (an odd number of quote characters: RFC 4180 doubles them). */
+function openQuote(s: string, quote: string): boolean {
+  let odd = false;
+  for (let i = s.indexOf(quote); i !== -1; i = s.indexOf(quote, i + quote.length)) odd = !odd;
+  return odd;
+}
+
+/**
+ * parseCsvLine over a batch of lines (a partition of `textFile`): a record whose quoted field holds line
+ * breaks spans several lines, which are joined again (with '\n') before it is parsed. A quoted field left
+ * open at the end of the batch is an error (a record split between two partitions: read such files whole,
+ * see {@link parseCsv}).
+ * @example parseCsvLines(['1,"two', 'lines",x', '2,b,y']) // [['1', 'two\nlines', 'x'], ['2', 'b', 'y']]
+ */
 export function parseCsvLines(lines: readonly string[], opts: CsvOptions = {}): string[][] {
-  return lines.map((l) => parseCsvLine(l, opts));
+  const quote = opts.quote ?? '"';
+  const out: string[][] = [];
+  for (let k = 0; k < lines.length; k++) {
+    let rec = lines[k] as string;
+    // the fast path: no quote, or balanced quotes, on the line
+    if (rec.indexOf(quote) !== -1 && openQuote(rec, quote)) {
+      // quote parity adds up line by line: the record ends on the line that closes the quote
+      while (k + 1 < lines.length) {
+        const next = lines[++k] as string;
+        rec += `\n${next}`;
+        if (openQuote(next, quote)) break;
+      }
+    }
+    out.push(parseCsvLine(rec, opts));
+  }
+  return out;
+}
+
+/**
+ * Parses a whole CSV text (a file from `wholeTextFiles`) into records: quoted fields may hold separators,
+ * doubled quotes and line breaks (LF or CRLF). A final line break ends the last record; empty lines are
+ * skipped.
+ * @example parseCsv('id,note\n1,"a\nb"\n') // [['id', 'note'], ['1', 'a\nb']]
+ */
+export function parseCsv(text: string, opts: CsvOptions = {}): string[][] {
+  const quote = opts.quote ?? '"';
+  const lines = text.split(/\r?\n/);
+  const out: string[][] = [];
+  for (let k = 0; k < lines.length; k++) {
+    let rec = lines[k] as string;
+    if (rec === '') continue;
+    if (rec.indexOf(quote) !== -1 && openQuote(rec, quote)) {
+      // quote parity adds up line by line: the record ends on the line that closes the quote
+      while (k + 1 < lines.length) {
+        const next = lines[++k] as string;
+        rec += `\n${next}`;
+        if (openQuote(next, quote)) break;
+      }
+    }
+    out.push(parseCsvLine(rec, opts));
+  }
+  return out;
 }
 
 /**

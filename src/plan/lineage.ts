@@ -4,6 +4,7 @@
  */
 import type { PlanNode, ShuffleDepSpec } from './plan.js';
 
+/** What the schedulers need from an RDD (an engine interface, not in the API reference). */
 export interface LineageNode {
   readonly id: number;
   readonly numPartitions: number;

@@ -185,15 +185,16 @@ export interface ClientHandshake {
   encryption: boolean;
 }
 
+const AUTH_HINT =
+  "check that this client's identity (--identity FILE / CINDER_IDENTITY) is one of this cluster's, or that a daemon has the cluster's secret (CINDER_SECRET_FILE / CINDER_SECRET)";
+
 function refusal(address: string, m: { reason?: unknown; code?: unknown }): CinderError {
   const code = typeof m.code === 'string' ? m.code : 'AUTH_FAILED';
   const reason = typeof m.reason === 'string' ? describeUntrusted(m.reason, 300) : 'no reason given';
   return new CinderError(
     code,
     `authentication to ${address} refused: ${reason}`,
-    code === 'AUTH_FAILED'
-      ? 'check the secret (CINDER_SECRET / --secret-file) for this cluster or application'
-      : undefined,
+    code === 'AUTH_FAILED' ? AUTH_HINT : undefined,
   );
 }
 
@@ -235,7 +236,7 @@ export async function clientHandshake(sock: net.Socket, o: ClientHandshake): Pro
     throw new CinderError(
       'AUTH_FAILED',
       `authentication to ${o.address} refused: bad credentials (the TLS handshake keyed by the secret failed: ${(e as Error).message})`,
-      'check the secret (CINDER_SECRET / --secret-file) for this cluster or application',
+      AUTH_HINT,
     );
   }
 }

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { CinderError } from '../../src/common/errors.js';
 import {
   csvWithHeader,
+  parseCsv,
   parseCsvLine,
   parseCsvLines,
   parseJsonLine,
@@ -81,4 +82,27 @@ test('csvWithHeader maps fields by name, drops header and blank lines, pads miss
     { id: '3', name: '' },
     { id: '4', name: 'x' },
   ]);
+});
+
+test('CSV records spanning lines: parseCsvLines re-joins them, parseCsv reads a whole text', () => {
+  assert.deepEqual(parseCsvLines(['1,"two', 'lines",x', '2,b,y']), [
+    ['1', 'two\nlines', 'x'],
+    ['2', 'b', 'y'],
+  ]);
+  // a quoted field with an empty line and doubled quotes across lines; a line with balanced quotes stays one
+  assert.deepEqual(parseCsvLines(['a,"x', '', 'y ""z""",b', '"q",r']), [
+    ['a', 'x\n\ny "z"', 'b'],
+    ['q', 'r'],
+  ]);
+  assert.deepEqual(parseCsv("id;note\r\n1;'a\r\nb'\r\n\r\n2;c"), [['id;note'], ["1;'a"], ["b'"], ['2;c']]);
+  assert.deepEqual(parseCsv("id;note\r\n1;'a\r\nb'\r\n\r\n2;c", { sep: ';', quote: "'" }), [
+    ['id', 'note'],
+    ['1', 'a\nb'],
+    ['2', 'c'],
+  ]);
+  // a record left open at the end of a batch (cut by a split boundary) says what to do
+  assert.throws(
+    () => parseCsvLines(['1,"never', 'closed']),
+    (e: Error) => /Unterminated quoted field/.test(e.message) && /parseCsv over a whole file/.test(e.message),
+  );
 });

@@ -18,6 +18,16 @@ const bool = z.preprocess((v) => (typeof v === 'string' ? v !== 'false' : v), z.
 const ms = z.coerce.number().int().positive();
 const labels = z.preprocess((v) => (typeof v === 'string' ? v.split(',').filter(Boolean) : v), z.array(z.string()));
 
+/** a JSON value given as text (--set queues={...}, an env variable); other values pass through */
+function jsonText(v: unknown): unknown {
+  if (typeof v !== 'string') return v;
+  try {
+    return JSON.parse(v);
+  } catch {
+    return v;
+  }
+}
+
 export const QueueConf = z.object({
   /** guaranteed share of the parent, percent */
   capacity: z.number().min(0).max(100),
@@ -43,7 +53,7 @@ export const RmConfig = z.object({
   admins: labels.default([]),
   /** full queue paths ("root.default") -> settings; root is implicit */
   queues: z
-    .record(z.string(), QueueConf)
+    .preprocess(jsonText, z.record(z.string(), QueueConf))
     .default({ 'root.default': { capacity: 100, maxCapacity: 100, maxAmPercent: 10, state: 'RUNNING' } }),
   /** a node that has not heartbeated for this long is LOST and its containers complete with -100 (YARN's
    * yarn.nm.liveness-monitor.expiry-interval-ms is 600 s; a development cluster with 1 s heartbeats wants
@@ -207,8 +217,8 @@ export function loadSecret(secretFile?: string): string {
   if (!file)
     throw new CinderError(
       'NO_SECRET',
-      'no cluster secret: set CINDER_SECRET or CINDER_SECRET_FILE (or --secret-file)',
-      'every daemon and client of a cluster needs the same secret; `cinder cluster up` writes one into its dir',
+      'no cluster secret: set CINDER_SECRET_FILE to the file holding it (mode 0600), or CINDER_SECRET',
+      'every daemon of a cluster (RM, NMs) needs the same secret; `cinder cluster up` writes one into DIR/cluster.secret. Clients (submit, apps, kill) need no secret: they use an identity (--identity FILE or CINDER_IDENTITY)',
     );
   let st: fs.Stats;
   try {

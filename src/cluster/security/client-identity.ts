@@ -17,7 +17,7 @@ const norm = (m: string) => m.replace(/^cinder:\/\//, '').replace(/\/$/, '');
 export function identityFileFor(master: string | undefined, file?: string, devDir?: string): string | undefined {
   if (file) return file;
   if (process.env.CINDER_IDENTITY) return process.env.CINDER_IDENTITY;
-  const dev = readDevCluster(devDir ?? process.env.CINDER_DEV_DIR ?? defaultDevDir());
+  const dev = readDevCluster(devDir ?? (process.env.CINDER_DEV_DIR || defaultDevDir()));
   if (dev?.identityFile && (!master || norm(dev.master) === norm(master))) return dev.identityFile;
   // whoever can read a dev cluster's daemon secret controls that cluster anyway
   const secret = process.env.CINDER_SECRET_FILE;

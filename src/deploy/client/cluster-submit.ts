@@ -143,10 +143,18 @@ async function follow(client: ClusterClient, appId: string, intervalMs: number):
   }
 }
 
-export async function statusOrKill(master: string | undefined, status?: string, kill?: string): Promise<number> {
-  if (!master?.startsWith('cinder://'))
-    throw new CinderError('BAD_ARGUMENT', '--status and --kill need --master cinder://HOST:PORT');
+export async function statusOrKill(given: string | undefined, status?: string, kill?: string): Promise<number> {
   const conf = defaultsConf();
+  // the same precedence as a submission: --master, the defaults file, then CINDER_MASTER
+  const master = given ?? conf['cinder.master'] ?? process.env.CINDER_MASTER;
+  if (!master?.startsWith('cinder://'))
+    throw new CinderError(
+      'BAD_ARGUMENT',
+      master
+        ? `--status and --kill need a cluster master, got '${master}'`
+        : '--status and --kill need a cluster master',
+      'pass --master cinder://HOST:PORT or set CINDER_MASTER',
+    );
   applyEncryptionSetting(conf[ENCRYPTION_CONF_KEY], ENCRYPTION_CONF_KEY);
   const client = await connectCluster(master, conf);
   try {

@@ -112,6 +112,9 @@ export function buildSubmitRequest(app: string, args: string[], o: RawSubmitOpti
       conf[key] = v;
     }
   };
+  // --name names the application in every mode, over an appName in the app's code (in cluster mode the
+  // RM records the name before the code runs; the driver must agree)
+  flag('cinder.app.name', o.name);
   flag('cinder.driver.memory', o.driverMemory);
   flag('cinder.driver.cores', o.driverCores);
   flag('cinder.executor.memory', o.executorMemory);

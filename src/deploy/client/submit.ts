@@ -41,6 +41,11 @@ export async function submitMain(
         'usage: cinder submit [options] APP.ts [args...]',
       );
     const req = buildSubmitRequest(app, args, o);
+    // a driver heap (--driver-memory) for a driver in this process: this command starts again with it
+    const { driverHeapToSet, endWithStarter, rerunWithHeap } = await import('./driver-heap.js');
+    const heapMb = driverHeapToSet(req);
+    if (heapMb !== undefined) return await rerunWithHeap(heapMb);
+    endWithStarter();
     // before anything dials or serves: the client, its driver and the servers it starts
     applyEncryptionSetting(req.conf[ENCRYPTION_CONF_KEY], ENCRYPTION_CONF_KEY);
     if (req.verbose) {
@@ -163,12 +168,17 @@ function endOnClusterEnds(e: Error, sc: { stop(o: { succeeded: boolean; diagnost
  * for itself, as in the context.
  */
 function interruptEndsFailed(): void {
-  let stopping = false;
+  let stoppingSince = 0;
   const onSignal = (sig: NodeJS.Signals): void => {
     if (process.listenerCount(sig) > 2) return;
-    // a second signal while stopping (which may wait for a restarting RM) leaves at once
-    if (stopping) process.exit(sig === 'SIGINT' ? 130 : 143);
-    stopping = true;
+    // a second signal while stopping (which may wait for a restarting RM) leaves at once; one within
+    // 500 ms is the same Ctrl-C twice (a driver restarted for --driver-memory gets it from the terminal
+    // and from its starter, which passes signals on)
+    if (stoppingSince) {
+      if (Date.now() - stoppingSince < 500) return;
+      process.exit(sig === 'SIGINT' ? 130 : 143);
+    }
+    stoppingSince = Date.now();
     void import('../../api/context.js')
       .then(({ CinderContext }) => CinderContext._stopActive('FAILED', `the client was interrupted by ${sig}`))
       .catch(() => {})

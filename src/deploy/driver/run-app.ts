@@ -30,5 +30,17 @@ export async function runApp(
   if (opts.hooks !== false) registerTsLoader(opts.transpiled);
   const abs = path.resolve(appFile);
   process.argv = [process.argv[0]!, abs, ...args];
-  await import(pathToFileURL(abs).href);
+  try {
+    await import(pathToFileURL(abs).href);
+  } catch (e) {
+    // positions in the user's source, not in the transpiled code that ran (Node applies no source maps)
+    if (e instanceof Error && typeof e.stack === 'string') {
+      const [{ remapFileFrames }, { isEngineFile }] = await Promise.all([
+        import('../../common/stack.js'),
+        import('../../api/imports-bundle.js'),
+      ]);
+      e.stack = remapFileFrames(e.stack, (f) => !isEngineFile(f));
+    }
+    throw e;
+  }
 }
