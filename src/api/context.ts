@@ -309,6 +309,12 @@ export class CinderContext {
         })
         .catch((e: Error) => {
           log.warn({ err: e.message }, 'the driver UI could not load; its port answers 503');
+          // held and later requests get the 503 at once instead of waiting for the driver to stop
+          listener.attach((_req, res) => {
+            res.statusCode = 503;
+            res.setHeader('content-type', 'text/plain; charset=utf-8');
+            res.end(`the driver UI could not load: ${e.message}\n`);
+          });
           return undefined;
         });
     };
