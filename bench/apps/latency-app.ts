@@ -19,10 +19,14 @@ const [firstTaskEpoch] = await sc
   .collect();
 const jobEpoch = Date.now();
 let launchToRegisterMs: number[] = [];
-if (sc.uiWebUrl) {
+// on a cluster the driver UI answers only the RM's web proxy (a user's token), so the probe reads it
+// directly in local mode only; executors' launch-to-register times are in their Spark-shaped attributes
+if (sc.uiWebUrl && sc.master.startsWith('local')) {
   const res = await fetch(`${sc.uiWebUrl}/api/v1/applications/${sc.applicationId}/executors`);
-  const executors = (await res.json()) as Array<{ launchToRegisterMs?: number }>;
-  launchToRegisterMs = executors.map((e) => e.launchToRegisterMs ?? Number.NaN);
+  const executors = (await res.json()) as Array<{ id: string; attributes?: { launchToRegisterMs?: string } }>;
+  launchToRegisterMs = executors
+    .filter((e) => e.id !== 'driver')
+    .map((e) => Number(e.attributes?.launchToRegisterMs ?? Number.NaN));
 }
 await sc.stop();
 process.stdout.write('count=1 expected=1\n');
