@@ -64,12 +64,16 @@ function notAvailable(
     );
 }
 
-/** Rewrites a Location the app sent so that the browser stays in the proxy. */
+/**
+ * Rewrites a Location the app sent so that the browser stays in the proxy. An app that already prefixes
+ * its links with the proxy base (it was told it in PROXY_BASE_HEADER) is left as it is.
+ */
 export function rewriteLocation(loc: string, target: URL, base: string): string {
-  if (loc.startsWith('/') && !loc.startsWith('//')) return base + loc;
+  const inProxy = (p: string) => p === base || p.startsWith(`${base}/`) || p.startsWith(`${base}?`);
+  if (loc.startsWith('/') && !loc.startsWith('//')) return inProxy(loc) ? loc : base + loc;
   try {
     const u = new URL(loc);
-    if (u.origin === target.origin) return base + u.pathname + u.search + u.hash;
+    if (u.origin === target.origin) return (inProxy(u.pathname) ? '' : base) + u.pathname + u.search + u.hash;
   } catch {
     // relative without a slash: relative to the proxied page, leave it
   }
