@@ -23,6 +23,7 @@ const FORBIDDEN: Record<string, string[]> = {
   protocol: ['api', 'scheduler', 'executor', 'deploy', 'cluster', 'cli'],
   cluster: ['api'],
   scheduler: ['api', 'deploy', 'cli'],
+  driver: ['api', 'cli'],
   api: ['executor', 'cli'],
 };
 
