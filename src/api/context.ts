@@ -20,7 +20,7 @@ import { checkSerializable, encode } from '../common/serde.js';
 import { remapStack } from '../common/stack.js';
 import { tracePhase } from '../common/startup-trace.js';
 import { VERSION } from '../common/version.js';
-import { Driver, type StopOutcome } from '../driver/driver.js';
+import { Driver } from '../driver/driver.js';
 import { submitEnv } from '../driver/submit-env.js';
 import { abortJob, commitJob, prepareOutput } from '../io/output.js';
 import { planTextSplitsSync, planWholeFilesSync } from '../io/splits-sync.js';
@@ -576,7 +576,7 @@ export class CinderContext {
   }
 
   /** Stops executors and frees every resource (ports, processes, temp files). Idempotent. */
-  stop(outcome: StopOutcome = { succeeded: true, diagnostics: '' }): Promise<void> {
+  stop(outcome: { succeeded: boolean; diagnostics: string } = { succeeded: true, diagnostics: '' }): Promise<void> {
     this.stopping ??= (async () => {
       tracePhase('driver', 'stop requested');
       this.stopped = true;
