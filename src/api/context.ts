@@ -10,61 +10,35 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import v8 from 'node:v8';
-import vm from 'node:vm';
-import { boolConf, type Conf, DEFAULTS, intConf, parseBytes, parseMaster, parseMb, strConf } from '../common/conf.js';
+import { type Conf, DEFAULTS } from '../common/conf.js';
 import { checkConf } from '../common/conf-keys.js';
 import { CinderError } from '../common/errors.js';
 import { localAppId } from '../common/ids.js';
-import { holdProcess, own } from '../common/keep-alive.js';
+import { holdProcess } from '../common/keep-alive.js';
 import { logger, rootLogger } from '../common/log.js';
 import { checkSerializable, encode } from '../common/serde.js';
 import { remapStack } from '../common/stack.js';
 import { tracePhase } from '../common/startup-trace.js';
 import { VERSION } from '../common/version.js';
+import { Driver } from '../driver/driver.js';
+import { submitEnv } from '../driver/submit-env.js';
 import { abortJob, commitJob, prepareOutput } from '../io/output.js';
 import { planTextSplitsSync, planWholeFilesSync } from '../io/splits-sync.js';
 import { collectFnRefs } from '../plan/fn-refs.js';
+import { walkLineage } from '../plan/lineage.js';
 import type { ResultOp, ShuffleDepSpec } from '../plan/plan.js';
-import type { PreListener } from '../rpc/index.js';
 import type { ExecutorBackend } from '../scheduler/backend.js';
-import { DAGScheduler, type LineageNode } from '../scheduler/dag-scheduler.js';
-import { DriverEndpoint } from '../scheduler/driver-endpoint.js';
-import { LocalBackend } from '../scheduler/local-backend.js';
-import { attachProgressBar } from '../scheduler/progress.js';
-import { TaskScheduler } from '../scheduler/task-scheduler.js';
-import { AppStatus } from '../ui/app-status.js';
-import { bindUiListener, type UiListener } from '../ui/listener.js';
 import { getBundle } from './closure.js';
 import { changeLocalProps, checkTag, jobCancelled, jobProps, localProps } from './job-props.js';
 import { type Captures, RDD } from './rdd.js';
 import { Accumulator, type AccumulatorParam, Broadcast } from './shared-vars.js';
 
 const log = logger('context');
-/** the driver UI's web framework loads this long after the context starts, or on its first request */
-const UI_LOAD_DELAY_MS = 3000;
 
 export interface ContextOptions {
   master?: string;
   appName?: string;
   conf?: Conf;
-}
-
-/** Set by `cinder submit` / the AM for the driver process. */
-interface SubmitEnv {
-  master: string;
-  files?: string[];
-  archives?: string[];
-  appName?: string;
-  conf?: Conf;
-  appId?: string;
-  deployMode?: 'client' | 'cluster';
-}
-
-function submitEnv(): SubmitEnv | undefined {
-  const raw = process.env.CINDER_SUBMIT_CONF;
-  if (!raw) return undefined;
-  return JSON.parse(raw) as SubmitEnv;
 }
 
 let active: CinderContext | undefined;
@@ -76,7 +50,6 @@ export class CinderContext {
   readonly conf: Readonly<Conf>;
   readonly startTime = Date.now();
   readonly version = VERSION;
-  applicationId: string;
   /** @internal */ _checkpointDir: string | undefined;
   private nextRddId = 0;
   private nextShuffleId = 0;
@@ -93,24 +66,8 @@ export class CinderContext {
   private stopped = false;
   private stopping: Promise<void> | undefined;
   private readonly stoppedWaiters: Array<() => void> = [];
-  private secret = randomBytes(32).toString('hex');
-  /** temp dir of local executors (local masters only) */
-  private workDir: string | undefined;
-  private ts!: TaskScheduler;
-  private dag!: DAGScheduler;
-  private endpoint!: DriverEndpoint;
-  private backend!: ExecutorBackend;
-  private fatal: Error | undefined;
-  private gcTimer: NodeJS.Timeout | undefined;
-  private uiListener: UiListener | undefined;
-  private uiLoading: Promise<{ close(): Promise<unknown> } | undefined> | undefined;
-  private status: AppStatus | undefined;
-  private readonly signalHandler = (sig: NodeJS.Signals) => {
-    // an app that handles the signal itself decides when to stop the context
-    if (process.listenerCount(sig) > 1) return;
-    log.warn({ signal: sig }, 'stopping the context on signal');
-    void this.stop().finally(() => process.exit(sig === 'SIGINT' ? 130 : 143));
-  };
+  /** assembly, lifecycle and signals of the driver (src/driver) */
+  private readonly driver: Driver;
 
   private constructor(opts: ContextOptions) {
     const env = submitEnv();
@@ -122,7 +79,27 @@ export class CinderContext {
     if (opts.conf)
       checkConf(opts.conf, 'CinderContext.getOrCreate conf', { unknown: 'warn', warn: (m) => log.warn(m) });
     this.conf = Object.freeze({ ...DEFAULTS, ...(env?.conf ?? {}), ...(opts.conf ?? {}) });
-    this.applicationId = env?.appId ?? localAppId(this.startTime);
+    this.driver = new Driver(
+      {
+        master: this.master,
+        appName: this.appName,
+        conf: this.conf,
+        startTime: this.startTime,
+        getBroadcast: (id) => this.broadcasts.get(id),
+        serveFile: (name) => this.serveFile(name),
+        mergeAccumulators: (updates) => {
+          for (const [id, v] of updates) this.accumulatorRefs.get(id)?.deref()?.merge(v);
+        },
+        stop: () => this.stop(),
+        endedOnCluster: (e) => CinderContext._onEndedOnCluster?.(e, this),
+      },
+      env?.appId ?? localAppId(this.startTime),
+    );
+  }
+
+  /** The application's id (the cluster's, once the context runs on one). */
+  get applicationId(): string {
+    return this.driver.appId;
   }
 
   /** Returns the running context, or starts one. `master` defaults to local[*]. */
@@ -132,7 +109,7 @@ export class CinderContext {
     activeStarting = (async () => {
       const sc = new CinderContext(opts);
       try {
-        await sc.start();
+        await sc.driver.start();
       } catch (e) {
         await sc.stop();
         throw e;
@@ -145,206 +122,6 @@ export class CinderContext {
     return activeStarting;
   }
 
-  private async start(): Promise<void> {
-    tracePhase('driver', 'app loaded (transpile, imports, main up to the context)');
-    const master = parseMaster(this.master);
-    const conf = this.conf;
-    this.ts = new TaskScheduler({
-      maxFailures:
-        master.kind === 'local' && master.maxFailures ? master.maxFailures : intConf(conf, 'cinder.task.maxFailures'),
-      localityWaitMs: intConf(conf, 'cinder.locality.wait'),
-      prefetchPerCore: intConf(conf, 'cinder.scheduler.prefetchPerCore'),
-    });
-    const self = this;
-    this.dag = new DAGScheduler(
-      this.ts,
-      {
-        maxStageAttempts: intConf(conf, 'cinder.stage.maxConsecutiveAttempts'),
-        maxResultSize: parseBytes(strConf(conf, 'cinder.driver.maxResultSize')!, 'cinder.driver.maxResultSize'),
-      },
-      {
-        get appId() {
-          return self.applicationId;
-        },
-        mergeAccumulators: (updates) => {
-          for (const [id, v] of updates) this.accumulatorRefs.get(id)?.deref()?.merge(v);
-        },
-        executorAddress: (id) => {
-          const e = this.ts.executors.get(id);
-          return e ? { host: e.host, port: e.blockPort } : undefined;
-        },
-      },
-    );
-    if (boolConf(conf, 'cinder.ui.showConsoleProgress')) attachProgressBar(this.dag, process.stderr);
-    // the UI and the event log listen to the schedulers; with both off nothing is recorded
-    if (boolConf(conf, 'cinder.ui.enabled') || boolConf(conf, 'cinder.eventLog.enabled'))
-      this.status = new AppStatus(this.dag, this.ts, conf);
-    this.dag.on('shuffleRemoved', (e: { shuffleId: number }) =>
-      this.endpoint?.broadcastToExecutors({ type: 'RemoveShuffle', shuffleId: e.shuffleId }),
-    );
-    this.endpoint = new DriverEndpoint(
-      this.ts,
-      {
-        get appId() {
-          return self.applicationId;
-        },
-        get secret() {
-          return self.secret;
-        },
-        conf: {},
-        getBroadcast: (id) => this.broadcasts.get(id),
-        getFile: (name) => this.serveFile(name),
-        executorAdded: (id) => this.status?.executorAdded(id),
-        executorLost: (id, reason) => {
-          this.status?.executorRemoved(id, reason);
-          this.dag.executorLost(id);
-          if (!this.stopped) this.backend.executorLost(id, reason);
-        },
-        blocksRemoved: (id, blocks) => this.dag.blockRemoved(id, blocks),
-      },
-      intConf(conf, 'cinder.network.timeout'),
-    );
-    let host = strConf(conf, 'cinder.driver.host') ?? '127.0.0.1';
-    const memoryMb = parseMb(strConf(conf, 'cinder.executor.memory')!, 'cinder.executor.memory');
-    if (master.kind === 'local') {
-      this.workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cinder-driver-'));
-      // an app that exits without stop() (uncaught error, process.exit) still leaves no temp files;
-      // its executor processes are killed by the local backend's own exit hook
-      const dir = this.workDir;
-      process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
-      const b = new LocalBackend({
-        executors: master.executors,
-        coresPerExecutor: intConf(conf, 'cinder.executor.cores'),
-        memoryMb,
-        workDir: this.workDir,
-        heartbeatMs: intConf(conf, 'cinder.executor.heartbeatInterval'),
-        maxExecutorFailures: intConf(conf, 'cinder.executor.maxFailures'),
-      });
-      b.onFatal = (e) => this.abort(e);
-      this.backend = b;
-    } else {
-      const { createClusterBackend } = await import('../deploy/driver/backends.js');
-      const env = submitEnv();
-      this.backend = createClusterBackend({
-        master,
-        conf,
-        appName: this.appName,
-        files: env?.files ?? [],
-        archives: env?.archives ?? [],
-        onFatal: (e) => this.abort(e),
-      });
-    }
-    let listener: PreListener | undefined;
-    if (this.backend.prepare) {
-      const p = await this.backend.prepare();
-      this.applicationId = p.appId;
-      this.secret = p.secret;
-      if ('driverHost' in p && typeof p.driverHost === 'string' && !conf['cinder.driver.host']) host = p.driverHost;
-      listener = p.listener;
-    }
-    await this.endpoint.start(
-      strConf(conf, 'cinder.driver.bindAddress') ?? host,
-      intConf({ p: conf['cinder.driver.port'] ?? '0' }, 'p'),
-      listener,
-    );
-    tracePhase('driver', 'driver endpoint listening');
-    for (const s of ['SIGINT', 'SIGTERM'] as const) process.on(s, this.signalHandler);
-    this.startPeriodicGc(intConf(conf, 'cinder.cleaner.periodicGC.interval'));
-    // the UI's port is bound now (node:http, cheap) and reported as the tracking URL; its web framework
-    // loads on the first request or a few seconds after start, not while the executors start
-    if (boolConf(conf, 'cinder.ui.enabled')) {
-      try {
-        this.uiListener = await bindUiListener(
-          strConf(conf, 'cinder.driver.bindAddress') ?? host,
-          intConf(conf, 'cinder.ui.port'),
-        );
-        own(this.uiListener.server);
-        // its connections too (a browser's keep-alive must not hold a finished app)
-        this.uiListener.server.on('connection', (sock) => own(sock));
-      } catch (e) {
-        log.warn({ err: (e as Error).message }, 'the driver UI did not start');
-      }
-    }
-    this.status?.start({
-      appId: this.applicationId,
-      appName: this.appName,
-      startTime: this.startTime,
-      master: this.master,
-      conf,
-      driverHost: host,
-      sparkVersion: VERSION,
-      mirrorEventLog: this.backend.mirrorEventLog?.bind(this.backend),
-    });
-    this.backend.onAmRegistered = (am) => this.status?.recorder.amRegistered(am.host, am.attemptId);
-    await this.backend.start(
-      {
-        host,
-        port: this.endpoint.port,
-        appId: this.applicationId,
-        secret: this.secret,
-        // the AM registers with it, so the app has its tracking address from its first report
-        ...(this.uiListener ? { uiUrl: this.uiListener.url } : {}),
-      },
-      (n, t) => this.endpoint.waitForExecutors(n, t),
-    );
-    tracePhase('driver', 'executors registered');
-    if (this.uiListener) {
-      this.backend.setUiUrl?.(this.uiListener.url);
-      this.scheduleUiLoad(this.uiListener);
-    }
-    log.info({ appId: this.applicationId, master: this.master }, 'context started');
-  }
-
-  /** Loads the UI's request handler on its first request, or UI_LOAD_DELAY_MS after start. */
-  private scheduleUiLoad(listener: UiListener): void {
-    const status = this.status!;
-    const load = (): void => {
-      if (this.uiLoading || this.stopped) return;
-      clearTimeout(timer);
-      this.uiLoading = status
-        .serve(listener, {
-          maxMemory: parseMb(strConf(this.conf, 'cinder.executor.memory')!, 'cinder.executor.memory') * 1024 * 1024,
-          // on a cluster the UI is reached through the RM's web proxy only (src/web/proxy-auth.ts)
-          proxySecret: this.master.startsWith('local') ? undefined : this.secret,
-        })
-        .catch((e: Error) => {
-          log.warn({ err: e.message }, 'the driver UI could not load; its port answers 503');
-          // held and later requests get the 503 at once instead of waiting for the driver to stop
-          listener.attach((_req, res) => {
-            res.statusCode = 503;
-            res.setHeader('content-type', 'text/plain; charset=utf-8');
-            res.end(`the driver UI could not load: ${e.message}\n`);
-          });
-          return undefined;
-        });
-    };
-    const timer = setTimeout(load, UI_LOAD_DELAY_MS);
-    timer.unref();
-    listener.onFirstRequest(load);
-  }
-
-  /**
-   * Shuffle files, broadcasts and accumulators are released when the RDDs and variables that use them
-   * are garbage collected (Spark's ContextCleaner); a long-lived driver with a small heap may go a long
-   * time without a full GC, so one is run periodically, like spark.cleaner.periodicGC.interval.
-   */
-  private startPeriodicGc(intervalMs: number): void {
-    if (!(intervalMs > 0)) return;
-    let gc = (globalThis as { gc?: () => void }).gc;
-    if (!gc) {
-      v8.setFlagsFromString('--expose-gc');
-      gc = vm.runInNewContext('gc') as () => void;
-    }
-    this.gcTimer = setInterval(() => gc(), intervalMs);
-    this.gcTimer.unref();
-  }
-
-  private abort(e: Error): void {
-    this.fatal = e;
-    this.dag.stop(e);
-    if (ENDED_ON_CLUSTER.has((e as CinderError).code)) CinderContext._onEndedOnCluster?.(e, this);
-  }
-
   /**
    * @internal `cinder submit` sets this: the application ended on the cluster (killed, failed, or the RM
    * gone for good) while this driver ran, so the driver stops and the process exits non-zero.
@@ -353,19 +130,19 @@ export class CinderContext {
 
   /** The driver's status UI (Spark's tracking URL), if enabled (cinder.ui.enabled). */
   get uiWebUrl(): string | undefined {
-    return this.uiListener?.url;
+    return this.driver.uiUrl;
   }
 
   /** Number of task slots: the default number of partitions for parallelize/range. */
   get defaultParallelism(): number {
     const explicit = this.conf['cinder.default.parallelism'];
     if (explicit) return Number(explicit);
-    return Math.max(2, this.ts?.totalCores || this.backend?.targetCores || 2);
+    return Math.max(2, this.driver.cores || 2);
   }
 
   /** @internal used by the test harness and fault injection */
   get _backend(): ExecutorBackend {
-    return this.backend;
+    return this.driver.backend!;
   }
 
   /** @internal */ _newRddId(): number {
@@ -627,23 +404,20 @@ export class CinderContext {
 
   /** @internal */
   _unpersist(rddId: number): void {
-    this.dag?.forgetRdd(rddId);
-    this.status?.unpersistRdd(rddId);
-    this.endpoint?.broadcastToExecutors({ type: 'RemoveRdd', rddId });
+    this.driver.unpersist(rddId);
   }
 
-  private async prepareLineage(rdd: RDD<any>, seen = new Set<number>()): Promise<void> {
-    if (seen.has(rdd.id)) return;
-    seen.add(rdd.id);
-    for (const p of rdd.parents) await this.prepareLineage(p, seen);
-    for (const d of rdd.deps) await this.prepareLineage(d.rdd, seen);
-    if (rdd.prepareHook) {
-      const h = rdd.prepareHook;
-      rdd.prepareHook = undefined;
+  /** Runs the prepare hooks of the lineage (e.g. zipWithIndex's count), parents before children. */
+  private async prepareLineage(rdd: RDD<any>): Promise<void> {
+    for (const r of lineageOf(rdd).reverse()) {
+      // read at its turn: a hook's own job may have prepared an ancestor already
+      const h = r.prepareHook;
+      if (!h) continue;
+      r.prepareHook = undefined;
       try {
         await h();
       } catch (e) {
-        rdd.prepareHook = h;
+        r.prepareHook = h;
         throw e;
       }
     }
@@ -652,14 +426,14 @@ export class CinderContext {
   /** @internal runs a job and returns per-partition results */
   async _runJob(rdd: RDD<any>, op: ResultOp, partitions: number[] | undefined, what: string): Promise<unknown[]> {
     this.checkLive(what);
-    if (this.fatal) throw this.fatal;
+    if (this.driver.fatal) throw this.driver.fatal;
     // the user's line that ran the action, taken before the first await (the UI names the job by it)
     const callStack = new Error().stack;
     // a running job is work of the app's: it keeps the process alive (src/common/keep-alive.ts)
     const release = holdProcess();
     try {
       await this.prepareLineage(rdd);
-      const out = await this.dag.runJob(rdd as LineageNode, op, partitions, what, jobProps(), callStack);
+      const out = await this.driver.runJob(rdd, op, partitions, what, jobProps(), callStack);
       await this.checkpointAfterJob(rdd);
       return out;
     } catch (e) {
@@ -670,7 +444,7 @@ export class CinderContext {
   }
 
   private remap(e: Error, rdd: RDD<any>): Error {
-    const refs = collectFnRefs(allPlanNodes(rdd));
+    const refs = collectFnRefs(lineageOf(rdd).map((r) => r.planNode()));
     const remote = (e as { remoteStack?: string }).remoteStack;
     const cause = e.cause as Error | undefined;
     if (cause && remote) {
@@ -681,20 +455,10 @@ export class CinderContext {
   }
 
   private async checkpointAfterJob(rdd: RDD<any>): Promise<void> {
-    const marked: RDD<any>[] = [];
-    const seen = new Set<number>();
-    const visit = (r: RDD<any>) => {
-      if (seen.has(r.id)) return;
-      seen.add(r.id);
-      if (r.checkpointRequested) marked.push(r);
-      for (const p of r.parents) visit(p);
-      for (const d of r.deps) visit(d.rdd);
-    };
-    visit(rdd);
-    for (const r of marked) {
+    for (const r of lineageOf(rdd).filter((n) => n.checkpointRequested)) {
       const dir = path.join(this._checkpointDir!, `rdd-${r.id}`);
       fs.mkdirSync(dir, { recursive: true });
-      await this.dag.runJob(r as LineageNode, { op: 'checkpoint', dir }, undefined, 'checkpoint', jobProps());
+      await this.driver.runJob(r, { op: 'checkpoint', dir }, undefined, 'checkpoint', jobProps());
       r._checkpointed(dir);
     }
   }
@@ -766,7 +530,7 @@ export class CinderContext {
 
   /** Cancels the running jobs of a group (their running tasks are killed); they fail with JOB_CANCELLED. */
   cancelJobGroup(groupId: string): void {
-    this.dag?.cancelJobs(
+    this.driver.cancelJobs(
       (p) => p.group === groupId,
       (id) => jobCancelled(id, `as part of cancelled job group '${groupId}'`),
     );
@@ -774,7 +538,7 @@ export class CinderContext {
 
   /** Cancels every job that is running or waiting. */
   cancelAllJobs(): void {
-    this.dag?.cancelJobs(
+    this.driver.cancelJobs(
       () => true,
       (id) => jobCancelled(id, 'as part of cancellation of all jobs'),
     );
@@ -805,7 +569,7 @@ export class CinderContext {
   /** Cancels the running jobs that carry `tag`. */
   cancelJobsWithTag(tag: string): void {
     checkTag(tag, 'cancelJobsWithTag');
-    this.dag?.cancelJobs(
+    this.driver.cancelJobs(
       (p) => p.tags?.includes(tag) ?? false,
       (id) => jobCancelled(id, `as part of cancelled job tag '${tag}'`),
     );
@@ -819,18 +583,7 @@ export class CinderContext {
       for (const w of this.stoppedWaiters.splice(0)) w();
       const release = holdProcess();
       try {
-        if (this.gcTimer) clearInterval(this.gcTimer);
-        for (const s of ['SIGINT', 'SIGTERM'] as const) process.off(s, this.signalHandler);
-        this.dag?.stop(new CinderError('CONTEXT_STOPPED', 'the context was stopped while the job was running'));
-        this.ts?.stop();
-        // the event log ends with the app's jobs, before executors are let go (they are not removed, as in Spark)
-        this.status?.end();
-        await this.endpoint?.stop().catch(() => {});
-        const ui = await this.uiLoading;
-        await ui?.close().catch(() => {});
-        await this.uiListener?.close().catch(() => {});
-        await this.backend?.stop(outcome).catch(() => {});
-        if (this.workDir) fs.rmSync(this.workDir, { recursive: true, force: true });
+        await this.driver.stop(outcome);
         if (active === this) active = undefined;
         tracePhase('driver', 'stopped');
         log.info({ appId: this.applicationId }, 'context stopped');
@@ -875,9 +628,6 @@ const LOG_LEVELS: Record<string, string> = {
   WARN: 'warn',
 };
 
-/** errors of the cluster backend that mean the application is over on the cluster */
-const ENDED_ON_CLUSTER = new Set(['APP_ENDED', 'RM_LOST', 'REPORT_FAILED']);
-
 function checkSlices(n: number, what: string): void {
   if (!Number.isInteger(n) || n <= 0)
     throw new CinderError(
@@ -887,16 +637,7 @@ function checkSlices(n: number, what: string): void {
     );
 }
 
-function allPlanNodes(rdd: RDD<any>): unknown[] {
-  const out: unknown[] = [];
-  const seen = new Set<number>();
-  const visit = (r: RDD<any>) => {
-    if (seen.has(r.id)) return;
-    seen.add(r.id);
-    out.push(r.planNode());
-    for (const p of r.parents) visit(p);
-    for (const d of r.deps) visit(d.rdd);
-  };
-  visit(rdd);
-  return out;
+/** Every RDD of rdd's lineage (through narrow parents and shuffle dependencies), each once, rdd first. */
+function lineageOf(rdd: RDD<any>): RDD<any>[] {
+  return walkLineage<RDD<any>>(rdd, (r) => [...r.parents, ...r.deps.map((d) => d.rdd)]);
 }

@@ -14,7 +14,6 @@ const log = logger('driver-endpoint');
 export interface EndpointHooks {
   appId: string;
   secret: string;
-  conf: Record<string, string>;
   getBroadcast(id: number): Uint8Array | undefined;
   getFile(name: string): Promise<Uint8Array>;
   executorAdded(id: string): void;
@@ -62,7 +61,7 @@ export class DriverEndpoint {
             }
             executorId = m.executorId;
             this.register(conn, m);
-            reply?.reply({ type: 'Registered', appId: this.hooks.appId, conf: this.hooks.conf });
+            reply?.reply({ type: 'Registered', appId: this.hooks.appId, conf: {} });
             return;
           }
           this.onMessage(m, reply);

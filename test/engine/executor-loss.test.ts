@@ -23,7 +23,7 @@ async function waitFor(cond: () => boolean, what: string, timeoutMs = 15_000): P
 }
 
 function executorCount(): number {
-  return (ctx() as any).ts.executors.size as number;
+  return (ctx() as any).driver.ts.executors.size as number;
 }
 
 test('an executor SIGKILLed mid-stage still yields the exact result', async () => {
@@ -105,7 +105,7 @@ test('missing shuffle files on a live executor: fetch failure resubmits the pare
   const first = new Map(await words.collect());
   assert.equal(first.size, 30);
   // delete every shuffle file of every executor: all map outputs are now unreadable
-  const workDir = (sc as any).workDir as string;
+  const workDir = (sc as any).driver.workDir as string;
   let removed = 0;
   for (const e of fs.readdirSync(workDir)) {
     const shuffleDir = path.join(workDir, e, 'shuffle');

@@ -88,7 +88,7 @@ test('a task failing maxFailures times fails the job with the original error', a
 
 test('broadcast values are fetched once per executor, not once per task', async () => {
   const sc = ctx();
-  const endpoint = (sc as any).endpoint;
+  const endpoint = (sc as any).driver.endpoint;
   const hooks = endpoint.hooks as { getBroadcast(id: number): Uint8Array | undefined };
   const orig = hooks.getBroadcast;
   const fetched = new Map<number, number>();

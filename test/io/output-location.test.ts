@@ -163,7 +163,7 @@ test('saveAsTextFile to a read-only location fails before any job starts', async
     const sc = ctx();
     let jobs = 0;
     const onJob = () => jobs++;
-    const dag = (sc as any).dag as import('node:events').EventEmitter;
+    const dag = (sc as any).driver.dag as import('node:events').EventEmitter;
     dag.on('jobStart', onJob);
     try {
       const out = path.join(ro, 'words');

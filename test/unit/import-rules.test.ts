@@ -22,7 +22,8 @@ const FORBIDDEN: Record<string, string[]> = {
   rpc: ['api', 'scheduler', 'executor', 'deploy', 'cluster', 'cli'],
   protocol: ['api', 'scheduler', 'executor', 'deploy', 'cluster', 'cli'],
   cluster: ['api'],
-  scheduler: ['api', 'deploy', 'cli'],
+  scheduler: ['api', 'driver', 'deploy', 'cli'],
+  driver: ['api', 'cli'],
   api: ['executor', 'cli'],
 };
 

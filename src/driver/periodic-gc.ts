@@ -1,0 +1,20 @@
+/**
+ * Shuffle files, broadcasts and accumulators are released when the RDDs and variables that use them
+ * are garbage collected (Spark's ContextCleaner); a long-lived driver with a small heap may go a long
+ * time without a full GC, so one is run periodically, like spark.cleaner.periodicGC.interval.
+ */
+import v8 from 'node:v8';
+import vm from 'node:vm';
+
+/** Runs a full GC every intervalMs (none if intervalMs <= 0); returns the function that stops it. */
+export function startPeriodicGc(intervalMs: number): () => void {
+  if (!(intervalMs > 0)) return () => {};
+  let gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) {
+    v8.setFlagsFromString('--expose-gc');
+    gc = vm.runInNewContext('gc') as () => void;
+  }
+  const timer = setInterval(() => gc(), intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}
