@@ -127,13 +127,18 @@ function openQuote(s: string, quote: string): boolean {
  * @example parseCsvLines(['1,"two', 'lines",x', '2,b,y']) // [['1', 'two\nlines', 'x'], ['2', 'b', 'y']]
  */
 export function parseCsvLines(lines: readonly string[], opts: CsvOptions = {}): string[][] {
+  return parseRecords(lines, opts, false);
+}
+
+/** Joins lines into records (quote parity adds up line by line: a record ends on the line that closes its quote) and parses each. */
+function parseRecords(lines: readonly string[], opts: CsvOptions, skipEmpty: boolean): string[][] {
   const quote = opts.quote ?? '"';
   const out: string[][] = [];
   for (let k = 0; k < lines.length; k++) {
     let rec = lines[k] as string;
+    if (skipEmpty && rec === '') continue;
     // the fast path: no quote, or balanced quotes, on the line
     if (rec.indexOf(quote) !== -1 && openQuote(rec, quote)) {
-      // quote parity adds up line by line: the record ends on the line that closes the quote
       while (k + 1 < lines.length) {
         const next = lines[++k] as string;
         rec += `\n${next}`;
@@ -152,23 +157,7 @@ export function parseCsvLines(lines: readonly string[], opts: CsvOptions = {}): 
  * @example parseCsv('id,note\n1,"a\nb"\n') // [['id', 'note'], ['1', 'a\nb']]
  */
 export function parseCsv(text: string, opts: CsvOptions = {}): string[][] {
-  const quote = opts.quote ?? '"';
-  const lines = text.split(/\r?\n/);
-  const out: string[][] = [];
-  for (let k = 0; k < lines.length; k++) {
-    let rec = lines[k] as string;
-    if (rec === '') continue;
-    if (rec.indexOf(quote) !== -1 && openQuote(rec, quote)) {
-      // quote parity adds up line by line: the record ends on the line that closes the quote
-      while (k + 1 < lines.length) {
-        const next = lines[++k] as string;
-        rec += `\n${next}`;
-        if (openQuote(next, quote)) break;
-      }
-    }
-    out.push(parseCsvLine(rec, opts));
-  }
-  return out;
+  return parseRecords(text.split(/\r?\n/), opts, true);
 }
 
 /**

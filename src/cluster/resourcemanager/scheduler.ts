@@ -18,7 +18,8 @@ export interface SchedNode {
   schedulable: boolean;
 }
 
-interface Queue {
+/** A queue with its configured and absolute shares and the memory in use. */
+export interface Queue {
   path: string;
   conf: QueueConf;
   /** absolute guaranteed and max fractions of the cluster */
@@ -245,15 +246,7 @@ export class CapacityScheduler {
   }
 
   /** Every queue (parents and leaves) with its configured and absolute shares and memory in use, for reports. */
-  queueInfos(): {
-    path: string;
-    conf: QueueConf;
-    absCap: number;
-    absMax: number;
-    usedMB: number;
-    amUsedMB: number;
-    leaf: boolean;
-  }[] {
+  queueInfos(): Queue[] {
     return [...this.queues.values()].map((q) => ({ ...q }));
   }
 

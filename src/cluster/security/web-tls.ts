@@ -38,6 +38,22 @@ export function caFiles(dir: string): { caFile: string; caKeyFile: string } {
   return { caFile: path.join(dir, 'ca.pem'), caKeyFile: path.join(dir, 'ca.key') };
 }
 
+/** `openssl req` arguments making a new unencrypted EC P-256 key into keyFile (the caller adds the output). */
+function newEcKey(keyFile: string, extra: string[] = []): string[] {
+  return [
+    'req',
+    ...extra,
+    '-new',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-keyout',
+    keyFile,
+  ];
+}
+
 /** Creates the cluster CA in dir (an EC P-256 self-signed CA for 10 years) unless it is there; returns its files. */
 export function ensureClusterCa(dir: string): { caFile: string; caKeyFile: string } {
   const f = caFiles(dir);
@@ -49,16 +65,7 @@ export function ensureClusterCa(dir: string): { caFile: string; caKeyFile: strin
     // -keyout writes into the 0600 file made above
     openssl(
       [
-        'req',
-        '-x509',
-        '-new',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:P-256',
-        '-nodes',
-        '-keyout',
-        tmpKey,
+        ...newEcKey(tmpKey, ['-x509']),
         '-out',
         f.caFile,
         '-days',
@@ -101,24 +108,7 @@ export function issueServerCert(caDir: string, prefix: string, hosts: string[]):
     `subjectAltName=${san}\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n`,
   );
   try {
-    openssl(
-      [
-        'req',
-        '-new',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:P-256',
-        '-nodes',
-        '-keyout',
-        keyFile,
-        '-out',
-        csr,
-        '-subj',
-        `/CN=${hosts[0]}`,
-      ],
-      `create a key for ${hosts[0]}`,
-    );
+    openssl([...newEcKey(keyFile), '-out', csr, '-subj', `/CN=${hosts[0]}`], `create a key for ${hosts[0]}`);
     openssl(
       [
         'x509',

@@ -373,35 +373,27 @@ export interface ContainerRow {
   allocatedAt: number;
 }
 
+/** What a live container of the books and an ended one of the history have in common. */
+interface ContainerLike {
+  id: string;
+  nodeId: string;
+  attempt: number;
+  isAm: boolean;
+  resource: { memoryMB: number; vcores: number };
+  state: string;
+  allocatedAt: number;
+}
+
+function containerRow(c: ContainerLike, exitStatus: number | undefined, diagnostics: string): ContainerRow {
+  const { id, nodeId, attempt, isAm, state, allocatedAt } = c;
+  const { memoryMB, vcores } = c.resource;
+  return { id, nodeId, attempt, isAm, memoryMB, vcores, state, exitStatus, diagnostics, allocatedAt };
+}
+
 export function appContainers(rm: ResourceManager, appId: string): ContainerRow[] {
   const out: ContainerRow[] = [];
-  for (const c of rm.containers.values())
-    if (c.appId === appId)
-      out.push({
-        id: c.id,
-        nodeId: c.nodeId,
-        attempt: c.attempt,
-        isAm: c.isAm,
-        memoryMB: c.resource.memoryMB,
-        vcores: c.resource.vcores,
-        state: c.state,
-        exitStatus: undefined,
-        diagnostics: '',
-        allocatedAt: c.allocatedAt,
-      });
-  for (const c of rm.books.history.get(appId) ?? [])
-    out.push({
-      id: c.id,
-      nodeId: c.nodeId,
-      attempt: c.attempt,
-      isAm: c.isAm,
-      memoryMB: c.resource.memoryMB,
-      vcores: c.resource.vcores,
-      state: c.state,
-      exitStatus: c.exitStatus,
-      diagnostics: c.diagnostics,
-      allocatedAt: c.allocatedAt,
-    });
+  for (const c of rm.containers.values()) if (c.appId === appId) out.push(containerRow(c, undefined, ''));
+  for (const c of rm.books.history.get(appId) ?? []) out.push(containerRow(c, c.exitStatus, c.diagnostics));
   return out.sort((a, b) => a.id.localeCompare(b.id, undefined, { numeric: true }));
 }
 
