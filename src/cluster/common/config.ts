@@ -11,7 +11,12 @@ import { assertPrivate } from '../../common/private-file.js';
 import { z } from '../../common/zod.js';
 
 /** container uids of a cluster (RM assigns per user, root NMs run containers as them) */
-export const DEFAULT_UID_RANGE = '20000-29999';
+/**
+ * auto: 20000-29999 when containers can be isolated; a root NM that finds its own code or dirs unreadable
+ * by those uids says so and runs containers unisolated instead of failing every container. An explicit
+ * range is strict: the NM refuses to start when it cannot isolate.
+ */
+export const DEFAULT_UID_RANGE = 'auto';
 
 /** a boolean flag; from --set / env any string but "false" is true */
 const bool = z.preprocess((v) => (typeof v === 'string' ? v !== 'false' : v), z.boolean());

@@ -17,9 +17,13 @@ export interface AppIdentity {
   gid: number;
 }
 
-/** Parses "LO-HI" (inclusive); "none" or "" disables isolation. */
-export function parseUidRange(spec: string): { lo: number; hi: number } | undefined {
+/** The range `auto` stands for. */
+export const AUTO_UID_RANGE = { lo: 20000, hi: 29999 };
+
+/** Parses "LO-HI" (inclusive); "none" or "" disables isolation; "auto" is AUTO_UID_RANGE, isolating when it can. */
+export function parseUidRange(spec: string): { lo: number; hi: number; auto?: true } | undefined {
   if (spec === '' || spec === 'none') return undefined;
+  if (spec === 'auto') return { ...AUTO_UID_RANGE, auto: true };
   const m = /^(\d+)-(\d+)$/.exec(spec);
   const lo = Number(m?.[1]);
   const hi = Number(m?.[2]);
@@ -27,7 +31,7 @@ export function parseUidRange(spec: string): { lo: number; hi: number } | undefi
     throw new CinderError(
       'BAD_CONFIG',
       `containerUidRange ${JSON.stringify(spec)} is not a range of unprivileged uids`,
-      'use LO-HI with 1000 <= LO <= HI (e.g. 20000-29999), or none to run containers as the NodeManager user',
+      'use LO-HI with 1000 <= LO <= HI (e.g. 20000-29999), auto (20000-29999 when it can isolate), or none to run containers as the NodeManager user',
     );
   return { lo, hi };
 }

@@ -10,6 +10,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { CREDENTIALS_ENV, writeCredentials } from '../../common/credentials.js';
 import { CinderError } from '../../common/errors.js';
 import { parseContainerId } from '../../common/ids.js';
@@ -28,6 +29,10 @@ import { containerTokenKey } from '../security/keys.js';
 import { checkAppScope, checkStart, type NmCaller, nmCallerOf, nmSecretFor } from './container-auth.js';
 import { ContainerManager } from './containers.js';
 import { AppUids, parseUidRange, untraversableAncestor } from './isolation.js';
+
+/** the engine install (the package root): containers load their code from it */
+const ENGINE_ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
+
 import { Localizer } from './localizer.js';
 import { NmMetrics, startNmHttp } from './nm-http.js';
 
@@ -363,13 +368,29 @@ function isolationPool(conf: NmConfig): AppUids | undefined {
     );
     return undefined;
   }
-  const blocked = untraversableAncestor(path.dirname(path.resolve(conf.dir)));
-  if (blocked)
+  // a container must reach its own dir under conf.dir, and read the engine's code (and node) it runs
+  const needs: Array<[string, string]> = [
+    [path.dirname(path.resolve(conf.dir)), `their dirs under ${conf.dir}`],
+    [ENGINE_ROOT, `Cinder's code at ${ENGINE_ROOT}`],
+    [path.dirname(process.execPath), `node at ${process.execPath}`],
+  ];
+  for (const [dir, what] of needs) {
+    const blocked = untraversableAncestor(dir);
+    if (!blocked) continue;
+    const fix = `chmod o+x ${blocked}, or install Cinder and choose the NM --dir under directories others can enter (e.g. /opt, /var/lib)`;
+    if (range.auto) {
+      log.warn(
+        { blocked, containerUidRange: conf.containerUidRange },
+        `containers are NOT isolated: they would run as uids ${range.lo}-${range.hi} but could not reach ${what} (${blocked} is not searchable by others); ${fix}`,
+      );
+      return undefined;
+    }
     throw new CinderError(
       'NM_ISOLATION',
-      `containers run as uids ${conf.containerUidRange} but cannot reach their dirs under ${conf.dir}: ${blocked} is not searchable by others`,
-      `chmod o+x ${blocked}, choose an NM --dir under a searchable path, or set containerUidRange=none (containers not isolated)`,
+      `containers run as uids ${conf.containerUidRange} but cannot reach ${what}: ${blocked} is not searchable by others`,
+      `${fix}, or set containerUidRange=none (containers not isolated)`,
     );
+  }
   log.info(
     { containerUidRange: conf.containerUidRange },
     'containers are isolated: each runs as the uid of its submitting user (assigned by the ResourceManager)',
