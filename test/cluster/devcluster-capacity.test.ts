@@ -12,20 +12,15 @@ import { test } from 'node:test';
 import { APPS, submit } from '../deploy/submit-harness.js';
 import { alive, CINDER, sharedTempDir } from '../harness/mini-cluster.js';
 
-interface App {
-  id: string;
-  name: string;
-  state: string;
-  finalStatus: string;
-}
-
-test('cluster up defaults run a client-mode service and two cluster-mode batch apps at once', {
-  timeout: 180_000,
-}, async (t) => {
-  // CINDER_HOME: the dev cluster's default dir is $CINDER_HOME/dev-cluster, so no command needs --dir
-  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'cinder-devcap-'));
+/**
+ * A home for one dev cluster (`$CINDER_HOME/dev-cluster`, so no command needs --dir), a temp dir other
+ * uids can write, an env without any other cluster's settings, and `cinder` run in it; torn down (the
+ * cluster included) after the test.
+ */
+function devClusterHome(t: { after(fn: () => void): void }, prefix: string, timeoutMs: number) {
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), `cinder-${prefix}-`));
   const dir = path.join(home, 'dev-cluster');
-  const tmp = sharedTempDir('cinder-devcap-io-');
+  const tmp = sharedTempDir(`cinder-${prefix}-io-`);
   const env: Record<string, string> = {
     ...(process.env as Record<string, string>),
     CINDER_SECRET: '',
@@ -37,14 +32,31 @@ test('cluster up defaults run a client-mode service and two cluster-mode batch a
   delete env.CINDER_DEV_DIR;
   delete env.CINDER_MASTER;
   const cli = (args: string[]) =>
-    spawnSync(process.execPath, [CINDER, ...args], { encoding: 'utf8', env, timeout: 40_000 });
-  const runs: ReturnType<typeof submit>[] = [];
+    spawnSync(process.execPath, [CINDER, ...args], { encoding: 'utf8', env, timeout: timeoutMs });
   t.after(() => {
-    for (const r of runs) if (r.child.exitCode === null) r.child.kill('SIGKILL');
     if (fs.existsSync(path.join(dir, 'cluster.json'))) cli(['cluster', 'down']);
     fs.rmSync(home, { recursive: true, force: true });
     fs.rmSync(tmp, { recursive: true, force: true });
   });
+  return { dir, tmp, env, cli };
+}
+
+interface App {
+  id: string;
+  name: string;
+  state: string;
+  finalStatus: string;
+}
+
+test('cluster up defaults run a client-mode service and two cluster-mode batch apps at once', {
+  timeout: 180_000,
+}, async (t) => {
+  const runs: ReturnType<typeof submit>[] = [];
+  // registered first, so it runs before the cluster is taken down
+  t.after(() => {
+    for (const r of runs) if (r.child.exitCode === null) r.child.kill('SIGKILL');
+  });
+  const { dir, tmp, env, cli } = devClusterHome(t, 'devcap', 40_000);
   const up = cli(['cluster', 'up']);
   assert.equal(up.status, 0, up.stderr);
   const master = up.stdout.trim();
@@ -110,25 +122,7 @@ test('cluster up defaults run a client-mode service and two cluster-mode batch a
 });
 
 test('cluster up --rm-set queues=JSON configures the queues apps are submitted to', { timeout: 120_000 }, async (t) => {
-  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'cinder-devq-'));
-  const tmp = sharedTempDir('cinder-devq-io-');
-  const env: Record<string, string> = {
-    ...(process.env as Record<string, string>),
-    CINDER_SECRET: '',
-    CINDER_SECRET_FILE: '',
-    CINDER_IDENTITY: '',
-    CINDER_HOME: home,
-    CINDER_LOG_LEVEL: 'warn',
-  };
-  delete env.CINDER_DEV_DIR;
-  delete env.CINDER_MASTER;
-  const cli = (args: string[]) =>
-    spawnSync(process.execPath, [CINDER, ...args], { encoding: 'utf8', env, timeout: 60_000 });
-  t.after(() => {
-    if (fs.existsSync(path.join(home, 'dev-cluster', 'cluster.json'))) cli(['cluster', 'down']);
-    fs.rmSync(home, { recursive: true, force: true });
-    fs.rmSync(tmp, { recursive: true, force: true });
-  });
+  const { tmp, env, cli } = devClusterHome(t, 'devq', 60_000);
   const queues = { 'root.default': { capacity: 60, maxAmPercent: 30 }, 'root.batch': { capacity: 40 } };
   const up = cli(['cluster', 'up', '--nodes', '1', '--rm-set', `queues=${JSON.stringify(queues)}`]);
   assert.equal(up.status, 0, up.stderr);

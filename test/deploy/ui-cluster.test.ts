@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { CINDER } from '../harness/mini-cluster.js';
+import { readWhenWritten } from './outcome-harness.js';
 import { APPS, appIdFrom, deployCluster, submit } from './submit-harness.js';
 
 const FAST = [
@@ -67,12 +68,7 @@ describe('application UI and event log on a cluster', { timeout: 180_000 }, () =
         fx.env,
       );
       try {
-        await fx.mc.waitFor(
-          () => fs.existsSync(marker) && fs.readFileSync(marker, 'utf8').length > 0,
-          60_000,
-          'app start',
-        );
-        const appId = fs.readFileSync(marker, 'utf8');
+        const appId = await readWhenWritten(fx.mc, marker, 60_000);
         const cl = await fx.mc.client();
         // the RM reports its own proxy address as the tracking URL; the attempt report keeps the driver's
         let direct = '';
@@ -187,12 +183,7 @@ describe('application UI and event log on a cluster', { timeout: 180_000 }, () =
       fx.env,
     );
     try {
-      await fx.mc.waitFor(
-        () => fs.existsSync(marker) && fs.readFileSync(marker, 'utf8').length > 0,
-        60_000,
-        'app start',
-      );
-      const appId = fs.readFileSync(marker, 'utf8');
+      const appId = await readWhenWritten(fx.mc, marker, 60_000);
       const apps = async () => (await (await fetch(`${hs.url}/api/v1/applications`)).json()) as any[];
       // while it runs: listed as not completed, its jobs visible
       await fx.mc.waitFor(
