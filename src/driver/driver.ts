@@ -190,7 +190,6 @@ export class Driver {
     );
     tracePhase('driver', 'executors registered');
     if (this.uiListener) {
-      backend.setUiUrl?.(this.uiListener.url);
       this.uiLoading = scheduleUiLoad(
         this.uiListener,
         this.status!,

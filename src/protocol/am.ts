@@ -44,8 +44,6 @@ export const DriverToAm = z.discriminatedUnion('type', [
     cores: z.number().int().positive(),
   }),
   z.object({ type: z.literal('KillExecutors'), executorIds: z.array(z.string()) }),
-  /** the driver's status UI, once it is up: the AM passes it to the RM as the tracking URL */
-  z.object({ type: z.literal('TrackingUrl'), url: z.string() }),
   /** client mode: the next lines of the driver's event log, for the AM's container log dir (final = closed) */
   z.object({ type: z.literal('EventLog'), data: z.string(), final: z.boolean() }),
   /** the driver is done: the AM unregisters with this outcome and exits */

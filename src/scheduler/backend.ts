@@ -25,8 +25,6 @@ export interface ExecutorBackend {
   start(driver: DriverAddress, waitForRegistered: (n: number, timeoutMs: number) => Promise<void>): Promise<void>;
   /** Called when a registered executor disconnects or times out. */
   executorLost(executorId: string, reason: string): void;
-  /** The driver's UI came up after start(): report it as the application's tracking URL. */
-  setUiUrl?(url: string): void;
   /**
    * Client mode: copies the driver's event log to the AM, which writes it into its container's log dir,
    * so it reaches the RM's store with the app's logs (`final` closes it).

@@ -255,9 +255,6 @@ async function runClientMode(): Promise<void> {
       case 'KillExecutors':
         void allocator.kill(m.executorIds);
         return;
-      case 'TrackingUrl':
-        am.updateTrackingUrl(m.url);
-        return;
       case 'EventLog':
         appendEventLog(m.data, m.final);
         return;

@@ -51,7 +51,6 @@ export class ClientModeBackend implements ExecutorBackend {
   private readonly secret = randomBytes(32).toString('hex');
   private amServer: RpcServer<AmToDriver, DriverToAm> | undefined;
   private amConn: RpcConnection<AmToDriver, DriverToAm> | undefined;
-  private uiUrl: string | undefined;
 
   /** event log lines written before the AM connected (bounded) */
   private eventLogBacklog: Array<{ data: string; final: boolean }> = [];
@@ -68,10 +67,6 @@ export class ClientModeBackend implements ExecutorBackend {
     this.eventLogBacklogBytes += data.length;
   }
 
-  setUiUrl(url: string): void {
-    this.uiUrl = url;
-    if (this.amConn && !this.amConn.isClosed) this.amConn.send({ type: 'TrackingUrl', url });
-  }
   private monitor: NodeJS.Timeout | undefined;
   private checking = false;
   private resources: Record<string, LocalResource> = {};
@@ -229,7 +224,6 @@ export class ClientModeBackend implements ExecutorBackend {
           this.wake?.();
           return;
         }
-        if (this.uiUrl) conn.send({ type: 'TrackingUrl', url: this.uiUrl });
         for (const e of this.eventLogBacklog.splice(0)) conn.send({ type: 'EventLog', ...e });
         this.eventLogBacklogBytes = 0;
         const memoryMB = parseMb(strConf(this.o.conf, 'cinder.executor.memory')!, 'cinder.executor.memory');

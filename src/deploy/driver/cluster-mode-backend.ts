@@ -46,7 +46,8 @@ export class ClusterModeBackend implements ExecutorBackend {
   ): Promise<void> {
     const rt = this.rt;
     if (rt.early) {
-      // registered and asking for executors since before main ran (application-master.ts)
+      // registered (without a UI yet) and asking for executors since before main ran (application-master.ts)
+      if (driver.uiUrl) rt.am.updateTrackingUrl(driver.uiUrl);
       this.allocator = rt.early.allocator;
       this.loop = rt.early.loop;
     } else {
@@ -69,10 +70,6 @@ export class ClusterModeBackend implements ExecutorBackend {
         'check `cinder nodes` for capacity and the executor container logs',
       );
     });
-  }
-
-  setUiUrl(url: string): void {
-    this.rt.am.updateTrackingUrl(url);
   }
 
   executorLost(): void {
