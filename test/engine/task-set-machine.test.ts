@@ -191,6 +191,39 @@ test('kill: no more launches, running attempts are asked to stop per executor, t
   assert.deepEqual(d.s.pending, [], 'a zombie requeues nothing');
 });
 
+test('kill after the set is over: attempts still running (an aborted stage, a zombie) are asked to stop', () => {
+  // aborted: one task used up its failures while another still runs
+  const a = new SetDriver(tasks(2), { maxFailures: 1, localityWaitMs: 3000 });
+  a.offer('e1');
+  a.offer('e2');
+  a.fail(0, userError());
+  assert.equal(a.s.status, 'ABORTED');
+  assert.deepEqual(a.step({ type: 'Kill', reason: 'stage aborted' }), [
+    { kind: 'KillTasks', executorId: 'e2', taskIds: [1], reason: 'stage aborted' },
+  ]);
+  assert.equal(a.s.status, 'ABORTED', 'a kill does not change how the set ended');
+  assert.deepEqual(a.step({ type: 'Killed', taskId: 1 }), [{ kind: 'Ended', taskId: 1, executorId: 'e2' }]);
+  assert.deepEqual(a.step({ type: 'Kill', reason: 'again' }), [], 'nothing left running: nothing to ask');
+  // zombie after a fetch failure, with two attempts running on two executors
+  const z = new SetDriver(tasks(3));
+  z.offer('e1');
+  z.offer('e2');
+  z.offer('e1');
+  z.fail(0, {
+    kind: 'FetchFailed',
+    shuffleId: 4,
+    mapIndex: 2,
+    executorId: 'e9',
+    error: { name: 'Error', message: 'ECONNREFUSED' },
+  });
+  assert.equal(z.s.status, 'ZOMBIE');
+  assert.deepEqual(z.step({ type: 'Kill', reason: 'job 0 cancelled' }), [
+    { kind: 'KillTasks', executorId: 'e2', taskIds: [1], reason: 'job 0 cancelled' },
+    { kind: 'KillTasks', executorId: 'e1', taskIds: [2], reason: 'job 0 cancelled' },
+  ]);
+  assert.equal(z.s.status, 'ZOMBIE');
+});
+
 test('an attempt reported killed by its executor is requeued first and not counted', () => {
   const d = new SetDriver(tasks(2));
   d.offer('e1');
