@@ -122,6 +122,9 @@ test('a driver restarted for --driver-memory ends when its submit process is kil
 }, async (t) => {
   const { spawn } = await import('node:child_process');
   const marker = path.join(tempDir(t), 'marker');
+  // the submit's own temp dir, to see that the restarted driver removes its dirs when it ends
+  const tmp = path.join(tempDir(t), 'tmp');
+  fs.mkdirSync(tmp);
   const child = spawn(
     process.execPath,
     [
@@ -136,7 +139,7 @@ test('a driver restarted for --driver-memory ends when its submit process is kil
       '400',
       '1000',
     ],
-    { env: baseEnv, stdio: 'ignore' },
+    { env: { ...baseEnv, TMPDIR: tmp }, stdio: 'ignore' },
   );
   t.after(() => {
     child.kill('SIGKILL');
@@ -162,6 +165,11 @@ test('a driver restarted for --driver-memory ends when its submit process is kil
   const end = Date.now() + 20_000;
   while (drivers().length && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
   assert.deepEqual(drivers(), [], 'the restarted driver is gone');
+  assert.deepEqual(
+    fs.readdirSync(tmp).filter((d) => d.startsWith('cinder-')),
+    [],
+    'the restarted driver removed its temp dirs',
+  );
 });
 
 test('a forgotten capture in a .ts app is reported at its line:column in the user’s file', { timeout: 60_000 }, () => {

@@ -41,9 +41,10 @@ export function rerunWithHeap(mb: number): Promise<number> {
 
 /**
  * In the restarted process: when the process that started it is gone without passing on a signal (its
- * end of fd 3 closes: it was SIGKILLed or crashed), this one goes the same way, at once (SIGKILL), as the
- * driver would have without the restart: the AM sees its driver disconnect, local executors see their
- * stdin close.
+ * end of fd 3 closes: it was SIGKILLed or crashed), this one ends too, at once, as the driver would have
+ * without the restart: the AM sees its driver disconnect, local executors see their stdin close. It
+ * ends with process.exit, not a signal, so that its exit hooks still remove its temp dirs and kill its
+ * local executors.
  */
 export function endWithStarter(): void {
   if (!process.env[HEAP_ENV]) return;
@@ -56,7 +57,7 @@ export function endWithStarter(): void {
     return;
   }
   pipe.on('error', () => {});
-  pipe.once('close', () => process.kill(process.pid, 'SIGKILL'));
+  pipe.once('close', () => process.exit(137));
   pipe.resume();
   pipe.unref();
 }
