@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
 import { ROOT } from '../harness/mini-cluster.js';
+import { readWhenWritten } from './outcome-harness.js';
 import {
   APPS,
   appIdFrom,
@@ -144,12 +145,7 @@ describe('deploy modes on a 2-node cluster', { timeout: 180_000 }, () => {
     const marker = path.join(fx.tmp, 'am-pid');
     const out = path.join(fx.tmp, 'am-crash-out');
     const run = submit(inCluster(path.join(APPS, 'am-crash.ts'), marker, out), fx.env);
-    await fx.mc.waitFor(
-      () => fs.existsSync(marker) && fs.readFileSync(marker, 'utf8').length > 0,
-      30_000,
-      'attempt 1 to start',
-    );
-    process.kill(Number(fs.readFileSync(marker, 'utf8')), 'SIGKILL');
+    process.kill(Number(await readWhenWritten(fx.mc, marker, 30_000)), 'SIGKILL');
     const r = await run.done;
     assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
     assert.deepEqual(outputLines(out), ['attempt 2']);
@@ -178,8 +174,7 @@ describe('deploy modes on a 2-node cluster', { timeout: 180_000 }, () => {
   test('client mode: the AM SIGKILLed mid-job -> attempt 2 re-dials the same driver and the job completes', async () => {
     const marker = path.join(fx.tmp, 'slow-am-kill');
     const run = submit(['--master', master(), ...FAST, path.join(APPS, 'slow.ts'), marker, '300', '3'], fx.env);
-    await fx.mc.waitFor(() => fs.existsSync(marker) && fs.readFileSync(marker, 'utf8').length > 0, 30_000, 'job start');
-    const appId = fs.readFileSync(marker, 'utf8').trim();
+    const appId = await readWhenWritten(fx.mc, marker, 30_000);
     const am = appProcesses(appId, 'application-master.js');
     assert.equal(am.length, 1);
     process.kill(am[0]!, 'SIGKILL');

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { MiniCluster, sharedTempDir } from '../harness/mini-cluster.js';
 import { NetLab, netnsUnavailable } from '../harness/netns.js';
+import { readWhenWritten } from './outcome-harness.js';
 import { APPS, appIdFrom, appProcesses, EXECUTOR_PROCESS, outputLines, submit } from './submit-harness.js';
 
 const skip = netnsUnavailable();
@@ -140,8 +141,7 @@ describe('deploy modes across network namespaces', {
         '400',
         '50',
       ]);
-      await mc.waitFor(() => fs.existsSync(marker) && fs.readFileSync(marker, 'utf8').length > 0, 40_000, 'job start');
-      const appId = fs.readFileSync(marker, 'utf8').trim();
+      const appId = await readWhenWritten(mc, marker, 40_000);
       const t0 = Date.now();
       if (how === 'kill') run.child.kill('SIGKILL');
       else lab.cut('client');
@@ -175,8 +175,7 @@ describe('deploy modes across network namespaces', {
       marker,
       out,
     ]);
-    await mc.waitFor(() => fs.existsSync(marker) && fs.readFileSync(marker, 'utf8').length > 0, 30_000, 'attempt 1');
-    process.kill(Number(fs.readFileSync(marker, 'utf8')), 'SIGKILL');
+    process.kill(Number(await readWhenWritten(mc, marker, 30_000)), 'SIGKILL');
     const r = await run.done;
     assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
     assert.deepEqual(outputLines(out), ['attempt 2']);
