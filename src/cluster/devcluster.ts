@@ -200,6 +200,11 @@ export async function clusterUp(opts: {
       const args = ['nodemanager', '--rm', `127.0.0.1:${rm.port}`, '--dir', nmDir, '--ready-file', ready];
       if (opts.memoryMB) args.push('--memory-mb', String(opts.memoryMB));
       if (opts.vcores) args.push('--vcores', String(opts.vcores));
+      // its /metrics listener's HTTPS certificate, from the cluster CA (plain HTTP with the RM's webTls=false)
+      if (caFile) {
+        const web = issueServerCert(dir, path.join(dir, 'nm-web', `nm${i + 1}`), certHosts('127.0.0.1'));
+        args.push('--set', `webCertFile=${web.certFile}`, '--set', `webKeyFile=${web.keyFile}`);
+      } else args.push('--set', 'webTls=false');
       pids.nms.push(spawnDaemon([...args, ...nmArgs], path.join(dir, 'logs', `nm${i + 1}.log`), env));
     }
     const info: DevClusterInfo = {

@@ -1,14 +1,16 @@
 /**
  * The application UI and event log on a real cluster (RM + 2 NMs as processes): in cluster and client
- * mode the running driver's UI refuses requests that do not come through the RM's web proxy (401
- * page naming the /proxy/<appId>/ address); a cluster-mode driver's event log is aggregated into the
+ * mode the running driver's UI serves HTTPS keyed by the app secret, which only the RM's web proxy
+ * (and the app) hold: plain HTTP and TLS clients without that key get nothing; a cluster-mode driver's event log is aggregated into the
  * RM's store with its container logs (a client-mode driver's through the AM), and `cinder history-server` pointed at that store serves the
  * finished app, its deploy topology and Spark's REST.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import tls from 'node:tls';
 import { describe, test } from 'node:test';
 import { CINDER } from '../harness/mini-cluster.js';
 import { readWhenWritten } from './outcome-harness.js';
@@ -80,10 +82,27 @@ describe('application UI and event log on a cluster', { timeout: 180_000 }, () =
           20_000,
           'tracking url',
         );
-        const r = await fetch(`${direct}/jobs/`);
-        assert.equal(r.status, 401);
-        assert.match(await r.text(), new RegExp(`/proxy/${appId}/`));
-        assert.equal((await fetch(`${direct}/api/v1/applications`)).status, 401);
+        // the driver UI serves HTTPS keyed by the app secret (decision 0027): plain HTTP gets no answer, nor
+        // does a TLS client without the app's key (only the RM's proxy has it: pages below)
+        assert.match(direct, /^https:\/\/[^/]+:\d+\/?$/);
+        const port = new URL(direct).port;
+        await assert.rejects(fetch(`http://127.0.0.1:${port}/jobs/`), 'plain HTTP to the driver UI');
+        await assert.rejects(fetch(`${direct}/jobs/`), 'TLS without the app key');
+        await assert.rejects(
+          new Promise((resolve, reject) => {
+            const s = tls.connect({
+              host: '127.0.0.1',
+              port: Number(port),
+              minVersion: 'TLSv1.3',
+              ciphers: 'TLS_AES_128_GCM_SHA256',
+              checkServerIdentity: () => undefined,
+              pskCallback: () => ({ psk: randomBytes(32), identity: 'cinder-ui' }),
+            });
+            s.once('secureConnect', () => resolve(s.end()));
+            s.once('error', reject);
+          }),
+          'TLS with another key',
+        );
         // through the RM's web proxy, with the user's token: the pages, links under the proxy path
         const proxied = (await cl.getApplication(appId)).trackingUrl;
         assert.match(proxied, new RegExp(`/proxy/${appId}/$`));

@@ -232,10 +232,17 @@ export class MiniCluster {
     const host = this.opts.nmHosts?.[i];
     const dir = path.join(this.dir, `nm${i}`);
     const log = path.join(this.dir, `nm${i}.log`);
+    // the /metrics listener's HTTPS certificate, from the cluster CA, as `cinder cluster up` makes it
+    const prefix = path.join(this.dir, 'nm-web', `nm${i}`);
+    const web = fs.existsSync(`${prefix}.pem`)
+      ? { certFile: `${prefix}.pem`, keyFile: `${prefix}.key` }
+      : issueServerCert(this.dir, prefix, certHosts('127.0.0.1'));
     const sets = {
       heartbeatMs: 200,
       monitorMs: 200,
       killGraceMs: 500,
+      webCertFile: web.certFile,
+      webKeyFile: web.keyFile,
       ...this.opts.nm,
     };
     const args = [

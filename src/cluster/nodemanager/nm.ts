@@ -35,6 +35,7 @@ const ENGINE_ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 
 import { Localizer } from './localizer.js';
 import { NmMetrics, startNmHttp } from './nm-http.js';
+import { fastifyTlsOptions } from '../security/web-tls.js';
 
 const log = logger('nm');
 
@@ -106,6 +107,8 @@ export class NodeManager {
   }
 
   async start(): Promise<{ port: number }> {
+    // HTTPS for /metrics unless webTls=false: refuses a missing certificate before anything starts
+    const webTls = this.conf.httpPort >= 0 ? fastifyTlsOptions(this.conf) : {};
     // from here on, containers on this dir (including ones a crashed NM left) belong to this process
     this.containers.claimOwnership();
     const uids = this.containers.recoverUids();
@@ -149,7 +152,7 @@ export class NodeManager {
     this.nodeId = `${this.conf.host}:${this.server.port}`;
     this.containers.startMonitor();
     if (this.conf.httpPort >= 0)
-      this.http = await startNmHttp(this.metrics, this.conf.httpHost, this.conf.httpPort, this.secret);
+      this.http = await startNmHttp(this.metrics, this.conf.httpHost, this.conf.httpPort, this.secret, webTls);
     await this.register();
     this.hbTimer = setInterval(() => void this.heartbeat(), this.conf.heartbeatMs);
     this.hbTimer.unref();
