@@ -7,11 +7,12 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import tls from 'node:tls';
 import { describe, test } from 'node:test';
+import { Agent, fetch as undiciFetch } from 'undici';
 import { CINDER } from '../harness/mini-cluster.js';
 import { readWhenWritten } from './outcome-harness.js';
 import { APPS, appIdFrom, deployCluster, submit } from './submit-harness.js';
@@ -27,24 +28,27 @@ const FAST = [
   '256m',
 ];
 
-async function historyServer(args: string[], env: Record<string, string> = {}): Promise<{ url: string; stop(): void }> {
+async function historyServer(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ url: string; line: string; stop(): void }> {
   const hs = spawn(process.execPath, [CINDER, 'history-server', ...args, '--port', '0'], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, ...env },
   });
-  const url = await new Promise<string>((resolve, reject) => {
+  const [url, line] = await new Promise<[string, string]>((resolve, reject) => {
     let out = '';
     const t = setTimeout(() => reject(new Error(`no history server: ${out}`)), 20_000);
     hs.stdout!.on('data', (d) => {
       out += d;
-      const m = /history server at (http:\/\/\S+)/.exec(out);
+      const m = /history server at (https?:\/\/\S+).*\n/.exec(out);
       if (m) {
         clearTimeout(t);
-        resolve(m[1] as string);
+        resolve([m[1] as string, m[0]]);
       }
     });
   });
-  return { url, stop: () => hs.kill('SIGTERM') };
+  return { url, line, stop: () => hs.kill('SIGTERM') };
 }
 
 describe('application UI and event log on a cluster', { timeout: 180_000 }, () => {
@@ -172,8 +176,13 @@ describe('application UI and event log on a cluster', { timeout: 180_000 }, () =
         logs.some((l) => l.file === `${appId}.jsonl` && l.data.includes('SparkListenerApplicationEnd')),
         `event log among ${logs.map((l) => l.file)}`,
       );
-      const hs = await historyServer(['--dir', store]);
+      // HTTPS with a certificate from the cluster CA: clients that trust the cluster's ca.pem trust it
+      const hs = await historyServer(['--dir', store, '--ca-dir', fx.mc.dir, '--cache-dir', path.join(fx.tmp, 'hs-ca')]);
+      const fetch = fx.mc.fetch;
       try {
+        assert.match(hs.url, /^https:\/\//);
+        await assert.rejects(globalThis.fetch(hs.url.replace('https:', 'http:')), 'plain HTTP is refused');
+        await assert.rejects(globalThis.fetch(hs.url), 'the system roots do not vouch for it');
         const apps = (await (await fetch(`${hs.url}/api/v1/applications`)).json()) as any[];
         const app = apps.find((a) => a.id === appId);
         assert.ok(app, `${appId} in ${JSON.stringify(apps.map((a) => a.id))}`);
@@ -202,6 +211,14 @@ describe('application UI and event log on a cluster', { timeout: 180_000 }, () =
       fx.env,
     );
     try {
+      // against a cluster whose CA it cannot use: HTTPS with a self-signed certificate, its fingerprint printed
+      const [, certFile, printed] = /self-signed certificate (\S+), SHA-256 fingerprint ([0-9A-F:]+)/.exec(hs.line) ?? [];
+      assert.ok(certFile && printed, hs.line);
+      const pem = fs.readFileSync(certFile);
+      assert.equal(new X509Certificate(pem).fingerprint256, printed);
+      await assert.rejects(globalThis.fetch(hs.url.replace('https:', 'http:')), 'plain HTTP is refused');
+      const dispatcher = new Agent({ connect: { ca: pem } });
+      const fetch = (u: string) => undiciFetch(u, { dispatcher });
       const appId = await readWhenWritten(fx.mc, marker, 60_000);
       const apps = async () => (await (await fetch(`${hs.url}/api/v1/applications`)).json()) as any[];
       // while it runs: listed as not completed, its jobs visible
