@@ -49,7 +49,7 @@ export function register(program: Command): void {
     .option('--tls-key <file>', 'the private key of --tls-cert (PEM)')
     .option(
       '--ca-dir <dir>',
-      "serve HTTPS with a certificate issued by the cluster CA in this dir (ca.pem, ca.key); default with --master of the dev cluster: its CA; with another --master: a self-signed certificate in <cache-dir>/tls, its fingerprint printed",
+      'serve HTTPS with a certificate issued by the cluster CA in this dir (ca.pem, ca.key); default with --master of the dev cluster: its CA; with another --master: a self-signed certificate in <cache-dir>/tls, its fingerprint printed',
     )
     .option('--plain-http', 'serve plain HTTP even with --master (trusted single host only)')
     .action(async (o: HistoryFlags) => {

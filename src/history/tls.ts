@@ -11,7 +11,6 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { CinderError } from '../common/errors.js';
 import { readDevCluster } from '../cluster/dev-dir.js';
 import {
   caFiles,
@@ -20,6 +19,7 @@ import {
   ensureSelfSignedCert,
   issueServerCert,
 } from '../cluster/security/web-tls.js';
+import { CinderError } from '../common/errors.js';
 
 export interface HistoryTlsFlags {
   plainHttp?: boolean;

@@ -9,9 +9,9 @@ import { createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import type http from 'node:http';
 import https from 'node:https';
-import type tls from 'node:tls';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import type tls from 'node:tls';
 import { MiniCluster, ROOT } from '../harness/mini-cluster.js';
 
 type Json = Record<string, unknown>;
@@ -346,7 +346,10 @@ describe('RM web: YARN REST contract, login, ACLs, proxy, metrics', { timeout: 1
     await assert.rejects(fetch(`http://${nm}/metrics`, auth), 'plain HTTP to the NM is refused');
     await assert.rejects(fetch(`https://${nm}/metrics`, auth), 'the system roots do not vouch for the NM');
     assert.equal((await mc.fetch(`https://${nm}/metrics`)).status, 401);
-    assert.equal((await mc.fetch(`https://${nm}/metrics`, { headers: { authorization: `Bearer ${alice}` } })).status, 401);
+    assert.equal(
+      (await mc.fetch(`https://${nm}/metrics`, { headers: { authorization: `Bearer ${alice}` } })).status,
+      401,
+    );
     const r = await mc.fetch(`https://${nm}/metrics`, auth);
     assert.equal(r.status, 200);
     const text = await r.text();
@@ -417,7 +420,12 @@ describe('RM web: YARN REST contract, login, ACLs, proxy, metrics', { timeout: 1
     try {
       for (const trackingUrl of [`https://127.0.0.1:${impPort}/`, `http://127.0.0.1:${plainPort}/`])
         ids.push(
-          await mc.submitSimple(cl, { containers: 1, command: ['/bin/sh', '-c', 'sleep 60'], trackingUrl, amMemoryMB: 128 }),
+          await mc.submitSimple(cl, {
+            containers: 1,
+            command: ['/bin/sh', '-c', 'sleep 60'],
+            trackingUrl,
+            amMemoryMB: 128,
+          }),
         );
       await mc.waitFor(
         async () => (await Promise.all(ids.map((id) => cl.getApplication(id)))).every((r) => r.state === 'RUNNING'),

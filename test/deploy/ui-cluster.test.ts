@@ -10,8 +10,8 @@ import { spawn } from 'node:child_process';
 import { randomBytes, X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import tls from 'node:tls';
 import { describe, test } from 'node:test';
+import tls from 'node:tls';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { CINDER } from '../harness/mini-cluster.js';
 import { readWhenWritten } from './outcome-harness.js';
@@ -177,7 +177,14 @@ describe('application UI and event log on a cluster', { timeout: 180_000 }, () =
         `event log among ${logs.map((l) => l.file)}`,
       );
       // HTTPS with a certificate from the cluster CA: clients that trust the cluster's ca.pem trust it
-      const hs = await historyServer(['--dir', store, '--ca-dir', fx.mc.dir, '--cache-dir', path.join(fx.tmp, 'hs-ca')]);
+      const hs = await historyServer([
+        '--dir',
+        store,
+        '--ca-dir',
+        fx.mc.dir,
+        '--cache-dir',
+        path.join(fx.tmp, 'hs-ca'),
+      ]);
       const fetch = fx.mc.fetch;
       try {
         assert.match(hs.url, /^https:\/\//);
@@ -212,7 +219,8 @@ describe('application UI and event log on a cluster', { timeout: 180_000 }, () =
     );
     try {
       // against a cluster whose CA it cannot use: HTTPS with a self-signed certificate, its fingerprint printed
-      const [, certFile, printed] = /self-signed certificate (\S+), SHA-256 fingerprint ([0-9A-F:]+)/.exec(hs.line) ?? [];
+      const [, certFile, printed] =
+        /self-signed certificate (\S+), SHA-256 fingerprint ([0-9A-F:]+)/.exec(hs.line) ?? [];
       assert.ok(certFile && printed, hs.line);
       const pem = fs.readFileSync(certFile);
       assert.equal(new X509Certificate(pem).fingerprint256, printed);

@@ -33,9 +33,9 @@ import { AppUids, parseUidRange, untraversableAncestor } from './isolation.js';
 /** the engine install (the package root): containers load their code from it */
 const ENGINE_ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 
+import { fastifyTlsOptions } from '../security/web-tls.js';
 import { Localizer } from './localizer.js';
 import { NmMetrics, startNmHttp } from './nm-http.js';
-import { fastifyTlsOptions } from '../security/web-tls.js';
 
 const log = logger('nm');
 
