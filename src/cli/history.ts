@@ -90,7 +90,7 @@ export function register(program: Command): void {
       const tls = historyTls({
         ...o,
         tlsDir: path.join(abs(o.cacheDir!), 'tls'),
-        devDir: process.env.CINDER_DEV_DIR || defaultDevDir(),
+        devDir: defaultDevDir(),
       });
       const { app, url } = await startHistoryServer({ dirs, host: o.host, port, tls });
       process.stdout.write(

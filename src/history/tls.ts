@@ -29,7 +29,7 @@ export interface HistoryTlsFlags {
   master?: string;
   /** where a self-signed or CA-issued certificate is written (<cache-dir>/tls) */
   tlsDir: string;
-  /** the dev cluster's dir (CINDER_DEV_DIR or the default) */
+  /** the dev cluster's dir ($CINDER_HOME/dev-cluster or ~/.cinder/dev-cluster, as for its identity) */
   devDir: string;
   host: string;
 }
