@@ -4,13 +4,15 @@
  */
 import { dial } from '../../src/rpc/index.js';
 
+type Echo = { type: 'Echo'; s: string };
+
 try {
-  const c = await dial({
+  const c = await dial<Echo, Echo>({
     host: '127.0.0.1',
     port: Number(process.argv[2]),
     principal: 'cluster',
     secret: 's3cret',
-    parse: (b: unknown) => b as { type: 'Echo'; s: string },
+    parse: (b: unknown) => b as Echo,
     connectTimeoutMs: 5000,
   });
   process.stdout.write('DIALED\n');
