@@ -52,7 +52,8 @@ export const RmConfig = z.object({
   restPort: z.coerce.number().int().min(-1).max(65535).default(8088),
   dir: z.string().default(`${os.homedir()}/.cinder/rm`),
   /** the history server's address (host:port or URL) the RM UI and web proxy link ended apps to ('' = none;
-   * the client's cinder.history.address) */
+   * the client's cinder.history.address); host:port means http://, so give https://HOST:PORT for an HTTPS
+   * history server (the default of `cinder history-server --master`) */
   historyAddress: z.string().default(''),
   /** users who are admins besides those whose identity says so (none by default: not root by name) */
   admins: labels.default([]),
