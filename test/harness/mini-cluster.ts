@@ -232,11 +232,9 @@ export class MiniCluster {
     const host = this.opts.nmHosts?.[i];
     const dir = path.join(this.dir, `nm${i}`);
     const log = path.join(this.dir, `nm${i}.log`);
-    // the /metrics listener's HTTPS certificate, from the cluster CA, as `cinder cluster up` makes it
-    const prefix = path.join(this.dir, 'nm-web', `nm${i}`);
-    const web = fs.existsSync(`${prefix}.pem`)
-      ? { certFile: `${prefix}.pem`, keyFile: `${prefix}.key` }
-      : issueServerCert(this.dir, prefix, certHosts('127.0.0.1'));
+    // the /metrics listener's HTTPS certificate: the RM's (cluster CA; its names cover the NMs' loopback
+    // listeners), which saves the suite two openssl runs per node; `cinder cluster up` gives NMs their own
+    const web = this.web;
     const sets = {
       heartbeatMs: 200,
       monitorMs: 200,
