@@ -118,3 +118,30 @@ test('an RM set to HTTPS without a certificate refuses to start and says how to 
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a NodeManager with a /metrics listener and no certificate refuses to start and says how to get one', {
+  timeout: 30_000,
+}, () => {
+  const dir = sharedTempDir('cinder-nm-no-cert-');
+  try {
+    fs.writeFileSync(path.join(dir, 'secret'), 'x'.repeat(64), { mode: 0o600 });
+    // no RM at that address: the refusal comes before the NodeManager dials it
+    const r = spawnSync(
+      process.execPath,
+      [CINDER, 'nodemanager', '--rm', '127.0.0.1:1', '--dir', path.join(dir, 'nm')],
+      {
+        encoding: 'utf8',
+        env: { ...process.env, CINDER_SECRET_FILE: path.join(dir, 'secret') },
+        timeout: 20_000,
+      },
+    );
+    assert.notEqual(r.status, 0);
+    const out = r.stdout + r.stderr;
+    assert.match(out, /serves \/metrics over HTTPS \(webTls\) but has no certificate/);
+    assert.match(out, /cinder cluster cert --ca-dir CA_DIR --host THIS_HOST/);
+    assert.match(out, /--http-port -1/);
+    assert.match(out, /webTls=false/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -108,7 +108,14 @@ export class NodeManager {
 
   async start(): Promise<{ port: number }> {
     // HTTPS for /metrics unless webTls=false: refuses a missing certificate before anything starts
-    const webTls = this.conf.httpPort >= 0 ? fastifyTlsOptions(this.conf) : {};
+    const c = this.conf;
+    if (c.httpPort >= 0 && c.webTls && (!c.webCertFile || !c.webKeyFile))
+      throw new CinderError(
+        'WEB_TLS',
+        'the NodeManager serves /metrics over HTTPS (webTls) but has no certificate: webCertFile and webKeyFile are not set',
+        '`cinder cluster up` makes one; for a NodeManager started by hand: `cinder cluster cert --ca-dir CA_DIR --host THIS_HOST --out PREFIX`, then --set webCertFile=PREFIX.pem --set webKeyFile=PREFIX.key; or --http-port -1 (no /metrics listener), or --set webTls=false (plain HTTP, trusted single host only)',
+      );
+    const webTls = c.httpPort >= 0 ? fastifyTlsOptions(c) : {};
     // from here on, containers on this dir (including ones a crashed NM left) belong to this process
     this.containers.claimOwnership();
     const uids = this.containers.recoverUids();
