@@ -56,7 +56,7 @@ export function uiTlsAgent(appSecret: string): Agent {
     };
     const sock = tls.connect({
       ...TLS,
-      host: opts.hostname,
+      host: opts.hostname.replace(/^\[(.*)\]$/, '$1'), // an IPv6 literal comes in brackets
       port: Number(opts.port) || 443,
       pskCallback: () => ({ psk, identity: IDENTITY }),
       // no name to check: the key is what identifies the UI (checked just below: no certificate at all)
