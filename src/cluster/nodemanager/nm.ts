@@ -26,6 +26,7 @@ import {
 import { dial, type ReplyHandle, type RpcConnection, type RpcServer, serve } from '../../rpc/index.js';
 import { type NmConfig, parseMaster } from '../common/config.js';
 import { containerTokenKey } from '../security/keys.js';
+import { fastifyTlsOptions } from '../security/web-tls.js';
 import { checkAppScope, checkStart, type NmCaller, nmCallerOf, nmSecretFor } from './container-auth.js';
 import { ContainerManager } from './containers.js';
 import { AppUids, parseUidRange, untraversableAncestor } from './isolation.js';
@@ -33,7 +34,6 @@ import { AppUids, parseUidRange, untraversableAncestor } from './isolation.js';
 /** the engine install (the package root): containers load their code from it */
 const ENGINE_ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 
-import { fastifyTlsOptions } from '../security/web-tls.js';
 import { Localizer } from './localizer.js';
 import { NmMetrics, startNmHttp } from './nm-http.js';
 
