@@ -58,6 +58,12 @@ export function register(program: Command): void {
         throw new Error(`--port ${o.port} is not a port number (0-65535)`);
       const abs = (d: string) => path.resolve(d.replace(/^~(?=$|\/)/, os.homedir()));
       const dirs = (o.dir ?? (o.master ? [] : [defaultEventLogDir()])).map(abs);
+      // the certificate first: bad TLS flags are refused before anything connects
+      const [{ historyTls }, { defaultDevDir }] = await Promise.all([
+        import('../history/tls.js'),
+        import('../cluster/dev-dir.js'),
+      ]);
+      const tls = historyTls({ ...o, tlsDir: path.join(abs(o.cacheDir!), 'tls'), devDir: defaultDevDir() });
       let mirror: { stop(): void } | undefined;
       if (o.master) {
         const [
@@ -82,16 +88,7 @@ export function register(program: Command): void {
         mirror = m;
         dirs.push(cache);
       }
-      const [{ startHistoryServer }, { historyTls }, { defaultDevDir }] = await Promise.all([
-        import('../history/server.js'),
-        import('../history/tls.js'),
-        import('../cluster/dev-dir.js'),
-      ]);
-      const tls = historyTls({
-        ...o,
-        tlsDir: path.join(abs(o.cacheDir!), 'tls'),
-        devDir: defaultDevDir(),
-      });
+      const { startHistoryServer } = await import('../history/server.js');
       const { app, url } = await startHistoryServer({ dirs, host: o.host, port, tls });
       process.stdout.write(
         `history server at ${url} (event logs from ${dirs.join(', ')}; ${tls ? `HTTPS, ${tls.note}` : 'plain HTTP'})\n`,
