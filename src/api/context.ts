@@ -128,7 +128,11 @@ export class CinderContext {
    */
   static _onEndedOnCluster: ((e: Error, sc: CinderContext) => void) | undefined;
 
-  /** The driver's status UI (Spark's tracking URL), if enabled (cinder.ui.enabled). */
+  /**
+   * The driver's status UI (Spark's tracking URL), if enabled (cinder.ui.enabled). In local mode plain
+   * HTTP; on a cluster an HTTPS address keyed by the app's secret that only the ResourceManager's web
+   * proxy can open: browse the app at `<RM web address>/proxy/<applicationId>/` instead.
+   */
   get uiWebUrl(): string | undefined {
     return this.driver.uiUrl;
   }

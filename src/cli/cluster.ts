@@ -258,7 +258,7 @@ export function register(program: Command): void {
   cluster
     .command('cert')
     .description(
-      'make the cluster CA in --ca-dir (unless there) and a server certificate it signs, for a web server (RM webCertFile/webKeyFile)',
+      'make the cluster CA in --ca-dir (unless there) and a server certificate it signs, for a web server (RM or NodeManager webCertFile/webKeyFile, history-server --tls-cert/--tls-key)',
     )
     .requiredOption('--ca-dir <dir>', 'where the CA is kept (ca.pem for clients, ca.key 0600)')
     .requiredOption(

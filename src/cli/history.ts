@@ -12,6 +12,10 @@ interface HistoryFlags {
   identity?: string;
   cacheDir?: string;
   refresh: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  caDir?: string;
+  plainHttp?: boolean;
 }
 
 export function register(program: Command): void {
@@ -40,13 +44,26 @@ export function register(program: Command): void {
     )
     .option('--refresh <ms>', 'how often running apps are re-read through --master', '5000')
     .option('--host <host>', 'bind address', '127.0.0.1')
-    .option('--port <port>', 'HTTP port (0 = any free port)', '18080')
+    .option('--port <port>', 'HTTP(S) port (0 = any free port)', '18080')
+    .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM; with --tls-key)')
+    .option('--tls-key <file>', 'the private key of --tls-cert (PEM)')
+    .option(
+      '--ca-dir <dir>',
+      'serve HTTPS with a certificate issued by the cluster CA in this dir (ca.pem, ca.key); default with --master of the dev cluster: its CA; with another --master: a self-signed certificate in <cache-dir>/tls, its fingerprint printed',
+    )
+    .option('--plain-http', 'serve plain HTTP even with --master (trusted single host only)')
     .action(async (o: HistoryFlags) => {
       const port = Number(o.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535)
         throw new Error(`--port ${o.port} is not a port number (0-65535)`);
       const abs = (d: string) => path.resolve(d.replace(/^~(?=$|\/)/, os.homedir()));
       const dirs = (o.dir ?? (o.master ? [] : [defaultEventLogDir()])).map(abs);
+      // the certificate first: bad TLS flags are refused before anything connects
+      const [{ historyTls }, { defaultDevDir }] = await Promise.all([
+        import('../history/tls.js'),
+        import('../cluster/dev-dir.js'),
+      ]);
+      const tls = historyTls({ ...o, tlsDir: path.join(abs(o.cacheDir!), 'tls'), devDir: defaultDevDir() });
       let mirror: { stop(): void } | undefined;
       if (o.master) {
         const [
@@ -72,8 +89,10 @@ export function register(program: Command): void {
         dirs.push(cache);
       }
       const { startHistoryServer } = await import('../history/server.js');
-      const { app, url } = await startHistoryServer({ dirs, host: o.host, port });
-      process.stdout.write(`history server at ${url} (event logs from ${dirs.join(', ')})\n`);
+      const { app, url } = await startHistoryServer({ dirs, host: o.host, port, tls });
+      process.stdout.write(
+        `history server at ${url} (event logs from ${dirs.join(', ')}; ${tls ? `HTTPS, ${tls.note}` : 'plain HTTP'})\n`,
+      );
       for (const s of ['SIGINT', 'SIGTERM'] as const)
         process.once(s, () => {
           mirror?.stop();

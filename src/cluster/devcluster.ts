@@ -192,6 +192,9 @@ export async function clusterUp(opts: {
       webAddress?: string;
     };
     const master = `cinder://127.0.0.1:${rm.port}`;
+    // the NMs' /metrics listeners' HTTPS certificate, from the cluster CA (all on this host's loopback: one
+    // for all of them); plain HTTP when the RM's is (webTls=false)
+    const nmWeb = caFile ? issueServerCert(dir, path.join(dir, 'nm-web'), certHosts('127.0.0.1')) : undefined;
     for (let i = 0; i < opts.nodes; i++) {
       const nmDir = path.join(dir, `nm${i + 1}`);
       nmDirs.push(nmDir);
@@ -200,6 +203,8 @@ export async function clusterUp(opts: {
       const args = ['nodemanager', '--rm', `127.0.0.1:${rm.port}`, '--dir', nmDir, '--ready-file', ready];
       if (opts.memoryMB) args.push('--memory-mb', String(opts.memoryMB));
       if (opts.vcores) args.push('--vcores', String(opts.vcores));
+      if (nmWeb) args.push('--set', `webCertFile=${nmWeb.certFile}`, '--set', `webKeyFile=${nmWeb.keyFile}`);
+      else args.push('--set', 'webTls=false');
       pids.nms.push(spawnDaemon([...args, ...nmArgs], path.join(dir, 'logs', `nm${i + 1}.log`), env));
     }
     const info: DevClusterInfo = {

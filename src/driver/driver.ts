@@ -158,7 +158,12 @@ export class Driver {
     this.stopGc = startPeriodicGc(intConf(conf, 'cinder.cleaner.periodicGC.interval'));
     if (boolConf(conf, 'cinder.ui.enabled')) {
       try {
-        this.uiListener = await bindUiListener(bindAddress, intConf(conf, 'cinder.ui.port'));
+        // on a cluster: HTTPS keyed by the app secret, for the RM's web proxy (src/web/ui-tls.ts)
+        this.uiListener = await bindUiListener(
+          bindAddress,
+          intConf(conf, 'cinder.ui.port'),
+          app.master.startsWith('local') ? undefined : this.secret,
+        );
         own(this.uiListener.server);
         // its connections too (a browser's keep-alive must not hold a finished app)
         this.uiListener.server.on('connection', (sock) => own(sock));

@@ -8,6 +8,7 @@
  *   GET /api/v1/…                 Spark's REST API over every app (src/ui/rest.ts)
  */
 import Fastify, { type FastifyInstance } from 'fastify';
+import { fastifyTlsOptions } from '../cluster/security/web-tls.js';
 import { registerRest } from '../ui/rest.js';
 import { registerAppPages, registerUiStatic } from '../ui/routes.js';
 import { formatDuration, html, page, table } from '../web/html.js';
@@ -18,11 +19,14 @@ export interface HistoryServerOptions {
   dirs: string[];
   host: string;
   port: number;
+  /** serve HTTPS with these PEM files (./tls.ts chooses them); none: plain HTTP */
+  tls?: { certFile: string; keyFile: string } | undefined;
 }
 
 export async function startHistoryServer(o: HistoryServerOptions): Promise<{ app: FastifyInstance; url: string }> {
   const provider = new HistoryProvider(o.dirs);
-  const app = Fastify({ logger: false });
+  const tls = o.tls ? fastifyTlsOptions({ webTls: true, webCertFile: o.tls.certFile, webKeyFile: o.tls.keyFile }) : {};
+  const app = Fastify({ logger: false, ...tls }) as unknown as FastifyInstance;
   serveStatic(app);
   registerUiStatic(app);
   registerRest(app, provider);
@@ -70,5 +74,5 @@ export async function startHistoryServer(o: HistoryServerOptions): Promise<{ app
   });
   await app.listen({ host: o.host, port: o.port });
   const addr = app.server.address() as { port: number };
-  return { app, url: `http://${o.host.includes(':') ? `[${o.host}]` : o.host}:${addr.port}` };
+  return { app, url: `${o.tls ? 'https' : 'http'}://${o.host.includes(':') ? `[${o.host}]` : o.host}:${addr.port}` };
 }

@@ -89,7 +89,19 @@ export function upgrade(sock: net.Socket, side: 'client' | 'server', psk: Buffer
         pskCallback: () => ({ psk, identity: IDENTITY }),
         checkServerIdentity: () => undefined,
       });
-      t.once('secureConnect', () => done());
+      // OpenSSL clients accept a server that ignores the key offer and runs a certificate handshake: a
+      // certificate from any CA this process trusts would then pass (there is no name to check). The key
+      // is the only credential here, so a server that shows a certificate is not the one holding it.
+      t.once('secureConnect', () =>
+        Object.keys(t.getPeerCertificate() ?? {}).length > 0
+          ? done(
+              new CinderError(
+                'AUTH_FAILED',
+                'the server answered with a certificate instead of the key derived from the secret; it does not hold the secret',
+              ),
+            )
+          : done(),
+      );
     } else {
       t = new tls.TLSSocket(sock, {
         ...TLS,

@@ -3,8 +3,12 @@
  * address is known at once and reported as the tracking URL; the request handler (fastify, ./server.ts)
  * is attached later. Requests that arrive before it are held, and trigger loading it.
  * Binds cinder.ui.port (4040), trying the next 16 ports when taken and then any free port, like Spark.
+ * On a cluster it serves HTTPS keyed by the app secret (src/web/ui-tls.ts; the RM's web proxy is its
+ * only client); in local mode plain HTTP (on the driver's loopback address by default).
  */
 import http from 'node:http';
+import https from 'node:https';
+import { uiTlsServerOptions } from '../web/ui-tls.js';
 
 type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
 
@@ -21,21 +25,26 @@ export interface UiListener {
 
 const MAX_PORT_TRIES = 16;
 
-export async function bindUiListener(host: string, port: number): Promise<UiListener> {
+/** appSecret: serve HTTPS keyed by it (cluster modes); none: plain HTTP (local mode). */
+export async function bindUiListener(host: string, port: number, appSecret?: string): Promise<UiListener> {
   let handler: Handler | undefined;
   let held: Array<[http.IncomingMessage, http.ServerResponse]> = [];
   let firstRequest: (() => void) | undefined;
-  const server = http.createServer((req, res) => {
+  const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => {
     if (handler) return handler(req, res);
     held.push([req, res]);
     const cb = firstRequest;
     firstRequest = undefined;
     cb?.();
-  });
+  };
+  const server: http.Server =
+    appSecret === undefined
+      ? http.createServer(onRequest)
+      : https.createServer(uiTlsServerOptions(appSecret), onRequest);
   const actual = await listenFrom(server, host, port);
   return {
     server,
-    url: `http://${host.includes(':') ? `[${host}]` : host}:${actual}`,
+    url: `${appSecret === undefined ? 'http' : 'https'}://${host.includes(':') ? `[${host}]` : host}:${actual}`,
     onFirstRequest(cb) {
       firstRequest = cb;
       if (held.length > 0) {

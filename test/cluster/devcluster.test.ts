@@ -1,6 +1,6 @@
 /** `cinder cluster up/down` as a user runs it: background daemons, master URL, nothing left afterwards. */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,13 +12,15 @@ import { alive, CINDER } from '../harness/mini-cluster.js';
 test('cluster up starts RM + N NMs in the background and prints the master; cluster down leaves no process', {
   timeout: 30_000,
 }, async (t) => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cinder-dev-'));
+  // DIR is $CINDER_HOME/dev-cluster: the default dev cluster of clients given that CINDER_HOME
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'cinder-dev-'));
+  const dir = path.join(home, 'dev-cluster');
   const env = { ...process.env, CINDER_SECRET: '', CINDER_SECRET_FILE: '' };
   const run = (args: string[]) =>
     spawnSync(process.execPath, [CINDER, ...args], { encoding: 'utf8', env, timeout: 25_000 });
   t.after(() => {
     if (fs.existsSync(path.join(dir, 'cluster.json'))) run(['cluster', 'down', '--dir', dir]);
-    fs.rmSync(dir, { recursive: true, force: true });
+    fs.rmSync(home, { recursive: true, force: true });
   });
   const up = run(['cluster', 'up', '--nodes', '2', '--dir', dir, '--memory-mb', '1024']);
   assert.equal(up.status, 0, up.stderr);
@@ -55,6 +57,38 @@ test('cluster up starts RM + N NMs in the background and prints the master; clus
       ['RUNNING', 1024],
     ],
   );
+  // each NM's /metrics is HTTPS with a certificate of the same CA (decision 0027), behind the metrics token
+  const rawNodes = (await (
+    await undiciFetch(url, { headers: { authorization: `Bearer ${token}` }, dispatcher: agent })
+  ).json()) as { nodes: { node: { nodeHTTPAddress: string }[] } };
+  const metricsToken = run(['metrics-token', '--secret-file', info.secretFile]).stdout.trim();
+  for (const n of rawNodes.nodes.node) {
+    const m = `https://${n.nodeHTTPAddress}/metrics`;
+    const r = await undiciFetch(m, { headers: { authorization: `Bearer ${metricsToken}` }, dispatcher: agent });
+    assert.equal(r.status, 200, m);
+    assert.match(await r.text(), /^cinder_nm_containers_running 0$/m);
+    await assert.rejects(fetch(m.replace('https:', 'http:')), 'no plain HTTP');
+  }
+  // a history server for the dev cluster's master gets its certificate from the same CA by default
+  const hs = spawn(
+    process.execPath,
+    [CINDER, 'history-server', '--master', info.master, '--port', '0', '--cache-dir', path.join(dir, 'hs')],
+    { env: { ...env, CINDER_HOME: home }, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  try {
+    let line = '';
+    for await (const d of hs.stdout!) {
+      line += d;
+      if (line.includes('\n')) break;
+    }
+    assert.match(line, /certificate signed by the cluster CA/);
+    const hsUrl = /history server at (https:\/\/\S+)/.exec(line)?.[1];
+    assert.ok(hsUrl, line);
+    const apps = await undiciFetch(`${hsUrl}/api/v1/applications`, { dispatcher: agent });
+    assert.equal(apps.status, 200);
+  } finally {
+    hs.kill('SIGTERM');
+  }
   const again = run(['cluster', 'up', '--nodes', '1', '--dir', dir]);
   assert.notEqual(again.status, 0);
   assert.match(again.stderr, /already running/);

@@ -246,6 +246,9 @@ describe('container isolation (NM as root)', {
           `127.0.0.1:${mc.rm.port}`,
           '--dir',
           path.join(dir, 'nm'),
+          // no /metrics listener: it would need an HTTPS certificate, which this NodeManager is not given
+          '--http-port',
+          '-1',
         ],
         { env: { ...process.env, CINDER_SECRET_FILE: secret, HOME: dir }, stdio: ['ignore', 'pipe', 'pipe'] },
       );

@@ -5,11 +5,13 @@
  * Location rewrite, streaming, 502/404 pages), and Prometheus /metrics on the RM and an NM.
  */
 import assert from 'node:assert/strict';
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import http from 'node:http';
+import type http from 'node:http';
+import https from 'node:https';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import type tls from 'node:tls';
 import { MiniCluster, ROOT } from '../harness/mini-cluster.js';
 
 type Json = Record<string, unknown>;
@@ -25,6 +27,18 @@ function assertShape(obj: Json, fields: Record<string, string>, enums: Record<st
     assert.ok(vals.includes(obj[k] as string), `${what}: ${k}=${obj[k]} is not one of YARN's ${vals.join('|')}`);
 }
 
+/** TLS server options of a driver UI for this app secret, derived here as decision 0027 documents it */
+function uiTls(secret: string, psk = (id: string) => (id === 'cinder-ui' ? uiKey(secret) : null)): tls.TlsOptions {
+  return {
+    minVersion: 'TLSv1.3',
+    ciphers: 'TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256',
+    pskCallback: (_s: tls.TLSSocket, id: string) => psk(id),
+  } as tls.TlsOptions;
+}
+function uiKey(secret: string): Buffer {
+  return Buffer.from(hkdfSync('sha256', secret, Buffer.alloc(0), 'cinder ui tls psk v1', 32));
+}
+
 describe('RM web: YARN REST contract, login, ACLs, proxy, metrics', { timeout: 120_000 }, () => {
   let mc: MiniCluster;
   let web: string;
@@ -34,7 +48,7 @@ describe('RM web: YARN REST contract, login, ACLs, proxy, metrics', { timeout: 1
   const appSecret = randomBytes(32).toString('hex');
   /** what the app's "UI" (a server in this test) received */
   const seen: { url: string; headers: http.IncomingHttpHeaders }[] = [];
-  let ui: http.Server;
+  let ui: https.Server;
   let uiPort = 0;
 
   const get = (p: string, token?: string, headers: Record<string, string> = {}) =>
@@ -49,10 +63,12 @@ describe('RM web: YARN REST contract, login, ACLs, proxy, metrics', { timeout: 1
   };
 
   before(async () => {
-    ui = http.createServer((req, res) => {
+    // the app's "UI" speaks what a driver UI on a cluster does (decision 0027): HTTPS over TLS 1.3 keyed by
+    // HKDF-SHA256(app secret, "", "cinder ui tls psk v1"), identity cinder-ui, no certificate
+    ui = https.createServer(uiTls(appSecret), (req, res) => {
       seen.push({ url: req.url ?? '', headers: req.headers });
       if (req.url === '/go') {
-        res.writeHead(302, { location: `http://127.0.0.1:${uiPort}/jobs/?x=1` });
+        res.writeHead(302, { location: `https://127.0.0.1:${uiPort}/jobs/?x=1` });
         res.end();
       } else if (req.url === '/big') {
         res.writeHead(200, { 'content-type': 'text/plain' });
@@ -84,7 +100,7 @@ describe('RM web: YARN REST contract, login, ACLs, proxy, metrics', { timeout: 1
       appId = await mc.submitSimple(cl, {
         containers: 2,
         command: ['/bin/sh', '-c', 'echo started; sleep 60'],
-        trackingUrl: `http://127.0.0.1:${uiPort}/`,
+        trackingUrl: `https://127.0.0.1:${uiPort}/`,
         appSecret,
       });
       await mc.waitFor(
@@ -325,9 +341,16 @@ describe('RM web: YARN REST contract, login, ACLs, proxy, metrics', { timeout: 1
     assert.equal((await get('/ws/v1/cluster/apps', mt)).status, 401);
     const nm = JSON.parse(fs.readFileSync(path.join(mc.nms[0]!.dir, 'nm.ready'), 'utf8')).httpAddress as string;
     assert.match(nm, /^127\.0\.0\.1:\d+$/);
-    assert.equal((await fetch(`http://${nm}/metrics`)).status, 401);
-    assert.equal((await fetch(`http://${nm}/metrics`, { headers: { authorization: `Bearer ${alice}` } })).status, 401);
-    const r = await fetch(`http://${nm}/metrics`, { headers: { authorization: `Bearer ${mt}` } });
+    // HTTPS with a certificate of the cluster CA: plain HTTP and clients that do not trust the CA get nothing
+    const auth = { headers: { authorization: `Bearer ${mt}` } };
+    await assert.rejects(fetch(`http://${nm}/metrics`, auth), 'plain HTTP to the NM is refused');
+    await assert.rejects(fetch(`https://${nm}/metrics`, auth), 'the system roots do not vouch for the NM');
+    assert.equal((await mc.fetch(`https://${nm}/metrics`)).status, 401);
+    assert.equal(
+      (await mc.fetch(`https://${nm}/metrics`, { headers: { authorization: `Bearer ${alice}` } })).status,
+      401,
+    );
+    const r = await mc.fetch(`https://${nm}/metrics`, auth);
     assert.equal(r.status, 200);
     const text = await r.text();
     const launched = [0, 1].map(() => 0);
@@ -364,6 +387,66 @@ describe('RM web: YARN REST contract, login, ACLs, proxy, metrics', { timeout: 1
         }
     } finally {
       cl.close();
+    }
+  });
+
+  test('the proxy forwards to no server on the tracking address that lacks the app key: nothing reaches it', async () => {
+    // an ordinary HTTPS server with a cluster-CA certificate (the RM's own), which answers the key offer
+    // either with its certificate or with the key of another secret; and a plain HTTP server
+    let mode: 'cert' | 'other-key' = 'cert';
+    const reached = { tls: 0, requests: 0, plain: 0 };
+    const imp = https.createServer(
+      {
+        ...uiTls('', (id) => (mode === 'other-key' && id === 'cinder-ui' ? uiKey('another secret') : null)),
+        cert: fs.readFileSync(path.join(mc.dir, 'rm', 'web.pem')),
+        key: fs.readFileSync(path.join(mc.dir, 'rm', 'web.key')),
+      },
+      (_req, res) => {
+        reached.requests++;
+        res.end('impostor');
+      },
+    );
+    imp.on('secureConnection', () => reached.tls++);
+    const { createServer } = await import('node:http');
+    const plain = createServer((_req, res) => {
+      reached.plain++;
+      res.end('plain');
+    });
+    const listen = (srv: http.Server | https.Server) =>
+      new Promise<number>((r) => srv.listen(0, '127.0.0.1', () => r((srv.address() as { port: number }).port)));
+    const [impPort, plainPort] = [await listen(imp), await listen(plain)];
+    const cl = await mc.client('alice');
+    const ids: string[] = [];
+    try {
+      for (const trackingUrl of [`https://127.0.0.1:${impPort}/`, `http://127.0.0.1:${plainPort}/`])
+        ids.push(
+          await mc.submitSimple(cl, {
+            containers: 1,
+            command: ['/bin/sh', '-c', 'sleep 60'],
+            trackingUrl,
+            amMemoryMB: 128,
+          }),
+        );
+      await mc.waitFor(
+        async () => (await Promise.all(ids.map((id) => cl.getApplication(id)))).every((r) => r.state === 'RUNNING'),
+        30_000,
+        'both apps run',
+      );
+      for (const m of ['cert', 'other-key'] as const) {
+        mode = m;
+        const r = await get(`/proxy/${ids[0]}/jobs/`, alice, { accept: 'text/html' });
+        assert.equal(r.status, 502, m);
+        assert.match(await r.text(), /does not answer \(the (TLS handshake|application UI presented a certificate)/, m);
+      }
+      const p = await get(`/proxy/${ids[1]}/jobs/`, alice, { accept: 'text/html' });
+      assert.equal(p.status, 502);
+      assert.match(await p.text(), /registered a UI that is not HTTPS/);
+      assert.deepEqual(reached, { tls: 0, requests: 0, plain: 0 }, 'no request, so no proxy credential, reached them');
+    } finally {
+      for (const id of ids) await cl.kill(id).catch(() => undefined);
+      cl.close();
+      imp.close();
+      plain.close();
     }
   });
 

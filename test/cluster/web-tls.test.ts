@@ -2,10 +2,11 @@
  * HTTPS on the RM's REST port (decision 0016): a client trusting the cluster CA gets answers; one that
  * does not (the system roots, another cluster's CA) is refused by certificate verification; plain HTTP
  * to the port gets no API; webTls=false serves plain HTTP (the documented single-host switch); an RM
- * set to HTTPS without a certificate refuses to start, saying how to get one.
+ * set to HTTPS without a certificate refuses to start, saying how to get one; so does a NodeManager with a
+ * /metrics listener (decision 0027); `cinder history-server --tls-cert/--tls-key` serves HTTPS.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -114,6 +115,97 @@ test('an RM set to HTTPS without a certificate refuses to start and says how to 
     assert.match(out, /serves HTTPS \(webTls\) but has no certificate: webCertFile and webKeyFile are not set/);
     assert.match(out, /cinder cluster up` makes them/);
     assert.match(out, /webTls=false/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a NodeManager with a /metrics listener and no certificate refuses to start and says how to get one', {
+  timeout: 30_000,
+}, () => {
+  const dir = sharedTempDir('cinder-nm-no-cert-');
+  try {
+    fs.writeFileSync(path.join(dir, 'secret'), 'x'.repeat(64), { mode: 0o600 });
+    // no RM at that address: the refusal comes before the NodeManager dials it
+    const r = spawnSync(
+      process.execPath,
+      [CINDER, 'nodemanager', '--rm', '127.0.0.1:1', '--dir', path.join(dir, 'nm')],
+      {
+        encoding: 'utf8',
+        env: { ...process.env, CINDER_SECRET_FILE: path.join(dir, 'secret') },
+        timeout: 20_000,
+      },
+    );
+    assert.notEqual(r.status, 0);
+    const out = r.stdout + r.stderr;
+    assert.match(out, /serves \/metrics over HTTPS \(webTls\) but has no certificate/);
+    assert.match(out, /cinder cluster cert --ca-dir CA_DIR --host THIS_HOST/);
+    assert.match(out, /--http-port -1/);
+    assert.match(out, /webTls=false/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('cinder history-server serves HTTPS with --tls-cert/--tls-key; bad TLS flags are refused saying why', {
+  timeout: 30_000,
+}, async () => {
+  const dir = sharedTempDir('cinder-hs-tls-');
+  const hs = (args: string[]) =>
+    spawn(process.execPath, [CINDER, 'history-server', '--dir', path.join(dir, 'logs'), '--port', '0', ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+  try {
+    fs.mkdirSync(path.join(dir, 'logs'));
+    const made = spawnSync(
+      process.execPath,
+      [
+        CINDER,
+        'cluster',
+        'cert',
+        '--ca-dir',
+        path.join(dir, 'ca'),
+        '--host',
+        '127.0.0.1',
+        '--out',
+        path.join(dir, 'hs'),
+      ],
+      { encoding: 'utf8', timeout: 20_000 },
+    );
+    assert.equal(made.status, 0, made.stderr);
+    const files = JSON.parse(made.stdout) as { caFile: string; certFile: string; keyFile: string };
+    for (const [args, why] of [
+      [['--tls-cert', files.certFile], /--tls-cert and --tls-key go together/],
+      [['--plain-http', '--tls-cert', files.certFile, '--tls-key', files.keyFile], /--plain-http cannot be combined/],
+      [['--tls-cert', path.join(dir, 'nope.pem'), '--tls-key', files.keyFile], /no such file: .*nope\.pem/],
+    ] as const) {
+      const p = hs([...args]);
+      let err = '';
+      p.stderr!.on('data', (d) => (err += d));
+      const code = await new Promise((r) => p.once('exit', r));
+      assert.notEqual(code, 0);
+      assert.match(err, why);
+    }
+    const p = hs(['--tls-cert', files.certFile, '--tls-key', files.keyFile]);
+    try {
+      let out = '';
+      for await (const d of p.stdout!) {
+        out += d;
+        if (out.includes('\n')) break;
+      }
+      const url = /history server at (https:\/\/\S+)/.exec(out)?.[1];
+      assert.ok(url, out);
+      const agent = clusterCaAgent(files.caFile);
+      try {
+        assert.equal((await undiciFetch(`${url}/api/v1/applications`, { dispatcher: agent })).status, 200);
+      } finally {
+        await agent.close();
+      }
+      await assert.rejects(fetch(url), verifyFailure);
+      await assert.rejects(fetch(url.replace('https:', 'http:')), 'no plain HTTP');
+    } finally {
+      p.kill('SIGTERM');
+    }
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -1,15 +1,18 @@
 /**
  * The application UI and event log on a real cluster (RM + 2 NMs as processes): in cluster and client
- * mode the running driver's UI refuses requests that do not come through the RM's web proxy (401
- * page naming the /proxy/<appId>/ address); a cluster-mode driver's event log is aggregated into the
+ * mode the running driver's UI serves HTTPS keyed by the app secret, which only the RM's web proxy
+ * (and the app) hold: plain HTTP and TLS clients without that key get nothing; a cluster-mode driver's event log is aggregated into the
  * RM's store with its container logs (a client-mode driver's through the AM), and `cinder history-server` pointed at that store serves the
  * finished app, its deploy topology and Spark's REST.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { randomBytes, X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
+import tls from 'node:tls';
+import { Agent, fetch as undiciFetch } from 'undici';
 import { CINDER } from '../harness/mini-cluster.js';
 import { readWhenWritten } from './outcome-harness.js';
 import { APPS, appIdFrom, deployCluster, submit } from './submit-harness.js';
@@ -25,24 +28,27 @@ const FAST = [
   '256m',
 ];
 
-async function historyServer(args: string[], env: Record<string, string> = {}): Promise<{ url: string; stop(): void }> {
+async function historyServer(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ url: string; line: string; stop(): void }> {
   const hs = spawn(process.execPath, [CINDER, 'history-server', ...args, '--port', '0'], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, ...env },
   });
-  const url = await new Promise<string>((resolve, reject) => {
+  const [url, line] = await new Promise<[string, string]>((resolve, reject) => {
     let out = '';
     const t = setTimeout(() => reject(new Error(`no history server: ${out}`)), 20_000);
     hs.stdout!.on('data', (d) => {
       out += d;
-      const m = /history server at (http:\/\/\S+)/.exec(out);
+      const m = /history server at (https?:\/\/\S+).*\n/.exec(out);
       if (m) {
         clearTimeout(t);
-        resolve(m[1] as string);
+        resolve([m[1] as string, m[0]]);
       }
     });
   });
-  return { url, stop: () => hs.kill('SIGTERM') };
+  return { url, line, stop: () => hs.kill('SIGTERM') };
 }
 
 describe('application UI and event log on a cluster', { timeout: 180_000 }, () => {
@@ -80,10 +86,27 @@ describe('application UI and event log on a cluster', { timeout: 180_000 }, () =
           20_000,
           'tracking url',
         );
-        const r = await fetch(`${direct}/jobs/`);
-        assert.equal(r.status, 401);
-        assert.match(await r.text(), new RegExp(`/proxy/${appId}/`));
-        assert.equal((await fetch(`${direct}/api/v1/applications`)).status, 401);
+        // the driver UI serves HTTPS keyed by the app secret (decision 0027): plain HTTP gets no answer, nor
+        // does a TLS client without the app's key (only the RM's proxy has it: pages below)
+        assert.match(direct, /^https:\/\/[^/]+:\d+\/?$/);
+        const port = new URL(direct).port;
+        await assert.rejects(fetch(`http://127.0.0.1:${port}/jobs/`), 'plain HTTP to the driver UI');
+        await assert.rejects(fetch(`${direct}/jobs/`), 'TLS without the app key');
+        await assert.rejects(
+          new Promise((resolve, reject) => {
+            const s = tls.connect({
+              host: '127.0.0.1',
+              port: Number(port),
+              minVersion: 'TLSv1.3',
+              ciphers: 'TLS_AES_128_GCM_SHA256',
+              checkServerIdentity: () => undefined,
+              pskCallback: () => ({ psk: randomBytes(32), identity: 'cinder-ui' }),
+            });
+            s.once('secureConnect', () => resolve(s.end()));
+            s.once('error', reject);
+          }),
+          'TLS with another key',
+        );
         // through the RM's web proxy, with the user's token: the pages, links under the proxy path
         const proxied = (await cl.getApplication(appId)).trackingUrl;
         assert.match(proxied, new RegExp(`/proxy/${appId}/$`));
@@ -153,8 +176,20 @@ describe('application UI and event log on a cluster', { timeout: 180_000 }, () =
         logs.some((l) => l.file === `${appId}.jsonl` && l.data.includes('SparkListenerApplicationEnd')),
         `event log among ${logs.map((l) => l.file)}`,
       );
-      const hs = await historyServer(['--dir', store]);
+      // HTTPS with a certificate from the cluster CA: clients that trust the cluster's ca.pem trust it
+      const hs = await historyServer([
+        '--dir',
+        store,
+        '--ca-dir',
+        fx.mc.dir,
+        '--cache-dir',
+        path.join(fx.tmp, 'hs-ca'),
+      ]);
+      const fetch = fx.mc.fetch;
       try {
+        assert.match(hs.url, /^https:\/\//);
+        await assert.rejects(globalThis.fetch(hs.url.replace('https:', 'http:')), 'plain HTTP is refused');
+        await assert.rejects(globalThis.fetch(hs.url), 'the system roots do not vouch for it');
         const apps = (await (await fetch(`${hs.url}/api/v1/applications`)).json()) as any[];
         const app = apps.find((a) => a.id === appId);
         assert.ok(app, `${appId} in ${JSON.stringify(apps.map((a) => a.id))}`);
@@ -183,6 +218,15 @@ describe('application UI and event log on a cluster', { timeout: 180_000 }, () =
       fx.env,
     );
     try {
+      // against a cluster whose CA it cannot use: HTTPS with a self-signed certificate, its fingerprint printed
+      const [, certFile, printed] =
+        /self-signed certificate (\S+), SHA-256 fingerprint ([0-9A-F:]+)/.exec(hs.line) ?? [];
+      assert.ok(certFile && printed, hs.line);
+      const pem = fs.readFileSync(certFile);
+      assert.equal(new X509Certificate(pem).fingerprint256, printed);
+      await assert.rejects(globalThis.fetch(hs.url.replace('https:', 'http:')), 'plain HTTP is refused');
+      const dispatcher = new Agent({ connect: { ca: pem } });
+      const fetch = (u: string) => undiciFetch(u, { dispatcher });
       const appId = await readWhenWritten(fx.mc, marker, 60_000);
       const apps = async () => (await (await fetch(`${hs.url}/api/v1/applications`)).json()) as any[];
       // while it runs: listed as not completed, its jobs visible

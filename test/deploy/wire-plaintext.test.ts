@@ -13,6 +13,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { MiniCluster, sharedTempDir } from '../harness/mini-cluster.js';
+import { readWhenWritten } from './outcome-harness.js';
 import { APPS, submit } from './submit-harness.js';
 
 const tcpdump = spawnSync('sh', ['-c', 'command -v tcpdump'], { encoding: 'utf8' }).stdout.trim();
@@ -49,7 +50,9 @@ async function stop(p: ChildProcess): Promise<void> {
 }
 
 /** Runs the wire job in both deploy modes under capture; returns the captured bytes. */
-async function runCaptured(encrypted: boolean): Promise<{ pcap: Buffer; marker: string; confMarker: string }> {
+async function runCaptured(
+  encrypted: boolean,
+): Promise<{ pcap: Buffer; marker: string; confMarker: string; uiMarker: string }> {
   const off = { rpcEncryption: 'off' };
   // the harness's own connections (waiting for nodes) follow the cluster; the daemons get it from their
   // config key only (the harness clears the variable for them), the submit client from --conf
@@ -64,6 +67,7 @@ async function runCaptured(encrypted: boolean): Promise<{ pcap: Buffer; marker: 
   const tmp = sharedTempDir('cinder-wire-');
   const marker = `REC${randomBytes(6).toString('hex')}`;
   const confMarker = `CONF${randomBytes(6).toString('hex')}`;
+  const uiMarker = `UIPAGE${randomBytes(6).toString('hex')}`;
   const input = path.join(tmp, 'in.txt');
   // many records, each with the marker, spread over many keys: some cross executors, all reach the driver
   fs.writeFileSync(input, Array.from({ length: 400 }, (_, i) => `k${i % 37} ${marker} row ${i}`).join('\n'));
@@ -73,7 +77,10 @@ async function runCaptured(encrypted: boolean): Promise<{ pcap: Buffer; marker: 
   const p = await capture(pcapFile);
   try {
     for (const mode of ['client', 'cluster']) {
-      const r = await submit(
+      // encrypted, cluster mode: the app stays up after its job while its UI's environment page (showing a
+      // --conf value) is read through the RM's web proxy, so the proxy -> driver UI hop is captured too
+      const hold = encrypted && mode === 'cluster' ? path.join(tmp, 'hold') : undefined;
+      const run = submit(
         [
           '--master',
           mc.master,
@@ -88,15 +95,30 @@ async function runCaptured(encrypted: boolean): Promise<{ pcap: Buffer; marker: 
           '--conf',
           `cinder.test.password=${confMarker}`,
           ...(encrypted ? [] : ['--conf', 'cinder.rpc.encryption=off']),
+          ...(hold ? ['--conf', `cinder.test.uimarker=${uiMarker}`] : []),
           path.join(APPS, 'wire.ts'),
           input,
+          ...(hold ? [hold] : []),
         ],
         env,
-      ).done;
+      );
+      if (hold) {
+        try {
+          const appId = await readWhenWritten(mc, hold, 60_000);
+          const page = await mc.fetch(`${mc.restBase.replace(/\/ws\/v1\/cluster$/, '')}/proxy/${appId}/environment/`, {
+            headers: { authorization: `Bearer ${mc.restToken(mc.defaultUser)}` },
+          });
+          assert.equal(page.status, 200);
+          assert.ok((await page.text()).includes(uiMarker), 'the page through the proxy shows the --conf value');
+        } finally {
+          fs.writeFileSync(`${hold}.done`, '');
+        }
+      }
+      const r = await run.done;
       assert.equal(r.code, 0, `${mode}: ${r.stdout}\n${r.stderr}`);
     }
     await stop(p);
-    return { pcap: fs.readFileSync(pcapFile), marker, confMarker };
+    return { pcap: fs.readFileSync(pcapFile), marker, confMarker, uiMarker };
   } finally {
     if (was === undefined) delete process.env.CINDER_RPC_ENCRYPTION;
     else process.env.CINDER_RPC_ENCRYPTION = was;
@@ -107,9 +129,10 @@ async function runCaptured(encrypted: boolean): Promise<{ pcap: Buffer; marker: 
 }
 
 describe('nothing of an app crosses loopback in plaintext', { skip, timeout: 240_000 }, () => {
-  test('encrypted (the default): neither a record nor a --conf value is in the capture', async () => {
-    const { pcap, marker, confMarker } = await runCaptured(true);
+  test('encrypted (the default): neither a record, a --conf value nor a UI page read through the RM proxy is in the capture', async () => {
+    const { pcap, marker, confMarker, uiMarker } = await runCaptured(true);
     assert.ok(pcap.length > 100_000, `the capture saw the job's traffic (${pcap.length} bytes)`);
+    assert.equal(pcap.includes(uiMarker), false, 'a driver UI page crossed the wire in plaintext (proxy hop)');
     assert.equal(pcap.includes(marker), false, 'a record crossed the wire in plaintext');
     assert.equal(pcap.includes(confMarker), false, 'a --conf value crossed the wire in plaintext');
   });

@@ -232,10 +232,15 @@ export class MiniCluster {
     const host = this.opts.nmHosts?.[i];
     const dir = path.join(this.dir, `nm${i}`);
     const log = path.join(this.dir, `nm${i}.log`);
+    // the /metrics listener's HTTPS certificate: the RM's (cluster CA; its names cover the NMs' loopback
+    // listeners), which saves the suite two openssl runs per node; `cinder cluster up` gives NMs their own
+    const web = this.web;
     const sets = {
       heartbeatMs: 200,
       monitorMs: 200,
       killGraceMs: 500,
+      webCertFile: web.certFile,
+      webKeyFile: web.keyFile,
       ...this.opts.nm,
     };
     const args = [

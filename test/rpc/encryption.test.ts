@@ -3,12 +3,20 @@
  * attacker between two real processes can do, and the CINDER_RPC_ENCRYPTION=off switch.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import tls from 'node:tls';
+import { fileURLToPath } from 'node:url';
+import { ensureClusterCa, issueServerCert } from '../../src/cluster/security/web-tls.js';
 import { encode } from '../../src/common/serde.js';
 import { frameHeader } from '../../src/rpc/frame.js';
+import { writeHs } from '../../src/rpc/handshake.js';
 import { dial, type RpcConnection } from '../../src/rpc/index.js';
 import { type PeerProcess, startPeer, startProxy } from './harness.js';
 import { type PeerMsg, peerParse } from './peer-server.js';
@@ -172,4 +180,47 @@ test('error replies carry the message and code but not the server stack (which s
   c.close();
   await sleep(100);
   assert.match(p.output(), /serverSideThrower/, 'the server logs the stack of the unexpected failure');
+});
+
+test('a server on the path that answers the key offer with a certificate the client trusts gets no request', {
+  timeout: 20_000,
+}, async () => {
+  // an impostor that speaks the plaintext exchange, then a certificate handshake with a certificate of a
+  // CA the client process trusts (NODE_EXTRA_CA_CERTS), as a certificate from a public CA would be
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cinder-rpc-cert-'));
+  const { caFile } = ensureClusterCa(dir);
+  const web = issueServerCert(dir, path.join(dir, 'impostor'), ['127.0.0.1']);
+  const ctx = tls.createSecureContext({ key: fs.readFileSync(web.keyFile), cert: fs.readFileSync(web.certFile) });
+  const got = { secure: 0, bytes: 0 };
+  const srv = net.createServer((sock) => {
+    sock.on('error', () => {});
+    writeHs(sock, { type: 'AuthChallenge', serverNonce: randomBytes(32), encryption: true });
+    sock.once('data', () => {
+      writeHs(sock, { type: 'AuthOk' });
+      const t = new tls.TLSSocket(sock, { isServer: true, secureContext: ctx });
+      t.on('error', () => {});
+      t.once('secure', () => got.secure++);
+      t.on('data', (d: Buffer) => (got.bytes += d.length));
+    });
+  });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+  try {
+    const script = fileURLToPath(new URL('./cert-fallback-client.js', import.meta.url));
+    const port = String((srv.address() as net.AddressInfo).port);
+    // not spawnSync: the impostor answers from this process's event loop
+    const child = spawn(process.execPath, [script, port], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: 15_000,
+      env: { ...process.env, NODE_EXTRA_CA_CERTS: caFile, CINDER_RPC_ENCRYPTION: 'on' },
+    });
+    let out = '';
+    child.stdout!.on('data', (d) => (out += d));
+    child.stderr!.on('data', (d) => (out += d));
+    await new Promise((r) => child.once('exit', r));
+    assert.match(out, /^REFUSED .*certificate instead of the key/m, out);
+    assert.equal(got.bytes, 0, 'the impostor received application data');
+  } finally {
+    srv.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });

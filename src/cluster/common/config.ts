@@ -52,7 +52,8 @@ export const RmConfig = z.object({
   restPort: z.coerce.number().int().min(-1).max(65535).default(8088),
   dir: z.string().default(`${os.homedir()}/.cinder/rm`),
   /** the history server's address (host:port or URL) the RM UI and web proxy link ended apps to ('' = none;
-   * the client's cinder.history.address) */
+   * the client's cinder.history.address); host:port means http://, so give https://HOST:PORT for an HTTPS
+   * history server (the default of `cinder history-server --master`) */
   historyAddress: z.string().default(''),
   /** users who are admins besides those whose identity says so (none by default: not root by name) */
   admins: labels.default([]),
@@ -117,6 +118,12 @@ export const NmConfig = z.object({
   httpHost: z.string().default('127.0.0.1'),
   /** 0 = any free port (reported to the RM, shown on its nodes page), -1 = no listener */
   httpPort: z.coerce.number().int().min(-1).max(65535).default(0),
+  /** serve /metrics over HTTPS (web-tls.ts); false = plain HTTP, for trusted single-host use only */
+  webTls: bool.default(true),
+  /** the HTTPS certificate and key (PEM, signed by the cluster CA: `cinder cluster up` makes them per node,
+   * `cinder cluster cert --host NODE` for NodeManagers started by hand) */
+  webCertFile: z.string().default(''),
+  webKeyFile: z.string().default(''),
   dir: z.string().default(`${os.homedir()}/.cinder/nm`),
   memoryMB: z.coerce.number().int().positive().default(8192),
   vcores: z.coerce.number().int().positive().default(8),

@@ -1,5 +1,7 @@
 /**
- * The NodeManager's small HTTP listener: GET /metrics (Prometheus text, prom-client) and nothing else.
+ * The NodeManager's small HTTPS listener: GET /metrics (Prometheus text, prom-client) and nothing else.
+ * HTTPS with a certificate signed by the cluster CA (webCertFile/webKeyFile; `cinder cluster up` makes
+ * one per node; plain HTTP only with webTls=false, decision 0027).
  * Loopback by default (httpHost), any free port by default (httpPort 0; -1 = off); it needs the metrics
  * token (`cinder metrics-token`: an HMAC under the cluster secret, which every NM has), since an NM
  * cannot check user tokens. Metrics: containers launched and failed, running containers and their
@@ -12,6 +14,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { ContainerStatus } from '../../protocol/cluster.js';
 import { isMetricsBearer } from '../security/metrics-token.js';
+import type { fastifyTlsOptions } from '../security/web-tls.js';
 
 export interface NmView {
   /** live containers' resources */
@@ -151,8 +154,9 @@ export async function startNmHttp(
   host: string,
   port: number,
   clusterSecret: string,
+  tls: ReturnType<typeof fastifyTlsOptions> = {},
 ): Promise<{ app: FastifyInstance; address: string }> {
-  const app = Fastify({ logger: false });
+  const app = Fastify({ logger: false, ...tls }) as unknown as FastifyInstance;
   app.addHook('onRequest', async (req, reply) => {
     if (!isMetricsBearer(clusterSecret, req.headers.authorization)) {
       reply.code(401).header('WWW-Authenticate', 'Bearer').send({

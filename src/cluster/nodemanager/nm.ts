@@ -26,6 +26,7 @@ import {
 import { dial, type ReplyHandle, type RpcConnection, type RpcServer, serve } from '../../rpc/index.js';
 import { type NmConfig, parseMaster } from '../common/config.js';
 import { containerTokenKey } from '../security/keys.js';
+import { fastifyTlsOptions } from '../security/web-tls.js';
 import { checkAppScope, checkStart, type NmCaller, nmCallerOf, nmSecretFor } from './container-auth.js';
 import { ContainerManager } from './containers.js';
 import { AppUids, parseUidRange, untraversableAncestor } from './isolation.js';
@@ -106,6 +107,15 @@ export class NodeManager {
   }
 
   async start(): Promise<{ port: number }> {
+    // HTTPS for /metrics unless webTls=false: refuses a missing certificate before anything starts
+    const c = this.conf;
+    if (c.httpPort >= 0 && c.webTls && (!c.webCertFile || !c.webKeyFile))
+      throw new CinderError(
+        'WEB_TLS',
+        'the NodeManager serves /metrics over HTTPS (webTls) but has no certificate: webCertFile and webKeyFile are not set',
+        '`cinder cluster up` makes one; for a NodeManager started by hand: `cinder cluster cert --ca-dir CA_DIR --host THIS_HOST --out PREFIX`, then --set webCertFile=PREFIX.pem --set webKeyFile=PREFIX.key; or --http-port -1 (no /metrics listener), or --set webTls=false (plain HTTP, trusted single host only)',
+      );
+    const webTls = c.httpPort >= 0 ? fastifyTlsOptions(c) : {};
     // from here on, containers on this dir (including ones a crashed NM left) belong to this process
     this.containers.claimOwnership();
     const uids = this.containers.recoverUids();
@@ -149,7 +159,7 @@ export class NodeManager {
     this.nodeId = `${this.conf.host}:${this.server.port}`;
     this.containers.startMonitor();
     if (this.conf.httpPort >= 0)
-      this.http = await startNmHttp(this.metrics, this.conf.httpHost, this.conf.httpPort, this.secret);
+      this.http = await startNmHttp(this.metrics, this.conf.httpHost, this.conf.httpPort, this.secret, webTls);
     await this.register();
     this.hbTimer = setInterval(() => void this.heartbeat(), this.conf.heartbeatMs);
     this.hbTimer.unref();

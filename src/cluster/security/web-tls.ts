@@ -7,7 +7,7 @@
  * (0600) for a server. Plain HTTP only when a server's conf says webTls=false (trusted single-host use).
  */
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -194,4 +194,42 @@ export function clusterCaAgent(caFile: string): Agent {
     );
   }
   return new Agent({ connect: { ca } });
+}
+
+/**
+ * A self-signed server certificate for hosts (all in its subjectAltName), valid 825 days, written to
+ * `<prefix>.pem` / `<prefix>.key` (0600) unless both are there already (so a pinned fingerprint stays
+ * valid across restarts). For a server with no CA to ask (a history server away from the cluster's CA).
+ */
+export function ensureSelfSignedCert(prefix: string, hosts: string[]): { certFile: string; keyFile: string } {
+  const keyFile = `${prefix}.key`;
+  const certFile = `${prefix}.pem`;
+  if (fs.existsSync(certFile) && fs.existsSync(keyFile)) return { certFile, keyFile };
+  const san = [...new Set(hosts)].map((h) => (net.isIP(h) ? `IP:${h}` : `DNS:${h}`)).join(',');
+  fs.mkdirSync(path.dirname(prefix), { recursive: true, mode: 0o700 });
+  fs.writeFileSync(keyFile, '', { mode: 0o600 });
+  openssl(
+    [
+      ...newEcKey(keyFile, ['-x509']),
+      '-out',
+      certFile,
+      '-days',
+      '825',
+      '-sha256',
+      '-subj',
+      `/CN=${hosts[0] ?? 'localhost'}`,
+      '-addext',
+      `subjectAltName=${san}`,
+      '-addext',
+      'extendedKeyUsage=serverAuth',
+    ],
+    `create a self-signed certificate for ${hosts[0] ?? 'localhost'}`,
+  );
+  fs.chmodSync(keyFile, 0o600);
+  return { certFile, keyFile };
+}
+
+/** The SHA-256 fingerprint of a PEM certificate file (AA:BB:…, as browsers and `openssl x509 -fingerprint` show it). */
+export function certFingerprint(certFile: string): string {
+  return new X509Certificate(fs.readFileSync(certFile)).fingerprint256;
 }

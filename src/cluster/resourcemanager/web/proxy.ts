@@ -7,12 +7,17 @@
  * ways (undici); Location headers that point into the app are rewritten into the proxy. When the app
  * has no UI (yet), has ended, or its UI does not answer, a page says so and links the app page and
  * the history server if one is configured (RM setting historyAddress).
+ *
+ * The hop to the UI is HTTPS keyed by the app's secret (src/web/ui-tls.ts, decision 0027): the proxy
+ * forwards only to an https tracking URL and only once the server there has proved it holds the app's
+ * secret in the TLS handshake, so a server that took over the address gets no request and no credential.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { request } from 'undici';
+import { type Agent, request } from 'undici';
 import { hasEnded } from '../../../protocol/cluster.js';
 import { html } from '../../../web/html.js';
 import { PROXY_AUTH_HEADER, PROXY_BASE_HEADER, PROXY_USER_HEADER, proxyAuthValue } from '../../../web/proxy-auth.js';
+import { uiTlsAgent } from '../../../web/ui-tls.js';
 import { currentAttempt } from '../books.js';
 import { getReport } from '../client-service.js';
 import type { ResourceManager } from '../rm.js';
@@ -80,6 +85,23 @@ export function rewriteLocation(loc: string, target: URL, base: string): string 
   return loc;
 }
 
+/** TLS dispatchers per app (keyed by its secret), the least recently used closed past MAX_AGENTS */
+const agents = new Map<string, Agent>();
+const MAX_AGENTS = 64;
+function agentFor(appId: string, secret: string): Agent {
+  const key = `${appId}\0${secret}`;
+  let a = agents.get(key);
+  if (a) agents.delete(key);
+  else a = uiTlsAgent(secret);
+  agents.set(key, a);
+  for (const [k, old] of agents) {
+    if (agents.size <= MAX_AGENTS) break;
+    agents.delete(k);
+    void old.close();
+  }
+  return a;
+}
+
 async function forward(rm: ResourceManager, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
   const who = userOf(req);
   const { appId } = req.params as { appId: string };
@@ -117,6 +139,15 @@ async function forward(rm: ResourceManager, req: FastifyRequest, reply: FastifyR
       who.user,
     );
   }
+  if (target.protocol !== 'https:')
+    return notAvailable(
+      reply,
+      rm,
+      502,
+      appId,
+      `Application ${appId} registered a UI that is not HTTPS (${target.protocol}//${target.host}); the proxy forwards only over TLS keyed by the application's secret.`,
+      who.user,
+    );
   const base = `/proxy/${appId}`;
   const raw = req.raw.url ?? '';
   const rest = raw.slice(base.length) || '/';
@@ -137,6 +168,7 @@ async function forward(rm: ResourceManager, req: FastifyRequest, reply: FastifyR
       method: req.method as 'GET',
       headers,
       body: hasBody ? (req.body as NodeJS.ReadableStream as never) : undefined,
+      dispatcher: agentFor(appId, app.secret),
       headersTimeout: 15_000,
       bodyTimeout: 60_000,
     });
