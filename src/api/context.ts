@@ -455,11 +455,28 @@ export class CinderContext {
   }
 
   private async checkpointAfterJob(rdd: RDD<any>): Promise<void> {
+    await this.localCheckpointAfterJob(rdd);
     for (const r of lineageOf(rdd).filter((n) => n.checkpointRequested)) {
       const dir = path.join(this._checkpointDir!, `rdd-${r.id}`);
       fs.mkdirSync(dir, { recursive: true });
       await this.driver.runJob(r, { op: 'checkpoint', dir }, undefined, 'checkpoint', jobProps());
       r._checkpointed(dir);
+    }
+  }
+
+  /**
+   * localCheckpoint(): after the first job that reaches a marked RDD, its partitions that job did not
+   * cache (first(), take()) are computed too, then its lineage is cut: from now on it is read from the
+   * executors' blocks only. As in Spark, only the nearest marked RDD of a lineage is cut (the cut hides
+   * the others).
+   */
+  private async localCheckpointAfterJob(rdd: RDD<any>): Promise<void> {
+    for (;;) {
+      const r = lineageOf(rdd).find((n) => n.locallyCheckpointed && !n.cachedOnly);
+      if (!r) return;
+      const missing = this.driver.uncachedPartitions(r.id, r.numPartitions);
+      if (missing.length > 0) await this.driver.runJob(r, { op: 'none' }, missing, 'localCheckpoint', jobProps());
+      r._localCheckpointed();
     }
   }
 

@@ -270,6 +270,14 @@ export class Driver {
     return this.dag.runJob(node, op, partitions, what, props, callStack);
   }
 
+  /** The partitions (of n) of RDD rddId that no live executor holds as a cached block. */
+  uncachedPartitions(rddId: number, n: number): number[] {
+    const locs = this.dag?.blockLocations;
+    const out: number[] = [];
+    for (let p = 0; p < n; p++) if (!locs?.get(`rdd_${rddId}_${p}`)?.size) out.push(p);
+    return out;
+  }
+
   /** Cancels the running jobs whose props match; each fails with why(jobId). */
   cancelJobs(match: (p: JobProps) => boolean, why: (jobId: number) => Error): void {
     this.dag?.cancelJobs(match, why);

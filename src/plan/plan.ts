@@ -59,7 +59,9 @@ export type NodeSpec =
   | { kind: 'shuffled'; dep: ShuffleDepSpec; sort?: { ascending: boolean } | undefined }
   | { kind: 'cogroup'; deps: ShuffleDepSpec[] }
   | { kind: 'pipe'; parent: number; command: string[]; env: Record<string, string>; checkCode?: boolean }
-  | { kind: 'checkpointed'; dir: string };
+  | { kind: 'checkpointed'; dir: string }
+  /** localCheckpoint() after its job: the partitions exist only as the executors' cached blocks */
+  | { kind: 'localCheckpointed' };
 
 export type PlanNode = NodeSpec & {
   id: number;

@@ -113,6 +113,7 @@ const NodeSpecSchema = z.discriminatedUnion('kind', [
     checkCode: z.boolean().optional(),
   }),
   z.object({ kind: z.literal('checkpointed'), dir: z.string() }),
+  z.object({ kind: z.literal('localCheckpointed') }),
 ]);
 
 // the schema and the plan's types must describe the same shapes: a node kind added to one only fails here

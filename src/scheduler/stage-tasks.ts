@@ -42,9 +42,9 @@ export function buildTasks(l: StageLaunch, blockLocations: ReadonlyMap<string, R
   };
   const stageBytes = encode(body);
   return l.partitions.map((p) => {
-    const { slices, preferred } = taskInputs(l.rdd, p, blockLocations);
+    const { slices, preferred, localOnly } = taskInputs(l.rdd, p, blockLocations);
     const tb: TaskBody = { stage: stageBytes, partition: p, slices };
-    return { partition: p, body: encode(tb), preferred };
+    return { partition: p, body: encode(tb), preferred, ...(localOnly ? { localOnly } : {}) };
   });
 }
 
@@ -53,9 +53,10 @@ function taskInputs(
   rdd: LineageNode,
   p: number,
   blockLocations: ReadonlyMap<string, ReadonlySet<string>>,
-): { slices: TaskBody['slices']; preferred: string[] } {
+): { slices: TaskBody['slices']; preferred: string[]; localOnly: boolean } {
   let slices: TaskBody['slices'];
   const preferred = new Set<string>();
+  let localOnly = false;
   const seen = new Set<string>();
   const visit = (r: LineageNode, q: number) => {
     const key = `${r.id}:${q}`;
@@ -65,6 +66,8 @@ function taskInputs(
       const locs = blockLocations.get(`rdd_${r.id}_${q}`);
       // inputs below are still shipped: the task may land elsewhere and recompute
       if (locs) for (const l of locs) preferred.add(l);
+      // a block with no lineage behind it can be read only where it is
+      if (r.cachedOnly && locs?.size) localOnly = true;
     }
     const s = r.slice(q);
     if (s) {
@@ -74,5 +77,5 @@ function taskInputs(
     for (const [pr, pq] of r.narrowInputs(q)) visit(pr, pq);
   };
   visit(rdd, p);
-  return { slices, preferred: [...preferred] };
+  return { slices, preferred: [...preferred], localOnly };
 }
