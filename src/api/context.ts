@@ -28,6 +28,7 @@ import { collectFnRefs } from '../plan/fn-refs.js';
 import { walkLineage } from '../plan/lineage.js';
 import type { ResultOp, ShuffleDepSpec } from '../plan/plan.js';
 import type { ExecutorBackend } from '../scheduler/backend.js';
+import { classBundleIds } from './class-bundles.js';
 import { getBundle } from './closure.js';
 import { changeLocalProps, checkTag, jobCancelled, jobProps, localProps } from './job-props.js';
 import { type Captures, RDD } from './rdd.js';
@@ -90,6 +91,7 @@ export class CinderContext {
         mergeAccumulators: (updates) => {
           for (const [id, v] of updates) this.accumulatorRefs.get(id)?.deref()?.merge(v);
         },
+        classBundles: classBundleIds,
         stop: () => this.stop(),
         endedOnCluster: (e) => CinderContext._onEndedOnCluster?.(e, this),
       },

@@ -46,6 +46,8 @@ export interface DriverApp {
   getBroadcast(id: number): Uint8Array | undefined;
   serveFile(name: string): Promise<Uint8Array>;
   mergeAccumulators(updates: Array<[number, unknown]>): void;
+  /** bundles of the modules that registered classes (executors load them before a task) */
+  classBundles?(): string[];
   /** stops the whole app (on SIGINT / SIGTERM) */
   stop(): Promise<void>;
   /** the application ended on the cluster (killed, failed, or the RM gone for good) while the driver ran */
@@ -104,6 +106,7 @@ export class Driver {
           return self.appId;
         },
         mergeAccumulators: (updates) => app.mergeAccumulators(updates),
+        classBundles: () => app.classBundles?.() ?? [],
         executorAddress: (id) => {
           const e = ts.executors.get(id);
           return e ? { host: e.host, port: e.blockPort } : undefined;

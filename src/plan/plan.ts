@@ -97,6 +97,8 @@ export interface StageBody {
   shuffleDep?: ShuffleDepSpec | undefined;
   /** present for result stages */
   resultOp?: ResultOp | undefined;
+  /** imports bundles of the modules that registered classes: executors load them before decoding anything */
+  classBundles?: string[] | undefined;
   /** for every shuffle this stage reads: map locations (index = map index) */
   mapLocations: Record<number, { mapIndex: number; executorId: string; host: string; port: number }[]>;
 }

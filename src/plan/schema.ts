@@ -165,6 +165,7 @@ export const StageBodySchema: z.ZodType<StageBody> = z.object({
   shuffleDep: ShuffleDepSchema.optional(),
   resultOp: ResultOpSchema.optional(),
   mapLocations: z.record(z.string(), z.array(MapLocationSchema)),
+  classBundles: z.array(z.string().regex(/^[0-9a-f]{64}$/)).optional(),
 }) as unknown as z.ZodType<StageBody>;
 
 /**

@@ -22,6 +22,8 @@ export interface StageLaunch {
   kind: { resultOp?: ResultOp | undefined; shuffleDep?: ShuffleDepSpec | undefined };
   partitions: number[];
   mapLocations: Record<number, MapLocation[]>;
+  /** bundles of the modules that registered classes (executors load them first) */
+  classBundles?: string[] | undefined;
 }
 
 /** Every RDD computed inside one stage (narrow closure), root first. */
@@ -39,6 +41,7 @@ export function buildTasks(l: StageLaunch, blockLocations: ReadonlyMap<string, R
     shuffleDep: l.kind.shuffleDep,
     resultOp: l.kind.resultOp,
     mapLocations: l.mapLocations,
+    ...(l.classBundles?.length ? { classBundles: l.classBundles } : {}),
   };
   const stageBytes = encode(body);
   return l.partitions.map((p) => {
