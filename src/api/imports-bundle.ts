@@ -124,7 +124,7 @@ function engineExport(b: ImportBinding): string {
 
 /** Rewrites `import ... from "cinder"` left external in esbuild output into reads of the engine module. */
 function rewriteEngineImports(code: string): { code: string; usesEngine: boolean } {
-  if (!code.includes(`"${ENGINE.name}`)) return { code, usesEngine: false };
+  if (!code.includes('import ')) return { code, usesEngine: false };
   const ast = parse(code, { ecmaVersion: 'latest', sourceType: 'module' }) as any;
   let out = '';
   let last = 0;
@@ -189,6 +189,12 @@ export function buildImportsBundle(info: ModuleInfo, names: string[], what: stri
   return id;
 }
 
+/**
+ * Imports left to the executor's own engine: `cinder`, and the engine reached by a path (a module that
+ * imports it by a relative path) or a file URL (the app bundled for cluster mode does).
+ */
+const ENGINE_EXTERNAL = [ENGINE.name, `${ENGINE.name}/*`, 'file:*', ...ENGINE_DIRS.map((d) => `${d}*`)];
+
 /** esbuild of an entry given as text (resolved from resolveDir), the engine left to the executor's copy. */
 function bundleStdin(contents: string, resolveDir: string): { code: string; usesEngine: boolean } {
   const r: Esbuild.BuildResult = esbuild().buildSync({
@@ -200,7 +206,9 @@ function bundleStdin(contents: string, resolveDir: string): { code: string; uses
     target: 'node20',
     // a class keeps its name (registerClass names it by cls.name; esbuild renames a class that refers to itself)
     keepNames: true,
-    external: [ENGINE.name, `${ENGINE.name}/*`],
+    external: ENGINE_EXTERNAL,
+    // engine paths left outside are written relative to this dir (rewriteEngineImports resolves them so)
+    absWorkingDir: ENGINE.root,
     banner: {
       js: "import { createRequire as __cinderRequire$ } from 'node:module';\nconst require = __cinderRequire$(import.meta.url);",
     },
