@@ -28,6 +28,7 @@ import { collectFnRefs } from '../plan/fn-refs.js';
 import { walkLineage } from '../plan/lineage.js';
 import type { ResultOp, ShuffleDepSpec } from '../plan/plan.js';
 import type { ExecutorBackend } from '../scheduler/backend.js';
+import { classBundleIds } from './class-bundles.js';
 import { getBundle } from './closure.js';
 import { changeLocalProps, checkTag, jobCancelled, jobProps, localProps } from './job-props.js';
 import { type Captures, RDD } from './rdd.js';
@@ -90,6 +91,7 @@ export class CinderContext {
         mergeAccumulators: (updates) => {
           for (const [id, v] of updates) this.accumulatorRefs.get(id)?.deref()?.merge(v);
         },
+        classBundles: classBundleIds,
         stop: () => this.stop(),
         endedOnCluster: (e) => CinderContext._onEndedOnCluster?.(e, this),
       },
@@ -459,11 +461,28 @@ export class CinderContext {
   }
 
   private async checkpointAfterJob(rdd: RDD<any>): Promise<void> {
+    await this.localCheckpointAfterJob(rdd);
     for (const r of lineageOf(rdd).filter((n) => n.checkpointRequested)) {
       const dir = path.join(this._checkpointDir!, `rdd-${r.id}`);
       fs.mkdirSync(dir, { recursive: true });
       await this.driver.runJob(r, { op: 'checkpoint', dir }, undefined, 'checkpoint', jobProps());
       r._checkpointed(dir);
+    }
+  }
+
+  /**
+   * localCheckpoint(): after the first job that reaches a marked RDD, its partitions that job did not
+   * cache (first(), take()) are computed too, then its lineage is cut: from now on it is read from the
+   * executors' blocks only. As in Spark, only the nearest marked RDD of a lineage is cut (the cut hides
+   * the others).
+   */
+  private async localCheckpointAfterJob(rdd: RDD<any>): Promise<void> {
+    for (;;) {
+      const r = lineageOf(rdd).find((n) => n.locallyCheckpointed && !n.cachedOnly);
+      if (!r) return;
+      const missing = this.driver.uncachedPartitions(r.id, r.numPartitions);
+      if (missing.length > 0) await this.driver.runJob(r, { op: 'none' }, missing, 'localCheckpoint', jobProps());
+      r._localCheckpointed();
     }
   }
 

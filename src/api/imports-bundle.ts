@@ -124,7 +124,7 @@ function engineExport(b: ImportBinding): string {
 
 /** Rewrites `import ... from "cinder"` left external in esbuild output into reads of the engine module. */
 function rewriteEngineImports(code: string): { code: string; usesEngine: boolean } {
-  if (!code.includes(`"${ENGINE.name}`)) return { code, usesEngine: false };
+  if (!code.includes('import ')) return { code, usesEngine: false };
   const ast = parse(code, { ecmaVersion: 'latest', sourceType: 'module' }) as any;
   let out = '';
   let last = 0;
@@ -170,21 +170,9 @@ export function buildImportsBundle(info: ModuleInfo, names: string[], what: stri
         return `export { ${JSON.stringify(b.imported)} as ${b.local} } from ${from};`;
       })
       .join('\n');
-    let r: Esbuild.BuildResult;
+    let rewritten: { code: string; usesEngine: boolean };
     try {
-      r = esbuild().buildSync({
-        stdin: { contents: stdin, resolveDir: dir, sourcefile: 'cinder-imports.js', loader: 'js' },
-        bundle: true,
-        write: false,
-        platform: 'node',
-        format: 'esm',
-        target: 'node20',
-        external: [ENGINE.name, `${ENGINE.name}/*`],
-        banner: {
-          js: "import { createRequire as __cinderRequire$ } from 'node:module';\nconst require = __cinderRequire$(import.meta.url);",
-        },
-        logLevel: 'silent',
-      });
+      rewritten = bundleStdin(stdin, dir);
     } catch (e) {
       const first = (e as { errors?: Array<{ text: string }> }).errors?.[0]?.text ?? String(e);
       throw new CinderError(
@@ -193,14 +181,58 @@ export function buildImportsBundle(info: ModuleInfo, names: string[], what: stri
         'functions may use modules that esbuild can bundle (your files and node_modules, no native addons); otherwise compute the value before the call and capture it',
       );
     }
-    const rewritten = rewriteEngineImports(r.outputFiles?.[0]?.text ?? '');
     code = rewritten.code;
     usesEngine ||= rewritten.usesEngine;
   }
-  if (usesEngine) {
-    code = `${ENGINE_MARKER}\nimport * as ${ENGINE_VAR} from ${JSON.stringify(ENGINE_SPECIFIER)};\n${code}\n${engine.map(engineExport).join('\n')}\n`;
-  }
-  const id = registerBundle(code);
+  const id = registerBundle(withEngine(code, usesEngine, engine.map(engineExport)));
+  built.set(key, id);
+  return id;
+}
+
+/**
+ * Imports left to the executor's own engine: `cinder`, and the engine reached by a path (a module that
+ * imports it by a relative path) or a file URL (the app bundled for cluster mode does).
+ */
+const ENGINE_EXTERNAL = [ENGINE.name, `${ENGINE.name}/*`, 'file:*', ...ENGINE_DIRS.map((d) => `${d}*`)];
+
+/** esbuild of an entry given as text (resolved from resolveDir), the engine left to the executor's copy. */
+function bundleStdin(contents: string, resolveDir: string): { code: string; usesEngine: boolean } {
+  const r: Esbuild.BuildResult = esbuild().buildSync({
+    stdin: { contents, resolveDir, sourcefile: 'cinder-imports.js', loader: 'js' },
+    bundle: true,
+    write: false,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    // a class keeps its name (registerClass names it by cls.name; esbuild renames a class that refers to itself)
+    keepNames: true,
+    external: ENGINE_EXTERNAL,
+    // engine paths left outside are written relative to this dir (rewriteEngineImports resolves them so)
+    absWorkingDir: ENGINE.root,
+    banner: {
+      js: "import { createRequire as __cinderRequire$ } from 'node:module';\nconst require = __cinderRequire$(import.meta.url);",
+    },
+    logLevel: 'silent',
+  });
+  return rewriteEngineImports(r.outputFiles?.[0]?.text ?? '');
+}
+
+function withEngine(code: string, usesEngine: boolean, exports: string[] = []): string {
+  if (!usesEngine) return code;
+  return `${ENGINE_MARKER}\nimport * as ${ENGINE_VAR} from ${JSON.stringify(ENGINE_SPECIFIER)};\n${code}\n${exports.join('\n')}\n`;
+}
+
+/**
+ * Builds (or reuses) a bundle that runs a module for its side effects: a module that registered classes
+ * (registerClass), which executors load before a task so the classes are registered there too. Throws
+ * esbuild's error when the module cannot be bundled.
+ */
+export function buildModuleBundle(file: string): string {
+  const key = `${file}|${fs.statSync(file).mtimeMs}|*run`;
+  const hit = built.get(key);
+  if (hit) return hit;
+  const r = bundleStdin(`import ${JSON.stringify(file)};`, path.dirname(file));
+  const id = registerBundle(withEngine(r.code, r.usesEngine));
   built.set(key, id);
   return id;
 }

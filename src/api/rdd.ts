@@ -558,16 +558,37 @@ export class RDD<T> implements LineageNode {
   }
 
   /**
-   * PySpark's localCheckpoint: keeps the RDD on the executors (MEMORY_AND_DISK) instead of a reliable
-   * checkpoint directory. Cinder keeps the lineage (a lost block is recomputed, not an error).
+   * Marks the RDD for local checkpointing (PySpark's localCheckpoint): after the next job that computes it,
+   * its partitions are kept on the executors (a level with disk: MEMORY_AND_DISK unless DISK_ONLY was set)
+   * and its lineage is cut, so long lineages (iterative jobs) stop growing and are not recomputed. Fast,
+   * but not fault-tolerant: a partition whose executor is lost (or the RDD unpersisted) cannot be
+   * recomputed, and a job that needs it fails saying so; use checkpoint() for data that must survive.
+   * @example
+   * const rdd = sc.parallelize([1, 2, 3], 2).map((x) => x * 2).map((x) => x + 1);
+   * rdd.localCheckpoint();
+   * await rdd.count(); // 3, and the lineage is cut
+   * rdd.toDebugString() // '(2) localCheckpointed#2 [MEMORY_AND_DISK] (local checkpoint)'
    */
   localCheckpoint(): void {
-    if (!this.storageLevel) this.storageLevel = 'MEMORY_AND_DISK';
+    if (this.storageLevel !== 'DISK_ONLY') this.storageLevel = 'MEMORY_AND_DISK';
     this.locallyCheckpointed = true;
   }
 
+  /** @internal true once localCheckpoint() cut the lineage: the partitions exist only as cached blocks */
+  get cachedOnly(): boolean {
+    return this.spec.kind === 'localCheckpointed';
+  }
+
+  /** @internal cuts the lineage of a locally checkpointed RDD whose partitions are all cached */
+  _localCheckpointed(): void {
+    this.spec = { kind: 'localCheckpointed' };
+    this.parents = [];
+    this.deps = [];
+    this.prepareHook = undefined;
+  }
+
   /**
-   * Whether localCheckpoint() was called.
+   * Whether localCheckpoint() was called (PySpark's isLocallyCheckpointed).
    * @example rdd.localCheckpoint(); rdd.isLocallyCheckpointed() // true
    */
   isLocallyCheckpointed(): boolean {
@@ -1393,7 +1414,7 @@ export class RDD<T> implements LineageNode {
     const lines: string[] = [];
     const visit = (r: RDD<any>, depth: number) => {
       lines.push(
-        `${'  '.repeat(depth)}(${r.numPartitions}) ${r.rddName ? `${r.rddName} ` : ''}${r.spec.kind}#${r.id}${r.storageLevel ? ` [${r.storageLevel}]` : ''}`,
+        `${'  '.repeat(depth)}(${r.numPartitions}) ${r.rddName ? `${r.rddName} ` : ''}${r.spec.kind}#${r.id}${r.storageLevel ? ` [${r.storageLevel}]` : ''}${r.cachedOnly ? ' (local checkpoint)' : ''}`,
       );
       for (const p of r.parents) visit(p, depth + 1);
       for (const d of r.deps) visit(d.rdd, depth + 1);

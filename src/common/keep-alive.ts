@@ -6,8 +6,10 @@
  * loop has nothing left but Cinder's handles (its RPC sockets and servers, executor processes, the UI's
  * port). For that `cinder submit` calls `ownHandlesKeepAlive(false)`: every handle Cinder creates from
  * then on passes through `own()`, which unrefs it, and work Cinder must finish (starting, a job, stopping)
- * holds the process with `holdProcess()` meanwhile. Other processes (executors, the AM, the RM, NMs, a
- * plain `node app.js`) keep the default: their handles are ordinary, referenced ones.
+ * holds the process with `holdProcess()` meanwhile. A cluster-mode AM (the driver in the AM) does the same
+ * for the whole process, its AM work included: the app's handles decide how long it runs. Other processes
+ * (executors, a client-mode AM, the RM, NMs, a plain `node app.js`) keep the default: their handles are
+ * ordinary, referenced ones.
  */
 
 let keepAlive = true;
@@ -40,4 +42,21 @@ export function holdProcess(): () => void {
       timer = undefined;
     }
   };
+}
+
+/**
+ * After the app's main returned: resolves when the event loop has nothing left but Cinder's own handles
+ * (Node's beforeExit: the app's servers are closed, its timers done, no job runs) or when the context was
+ * stopped (sc.stop(), a signal). Needs `ownHandlesKeepAlive(false)` and no hold left.
+ */
+export function untilAppIdle(sc: { _whenStopped(): Promise<void> } | undefined): Promise<void> {
+  if (!sc) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const idle = (): void => resolve();
+    process.once('beforeExit', idle);
+    void sc._whenStopped().then(() => {
+      process.off('beforeExit', idle);
+      resolve();
+    });
+  });
 }

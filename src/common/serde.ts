@@ -25,20 +25,20 @@ const packr = new Packr({
 } as any);
 
 export function encode(value: unknown): Buffer {
-  if (registry.size !== synced) syncClasses();
+  if (changes.n !== synced) syncClasses();
   return packr.pack(value);
 }
 
 export function decode<T = unknown>(buf: Uint8Array): T {
-  if (registry.size !== synced) syncClasses();
+  if (changes.n !== synced) syncClasses();
   // msgpack bins decode as views of the source: a Buffer source gives Buffers, as they were sent
   // (Uint8Arrays and other typed arrays have their own extension and stay what they were)
   return packr.unpack(Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength)) as T;
 }
 
-/** How many classes were registered so far (a task decodes its input again if its functions added some). */
+/** Changes at each registration (a task decodes its input again if its functions or modules registered classes). */
 export function registeredClassCount(): number {
-  return registry.size;
+  return changes.n;
 }
 
 // ------------------------------------------------------------------ registered classes
@@ -53,8 +53,40 @@ export type Ctor = new (...args: any[]) => unknown;
  */
 const registry: Map<string, Ctor> = ((globalThis as Record<symbol, unknown>)[Symbol.for('cinder.registeredClasses')] ??=
   new Map<string, Ctor>()) as Map<string, Ctor>;
-let synced = 0;
+/** registrations so far in this process (a class replacing another of its name counts: size would not) */
+const changes: { n: number } = ((globalThis as Record<symbol, unknown>)[Symbol.for('cinder.registeredClassChanges')] ??=
+  { n: 0 }) as { n: number };
+let synced = -1;
 const added = new Set<Ctor>();
+/** name -> the file of the module that registered the class (the driver ships it to executors) */
+const classFiles: Map<string, string> = ((globalThis as Record<symbol, unknown>)[
+  Symbol.for('cinder.registeredClassFiles')
+] ??= new Map<string, string>()) as Map<string, string>;
+
+/** The modules that registered classes, by class name (files as their stack frames name them). */
+export function registeredClassFiles(): ReadonlyMap<string, string> {
+  return classFiles;
+}
+
+/**
+ * The file of the code that called `fn`: the file that runs (a call site's own name), not the one a
+ * source map would show.
+ */
+function callerFile(fn: Function): string | undefined {
+  const holder: { stack?: unknown } = {};
+  const prepare = Error.prepareStackTrace;
+  const limit = Error.stackTraceLimit;
+  Error.prepareStackTrace = (_e, sites) => sites;
+  Error.stackTraceLimit = 1;
+  try {
+    Error.captureStackTrace(holder, fn);
+    const sites = holder.stack as NodeJS.CallSite[] | undefined;
+    return sites?.[0]?.getFileName() ?? undefined;
+  } finally {
+    Error.prepareStackTrace = prepare;
+    Error.stackTraceLimit = limit;
+  }
+}
 
 /** instances of a class no process registered arrive as plain objects with their fields */
 class NotRegistered {}
@@ -71,17 +103,18 @@ function readInstance([n, fields]: [string, object]): unknown {
 }
 
 function syncClasses(): void {
-  for (const cls of registry.values()) {
+  for (const [name, cls] of registry) {
     if (added.has(cls)) continue;
     added.add(cls);
     addExtension({
       Class: cls,
       type: CLASS_EXT,
-      write: (v: object) => [nameOf(v.constructor) ?? nameOf(cls), { ...v }],
+      // a copy of the class that another copy of its module replaced keeps the name
+      write: (v: object) => [nameOf(v.constructor) ?? name, { ...v }],
       read: readInstance,
     } as any);
   }
-  synced = registry.size;
+  synced = changes.n;
 }
 
 function nameOf(cls: unknown): string | undefined {
@@ -93,8 +126,12 @@ function nameOf(cls: unknown): string | undefined {
  * Lets instances of `cls` travel as data: they are sent as their own enumerable fields and rebuilt
  * with `cls`'s prototype (the constructor is not called) wherever `cls` is registered under the same
  * name; where it is not, they arrive as plain objects with those fields. Register the class at the top
- * level of the module that defines it, so every process that loads the module (the driver, executors
- * running functions that import it) registers it too. Private (#) fields do not travel.
+ * level of the module that defines it: the driver bundles that module (with what it imports) and every
+ * executor loads it before a task runs, so instances keep their class on the executors even where no
+ * shipped function names the class (records read from a shuffle, a cache, a broadcast). A class
+ * registered in the app's main file is known only where the main file runs (the driver) and where a
+ * function that imports it runs: keep registered classes in a module of their own. Private (#) fields
+ * do not travel.
  * @example
  *   export class Point { constructor(public x: number, public y: number) {} norm() { return Math.hypot(this.x, this.y); } }
  *   registerClass(Point);
@@ -106,6 +143,8 @@ export function registerClass(cls: Ctor, name: string = cls?.name): void {
     throw new CinderError('BAD_ARGUMENT', 'registerClass: the class has no name; pass one: registerClass(C, "C")');
   const known = registry.get(name);
   if (known === cls) return;
+  const file = callerFile(registerClass);
+  if (file && !classFiles.has(name)) classFiles.set(name, file);
   // the same class from another copy of its module (two function bundles on an executor) takes over
   if (known && known.toString() !== cls.toString())
     throw new CinderError(
@@ -114,6 +153,7 @@ export function registerClass(cls: Ctor, name: string = cls?.name): void {
       'pass a distinct name: registerClass(C, "module.C")',
     );
   registry.set(name, cls);
+  changes.n++;
 }
 
 /** Whether instances of this constructor (or a registered base class) travel as data. */

@@ -46,6 +46,8 @@ export interface DriverApp {
   getBroadcast(id: number): Uint8Array | undefined;
   serveFile(name: string): Promise<Uint8Array>;
   mergeAccumulators(updates: Array<[number, unknown]>): void;
+  /** bundles of the modules that registered classes (executors load them before a task) */
+  classBundles?(): string[];
   /** stops the whole app (on SIGINT / SIGTERM) */
   stop(): Promise<void>;
   /** the application ended on the cluster (killed, failed, or the RM gone for good) while the driver ran */
@@ -104,6 +106,7 @@ export class Driver {
           return self.appId;
         },
         mergeAccumulators: (updates) => app.mergeAccumulators(updates),
+        classBundles: () => app.classBundles?.() ?? [],
         executorAddress: (id) => {
           const e = ts.executors.get(id);
           return e ? { host: e.host, port: e.blockPort } : undefined;
@@ -273,6 +276,14 @@ export class Driver {
   ): Promise<unknown[]> {
     if (!this.dag) throw new CinderError('CONTEXT_STOPPED', 'the context is stopped', 'create a new context');
     return this.dag.runJob(node, op, partitions, what, props, callStack);
+  }
+
+  /** The partitions (of n) of RDD rddId that no live executor holds as a cached block. */
+  uncachedPartitions(rddId: number, n: number): number[] {
+    const locs = this.dag?.blockLocations;
+    const out: number[] = [];
+    for (let p = 0; p < n; p++) if (!locs?.get(`rdd_${rddId}_${p}`)?.size) out.push(p);
+    return out;
   }
 
   /** Cancels the running jobs whose props match; each fails with why(jobId). */

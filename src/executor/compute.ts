@@ -167,7 +167,18 @@ async function* computeUncached(env: ComputeEnv, n: PlanNode, p: number): Batche
       yield* readBatches(path.join(n.dir, `part-${String(p).padStart(5, '0')}`));
       return;
     }
+    case 'localCheckpointed':
+      // cached() found no block here: the lineage that could rebuild it is gone
+      throw localCheckpointBlockLost(n.id, p);
   }
+}
+
+function localCheckpointBlockLost(rddId: number, p: number): CinderError {
+  return new CinderError(
+    'CHECKPOINT_BLOCK_LOST',
+    `block rdd_${rddId}_${p} of locally checkpointed RDD ${rddId} is lost: the executor that held it is gone, or the RDD was unpersisted, and localCheckpoint() cut the lineage that could recompute it`,
+    'use rdd.checkpoint() (after sc.setCheckpointDir(dir)) for data that must survive a lost executor: slower than localCheckpoint(), but reliable',
+  );
 }
 
 export async function materialize(b: Batches): Promise<unknown[]> {

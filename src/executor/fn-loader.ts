@@ -66,7 +66,7 @@ export function collectBundleIds(ref: FnRef, out = new Set<string>(), seen = new
   return [...out];
 }
 
-async function loadBundle(id: string, env: FnEnv): Promise<void> {
+async function loadBundle(id: string, env: Pick<FnEnv, 'fetchFile' | 'codeDir'>): Promise<void> {
   const bytes = await env.fetchFile(`code/${id}.mjs`);
   const got = createHash('sha256').update(bytes).digest('hex');
   if (got !== id) throw new Error(`imports bundle ${id}: fetched code has hash ${got}; the driver sent the wrong file`);
@@ -89,6 +89,11 @@ async function loadBundle(id: string, env: FnEnv): Promise<void> {
 export async function prepareFns(refs: Iterable<FnRef>, env: FnEnv): Promise<void> {
   const ids = new Set<string>();
   for (const r of refs) collectBundleIds(r, ids);
+  await prepareBundles(ids, env);
+}
+
+/** Loads (imports) bundles by id, each once per process: a module that registers classes runs here. */
+export async function prepareBundles(ids: Iterable<string>, env: Pick<FnEnv, 'fetchFile' | 'codeDir'>): Promise<void> {
   const waits: Promise<void>[] = [];
   for (const id of ids) {
     if (bundles.has(id)) continue;

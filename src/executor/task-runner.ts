@@ -20,7 +20,7 @@ import { writeShuffleOutput } from '../shuffle/writer.js';
 import { BlockStore } from '../storage/block-store.js';
 import { TaskAccumulator } from './accumulate.js';
 import { aggregatorOf, type ComputeEnv, compute, computeInto } from './compute.js';
-import { compileFn, type FnEnv, prepareFns } from './fn-loader.js';
+import { compileFn, type FnEnv, prepareBundles, prepareFns } from './fn-loader.js';
 import { killedStatus } from './killed.js';
 import { runResultOp } from './result-ops.js';
 import { TaskMetrics } from './task-metrics.js';
@@ -121,16 +121,14 @@ export class TaskRunner {
     try {
       const classes = registeredClassCount();
       let task = decode<TaskBody>(desc.body);
-      const { body, refs } = this.stage(desc, task.stage);
-      for (const id of broadcastIds(refs)) {
-        // user code reads a broadcast as `b.value`, as on the driver
-        if (!this.broadcasts.has(id))
-          this.broadcasts.set(id, Object.freeze({ id, value: decode(await this.o.getBroadcast(id)) }));
-      }
+      let { body, refs } = this.stage(desc, task.stage);
+      const files = { fetchFile: (name: string) => this.o.fetchFile(name), codeDir: this.codeDir };
+      // the modules that registered classes on the driver run here first: records, captures and
+      // broadcasts of those classes then decode as instances
+      if (body.classBundles) await prepareBundles(body.classBundles, files);
       const fnEnv: FnEnv = {
         scope: String(desc.stageId),
-        fetchFile: (name) => this.o.fetchFile(name),
-        codeDir: this.codeDir,
+        ...files,
         broadcast: (id) => this.broadcasts.get(id),
         accumulator: (id, terms) => {
           let a = accums.get(id);
@@ -139,8 +137,18 @@ export class TaskRunner {
         },
       };
       await prepareFns(refs, fnEnv);
-      // parallelize() slices of registered classes: their modules (imported by the functions) register them
-      if (task.slices && registeredClassCount() !== classes) task = decode<TaskBody>(desc.body);
+      // classes registered since the task was decoded (by the modules above, or imported by the functions):
+      // its slices and the stage's captured values are decoded again, as instances
+      if (registeredClassCount() !== classes) {
+        task = decode<TaskBody>(desc.body);
+        this.stages.delete(desc.stageId);
+        ({ body, refs } = this.stage(desc, task.stage));
+      }
+      for (const id of broadcastIds(refs)) {
+        // user code reads a broadcast as `b.value`, as on the driver
+        if (!this.broadcasts.has(id))
+          this.broadcasts.set(id, Object.freeze({ id, value: decode(await this.o.getBroadcast(id)) }));
+      }
       const env: ComputeEnv = {
         executorId: this.o.executorId,
         stage: body,

@@ -9,6 +9,9 @@ export interface LineageNode {
   readonly id: number;
   readonly numPartitions: number;
   readonly storageLevel: string | undefined;
+  /** true when the partitions exist only as cached blocks (localCheckpoint cut the lineage): a task that
+   * reads one must run where it is */
+  readonly cachedOnly?: boolean;
   planNode(): PlanNode;
   /** RDDs read through narrow dependencies, with the parent partitions partition p reads */
   narrowInputs(p: number): Array<[LineageNode, number]>;

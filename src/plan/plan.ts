@@ -59,7 +59,9 @@ export type NodeSpec =
   | { kind: 'shuffled'; dep: ShuffleDepSpec; sort?: { ascending: boolean } | undefined }
   | { kind: 'cogroup'; deps: ShuffleDepSpec[] }
   | { kind: 'pipe'; parent: number; command: string[]; env: Record<string, string>; checkCode?: boolean }
-  | { kind: 'checkpointed'; dir: string };
+  | { kind: 'checkpointed'; dir: string }
+  /** localCheckpoint() after its job: the partitions exist only as the executors' cached blocks */
+  | { kind: 'localCheckpointed' };
 
 export type PlanNode = NodeSpec & {
   id: number;
@@ -95,6 +97,8 @@ export interface StageBody {
   shuffleDep?: ShuffleDepSpec | undefined;
   /** present for result stages */
   resultOp?: ResultOp | undefined;
+  /** imports bundles of the modules that registered classes: executors load them before decoding anything */
+  classBundles?: string[] | undefined;
   /** for every shuffle this stage reads: map locations (index = map index) */
   mapLocations: Record<number, { mapIndex: number; executorId: string; host: string; port: number }[]>;
 }

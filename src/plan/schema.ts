@@ -113,6 +113,7 @@ const NodeSpecSchema = z.discriminatedUnion('kind', [
     checkCode: z.boolean().optional(),
   }),
   z.object({ kind: z.literal('checkpointed'), dir: z.string() }),
+  z.object({ kind: z.literal('localCheckpointed') }),
 ]);
 
 // the schema and the plan's types must describe the same shapes: a node kind added to one only fails here
@@ -164,6 +165,7 @@ export const StageBodySchema: z.ZodType<StageBody> = z.object({
   shuffleDep: ShuffleDepSchema.optional(),
   resultOp: ResultOpSchema.optional(),
   mapLocations: z.record(z.string(), z.array(MapLocationSchema)),
+  classBundles: z.array(z.string().regex(/^[0-9a-f]{64}$/)).optional(),
 }) as unknown as z.ZodType<StageBody>;
 
 /**

@@ -50,6 +50,8 @@ export interface DagHooks {
   mergeAccumulators(updates: Array<[number, unknown]>): void;
   /** executor host/port for its block server */
   executorAddress(id: string): { host: string; port: number } | undefined;
+  /** bundles of the modules that registered classes, for every stage */
+  classBundles?(): string[];
 }
 
 /** What a job was started with (PySpark's local properties): matched by cancelJobs(). */
@@ -241,7 +243,10 @@ export class DAGScheduler extends EventEmitter {
     switch (f.kind) {
       case 'SubmitTaskSet': {
         const s = this.stageRdds.get(f.stageId)!;
-        const tasks = buildTasks({ appId: this.hooks.appId, ...f, rdd: s.rdd, kind: s.kind }, this.blockLocations);
+        const tasks = buildTasks(
+          { appId: this.hooks.appId, ...f, rdd: s.rdd, kind: s.kind, classBundles: this.hooks.classBundles?.() },
+          this.blockLocations,
+        );
         const set = this.ts.newTaskSet(
           f.jobId,
           f.stageId,

@@ -22,6 +22,8 @@ export interface StageLaunch {
   kind: { resultOp?: ResultOp | undefined; shuffleDep?: ShuffleDepSpec | undefined };
   partitions: number[];
   mapLocations: Record<number, MapLocation[]>;
+  /** bundles of the modules that registered classes (executors load them first) */
+  classBundles?: string[] | undefined;
 }
 
 /** Every RDD computed inside one stage (narrow closure), root first. */
@@ -39,12 +41,13 @@ export function buildTasks(l: StageLaunch, blockLocations: ReadonlyMap<string, R
     shuffleDep: l.kind.shuffleDep,
     resultOp: l.kind.resultOp,
     mapLocations: l.mapLocations,
+    ...(l.classBundles?.length ? { classBundles: l.classBundles } : {}),
   };
   const stageBytes = encode(body);
   return l.partitions.map((p) => {
-    const { slices, preferred } = taskInputs(l.rdd, p, blockLocations);
+    const { slices, preferred, localOnly } = taskInputs(l.rdd, p, blockLocations);
     const tb: TaskBody = { stage: stageBytes, partition: p, slices };
-    return { partition: p, body: encode(tb), preferred };
+    return { partition: p, body: encode(tb), preferred, ...(localOnly ? { localOnly } : {}) };
   });
 }
 
@@ -53,9 +56,10 @@ function taskInputs(
   rdd: LineageNode,
   p: number,
   blockLocations: ReadonlyMap<string, ReadonlySet<string>>,
-): { slices: TaskBody['slices']; preferred: string[] } {
+): { slices: TaskBody['slices']; preferred: string[]; localOnly: boolean } {
   let slices: TaskBody['slices'];
   const preferred = new Set<string>();
+  let localOnly = false;
   const seen = new Set<string>();
   const visit = (r: LineageNode, q: number) => {
     const key = `${r.id}:${q}`;
@@ -65,6 +69,8 @@ function taskInputs(
       const locs = blockLocations.get(`rdd_${r.id}_${q}`);
       // inputs below are still shipped: the task may land elsewhere and recompute
       if (locs) for (const l of locs) preferred.add(l);
+      // a block with no lineage behind it can be read only where it is
+      if (r.cachedOnly && locs?.size) localOnly = true;
     }
     const s = r.slice(q);
     if (s) {
@@ -74,5 +80,5 @@ function taskInputs(
     for (const [pr, pq] of r.narrowInputs(q)) visit(pr, pq);
   };
   visit(rdd, p);
-  return { slices, preferred: [...preferred] };
+  return { slices, preferred: [...preferred], localOnly };
 }

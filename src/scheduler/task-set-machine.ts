@@ -26,6 +26,9 @@ export interface TaskSpec {
   body: Uint8Array;
   /** executor ids that hold this task's cached input */
   preferred: string[];
+  /** the input exists only where it is cached (a locally checkpointed RDD): the task runs on a preferred
+   * executor while one lives, however long the locality wait */
+  localOnly?: boolean;
 }
 
 export type TaskSetStatus = 'ACTIVE' | 'ZOMBIE' | 'SUCCEEDED' | 'ABORTED';
@@ -132,8 +135,9 @@ const offer = (s: TaskSetState, e: Ev<'Offer'>): T => {
     if (pos < 0) {
       const relax = e.now - s.lastLocalLaunch >= s.conf.localityWaitMs;
       pos = s.pending.findIndex((i) => {
-        const p = s.tasks[i]!.preferred;
-        return relax || p.length === 0 || !p.some((x) => e.alive.has(x));
+        const t = s.tasks[i]!;
+        const p = t.preferred;
+        return (relax && !t.localOnly) || p.length === 0 || !p.some((x) => e.alive.has(x));
       });
     }
     if (pos < 0) return { state: s, effects: [{ kind: 'WaitForLocality' }] };

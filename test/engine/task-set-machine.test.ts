@@ -257,6 +257,19 @@ test('locality: a task waits for an executor holding its cached input until the 
   assert.equal(l.offer('e1'), undefined);
 });
 
+test('locality: a task whose input is only cached (localCheckpoint) runs where it is, however long the wait, while that executor lives', () => {
+  const only: TaskSpec[] = [{ partition: 0, body: noBody, preferred: ['e2'], localOnly: true }];
+  const d = new SetDriver(only, { maxFailures: 4, localityWaitMs: 3000 });
+  assert.equal(d.offer('e1'), undefined);
+  d.clock.advance(60_000);
+  assert.equal(d.offer('e1'), undefined, 'the locality wait does not send it elsewhere');
+  assert.deepEqual(d.offer('e2'), [0, 0]);
+  // its executor gone: it runs anywhere (and fails there saying the block is lost)
+  const g = new SetDriver(only);
+  g.alive.delete('e2');
+  assert.deepEqual(g.offer('e1'), [0, 0]);
+});
+
 test('illegal: a set that is not ACTIVE takes no offer (InvalidTransition, state unchanged)', () => {
   for (const end of ['ZOMBIE', 'SUCCEEDED', 'ABORTED'] as const) {
     const d = new SetDriver(tasks(2));

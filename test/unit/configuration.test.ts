@@ -22,11 +22,13 @@ function sourceFiles(dir: string): string[] {
 
 test('every cinder.* key the engine reads is in the registry', () => {
   const known = new Set(CONF_KEYS.map((k) => k.key));
-  // keys that are not configuration: job properties, a Symbol.for name, the ship-ref symbol
+  // keys that are not configuration: job properties, Symbol.for names, the ship-ref symbol
   const notConf = new Set([
     'cinder.jobGroup.id',
     'cinder.job.description',
     'cinder.registeredClasses',
+    'cinder.registeredClassChanges',
+    'cinder.registeredClassFiles',
     'cinder.shipRef',
   ]);
   const missing = new Set<string>();

@@ -20,6 +20,7 @@
  */
 import { takeCredentials } from '../../common/credentials.js';
 import { CinderError } from '../../common/errors.js';
+import { own } from '../../common/keep-alive.js';
 import {
   type AllocateResponse,
   type AppReport,
@@ -306,7 +307,8 @@ export class AmRmClient {
         const wait = this.pendingAsks > 0 ? fast : interval;
         fast = this.pendingAsks > 0 ? Math.min(fast * 2, interval) : 200;
         await new Promise<void>((r) => {
-          const t = setTimeout(r, wait);
+          // unref'd in a cluster-mode AM: the heartbeat alone does not keep a finished app up
+          const t = own(setTimeout(r, wait));
           wake = () => {
             clearTimeout(t);
             r();

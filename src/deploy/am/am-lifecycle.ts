@@ -17,9 +17,10 @@
  * only after its unregister completed or definitively failed.
  *
  * Cluster mode (the driver is the user's main in this process): DRIVER_CONNECTED is "the context
- * registered", DRIVER_FINISHED is "main returned or threw". A failure before the last attempt exits
- * without unregistering, so that the RM starts another attempt. The effects on the driver channel and on
- * executors are client mode's: in cluster mode the context stops its own executors.
+ * registered", DRIVER_FINISHED is "main returned and the app has nothing left to do, or main threw". A
+ * failure before the last attempt exits without unregistering, so that the RM starts another attempt. The
+ * effects on the driver channel and on executors are client mode's: in cluster mode the context stops its
+ * own executors.
  *
  * Exit codes (Spark's): 0 done (client mode: whatever the driver's result, which the RM records),
  * 10 bad AM environment, 11 too many executor failures, 12 the RM unreachable or the unregister failed,

@@ -2,7 +2,9 @@
  * The Cinder Application Master (process main, launched by a NodeManager in the AM container).
  *
  *   cluster mode (the contract's mode 'cluster'): the driver runs here. The user's main is imported in this
- *     process; its context gets executors from this AM (am-backend.ts). main returns -> SUCCEEDED;
+ *     process; its context gets executors from this AM (am-backend.ts). main returns -> the app runs on
+ *     while it has handles of its own (a server, a timer, a job: every handle of the AM and the engine is
+ *     unref'd, src/common/keep-alive.ts, as in `cinder submit`), then SUCCEEDED;
  *     main throws -> exit 15, unregistering FAILED only on the last attempt (else the RM retries);
  *     no context within cinder.am.waitTime -> exit 13.
  *   client mode (mode 'client'): no user code. Registers with port -1, dials the driver in
@@ -25,6 +27,7 @@ import { AmRmClient } from '../../cluster/appmaster/am-client.js';
 import { rmRetryPolicy } from '../../cluster/client.js';
 import { type Conf, DEFAULTS, intConf } from '../../common/conf.js';
 import { takeCredentials } from '../../common/credentials.js';
+import { holdProcess, ownHandlesKeepAlive, untilAppIdle } from '../../common/keep-alive.js';
 import { logger } from '../../common/log.js';
 import { type AmToDriver, type DriverToAm, parseDriverToAm } from '../../protocol/am.js';
 import { AM_LAUNCH_FILE, type AmLaunch, parseAmLaunch } from '../../protocol/am-launch.js';
@@ -57,6 +60,13 @@ const appendEventLog = eventLogAppender(env.CINDER_LOG_DIR, appId);
 const host = env.CINDER_NM_HOST ?? os.hostname();
 const executorResources: Record<string, LocalResource> = launch.executorResources;
 const mode = launch.mode;
+// cluster mode: the user's handles decide how long the process lives; the AM's own work holds it meanwhile
+// (startup and main until main returns; the end from when the app is idle until exit)
+let releaseStart = (): void => {};
+if (mode === 'cluster') {
+  ownHandlesKeepAlive(false);
+  releaseStart = holdProcess();
+}
 
 /** The submitter's contract, linked into this container's dir (src/protocol/am-launch.ts). */
 function readLaunch(): AmLaunch {
@@ -158,6 +168,10 @@ async function runClusterMode(): Promise<void> {
   try {
     out(`running ${path.basename(appMain)} (attempt ${attempt} of ${maxAttempts})`);
     await runApp(path.resolve(appMain), args, { hooks: /\.(m|c)?tsx?$/.test(appMain) });
+    // main returned: the app runs on while it has handles of its own (a service's server, a timer, a job)
+    releaseStart();
+    await untilAppIdle(CinderContext._active());
+    holdProcess();
     await CinderContext._stopActive('SUCCEEDED');
     await dropEarly();
     dispatch({ type: 'DRIVER_FINISHED', succeeded: true, diagnostics: '' });

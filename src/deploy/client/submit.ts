@@ -7,7 +7,7 @@
 
 import { escLines } from '../../cli/escape.js';
 import { CinderError } from '../../common/errors.js';
-import { holdProcess, ownHandlesKeepAlive } from '../../common/keep-alive.js';
+import { holdProcess, ownHandlesKeepAlive, untilAppIdle } from '../../common/keep-alive.js';
 import type { TranspiledText } from '../../common/module-text.js';
 import { tracePhase } from '../../common/startup-trace.js';
 import { applyEncryptionSetting, ENCRYPTION_CONF_KEY } from '../../rpc/encryption.js';
@@ -116,7 +116,7 @@ async function runDriverHere(req: SubmitRequest, transpiled: TranspiledText[]): 
     release();
   }
   // main returned: the context stays up while the app has work of its own (a server, a timer, a job)
-  if (code === 0) await untilIdle(CinderContext._active());
+  if (code === 0) await untilAppIdle(CinderContext._active());
   // the app may have left its context running: stop it so this process can exit cleanly
   await CinderContext._stopActive(code === 0 ? 'SUCCEEDED' : 'FAILED', diagnostics);
   // spare executors no context took (the app made none): they end when their stdin closes
@@ -130,22 +130,6 @@ async function runDriverHere(req: SubmitRequest, transpiled: TranspiledText[]): 
   tracePhase('driver', 'submit done');
   if (process.env.CINDER_STARTUP_TRACE === '1') process.once('exit', () => tracePhase('driver', 'process exit'));
   return code;
-}
-
-/**
- * Resolves when the event loop has nothing left but Cinder's own handles (Node's beforeExit: the app's
- * servers are closed, its timers done, no job runs) or when the context was stopped (sc.stop(), a signal).
- */
-function untilIdle(sc: { _whenStopped(): Promise<void> } | undefined): Promise<void> {
-  if (!sc) return Promise.resolve();
-  return new Promise<void>((resolve) => {
-    const idle = (): void => resolve();
-    process.once('beforeExit', idle);
-    void sc._whenStopped().then(() => {
-      process.off('beforeExit', idle);
-      resolve();
-    });
-  });
 }
 
 /**
