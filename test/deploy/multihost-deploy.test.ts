@@ -5,11 +5,14 @@
  * where namespaces are unavailable.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { MiniCluster, sharedTempDir } from '../harness/mini-cluster.js';
 import { NetLab, netnsUnavailable } from '../harness/netns.js';
+import { capture, captureUnavailable, stopCapture } from '../harness/tcpdump.js';
 import { readWhenWritten } from './outcome-harness.js';
 import { APPS, appIdFrom, appProcesses, EXECUTOR_PROCESS, outputLines, submit } from './submit-harness.js';
 
@@ -217,5 +220,92 @@ describe('deploy modes across network namespaces', {
     ).done;
     assert.notEqual(bad.code, 0);
     assert.match(bad.stderr, /refused|authentication/i);
+  });
+  test('on the path between hosts: no record or --conf value of alice’s app on the bridge, and bob on the client host cannot kill, view or read the logs of it', {
+    skip: captureUnavailable() || false,
+  }, async () => {
+    const marker = `REC${randomBytes(6).toString('hex')}`;
+    const confMarker = `CONF${randomBytes(6).toString('hex')}`;
+    const control = `PLAIN${randomBytes(6).toString('hex')}`;
+    const wireIn = path.join(tmp, 'wire-in.txt');
+    fs.writeFileSync(wireIn, Array.from({ length: 400 }, (_, i) => `k${i % 37} ${marker} row ${i}`).join('\n'));
+    fs.chmodSync(wireIn, 0o644);
+    const pcapFile = path.join(tmp, 'bridge.pcap');
+    // every port of the bridge: each packet between two hosts is seen leaving one and entering the other
+    const cap = await capture(pcapFile, 'any', lab.bridgePrefix());
+    try {
+      // control: bytes sent in plaintext from the client host to nm1 are in the capture
+      const port = 41_000 + Math.floor(Math.random() * 1000);
+      const server = spawn(
+        lab.prefix('nm1')[0]!,
+        [
+          ...lab.prefix('nm1').slice(1),
+          process.execPath,
+          '-e',
+          `require('net').createServer((s) => s.on('data', () => { s.end(); process.exit(0); })).listen(${port}, '${lab.addr('nm1')}', () => console.log('up'))`,
+        ],
+        { stdio: ['ignore', 'pipe', 'inherit'] },
+      );
+      await new Promise((r) => server.stdout!.once('data', r));
+      const sent = lab.exec('client', [
+        process.execPath,
+        '-e',
+        `require('net').connect(${port}, '${lab.addr('nm1')}', function () { this.write('${control}'); }).on('close', () => process.exit(0))`,
+      ]);
+      assert.equal(sent.status, 0, sent.stderr);
+      for (const mode of ['client', 'cluster'] as const) {
+        const hold = mode === 'cluster' ? path.join(tmp, 'wire-hold') : undefined;
+        const run = onClient([
+          '--master',
+          mc.master,
+          '--deploy-mode',
+          mode,
+          ...FAST,
+          '--num-executors',
+          '2',
+          '--conf',
+          `cinder.test.password=${confMarker}`,
+          path.join(APPS, 'wire.ts'),
+          wireIn,
+          ...(hold ? [hold] : []),
+        ]);
+        if (hold) {
+          // alice's app is running: bob, with his own identity on the client host, tries every CLI route
+          const appId = await readWhenWritten(mc, hold, 60_000);
+          try {
+            const bob = { prefix: lab.prefix('client'), user: 'bob', env: { CINDER_USER: 'alice' } };
+            const kill = await mc.cli(['kill', appId], bob);
+            assert.equal(kill.code, 1);
+            assert.match(kill.stderr, /user bob may not kill/);
+            const st = await mc.cli(['status', appId], bob);
+            assert.equal(st.code, 1);
+            assert.match(st.stderr, /user bob may not view/);
+            const logs = await mc.cli(['logs', appId], bob);
+            assert.equal(logs.code, 1);
+            assert.doesNotMatch(logs.stdout, /groups=/);
+            const apps = await mc.cli(['apps', '--json'], bob);
+            assert.equal(apps.code, 0, apps.stderr);
+            const listed = (JSON.parse(apps.stdout) as { id: string; trackingUrl: string }[]).find(
+              (a) => a.id === appId,
+            );
+            assert.equal(listed?.trackingUrl, '', 'the listing hides the details of an app bob cannot view');
+            assert.equal((await status(appId)).state, 'RUNNING', 'bob changed nothing');
+          } finally {
+            fs.writeFileSync(`${hold}.done`, '');
+          }
+        }
+        const r = await run.done;
+        assert.equal(r.code, 0, `${mode}: ${r.stdout}\n${r.stderr}`);
+        // a client-mode driver prints here; a cluster-mode one in its AM's log
+        if (mode === 'client') assert.match(r.stdout, /groups=37/);
+      }
+    } finally {
+      await stopCapture(cap);
+    }
+    const pcap = fs.readFileSync(pcapFile);
+    assert.ok(pcap.includes(control), 'the capture sees plaintext crossing the bridge');
+    assert.ok(pcap.length > 100_000, `the capture saw the jobs' traffic (${pcap.length} bytes)`);
+    assert.equal(pcap.includes(marker), false, 'a record crossed the bridge in plaintext');
+    assert.equal(pcap.includes(confMarker), false, 'a --conf value crossed the bridge in plaintext');
   });
 });

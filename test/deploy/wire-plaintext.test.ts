@@ -7,47 +7,16 @@
  * package `tcpdump`; .ci/run installs it); skipped, saying which, otherwise.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { MiniCluster, sharedTempDir } from '../harness/mini-cluster.js';
+import { capture, captureUnavailable, stopCapture } from '../harness/tcpdump.js';
 import { readWhenWritten } from './outcome-harness.js';
 import { APPS, submit } from './submit-harness.js';
 
-const tcpdump = spawnSync('sh', ['-c', 'command -v tcpdump'], { encoding: 'utf8' }).stdout.trim();
-const root = process.getuid?.() === 0;
-const skip = !tcpdump
-  ? 'tcpdump is not installed (Debian package tcpdump)'
-  : !root
-    ? 'capturing on loopback needs root'
-    : false;
-
-/** Starts tcpdump on lo writing every TCP packet to file; resolves once it listens. */
-async function capture(file: string): Promise<ChildProcess> {
-  const p = spawn(tcpdump, ['-i', 'lo', '-U', '-s', '0', '-w', file, 'tcp'], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let err = '';
-  await new Promise<void>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`tcpdump did not start: ${err}`)), 10_000);
-    p.stderr!.on('data', (d) => {
-      err += d;
-      if (/listening on/.test(err)) {
-        clearTimeout(t);
-        resolve();
-      }
-    });
-    p.on('exit', (code) => reject(new Error(`tcpdump exited ${code}: ${err}`)));
-  });
-  return p;
-}
-
-async function stop(p: ChildProcess): Promise<void> {
-  if (p.exitCode !== null) return;
-  const done = new Promise((r) => p.once('exit', r));
-  p.kill('SIGINT');
-  await done;
-}
+const skip = captureUnavailable();
 
 /** Runs the wire job in both deploy modes under capture; returns the captured bytes. */
 async function runCaptured(
@@ -117,12 +86,12 @@ async function runCaptured(
       const r = await run.done;
       assert.equal(r.code, 0, `${mode}: ${r.stdout}\n${r.stderr}`);
     }
-    await stop(p);
+    await stopCapture(p);
     return { pcap: fs.readFileSync(pcapFile), marker, confMarker, uiMarker };
   } finally {
     if (was === undefined) delete process.env.CINDER_RPC_ENCRYPTION;
     else process.env.CINDER_RPC_ENCRYPTION = was;
-    await stop(p);
+    await stopCapture(p);
     await mc.cleanup();
     fs.rmSync(tmp, { recursive: true, force: true });
   }

@@ -79,6 +79,10 @@ export class NetLab {
   prefix(h: string): string[] {
     return ['ip', 'netns', 'exec', this.host(h).ns];
   }
+  /** argv prefix that runs a command in the bridge's namespace, on the path between every two hosts */
+  bridgePrefix(): string[] {
+    return ['ip', 'netns', 'exec', this.brNs];
+  }
   exec(h: string, argv: string[]): { status: number; stdout: string; stderr: string } {
     const r = spawnSync('ip', ['netns', 'exec', this.host(h).ns, ...argv], { encoding: 'utf8', timeout: 20_000 });
     return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
