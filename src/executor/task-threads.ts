@@ -125,7 +125,7 @@ export class TaskThreads {
     };
     const worker = new Worker(workerModule(c.mainUrl), {
       workerData: init,
-      resourceLimits: { maxOldGenerationSizeMb: this.oldGenMb, maxYoungGenerationSizeMb: Number(process.env.CINDER_EXP_YOUNG_MB ?? YOUNG_MB) },
+      resourceLimits: { maxOldGenerationSizeMb: this.oldGenMb, maxYoungGenerationSizeMb: YOUNG_MB },
     });
     let markReady!: () => void;
     const slot: Slot = { index: i, worker, busy: 0, running: new Map(), ready: new Promise((r) => (markReady = r)) };

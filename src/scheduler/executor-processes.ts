@@ -49,7 +49,7 @@ export function executorEnv(shape: ExecutorShape, workDir: string): Record<strin
 }
 
 export function spawnExecutor(env: Record<string, string | undefined>, stdin: 'ignore' | 'pipe'): ChildProcess {
-  const child = spawn(process.execPath, ['--max-semi-space-size=64', ...(process.env.CINDER_EXP_FLAGS ? process.env.CINDER_EXP_FLAGS.split(' ') : []), EXECUTOR_MAIN], {
+  const child = spawn(process.execPath, ['--max-semi-space-size=64', EXECUTOR_MAIN], {
     stdio: [stdin, 2, 2],
     env,
   });
