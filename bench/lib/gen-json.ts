@@ -70,7 +70,7 @@ export function generateJsonLines(dir: string, o: JsonGenOptions): { bytes: numb
         tags: [`a${r() % 10}`, `b${r() % 10}`],
         ok: r() % 4 !== 0,
       };
-      pos += buf.latin1Write(`${JSON.stringify(rec)}\n`, pos);
+      pos += buf.write(`${JSON.stringify(rec)}\n`, pos, 'latin1');
       lines++;
     }
     fs.writeSync(fd, buf, 0, pos);
