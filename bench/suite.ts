@@ -151,6 +151,32 @@ export function planCases(cfg: SuiteConfig): Case[] {
       ],
     });
   }
+  if (want.has('jsongroup')) {
+    const d = data({ name: 'events', kind: 'json', mb: s.freqMb, keys: 100_000, seed: 3 });
+    cases.push({
+      name: 'jsongroup',
+      inputMb: mib(d.bytes),
+      reps: cfg.reps,
+      check: 'baseline',
+      impls: [
+        cinder(cfg, 'jsongroup', { input: d.dir }),
+        { name: 'hand', args: [path.join(buildBench, 'hand', 'jsongroup-hand.js'), d.dir] },
+      ],
+    });
+  }
+  if (want.has('cpumap')) {
+    const d = data({ name: 'cpukv', kind: 'kv', mb: s.freqMb, keys: 1_000_000, seed: 13 });
+    cases.push({
+      name: 'cpumap',
+      inputMb: mib(d.bytes),
+      reps: cfg.reps,
+      check: 'baseline',
+      impls: [
+        cinder(cfg, 'cpumap', { input: d.dir }),
+        { name: 'hand', args: [path.join(buildBench, 'hand', 'cpumap-hand.js'), d.dir] },
+      ],
+    });
+  }
   if (want.has('groupby')) {
     const d = data({ name: 'kv', kind: 'kv', mb: s.kvMb, keys: s.kvKeys });
     const impls = [

@@ -56,6 +56,43 @@ export const wordfreq: Workload = async (sc, p) => {
   return { answer: `lines=${lines} top25=${top.map(([w, n]) => `${w}:${n}`).join(',')}` };
 };
 
+/**
+ * JSONGROUP (issue 18): every line JSON.parse'd, purchases kept, amounts summed per user
+ * (reduceByKey), answered with the GROUPBY checksum: keys=K total=T sumsq_mod=S.
+ */
+export const jsongroup: Workload = async (sc, p) => {
+  const sums = sc
+    .textFile(p.input!)
+    .map((line) => JSON.parse(line) as { user: string; event: string; amount: number })
+    .filter((o) => o.event === 'purchase')
+    .map((o) => [o.user, o.amount] as [string, number])
+    .reduceByKey((a, b) => a + b);
+  return { answer: await groupbyAnswer(sums) };
+};
+
+/**
+ * CPUMAP (issue 18): a CPU-heavy map: each kv row's (key id mod 100000) + value + 1 is run
+ * through the Collatz iteration (~108 steps of integer arithmetic per row, ~0.45 µs), and the step counts are summed:
+ * rows=N steps=S max=M.
+ */
+export const cpumap: Workload = async (sc, p) => {
+  const [rows, steps, max] = await sc
+    .textFile(p.input!)
+    .map((line) => {
+      const i = line.indexOf(',');
+      let n = (Number(line.slice(1, i)) % 100000) + Number(line.slice(i + 1)) + 1;
+      let k = 0;
+      while (n !== 1) {
+        n = (n & 1) === 0 ? n >>> 1 : 3 * n + 1; // stays below 2^31 for n <= 110000
+        k++;
+      }
+      return k;
+    })
+    .map((k) => [1, k, k] as [number, number, number])
+    .fold([0, 0, 0] as [number, number, number], (a, b) => [a[0] + b[0], a[1] + b[1], Math.max(a[2], b[2])]);
+  return { answer: `rows=${rows} steps=${steps} max=${max}` };
+};
+
 function parseKv(line: string): [string, number] {
   const i = line.indexOf(',');
   return [line.slice(0, i), Number(line.slice(i + 1))];
@@ -256,6 +293,8 @@ export const WORKLOADS: Record<string, Workload> = {
   warmJobs,
   wordcount,
   wordfreq,
+  jsongroup,
+  cpumap,
   groupby,
   groupbykey,
   sort,

@@ -9,6 +9,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { generateJsonLines } from './gen-json.js';
 
 /** The repository root: the nearest ancestor with package.json (works from bench/ and build/bench/). */
 export const repoRoot = findRoot(path.dirname(fileURLToPath(import.meta.url)));
@@ -33,7 +34,8 @@ export function sharedScript(name: string): string {
   return p;
 }
 
-export type DataKind = 'text' | 'kv' | 'sortkv';
+/** gen-data.mjs's kinds, and 'json' (event objects, one per line: bench/lib/gen-json.ts) */
+export type DataKind = 'text' | 'kv' | 'sortkv' | 'json';
 
 export interface DataSpec {
   /** sub-directory name under the data dir */
@@ -43,7 +45,7 @@ export interface DataSpec {
   mb: number;
   parts?: number;
   seed?: number;
-  /** kv only: number of distinct keys */
+  /** kv: number of distinct keys; json: number of distinct users */
   keys?: number;
 }
 
@@ -60,6 +62,7 @@ function wanted(s: DataSpec): Record<string, number | string> {
     parts: s.parts ?? 8,
     seed: s.seed ?? 42,
     ...(s.kind === 'kv' ? { keys: s.keys ?? 1_000_000 } : {}),
+    ...(s.kind === 'json' ? { users: s.keys ?? 100_000 } : {}),
   };
 }
 
@@ -77,7 +80,11 @@ export function ensureData(dataDir: string, s: DataSpec, log: (m: string) => voi
   };
   let meta = readMeta();
   const same = meta && Object.entries(want).every(([k, v]) => meta![k] === v);
-  if (!same) {
+  if (!same && s.kind === 'json') {
+    log(`generating ${s.name}: json ${s.mb} MiB`);
+    generateJsonLines(dir, { mb: s.mb, parts: Number(want.parts), seed: Number(want.seed), users: Number(want.users) });
+    meta = readMeta();
+  } else if (!same) {
     const args = [sharedScript('gen-data.mjs'), s.kind, dir, String(s.mb), '--parts', String(want.parts)];
     args.push('--seed', String(want.seed));
     if (s.kind === 'kv') args.push('--keys', String(want.keys));

@@ -25,6 +25,8 @@ import { killedStatus } from './killed.js';
 import { runResultOp } from './result-ops.js';
 import { TaskMetrics } from './task-metrics.js';
 
+const afterNothing = async (): Promise<void> => {};
+
 export interface RunnerOptions {
   executorId: string;
   appId: string;
@@ -197,6 +199,7 @@ export class TaskRunner {
           compute(env, body.rootId, task.partition),
           task.partition,
           `attempt_${desc.stageId}_${task.partition}_${desc.attempt}_${desc.taskId}`,
+          (push) => computeInto(env, body.rootId, task.partition, push, afterNothing),
         );
       }
       const encoded = encode(result);

@@ -87,6 +87,44 @@ test('reduce, treeReduce, fold, aggregate, treeAggregate', async () => {
   assert.deepEqual(await sc.parallelize<number>([]).aggregate([0, 0] as [number, number], seqOp, combOp), [0, 0]);
 });
 
+test('collect, count, fold and aggregate over fused map/flatMap/filter chains spanning many batches', async () => {
+  const sc = ctx();
+  // the expected values from a plain loop over the same records
+  const want: number[] = [];
+  for (let x = 0; x < 20000; x++) for (const y of [x, -x]) if (y % 3 !== 0) want.push(y * 2);
+  const sum = want.reduce((a, b) => a + b, 0);
+  const chain = (cached: boolean) => {
+    const src = sc.range(0, 20000, 1, 3);
+    return (cached ? src.cache() : src)
+      .flatMap((x) => [x, -x])
+      .filter((y) => y % 3 !== 0)
+      .map((y) => y * 2);
+  };
+  for (const cached of [false, true]) {
+    const rdd = chain(cached);
+    assert.equal(await rdd.count(), want.length);
+    assert.deepEqual(await rdd.collect(), want);
+    assert.equal(await rdd.fold(0, (a, b) => a + b), sum);
+    const agg = await rdd.aggregate(
+      [0, 0] as [number, number],
+      (a, y) => [a[0] + y, a[1] + 1] as [number, number],
+      (a, b) => [a[0] + b[0], a[1] + b[1]] as [number, number],
+    );
+    assert.deepEqual(agg, [sum, want.length]);
+  }
+  // a fold whose function throws fails the job with the function's error
+  await assert.rejects(
+    sc
+      .range(0, 10000, 1, 2)
+      .map((x) => x + 1)
+      .fold(0, (a, b) => {
+        if (b === 9000) throw new Error('boom at 9000');
+        return a + b;
+      }),
+    /boom at 9000/,
+  );
+});
+
 test('sum, mean, max, min, stats, variance, stdev', async () => {
   const sc = ctx();
   assert.equal(await sc.parallelize([1.0, 2.0, 3.0]).sum(), 6);

@@ -2,7 +2,7 @@
  * Smoke test of the benchmark suite: every workload on tiny data (a few hundred KiB) through the
  * same code path as `npm run bench` (runSuite → measured child processes → answer checks), with
  * Cinder's answer compared against the baseline's. CI runs this, not the full benchmark.
- * About 25 CPU-seconds (13 Cinder processes): ~20 s on a quiet 2-core machine, far more under load.
+ * About 28 CPU-seconds (15 Cinder processes): ~20 s on a quiet 2-core machine, far more under load.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
