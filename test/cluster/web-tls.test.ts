@@ -58,6 +58,17 @@ describe('HTTPS on the RM REST port', { timeout: 60_000 }, () => {
   });
 });
 
+/** `cinder cluster cert` for hosts into out, with its CA in dir/ca; the files it names. */
+function clusterCert(dir: string, hosts: string[], out: string): { caFile: string; certFile: string; keyFile: string } {
+  const r = spawnSync(
+    process.execPath,
+    [CINDER, 'cluster', 'cert', '--ca-dir', path.join(dir, 'ca'), ...hosts.flatMap((h) => ['--host', h]), '--out', out],
+    { encoding: 'utf8', timeout: 20_000 },
+  );
+  assert.equal(r.status, 0, r.stderr);
+  return JSON.parse(r.stdout) as { caFile: string; certFile: string; keyFile: string };
+}
+
 test('webTls=false serves plain HTTP (trusted single-host use)', { timeout: 60_000 }, async () => {
   const mc = await MiniCluster.start({ nodes: 1, rm: { webTls: 'false' } });
   try {
@@ -72,25 +83,7 @@ test('webTls=false serves plain HTTP (trusted single-host use)', { timeout: 60_0
 test('cinder cluster cert makes a CA and a server certificate for the hosts given', { timeout: 30_000 }, () => {
   const dir = sharedTempDir('cinder-cert-');
   try {
-    const r = spawnSync(
-      process.execPath,
-      [
-        CINDER,
-        'cluster',
-        'cert',
-        '--ca-dir',
-        path.join(dir, 'ca'),
-        '--host',
-        'rm.example',
-        '--host',
-        '10.1.2.3',
-        '--out',
-        path.join(dir, 'rm-web'),
-      ],
-      { encoding: 'utf8', timeout: 20_000 },
-    );
-    assert.equal(r.status, 0, r.stderr);
-    const files = JSON.parse(r.stdout) as { caFile: string; certFile: string; keyFile: string };
+    const files = clusterCert(dir, ['rm.example', '10.1.2.3'], path.join(dir, 'rm-web'));
     const cert = new X509Certificate(fs.readFileSync(files.certFile));
     assert.equal(cert.subjectAltName, 'DNS:rm.example, IP Address:10.1.2.3');
     assert.ok(cert.verify(new X509Certificate(fs.readFileSync(files.caFile)).publicKey));
@@ -157,23 +150,7 @@ test('cinder history-server serves HTTPS with --tls-cert/--tls-key; bad TLS flag
     });
   try {
     fs.mkdirSync(path.join(dir, 'logs'));
-    const made = spawnSync(
-      process.execPath,
-      [
-        CINDER,
-        'cluster',
-        'cert',
-        '--ca-dir',
-        path.join(dir, 'ca'),
-        '--host',
-        '127.0.0.1',
-        '--out',
-        path.join(dir, 'hs'),
-      ],
-      { encoding: 'utf8', timeout: 20_000 },
-    );
-    assert.equal(made.status, 0, made.stderr);
-    const files = JSON.parse(made.stdout) as { caFile: string; certFile: string; keyFile: string };
+    const files = clusterCert(dir, ['127.0.0.1'], path.join(dir, 'hs'));
     for (const [args, why] of [
       [['--tls-cert', files.certFile], /--tls-cert and --tls-key go together/],
       [['--plain-http', '--tls-cert', files.certFile, '--tls-key', files.keyFile], /--plain-http cannot be combined/],
