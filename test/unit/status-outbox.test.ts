@@ -4,8 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { TaskStatus } from '../../src/protocol/executor.js';
 import { coalesceStatuses, StatusOutbox } from '../../src/executor/status-outbox.js';
+import type { TaskStatus } from '../../src/protocol/executor.js';
 
 function harness(waiting: () => number) {
   const sent: TaskStatus[][] = [];
