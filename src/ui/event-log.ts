@@ -1,9 +1,7 @@
 /**
- * The application's event log (Spark's EventLoggingListener): one JSON object per line. Events are
- * kept as objects and serialised in one pass when written (by a timer, or when many wait), not as
- * they happen: the driver's task-status path only appends (no serialisation or syscall per event);
- * flushed synchronously at the end. Events must not change after they are written here (the
- * recorder builds a new object for each). Files, in the log directory:
+ * The application's event log (Spark's EventLoggingListener): one JSON object per line, buffered in
+ * memory and written by a timer or when the buffer fills (no syscall per event), flushed synchronously
+ * at the end. Files, in the log directory:
  *
  *   <appId>.jsonl.inprogress        while the app runs; renamed to <appId>.jsonl at its end
  *   <appId>.<n>.jsonl               with rolling (cinder.eventLog.rolling.enabled): part n, closed
@@ -30,8 +28,8 @@ export interface EventLogOptions {
   retainParts?: number | undefined;
   /** buffered events are written at least this often (ms) */
   flushMs: number;
-  /** number of waiting events that triggers a write */
-  bufferEvents?: number | undefined;
+  /** buffer size that triggers a write (bytes) */
+  bufferBytes?: number | undefined;
   /** gets every written chunk too (client mode: the copy the AM keeps); final once closed */
   mirror?: ((data: string, final: boolean) => void) | undefined;
 }
@@ -42,7 +40,8 @@ export function defaultEventLogDir(): string {
 }
 
 export class EventLogWriter {
-  private buf: SparkEvent[] = [];
+  private buf: string[] = [];
+  private bufLen = 0;
   private fd: number;
   private part = 1;
   private written = 0;
@@ -76,17 +75,18 @@ export class EventLogWriter {
 
   write(e: SparkEvent): void {
     if (this.closed) return;
-    this.buf.push(e);
-    if (this.buf.length >= (this.o.bufferEvents ?? 4096)) this.flush();
+    const line = `${JSON.stringify(e)}\n`;
+    this.buf.push(line);
+    this.bufLen += line.length;
+    if (this.bufLen >= (this.o.bufferBytes ?? 256 * 1024)) this.flush();
   }
 
-  /** Serialises and writes buffered events (one write call); rolls to the next part when the current one is full. */
+  /** Writes buffered events (one write call) and rolls to the next part when the current one is full. */
   flush(): void {
-    if (this.buf.length === 0 || this.closed) return;
-    const events = this.buf;
+    if (this.bufLen === 0 || this.closed) return;
+    const data = this.buf.join('');
     this.buf = [];
-    let data = '';
-    for (const e of events) data += `${JSON.stringify(e)}\n`;
+    this.bufLen = 0;
     try {
       this.o.mirror?.(data, false);
     } catch {
