@@ -20,6 +20,7 @@ import { startBlockServer } from '../shuffle/block-server.js';
 import { removeShuffleFiles } from '../shuffle/shuffle-files.js';
 import { killedStatus } from './killed.js';
 import { profileThisThread, profileWorker } from './profiler.js';
+import { StatusOutbox } from './status-outbox.js';
 import type { Slot, TaskThreads } from './task-threads.js';
 import type { MainToWorker, WorkerToMain } from './thread-protocol.js';
 
@@ -95,26 +96,22 @@ export async function runExecutor(cfg: ExecutorConfig): Promise<void> {
     return p;
   }
 
-  const outbox: TaskStatus[] = [];
-  let flushScheduled = false;
+  const outbox = new StatusOutbox({
+    send: (updates) => conn.send({ type: 'StatusUpdates', executorId, updates }),
+    waiting: () => queued.length,
+  });
   function report(s: TaskStatus): void {
-    outbox.push(s);
-    if (!flushScheduled) {
-      flushScheduled = true;
-      setImmediate(() => {
-        flushScheduled = false;
-        const updates = outbox.splice(0);
-        if (updates.length) conn.send({ type: 'StatusUpdates', executorId, updates });
-      });
-    }
+    outbox.report(s);
   }
 
   function onWorkerMessage(slot: Slot, m: Exclude<WorkerToMain, { type: 'ready' }>): void {
     switch (m.type) {
       case 'status':
-        slot.busy--;
-        slot.running.delete(m.status.taskId);
-        report(m.status);
+        for (const st of m.statuses) {
+          slot.busy--;
+          slot.running.delete(st.taskId);
+          report(st);
+        }
         pump();
         break;
       case 'fetchFile':
@@ -137,27 +134,33 @@ export async function runExecutor(cfg: ExecutorConfig): Promise<void> {
   const queued: TaskDescription[] = [];
   /**
    * Tasks a thread may hold: the one it runs and, once every thread is busy and more tasks wait here
-   * (the driver sends more than free slots only for short tasks), up to three more, so it need not wait for a
+   * (the driver sends more than free slots only for short tasks), up to seven more, so it need not wait for a
    * round trip to the main thread between tasks. The thread still runs them one at a time.
    */
-  const MAX_TASKS_PER_THREAD = 4;
+  const MAX_TASKS_PER_THREAD = 8;
 
   /**
    * Starts queued tasks on idle threads (preferring the thread that may hold a partition's cached blocks),
    * then hands the least busy threads more, up to MAX_TASKS_PER_THREAD each.
    */
   function pump(): void {
+    const handed = new Map<Slot, TaskDescription[]>();
     while (queued.length > 0) {
       const desc = queued[0]!;
       let slot = slots[desc.partition % slots.length]!;
       if (slot.busy !== 0) slot = leastBusy();
-      if (slot.busy >= MAX_TASKS_PER_THREAD) return;
+      if (slot.busy >= MAX_TASKS_PER_THREAD) break;
       queued.shift();
       slot.busy++;
       slot.running.set(desc.taskId, desc);
-      slot.worker.postMessage({ type: 'run', desc } satisfies MainToWorker);
+      const batch = handed.get(slot);
+      if (batch) batch.push(desc);
+      else handed.set(slot, [desc]);
       report({ taskId: desc.taskId, state: 'RUNNING' });
     }
+    // one message per thread for what it got (each message wakes the thread)
+    for (const [slot, descs] of handed) slot.worker.postMessage({ type: 'run', descs } satisfies MainToWorker);
+    outbox.schedule(); // the queue may have run dry: held statuses go now
   }
 
   /**

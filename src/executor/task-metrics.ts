@@ -81,23 +81,29 @@ export class TaskMetrics {
     this.spilledBytes += info.spilledBytes;
   }
 
+  /**
+   * The counters for the task's status: run time and heap always, every other counter only when it is not
+   * zero (absent means 0 to every reader), so a short task's status stays small on its three hops
+   * (thread -> executor -> driver) and in the driver's decoding and checking.
+   */
   toWire(): WireTaskMetrics {
     const r = this.shuffleRead;
-    return {
-      runMs: Date.now() - this.started,
-      gcMs: Math.round(gcTotalMs - this.gcAtStart),
-      inputBytes: this.inputBytes,
-      inputRecords: this.inputRecords,
-      shuffleReadRemoteBytes: r.remoteBytes,
-      shuffleReadLocalBlocks: r.localBlocks,
-      shuffleReadRemoteBlocks: r.remoteBlocks,
-      shuffleReadRecords: r.recordsRead,
-      shuffleWriteBytes: this.shuffleWriteBytes,
-      shuffleWriteRecords: this.shuffleWriteRecords,
-      shuffleWriteMs: this.shuffleWriteMs,
-      spilledBytes: this.spilledBytes + r.spilledBytes,
-      resultBytes: this.resultBytes,
-      heapUsedBytes: v8.getHeapStatistics().used_heap_size,
-    };
+    const w: WireTaskMetrics = { runMs: Date.now() - this.started };
+    const gcMs = Math.round(gcTotalMs - this.gcAtStart);
+    if (gcMs) w.gcMs = gcMs;
+    if (this.inputBytes) w.inputBytes = this.inputBytes;
+    if (this.inputRecords) w.inputRecords = this.inputRecords;
+    if (r.remoteBytes) w.shuffleReadRemoteBytes = r.remoteBytes;
+    if (r.localBlocks) w.shuffleReadLocalBlocks = r.localBlocks;
+    if (r.remoteBlocks) w.shuffleReadRemoteBlocks = r.remoteBlocks;
+    if (r.recordsRead) w.shuffleReadRecords = r.recordsRead;
+    if (this.shuffleWriteBytes) w.shuffleWriteBytes = this.shuffleWriteBytes;
+    if (this.shuffleWriteRecords) w.shuffleWriteRecords = this.shuffleWriteRecords;
+    if (this.shuffleWriteMs) w.shuffleWriteMs = this.shuffleWriteMs;
+    const spilled = this.spilledBytes + r.spilledBytes;
+    if (spilled) w.spilledBytes = spilled;
+    if (this.resultBytes) w.resultBytes = this.resultBytes;
+    w.heapUsedBytes = v8.getHeapStatistics().used_heap_size;
+    return w;
   }
 }

@@ -206,14 +206,16 @@ export class TaskRunner {
       metrics.resultBytes = encoded.byteLength;
       const wire = metrics.toWire();
       if (blocksAdded.length) wire.blockSizes = blocksAdded.map((b) => this.blockStore.sizeOf(b));
+      const accumUpdates = [...accums.values()]
+        .filter((a) => a.partial !== undefined)
+        .map((a) => [a.id, a.partial] as [number, unknown]);
+      // empty lists stay off the wire (a short task's status is mostly its metrics)
       return {
         taskId: desc.taskId,
         state: 'FINISHED',
         result: encoded,
-        accumUpdates: [...accums.values()]
-          .filter((a) => a.partial !== undefined)
-          .map((a) => [a.id, a.partial] as [number, unknown]),
-        blocksAdded,
+        ...(accumUpdates.length ? { accumUpdates } : {}),
+        ...(blocksAdded.length ? { blocksAdded } : {}),
         metrics: wire,
       };
     } catch (e) {

@@ -22,7 +22,8 @@ export interface WorkerInit {
 }
 
 export type MainToWorker =
-  | { type: 'run'; desc: TaskDescription }
+  /** tasks to run one after the other, in order (several per message: one thread wake-up for a batch) */
+  | { type: 'run'; descs: TaskDescription[] }
   | { type: 'reply'; reqId: number; data?: Uint8Array; error?: string }
   | { type: 'dropRdd'; rddId: number }
   /** stop these tasks: ones not started yet are dropped, the running one stops at its next batch */
@@ -32,7 +33,8 @@ export type MainToWorker =
   | { type: 'assign'; ids: WorkerIds; env: Record<string, string | null> };
 
 export type WorkerToMain =
-  | { type: 'status'; status: TaskStatus }
+  /** final statuses of tasks the thread ran, in order (batched while the thread has more to run) */
+  | { type: 'status'; statuses: TaskStatus[] }
   | { type: 'fetchFile'; reqId: number; name: string }
   | { type: 'getBroadcast'; reqId: number; id: number }
   | { type: 'ready' };

@@ -4,7 +4,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { tracePhase } from '../common/startup-trace.js';
-import type { TaskDescription } from '../protocol/executor.js';
+import type { TaskDescription, TaskStatus } from '../protocol/executor.js';
 import { killedStatus } from './killed.js';
 import { applyEnv } from './spare.js';
 import { TaskRunner } from './task-runner.js';
@@ -41,6 +41,15 @@ function startRunner(ids: WorkerIds): void {
 if (init.ids) startRunner(init.ids);
 
 const runQueue: TaskDescription[] = [];
+/** finished tasks' statuses not yet posted */
+let done: TaskStatus[] = [];
+/**
+ * Statuses go to the main thread in batches: when at most SEND_WHEN_LEFT tasks are left in this
+ * thread's queue (the main thread then refills it before it runs dry) or SEND_AT_MOST have ended.
+ * Each message wakes the other thread; one per task cost more than short tasks themselves.
+ */
+const SEND_WHEN_LEFT = 2;
+const SEND_AT_MOST = 8;
 let firstDone = false;
 async function drain(): Promise<void> {
   while (runQueue.length > 0) {
@@ -50,18 +59,27 @@ async function drain(): Promise<void> {
       tracePhase(who, 'first task finished');
     }
     runQueue.shift();
-    port.postMessage({ type: 'status', status } satisfies WorkerToMain);
+    done.push(status);
+    if (runQueue.length <= SEND_WHEN_LEFT || done.length >= SEND_AT_MOST) postDone();
   }
+}
+
+function postDone(): void {
+  if (done.length === 0) return;
+  port.postMessage({ type: 'status', statuses: done } satisfies WorkerToMain);
+  done = [];
 }
 
 port.on('message', (m: MainToWorker) => {
   switch (m.type) {
-    case 'run':
-      // the main thread may hand a thread its next task before this one ends (short tasks): tasks
+    case 'run': {
+      // the main thread may hand a thread its next tasks before this one ends (short tasks): tasks
       // of a thread still run one at a time, each with the thread's whole memory budget
-      runQueue.push(m.desc);
-      if (runQueue.length === 1) void drain();
+      const idle = runQueue.length === 0;
+      runQueue.push(...m.descs);
+      if (idle) void drain();
       break;
+    }
     case 'reply': {
       const p = pending.get(m.reqId);
       if (!p) return;
@@ -75,9 +93,10 @@ port.on('message', (m: MainToWorker) => {
         const i = runQueue.findIndex((d) => d.taskId === taskId);
         if (i > 0) {
           runQueue.splice(i, 1);
-          port.postMessage({ type: 'status', status: killedStatus(taskId, m.reason) } satisfies WorkerToMain);
+          done.push(killedStatus(taskId, m.reason));
         } else if (i === 0) runner?.kill(taskId, m.reason);
       }
+      postDone();
       break;
     case 'dropRdd':
       void runner?.blockStore.removeRdd(m.rddId);

@@ -109,7 +109,7 @@ export const DriverToExecutor = z.discriminatedUnion('type', [
   z.object({ type: z.literal('RemoveShuffle'), shuffleId: z.number() }),
   z.object({ type: z.literal('StopExecutor'), reason: z.string() }),
   /** reply to RegisterExecutor */
-  z.object({ type: z.literal('Registered'), appId: z.string(), conf: z.record(z.string(), z.string()) }),
+  z.object({ type: z.literal('Registered'), appId: z.string() }),
   /** request: a V8 CPU profile (seconds) or heap snapshot of the executor's main thread (-1) or task thread n */
   z.object({
     type: z.literal('Profile'),

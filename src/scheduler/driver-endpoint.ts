@@ -61,7 +61,7 @@ export class DriverEndpoint {
             }
             executorId = m.executorId;
             this.register(conn, m);
-            reply?.reply({ type: 'Registered', appId: this.hooks.appId, conf: {} });
+            reply?.reply({ type: 'Registered', appId: this.hooks.appId });
             return;
           }
           this.onMessage(m, reply);

@@ -169,15 +169,20 @@ export class TaskScheduler {
     const ev = this.offerEvent;
     ev.now = this.now();
     let waitingForLocality = false;
+    /** executors that got a task in this round: they are filled up to their limit */
+    const refilling = new Set<ExecutorInfo>();
     for (const set of this.sets) {
       const st = set.state;
       let progress = true;
       while (st.status === 'ACTIVE' && st.pending.length > 0 && progress) {
         progress = false;
         for (const e of this.executors.values()) {
-          // short tasks may be sent ahead of free slots (up to `prefetch` per core) to hide the round trip
+          // short tasks may be sent ahead of free slots (up to `prefetch` per core) to hide the round trip;
+          // an executor gets more only once half of those are done (refill), so each LaunchTasks carries
+          // several tasks instead of one per finished task
           const ahead = st.shortTasks ? this.conf.prefetchPerCore * e.cores : 0;
           if (e.freeCores <= -ahead || st.pending.length === 0) continue;
+          if (e.freeCores <= 0 && -e.freeCores > ahead / 2 && !refilling.has(e)) continue;
           ev.executorId = e.id;
           ev.taskId = this.nextTaskId;
           const f = taskSetMachine.step(st, ev).effects[0];
@@ -186,6 +191,7 @@ export class TaskScheduler {
           this.nextTaskId++;
           this.attempts.set(f.taskId, set);
           e.freeCores--;
+          refilling.add(e);
           set.cb.onTaskStart?.(f.partition);
           this.taskEvents?.taskStart({
             taskId: f.taskId,
