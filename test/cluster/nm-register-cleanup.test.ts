@@ -75,15 +75,17 @@ async function waitFor(pred: () => boolean, ms: number, what: string): Promise<v
 
 test('the NM reports its apps at registration and cleans up the ended ones the RM names', {
   timeout: 20_000,
-}, async () => {
+}, async (t) => {
   const secret = newSecret();
   const { srv, seen } = await scriptedRm(secret, (m) => ({
     nodeId: `${m.host}:${m.port}`,
     clusterTimestamp: 1,
     appsToCleanup: m.runningApps.filter((a) => a === APP_ENDED),
   }));
+  // closed even when the NM fails to start (an open server keeps the test file's process alive)
+  t.after(() => srv.close());
   const dir = nmDirWithLeftovers();
-  const conf = NmConfig.parse({ rm: `127.0.0.1:${srv.port}`, dir, heartbeatMs: 100 });
+  const conf = NmConfig.parse({ rm: `127.0.0.1:${srv.port}`, dir, heartbeatMs: 100, httpPort: -1 });
   const { nm } = await startNodeManager(conf, secret);
   try {
     assert.deepEqual(seen.registrations[0]?.runningApps, [APP_ENDED, APP_LIVE]);
@@ -101,18 +103,21 @@ test('the NM reports its apps at registration and cleans up the ended ones the R
     assert.equal(fs.existsSync(path.join(dir, 'logs', APP_LIVE, C_LIVE, 'stderr')), true, 'a live app is untouched');
   } finally {
     await nm.stop();
-    await srv.close();
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
 
 test('a registration reply without appsToCleanup cleans up nothing and the NM runs on', {
   timeout: 20_000,
-}, async () => {
+}, async (t) => {
   const secret = newSecret();
   const { srv, seen } = await scriptedRm(secret, (m) => ({ nodeId: `${m.host}:${m.port}`, clusterTimestamp: 1 }));
+  t.after(() => srv.close());
   const dir = nmDirWithLeftovers();
-  const { nm } = await startNodeManager(NmConfig.parse({ rm: `127.0.0.1:${srv.port}`, dir, heartbeatMs: 50 }), secret);
+  const { nm } = await startNodeManager(
+    NmConfig.parse({ rm: `127.0.0.1:${srv.port}`, dir, heartbeatMs: 50, httpPort: -1 }),
+    secret,
+  );
   try {
     await waitFor(() => seen.heartbeats >= 3, 10_000, 'heartbeats after registration');
     assert.deepEqual(seen.uploads, []);
@@ -120,7 +125,6 @@ test('a registration reply without appsToCleanup cleans up nothing and the NM ru
     assert.equal(fs.existsSync(path.join(dir, 'work', APP_ENDED, C_ENDED)), true);
   } finally {
     await nm.stop();
-    await srv.close();
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
