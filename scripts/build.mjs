@@ -84,37 +84,57 @@ const vendoredEntries = {
     });
   },
 };
-// the executor's two entry points (main thread, task thread) as one file each, zod inlined: an executor
-// starts ~0.1 s sooner (docs/decisions/0007-executor-bundle.md); src/executor/entry.ts picks them up
+// the executor's two entry points (main thread, task thread) as one CommonJS file each, zod inlined: an
+// executor starts ~0.1 s sooner (docs/decisions/0007-executor-bundle.md), and a small entry per bundle runs it
+// with a V8 code cache (src/executor/code-cache.ts, decision 0030); src/executor/entry.ts picks them up
 const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
-// chunk names carry content hashes: drop the last build's so stale chunks do not pile up
-fs.rmSync(path.join(root, 'build', 'src', 'executor', 'bundle-chunks'), { recursive: true, force: true });
+const executorDir = path.join(root, 'build', 'src', 'executor');
+// the ESM bundles of earlier builds (and their chunks) are not used any more
+fs.rmSync(path.join(executorDir, 'bundle-chunks'), { recursive: true, force: true });
+for (const f of ['main.bundle.js', 'main.bundle.js.map', 'worker.bundle.js', 'worker.bundle.js.map'])
+  fs.rmSync(path.join(executorDir, f), { force: true });
 await esbuild.build({
   entryPoints: {
     'main.bundle': path.join(root, 'src', 'executor', 'main.ts'),
     'worker.bundle': path.join(root, 'src', 'executor', 'worker.ts'),
   },
-  outdir: path.join(root, 'build', 'src', 'executor'),
+  outdir: executorDir,
+  outExtension: { '.js': '.cjs' },
   bundle: true,
-  splitting: true,
-  chunkNames: 'bundle-chunks/[name]-[hash]',
-  format: 'esm',
+  format: 'cjs',
   platform: 'node',
   target: 'node20',
   sourcemap: 'linked',
+  // import.meta.url is the bundle's own URL, as it was for the ESM bundle in the same directory
+  define: { 'import.meta.url': '__cinderBundleUrl' },
+  banner: { js: "var __cinderBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
   // the vendored packages are inlined too (the same single-file reason); the others stay external
   external: [...Object.keys(pkg.dependencies).filter((d) => !vendored.some((v) => v.file === d)), 'msgpackr-extract'],
-  banner: requireBanner,
   plugins: [vendoredEntries],
   logLevel: 'warning',
 });
+for (const name of ['main', 'worker']) {
+  await esbuild.build({
+    stdin: {
+      contents: `import { runCachedBundle } from './code-cache.ts'; runCachedBundle(require('node:path').join(__dirname, '${name}.bundle.cjs'));`,
+      resolveDir: path.join(root, 'src', 'executor'),
+      loader: 'ts',
+    },
+    outfile: path.join(executorDir, `${name}.entry.cjs`),
+    bundle: true,
+    format: 'cjs',
+    platform: 'node',
+    target: 'node20',
+    logLevel: 'warning',
+  });
+}
 // drop outputs whose source is gone (renamed or deleted files must not keep running as tests)
 function prune(dir, srcDir) {
   if (!fs.existsSync(dir)) return;
   for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
     const p = path.join(dir, e.name);
     if (e.isDirectory()) {
-      if (e.name !== 'fixtures' && e.name !== 'bundle-chunks') prune(p, path.join(srcDir, e.name));
+      if (e.name !== 'fixtures' && e.name !== 'code-cache') prune(p, path.join(srcDir, e.name));
     } else if (
       e.name.endsWith('.js') &&
       !e.name.endsWith('.bundle.js') &&

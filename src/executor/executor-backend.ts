@@ -8,6 +8,7 @@
 import fs from 'node:fs';
 import { logger } from '../common/log.js';
 import { tracePhase } from '../common/startup-trace.js';
+import { codeCacheCheckpoint } from './code-cache.js';
 import {
   type DriverToExecutor,
   type ExecutorToDriver,
@@ -290,6 +291,7 @@ export async function runExecutor(cfg: ExecutorConfig): Promise<void> {
       : {}),
   });
   tracePhase(`executor-${executorId}`, 'registered');
+  codeCacheCheckpoint();
   setInterval(() => {
     const mu = process.memoryUsage();
     conn.send({

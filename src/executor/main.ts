@@ -69,19 +69,26 @@ const threads = new TaskThreads({
 });
 tracePhase(who(), 'task threads started');
 const backend = import('./executor-backend.js');
-if (spare) {
-  const a = await awaitAssignment();
-  if (!a) {
-    // not needed after all: the driver's process ended or it started executors of another size
-    await threads.terminate();
-    fs.rmSync(workDir, { recursive: true, force: true });
-    process.exit(0);
+// a function, not top-level await: the bundle is CommonJS so it can be loaded with a V8 code cache (./code-cache.ts)
+async function run(): Promise<void> {
+  if (spare) {
+    const a = await awaitAssignment();
+    if (!a) {
+      // not needed after all: the driver's process ended or it started executors of another size
+      await threads.terminate();
+      fs.rmSync(workDir, { recursive: true, force: true });
+      process.exit(0);
+    }
+    ({ driverUrl, executorId, appId, secret } = a);
+    applyEnv({ ...a.env, CINDER_LAUNCH_REQUESTED_AT: String(a.launchRequestedAt) });
+    threads.assign({ executorId, appId, secret }, a.env);
+    tracePhase(who(), 'assigned to its driver');
   }
-  ({ driverUrl, executorId, appId, secret } = a);
-  applyEnv({ ...a.env, CINDER_LAUNCH_REQUESTED_AT: String(a.launchRequestedAt) });
-  threads.assign({ executorId, appId, secret }, a.env);
-  tracePhase(who(), 'assigned to its driver');
+  const { runExecutor } = await backend;
+  tracePhase(who(), 'modules loaded');
+  await runExecutor({ driverUrl, executorId, appId, secret, cores, workDir, shuffleDir, threads });
 }
-const { runExecutor } = await backend;
-tracePhase(who(), 'modules loaded');
-await runExecutor({ driverUrl, executorId, appId, secret, cores, workDir, shuffleDir, threads });
+run().catch((e: unknown) => {
+  process.stderr.write(`executor: ${(e as Error)?.stack ?? String(e)}\n`);
+  process.exit(1);
+});

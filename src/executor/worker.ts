@@ -4,6 +4,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { tracePhase } from '../common/startup-trace.js';
+import { codeCacheCheckpoint } from './code-cache.js';
 import type { TaskDescription } from '../protocol/executor.js';
 import { killedStatus } from './killed.js';
 import { applyEnv } from './spare.js';
@@ -48,6 +49,8 @@ async function drain(): Promise<void> {
     if (!firstDone) {
       firstDone = true;
       tracePhase(who, 'first task finished');
+      // a thread started without a code cache makes one now that the first task's functions are compiled
+      codeCacheCheckpoint();
     }
     runQueue.shift();
     port.postMessage({ type: 'status', status } satisfies WorkerToMain);

@@ -1,0 +1,102 @@
+/**
+ * Runs the executor's CommonJS bundles with a V8 code cache (docs/decisions/0030-startup-code-cache.md).
+ * Node 20 has no compile cache for modules (`module.enableCompileCache` is Node 22), so the build makes the
+ * executor's main thread and task thread one CommonJS file each (scripts/build.mjs) and a small entry
+ * compiles it with `vm.Script` and `cachedData`: V8 then skips parsing and compiling what the cache holds
+ * (the bundle's top level and every function that had run when the cache was made).
+ *
+ * The cache is made on the first run of a bundle (or when V8 rejects it: another Node, other flags) at a
+ * checkpoint the bundle chooses (`codeCacheCheckpoint`: the task thread after its first task, the main
+ * thread once registered, or at its exit), so it holds the functions a job's start runs. It is written next
+ * to the bundle (`code-cache/`, the install dir) or else in `~/.cinder/cache/code-cache/`, keyed by a hash of
+ * the bundle, Node's version, arch and flags; unreadable or unwritable places are skipped silently, and
+ * `CINDER_CODE_CACHE=0` turns it off. Imports only Node built-ins.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import vm from 'node:vm';
+
+/** Set to 0 to load the bundles without a code cache. */
+export const CODE_CACHE_ENV = 'CINDER_CODE_CACHE';
+
+const SAVE = Symbol.for('cinder.codeCache.save');
+
+/** The directories a cache is looked for and written in, first the install dir's. */
+export function cacheDirs(bundleFile: string): string[] {
+  return [path.join(path.dirname(bundleFile), 'code-cache'), path.join(os.homedir(), '.cinder', 'cache', 'code-cache')];
+}
+
+/** The cache file name: the bundle's name and a hash of everything that makes V8 reject a cache. */
+export function cacheName(bundleFile: string, source: string): string {
+  const h = crypto.createHash('sha256');
+  for (const part of [process.version, process.arch, process.execArgv.join(' '), source]) h.update(part).update('\0');
+  return `${path.basename(bundleFile)}-${h.digest('hex').slice(0, 20)}.v8`;
+}
+
+function readCache(dirs: string[], name: string): Buffer | undefined {
+  for (const d of dirs) {
+    try {
+      return fs.readFileSync(path.join(d, name));
+    } catch {}
+  }
+  return undefined;
+}
+
+function writeCache(dirs: string[], name: string, data: Buffer): void {
+  for (const d of dirs) {
+    const tmp = path.join(d, `.${name}.${process.pid}.${Math.random().toString(36).slice(2)}`);
+    try {
+      fs.mkdirSync(d, { recursive: true });
+      fs.writeFileSync(tmp, data, { mode: 0o644 });
+      fs.renameSync(tmp, path.join(d, name));
+      return;
+    } catch {
+      fs.rmSync(tmp, { force: true });
+    }
+  }
+}
+
+/**
+ * Runs `bundleFile` (CommonJS) as this thread's main code, from the code cache when there is a usable one.
+ * Returns whether the cache was used.
+ */
+export function runCachedBundle(bundleFile: string): boolean {
+  const source = fs.readFileSync(bundleFile, 'utf8');
+  const enabled = process.env[CODE_CACHE_ENV] !== '0';
+  const dirs = cacheDirs(bundleFile);
+  const name = enabled ? cacheName(bundleFile, source) : '';
+  const cachedData = enabled ? readCache(dirs, name) : undefined;
+  // one line of wrapper before the source keeps the bundle's line numbers in stack traces
+  const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
+    filename: bundleFile,
+    cachedData,
+    importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
+  });
+  const used = cachedData !== undefined && !script.cachedDataRejected;
+  if (enabled && !used) {
+    let saved = false;
+    const save = () => {
+      if (saved) return;
+      saved = true;
+      writeCache(dirs, name, script.createCachedData());
+    };
+    (globalThis as Record<symbol, unknown>)[SAVE] = save;
+    process.once('exit', save);
+  }
+  const mod = { exports: {} };
+  const fn = script.runInThisContext() as (...args: unknown[]) => void;
+  fn.call(mod.exports, mod.exports, createRequire(bundleFile), mod, bundleFile, path.dirname(bundleFile));
+  return used;
+}
+
+/**
+ * Called by the bundled code once it has run what a job's start needs: makes the cache then (off the current
+ * task, once), when this thread was started without a usable one. Does nothing otherwise.
+ */
+export function codeCacheCheckpoint(): void {
+  const save = (globalThis as Record<symbol, unknown>)[SAVE] as (() => void) | undefined;
+  if (save) setImmediate(save);
+}
