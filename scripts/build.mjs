@@ -1,6 +1,7 @@
 // Transpiles src/, test/ and bench/ to build/ with esbuild (type-checking is `npm run check`).
 // Kept to one fast pass so `npm test` and `npm ci` (prepare) stay quick; see docs/decisions/0001-build.md.
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
@@ -38,6 +39,43 @@ await esbuild.build({
 const requireBanner = {
   js: "import { createRequire as __vendorCreateRequire } from 'node:module'; const require = __vendorCreateRequire(import.meta.url);",
 };
+// msgpackr's native string extractor, loaded straight from the file node-gyp-build picks here at build time
+// (a path relative to the output, so a moved install still finds it) instead of by its search: that search
+// (detect-libc's file reads, prebuild lookup) cost ~11 ms in every process and task thread that loads
+// msgpackr, the file itself ~0.2 ms; another Node (ABI) or a moved node_modules falls back to the search
+function nativeExtractor(outDir) {
+  let rel;
+  try {
+    const req = createRequire(path.join(root, 'package.json'));
+    const file = req('node-gyp-build-optional-packages').path(path.dirname(req.resolve('msgpackr-extract')));
+    rel = path.relative(outDir, file).split(path.sep).join('/');
+  } catch {}
+  return {
+    name: 'native-extractor',
+    setup(b) {
+      b.onResolve({ filter: /^msgpackr-extract$/ }, (args) =>
+        args.namespace === 'native-extractor' || rel === undefined
+          ? { path: args.path, external: true }
+          : { path: 'msgpackr-extract', namespace: 'native-extractor' },
+      );
+      b.onLoad({ filter: /.*/, namespace: 'native-extractor' }, () => ({
+        contents: `import { fileURLToPath } from 'node:url';
+let m;
+try {
+  const mod = { exports: {} };
+  process.dlopen(mod, fileURLToPath(new URL(${JSON.stringify(rel)}, import.meta.url)));
+  m = mod.exports;
+} catch {
+  m = require('msgpackr-extract');
+}
+export const extractStrings = m.extractStrings;
+export default m;`,
+        resolveDir: root,
+        loader: 'js',
+      }));
+    },
+  };
+}
 const vendored = [
   // zod's classic schemas and coercions only, not its JSON-schema converters and 40 locales (English
   // registers itself with the first schema): ~250 KB instead of ~700 KB to parse in every process
@@ -61,8 +99,8 @@ for (const v of vendored) {
     target: 'node20',
     minifySyntax: true,
     legalComments: 'eof',
-    external: ['msgpackr-extract'],
     banner: requireBanner,
+    plugins: [nativeExtractor(path.dirname(outfile))],
     logLevel: 'warning',
   });
   fs.rmSync(`${outfile}.map`, { force: true });
@@ -109,8 +147,8 @@ await esbuild.build({
   define: { 'import.meta.url': '__cinderBundleUrl' },
   banner: { js: "var __cinderBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
   // the vendored packages are inlined too (the same single-file reason); the others stay external
-  external: [...Object.keys(pkg.dependencies).filter((d) => !vendored.some((v) => v.file === d)), 'msgpackr-extract'],
-  plugins: [vendoredEntries],
+  external: Object.keys(pkg.dependencies).filter((d) => !vendored.some((v) => v.file === d)),
+  plugins: [vendoredEntries, nativeExtractor(executorDir)],
   logLevel: 'warning',
 });
 for (const name of ['main', 'worker']) {

@@ -9,8 +9,9 @@
  * checkpoint the bundle chooses (`codeCacheCheckpoint`: the task thread after its first task, the main
  * thread once registered, or at its exit), so it holds the functions a job's start runs. It is written next
  * to the bundle (`code-cache/`, the install dir) or else in `~/.cinder/cache/code-cache/`, keyed by a hash of
- * the bundle, Node's version, arch and flags; unreadable or unwritable places are skipped silently, and
- * `CINDER_CODE_CACHE=0` turns it off. Imports only Node built-ins.
+ * the bundle, Node's version, arch and flags; unreadable or unwritable places are skipped silently.
+ * `CINDER_CODE_CACHE_DIR` names another directory, `CINDER_CODE_CACHE=0` turns it off. Imports only Node
+ * built-ins.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -22,10 +23,20 @@ import vm from 'node:vm';
 /** Set to 0 to load the bundles without a code cache. */
 export const CODE_CACHE_ENV = 'CINDER_CODE_CACHE';
 
+/** A directory to keep the caches in instead of the install dir or the home dir. */
+export const CODE_CACHE_DIR_ENV = 'CINDER_CODE_CACHE_DIR';
+
 const SAVE = Symbol.for('cinder.codeCache.save');
+const STATE = Symbol.for('cinder.codeCache.state');
+const IMPORT = Symbol.for('cinder.codeCache.import');
+
+/** How this thread's bundle was compiled: from its cache, without one (one is made), or with the cache off. */
+export type CodeCacheState = 'used' | 'made' | 'rejected' | 'off';
 
 /** The directories a cache is looked for and written in, first the install dir's. */
 export function cacheDirs(bundleFile: string): string[] {
+  const dir = process.env[CODE_CACHE_DIR_ENV];
+  if (dir) return [dir];
   return [path.join(path.dirname(bundleFile), 'code-cache'), path.join(os.homedir(), '.cinder', 'cache', 'code-cache')];
 }
 
@@ -54,7 +65,9 @@ function writeCache(dirs: string[], name: string, data: Buffer): void {
       fs.renameSync(tmp, path.join(d, name));
       return;
     } catch {
-      fs.rmSync(tmp, { force: true });
+      try {
+        fs.rmSync(tmp, { force: true });
+      } catch {}
     }
   }
 }
@@ -73,19 +86,25 @@ export function runCachedBundle(bundleFile: string): boolean {
   const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
     filename: bundleFile,
     cachedData,
-    importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
   });
   const used = cachedData !== undefined && !script.cachedDataRejected;
+  const state: CodeCacheState = !enabled ? 'off' : used ? 'used' : cachedData ? 'rejected' : 'made';
+  (globalThis as Record<symbol, unknown>)[STATE] = state;
   if (enabled && !used) {
     let saved = false;
     const save = () => {
       if (saved) return;
       saved = true;
-      writeCache(dirs, name, script.createCachedData());
+      try {
+        writeCache(dirs, name, script.createCachedData());
+      } catch {} // the cache is an optimisation: never a reason for the executor to fail
     };
     (globalThis as Record<symbol, unknown>)[SAVE] = save;
     process.once('exit', save);
   }
+  // `import()` in a script compiled from a code cache has no loader on Node 20 (the script's
+  // importModuleDynamically is lost with the cache): the bundle's dynamic imports go through this module's
+  (globalThis as Record<symbol, unknown>)[IMPORT] = (url: string) => import(url);
   const mod = { exports: {} };
   const fn = script.runInThisContext() as (...args: unknown[]) => void;
   fn.call(mod.exports, mod.exports, createRequire(bundleFile), mod, bundleFile, path.dirname(bundleFile));
@@ -93,10 +112,25 @@ export function runCachedBundle(bundleFile: string): boolean {
 }
 
 /**
- * Called by the bundled code once it has run what a job's start needs: makes the cache then (off the current
- * task, once), when this thread was started without a usable one. Does nothing otherwise.
+ * Called by the bundled code once it has run what a job's start needs: makes the cache then (synchronously,
+ * a few ms, so an executor stopped right after cannot cut it short), when this thread was started without a
+ * usable one. Does nothing otherwise, and only the first call of a thread does anything.
  */
 export function codeCacheCheckpoint(): void {
   const save = (globalThis as Record<symbol, unknown>)[SAVE] as (() => void) | undefined;
-  if (save) setImmediate(save);
+  save?.();
+}
+
+/** How this thread's code was loaded, for the start-up trace: 'used', 'made', 'rejected', 'off' or 'none' (not a bundle). */
+export function codeCacheState(): CodeCacheState | 'none' {
+  return ((globalThis as Record<symbol, unknown>)[STATE] as CodeCacheState | undefined) ?? 'none';
+}
+
+/**
+ * `import(url)` for code in the bundles (an absolute URL): through the entry's loader when the code runs
+ * from `runCachedBundle`, directly otherwise (the per-file build).
+ */
+export function importModule(url: string): Promise<unknown> {
+  const viaEntry = (globalThis as Record<symbol, unknown>)[IMPORT] as ((u: string) => Promise<unknown>) | undefined;
+  return viaEntry ? viaEntry(url) : import(url);
 }

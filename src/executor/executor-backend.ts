@@ -8,7 +8,6 @@
 import fs from 'node:fs';
 import { logger } from '../common/log.js';
 import { tracePhase } from '../common/startup-trace.js';
-import { codeCacheCheckpoint } from './code-cache.js';
 import {
   type DriverToExecutor,
   type ExecutorToDriver,
@@ -19,6 +18,7 @@ import {
 import { dial, type ReplyHandle, type RpcConnection } from '../rpc/index.js';
 import { startBlockServer } from '../shuffle/block-server.js';
 import { removeShuffleFiles } from '../shuffle/shuffle-files.js';
+import { codeCacheCheckpoint } from './code-cache.js';
 import { killedStatus } from './killed.js';
 import { profileThisThread, profileWorker } from './profiler.js';
 import type { Slot, TaskThreads } from './task-threads.js';

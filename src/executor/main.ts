@@ -22,6 +22,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { takeCredentials } from '../common/credentials.js';
 import { tracePhase } from '../common/startup-trace.js';
+import { codeCacheState } from './code-cache.js';
 import { applyEnv, awaitAssignment, SPARE_ENV } from './spare.js';
 import { TaskThreads } from './task-threads.js';
 
@@ -41,7 +42,7 @@ let driverUrl = spare ? '' : need('CINDER_DRIVER_URL');
 let executorId = spare ? '' : need('CINDER_EXECUTOR_ID');
 let appId = spare ? '' : need('CINDER_APP_ID');
 const who = () => `executor-${executorId || `spare${process.pid}`}`;
-tracePhase(who(), 'process started, entry loaded');
+tracePhase(who(), `process started, entry loaded (code cache: ${codeCacheState()})`);
 // the app secret comes in a 0600 file ($CINDER_CREDENTIALS_FILE), read once and deleted: never in the env
 let secret = spare ? '' : (takeCredentials().CINDER_APP_SECRET ?? '');
 if (!spare && !secret) {

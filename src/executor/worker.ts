@@ -4,8 +4,8 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { tracePhase } from '../common/startup-trace.js';
-import { codeCacheCheckpoint } from './code-cache.js';
 import type { TaskDescription } from '../protocol/executor.js';
+import { codeCacheCheckpoint, codeCacheState } from './code-cache.js';
 import { killedStatus } from './killed.js';
 import { applyEnv } from './spare.js';
 import { TaskRunner } from './task-runner.js';
@@ -50,6 +50,7 @@ async function drain(): Promise<void> {
       firstDone = true;
       tracePhase(who, 'first task finished');
       // a thread started without a code cache makes one now that the first task's functions are compiled
+      // (before its status goes out: the job may end the thread as soon as it has it)
       codeCacheCheckpoint();
     }
     runQueue.shift();
@@ -96,5 +97,5 @@ port.on('message', (m: MainToWorker) => {
   }
 });
 let who = `executor-${init.ids?.executorId ?? 'spare'}/t${init.workDir.slice(-1)}`;
-tracePhase(who, 'task thread: task code loaded');
+tracePhase(who, `task thread: task code loaded (code cache: ${codeCacheState()})`);
 port.postMessage({ type: 'ready' } satisfies WorkerToMain);
