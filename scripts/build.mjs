@@ -127,7 +127,9 @@ const vendoredEntries = {
 // with a V8 code cache (src/executor/code-cache.ts, decision 0030); src/executor/entry.ts picks them up
 const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
 const executorDir = path.join(root, 'build', 'src', 'executor');
-// the ESM bundles of earlier builds (and their chunks) are not used any more
+// the ESM bundles of earlier builds (and their chunks) are not used any more; the code caches made from the
+// last build's bundles cannot be used with the new ones (their runs make new ones)
+fs.rmSync(path.join(executorDir, 'code-cache'), { recursive: true, force: true });
 fs.rmSync(path.join(executorDir, 'bundle-chunks'), { recursive: true, force: true });
 for (const f of ['main.bundle.js', 'main.bundle.js.map', 'worker.bundle.js', 'worker.bundle.js.map'])
   fs.rmSync(path.join(executorDir, f), { force: true });

@@ -33,11 +33,34 @@ const IMPORT = Symbol.for('cinder.codeCache.import');
 /** How this thread's bundle was compiled: from its cache, without one (one is made), or with the cache off. */
 export type CodeCacheState = 'used' | 'made' | 'rejected' | 'off';
 
-/** The directories a cache is looked for and written in, first the install dir's. */
+/**
+ * The directories a cache is looked for and written in: the install dir's (its owner's runs), the user's
+ * `~/.cinder/cache`, and a directory of this uid's own in the system's temp dir (NM containers run as a uid
+ * that cannot write the install dir, with HOME and TMPDIR in the container's dir, which goes with it).
+ */
 export function cacheDirs(bundleFile: string): string[] {
   const dir = process.env[CODE_CACHE_DIR_ENV];
   if (dir) return [dir];
-  return [path.join(path.dirname(bundleFile), 'code-cache'), path.join(os.homedir(), '.cinder', 'cache', 'code-cache')];
+  const dirs = [path.join(path.dirname(bundleFile), 'code-cache')];
+  if (!process.env.CINDER_CONTAINER_ID) dirs.push(path.join(os.homedir(), '.cinder', 'cache', 'code-cache'));
+  const uid = process.getuid?.();
+  if (uid !== undefined)
+    dirs.push(path.join(process.env.CINDER_CONTAINER_ID ? '/tmp' : os.tmpdir(), `cinder-code-cache-${uid}`));
+  return dirs;
+}
+
+/**
+ * A code cache is code: it is read only from a directory its reader trusts. A directory in a shared temp
+ * dir must be this uid's own and closed to others (else anyone could plant bytecode in our executors).
+ */
+function trusted(dir: string): boolean {
+  if (!path.basename(dir).startsWith('cinder-code-cache-')) return true;
+  try {
+    const st = fs.lstatSync(dir);
+    return st.isDirectory() && st.uid === process.getuid?.() && (st.mode & 0o077) === 0;
+  } catch {
+    return false;
+  }
 }
 
 /** The cache file name: the bundle's name and a hash of everything that makes V8 reject a cache. */
@@ -50,7 +73,7 @@ export function cacheName(bundleFile: string, source: string): string {
 function readCache(dirs: string[], name: string): Buffer | undefined {
   for (const d of dirs) {
     try {
-      return fs.readFileSync(path.join(d, name));
+      if (trusted(d)) return fs.readFileSync(path.join(d, name));
     } catch {}
   }
   return undefined;
@@ -60,7 +83,8 @@ function writeCache(dirs: string[], name: string, data: Buffer): void {
   for (const d of dirs) {
     const tmp = path.join(d, `.${name}.${process.pid}.${Math.random().toString(36).slice(2)}`);
     try {
-      fs.mkdirSync(d, { recursive: true });
+      fs.mkdirSync(d, { recursive: true, mode: path.basename(d).startsWith('cinder-code-cache-') ? 0o700 : 0o755 });
+      if (!trusted(d)) continue;
       fs.writeFileSync(tmp, data, { mode: 0o644 });
       fs.renameSync(tmp, path.join(d, name));
       return;

@@ -26,6 +26,7 @@ import { rmRetryPolicy } from '../../cluster/client.js';
 import { type Conf, DEFAULTS, intConf } from '../../common/conf.js';
 import { takeCredentials } from '../../common/credentials.js';
 import { logger } from '../../common/log.js';
+import { tracePhase } from '../../common/startup-trace.js';
 import { type AmToDriver, type DriverToAm, parseDriverToAm } from '../../protocol/am.js';
 import { AM_LAUNCH_FILE, type AmLaunch, parseAmLaunch } from '../../protocol/am-launch.js';
 import type { LocalResource } from '../../protocol/cluster.js';
@@ -44,6 +45,7 @@ function out(s: string): void {
   log.info(s);
 }
 
+tracePhase('am', 'process started, modules loaded');
 const launch = readLaunch();
 const conf: Conf = { ...DEFAULTS, ...launch.conf };
 const appId = env.CINDER_APP_ID ?? '';
@@ -157,6 +159,7 @@ async function runClusterMode(): Promise<void> {
   const args = launch.appArgs;
   try {
     out(`running ${path.basename(appMain)} (attempt ${attempt} of ${maxAttempts})`);
+    tracePhase('am', 'engine loaded, user main starting');
     await runApp(path.resolve(appMain), args, { hooks: /\.(m|c)?tsx?$/.test(appMain) });
     await CinderContext._stopActive('SUCCEEDED');
     await dropEarly();
@@ -187,6 +190,7 @@ async function startEarly(onFatal: (d: string, code: number) => void): Promise<E
     listener.close();
     throw e;
   }
+  tracePhase('am', 'registered with the RM');
   const s = startAllocation({ am, appId, executorResources }, conf, {
     driverUrl: `${host}:${listener.port}`,
     initialTarget: Number(conf['cinder.executor.instances'] ?? '2'),
