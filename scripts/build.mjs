@@ -1,5 +1,6 @@
 // Transpiles src/, test/ and bench/ to build/ with esbuild (type-checking is `npm run check`).
 // Kept to one fast pass so `npm test` and `npm ci` (prepare) stay quick; see docs/decisions/0001-build.md.
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -154,9 +155,16 @@ await esbuild.build({
   logLevel: 'warning',
 });
 for (const name of ['main', 'worker']) {
+  // the bundle's content hash keys its cache (V8 itself checks only the source's length): computed here
+  // once instead of at every start
+  const hash = crypto
+    .createHash('sha256')
+    .update(fs.readFileSync(path.join(executorDir, `${name}.bundle.cjs`)))
+    .digest('hex')
+    .slice(0, 20);
   await esbuild.build({
     stdin: {
-      contents: `import { runCachedBundle } from './code-cache.ts'; runCachedBundle(require('node:path').join(__dirname, '${name}.bundle.cjs'));`,
+      contents: `import { runCachedBundle } from './code-cache.ts'; runCachedBundle(require('node:path').join(__dirname, '${name}.bundle.cjs'), '${hash}');`,
       resolveDir: path.join(root, 'src', 'executor'),
       loader: 'ts',
     },

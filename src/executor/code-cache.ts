@@ -63,10 +63,15 @@ function trusted(dir: string): boolean {
   }
 }
 
-/** The cache file name: the bundle's name and a hash of everything that makes V8 reject a cache. */
-export function cacheName(bundleFile: string, source: string): string {
+/**
+ * The cache file name: the bundle's name and a hash of everything that makes V8 reject a cache (its
+ * flags) or that V8 does not check (the source's content: it compares only its length), so a cache is
+ * never used with code it was not made from.
+ */
+export function cacheName(bundleFile: string, sourceHash: string): string {
   const h = crypto.createHash('sha256');
-  for (const part of [process.version, process.arch, process.execArgv.join(' '), source]) h.update(part).update('\0');
+  for (const part of [process.version, process.arch, process.execArgv.join(' '), sourceHash])
+    h.update(part).update('\0');
   return `${path.basename(bundleFile)}-${h.digest('hex').slice(0, 20)}.v8`;
 }
 
@@ -98,13 +103,15 @@ function writeCache(dirs: string[], name: string, data: Buffer): void {
 
 /**
  * Runs `bundleFile` (CommonJS) as this thread's main code, from the code cache when there is a usable one.
- * Returns whether the cache was used.
+ * `sourceHash`: the bundle's content hash, computed by the build that wrote it (else here). Returns whether
+ * the cache was used.
  */
-export function runCachedBundle(bundleFile: string): boolean {
+export function runCachedBundle(bundleFile: string, sourceHash?: string): boolean {
   const source = fs.readFileSync(bundleFile, 'utf8');
   const enabled = process.env[CODE_CACHE_ENV] !== '0';
   const dirs = cacheDirs(bundleFile);
-  const name = enabled ? cacheName(bundleFile, source) : '';
+  const hash = sourceHash ?? (enabled ? crypto.createHash('sha256').update(source).digest('hex').slice(0, 20) : '');
+  const name = enabled ? cacheName(bundleFile, hash) : '';
   const cachedData = enabled ? readCache(dirs, name) : undefined;
   // one line of wrapper before the source keeps the bundle's line numbers in stack traces
   const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
