@@ -1,5 +1,5 @@
 /**
- * Executor process entry (`node build/src/executor/main.bundle.js`, or main.js; see entry.ts). The same code runs in local mode
+ * Executor process entry (`node build/src/executor/main.entry.cjs`, which runs main.bundle.cjs, or main.js; see entry.ts). The same code runs in local mode
  * (spawned by the driver) and on a cluster (launched in a container by a NodeManager).
  *
  *   main thread: driver connection (register, heartbeats, batched status updates), block server
