@@ -84,7 +84,24 @@ function readCache(dirs: string[], name: string): Buffer | undefined {
   return undefined;
 }
 
-function writeCache(dirs: string[], name: string, data: Buffer): void {
+/**
+ * Removes the caches of `bundleFile`'s earlier builds from `dir` (made before the bundle was written), so
+ * a directory that outlives builds (the home dir's, the temp dir's) does not fill up with them. Caches of
+ * the same build under other flags stay.
+ */
+function pruneStale(dir: string, bundleFile: string): void {
+  try {
+    const builtAt = fs.statSync(bundleFile).mtimeMs;
+    const prefix = `${path.basename(bundleFile)}-`;
+    for (const f of fs.readdirSync(dir)) {
+      if (!f.startsWith(prefix) || !f.endsWith('.v8')) continue;
+      const p = path.join(dir, f);
+      if (fs.statSync(p).mtimeMs < builtAt) fs.rmSync(p, { force: true });
+    }
+  } catch {} // another process pruned or wrote at the same time: the next write prunes again
+}
+
+function writeCache(dirs: string[], name: string, data: Buffer, bundleFile: string): void {
   for (const d of dirs) {
     const tmp = path.join(d, `.${name}.${process.pid}.${Math.random().toString(36).slice(2)}`);
     try {
@@ -92,6 +109,7 @@ function writeCache(dirs: string[], name: string, data: Buffer): void {
       if (!trusted(d)) continue;
       fs.writeFileSync(tmp, data, { mode: 0o644 });
       fs.renameSync(tmp, path.join(d, name));
+      pruneStale(d, bundleFile);
       return;
     } catch {
       try {
@@ -127,7 +145,7 @@ export function runCachedBundle(bundleFile: string, sourceHash?: string): boolea
       if (saved) return;
       saved = true;
       try {
-        writeCache(dirs, name, script.createCachedData());
+        writeCache(dirs, name, script.createCachedData(), bundleFile);
       } catch {} // the cache is an optimisation: never a reason for the executor to fail
     };
     (globalThis as Record<symbol, unknown>)[SAVE] = save;

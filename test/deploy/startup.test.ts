@@ -168,8 +168,17 @@ await sc.stop();`,
     assert.deepEqual(await states({ CINDER_CODE_CACHE_DIR: cacheDir }), four('used'));
     // a damaged cache is refused by V8: the executors compile as without one and write a good one
     for (const f of made) fs.writeFileSync(path.join(cacheDir, f), 'not a code cache');
+    // writing it removes the caches of an earlier build (older than the bundle), not those of other flags
+    const stale = path.join(cacheDir, 'main.bundle.cjs-00000000000000000000.v8');
+    const otherFlags = path.join(cacheDir, 'worker.bundle.cjs-11111111111111111111.v8');
+    fs.writeFileSync(stale, 'an earlier build');
+    fs.utimesSync(stale, new Date(2000, 0, 1), new Date(2000, 0, 1));
+    fs.writeFileSync(otherFlags, 'this build, other flags');
     assert.deepEqual(await states({ CINDER_CODE_CACHE_DIR: cacheDir }), four('rejected'));
     for (const f of made) assert.ok(fs.statSync(path.join(cacheDir, f)).size > 1000, f);
+    assert.equal(fs.existsSync(stale), false);
+    assert.equal(fs.existsSync(otherFlags), true);
+    fs.rmSync(otherFlags);
     assert.deepEqual(await states({ CINDER_CODE_CACHE_DIR: cacheDir }), four('used'));
     assert.deepEqual(caches(), made, 'no temporary files are left');
     // a place that cannot hold a cache (under a regular file): the job runs, every start is a first one
