@@ -38,6 +38,8 @@ import { type EarlyStart, setAmRuntime } from './am-runtime.js';
 import { type AmIo, amShell } from './am-shell.js';
 
 const log = logger('application-master');
+/** How long main waits for the first allocate answer to be handled (its containers started). */
+const FIRST_ALLOCATION_WAIT_MS = 1_000;
 const env = process.env;
 
 /** the AM's own progress lines, through the same logger as every other component */
@@ -198,6 +200,8 @@ async function startEarly(onFatal: (d: string, code: number) => void): Promise<E
     onRmGone: rmGone,
   });
   out(`registered ${attemptId}; requested ${s.numExecutors} executors before main (driver port ${listener.port})`);
+  // the executors' containers are started before the engine's import and the user's main hold the event loop
+  await s.firstRound(FIRST_ALLOCATION_WAIT_MS);
   return { listener, ...s };
 }
 

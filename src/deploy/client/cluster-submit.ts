@@ -46,6 +46,7 @@ export async function submitCluster(req: SubmitRequest): Promise<number> {
     );
     throw e;
   });
+  tracePhase('cli', 'app packaged');
   const client = await connecting.catch((e: Error) => {
     throw new CinderError(
       'MASTER_UNREACHABLE',
@@ -53,6 +54,7 @@ export async function submitCluster(req: SubmitRequest): Promise<number> {
       'check the master URL (`cinder cluster up` prints it) and the cluster secret',
     );
   });
+  tracePhase('cli', 'connected to the RM');
   try {
     const conf = req.conf;
     let submitted: { appId: string; report: AppReport };
