@@ -1,6 +1,8 @@
 // Transpiles src/, test/ and bench/ to build/ with esbuild (type-checking is `npm run check`).
 // Kept to one fast pass so `npm test` and `npm ci` (prepare) stay quick; see docs/decisions/0001-build.md.
+import crypto from 'node:crypto';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
@@ -38,6 +40,43 @@ await esbuild.build({
 const requireBanner = {
   js: "import { createRequire as __vendorCreateRequire } from 'node:module'; const require = __vendorCreateRequire(import.meta.url);",
 };
+// msgpackr's native string extractor, loaded straight from the file node-gyp-build picks here at build time
+// (a path relative to the output, so a moved install still finds it) instead of by its search: that search
+// (detect-libc's file reads, prebuild lookup) cost ~11 ms in every process and task thread that loads
+// msgpackr, the file itself ~0.2 ms; another Node (ABI) or a moved node_modules falls back to the search
+function nativeExtractor(outDir) {
+  let rel;
+  try {
+    const req = createRequire(path.join(root, 'package.json'));
+    const file = req('node-gyp-build-optional-packages').path(path.dirname(req.resolve('msgpackr-extract')));
+    rel = path.relative(outDir, file).split(path.sep).join('/');
+  } catch {}
+  return {
+    name: 'native-extractor',
+    setup(b) {
+      b.onResolve({ filter: /^msgpackr-extract$/ }, (args) =>
+        args.namespace === 'native-extractor' || rel === undefined
+          ? { path: args.path, external: true }
+          : { path: 'msgpackr-extract', namespace: 'native-extractor' },
+      );
+      b.onLoad({ filter: /.*/, namespace: 'native-extractor' }, () => ({
+        contents: `import { fileURLToPath } from 'node:url';
+let m;
+try {
+  const mod = { exports: {} };
+  process.dlopen(mod, fileURLToPath(new URL(${JSON.stringify(rel)}, import.meta.url)));
+  m = mod.exports;
+} catch {
+  m = require('msgpackr-extract');
+}
+export const extractStrings = m.extractStrings;
+export default m;`,
+        resolveDir: root,
+        loader: 'js',
+      }));
+    },
+  };
+}
 const vendored = [
   // zod's classic schemas and coercions only, not its JSON-schema converters and 40 locales (English
   // registers itself with the first schema): ~250 KB instead of ~700 KB to parse in every process
@@ -61,8 +100,8 @@ for (const v of vendored) {
     target: 'node20',
     minifySyntax: true,
     legalComments: 'eof',
-    external: ['msgpackr-extract'],
     banner: requireBanner,
+    plugins: [nativeExtractor(path.dirname(outfile))],
     logLevel: 'warning',
   });
   fs.rmSync(`${outfile}.map`, { force: true });
@@ -84,37 +123,66 @@ const vendoredEntries = {
     });
   },
 };
-// the executor's two entry points (main thread, task thread) as one file each, zod inlined: an executor
-// starts ~0.1 s sooner (docs/decisions/0007-executor-bundle.md); src/executor/entry.ts picks them up
+// the executor's two entry points (main thread, task thread) as one CommonJS file each, zod inlined: an
+// executor starts ~0.1 s sooner (docs/decisions/0007-executor-bundle.md), and a small entry per bundle runs it
+// with a V8 code cache (src/executor/code-cache.ts, decision 0030); src/executor/entry.ts picks them up
 const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
-// chunk names carry content hashes: drop the last build's so stale chunks do not pile up
-fs.rmSync(path.join(root, 'build', 'src', 'executor', 'bundle-chunks'), { recursive: true, force: true });
+const executorDir = path.join(root, 'build', 'src', 'executor');
+// the ESM bundles of earlier builds (and their chunks) are not used any more; the code caches made from the
+// last build's bundles cannot be used with the new ones (their runs make new ones)
+fs.rmSync(path.join(executorDir, 'code-cache'), { recursive: true, force: true });
+fs.rmSync(path.join(executorDir, 'bundle-chunks'), { recursive: true, force: true });
+for (const f of ['main.bundle.js', 'main.bundle.js.map', 'worker.bundle.js', 'worker.bundle.js.map'])
+  fs.rmSync(path.join(executorDir, f), { force: true });
 await esbuild.build({
   entryPoints: {
     'main.bundle': path.join(root, 'src', 'executor', 'main.ts'),
     'worker.bundle': path.join(root, 'src', 'executor', 'worker.ts'),
   },
-  outdir: path.join(root, 'build', 'src', 'executor'),
+  outdir: executorDir,
+  outExtension: { '.js': '.cjs' },
   bundle: true,
-  splitting: true,
-  chunkNames: 'bundle-chunks/[name]-[hash]',
-  format: 'esm',
+  format: 'cjs',
   platform: 'node',
   target: 'node20',
   sourcemap: 'linked',
+  // import.meta.url is the bundle's own URL, as it was for the ESM bundle in the same directory
+  define: { 'import.meta.url': '__cinderBundleUrl' },
+  banner: { js: "var __cinderBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
   // the vendored packages are inlined too (the same single-file reason); the others stay external
-  external: [...Object.keys(pkg.dependencies).filter((d) => !vendored.some((v) => v.file === d)), 'msgpackr-extract'],
-  banner: requireBanner,
-  plugins: [vendoredEntries],
+  external: Object.keys(pkg.dependencies).filter((d) => !vendored.some((v) => v.file === d)),
+  plugins: [vendoredEntries, nativeExtractor(executorDir)],
   logLevel: 'warning',
 });
+for (const name of ['main', 'worker']) {
+  // the bundle's content hash keys its cache (V8 itself checks only the source's length): computed here
+  // once instead of at every start
+  const hash = crypto
+    .createHash('sha256')
+    .update(fs.readFileSync(path.join(executorDir, `${name}.bundle.cjs`)))
+    .digest('hex')
+    .slice(0, 20);
+  await esbuild.build({
+    stdin: {
+      contents: `import { runCachedBundle } from './code-cache.ts'; runCachedBundle(require('node:path').join(__dirname, '${name}.bundle.cjs'), '${hash}');`,
+      resolveDir: path.join(root, 'src', 'executor'),
+      loader: 'ts',
+    },
+    outfile: path.join(executorDir, `${name}.entry.cjs`),
+    bundle: true,
+    format: 'cjs',
+    platform: 'node',
+    target: 'node20',
+    logLevel: 'warning',
+  });
+}
 // drop outputs whose source is gone (renamed or deleted files must not keep running as tests)
 function prune(dir, srcDir) {
   if (!fs.existsSync(dir)) return;
   for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
     const p = path.join(dir, e.name);
     if (e.isDirectory()) {
-      if (e.name !== 'fixtures' && e.name !== 'bundle-chunks') prune(p, path.join(srcDir, e.name));
+      if (e.name !== 'fixtures' && e.name !== 'code-cache') prune(p, path.join(srcDir, e.name));
     } else if (
       e.name.endsWith('.js') &&
       !e.name.endsWith('.bundle.js') &&

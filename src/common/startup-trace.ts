@@ -24,6 +24,16 @@ export function startupTraceOn(): boolean {
   return on;
 }
 
+/**
+ * The variables that carry the trace to a process started elsewhere (an AM or executor container, whose
+ * environment is only what its launch context names): none when tracing is off. The NM-launched processes
+ * then stamp their marks from the same command start (epoch ms; the dev cluster's nodes share a clock).
+ */
+export function traceEnv(): Record<string, string> {
+  if (!on) return {};
+  return { [STARTUP_TRACE_ENV]: '1', [STARTUP_T0_ENV]: process.env[STARTUP_T0_ENV] ?? String(performance.timeOrigin) };
+}
+
 /** The CLI calls this first: children inherit the command's start time through the environment. */
 export function markCommandStart(): void {
   if (on && !process.env[STARTUP_T0_ENV]) process.env[STARTUP_T0_ENV] = String(performance.timeOrigin);

@@ -18,6 +18,7 @@ import {
 import { dial, type ReplyHandle, type RpcConnection } from '../rpc/index.js';
 import { startBlockServer } from '../shuffle/block-server.js';
 import { removeShuffleFiles } from '../shuffle/shuffle-files.js';
+import { codeCacheCheckpoint } from './code-cache.js';
 import { killedStatus } from './killed.js';
 import { profileThisThread, profileWorker } from './profiler.js';
 import { StatusOutbox } from './status-outbox.js';
@@ -293,6 +294,7 @@ export async function runExecutor(cfg: ExecutorConfig): Promise<void> {
       : {}),
   });
   tracePhase(`executor-${executorId}`, 'registered');
+  codeCacheCheckpoint();
   setInterval(() => {
     const mu = process.memoryUsage();
     conn.send({

@@ -21,6 +21,7 @@ import {
   wrapSource,
 } from '../plan/fn-wire.js';
 import { compareKeys, portableHash } from '../shuffle/partitioner.js';
+import { importModule } from './code-cache.js';
 
 export interface FnEnv {
   /** gets `code/<id>.mjs` from the driver */
@@ -82,7 +83,7 @@ async function loadBundle(id: string, env: Pick<FnEnv, 'fetchFile' | 'codeDir'>)
     fs.writeFileSync(tmp, code);
     fs.renameSync(tmp, file);
   }
-  bundles.set(id, (await import(pathToFileURL(file).href)) as Record<string, unknown>);
+  bundles.set(id, (await importModule(pathToFileURL(file).href)) as Record<string, unknown>);
 }
 
 /** Loads the imports bundles the functions need. Call before compileFn. */

@@ -1,5 +1,5 @@
 /**
- * Executor process entry (`node build/src/executor/main.bundle.js`, or main.js; see entry.ts). The same code runs in local mode
+ * Executor process entry (`node build/src/executor/main.entry.cjs`, which runs main.bundle.cjs, or main.js; see entry.ts). The same code runs in local mode
  * (spawned by the driver) and on a cluster (launched in a container by a NodeManager).
  *
  *   main thread: driver connection (register, heartbeats, batched status updates), block server
@@ -22,6 +22,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { takeCredentials } from '../common/credentials.js';
 import { tracePhase } from '../common/startup-trace.js';
+import { codeCacheState } from './code-cache.js';
 import { applyEnv, awaitAssignment, SPARE_ENV } from './spare.js';
 import { TaskThreads } from './task-threads.js';
 
@@ -41,7 +42,7 @@ let driverUrl = spare ? '' : need('CINDER_DRIVER_URL');
 let executorId = spare ? '' : need('CINDER_EXECUTOR_ID');
 let appId = spare ? '' : need('CINDER_APP_ID');
 const who = () => `executor-${executorId || `spare${process.pid}`}`;
-tracePhase(who(), 'process started, entry loaded');
+tracePhase(who(), `process started, entry loaded (code cache: ${codeCacheState()})`);
 // the app secret comes in a 0600 file ($CINDER_CREDENTIALS_FILE), read once and deleted: never in the env
 let secret = spare ? '' : (takeCredentials().CINDER_APP_SECRET ?? '');
 if (!spare && !secret) {
@@ -69,19 +70,26 @@ const threads = new TaskThreads({
 });
 tracePhase(who(), 'task threads started');
 const backend = import('./executor-backend.js');
-if (spare) {
-  const a = await awaitAssignment();
-  if (!a) {
-    // not needed after all: the driver's process ended or it started executors of another size
-    await threads.terminate();
-    fs.rmSync(workDir, { recursive: true, force: true });
-    process.exit(0);
+// a function, not top-level await: the bundle is CommonJS so it can be loaded with a V8 code cache (./code-cache.ts)
+async function run(): Promise<void> {
+  if (spare) {
+    const a = await awaitAssignment();
+    if (!a) {
+      // not needed after all: the driver's process ended or it started executors of another size
+      await threads.terminate();
+      fs.rmSync(workDir, { recursive: true, force: true });
+      process.exit(0);
+    }
+    ({ driverUrl, executorId, appId, secret } = a);
+    applyEnv({ ...a.env, CINDER_LAUNCH_REQUESTED_AT: String(a.launchRequestedAt) });
+    threads.assign({ executorId, appId, secret }, a.env);
+    tracePhase(who(), 'assigned to its driver');
   }
-  ({ driverUrl, executorId, appId, secret } = a);
-  applyEnv({ ...a.env, CINDER_LAUNCH_REQUESTED_AT: String(a.launchRequestedAt) });
-  threads.assign({ executorId, appId, secret }, a.env);
-  tracePhase(who(), 'assigned to its driver');
+  const { runExecutor } = await backend;
+  tracePhase(who(), 'modules loaded');
+  await runExecutor({ driverUrl, executorId, appId, secret, cores, workDir, shuffleDir, threads });
 }
-const { runExecutor } = await backend;
-tracePhase(who(), 'modules loaded');
-await runExecutor({ driverUrl, executorId, appId, secret, cores, workDir, shuffleDir, threads });
+run().catch((e: unknown) => {
+  process.stderr.write(`executor: ${(e as Error)?.stack ?? String(e)}\n`);
+  process.exit(1);
+});

@@ -39,7 +39,7 @@ export interface ThreadConfig {
   shuffleDir: string;
   cores: number;
   memoryMb: number;
-  /** import.meta.url of the executor's entry module (main.js or main.bundle.js): picks the worker module */
+  /** import.meta.url of the executor's entry module (main.js or main.bundle.cjs): picks the worker module */
   mainUrl: string;
 }
 

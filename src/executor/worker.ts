@@ -5,6 +5,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { tracePhase } from '../common/startup-trace.js';
 import type { TaskDescription, TaskStatus } from '../protocol/executor.js';
+import { codeCacheCheckpoint, codeCacheState } from './code-cache.js';
 import { killedStatus } from './killed.js';
 import { applyEnv } from './spare.js';
 import { TaskRunner } from './task-runner.js';
@@ -57,6 +58,9 @@ async function drain(): Promise<void> {
     if (!firstDone) {
       firstDone = true;
       tracePhase(who, 'first task finished');
+      // a thread started without a code cache makes one now that the first task's functions are compiled
+      // (before its status goes out: the job may end the thread as soon as it has it)
+      codeCacheCheckpoint();
     }
     runQueue.shift();
     done.push(status);
@@ -112,5 +116,5 @@ port.on('message', (m: MainToWorker) => {
   }
 });
 let who = `executor-${init.ids?.executorId ?? 'spare'}/t${init.workDir.slice(-1)}`;
-tracePhase(who, 'task thread: task code loaded');
+tracePhase(who, `task thread: task code loaded (code cache: ${codeCacheState()})`);
 port.postMessage({ type: 'ready' } satisfies WorkerToMain);

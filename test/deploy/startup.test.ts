@@ -94,9 +94,9 @@ console.log('sum=' + sum);`,
       [/^driver$/, /^app loaded/, 1],
       [/^driver$/, /^driver endpoint listening$/, 1],
       [/^driver$/, /^2 executors spawned$/, 1],
-      [/^executor-spare\d+$/, /^process started, entry loaded$/, 2],
+      [/^executor-spare\d+$/, /^process started, entry loaded \(code cache: (used|made)\)$/, 2],
       [/^executor-spare\d+$/, /^task threads started$/, 2],
-      [/^executor-spare\/t0$/, /^task thread: task code loaded$/, 2],
+      [/^executor-spare\/t0$/, /^task thread: task code loaded \(code cache: (used|made)\)$/, 2],
       [/^executor-[12]$/, /^assigned to its driver$/, 2],
       [/^executor-[12]$/, /^modules loaded$/, 2],
       [/^executor-[12]$/, /^connected to the driver \(handshake\)$/, 2],
@@ -136,6 +136,56 @@ console.log('sum=' + sum);`,
     const first = has(/^executor-1\/t0$/, /^first task finished$/)[0]!;
     assert.ok(first.at > has(/^driver$/, /^executors registered$/)[0]!.at);
     assert.deepEqual(await leftOver(marker), []);
+  });
+
+  test('executors make a V8 code cache on their first run and start from it after; a bad or unwritable cache only costs the cache', async () => {
+    const cacheApp = app(
+      'cache.ts',
+      `const sc = await CinderContext.getOrCreate();
+console.log('sum=' + (await sc.parallelize([1, 2, 3, 4], 2).reduce((a: number, b: number) => a + b)));
+await sc.stop();`,
+    );
+    const cacheDir = path.join(dir, 'code-cache');
+    // how each executor process and task thread loaded its code, from the trace
+    const states = async (extra: Record<string, string>) => {
+      const { env, marker } = runEnv();
+      const r = await submit(['--master', 'local[2]', cacheApp], { ...env, ...extra }).done;
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /^sum=10$/m);
+      assert.deepEqual(await leftOver(marker), []);
+      return marks(r.stderr)
+        .map((m) => /\(code cache: (\w+)\)$/.exec(m.phase)?.[1])
+        .filter(Boolean)
+        .sort();
+    };
+    const caches = () => (fs.existsSync(cacheDir) ? fs.readdirSync(cacheDir).sort() : []);
+    const four = (s: string) => [s, s, s, s];
+    assert.deepEqual(await states({ CINDER_CODE_CACHE_DIR: cacheDir }), four('made'));
+    const made = caches();
+    assert.equal(made.length, 2, made.join());
+    assert.match(made[0]!, /^main\.bundle\.cjs-[0-9a-f]{20}\.v8$/);
+    assert.match(made[1]!, /^worker\.bundle\.cjs-[0-9a-f]{20}\.v8$/);
+    assert.deepEqual(await states({ CINDER_CODE_CACHE_DIR: cacheDir }), four('used'));
+    // a damaged cache is refused by V8: the executors compile as without one and write a good one
+    for (const f of made) fs.writeFileSync(path.join(cacheDir, f), 'not a code cache');
+    // writing it removes the caches of an earlier build (older than the bundle), not those of other flags
+    const stale = path.join(cacheDir, 'main.bundle.cjs-00000000000000000000.v8');
+    const otherFlags = path.join(cacheDir, 'worker.bundle.cjs-11111111111111111111.v8');
+    fs.writeFileSync(stale, 'an earlier build');
+    fs.utimesSync(stale, new Date(2000, 0, 1), new Date(2000, 0, 1));
+    fs.writeFileSync(otherFlags, 'this build, other flags');
+    assert.deepEqual(await states({ CINDER_CODE_CACHE_DIR: cacheDir }), four('rejected'));
+    for (const f of made) assert.ok(fs.statSync(path.join(cacheDir, f)).size > 1000, f);
+    assert.equal(fs.existsSync(stale), false);
+    assert.equal(fs.existsSync(otherFlags), true);
+    fs.rmSync(otherFlags);
+    assert.deepEqual(await states({ CINDER_CODE_CACHE_DIR: cacheDir }), four('used'));
+    assert.deepEqual(caches(), made, 'no temporary files are left');
+    // a place that cannot hold a cache (under a regular file): the job runs, every start is a first one
+    const blocked = path.join(dir, 'a-file');
+    fs.writeFileSync(blocked, '');
+    assert.deepEqual(await states({ CINDER_CODE_CACHE_DIR: path.join(blocked, 'cache') }), four('made'));
+    assert.deepEqual(await states({ CINDER_CODE_CACHE: '0', CINDER_CODE_CACHE_DIR: cacheDir }), four('off'));
   });
 
   test('without CINDER_STARTUP_TRACE nothing is printed', async () => {

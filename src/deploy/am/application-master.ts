@@ -29,6 +29,7 @@ import { type Conf, DEFAULTS, intConf } from '../../common/conf.js';
 import { takeCredentials } from '../../common/credentials.js';
 import { holdProcess, ownHandlesKeepAlive, untilAppIdle } from '../../common/keep-alive.js';
 import { logger } from '../../common/log.js';
+import { tracePhase } from '../../common/startup-trace.js';
 import { type AmToDriver, type DriverToAm, parseDriverToAm } from '../../protocol/am.js';
 import { AM_LAUNCH_FILE, type AmLaunch, parseAmLaunch } from '../../protocol/am-launch.js';
 import type { LocalResource } from '../../protocol/cluster.js';
@@ -40,6 +41,8 @@ import { type EarlyStart, setAmRuntime } from './am-runtime.js';
 import { type AmIo, amShell } from './am-shell.js';
 
 const log = logger('application-master');
+/** How long main waits for the first allocate answer to be handled (its containers started). */
+const FIRST_ALLOCATION_WAIT_MS = 1_000;
 const env = process.env;
 
 /** the AM's own progress lines, through the same logger as every other component */
@@ -47,6 +50,7 @@ function out(s: string): void {
   log.info(s);
 }
 
+tracePhase('am', 'process started, modules loaded');
 const launch = readLaunch();
 const conf: Conf = { ...DEFAULTS, ...launch.conf };
 const appId = env.CINDER_APP_ID ?? '';
@@ -167,6 +171,7 @@ async function runClusterMode(): Promise<void> {
   const args = launch.appArgs;
   try {
     out(`running ${path.basename(appMain)} (attempt ${attempt} of ${maxAttempts})`);
+    tracePhase('am', 'engine loaded, user main starting');
     await runApp(path.resolve(appMain), args, { hooks: /\.(m|c)?tsx?$/.test(appMain) });
     // main returned: the app runs on while it has handles of its own (a service's server, a timer, a job)
     releaseStart();
@@ -201,6 +206,7 @@ async function startEarly(onFatal: (d: string, code: number) => void): Promise<E
     listener.close();
     throw e;
   }
+  tracePhase('am', 'registered with the RM');
   const s = startAllocation({ am, appId, executorResources }, conf, {
     driverUrl: `${host}:${listener.port}`,
     initialTarget: Number(conf['cinder.executor.instances'] ?? '2'),
@@ -208,6 +214,8 @@ async function startEarly(onFatal: (d: string, code: number) => void): Promise<E
     onRmGone: rmGone,
   });
   out(`registered ${attemptId}; requested ${s.numExecutors} executors before main (driver port ${listener.port})`);
+  // the executors' containers are started before the engine's import and the user's main hold the event loop
+  await s.firstRound(FIRST_ALLOCATION_WAIT_MS);
   return { listener, ...s };
 }
 

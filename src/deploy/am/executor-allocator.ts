@@ -7,6 +7,7 @@
  */
 import type { AmRmClient } from '../../cluster/appmaster/am-client.js';
 import { logger } from '../../common/log.js';
+import { traceEnv, tracePhase } from '../../common/startup-trace.js';
 import { EXECUTOR_MAIN } from '../../executor/entry.js';
 import { type AllocateResponse, type ContainerInfo, ExitStatus, type LocalResource } from '../../protocol/cluster.js';
 
@@ -42,7 +43,8 @@ export interface AllocatorOptions {
 export function executorEnv(conf: Record<string, string>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(conf)) if (k.startsWith('cinder.executorEnv.')) out[k.slice(19)] = v;
-  return out;
+  // a traced start-up (src/common/startup-trace.ts) is traced in the executors too
+  return { ...traceEnv(), ...out };
 }
 
 /** YARN exit statuses that never count toward the executor failure limit. */
@@ -122,6 +124,7 @@ export class ExecutorAllocator {
   }
 
   private async launch(executorId: string, c: ContainerInfo): Promise<void> {
+    tracePhase('am', `executor ${executorId}: container allocated, launch sent to its NM`);
     try {
       await this.o.am.startContainer(
         c,
@@ -143,6 +146,7 @@ export class ExecutorAllocator {
         // the app secret reaches the executor in its credentials file, not its env
         this.o.appSecret ? { CINDER_APP_SECRET: this.o.appSecret } : {},
       );
+      tracePhase('am', `executor ${executorId}: the NM started its container`);
     } catch (e) {
       log.warn({ containerId: c.id, err: (e as Error).message }, 'executor launch failed; releasing the container');
       this.running.delete(c.id);

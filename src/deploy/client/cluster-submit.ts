@@ -11,6 +11,7 @@ import { esc } from '../../cli/escape.js';
 import type { ClusterClient } from '../../cluster/client.js';
 import { intConf } from '../../common/conf.js';
 import { CinderError } from '../../common/errors.js';
+import { traceEnv, tracePhase } from '../../common/startup-trace.js';
 import { AM_LAUNCH_FILE, AM_LAUNCH_VERSION, encodeAmLaunch } from '../../protocol/am-launch.js';
 import type { AppReport } from '../../protocol/cluster.js';
 import { hasEnded } from '../../protocol/cluster.js';
@@ -45,6 +46,7 @@ export async function submitCluster(req: SubmitRequest): Promise<number> {
     );
     throw e;
   });
+  tracePhase('cli', 'app packaged');
   const client = await connecting.catch((e: Error) => {
     throw new CinderError(
       'MASTER_UNREACHABLE',
@@ -52,6 +54,7 @@ export async function submitCluster(req: SubmitRequest): Promise<number> {
       'check the master URL (`cinder cluster up` prints it) and the cluster secret',
     );
   });
+  tracePhase('cli', 'connected to the RM');
   try {
     const conf = req.conf;
     let submitted: { appId: string; report: AppReport };
@@ -63,6 +66,7 @@ export async function submitCluster(req: SubmitRequest): Promise<number> {
       submitted = await stageAndSubmit(client, req, archive, entry);
     }
     const { appId, report } = submitted;
+    tracePhase('cli', 'application submitted to the RM');
     say(`submitted application ${appId} named ${JSON.stringify(report.name)} (cluster mode, queue ${req.queue})`);
     if (!req.wait) {
       say(describe(report));
@@ -116,7 +120,8 @@ async function stageAndSubmit(
     amResource: { memoryMB: totalMB(am), vcores: am.vcores },
     amLaunchContext: {
       command: ['node', AM_MAIN],
-      env: {},
+      // CINDER_STARTUP_TRACE=1 follows the app into its containers (src/common/startup-trace.ts)
+      env: traceEnv(),
       localResources: {
         [APP_LINK]: { ...appRes, type: 'ARCHIVE' },
         [AM_LAUNCH_FILE]: { ...contract, type: 'FILE' },

@@ -3,13 +3,14 @@
  * started, with esbuild, and reports errors with file:line.
  */
 import path from 'node:path';
-import * as esbuild from 'esbuild';
+import type * as Esbuild from 'esbuild';
 import { CinderError } from '../../common/errors.js';
+import { esbuild } from '../../common/lazy-esbuild.js';
 
 /** Returns the app's own source files (absolute paths, not node_modules) that the check read. */
 export async function checkCompiles(app: string): Promise<string[]> {
   try {
-    const r = await esbuild.build({
+    const r = await esbuild().build({
       entryPoints: [app],
       bundle: true,
       write: false,
@@ -29,7 +30,7 @@ export async function checkCompiles(app: string): Promise<string[]> {
 
 /** The CinderError for an esbuild failure on the user's app: file:line: message for the first errors. */
 export function compileError(app: string, e: unknown): CinderError {
-  const errors = (e as { errors?: esbuild.Message[] }).errors ?? [];
+  const errors = (e as { errors?: Esbuild.Message[] }).errors ?? [];
   const lines = errors
     .slice(0, 5)
     .map((m) => `  ${m.location ? `${m.location.file}:${m.location.line}:${m.location.column}: ` : ''}${m.text}`);

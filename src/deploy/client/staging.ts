@@ -9,9 +9,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import * as esbuild from 'esbuild';
+import type * as Esbuild from 'esbuild';
 import type { ClusterClient } from '../../cluster/client.js';
 import { CinderError } from '../../common/errors.js';
+import { esbuild } from '../../common/lazy-esbuild.js';
 import { AM_LAUNCH_FILE } from '../../protocol/am-launch.js';
 import type { LocalResource } from '../../protocol/cluster.js';
 import { compileError } from './compile-check.js';
@@ -41,7 +42,7 @@ export const RESERVED_LINKS: readonly string[] = [
 const ENGINE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
 const engineDirs = [path.join(ENGINE_ROOT, 'src'), path.join(ENGINE_ROOT, 'build', 'src')];
 const ENGINE_URL = pathToFileURL(path.join(ENGINE_ROOT, 'build', 'src', 'index.js')).href;
-const engineExternal: esbuild.Plugin = {
+const engineExternal: Esbuild.Plugin = {
   name: 'cinder-engine-external',
   setup(b) {
     b.onResolve({ filter: /^cinder$/ }, () => ({ path: ENGINE_URL, external: true }));
@@ -98,7 +99,7 @@ export async function stageFiles(
 
 /** Bundles the app for the AM; returns the archive bytes and the entry module's path inside it. */
 export async function packageApp(app: string): Promise<{ archive: Buffer; entry: string }> {
-  const probe = await esbuild
+  const probe = await esbuild()
     .build({
       entryPoints: [app],
       bundle: true,
@@ -119,7 +120,7 @@ export async function packageApp(app: string): Promise<{ archive: Buffer; entry:
   const outbase = commonDir(inputs);
   // nothing is written: outdir only names the outputs, which stay in memory and go into the archive
   const outdir = path.join(os.tmpdir(), 'cinder-app');
-  const built = await esbuild.build({
+  const built = await esbuild().build({
     entryPoints: inputs,
     outdir,
     outbase,

@@ -104,7 +104,12 @@ export function startAllocation(
   rt: Pick<AmRuntime, 'am' | 'appId' | 'executorResources'>,
   conf: Conf,
   hooks: AllocationHooks,
-): { allocator: ExecutorAllocator; loop: { stop(): void; done: Promise<void> }; numExecutors: number } {
+): {
+  allocator: ExecutorAllocator;
+  loop: { stop(): void; done: Promise<void> };
+  numExecutors: number;
+  firstRound(maxWaitMs: number): Promise<void>;
+} {
   const numExecutors = Number(conf['cinder.executor.instances'] ?? '2');
   const size = executorSize(conf);
   const allocator = new ExecutorAllocator({
@@ -124,11 +129,26 @@ export function startAllocation(
   });
   // asks first, so the loop's first allocate carries them
   if (hooks.initialTarget > 0) allocator.setTarget(hooks.initialTarget);
+  let firstDone!: () => void;
+  const first = new Promise<void>((r) => (firstDone = r));
   const loop = rt.am.heartbeatLoop({
     intervalMs: intConf(conf, 'cinder.am.heartbeatInterval'),
-    onResponse: (r) => allocator.handle(r),
-    onError: (e) => log.warn({ err: e.message }, 'AM heartbeat to the RM failed'),
+    onResponse: (r) => allocator.handle(r).finally(firstDone),
+    onError: (e) => {
+      firstDone();
+      log.warn({ err: e.message }, 'AM heartbeat to the RM failed');
+    },
   });
-  loop.done.catch((e: Error) => hooks.onRmGone(attemptOver(e) ? 'ended' : 'lost', e.message.split('\n')[0] ?? ''));
-  return { allocator, loop, numExecutors };
+  loop.done.catch((e: Error) => {
+    firstDone();
+    hooks.onRmGone(attemptOver(e) ? 'ended' : 'lost', e.message.split('\n')[0] ?? '');
+  });
+  /**
+   * Resolves once the first allocate answer is handled (the containers it brought are started) or after
+   * `maxWaitMs`: work that holds the event loop for long (importing the engine and the user's main) waits
+   * for it, else the answer sits unread and the executors start that much later (seen: ~100 ms).
+   */
+  const firstRound = (maxWaitMs: number) =>
+    Promise.race([first, new Promise<void>((r) => setTimeout(r, maxWaitMs).unref())]);
+  return { allocator, loop, numExecutors, firstRound };
 }

@@ -6,7 +6,9 @@
  * Registered with module.register() by src/deploy/run-app.ts.
  */
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import type * as Esbuild from 'esbuild';
 
 const TS = /\.(m|c)?tsx?$/;
 const ENGINE_INDEX = new URL('../../index.js', import.meta.url).href;
@@ -52,7 +54,8 @@ export async function load(url: string, context: unknown, next: NextLoad) {
     }
     const text = await fs.promises.readFile(file, 'utf8');
     // loaded on the first TypeScript file only: a JavaScript app's hooks thread starts ~100 ms sooner
-    const esbuild = await import('esbuild');
+    // through require: importing esbuild's CommonJS entry as ESM costs ~30 ms more (its exports are lexed)
+    const esbuild = createRequire(import.meta.url)('esbuild') as typeof Esbuild;
     const r = await esbuild.transform(text, {
       loader: file.endsWith('x') ? 'tsx' : 'ts',
       format: 'esm',
