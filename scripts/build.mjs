@@ -164,7 +164,9 @@ for (const name of ['main', 'worker']) {
     .slice(0, 20);
   await esbuild.build({
     stdin: {
-      contents: `import { runCachedBundle } from './code-cache.ts'; runCachedBundle(require('node:path').join(__dirname, '${name}.bundle.cjs'), '${hash}');`,
+      // the main thread sets the task threads' V8 flags before it compiles: its code cache must be made
+      // under the flags it is later checked against (src/executor/v8-flags.ts)
+      contents: `${name === 'main' ? "import { applyTaskThreadFlags } from './v8-flags.ts'; applyTaskThreadFlags();" : ''} import { runCachedBundle } from './code-cache.ts'; runCachedBundle(require('node:path').join(__dirname, '${name}.bundle.cjs'), '${hash}');`,
       resolveDir: path.join(root, 'src', 'executor'),
       loader: 'ts',
     },

@@ -4,33 +4,26 @@
  * the engine's task code) then overlaps with the main thread's, instead of following it
  * (docs/decisions/0009-executor-threads-first.md).
  *
- * Imports only Node built-ins and ./entry.ts: whatever this module loads delays the threads.
+ * Imports only Node built-ins, ./entry.ts and ./v8-flags.ts: whatever this module loads delays the threads.
  *
  * Owns: starting, restarting and sizing the threads. Must not: know tasks or the driver (the executor
  * backend attaches its handlers with attach()).
  */
 import path from 'node:path';
-import v8 from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import type { TaskDescription } from '../protocol/executor.js';
 import { workerModule } from './entry.js';
 import type { MainToWorker, WorkerIds, WorkerInit, WorkerToMain } from './thread-protocol.js';
+import { applyTaskThreadFlags, TASK_THREAD_YOUNG_MB } from './v8-flags.js';
 
 /** shares of a task thread's old generation for execution (shuffle buffers) and storage (cache) memory */
 const EXECUTION_SHARE = 0.35;
 const STORAGE_SHARE = 0.3;
 /** a fixed 64 MB young generation: smaller ones promote so much that small heaps run out of memory while spilling */
-const YOUNG_MB = 64;
-/**
- * Task threads start with their young generation at its full size (a 32 MB semi-space: V8 splits the 64 MB
- * into two). V8 starts a worker's semi-space at 1 MB and grows it only as scavenges find survivors, so a
- * thread's first map tasks scavenged several times as often as its later ones (wordfreq: 100-220 ms of GC
- * in each of the first tasks, 40-50 ms in later ones). The flag is read when an isolate is made, so it
- * reaches the task threads started after this module loads and not the executor's main thread (decision
- * 0031: a job's GC time -25% to -65% on wordfreq and cpumap, same run).
- */
-const INITIAL_SEMI_MB = YOUNG_MB / 2;
-v8.setFlagsFromString(`--min-semi-space-size=${INITIAL_SEMI_MB}`);
+const YOUNG_MB = TASK_THREAD_YOUNG_MB;
+// the task threads' young generation starts at its full size (see ./v8-flags.ts; the process entry set it
+// before compiling this code, so this call only covers a start without the entry, e.g. tests)
+applyTaskThreadFlags();
 
 export interface ThreadConfig {
   /** undefined for a spare executor until assign() */
