@@ -65,6 +65,10 @@ export async function runExecutor(cfg: ExecutorConfig): Promise<void> {
     onDeath: (slot, why) => {
       if (stopping) return;
       log.error({ thread: slot.index, why }, 'task thread died; failing its tasks and starting a new thread');
+      // the task the thread was running; when it died between tasks (e.g. a timer a finished task left
+      // threw) no one is known, and every task it held counts, so such a task cannot retry forever
+      const running = slot.current[0];
+      const innocent = (taskId: number) => running !== -1 && taskId !== running;
       for (const desc of slot.running.values())
         report({
           taskId: desc.taskId,
@@ -73,12 +77,14 @@ export async function runExecutor(cfg: ExecutorConfig): Promise<void> {
             kind: 'Exception',
             error: {
               name: 'TaskThreadDied',
-              message:
-                why === 'out of memory'
+              message: innocent(desc.taskId)
+                ? // queued behind the task that was running, or finished with its status not yet sent
+                  `the task thread this task was handed to died while another task (${running}) ran: ${why}; this one runs again and does not count as a failure`
+                : why === 'out of memory'
                   ? `the task thread running this task ran out of memory: each task thread has an old-generation heap of ${threads.oldGenMb} MB (60% of cinder.executor.memory / cinder.executor.cores); raise cinder.executor.memory or use more, smaller partitions`
                   : `the task thread running this task died: ${why} (an error thrown outside the task, e.g. from an event emitter the task created)`,
             },
-            countsTowardFailures: true,
+            countsTowardFailures: !innocent(desc.taskId),
           },
         });
       pump();

@@ -19,6 +19,11 @@ export interface WorkerInit {
   memoryLimitBytes: number;
   /** storage memory: cached partitions past it go to disk */
   storageMemoryBytes: number;
+  /**
+   * One float64 the thread sets to the id of the task it runs and to -1 between tasks: no message per
+   * task, and still readable after the thread died, so only that task is blamed for its death.
+   */
+  current: SharedArrayBuffer;
 }
 
 export type MainToWorker =

@@ -13,6 +13,8 @@ import type { MainToWorker, WorkerIds, WorkerInit, WorkerToMain } from './thread
 
 const init = workerData as WorkerInit;
 const port = parentPort!;
+/** the task running now, for the main thread to read if this thread dies (WorkerInit.current) */
+const current = new Float64Array(init.current);
 let nextReq = 1;
 const pending = new Map<number, { resolve: (d: Uint8Array) => void; reject: (e: Error) => void }>();
 
@@ -54,7 +56,9 @@ const SEND_AT_MOST = 8;
 let firstDone = false;
 async function drain(): Promise<void> {
   while (runQueue.length > 0) {
+    current[0] = runQueue[0]!.taskId;
     const status = await runner!.run(runQueue[0]!);
+    current[0] = -1;
     if (!firstDone) {
       firstDone = true;
       tracePhase(who, 'first task finished');

@@ -59,6 +59,10 @@ test('driver UI of a running job, then the history server after it ended', {
   cleanup.push(() => sc.stop());
   const base = sc.uiWebUrl!;
   const app = `/api/v1/applications/${sc.applicationId}`;
+  // the browser starts before the job: under load its start took longer than the stage's ~2 s, and the
+  // stage was then past the part-way window this test watches
+  const b: TestBrowser = await startBrowser();
+  cleanup.push(() => b.close());
   const TASKS = 16;
   const job = sc
     .parallelize([...Array(TASKS).keys()], TASKS)
@@ -71,9 +75,6 @@ test('driver UI of a running job, then the history server after it ended', {
     })
     .groupByKey(2)
     .collect();
-  const b: TestBrowser = await startBrowser();
-  cleanup.push(() => b.close());
-
   // the map stage is running: some tasks done, not all
   const running = await until('stage 0 to be part way', async () => {
     const s = (await rest(base, `${app}/stages/0/0?details=false`)) as any;
