@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { MiniCluster, sharedTempDir } from '../harness/mini-cluster.js';
+import { MiniCluster, ROOT, sharedTempDir } from '../harness/mini-cluster.js';
 import { NetLab, netnsUnavailable } from '../harness/netns.js';
 import { capture, captureUnavailable, stopCapture } from '../harness/tcpdump.js';
 import { readWhenWritten } from './outcome-harness.js';
@@ -43,7 +43,7 @@ describe('deploy modes across network namespaces', {
   };
 
   before(async () => {
-    lab = NetLab.create(['rm', 'nm1', 'nm2', 'client']);
+    lab = NetLab.create(['rm', 'nm1', 'nm2', 'client', 'mitm']);
     mc = await MiniCluster.start({
       nodes: 2,
       nodeMemoryMB: 4096,
@@ -65,7 +65,8 @@ describe('deploy modes across network namespaces', {
       fs.cpSync(mc.dir, process.env.CINDER_KEEP_TEST_LOGS, { recursive: true });
     await mc?.cleanup();
     if (lab) {
-      for (const h of ['rm', 'nm1', 'nm2', 'client']) assert.deepEqual(lab.pids(h), [], `no process left on ${h}`);
+      for (const h of ['rm', 'nm1', 'nm2', 'client', 'mitm'])
+        assert.deepEqual(lab.pids(h), [], `no process left on ${h}`);
       lab.teardown();
     }
     fs.rmSync(tmp, { recursive: true, force: true });
@@ -221,6 +222,52 @@ describe('deploy modes across network namespaces', {
     assert.notEqual(bad.code, 0);
     assert.match(bad.stderr, /refused|authentication/i);
   });
+  test('on the path between hosts: a kill request injected into a driver’s RM connection after its handshake ends that connection and is not carried out', async () => {
+    // the client reaches the RM only through a relay on another host, which injects a well-formed frame
+    const rmPort = new URL(mc.master.replace(/^cinder:/, 'http:')).port;
+    const relayPort = 42_000 + Math.floor(Math.random() * 1000);
+    const relay = spawn(
+      'ip',
+      [
+        ...lab.prefix('mitm').slice(1),
+        process.execPath,
+        path.join(ROOT, 'build/test/harness/inject-relay.js'),
+        lab.addr('mitm'),
+        String(relayPort),
+        lab.addr('rm'),
+        rmPort,
+      ],
+      { stdio: ['pipe', 'pipe', 'inherit'] },
+    );
+    let said = '';
+    relay.stdout!.on('data', (d) => {
+      said += d;
+    });
+    try {
+      await mc.waitFor(() => said.includes('up'), 10_000, 'the relay');
+      const marker = path.join(tmp, 'inject-slow');
+      const run = onClient([
+        '--master',
+        `cinder://${lab.addr('mitm')}:${relayPort}`,
+        ...FAST,
+        path.join(APPS, 'slow.ts'),
+        marker,
+        '300',
+        '2',
+      ]);
+      const appId = await readWhenWritten(mc, marker, 40_000);
+      relay.stdin!.write(`inject ${appId}\n`);
+      await mc.waitFor(() => /injected [1-9]/.test(said), 5_000, 'the injection');
+      await mc.waitFor(() => said.includes('closed-by-target'), 10_000, 'the RM to close the tampered connection');
+      const r = await run.done;
+      assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+      const st = await status(appId);
+      assert.equal(`${st.state}/${st.finalStatus}`, 'FINISHED/SUCCEEDED', 'the injected kill was not carried out');
+    } finally {
+      relay.kill('SIGKILL');
+    }
+  });
+
   test('on the path between hosts: no record or --conf value of alice’s app on the bridge, and bob on the client host cannot kill, view or read the logs of it', {
     skip: captureUnavailable() || false,
   }, async () => {
