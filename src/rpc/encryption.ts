@@ -13,6 +13,7 @@ import { hkdfSync } from 'node:crypto';
 import type net from 'node:net';
 import tls from 'node:tls';
 import { CinderError } from '../common/errors.js';
+import { PSK_TLS, pskClientOptions, pskServerOptions, showedCertificate } from '../common/psk-tls.js';
 
 export const ENCRYPTION_ENV = 'CINDER_RPC_ENCRYPTION';
 
@@ -70,12 +71,6 @@ export function derivePsk(secret: string, principal: string, serverNonce: Uint8A
   return Buffer.from(hkdfSync('sha256', secret, salt, `cinder rpc tls psk v1\0${principal}`, 32));
 }
 
-// Old-style PSK callbacks in TLS 1.3 need a SHA-256 suite; AES-GCM first (AES-NI), ChaCha20 for CPUs without it.
-const TLS = {
-  minVersion: 'TLSv1.3',
-  maxVersion: 'TLSv1.3',
-  ciphers: 'TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256',
-} as const;
 const IDENTITY = 'cinder-rpc';
 
 /** Runs the TLS handshake over a connected socket whose Cinder handshake has just ended. */
@@ -83,17 +78,9 @@ export function upgrade(sock: net.Socket, side: 'client' | 'server', psk: Buffer
   return new Promise((resolve, reject) => {
     let t: tls.TLSSocket;
     if (side === 'client') {
-      t = tls.connect({
-        ...TLS,
-        socket: sock,
-        pskCallback: () => ({ psk, identity: IDENTITY }),
-        checkServerIdentity: () => undefined,
-      });
-      // OpenSSL clients accept a server that ignores the key offer and runs a certificate handshake: a
-      // certificate from any CA this process trusts would then pass (there is no name to check). The key
-      // is the only credential here, so a server that shows a certificate is not the one holding it.
+      t = tls.connect({ ...pskClientOptions(psk, IDENTITY), socket: sock });
       t.once('secureConnect', () =>
-        Object.keys(t.getPeerCertificate() ?? {}).length > 0
+        showedCertificate(t)
           ? done(
               new CinderError(
                 'AUTH_FAILED',
@@ -104,10 +91,9 @@ export function upgrade(sock: net.Socket, side: 'client' | 'server', psk: Buffer
       );
     } else {
       t = new tls.TLSSocket(sock, {
-        ...TLS,
+        ...pskServerOptions(psk, IDENTITY),
         isServer: true,
-        secureContext: tls.createSecureContext(TLS),
-        pskCallback: (_s: tls.TLSSocket, identity: string) => (identity === IDENTITY ? psk : null),
+        secureContext: tls.createSecureContext(PSK_TLS),
       } as tls.TLSSocketOptions);
       t.once('secure', () => done());
     }

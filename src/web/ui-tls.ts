@@ -15,14 +15,9 @@ import { hkdfSync } from 'node:crypto';
 import type net from 'node:net';
 import tls from 'node:tls';
 import { Agent, type buildConnector } from 'undici';
+import { pskClientOptions, pskServerOptions, showedCertificate } from '../common/psk-tls.js';
 
 const IDENTITY = 'cinder-ui';
-// Old-style PSK callbacks in TLS 1.3 need a SHA-256 suite; AES-GCM first (AES-NI), ChaCha20 for CPUs without it.
-const TLS = {
-  minVersion: 'TLSv1.3',
-  maxVersion: 'TLSv1.3',
-  ciphers: 'TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256',
-} as const;
 
 /** The pre-shared key of an app's UI channel. */
 export function uiPsk(appSecret: string): Buffer {
@@ -31,11 +26,7 @@ export function uiPsk(appSecret: string): Buffer {
 
 /** Options for `https.createServer` / `tls.createServer`: a server that only the app secret's holders can reach. */
 export function uiTlsServerOptions(appSecret: string): tls.TlsOptions {
-  const psk = uiPsk(appSecret);
-  return {
-    ...TLS,
-    pskCallback: (_s: tls.TLSSocket, identity: string) => (identity === IDENTITY ? psk : null),
-  } as tls.TlsOptions;
+  return pskServerOptions(uiPsk(appSecret), IDENTITY);
 }
 
 /**
@@ -55,18 +46,14 @@ export function uiTlsAgent(appSecret: string): Agent {
       } else cb(null, s!);
     };
     const sock = tls.connect({
-      ...TLS,
+      ...pskClientOptions(psk, IDENTITY),
       host: opts.hostname.replace(/^\[(.*)\]$/, '$1'), // an IPv6 literal comes in brackets
       port: Number(opts.port) || 443,
-      pskCallback: () => ({ psk, identity: IDENTITY }),
-      // no name to check: the key is what identifies the UI (checked just below: no certificate at all)
-      checkServerIdentity: () => undefined,
     });
     sock.setTimeout(10_000, () => done(new Error('the TLS handshake with the application UI timed out')));
     sock.once('secureConnect', () => {
       sock.setTimeout(0);
-      const cert = sock.getPeerCertificate();
-      if (cert && Object.keys(cert).length > 0)
+      if (showedCertificate(sock))
         return done(
           new Error('the application UI presented a certificate instead of the key of the app (not its driver)'),
         );
