@@ -14,20 +14,10 @@ import {
   appProcesses,
   deployCluster,
   EXECUTOR_PROCESS,
+  FAST,
   outputLines,
   submit,
 } from './submit-harness.js';
-
-const FAST = [
-  '--conf',
-  'cinder.am.heartbeatInterval=300',
-  '--conf',
-  'cinder.executor.heartbeatInterval=1000',
-  '--executor-memory',
-  '256m',
-  '--driver-memory',
-  '256m',
-];
 
 describe('deploy modes on a 2-node cluster', { timeout: 180_000 }, () => {
   const fx = deployCluster('deploy');

@@ -2,22 +2,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { AppReport } from '../../src/protocol/cluster.js';
 import { CINDER, type MiniCluster } from '../harness/mini-cluster.js';
-import { APPS, type Run, spawnCapture } from './submit-harness.js';
+import { APPS, type Run, FAST as SUBMIT_FAST, spawnCapture } from './submit-harness.js';
 
 export const SLOW_SAVE = path.join(APPS, 'slow-save.ts');
 
-export const FAST = [
-  '--conf',
-  'cinder.am.heartbeatInterval=300',
-  '--conf',
-  'cinder.executor.heartbeatInterval=1000',
-  '--conf',
-  'cinder.yarn.report.interval=250',
-  '--executor-memory',
-  '256m',
-  '--driver-memory',
-  '256m',
-];
+/** the quick-test submit flags, and a faster status report interval */
+export const FAST = [...SUBMIT_FAST, '--conf', 'cinder.yarn.report.interval=250'];
 
 /** The lines slow-save.ts writes, sorted. */
 export const SLOW_SAVE_LINES = Array.from({ length: 24 }, (_, i) => `n${i}`).sort();

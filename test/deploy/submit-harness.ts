@@ -7,6 +7,18 @@ import { CINDER, MiniCluster, ROOT, sharedTempDir } from '../harness/mini-cluste
 
 export const APPS = path.join(ROOT, 'test', 'fixtures', 'apps');
 
+/** submit flags for quick cluster tests: fast AM and executor heartbeats, small containers */
+export const FAST = [
+  '--conf',
+  'cinder.am.heartbeatInterval=300',
+  '--conf',
+  'cinder.executor.heartbeatInterval=1000',
+  '--executor-memory',
+  '256m',
+  '--driver-memory',
+  '256m',
+];
+
 export interface Run {
   child: ChildProcess;
   done: Promise<{ code: number | null; stdout: string; stderr: string }>;

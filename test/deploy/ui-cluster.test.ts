@@ -15,18 +15,7 @@ import tls from 'node:tls';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { CINDER } from '../harness/mini-cluster.js';
 import { readWhenWritten } from './outcome-harness.js';
-import { APPS, appIdFrom, deployCluster, submit } from './submit-harness.js';
-
-const FAST = [
-  '--conf',
-  'cinder.am.heartbeatInterval=300',
-  '--conf',
-  'cinder.executor.heartbeatInterval=1000',
-  '--executor-memory',
-  '256m',
-  '--driver-memory',
-  '256m',
-];
+import { APPS, appIdFrom, deployCluster, FAST, submit } from './submit-harness.js';
 
 async function historyServer(
   args: string[],
