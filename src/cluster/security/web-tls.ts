@@ -96,7 +96,7 @@ export function ensureClusterCa(dir: string): { caFile: string; caKeyFile: strin
 export function issueServerCert(caDir: string, prefix: string, hosts: string[]): { certFile: string; keyFile: string } {
   const { caFile, caKeyFile } = caFiles(caDir);
   if (hosts.length === 0) throw new CinderError('WEB_TLS', 'a server certificate needs at least one host');
-  const san = [...new Set(hosts)].map((h) => (net.isIP(h) ? `IP:${h}` : `DNS:${h}`)).join(',');
+  const san = subjectAltName(hosts);
   fs.mkdirSync(path.dirname(prefix), { recursive: true, mode: 0o700 });
   const keyFile = `${prefix}.key`;
   const certFile = `${prefix}.pem`;
@@ -205,7 +205,7 @@ export function ensureSelfSignedCert(prefix: string, hosts: string[]): { certFil
   const keyFile = `${prefix}.key`;
   const certFile = `${prefix}.pem`;
   if (fs.existsSync(certFile) && fs.existsSync(keyFile)) return { certFile, keyFile };
-  const san = [...new Set(hosts)].map((h) => (net.isIP(h) ? `IP:${h}` : `DNS:${h}`)).join(',');
+  const san = subjectAltName(hosts);
   fs.mkdirSync(path.dirname(prefix), { recursive: true, mode: 0o700 });
   fs.writeFileSync(keyFile, '', { mode: 0o600 });
   openssl(
@@ -232,4 +232,9 @@ export function ensureSelfSignedCert(prefix: string, hosts: string[]): { certFil
 /** The SHA-256 fingerprint of a PEM certificate file (AA:BB:…, as browsers and `openssl x509 -fingerprint` show it). */
 export function certFingerprint(certFile: string): string {
   return new X509Certificate(fs.readFileSync(certFile)).fingerprint256;
+}
+
+/** The subjectAltName value naming hosts (IP addresses as IP:, names as DNS:), each once. */
+function subjectAltName(hosts: string[]): string {
+  return [...new Set(hosts)].map((h) => (net.isIP(h) ? `IP:${h}` : `DNS:${h}`)).join(',');
 }
