@@ -10,14 +10,16 @@
  *
  * The client also refuses a server that answers the PSK offer with a certificate handshake instead (a
  * certificate from any CA it trusts would otherwise pass, since the UI has no name to check).
+ *
+ * The client side (an undici dispatcher, for the RM's proxy) is in ui-tls-agent.ts: the driver, which
+ * only serves, does not load undici (~0.1 s of a local job's start-up).
  */
 import { hkdfSync } from 'node:crypto';
-import type net from 'node:net';
-import tls from 'node:tls';
-import { Agent, type buildConnector } from 'undici';
-import { pskClientOptions, pskServerOptions, showedCertificate } from '../common/psk-tls.js';
+import type tls from 'node:tls';
+import { pskServerOptions } from '../common/psk-tls.js';
 
-const IDENTITY = 'cinder-ui';
+/** The PSK identity both ends of the UI channel use. */
+export const UI_PSK_IDENTITY = 'cinder-ui';
 
 /** The pre-shared key of an app's UI channel. */
 export function uiPsk(appSecret: string): Buffer {
@@ -26,44 +28,5 @@ export function uiPsk(appSecret: string): Buffer {
 
 /** Options for `https.createServer` / `tls.createServer`: a server that only the app secret's holders can reach. */
 export function uiTlsServerOptions(appSecret: string): tls.TlsOptions {
-  return pskServerOptions(uiPsk(appSecret), IDENTITY);
-}
-
-/**
- * An undici dispatcher whose connections are TLS keyed by the app secret; it refuses (before any
- * request is written) a server that does not know the key or that presents a certificate instead.
- */
-export function uiTlsAgent(appSecret: string): Agent {
-  const psk = uiPsk(appSecret);
-  const connect = (opts: buildConnector.Options, cb: buildConnector.Callback): net.Socket => {
-    let settled = false;
-    const done = (e: Error | null, s?: tls.TLSSocket) => {
-      if (settled) return;
-      settled = true;
-      if (e) {
-        sock.destroy();
-        cb(e, null);
-      } else cb(null, s!);
-    };
-    const sock = tls.connect({
-      ...pskClientOptions(psk, IDENTITY),
-      host: opts.hostname.replace(/^\[(.*)\]$/, '$1'), // an IPv6 literal comes in brackets
-      port: Number(opts.port) || 443,
-    });
-    sock.setTimeout(10_000, () => done(new Error('the TLS handshake with the application UI timed out')));
-    sock.once('secureConnect', () => {
-      sock.setTimeout(0);
-      if (showedCertificate(sock))
-        return done(
-          new Error('the application UI presented a certificate instead of the key of the app (not its driver)'),
-        );
-      done(null, sock);
-    });
-    sock.once('error', (e) =>
-      done(new Error(`the TLS handshake with the application UI failed (not the app's driver?): ${e.message}`)),
-    );
-    sock.once('close', () => done(new Error('the application UI closed the connection during the TLS handshake')));
-    return sock;
-  };
-  return new Agent({ connect: connect as unknown as buildConnector.connector });
+  return pskServerOptions(uiPsk(appSecret), UI_PSK_IDENTITY);
 }

@@ -188,6 +188,26 @@ await sc.stop();`,
     assert.deepEqual(await states({ CINDER_CODE_CACHE: '0', CINDER_CODE_CACHE_DIR: cacheDir }), four('off'));
   });
 
+  test('a local job loads only the packages it uses: no HTTP client or framework in the driver', async () => {
+    // the app runs in the driver's process, so it sees the packages the driver loaded (CommonJS ones are in
+    // require.cache; undici alone cost ~0.1 s of a tiny job's start when the UI's TLS module pulled it in)
+    const probe = app(
+      'probe.mjs',
+      `import { createRequire } from 'node:module';
+const sc = await CinderContext.getOrCreate();
+console.log('n=' + (await sc.parallelize([1, 2, 3], 2).count()) + ' ui=' + sc.uiWebUrl);
+const pkgs = new Set(Object.keys(createRequire(import.meta.url).cache).map((f) => /node_modules\\/((@[^/]+\\/)?[^/]+)/.exec(f)?.[1]).filter(Boolean));
+console.log('packages=' + [...pkgs].sort().join(','));
+await sc.stop();`,
+    );
+    const r = await submit(['--master', 'local[2]', probe]).done;
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^n=3 ui=http:\/\/127\.0\.0\.1:\d+$/m, 'the UI is up: its modules were loaded');
+    const pkgs = /^packages=(.*)$/m.exec(r.stdout)?.[1]?.split(',') ?? [];
+    assert.ok(pkgs.includes('esbuild'), `the probe sees CommonJS packages: ${pkgs}`);
+    for (const p of ['undici', 'fastify', 'playwright-core']) assert.ok(!pkgs.includes(p), `${p} loaded: ${pkgs}`);
+  });
+
   test('without CINDER_STARTUP_TRACE nothing is printed', async () => {
     const quiet = app(
       'quiet.ts',

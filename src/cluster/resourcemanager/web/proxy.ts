@@ -17,7 +17,7 @@ import { type Agent, request } from 'undici';
 import { hasEnded } from '../../../protocol/cluster.js';
 import { html } from '../../../web/html.js';
 import { PROXY_AUTH_HEADER, PROXY_BASE_HEADER, PROXY_USER_HEADER, proxyAuthValue } from '../../../web/proxy-auth.js';
-import { uiTlsAgent } from '../../../web/ui-tls.js';
+import { uiTlsAgent } from '../../../web/ui-tls-agent.js';
 import { currentAttempt } from '../books.js';
 import { getReport } from '../client-service.js';
 import type { ResourceManager } from '../rm.js';
