@@ -55,6 +55,16 @@ export async function primeModuleTexts(files: string[]): Promise<void> {
   );
 }
 
+/** Texts transpiled by an earlier run (src/deploy/client/compile-cache.ts) for files whose content is unchanged. */
+export function seedModuleTexts(texts: TranspiledText[]): void {
+  for (const t of texts)
+    if (!cache.has(t.file))
+      cache.set(t.file, {
+        mtimeMs: t.mtimeMs,
+        value: { file: t.file, mtimeMs: t.mtimeMs, code: t.code, tsMap: t.map },
+      });
+}
+
 /** The transpiled TypeScript files held (for the TS loader hooks, which then need no esbuild of their own). */
 export function transpiledTexts(files: string[]): TranspiledText[] {
   const out: TranspiledText[] = [];

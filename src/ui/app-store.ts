@@ -251,8 +251,9 @@ export class AppStore {
         for (const j of this.jobs.values()) if (j.status === 'RUNNING') j.status = 'UNKNOWN';
         return;
       case 'SparkListenerEnvironmentUpdate': {
+        // by code point, as Spark sorts them (localeCompare's first call loads ICU's collator: ~13 ms of start-up)
         const pairs = (o: unknown) =>
-          Object.entries((o ?? {}) as Record<string, string>).sort(([a], [b]) => a.localeCompare(b)) as Array<
+          Object.entries((o ?? {}) as Record<string, string>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)) as Array<
             [string, string]
           >;
         this.env = {

@@ -90,7 +90,7 @@ console.log('sum=' + sum);`,
     const expected: Array<[RegExp, RegExp, number]> = [
       [/^cli$/, /^CLI loaded$/, 1],
       [/^cli$/, /^2 spare executors spawned$/, 1],
-      [/^cli$/, /^app compile-checked$/, 1],
+      [/^cli$/, /^app compile-checked \(cache: (made|used)\)$/, 1],
       [/^driver$/, /^app loaded/, 1],
       [/^driver$/, /^driver endpoint listening$/, 1],
       [/^driver$/, /^2 executors spawned$/, 1],
@@ -113,7 +113,9 @@ console.log('sum=' + sum);`,
     // each process's marks come in the order its phases happen, and every figure is a time
     const driverOrder = ms.filter((m) => m.who === 'cli' || m.who === 'driver').map((m) => m.phase);
     assert.deepEqual(
-      driverOrder.filter((p) => !/^app main returned|^submit done/.test(p)),
+      driverOrder
+        .filter((p) => !/^app main returned|^submit done/.test(p))
+        .map((p) => p.replace(/ \(cache: \w+\)$/, '')),
       [
         'CLI loaded',
         '2 spare executors spawned',
@@ -204,7 +206,7 @@ await sc.stop();`,
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^n=3 ui=http:\/\/127\.0\.0\.1:\d+$/m, 'the UI is up: its modules were loaded');
     const pkgs = /^packages=(.*)$/m.exec(r.stdout)?.[1]?.split(',') ?? [];
-    assert.ok(pkgs.includes('esbuild'), `the probe sees CommonJS packages: ${pkgs}`);
+    assert.ok(pkgs.includes('commander'), `the probe sees CommonJS packages: ${pkgs}`);
     for (const p of ['undici', 'fastify', 'playwright-core']) assert.ok(!pkgs.includes(p), `${p} loaded: ${pkgs}`);
   });
 
@@ -316,6 +318,80 @@ console.log('out=' + JSON.stringify(out));`,
     const r = await submit(['--master', 'local[2]', multi]).done;
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^out=\[3,6,9,12\]$/m);
+  });
+
+  test('compile cache: an unchanged app runs without esbuild; a changed file, a new error or the cache turned off compile again', async () => {
+    const cacheDir = path.join(dir, 'compile-cache');
+    const helper = path.join(dir, 'cached-lib.ts');
+    fs.writeFileSync(helper, 'export const scale = (x: number): number => x * 3;\n');
+    const cached = app(
+      'cached.ts',
+      `import { createRequire } from 'node:module';
+import { scale } from './cached-lib.js';
+const sc = await CinderContext.getOrCreate();
+// the shipped function uses no import (one that did would be bundled for the executors, with esbuild)
+const out = (await sc.parallelize([1, 2, 3, 4], 2).map((x: number) => x * 10).collect()).map((x: number) => scale(x) / 10);
+await sc.stop();
+const esbuildLoaded = Object.keys(createRequire(import.meta.url).cache).some((f) => f.includes('/node_modules/esbuild/'));
+console.log('out=' + JSON.stringify(out) + ' esbuild=' + esbuildLoaded);`,
+    );
+    const run = async (extra: Record<string, string> = {}) => {
+      const { env, marker } = runEnv();
+      const r = await submit(['--master', 'local[2]', cached], { ...env, CINDER_COMPILE_CACHE_DIR: cacheDir, ...extra })
+        .done;
+      assert.deepEqual(await leftOver(marker), []);
+      const state = /app compile-checked \(cache: ([\w ]+)\)/.exec(r.stderr)?.[1];
+      return { ...r, state };
+    };
+    const first = await run();
+    assert.equal(first.code, 0, first.stderr);
+    assert.equal(first.state, 'made');
+    assert.match(first.stdout, /^out=\[3,6,9,12\] esbuild=true$/m);
+    assert.equal(fs.statSync(cacheDir).mode & 0o777, 0o700);
+    const [entry] = fs.readdirSync(cacheDir);
+    assert.equal(fs.statSync(path.join(cacheDir, entry!)).mode & 0o777, 0o600);
+
+    // the same files again: no esbuild at all (no check, no transpile), the same answer
+    const second = await run();
+    assert.equal(second.code, 0, second.stderr);
+    assert.equal(second.state, 'used');
+    assert.match(second.stdout, /^out=\[3,6,9,12\] esbuild=false$/m);
+
+    // an imported file changed, even with its old size and mtime: compiled again, and it runs as it is now
+    const st = fs.statSync(helper);
+    fs.writeFileSync(helper, 'export const scale = (x: number): number => x * 5;\n');
+    fs.utimesSync(helper, st.atime, st.mtime);
+    const changed = await run();
+    assert.equal(changed.code, 0, changed.stderr);
+    assert.equal(changed.state, 'made');
+    assert.match(changed.stdout, /^out=\[5,10,15,20\] esbuild=true$/m);
+
+    // an error introduced after a cached run is reported as a compile error, not run from the cache
+    fs.writeFileSync(helper, 'export const scale = (x: number): number => x * ;\n');
+    const broken = await run();
+    assert.equal(broken.code, 1);
+    assert.match(broken.stderr, /does not compile:\n.*cached-lib\.ts:1:\d+/);
+    fs.writeFileSync(helper, 'export const scale = (x: number): number => x * 7;\n');
+    assert.match((await run()).stdout, /^out=\[7,14,21,28\] esbuild=true$/m);
+    assert.equal((await run()).state, 'used');
+
+    // turned off: compiled every time, nothing read
+    const off = await run({ CINDER_COMPILE_CACHE: '0' });
+    assert.equal(off.state, 'off');
+    assert.match(off.stdout, /^out=\[7,14,21,28\] esbuild=true$/m);
+
+    // a cache directory others can write is not trusted (its entries would be code run by this driver)
+    fs.chmodSync(cacheDir, 0o777);
+    const open = await run();
+    assert.equal(open.state, 'not kept');
+    assert.match(open.stdout, /esbuild=true$/m);
+    fs.chmodSync(cacheDir, 0o700);
+    assert.equal((await run()).state, 'used');
+    assert.deepEqual(
+      fs.readdirSync(cacheDir).filter((f) => !f.endsWith('.json')),
+      [],
+      'no temporary files are left',
+    );
   });
 
   test('a TS file changed after the submit transpiled it runs as it is now, not as it was', async () => {

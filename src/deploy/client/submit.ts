@@ -11,6 +11,7 @@ import { holdProcess, ownHandlesKeepAlive, untilAppIdle } from '../../common/kee
 import type { TranspiledText } from '../../common/module-text.js';
 import { tracePhase } from '../../common/startup-trace.js';
 import { applyEncryptionSetting, ENCRYPTION_CONF_KEY } from '../../rpc/encryption.js';
+import type { CompiledApp } from './compile-cache.js';
 import { buildSubmitRequest, type RawSubmitOptions, type SubmitRequest } from './submit-options.js';
 
 // the rest (esbuild, pino, the loader) loads once the options are read, so a local master's executors
@@ -66,20 +67,34 @@ export async function submitMain(
     // the engine loads while esbuild (its own process) checks the app, and before the TS loader's hooks:
     // once they are registered every module resolution is a round trip to their thread (~100 for the engine)
     const engine = import('../../index.js');
-    const [{ checkCompiles }, { primeModuleTexts, transpiledTexts }] = await Promise.all([
-      import('./compile-check.js'),
-      import('../../common/module-text.js'),
-    ]);
-    const sources = await checkCompiles(req.app);
-    tracePhase('cli', 'app compile-checked');
-    // closure capture reads the app's transpiled text, and the TS loader runs the same text: transpile it
-    // once here with the esbuild service the check started (the loader's thread then needs no esbuild)
-    await primeModuleTexts(sources);
+    const compiled = await compileApp(req.app);
     await engine;
-    return await runDriverHere(req, transpiledTexts(sources));
+    return await runDriverHere(req, compiled.transpiled);
   } catch (e) {
     return fail(e);
   }
+}
+
+/**
+ * Checks that the app compiles and transpiles its TypeScript files, or takes both from the compile cache
+ * when none of its files changed since an earlier submit (decision 0034: no esbuild then). Closure capture
+ * reads the app's transpiled text and the TS loader runs the same text, transpiled once here with the
+ * esbuild service the check started (the loader's thread then needs no esbuild).
+ */
+async function compileApp(app: string): Promise<CompiledApp> {
+  const [cache, texts] = await Promise.all([import('./compile-cache.js'), import('../../common/module-text.js')]);
+  const cached = cache.lookupCompiled(app);
+  if (cached) {
+    texts.seedModuleTexts(cached.transpiled);
+    tracePhase('cli', 'app compile-checked (cache: used)');
+    return cached;
+  }
+  const { checkCompiles } = await import('./compile-check.js');
+  const sources = await checkCompiles(app);
+  await texts.primeModuleTexts(sources);
+  const compiled = { sources, transpiled: texts.transpiledTexts(sources) };
+  tracePhase('cli', `app compile-checked (cache: ${cache.storeCompiled(app, compiled)})`);
+  return compiled;
 }
 
 /**
