@@ -85,7 +85,7 @@ export type ResultOp =
 
 /** The part of a task that is the same for every partition of a stage (encoded once per stage). */
 export interface StageBody {
-  /** PLAN_VERSION of src/plan/schema.ts */
+  /** PLAN_VERSION of src/plan/plan-version.ts */
   planVersion: number;
   appId: string;
   stageId: number;

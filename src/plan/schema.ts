@@ -13,8 +13,9 @@ import type { PartitionerSpec } from '../shuffle/partitioner.js';
 import type { CapRef, FnRef } from './fn-ref.js';
 import type { NodeSpec, OpSpec, PlanNode, ResultOp, ShuffleDepSpec, StageBody } from './plan.js';
 
-/** Bumped on every change of the plan's shape; the stage body carries it. */
-export const PLAN_VERSION = 1;
+import { PLAN_VERSION } from './plan-version.js';
+
+export { PLAN_VERSION };
 
 const int = z.number().int();
 const count = int.nonnegative();

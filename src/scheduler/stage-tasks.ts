@@ -7,7 +7,7 @@
 import { encode } from '../common/serde.js';
 import { type LineageNode, walkLineage } from '../plan/lineage.js';
 import type { ResultOp, ShuffleDepSpec, StageBody, TaskBody } from '../plan/plan.js';
-import { PLAN_VERSION } from '../plan/schema.js';
+import { PLAN_VERSION } from '../plan/plan-version.js';
 import type { MapLocation } from './map-outputs.js';
 import type { TaskSpec } from './task-set-machine.js';
 

@@ -136,11 +136,14 @@ async function runDriverHere(req: SubmitRequest, transpiled: TranspiledText[]): 
   await CinderContext._stopActive(code === 0 ? 'SUCCEEDED' : 'FAILED', diagnostics);
   // spare executors no context took (the app made none): they end when their stdin closes
   (await import('../../scheduler/executor-processes.js')).endSpares();
-  const { disagreement, recordedSucceeded, takeClientOutcome } = await import('./client-outcome.js');
-  const recorded = takeClientOutcome();
-  if (recorded && code === 0 && !recordedSucceeded(recorded)) {
-    process.stderr.write(`cinder submit: ${escLines(disagreement(recorded))}\n`);
-    code = 1;
+  // client mode only (its backend records what the RM recorded); a local master has no such outcome
+  if (!req.master.startsWith('local')) {
+    const { disagreement, recordedSucceeded, takeClientOutcome } = await import('./client-outcome.js');
+    const recorded = takeClientOutcome();
+    if (recorded && code === 0 && !recordedSucceeded(recorded)) {
+      process.stderr.write(`cinder submit: ${escLines(disagreement(recorded))}\n`);
+      code = 1;
+    }
   }
   tracePhase('driver', 'submit done');
   if (process.env.CINDER_STARTUP_TRACE === '1') process.once('exit', () => tracePhase('driver', 'process exit'));
