@@ -6,38 +6,45 @@
 import { markCommandStart, tracePhase } from '../common/startup-trace.js';
 import { VERSION } from '../common/version.js';
 
-markCommandStart();
-const first = process.argv[2];
-if (first === '--version' && process.argv.length === 3) {
-  // what commander prints for --version, without loading it
-  process.stdout.write(`${VERSION}\n`);
-} else {
-  // applications print their own output; engine logs stay at warnings unless asked (CINDER_LOG_LEVEL=info)
-  if (first === 'submit') process.env.CINDER_LOG_LEVEL ??= 'warn';
-  const { Command } = await import('commander');
-  const program = new Command();
-  program
-    .name('cinder')
-    .description('Cinder: a distributed data-processing engine with local, client and cluster deploy modes')
-    .version(VERSION, '--version', 'print the version')
-    .showHelpAfterError(true)
-    .enablePositionalOptions();
+/** Runs the command in process.argv. bin/cinder.js calls it (from the CLI bundle, or this module when absent). */
+export async function main(): Promise<void> {
+  markCommandStart();
+  const first = process.argv[2];
+  if (first === '--version' && process.argv.length === 3) {
+    // what commander prints for --version, without loading it
+    process.stdout.write(`${VERSION}\n`);
+  } else {
+    // applications print their own output; engine logs stay at warnings unless asked (CINDER_LOG_LEVEL=info)
+    if (first === 'submit') process.env.CINDER_LOG_LEVEL ??= 'warn';
+    const { Command } = await import('commander');
+    const program = new Command();
+    program
+      .name('cinder')
+      .description('Cinder: a distributed data-processing engine with local, client and cluster deploy modes')
+      .version(VERSION, '--version', 'print the version')
+      .showHelpAfterError(true)
+      .enablePositionalOptions();
 
-  // the cluster commands' module loads the RPC, security and config code (~60 ms), which `cinder submit`
-  // of a local job does not use
-  const registrations = await Promise.all(
-    first === 'submit'
-      ? [import('./submit.js')]
-      : [import('./submit.js'), import('./cluster.js'), import('./history.js')],
-  );
-  for (const r of registrations) r.register(program);
-  tracePhase('cli', 'CLI loaded');
+    // the cluster commands' module loads the RPC, security and config code (~60 ms), which `cinder submit`
+    // of a local job does not use
+    const registrations = await Promise.all(
+      first === 'submit'
+        ? [import('./submit.js')]
+        : [import('./submit.js'), import('./cluster.js'), import('./history.js')],
+    );
+    for (const r of registrations) r.register(program);
+    if (process.env.CINDER_STARTUP_TRACE === '1') {
+      // 'none' when the CLI runs from its per-file modules, not the bundle (bin/cinder.js)
+      const state = (await import('../executor/code-cache.js')).codeCacheState();
+      tracePhase('cli', state === 'none' ? 'CLI loaded' : `CLI loaded (code cache: ${state})`);
+    }
 
-  try {
-    await program.parseAsync(process.argv);
-  } catch (e) {
-    const err = e as Error & { code?: string };
-    process.stderr.write(`cinder: ${err.message}\n`);
-    process.exitCode = process.exitCode || 1;
+    try {
+      await program.parseAsync(process.argv);
+    } catch (e) {
+      const err = e as Error & { code?: string };
+      process.stderr.write(`cinder: ${err.message}\n`);
+      process.exitCode = process.exitCode || 1;
+    }
   }
 }

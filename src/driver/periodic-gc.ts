@@ -13,6 +13,9 @@ export function startPeriodicGc(intervalMs: number): () => void {
   if (!gc) {
     v8.setFlagsFromString('--expose-gc');
     gc = vm.runInNewContext('gc') as () => void;
+    // the flags as they were: V8 keys code caches by its flags, and the CLI bundle's cache is made at exit
+    // (decision 0035); a flag left changed would make every later run reject it
+    v8.setFlagsFromString('--no-expose-gc');
   }
   const timer = setInterval(() => gc(), intervalMs);
   timer.unref();

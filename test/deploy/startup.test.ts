@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { CINDER } from '../harness/mini-cluster.js';
 import { submit } from './submit-harness.js';
 
 interface Mark {
@@ -88,7 +89,7 @@ console.log('sum=' + sum);`,
     const ms = marks(r.stderr);
     const has = (who: RegExp, phase: RegExp) => ms.filter((m) => who.test(m.who) && phase.test(m.phase));
     const expected: Array<[RegExp, RegExp, number]> = [
-      [/^cli$/, /^CLI loaded$/, 1],
+      [/^cli$/, /^CLI loaded \(code cache: (used|made)\)$/, 1],
       [/^cli$/, /^2 spare executors spawned$/, 1],
       [/^cli$/, /^app compile-checked \(cache: (made|used)\)$/, 1],
       [/^driver$/, /^app loaded/, 1],
@@ -115,7 +116,7 @@ console.log('sum=' + sum);`,
     assert.deepEqual(
       driverOrder
         .filter((p) => !/^app main returned|^submit done/.test(p))
-        .map((p) => p.replace(/ \(cache: \w+\)$/, '')),
+        .map((p) => p.replace(/ \((code )?cache: \w+\)$/, '')),
       [
         'CLI loaded',
         '2 spare executors spawned',
@@ -161,13 +162,15 @@ await sc.stop();`,
         .sort();
     };
     const caches = () => (fs.existsSync(cacheDir) ? fs.readdirSync(cacheDir).sort() : []);
-    const four = (s: string) => [s, s, s, s];
-    assert.deepEqual(await states({ CINDER_CODE_CACHE_DIR: cacheDir }), four('made'));
+    // the CLI (one bundle, decision 0035), each executor process and each task thread
+    const all = (s: string) => [s, s, s, s, s];
+    assert.deepEqual(await states({ CINDER_CODE_CACHE_DIR: cacheDir }), all('made'));
     const made = caches();
-    assert.equal(made.length, 2, made.join());
-    assert.match(made[0]!, /^main\.bundle\.cjs-[0-9a-f]{20}\.v8$/);
-    assert.match(made[1]!, /^worker\.bundle\.cjs-[0-9a-f]{20}\.v8$/);
-    assert.deepEqual(await states({ CINDER_CODE_CACHE_DIR: cacheDir }), four('used'));
+    assert.equal(made.length, 3, made.join());
+    assert.match(made[0]!, /^cli\.bundle\.cjs-[0-9a-f]{20}\.v8$/);
+    assert.match(made[1]!, /^main\.bundle\.cjs-[0-9a-f]{20}\.v8$/);
+    assert.match(made[2]!, /^worker\.bundle\.cjs-[0-9a-f]{20}\.v8$/);
+    assert.deepEqual(await states({ CINDER_CODE_CACHE_DIR: cacheDir }), all('used'));
     // a damaged cache is refused by V8: the executors compile as without one and write a good one
     for (const f of made) fs.writeFileSync(path.join(cacheDir, f), 'not a code cache');
     // writing it removes the caches of an earlier build (older than the bundle), not those of other flags
@@ -176,18 +179,18 @@ await sc.stop();`,
     fs.writeFileSync(stale, 'an earlier build');
     fs.utimesSync(stale, new Date(2000, 0, 1), new Date(2000, 0, 1));
     fs.writeFileSync(otherFlags, 'this build, other flags');
-    assert.deepEqual(await states({ CINDER_CODE_CACHE_DIR: cacheDir }), four('rejected'));
+    assert.deepEqual(await states({ CINDER_CODE_CACHE_DIR: cacheDir }), all('rejected'));
     for (const f of made) assert.ok(fs.statSync(path.join(cacheDir, f)).size > 1000, f);
     assert.equal(fs.existsSync(stale), false);
     assert.equal(fs.existsSync(otherFlags), true);
     fs.rmSync(otherFlags);
-    assert.deepEqual(await states({ CINDER_CODE_CACHE_DIR: cacheDir }), four('used'));
+    assert.deepEqual(await states({ CINDER_CODE_CACHE_DIR: cacheDir }), all('used'));
     assert.deepEqual(caches(), made, 'no temporary files are left');
     // a place that cannot hold a cache (under a regular file): the job runs, every start is a first one
     const blocked = path.join(dir, 'a-file');
     fs.writeFileSync(blocked, '');
-    assert.deepEqual(await states({ CINDER_CODE_CACHE_DIR: path.join(blocked, 'cache') }), four('made'));
-    assert.deepEqual(await states({ CINDER_CODE_CACHE: '0', CINDER_CODE_CACHE_DIR: cacheDir }), four('off'));
+    assert.deepEqual(await states({ CINDER_CODE_CACHE_DIR: path.join(blocked, 'cache') }), all('made'));
+    assert.deepEqual(await states({ CINDER_CODE_CACHE: '0', CINDER_CODE_CACHE_DIR: cacheDir }), all('off'));
   });
 
   test('a local job loads only the packages it uses: no HTTP client or framework in the driver', async () => {
@@ -196,18 +199,43 @@ await sc.stop();`,
     const probe = app(
       'probe.mjs',
       `import { createRequire } from 'node:module';
+createRequire(import.meta.url)('./probe-dep.cjs');
 const sc = await CinderContext.getOrCreate();
 console.log('n=' + (await sc.parallelize([1, 2, 3], 2).count()) + ' ui=' + sc.uiWebUrl);
 const pkgs = new Set(Object.keys(createRequire(import.meta.url).cache).map((f) => /node_modules\\/((@[^/]+\\/)?[^/]+)/.exec(f)?.[1]).filter(Boolean));
 console.log('packages=' + [...pkgs].sort().join(','));
+console.log('probe-dep=' + Object.keys(createRequire(import.meta.url).cache).some((f) => f.endsWith('probe-dep.cjs')));
 await sc.stop();`,
     );
+    fs.writeFileSync(path.join(dir, 'probe-dep.cjs'), 'module.exports = 1;\n');
     const r = await submit(['--master', 'local[2]', probe]).done;
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^n=3 ui=http:\/\/127\.0\.0\.1:\d+$/m, 'the UI is up: its modules were loaded');
     const pkgs = /^packages=(.*)$/m.exec(r.stdout)?.[1]?.split(',') ?? [];
-    assert.ok(pkgs.includes('commander'), `the probe sees CommonJS packages: ${pkgs}`);
+    assert.match(r.stdout, /^probe-dep=true$/m, 'the probe sees the CommonJS modules loaded');
     for (const p of ['undici', 'fastify', 'playwright-core']) assert.ok(!pkgs.includes(p), `${p} loaded: ${pkgs}`);
+  });
+
+  test('the app gets the engine its submit runs (the CLI bundle or the per-file build), by any name it imports it', async () => {
+    const engineIndex = path.join(path.dirname(CINDER), '..', 'build', 'src', 'index.js');
+    const same = app(
+      'same-engine.mjs',
+      `const byPath = await import(${JSON.stringify(engineIndex)});
+console.log('same=' + (byPath.CinderContext === CinderContext));
+// a context left running: the submit stops it (it sees the app's context only if it is its own engine's)
+const sc = await CinderContext.getOrCreate();
+console.log('n=' + (await sc.parallelize([1, 2, 3], 2).count()));`,
+    );
+    for (const bundle of ['1', '0']) {
+      const { env, marker } = runEnv();
+      const r = await submit(['--master', 'local[2]', same], { ...env, CINDER_CLI_BUNDLE: bundle }).done;
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /^same=true$/m);
+      assert.match(r.stdout, /^n=3$/m);
+      const loaded = marks(r.stderr).find((m) => m.phase.startsWith('CLI loaded'))!.phase;
+      assert.equal(loaded === 'CLI loaded', bundle === '0', loaded);
+      assert.deepEqual(await leftOver(marker), []);
+    }
   });
 
   test('without CINDER_STARTUP_TRACE nothing is printed', async () => {

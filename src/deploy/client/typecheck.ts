@@ -5,6 +5,7 @@
  * not have it installed.
  */
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CinderError } from '../../common/errors.js';
@@ -32,7 +33,8 @@ function ancestorsAtTypes(dir: string): string[] {
 export async function typecheck(app: string): Promise<void> {
   let ts: typeof import('typescript');
   try {
-    ts = (await import('typescript')).default;
+    // required (it is CommonJS): the CLI bundle runs from a code cache, where import() is not available
+    ts = createRequire(import.meta.url)('typescript') as typeof import('typescript');
   } catch {
     throw new CinderError(
       'NO_TYPESCRIPT',

@@ -7,14 +7,19 @@ import { register } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { TranspiledText } from '../../common/module-text.js';
+import { importModule } from '../../executor/code-cache.js';
+import { exposeBundledEngine } from './bundled-engine.js';
 
 let registered = false;
 
-/** `transpiled`: TS files already transpiled on this thread, which the hooks thread then serves as they are. */
-export function registerTsLoader(transpiled: TranspiledText[] = []): void {
+/**
+ * `transpiled`: TS files already transpiled on this thread, which the hooks thread then serves as they are;
+ * `engineFacade`: the module `cinder` resolves to when the CLI runs from its bundle (bundled-engine.ts).
+ */
+export function registerTsLoader(transpiled: TranspiledText[] = [], engineFacade?: string): void {
   if (registered) return;
   registered = true;
-  register(new URL('./ts-loader.js', import.meta.url).href, import.meta.url, { data: { transpiled } });
+  register(new URL('./ts-loader.js', import.meta.url).href, import.meta.url, { data: { transpiled, engineFacade } });
 }
 
 /**
@@ -27,11 +32,12 @@ export async function runApp(
   args: string[],
   opts: { hooks?: boolean; transpiled?: TranspiledText[] } = {},
 ): Promise<void> {
-  if (opts.hooks !== false) registerTsLoader(opts.transpiled);
+  if (opts.hooks !== false) registerTsLoader(opts.transpiled, await exposeBundledEngine());
   const abs = path.resolve(appFile);
   process.argv = [process.argv[0]!, abs, ...args];
   try {
-    await import(pathToFileURL(abs).href);
+    // through the bundle's entry when this runs from a code cache (which has no import() of its own on Node 20)
+    await importModule(pathToFileURL(abs).href);
   } catch (e) {
     // positions in the user's source, not in the transpiled code that ran (Node applies no source maps)
     if (e instanceof Error && typeof e.stack === 'string') {

@@ -19,9 +19,15 @@ interface ResolveContext {
 type NextResolve = (specifier: string, context: ResolveContext) => Promise<{ url: string; format?: string | null }>;
 type NextLoad = (url: string, context: unknown) => Promise<{ format: string; source?: string | Buffer | null }>;
 
+/** Set when the CLI runs from its bundle: `cinder` is then that bundle's engine (src/deploy/driver/bundled-engine.ts). */
+let engineFacade: string | undefined;
+
 export async function resolve(specifier: string, context: ResolveContext, next: NextResolve) {
+  if (engineFacade && specifier === 'cinder') return { url: engineFacade, shortCircuit: true };
   try {
-    return await next(specifier, context);
+    const r = await next(specifier, context);
+    // this engine's index by any other name (its path, the package's self-reference): the same one engine
+    return engineFacade && r.url === ENGINE_INDEX ? { url: engineFacade, shortCircuit: true } : r;
   } catch (e) {
     if (specifier === 'cinder') return { url: ENGINE_INDEX, shortCircuit: true };
     if (
@@ -39,8 +45,12 @@ export async function resolve(specifier: string, context: ResolveContext, next: 
 /** TS files the driver thread transpiled already (cinder submit), by path: served without esbuild here. */
 const transpiled = new Map<string, { mtimeMs: number; code: string; map: string }>();
 
-export function initialize(data: { transpiled?: Array<{ file: string; mtimeMs: number; code: string; map: string }> }) {
+export function initialize(data: {
+  transpiled?: Array<{ file: string; mtimeMs: number; code: string; map: string }>;
+  engineFacade?: string;
+}) {
   for (const t of data?.transpiled ?? []) transpiled.set(t.file, t);
+  engineFacade = data?.engineFacade;
 }
 
 export async function load(url: string, context: unknown, next: NextLoad) {
