@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `cinder submit` runs the CLI, driver and engine as one bundle from a V8 code cache when the build made
 // it (docs/decisions/0035-cli-bundle.md; CINDER_CLI_BUNDLE=0 uses the per-file modules); other commands
-// load only the modules they need (src/cli/main.ts).
+// load only the modules they need (src/cli/main.ts, src/cli/commands.ts).
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 
@@ -9,5 +9,9 @@ const bundle = new URL('../build/src/cli/cli.entry.cjs', import.meta.url);
 if (process.argv[2] === 'submit' && process.env.CINDER_CLI_BUNDLE !== '0' && fs.existsSync(bundle)) {
   createRequire(import.meta.url)(bundle.pathname);
 } else {
-  await (await import('../build/src/cli/main.js')).main();
+  const [{ main }, { allCommands }] = await Promise.all([
+    import('../build/src/cli/main.js'),
+    import('../build/src/cli/commands.js'),
+  ]);
+  await main(allCommands);
 }

@@ -10,7 +10,9 @@
  *   captureFn((x: number) => x * k, { k }, 'map(f)');   // ok
  *   captureFn((x: number) => x * k, undefined, 'map(f)'); // throws: uses 'k' ... rdd.map((x) => x * k, { k })
  */
+
 import { createHash } from 'node:crypto';
+import { bundlerRenamedFrom } from '../common/bundle-names.js';
 import { CinderError } from '../common/errors.js';
 import { loadModuleText, toPath } from '../common/module-text.js';
 import { checkSerializable, encode } from '../common/serde.js';
@@ -130,18 +132,23 @@ class Capturer {
         'copy what you need into a local constant and capture it, e.g. const v = this.v; rdd.map((x) => x + v, { v })',
       );
     const missing: string[] = [];
-    const capNames: string[] = [];
+    /** the name the function uses -> its key in the capture object (they differ only for bundled engine code) */
+    const capNames = new Map<string, string>();
     const importNames: string[] = [];
     for (const name of [...parsed.free].sort()) {
-      if (Object.hasOwn(this.caps, name)) capNames.push(name);
+      if (Object.hasOwn(this.caps, name)) capNames.set(name, name);
       else if (imports?.has(name)) importNames.push(name);
-      else if (!GLOBALS.has(name)) missing.push(name);
+      else if (!GLOBALS.has(name)) {
+        const key = bundlerRenamedFrom(name, src, (k) => Object.hasOwn(this.caps, k));
+        if (key !== undefined) capNames.set(name, key);
+        else missing.push(name);
+      }
     }
     if (missing.length > 0) this.throwMissing(missing, label, root, origin);
     const entry: { rid?: number } = {};
     this.active.set(fn, entry);
     const caps: Record<string, CapRef> = {};
-    for (const name of capNames) caps[name] = this.cap(name);
+    for (const [name, key] of capNames) caps[name] = this.cap(key);
     this.active.delete(fn);
     const ref: FnRef = { hash: '', src, caps };
     if (importNames.length > 0 && this.mod)

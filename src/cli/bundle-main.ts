@@ -8,6 +8,8 @@
  */
 import { useBundledEngine } from '../deploy/driver/bundled-engine.js';
 import { main } from './main.js';
+import * as submit from './submit.js';
 
 useBundledEngine(() => import('../index.js'));
-void main();
+// `submit` only: the other commands run from the per-file modules (bin/cinder.js)
+void main(async () => [submit]);

@@ -3,11 +3,20 @@
  * registers itself on the program here. Loads only what the command needs (decision 0017): `cinder
  * --version` loads no more than the version, `cinder submit` not the cluster commands' modules.
  */
+import type { Command } from 'commander';
 import { markCommandStart, tracePhase } from '../common/startup-trace.js';
 import { VERSION } from '../common/version.js';
 
-/** Runs the command in process.argv. bin/cinder.js calls it (from the CLI bundle, or this module when absent). */
-export async function main(): Promise<void> {
+/** A subcommand's module: it registers itself on the program. */
+export interface CommandModule {
+  register(program: Command): void;
+}
+
+/**
+ * Runs the command in process.argv with the subcommands `commands` loads for it. bin/cinder.js calls it
+ * with every command (./commands.ts), the CLI bundle with `submit` alone (./bundle-main.ts).
+ */
+export async function main(commands: (first: string | undefined) => Promise<CommandModule[]>): Promise<void> {
   markCommandStart();
   const first = process.argv[2];
   if (first === '--version' && process.argv.length === 3) {
@@ -25,14 +34,7 @@ export async function main(): Promise<void> {
       .showHelpAfterError(true)
       .enablePositionalOptions();
 
-    // the cluster commands' module loads the RPC, security and config code (~60 ms), which `cinder submit`
-    // of a local job does not use
-    const registrations = await Promise.all(
-      first === 'submit'
-        ? [import('./submit.js')]
-        : [import('./submit.js'), import('./cluster.js'), import('./history.js')],
-    );
-    for (const r of registrations) r.register(program);
+    for (const r of await commands(first)) r.register(program);
     if (process.env.CINDER_STARTUP_TRACE === '1') {
       // 'none' when the CLI runs from its per-file modules, not the bundle (bin/cinder.js)
       const state = (await import('../executor/code-cache.js')).codeCacheState();

@@ -238,6 +238,43 @@ console.log('n=' + (await sc.parallelize([1, 2, 3], 2).count()));`,
     }
   });
 
+  test("operations that ship the engine's own functions work from the CLI bundle as from the per-file build", async () => {
+    const ops = app(
+      'engine-closures.ts',
+      `const sc = await CinderContext.getOrCreate();
+const nums = sc.parallelize([5, 3, 9, 1, 7, 2], 3);
+const pairs = sc.parallelize([['a', 1], ['b', 2], ['a', 3], ['c', 4], ['b', 5]] as [string, number][], 2);
+const out = {
+  takeOrdered: await nums.takeOrdered(3),
+  top: await nums.top(2, (x: number) => -x),
+  aggregateByKey: (await pairs.aggregateByKey(10, (acc: number, v: number) => acc + v, (a: number, b: number) => a + b).collect()).sort(),
+  reduceByKeyLocally: [...(await pairs.reduceByKeyLocally((a: number, b: number) => a * b)).entries()].sort(),
+};
+console.log('out=' + JSON.stringify(out));
+await sc.stop();`,
+    );
+    const expected = JSON.stringify({
+      takeOrdered: [1, 2, 3],
+      top: [1, 2],
+      aggregateByKey: [
+        // zeroValue once per key and partition (slices [a1, b2] and [a3, c4, b5])
+        ['a', 24],
+        ['b', 27],
+        ['c', 14],
+      ],
+      reduceByKeyLocally: [
+        ['a', 3],
+        ['b', 10],
+        ['c', 4],
+      ],
+    });
+    for (const bundle of ['1', '0']) {
+      const r = await submit(['--master', 'local[2]', ops], { CINDER_CLI_BUNDLE: bundle }).done;
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(/^out=(.*)$/m.exec(r.stdout)?.[1], expected, `CINDER_CLI_BUNDLE=${bundle}`);
+    }
+  });
+
   test('without CINDER_STARTUP_TRACE nothing is printed', async () => {
     const quiet = app(
       'quiet.ts',

@@ -4,8 +4,23 @@
  */
 import path from 'node:path';
 import type * as Esbuild from 'esbuild';
+import { isEngineFile } from '../../api/imports-bundle.js';
 import { CinderError } from '../../common/errors.js';
 import { esbuild } from '../../common/lazy-esbuild.js';
+
+/**
+ * The engine imported by path (`../src/index.js` from a file inside this install, as the bench's job.js
+ * does) is the engine, like `cinder`: not part of the app (not checked, not among its sources).
+ */
+const engineByPath: Esbuild.Plugin = {
+  name: 'engine-by-path',
+  setup(b) {
+    b.onResolve({ filter: /^(\.|\/)/ }, (args) => {
+      const p = path.resolve(args.resolveDir, args.path);
+      return isEngineFile(p) ? { path: p, external: true } : undefined;
+    });
+  },
+};
 
 /** Returns the app's own source files (absolute paths, not node_modules) that the check read. */
 export async function checkCompiles(app: string): Promise<string[]> {
@@ -17,6 +32,7 @@ export async function checkCompiles(app: string): Promise<string[]> {
       platform: 'node',
       format: 'esm',
       external: ['cinder'],
+      plugins: [engineByPath],
       logLevel: 'silent',
       metafile: true,
     });
