@@ -177,7 +177,6 @@ for (const name of ['main', 'worker']) {
   // Escaping is exact in strings, regexes and identifiers, harmless in comments.
   const bundleFile = path.join(executorDir, `${name}.bundle.cjs`);
   const text = fs.readFileSync(bundleFile, 'utf8');
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: the ASCII range is the point
   const ascii = text.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
   if (ascii !== text) fs.writeFileSync(bundleFile, ascii);
   // the bundle's content hash keys its cache (V8 itself checks only the source's length): computed here
