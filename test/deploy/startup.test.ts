@@ -208,6 +208,32 @@ await sc.stop();`,
     for (const p of ['undici', 'fastify', 'playwright-core']) assert.ok(!pkgs.includes(p), `${p} loaded: ${pkgs}`);
   });
 
+  test("executors' logs come out at the level asked, through the bundles' pino loaded on first use (decision 0032)", async () => {
+    const job = app(
+      'logs.ts',
+      `const sc = await CinderContext.getOrCreate();
+console.log('n=' + (await sc.parallelize([1, 2, 3], 2).count()));
+await sc.stop();`,
+    );
+    const r = await submit(['--master', 'local[2]', job], { CINDER_LOG_LEVEL: 'debug', CINDER_LOG_FORMAT: 'json' })
+      .done;
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^n=3$/m);
+    const lines = r.stderr
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { level: number; component?: string; executorId?: string; msg: string });
+    const loaded = lines.filter((l) => l.component === 'executor' && l.msg === 'executor modules loaded');
+    assert.deepEqual(loaded.map((l) => [l.level, l.executorId]).sort(), [
+      [20, '1'],
+      [20, '2'],
+    ]);
+    // the harness's default level (warn) drops them
+    const quiet = await submit(['--master', 'local[2]', job], { CINDER_LOG_FORMAT: 'json' }).done;
+    assert.equal(quiet.code, 0, quiet.stderr);
+    assert.doesNotMatch(quiet.stderr, /executor modules loaded/);
+  });
+
   test('without CINDER_STARTUP_TRACE nothing is printed', async () => {
     const quiet = app(
       'quiet.ts',
