@@ -188,9 +188,11 @@ for (const name of ['main', 'worker']) {
     .slice(0, 20);
   await esbuild.build({
     stdin: {
-      // the main thread sets the task threads' V8 flags before it compiles: its code cache must be made
-      // under the flags it is later checked against (src/executor/v8-flags.ts)
-      contents: `${name === 'main' ? "import { applyTaskThreadFlags } from './v8-flags.ts'; applyTaskThreadFlags();" : ''} import { runCachedBundle } from './code-cache.ts'; runCachedBundle(require('node:path').join(__dirname, '${name}.bundle.cjs'), '${hash}');`,
+      // first, before anything is loaded: the process puts its command line's heap-size flags back to their
+      // defaults, a task thread its young-generation flag, so Node's built-ins and the bundle compile from
+      // their code caches under default flags (src/executor/v8-flags.ts); `require`, not `import`, keeps
+      // this ahead of code-cache.ts's own built-ins
+      contents: `require('./v8-flags.ts').${name === 'main' ? 'resetHeapSizeFlags' : 'threadBooted'}(); require('./code-cache.ts').runCachedBundle(require('node:path').join(__dirname, '${name}.bundle.cjs'), '${hash}');`,
       resolveDir: path.join(root, 'src', 'executor'),
       loader: 'ts',
     },

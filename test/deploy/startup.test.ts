@@ -234,6 +234,23 @@ await sc.stop();`,
     assert.doesNotMatch(quiet.stderr, /executor modules loaded/);
   });
 
+  test("task threads start with the full young generation (32 MiB semi-space, decision 0031) while the executors' V8 flags are put back to their defaults once the threads exist (decision 0032)", async () => {
+    const young = app(
+      'young.ts',
+      `const sc = await CinderContext.getOrCreate();
+const sizes = await sc.parallelize([1, 2, 3, 4], 2).map(() => {
+  const v8 = (process as unknown as { getBuiltinModule(m: string): typeof import('node:v8') }).getBuiltinModule('node:v8');
+  return v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')!.space_size;
+}).collect();
+console.log('new_space=' + sizes.join(','));
+await sc.stop();`,
+    );
+    const r = await submit(['--master', 'local[2]', young]).done;
+    assert.equal(r.code, 0, r.stderr);
+    // V8 starts a thread's semi-space at 1 MiB without the flag
+    assert.match(r.stdout, /^new_space=33554432,33554432,33554432,33554432$/m);
+  });
+
   test('without CINDER_STARTUP_TRACE nothing is printed', async () => {
     const quiet = app(
       'quiet.ts',
