@@ -14,17 +14,13 @@ import { Worker } from 'node:worker_threads';
 import type { TaskDescription } from '../protocol/executor.js';
 import { workerModule } from './entry.js';
 import type { MainToWorker, WorkerIds, WorkerInit, WorkerToMain } from './thread-protocol.js';
-import { setTaskThreadFlags, TASK_THREAD_YOUNG_MB } from './v8-flags.js';
+import { makingTaskThread, TASK_THREAD_YOUNG_MB } from './v8-flags.js';
 
 /** shares of a task thread's old generation for execution (shuffle buffers) and storage (cache) memory */
 const EXECUTION_SHARE = 0.35;
 const STORAGE_SHARE = 0.3;
 /** a fixed 64 MB young generation: smaller ones promote so much that small heaps run out of memory while spilling */
 const YOUNG_MB = TASK_THREAD_YOUNG_MB;
-
-interface AtomicsWaitAsync {
-  waitAsync(a: Int32Array, index: number, value: number): { async: boolean; value: Promise<string> | string };
-}
 
 export interface ThreadConfig {
   /** undefined for a spare executor until assign() */
@@ -144,14 +140,20 @@ export class TaskThreads {
     };
     const current = new Float64Array(init.current);
     current[0] = -1;
-    // the thread's isolate is made with the full young generation; the thread puts the flag back (./v8-flags.ts)
-    setTaskThreadFlags();
-    const worker = new Worker(workerModule(c.mainUrl), {
-      workerData: init,
-      resourceLimits: { maxOldGenerationSizeMb: this.oldGenMb, maxYoungGenerationSizeMb: YOUNG_MB },
-    });
+    let markDied!: () => void;
+    // the thread's isolate is made with the full young generation (./v8-flags.ts)
+    const booted = makingTaskThread(init.booted, new Promise<void>((r) => (markDied = r)));
+    let worker: Worker;
+    try {
+      worker = new Worker(workerModule(c.mainUrl), {
+        workerData: init,
+        resourceLimits: { maxOldGenerationSizeMb: this.oldGenMb, maxYoungGenerationSizeMb: YOUNG_MB },
+      });
+    } catch (e) {
+      markDied();
+      throw e;
+    }
     let markReady!: () => void;
-    let markBooted!: () => void;
     const slot: Slot = {
       index: i,
       worker,
@@ -159,12 +161,8 @@ export class TaskThreads {
       running: new Map(),
       current,
       ready: new Promise((r) => (markReady = r)),
-      booted: new Promise((r) => (markBooted = r)),
+      booted,
     };
-    // (Atomics.waitAsync is in Node since 16; TypeScript's lib has it from es2024)
-    const waited = (Atomics as unknown as AtomicsWaitAsync).waitAsync(new Int32Array(init.booted), 0, 0);
-    if (waited.async) void (waited.value as Promise<string>).then(markBooted);
-    else markBooted();
     worker.on('message', (m: WorkerToMain) => {
       if (slot.retired) return;
       if (m.type === 'ready') markReady();
@@ -172,7 +170,7 @@ export class TaskThreads {
     });
     let died = false;
     const onDeath = (why: string) => {
-      markBooted(); // whoever waits for the threads to run does not wait for a dead one
+      markDied(); // whoever waits for the threads to run does not wait for a dead one
       if (died || this.stopping || slot.retired) return;
       died = true;
       markReady();

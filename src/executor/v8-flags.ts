@@ -13,9 +13,10 @@
  *   - the process entry puts the heap-size flags of its command line (`--max-semi-space-size`, the NM's
  *     `--max-old-space-size`) back to their defaults (0) first: this isolate was made with them, and task
  *     threads get their sizes from `resourceLimits`;
- *   - the young-generation flag is set just before a task thread is made (setTaskThreadFlags) and put back
- *     by the thread itself as the first thing it runs (threadBooted), when its isolate exists: the thread's
- *     Node bootstrap still runs under it, but its bundle's built-ins and the main thread's do not.
+ *   - the young-generation flag is set just before a task thread is made (makingTaskThread) and put back
+ *     once every thread being made has started running (threadBooted: its isolate exists); the threads
+ *     wait for that before they load anything. A thread's Node bootstrap still runs under the flag, but
+ *     its bundle's built-ins and the main thread's do not.
  * The code caches (./code-cache.ts) are then made and used under default flags. Imports only Node built-ins.
  */
 import v8 from 'node:v8';
@@ -37,27 +38,66 @@ export function resetHeapSizeFlags(execArgv: readonly string[] = process.execArg
   return names;
 }
 
-/** Before making a task thread: its isolate starts with the full young generation. */
-export function setTaskThreadFlags(youngMb = TASK_THREAD_YOUNG_MB): void {
-  v8.setFlagsFromString(`--min-semi-space-size=${youngMb / 2}`);
+/** A task thread's `booted` cell (WorkerInit.booted): the thread sets BOOTED, the main thread then GO. */
+export const STARTING = 0;
+export const BOOTED = 1;
+export const GO = 2;
+/** how long a thread waits for GO before it goes on anyway (only speed depends on it) */
+const GO_WAIT_MS = 2000;
+
+interface AtomicsWaitAsync {
+  waitAsync(a: Int32Array, index: number, value: number): { async: boolean; value: Promise<string> | string };
 }
 
-const BOOTED = Symbol.for('cinder.taskThread.booted');
+/** cells of threads being made (the flag is set while there are any), and of booted ones waiting for GO */
+const making = new Set<Int32Array>();
+const waiting: Int32Array[] = [];
+
+function release(cell: Int32Array): void {
+  making.delete(cell);
+  waiting.push(cell);
+  if (making.size > 0) return; // a sibling's isolate may not exist yet: the flag stays until it does
+  v8.setFlagsFromString('--min-semi-space-size=0');
+  for (const c of waiting.splice(0)) {
+    Atomics.store(c, 0, GO);
+    Atomics.notify(c, 0);
+  }
+}
 
 /**
- * The first thing a task thread runs (its entry, or ./worker.ts without the bundles): puts the
- * young-generation flag back to its default and tells the main thread, through the cell in its
- * workerData (`booted`), that it has (the main thread loads its own modules after that). Once per thread.
+ * Main thread, just before making a task thread whose workerData carries `cell` (a fresh 4-byte
+ * SharedArrayBuffer): sets the young-generation flag for its isolate. Resolves once the thread has started
+ * running (its isolate exists), or `died` resolves first; the flag is put back to its default when no
+ * thread is being made any more, and the threads waiting for that are let go on.
+ */
+export function makingTaskThread(
+  cell: SharedArrayBuffer,
+  died: Promise<void>,
+  youngMb = TASK_THREAD_YOUNG_MB,
+): Promise<void> {
+  const a = new Int32Array(cell);
+  if (making.size === 0) v8.setFlagsFromString(`--min-semi-space-size=${youngMb / 2}`);
+  making.add(a);
+  const w = (Atomics as unknown as AtomicsWaitAsync).waitAsync(a, 0, STARTING);
+  const booted = w.async ? (w.value as Promise<string>).then(() => {}) : Promise.resolve();
+  return Promise.race([booted, died]).then(() => release(a));
+}
+
+const SELF = Symbol.for('cinder.taskThread.booted');
+
+/**
+ * The first thing a task thread runs (its entry, or ./worker.ts without the bundles): tells the main
+ * thread it runs, then waits (at most GO_WAIT_MS) until the young-generation flag is back at its default,
+ * so what it loads next compiles from Node's and its own code caches. Once per thread.
  */
 export function threadBooted(): void {
   const g = globalThis as Record<symbol, unknown>;
-  if (g[BOOTED]) return;
-  g[BOOTED] = true;
-  v8.setFlagsFromString('--min-semi-space-size=0');
+  if (g[SELF]) return;
+  g[SELF] = true;
   const cell = (workerData as { booted?: SharedArrayBuffer } | null)?.booted;
-  if (cell) {
-    const a = new Int32Array(cell);
-    Atomics.store(a, 0, 1);
-    Atomics.notify(a, 0);
-  }
+  if (!cell) return;
+  const a = new Int32Array(cell);
+  Atomics.store(a, 0, BOOTED);
+  Atomics.notify(a, 0);
+  Atomics.wait(a, 0, BOOTED, GO_WAIT_MS);
 }
