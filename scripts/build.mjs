@@ -123,6 +123,23 @@ const vendoredEntries = {
     });
   },
 };
+// pino for the executor bundles, loaded when the first logger is made (src/common/log.ts makes them on the
+// first line logged at an enabled level): a task thread, and an executor at the warn level, then never
+// evaluate pino's ~140 KB (its redaction compiler, sonic-boom, thread-stream). Only src/common/log.ts
+// imports src/common/pino.ts, and only calls `pino(...)` and `pino.destination(...)`.
+const lazyPino = {
+  name: 'lazy-pino',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]src[\\/]common[\\/]pino\.ts$/ }, () => ({
+      contents: `let m;
+const load = () => (m ??= require('pino'));
+export function pino(...args) { return load()(...args); }
+pino.destination = (...args) => load().destination(...args);`,
+      resolveDir: root,
+      loader: 'js',
+    }));
+  },
+};
 // the executor's two entry points (main thread, task thread) as one CommonJS file each, zod inlined: an
 // executor starts ~0.1 s sooner (docs/decisions/0007-executor-bundle.md), and a small entry per bundle runs it
 // with a V8 code cache (src/executor/code-cache.ts, decision 0030); src/executor/entry.ts picks them up
@@ -151,10 +168,17 @@ await esbuild.build({
   banner: { js: "var __cinderBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
   // the vendored packages are inlined too (the same single-file reason); the others stay external
   external: Object.keys(pkg.dependencies).filter((d) => !vendored.some((v) => v.file === d)),
-  plugins: [vendoredEntries, nativeExtractor(executorDir)],
+  plugins: [vendoredEntries, lazyPino, nativeExtractor(executorDir)],
   logLevel: 'warning',
 });
 for (const name of ['main', 'worker']) {
+  // ASCII only (esbuild escapes strings and identifiers, not comments: one dash in a zod comment made the
+  // whole text a two-byte string): the entry reads it as Latin-1, ~4x faster than UTF-8 (code-cache.ts).
+  // Escaping is exact in strings, regexes and identifiers, harmless in comments.
+  const bundleFile = path.join(executorDir, `${name}.bundle.cjs`);
+  const text = fs.readFileSync(bundleFile, 'utf8');
+  const ascii = text.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  if (ascii !== text) fs.writeFileSync(bundleFile, ascii);
   // the bundle's content hash keys its cache (V8 itself checks only the source's length): computed here
   // once instead of at every start
   const hash = crypto
@@ -164,9 +188,11 @@ for (const name of ['main', 'worker']) {
     .slice(0, 20);
   await esbuild.build({
     stdin: {
-      // the main thread sets the task threads' V8 flags before it compiles: its code cache must be made
-      // under the flags it is later checked against (src/executor/v8-flags.ts)
-      contents: `${name === 'main' ? "import { applyTaskThreadFlags } from './v8-flags.ts'; applyTaskThreadFlags();" : ''} import { runCachedBundle } from './code-cache.ts'; runCachedBundle(require('node:path').join(__dirname, '${name}.bundle.cjs'), '${hash}');`,
+      // first, before anything is loaded: the process puts its command line's heap-size flags back to their
+      // defaults, a task thread its young-generation flag, so Node's built-ins and the bundle compile from
+      // their code caches under default flags (src/executor/v8-flags.ts); `require`, not `import`, keeps
+      // this ahead of code-cache.ts's own built-ins
+      contents: `require('./v8-flags.ts').${name === 'main' ? 'resetHeapSizeFlags' : 'threadBooted'}(); require('./code-cache.ts').runCachedBundle(require('node:path').join(__dirname, '${name}.bundle.cjs'), '${hash}');`,
       resolveDir: path.join(root, 'src', 'executor'),
       loader: 'ts',
     },

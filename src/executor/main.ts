@@ -69,7 +69,9 @@ const threads = new TaskThreads({
   mainUrl: import.meta.url,
 });
 tracePhase(who(), 'task threads started');
-const backend = import('./executor-backend.js');
+// loaded once the threads run: until then the young-generation flag is set for them, and the built-ins the
+// backend loads would be compiled without Node's code cache (./v8-flags.ts)
+const backend = threads.booted().then(() => import('./executor-backend.js'));
 // a function, not top-level await: the bundle is CommonJS so it can be loaded with a V8 code cache (./code-cache.ts)
 async function run(): Promise<void> {
   if (spare) {

@@ -14,16 +14,13 @@ import { Worker } from 'node:worker_threads';
 import type { TaskDescription } from '../protocol/executor.js';
 import { workerModule } from './entry.js';
 import type { MainToWorker, WorkerIds, WorkerInit, WorkerToMain } from './thread-protocol.js';
-import { applyTaskThreadFlags, TASK_THREAD_YOUNG_MB } from './v8-flags.js';
+import { makingTaskThread, TASK_THREAD_YOUNG_MB } from './v8-flags.js';
 
 /** shares of a task thread's old generation for execution (shuffle buffers) and storage (cache) memory */
 const EXECUTION_SHARE = 0.35;
 const STORAGE_SHARE = 0.3;
 /** a fixed 64 MB young generation: smaller ones promote so much that small heaps run out of memory while spilling */
 const YOUNG_MB = TASK_THREAD_YOUNG_MB;
-// the task threads' young generation starts at its full size (see ./v8-flags.ts; the process entry set it
-// before compiling this code, so this call only covers a start without the entry, e.g. tests)
-applyTaskThreadFlags();
 
 export interface ThreadConfig {
   /** undefined for a spare executor until assign() */
@@ -45,6 +42,8 @@ export interface Slot {
   /** the id of the task the thread is running, -1 between tasks (WorkerInit.current) */
   current: Float64Array;
   ready: Promise<void>;
+  /** the thread has started running (its isolate exists; ./v8-flags.ts threadBooted), or died */
+  booted: Promise<void>;
   /** replaced on purpose (a task in it would not stop): its messages and its death are ignored */
   retired?: boolean;
 }
@@ -85,6 +84,14 @@ export class TaskThreads {
   assign(ids: WorkerIds, env: Record<string, string | null>): void {
     this.cfg.ids = ids;
     for (const s of this.slots) s.worker.postMessage({ type: 'assign', ids, env } satisfies MainToWorker);
+  }
+
+  /**
+   * Resolves once every thread has started running: the young-generation flag is back at its default, so
+   * what this thread loads after it is compiled with Node's code cache (./v8-flags.ts).
+   */
+  booted(): Promise<void> {
+    return Promise.all(this.slots.map((s) => s.booted)).then(() => {});
   }
 
   /** Resolves once every thread has loaded its task code. */
@@ -129,13 +136,23 @@ export class TaskThreads {
       memoryLimitBytes: Math.floor(this.oldGenMb * 1024 * 1024 * EXECUTION_SHARE),
       storageMemoryBytes: Math.floor(this.oldGenMb * 1024 * 1024 * STORAGE_SHARE),
       current: new SharedArrayBuffer(8),
+      booted: new SharedArrayBuffer(4),
     };
     const current = new Float64Array(init.current);
     current[0] = -1;
-    const worker = new Worker(workerModule(c.mainUrl), {
-      workerData: init,
-      resourceLimits: { maxOldGenerationSizeMb: this.oldGenMb, maxYoungGenerationSizeMb: YOUNG_MB },
-    });
+    let markDied!: () => void;
+    // the thread's isolate is made with the full young generation (./v8-flags.ts)
+    const booted = makingTaskThread(init.booted, new Promise<void>((r) => (markDied = r)));
+    let worker: Worker;
+    try {
+      worker = new Worker(workerModule(c.mainUrl), {
+        workerData: init,
+        resourceLimits: { maxOldGenerationSizeMb: this.oldGenMb, maxYoungGenerationSizeMb: YOUNG_MB },
+      });
+    } catch (e) {
+      markDied();
+      throw e;
+    }
     let markReady!: () => void;
     const slot: Slot = {
       index: i,
@@ -144,6 +161,7 @@ export class TaskThreads {
       running: new Map(),
       current,
       ready: new Promise((r) => (markReady = r)),
+      booted,
     };
     worker.on('message', (m: WorkerToMain) => {
       if (slot.retired) return;
@@ -152,6 +170,7 @@ export class TaskThreads {
     });
     let died = false;
     const onDeath = (why: string) => {
+      markDied(); // whoever waits for the threads to run does not wait for a dead one
       if (died || this.stopping || slot.retired) return;
       died = true;
       markReady();

@@ -24,6 +24,8 @@ export interface WorkerInit {
    * task, and still readable after the thread died, so only that task is blamed for its death.
    */
   current: SharedArrayBuffer;
+  /** one int32 the thread sets to 1 as the first thing it runs (./v8-flags.ts threadBooted) */
+  booted: SharedArrayBuffer;
 }
 
 export type MainToWorker =

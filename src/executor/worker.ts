@@ -10,6 +10,10 @@ import { killedStatus } from './killed.js';
 import { applyEnv } from './spare.js';
 import { TaskRunner } from './task-runner.js';
 import type { MainToWorker, WorkerIds, WorkerInit, WorkerToMain } from './thread-protocol.js';
+import { threadBooted } from './v8-flags.js';
+
+// the bundle's entry did this before loading the bundle; the per-file build does it here
+threadBooted();
 
 const init = workerData as WorkerInit;
 const port = parentPort!;

@@ -275,6 +275,61 @@ await sc.stop();`,
     }
   });
 
+  test("executors' logs come out at the level asked, through the bundles' pino loaded on first use (decision 0032)", async () => {
+    const job = app(
+      'logs.ts',
+      `const sc = await CinderContext.getOrCreate();
+console.log('n=' + (await sc.parallelize([1, 2, 3], 2).count()));
+await sc.stop();`,
+    );
+    const r = await submit(['--master', 'local[2]', job], { CINDER_LOG_LEVEL: 'debug', CINDER_LOG_FORMAT: 'json' })
+      .done;
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^n=3$/m);
+    const lines = r.stderr
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { level: number; component?: string; executorId?: string; msg: string });
+    const loaded = lines.filter((l) => l.component === 'executor' && l.msg === 'executor modules loaded');
+    assert.deepEqual(loaded.map((l) => [l.level, l.executorId]).sort(), [
+      [20, '1'],
+      [20, '2'],
+    ]);
+    // the harness's default level (warn) drops them
+    const quiet = await submit(['--master', 'local[2]', job], { CINDER_LOG_FORMAT: 'json' }).done;
+    assert.equal(quiet.code, 0, quiet.stderr);
+    assert.doesNotMatch(quiet.stderr, /executor modules loaded/);
+  });
+
+  test("task threads start with the full young generation (32 MiB semi-space, decision 0031), every thread of a 2-core executor too, while the executors' V8 flags are put back to their defaults once the threads run (decision 0032)", async () => {
+    const young = app(
+      'young.ts',
+      `const sc = await CinderContext.getOrCreate();
+type Node = { getBuiltinModule(m: string): unknown };
+const sizes = await sc.parallelize([1, 2, 3, 4, 5, 6, 7, 8], 8).map(() => {
+  const v8 = (process as unknown as Node).getBuiltinModule('node:v8') as typeof import('node:v8');
+  const { threadId } = (process as unknown as Node).getBuiltinModule('node:worker_threads') as typeof import('node:worker_threads');
+  return process.pid + '/' + threadId + '=' + v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')!.space_size;
+}).collect();
+console.log('new_space ' + [...new Set(sizes)].sort().join(' '));
+await sc.stop();`,
+    );
+    const args = ['--master', 'local[2]', '--executor-cores', '2', young];
+    const first = await submit(args, runEnv().env).done; // makes the code caches if no run did yet
+    assert.equal(first.code, 0, first.stderr);
+    const r = await submit(args, runEnv().env).done;
+    assert.equal(r.code, 0, r.stderr);
+    const threads = /^new_space (.*)$/m.exec(r.stdout)?.[1]?.split(' ') ?? [];
+    assert.ok(threads.length >= 2, r.stdout);
+    // V8 starts a thread's semi-space at 1 MiB without the flag
+    for (const t of threads) assert.match(t, /^\d+\/\d+=33554432$/, r.stdout);
+    // and both main threads and every task thread ran from the code caches the first run made or used
+    // (a cache made under other V8 flags than it is used under is rejected)
+    const states = [...r.stderr.matchAll(/code cache: (\w+)\)/g)].map((m) => m[1]);
+    // (the CLI's bundle, decision 0035, then two executors' main threads and their four task threads)
+    assert.deepEqual(states, ['used', 'used', 'used', 'used', 'used', 'used', 'used'], r.stderr);
+  });
+
   test('without CINDER_STARTUP_TRACE nothing is printed', async () => {
     const quiet = app(
       'quiet.ts',
