@@ -28,7 +28,8 @@ function marks(text: string): Mark[] {
 describe('start-up trace in cluster mode', { timeout: 120_000 }, () => {
   const fx = deployCluster('startup-cluster');
 
-  test('CINDER_STARTUP_TRACE=1 marks the CLI, the AM, its executors and their task threads on one timeline', async () => {
+  /** a traced cluster-mode submit of a small job: the CLI's and every container's trace lines */
+  async function tracedRun(): Promise<string> {
     const app = path.join(fx.tmp, 'sum.ts');
     fs.writeFileSync(
       app,
@@ -67,6 +68,11 @@ await sc.stop();
     } finally {
       cl.close();
     }
+    return text;
+  }
+
+  test('CINDER_STARTUP_TRACE=1 marks the CLI, the AM, its executors and their task threads on one timeline', async () => {
+    const text = await tracedRun();
     const ms = marks(text);
     const first = (who: RegExp, phase: RegExp) => {
       const m = ms.find((x) => who.test(x.who) && phase.test(x.phase));
@@ -76,7 +82,7 @@ await sc.stop();
     // each step happens after the one that causes it, on the submit command's clock
     const order = [
       first(/^cli$/, /^application submitted to the RM$/),
-      first(/^am$/, /^process started, modules loaded$/),
+      first(/^am$/, /^process started, modules loaded \(code cache: (made|used)\)$/),
       first(/^am$/, /^registered with the RM$/),
       first(/^am$/, /^executor 1: container allocated, launch sent to its NM$/),
       first(/^executor-1$/, /^process started, entry loaded \(code cache: (made|used)\)$/),
@@ -96,5 +102,14 @@ await sc.stop();
       );
     // and the marks are times since the command started, not since each process started
     assert.ok(first(/^am$/, /^process started/) > first(/^cli$/, /^CLI loaded$/));
+  });
+
+  test("the AM runs from its code cache: the next app of the same user uses the cache the first one's AM made", async () => {
+    // the first test's app made the AM's cache (or found one); the same user's containers share a uid
+    // (decision 0015), so this AM reads it unless V8 rejected it (made under other flags: it is made
+    // before the driver sets --expose-gc) or it was not written
+    const text = await tracedRun();
+    const am = marks(text).find((m) => m.who === 'am' && m.phase.startsWith('process started'));
+    assert.equal(am?.phase, 'process started, modules loaded (code cache: used)', text);
   });
 });

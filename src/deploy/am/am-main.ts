@@ -8,4 +8,6 @@ import { fileURLToPath } from 'node:url';
 
 const entry = fileURLToPath(new URL('./application-master.entry.cjs', import.meta.url));
 
-export const AM_MAIN = fs.existsSync(entry) ? entry : fileURLToPath(new URL('./application-master.js', import.meta.url));
+export const AM_MAIN = fs.existsSync(entry)
+  ? entry
+  : fileURLToPath(new URL('./application-master.js', import.meta.url));

@@ -34,7 +34,7 @@ import { codeCacheCheckpoint, codeCacheState, importModule } from '../../executo
 import { type AmToDriver, type DriverToAm, parseDriverToAm } from '../../protocol/am.js';
 import { AM_LAUNCH_FILE, type AmLaunch, parseAmLaunch } from '../../protocol/am-launch.js';
 import type { LocalResource } from '../../protocol/cluster.js';
-import { dial, preListen, type ReplyHandle, type RpcConnection } from '../../rpc/index.js';
+import { dial, type PreListener, preListen, type ReplyHandle, type RpcConnection } from '../../rpc/index.js';
 import { startAllocation } from '../driver/cluster-mode-backend.js';
 import { eventLogAppender } from './am-event-log.js';
 import { initialAmState } from './am-lifecycle.js';
@@ -120,8 +120,14 @@ const rmGone = (kind: 'ended' | 'lost', why: string): void =>
 
 // a function, not top-level await: the bundle is CommonJS, so that it runs from a code cache
 async function main(): Promise<void> {
-  am = await AmRmClient.connect({ retry: rmRetryPolicy(conf) });
-  if (mode === 'cluster') await runClusterMode();
+  // cluster mode binds the driver's port while the RM connection's handshake is under way
+  const listening = mode === 'cluster' && earlyStartWanted() ? preListen(host) : undefined;
+  listening?.catch(() => {}); // awaited by startEarly
+  am = await AmRmClient.connect({ retry: rmRetryPolicy(conf) }).catch((e: unknown) => {
+    void listening?.then((l) => l.close());
+    throw e;
+  });
+  if (mode === 'cluster') await runClusterMode(listening);
   else await runClientMode();
 }
 main().catch((e: unknown) => {
@@ -145,7 +151,7 @@ async function loadEngine() {
   };
 }
 
-async function runClusterMode(): Promise<void> {
+async function runClusterMode(listening: Promise<PreListener> | undefined): Promise<void> {
   if (launch.mode !== 'cluster') return;
   const appMain = launch.appMain;
   /** the user's main created its context */
@@ -154,7 +160,7 @@ async function runClusterMode(): Promise<void> {
   let amRegistered = false;
   const onFatal = (diagnostics: string, exitCode: number): void =>
     dispatch({ type: 'APP_FAILING', diagnostics, exitCode });
-  const early = await startEarly(onFatal);
+  const early = listening ? await startEarly(await listening, onFatal) : undefined;
   if (early) amRegistered = true;
   // a main that ends without a context still has to register before it can unregister
   const unregister = io.unregister;
@@ -232,15 +238,18 @@ async function runClusterMode(): Promise<void> {
 }
 
 /**
- * Cluster mode, before the user's main is even loaded: binds the driver's port, registers with the
- * RM and asks for the executors, so they start while main loads and builds its context (whose
- * endpoint then adopts the port). Skipped when the driver's address or port is configured
- * explicitly, or with cinder.am.earlyExecutors=false.
+ * Cluster mode, before the user's main is even loaded: binds the driver's port (main(), while the RM
+ * connection is made), registers with the RM and asks for the executors, so they start while main loads
+ * and builds its context (whose endpoint then adopts the port). Skipped when the driver's address or port
+ * is configured explicitly, or with cinder.am.earlyExecutors=false.
  */
-async function startEarly(onFatal: (d: string, code: number) => void): Promise<EarlyStart | undefined> {
-  if (conf['cinder.am.earlyExecutors'] === 'false') return undefined;
-  if (conf['cinder.driver.host'] || conf['cinder.driver.bindAddress'] || conf['cinder.driver.port']) return undefined;
-  const listener = await preListen(host);
+function earlyStartWanted(): boolean {
+  if (conf['cinder.am.earlyExecutors'] === 'false') return false;
+  return !(conf['cinder.driver.host'] || conf['cinder.driver.bindAddress'] || conf['cinder.driver.port']);
+}
+
+/** Registers with the driver's port bound early and starts the allocation (see earlyStartWanted). */
+async function startEarly(listener: PreListener, onFatal: (d: string, code: number) => void): Promise<EarlyStart> {
   try {
     await am.register(host, listener.port, '');
   } catch (e) {
