@@ -29,7 +29,7 @@ describe('start-up trace in cluster mode', { timeout: 120_000 }, () => {
   const fx = deployCluster('startup-cluster');
 
   /** a traced cluster-mode submit of a small job: the CLI's and every container's trace lines */
-  async function tracedRun(): Promise<string> {
+  async function tracedRun(extra: string[] = []): Promise<string> {
     const app = path.join(fx.tmp, 'sum.ts');
     fs.writeFileSync(
       app,
@@ -50,6 +50,7 @@ await sc.stop();
         '256m',
         '--driver-memory',
         '256m',
+        ...extra,
         app,
       ],
       { ...fx.env, CINDER_STARTUP_TRACE: '1', CINDER_STARTUP_T0: String(t0) },
@@ -111,5 +112,16 @@ await sc.stop();
     const text = await tracedRun();
     const am = marks(text).find((m) => m.who === 'am' && m.phase.startsWith('process started'));
     assert.equal(am?.phase, 'process started, modules loaded (code cache: used)', text);
+  });
+
+  test('with cinder.am.earlyExecutors=false the AM registers only when the context starts, and the job runs', async () => {
+    const text = await tracedRun(['--conf', 'cinder.am.earlyExecutors=false']);
+    const ms = marks(text);
+    // no early registration: the AM's own "registered with the RM" mark (startEarly) is absent
+    assert.ok(!ms.some((m) => m.who === 'am' && m.phase === 'registered with the RM'), text);
+    assert.ok(
+      ms.some((m) => /^executor-[12]\/t0$/.test(m.who) && m.phase === 'first task finished'),
+      text,
+    );
   });
 });
