@@ -204,6 +204,68 @@ for (const name of ['main', 'worker']) {
     logLevel: 'warning',
   });
 }
+// The Application Master (src/deploy/am/application-master.ts) as one CommonJS bundle run from a V8 code
+// cache, like the executor's (docs/decisions/0033-cluster-start.md): the AM loads ~45 modules before it can
+// register, on the path from submit to the first task. Only its own code is bundled: the engine that user
+// code imports (and the modules the AM shares state with: am-runtime, keep-alive) are imported at run time
+// as the per-file modules next to it. Each file's import.meta.url stays its per-file output's URL, so paths
+// computed from it (the executor's entry) are the same as unbundled.
+const amDir = path.join(root, 'build', 'src', 'deploy', 'am');
+fs.rmSync(path.join(amDir, 'code-cache'), { recursive: true, force: true });
+const ownMetaUrl = {
+  name: 'own-import-meta-url',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]src[\\/].*\.ts$/ }, (args) => {
+      const text = fs.readFileSync(args.path, 'utf8');
+      if (!text.includes('import.meta.url')) return undefined;
+      const out = path.join(root, 'build', path.relative(root, args.path)).replace(/\.ts$/, '.js');
+      const rel = path.relative(amDir, out).split(path.sep).join('/');
+      // only the expression, not the words inside a string on the same line (generated code in a literal)
+      const contents = text.replace(/import\.meta\.url/g, (m, at) => {
+        const before = text.slice(text.lastIndexOf('\n', at) + 1, at);
+        const quotes = (before.match(/(?<!\\)['"`]/g) ?? []).length;
+        return quotes % 2 === 0 ? `new URL(${JSON.stringify(rel)}, __cinderBundleUrl).href` : m;
+      });
+      return { contents, loader: 'ts' };
+    });
+  },
+};
+await esbuild.build({
+  entryPoints: { 'application-master.bundle': path.join(root, 'src', 'deploy', 'am', 'application-master.ts') },
+  outdir: amDir,
+  outExtension: { '.js': '.cjs' },
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20',
+  sourcemap: 'linked',
+  // what is left of import.meta.url (the vendored packages' code) is the bundle's own URL
+  define: { 'import.meta.url': '__cinderBundleUrl' },
+  banner: { js: "var __cinderBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
+  external: Object.keys(pkg.dependencies).filter((d) => !vendored.some((v) => v.file === d)),
+  plugins: [vendoredEntries, nativeExtractor(amDir), ownMetaUrl],
+  logLevel: 'warning',
+});
+{
+  const hash = crypto
+    .createHash('sha256')
+    .update(fs.readFileSync(path.join(amDir, 'application-master.bundle.cjs')))
+    .digest('hex')
+    .slice(0, 20);
+  await esbuild.build({
+    stdin: {
+      contents: `import { runCachedBundle } from '../../executor/code-cache.ts'; runCachedBundle(require('node:path').join(__dirname, 'application-master.bundle.cjs'), '${hash}');`,
+      resolveDir: amDir.replace(path.join(root, 'build'), root),
+      loader: 'ts',
+    },
+    outfile: path.join(amDir, 'application-master.entry.cjs'),
+    bundle: true,
+    format: 'cjs',
+    platform: 'node',
+    target: 'node20',
+    logLevel: 'warning',
+  });
+}
 // drop outputs whose source is gone (renamed or deleted files must not keep running as tests)
 function prune(dir, srcDir) {
   if (!fs.existsSync(dir)) return;

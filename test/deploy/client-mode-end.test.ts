@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { FAST, readWhenWritten, record, SLOW_SAVE, SLOW_SAVE_LINES } from './outcome-harness.js';
-import { appProcesses, deployCluster, outputLines, submit } from './submit-harness.js';
+import { AM_PROCESS, appProcesses, deployCluster, outputLines, submit } from './submit-harness.js';
 
 describe('client mode: the AM lost near the end', { timeout: 120_000 }, () => {
   const fx = deployCluster('client-end');
@@ -36,7 +36,7 @@ describe('client mode: the AM lost near the end', { timeout: 120_000 }, () => {
     );
     const appId = await readWhenWritten(fx.mc, marker, 40_000);
     await fx.mc.waitFor(() => fs.existsSync(`${hold}.ready`), 30_000, 'the output to be committed');
-    const am = appProcesses(appId, 'application-master.js');
+    const am = appProcesses(appId, AM_PROCESS);
     assert.equal(am.length, 1);
     process.kill(am[0]!, 'SIGKILL');
     fs.writeFileSync(hold, '');

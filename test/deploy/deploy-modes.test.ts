@@ -9,6 +9,7 @@ import { before, describe, test } from 'node:test';
 import { ROOT } from '../harness/mini-cluster.js';
 import { readWhenWritten } from './outcome-harness.js';
 import {
+  AM_PROCESS,
   APPS,
   appIdFrom,
   appProcesses,
@@ -165,7 +166,7 @@ describe('deploy modes on a 2-node cluster', { timeout: 180_000 }, () => {
     const marker = path.join(fx.tmp, 'slow-am-kill');
     const run = submit(['--master', master(), ...FAST, path.join(APPS, 'slow.ts'), marker, '300', '3'], fx.env);
     const appId = await readWhenWritten(fx.mc, marker, 30_000);
-    const am = appProcesses(appId, 'application-master.js');
+    const am = appProcesses(appId, AM_PROCESS);
     assert.equal(am.length, 1);
     process.kill(am[0]!, 'SIGKILL');
     const r = await run.done;

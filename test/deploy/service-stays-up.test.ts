@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { FAST, record } from './outcome-harness.js';
-import { APPS, appProcesses, deployCluster, EXECUTOR_PROCESS, type Run, submit } from './submit-harness.js';
+import { AM_PROCESS, APPS, appProcesses, deployCluster, EXECUTOR_PROCESS, type Run, submit } from './submit-harness.js';
 
 const SERVICE = path.join(APPS, 'http-service.ts');
 
@@ -89,7 +89,7 @@ describe('a service whose main returns', { timeout: 240_000 }, () => {
     assert.equal(`${rec.state}/${rec.finalStatus}`, 'KILLED/KILLED');
     await fx.mc.waitFor(() => fx.mc.liveContainerGroups().length === 0, 15_000, 'containers released');
     assert.deepEqual(appProcesses(appId, EXECUTOR_PROCESS), []);
-    await fx.mc.waitFor(() => appProcesses(appId, 'application-master.js').length === 0, 15_000, 'the AM to end');
+    await fx.mc.waitFor(() => appProcesses(appId, AM_PROCESS).length === 0, 15_000, 'the AM to end');
   });
 
   test('client mode: cinder kill ends the driver process, non-zero, saying the app was killed', async () => {

@@ -28,7 +28,8 @@ function marks(text: string): Mark[] {
 describe('start-up trace in cluster mode', { timeout: 120_000 }, () => {
   const fx = deployCluster('startup-cluster');
 
-  test('CINDER_STARTUP_TRACE=1 marks the CLI, the AM, its executors and their task threads on one timeline', async () => {
+  /** a traced cluster-mode submit of a small job: the CLI's and every container's trace lines */
+  async function tracedRun(extra: string[] = []): Promise<string> {
     const app = path.join(fx.tmp, 'sum.ts');
     fs.writeFileSync(
       app,
@@ -49,6 +50,7 @@ await sc.stop();
         '256m',
         '--driver-memory',
         '256m',
+        ...extra,
         app,
       ],
       { ...fx.env, CINDER_STARTUP_TRACE: '1', CINDER_STARTUP_T0: String(t0) },
@@ -67,6 +69,11 @@ await sc.stop();
     } finally {
       cl.close();
     }
+    return text;
+  }
+
+  test('CINDER_STARTUP_TRACE=1 marks the CLI, the AM, its executors and their task threads on one timeline', async () => {
+    const text = await tracedRun();
     const ms = marks(text);
     const first = (who: RegExp, phase: RegExp) => {
       const m = ms.find((x) => who.test(x.who) && phase.test(x.phase));
@@ -76,7 +83,7 @@ await sc.stop();
     // each step happens after the one that causes it, on the submit command's clock
     const order = [
       first(/^cli$/, /^application submitted to the RM$/),
-      first(/^am$/, /^process started, modules loaded$/),
+      first(/^am$/, /^process started, modules loaded \(code cache: (made|used)\)$/),
       first(/^am$/, /^registered with the RM$/),
       first(/^am$/, /^executor 1: container allocated, launch sent to its NM$/),
       first(/^executor-1$/, /^process started, entry loaded \(code cache: (made|used)\)$/),
@@ -96,5 +103,25 @@ await sc.stop();
       );
     // and the marks are times since the command started, not since each process started
     assert.ok(first(/^am$/, /^process started/) > first(/^cli$/, /^CLI loaded( \(code cache: \w+\))?$/));
+  });
+
+  test("the AM runs from its code cache: the next app of the same user uses the cache the first one's AM made", async () => {
+    // the first test's app made the AM's cache (or found one); the same user's containers share a uid
+    // (decision 0015), so this AM reads it unless V8 rejected it (made under other flags: it is made
+    // before the driver sets --expose-gc) or it was not written
+    const text = await tracedRun();
+    const am = marks(text).find((m) => m.who === 'am' && m.phase.startsWith('process started'));
+    assert.equal(am?.phase, 'process started, modules loaded (code cache: used)', text);
+  });
+
+  test('with cinder.am.earlyExecutors=false the AM registers only when the context starts, and the job runs', async () => {
+    const text = await tracedRun(['--conf', 'cinder.am.earlyExecutors=false']);
+    const ms = marks(text);
+    // no early registration: the AM's own "registered with the RM" mark (startEarly) is absent
+    assert.ok(!ms.some((m) => m.who === 'am' && m.phase === 'registered with the RM'), text);
+    assert.ok(
+      ms.some((m) => /^executor-[12]\/t0$/.test(m.who) && m.phase === 'first task finished'),
+      text,
+    );
   });
 });

@@ -58,6 +58,9 @@ export function outputLines(dir: string): string[] {
 /** What an executor process's command line contains, whether it runs the bundled main or the per-file one. */
 export const EXECUTOR_PROCESS = 'executor/main';
 
+/** What the AM process's command line contains, whether it runs the bundled AM (its entry) or the per-file one. */
+export const AM_PROCESS = 'deploy/am/application-master';
+
 /** pids of live processes whose environment has CINDER_APP_ID=appId and whose command line includes `what`. */
 export function appProcesses(appId: string, what: string): number[] {
   const out: number[] = [];

@@ -30,14 +30,15 @@ import { takeCredentials } from '../../common/credentials.js';
 import { holdProcess, ownHandlesKeepAlive, untilAppIdle } from '../../common/keep-alive.js';
 import { logger } from '../../common/log.js';
 import { tracePhase } from '../../common/startup-trace.js';
+import { codeCacheCheckpoint, codeCacheState, importModule } from '../../executor/code-cache.js';
 import { type AmToDriver, type DriverToAm, parseDriverToAm } from '../../protocol/am.js';
 import { AM_LAUNCH_FILE, type AmLaunch, parseAmLaunch } from '../../protocol/am-launch.js';
 import type { LocalResource } from '../../protocol/cluster.js';
-import { dial, preListen, type ReplyHandle, type RpcConnection } from '../../rpc/index.js';
+import { dial, type PreListener, preListen, type ReplyHandle, type RpcConnection } from '../../rpc/index.js';
 import { startAllocation } from '../driver/cluster-mode-backend.js';
 import { eventLogAppender } from './am-event-log.js';
 import { initialAmState } from './am-lifecycle.js';
-import { type EarlyStart, setAmRuntime } from './am-runtime.js';
+import type { EarlyStart } from './am-runtime.js';
 import { type AmIo, amShell } from './am-shell.js';
 
 const log = logger('application-master');
@@ -50,7 +51,7 @@ function out(s: string): void {
   log.info(s);
 }
 
-tracePhase('am', 'process started, modules loaded');
+tracePhase('am', `process started, modules loaded (code cache: ${codeCacheState()})`);
 const launch = readLaunch();
 const conf: Conf = { ...DEFAULTS, ...launch.conf };
 const appId = env.CINDER_APP_ID ?? '';
@@ -87,7 +88,16 @@ function readLaunch(): AmLaunch {
   }
 }
 
-const am = await AmRmClient.connect({ retry: rmRetryPolicy(conf) });
+/**
+ * A module of the engine installed next to this AM, as the user's code gets it (src/index.js's graph): in
+ * the bundle, `import()` through the code-cache entry, so the module is the one the app's context uses.
+ */
+function engineModule<T>(rel: string): Promise<T> {
+  return importModule(new URL(rel, import.meta.url).href) as Promise<T>;
+}
+
+/** the RM connection (main() makes it before anything uses it) */
+let am!: AmRmClient;
 
 /** What the effects act on; each mode fills in what it has. */
 const io: AmIo = {
@@ -108,10 +118,40 @@ const dispatch = lifecycle.dispatch;
 const rmGone = (kind: 'ended' | 'lost', why: string): void =>
   dispatch(kind === 'ended' ? { type: 'RM_SAYS_EXIT', why } : { type: 'RM_LOST', why });
 
-if (mode === 'cluster') await runClusterMode();
-else await runClientMode();
+// a function, not top-level await: the bundle is CommonJS, so that it runs from a code cache
+async function main(): Promise<void> {
+  // cluster mode binds the driver's port while the RM connection's handshake is under way
+  const listening = mode === 'cluster' && earlyStartWanted() ? preListen(host) : undefined;
+  listening?.catch(() => {}); // awaited by startEarly
+  am = await AmRmClient.connect({ retry: rmRetryPolicy(conf) }).catch((e: unknown) => {
+    void listening?.then((l) => l.close());
+    throw e;
+  });
+  if (mode === 'cluster') await runClusterMode(listening);
+  else await runClientMode();
+}
+main().catch((e: unknown) => {
+  process.stderr.write(`cinder-am: ${(e as Error)?.stack ?? String(e)}\n`);
+  process.exit(1);
+});
 
-async function runClusterMode(): Promise<void> {
+/** The engine's modules that the AM uses in cluster mode, as the user's code gets them (`engineModule`). */
+async function loadEngine() {
+  const [keepAlive, runtime, runApp, context] = await Promise.all([
+    engineModule<typeof import('../../common/keep-alive.js')>('../../common/keep-alive.js'),
+    engineModule<typeof import('./am-runtime.js')>('./am-runtime.js'),
+    engineModule<typeof import('../driver/run-app.js')>('../driver/run-app.js'),
+    engineModule<typeof import('../../api/context.js')>('../../api/context.js'),
+  ]);
+  return {
+    ownHandlesKeepAlive: keepAlive.ownHandlesKeepAlive,
+    setAmRuntime: runtime.setAmRuntime,
+    runApp: runApp.runApp,
+    CinderContext: context.CinderContext,
+  };
+}
+
+async function runClusterMode(listening: Promise<PreListener> | undefined): Promise<void> {
   if (launch.mode !== 'cluster') return;
   const appMain = launch.appMain;
   /** the user's main created its context */
@@ -120,7 +160,7 @@ async function runClusterMode(): Promise<void> {
   let amRegistered = false;
   const onFatal = (diagnostics: string, exitCode: number): void =>
     dispatch({ type: 'APP_FAILING', diagnostics, exitCode });
-  const early = await startEarly(onFatal);
+  const early = listening ? await startEarly(await listening, onFatal) : undefined;
   if (early) amRegistered = true;
   // a main that ends without a context still has to register before it can unregister
   const unregister = io.unregister;
@@ -128,6 +168,13 @@ async function runClusterMode(): Promise<void> {
     if (!amRegistered) await am.register(host, -1, '');
     await unregister(status, diagnostics);
   };
+  // the cache of the AM's own code holds what ran up to here (made once, when there was none): before the
+  // user's main, whose driver sets a V8 flag (--expose-gc) that would make V8 reject it at the next start
+  codeCacheCheckpoint();
+  // the engine loads once the executors' containers are started, not earlier: its ~100 ES modules would
+  // hold the event loop while the RM's answers wait (measured: registration and launches ~30 ms later)
+  const { ownHandlesKeepAlive: engineHandlesKeepAlive, setAmRuntime, runApp, CinderContext } = await loadEngine();
+  // the engine's am-runtime module: the one its cluster-mode backend reads (not the bundle's copy)
   setAmRuntime({
     am,
     appId,
@@ -166,8 +213,8 @@ async function runClusterMode(): Promise<void> {
     deployMode: 'cluster',
     conf: { ...launch.conf, 'cinder.ui.port': '0' },
   });
-  const { runApp } = await import('../driver/run-app.js');
-  const { CinderContext } = await import('../../api/context.js');
+  // the engine's handles (driver endpoint, UI, executor links) do not keep the process alive either
+  engineHandlesKeepAlive(false);
   const args = launch.appArgs;
   try {
     out(`running ${path.basename(appMain)} (attempt ${attempt} of ${maxAttempts})`);
@@ -191,15 +238,18 @@ async function runClusterMode(): Promise<void> {
 }
 
 /**
- * Cluster mode, before the user's main is even loaded: binds the driver's port, registers with the
- * RM and asks for the executors, so they start while main loads and builds its context (whose
- * endpoint then adopts the port). Skipped when the driver's address or port is configured
- * explicitly, or with cinder.am.earlyExecutors=false.
+ * Cluster mode, before the user's main is even loaded: binds the driver's port (main(), while the RM
+ * connection is made), registers with the RM and asks for the executors, so they start while main loads
+ * and builds its context (whose endpoint then adopts the port). Skipped when the driver's address or port
+ * is configured explicitly, or with cinder.am.earlyExecutors=false.
  */
-async function startEarly(onFatal: (d: string, code: number) => void): Promise<EarlyStart | undefined> {
-  if (conf['cinder.am.earlyExecutors'] === 'false') return undefined;
-  if (conf['cinder.driver.host'] || conf['cinder.driver.bindAddress'] || conf['cinder.driver.port']) return undefined;
-  const listener = await preListen(host);
+function earlyStartWanted(): boolean {
+  if (conf['cinder.am.earlyExecutors'] === 'false') return false;
+  return !(conf['cinder.driver.host'] || conf['cinder.driver.bindAddress'] || conf['cinder.driver.port']);
+}
+
+/** Registers with the driver's port bound early and starts the allocation (see earlyStartWanted). */
+async function startEarly(listener: PreListener, onFatal: (d: string, code: number) => void): Promise<EarlyStart> {
   try {
     await am.register(host, listener.port, '');
   } catch (e) {
@@ -255,6 +305,7 @@ async function runClientMode(): Promise<void> {
   io.tellDriverFailing = (exitCode, diagnostics) => conn.send({ type: 'AppFailing', exitCode, diagnostics });
   io.answerDriver = (unregistered, diagnostics) => shutdown?.reply({ unregistered, diagnostics });
   dispatch({ type: 'DRIVER_CONNECTED' });
+  codeCacheCheckpoint();
   // the same allocator as cluster mode's; the driver sets the target (RequestExecutors)
   const { allocator, loop } = startAllocation({ am, appId, executorResources }, conf, {
     driverUrl,

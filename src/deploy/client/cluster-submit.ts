@@ -18,7 +18,6 @@ import { hasEnded } from '../../protocol/cluster.js';
 import { applyEncryptionSetting, ENCRYPTION_CONF_KEY } from '../../rpc/encryption.js';
 import { AM_MAIN } from '../am/am-main.js';
 import { clusterAmSize, executorSize, totalMB } from '../container-sizing.js';
-import { connectCluster, rejectUnlessFits } from './cluster-connect.js';
 import { describeReport, ReportLines, stamp } from './report-lines.js';
 import { APP_LINK, packageApp, stageFiles } from './staging.js';
 import { defaultsConf, type SubmitRequest } from './submit-options.js';
@@ -35,11 +34,15 @@ export function exitCodeOf(r: AppReport): number {
 const describe = describeReport;
 
 export async function submitCluster(req: SubmitRequest): Promise<number> {
-  // the connection (and its handshake) is made while esbuild bundles the app, but the bundle comes first:
-  // an app that does not compile fails before anything is asked of the cluster
+  // esbuild (its own process) starts bundling the app first; this process meanwhile loads the RPC client
+  // (~40 ms of modules: imported here, not statically) and makes the connection and its handshake. The
+  // bundle's outcome comes first: an app that does not compile fails before anything is asked of the cluster
+  const packaging = packageApp(req.app);
+  packaging.catch(() => {}); // reported below
+  const { connectCluster } = await import('./cluster-connect.js');
   const connecting = connectCluster(req.master, req.conf);
   connecting.catch(() => {}); // reported below, after the compile check
-  const { archive, entry } = await packageApp(req.app).catch((e: unknown) => {
+  const { archive, entry } = await packaging.catch((e: unknown) => {
     void connecting.then(
       (c) => c.close(),
       () => {},
@@ -91,11 +94,14 @@ async function stageAndSubmit(
   archive: Uint8Array,
   entry: string,
 ): Promise<{ appId: string; report: AppReport }> {
+  const { rejectUnlessFits } = await import('./cluster-connect.js');
   const { appId, maxCapability } = await client.newApplication();
   const conf = req.conf;
   const am = clusterAmSize(conf);
   await rejectUnlessFits(client, appId, [am, executorSize(conf)], maxCapability);
-  const appRes = await client.uploadFile(appId, `${APP_LINK}.tgz`, archive);
+  // the app's archive goes up while the other files and then the contract (which lists them) do
+  const uploadingApp = client.uploadFile(appId, `${APP_LINK}.tgz`, archive);
+  uploadingApp.catch(() => {}); // awaited below
   const files = await stageFiles(client, appId, req.files, req.archives);
   const maxAttempts = Number(conf['cinder.yarn.maxAppAttempts'] ?? '2');
   const contract = await client.uploadFile(
@@ -113,6 +119,7 @@ async function stageAndSubmit(
       maxAttempts,
     }),
   );
+  const appRes = await uploadingApp;
   const report = await client.submitApplication({
     appId,
     name: req.name,
@@ -161,6 +168,7 @@ export async function statusOrKill(given: string | undefined, status?: string, k
       'pass --master cinder://HOST:PORT or set CINDER_MASTER',
     );
   applyEncryptionSetting(conf[ENCRYPTION_CONF_KEY], ENCRYPTION_CONF_KEY);
+  const { connectCluster } = await import('./cluster-connect.js');
   const client = await connectCluster(master, conf);
   try {
     if (kill) {
