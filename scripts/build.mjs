@@ -140,6 +140,71 @@ pino.destination = (...args) => load().destination(...args);`,
     }));
   },
 };
+// What the CommonJS bundles run from a V8 code cache have in common (the executor's two, the AM's, the
+// CLI's): import.meta.url of code that is not ours (the vendored packages, msgpackr's native extractor) is
+// the bundle's own URL, set by the banner.
+const cachedBundleOptions = {
+  outExtension: { '.js': '.cjs' },
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20',
+  sourcemap: 'linked',
+  define: { 'import.meta.url': '__cinderBundleUrl' },
+  banner: { js: "var __cinderBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
+  logLevel: 'warning',
+};
+// Each of our source files in a bundle keeps its own import.meta.url: the URL its per-file build output
+// has, relative to the bundle's (a moved install keeps working), so paths computed from it (executor
+// entries, the TS loader, UI assets, the engine root) are what they are unbundled. Replaced by esbuild
+// (a define per file), so words in strings and comments stay as they are.
+function ownMetaUrl(outDir) {
+  return {
+    name: 'own-import-meta-url',
+    setup(b) {
+      b.onLoad({ filter: /[\\/]src[\\/].*\.ts$/ }, async (args) => {
+        const text = await fs.promises.readFile(args.path, 'utf8');
+        if (!text.includes('import.meta.url')) return undefined;
+        const out = path.join(root, 'build', path.relative(root, args.path)).replace(/\.ts$/, '.js');
+        const rel = path.relative(outDir, out).split(path.sep).join('/');
+        const r = await esbuild.transform(text, {
+          loader: 'ts',
+          format: 'esm',
+          target: 'node20',
+          sourcefile: args.path,
+          sourcemap: 'inline',
+          define: { 'import.meta.url': '__cinderOwnUrl' },
+        });
+        // on the first line, so the inline source map's lines stay right
+        const own = `const __cinderOwnUrl = new URL(${JSON.stringify(rel)}, __cinderBundleUrl).href; `;
+        return { contents: own + r.code, loader: 'js', resolveDir: path.dirname(args.path) };
+      });
+    },
+  };
+}
+// The small entry that runs <name>.bundle.cjs from a V8 code cache (src/executor/code-cache.ts, decision
+// 0030), keyed by the bundle's content hash (V8 itself checks only the source's length), computed here once
+// instead of at every start. `first`: what the entry runs before anything else.
+async function writeCachedEntry(dir, name, first = '') {
+  const hash = crypto
+    .createHash('sha256')
+    .update(fs.readFileSync(path.join(dir, `${name}.bundle.cjs`)))
+    .digest('hex')
+    .slice(0, 20);
+  await esbuild.build({
+    stdin: {
+      contents: `${first}require('./code-cache.ts').runCachedBundle(require('node:path').join(__dirname, '${name}.bundle.cjs'), '${hash}');`,
+      resolveDir: path.join(root, 'src', 'executor'),
+      loader: 'ts',
+    },
+    outfile: path.join(dir, `${name}.entry.cjs`),
+    bundle: true,
+    format: 'cjs',
+    platform: 'node',
+    target: 'node20',
+    logLevel: 'warning',
+  });
+}
 // the executor's two entry points (main thread, task thread) as one CommonJS file each, zod inlined: an
 // executor starts ~0.1 s sooner (docs/decisions/0007-executor-bundle.md), and a small entry per bundle runs it
 // with a V8 code cache (src/executor/code-cache.ts, decision 0030); src/executor/entry.ts picks them up
@@ -152,24 +217,15 @@ fs.rmSync(path.join(executorDir, 'bundle-chunks'), { recursive: true, force: tru
 for (const f of ['main.bundle.js', 'main.bundle.js.map', 'worker.bundle.js', 'worker.bundle.js.map'])
   fs.rmSync(path.join(executorDir, f), { force: true });
 await esbuild.build({
+  ...cachedBundleOptions,
   entryPoints: {
     'main.bundle': path.join(root, 'src', 'executor', 'main.ts'),
     'worker.bundle': path.join(root, 'src', 'executor', 'worker.ts'),
   },
   outdir: executorDir,
-  outExtension: { '.js': '.cjs' },
-  bundle: true,
-  format: 'cjs',
-  platform: 'node',
-  target: 'node20',
-  sourcemap: 'linked',
-  // import.meta.url is the bundle's own URL, as it was for the ESM bundle in the same directory
-  define: { 'import.meta.url': '__cinderBundleUrl' },
-  banner: { js: "var __cinderBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
   // the vendored packages are inlined too (the same single-file reason); the others stay external
   external: Object.keys(pkg.dependencies).filter((d) => !vendored.some((v) => v.file === d)),
   plugins: [vendoredEntries, lazyPino, nativeExtractor(executorDir)],
-  logLevel: 'warning',
 });
 for (const name of ['main', 'worker']) {
   // ASCII only (esbuild escapes strings and identifiers, not comments: one dash in a zod comment made the
@@ -179,30 +235,15 @@ for (const name of ['main', 'worker']) {
   const text = fs.readFileSync(bundleFile, 'utf8');
   const ascii = text.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
   if (ascii !== text) fs.writeFileSync(bundleFile, ascii);
-  // the bundle's content hash keys its cache (V8 itself checks only the source's length): computed here
-  // once instead of at every start
-  const hash = crypto
-    .createHash('sha256')
-    .update(fs.readFileSync(path.join(executorDir, `${name}.bundle.cjs`)))
-    .digest('hex')
-    .slice(0, 20);
-  await esbuild.build({
-    stdin: {
-      // first, before anything is loaded: the process puts its command line's heap-size flags back to their
-      // defaults, a task thread its young-generation flag, so Node's built-ins and the bundle compile from
-      // their code caches under default flags (src/executor/v8-flags.ts); `require`, not `import`, keeps
-      // this ahead of code-cache.ts's own built-ins
-      contents: `require('./v8-flags.ts').${name === 'main' ? 'resetHeapSizeFlags' : 'threadBooted'}(); require('./code-cache.ts').runCachedBundle(require('node:path').join(__dirname, '${name}.bundle.cjs'), '${hash}');`,
-      resolveDir: path.join(root, 'src', 'executor'),
-      loader: 'ts',
-    },
-    outfile: path.join(executorDir, `${name}.entry.cjs`),
-    bundle: true,
-    format: 'cjs',
-    platform: 'node',
-    target: 'node20',
-    logLevel: 'warning',
-  });
+  // first, before anything is loaded: the process puts its command line's heap-size flags back to their
+  // defaults, a task thread its young-generation flag, so Node's built-ins and the bundle compile from
+  // their code caches under default flags (src/executor/v8-flags.ts); `require`, not `import`, keeps
+  // this ahead of code-cache.ts's own built-ins
+  await writeCachedEntry(
+    executorDir,
+    name,
+    `require('./v8-flags.ts').${name === 'main' ? 'resetHeapSizeFlags' : 'threadBooted'}(); `,
+  );
 }
 // The Application Master (src/deploy/am/application-master.ts) as one CommonJS bundle run from a V8 code
 // cache, like the executor's (docs/decisions/0033-cluster-start.md): the AM loads ~45 modules before it can
@@ -212,60 +253,14 @@ for (const name of ['main', 'worker']) {
 // computed from it (the executor's entry) are the same as unbundled.
 const amDir = path.join(root, 'build', 'src', 'deploy', 'am');
 fs.rmSync(path.join(amDir, 'code-cache'), { recursive: true, force: true });
-const ownMetaUrl = {
-  name: 'own-import-meta-url',
-  setup(b) {
-    b.onLoad({ filter: /[\\/]src[\\/].*\.ts$/ }, (args) => {
-      const text = fs.readFileSync(args.path, 'utf8');
-      if (!text.includes('import.meta.url')) return undefined;
-      const out = path.join(root, 'build', path.relative(root, args.path)).replace(/\.ts$/, '.js');
-      const rel = path.relative(amDir, out).split(path.sep).join('/');
-      // only the expression, not the words inside a string on the same line (generated code in a literal)
-      const contents = text.replace(/import\.meta\.url/g, (m, at) => {
-        const before = text.slice(text.lastIndexOf('\n', at) + 1, at);
-        const quotes = (before.match(/(?<!\\)['"`]/g) ?? []).length;
-        return quotes % 2 === 0 ? `new URL(${JSON.stringify(rel)}, __cinderBundleUrl).href` : m;
-      });
-      return { contents, loader: 'ts' };
-    });
-  },
-};
 await esbuild.build({
+  ...cachedBundleOptions,
   entryPoints: { 'application-master.bundle': path.join(root, 'src', 'deploy', 'am', 'application-master.ts') },
   outdir: amDir,
-  outExtension: { '.js': '.cjs' },
-  bundle: true,
-  format: 'cjs',
-  platform: 'node',
-  target: 'node20',
-  sourcemap: 'linked',
-  // what is left of import.meta.url (the vendored packages' code) is the bundle's own URL
-  define: { 'import.meta.url': '__cinderBundleUrl' },
-  banner: { js: "var __cinderBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
   external: Object.keys(pkg.dependencies).filter((d) => !vendored.some((v) => v.file === d)),
-  plugins: [vendoredEntries, nativeExtractor(amDir), ownMetaUrl],
-  logLevel: 'warning',
+  plugins: [vendoredEntries, nativeExtractor(amDir), ownMetaUrl(amDir)],
 });
-{
-  const hash = crypto
-    .createHash('sha256')
-    .update(fs.readFileSync(path.join(amDir, 'application-master.bundle.cjs')))
-    .digest('hex')
-    .slice(0, 20);
-  await esbuild.build({
-    stdin: {
-      contents: `import { runCachedBundle } from '../../executor/code-cache.ts'; runCachedBundle(require('node:path').join(__dirname, 'application-master.bundle.cjs'), '${hash}');`,
-      resolveDir: amDir.replace(path.join(root, 'build'), root),
-      loader: 'ts',
-    },
-    outfile: path.join(amDir, 'application-master.entry.cjs'),
-    bundle: true,
-    format: 'cjs',
-    platform: 'node',
-    target: 'node20',
-    logLevel: 'warning',
-  });
-}
+await writeCachedEntry(amDir, 'application-master');
 // drop outputs whose source is gone (renamed or deleted files must not keep running as tests)
 function prune(dir, srcDir) {
   if (!fs.existsSync(dir)) return;
@@ -297,63 +292,23 @@ for (const d of dirs) {
 // are in the per-file build. Packages with native or optional parts stay external (loaded with require).
 const cliDir = path.join(root, 'build', 'src', 'cli');
 fs.rmSync(path.join(cliDir, 'code-cache'), { recursive: true, force: true });
-const ownMetaUrl = {
-  name: 'own-import-meta-url',
-  setup(b) {
-    b.onLoad({ filter: /[\\/]src[\\/].*\.ts$/ }, async (args) => {
-      const rel = path.relative(root, args.path).replace(/\.ts$/, '.js');
-      const url = pathToFileURL(path.join(root, 'build', rel)).href;
-      const r = await esbuild.transform(await fs.promises.readFile(args.path, 'utf8'), {
-        loader: 'ts',
-        format: 'esm',
-        target: 'node20',
-        sourcefile: args.path,
-        sourcemap: 'inline',
-        define: { 'import.meta.url': JSON.stringify(url) },
-      });
-      return { contents: r.code, loader: 'js', resolveDir: path.dirname(args.path) };
-    });
-  },
-};
 const cliExternal = ['esbuild', 'fastify', 'undici', 'prom-client', '@dagrejs/dagre', 'playwright-core', 'typescript'];
 await esbuild.build({
+  ...cachedBundleOptions,
   entryPoints: { 'cli.bundle': path.join(root, 'src', 'cli', 'bundle-main.ts') },
   outdir: cliDir,
-  outExtension: { '.js': '.cjs' },
-  bundle: true,
-  format: 'cjs',
-  platform: 'node',
-  target: 'node20',
-  sourcemap: 'linked',
-  // what is not our source (the vendored packages, msgpackr's native extractor) sees the bundle's own URL
-  define: { 'import.meta.url': '__cinderBundleUrl' },
-  banner: { js: "var __cinderBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
   external: cliExternal,
-  plugins: [vendoredEntries, nativeExtractor(cliDir), ownMetaUrl],
-  logLevel: 'warning',
+  plugins: [vendoredEntries, nativeExtractor(cliDir), ownMetaUrl(cliDir)],
 });
 {
-  const text = fs.readFileSync(path.join(cliDir, 'cli.bundle.cjs'));
   // a script run from a V8 code cache has no import() on Node 20: only required packages may stay external
-  const dynamic = [...String(text).matchAll(/\bimport\("([^"]+)"\)/g)].map((m) => m[1]);
+  const text = fs.readFileSync(path.join(cliDir, 'cli.bundle.cjs'), 'utf8');
+  const dynamic = [...text.matchAll(/\bimport\("([^"]+)"\)/g)].map((m) => m[1]);
   if (dynamic.length > 0)
     throw new Error(
       `cli.bundle.cjs keeps import() of ${dynamic.join(', ')}: require them (or go through importModule)`,
     );
-  const hash = crypto.createHash('sha256').update(text).digest('hex').slice(0, 20);
-  await esbuild.build({
-    stdin: {
-      contents: `import { runCachedBundle } from '../executor/code-cache.ts'; runCachedBundle(require('node:path').join(__dirname, 'cli.bundle.cjs'), '${hash}');`,
-      resolveDir: path.join(root, 'src', 'cli'),
-      loader: 'ts',
-    },
-    outfile: path.join(cliDir, 'cli.entry.cjs'),
-    bundle: true,
-    format: 'cjs',
-    platform: 'node',
-    target: 'node20',
-    logLevel: 'warning',
-  });
+  await writeCachedEntry(cliDir, 'cli');
   // the module an app's `import 'cinder'` resolves to under the bundle: the bundle's own engine, by name
   const engineExports = Object.keys(await import(pathToFileURL(path.join(root, 'build', 'src', 'index.js')).href));
   fs.writeFileSync(
