@@ -20,6 +20,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import vm from 'node:vm';
+import { isOwnPrivateDir, writeWhole } from '../common/cache-files.js';
 
 /** Set to 0 to load the bundles without a code cache. */
 export const CODE_CACHE_ENV = 'CINDER_CODE_CACHE';
@@ -55,13 +56,7 @@ export function cacheDirs(bundleFile: string): string[] {
  * dir must be this uid's own and closed to others (else anyone could plant bytecode in our executors).
  */
 function trusted(dir: string): boolean {
-  if (!path.basename(dir).startsWith('cinder-code-cache-')) return true;
-  try {
-    const st = fs.lstatSync(dir);
-    return st.isDirectory() && st.uid === process.getuid?.() && (st.mode & 0o077) === 0;
-  } catch {
-    return false;
-  }
+  return !path.basename(dir).startsWith('cinder-code-cache-') || isOwnPrivateDir(dir);
 }
 
 /**
@@ -104,19 +99,13 @@ function pruneStale(dir: string, bundleFile: string): void {
 
 function writeCache(dirs: string[], name: string, data: Buffer, bundleFile: string): void {
   for (const d of dirs) {
-    const tmp = path.join(d, `.${name}.${process.pid}.${Math.random().toString(36).slice(2)}`);
     try {
       fs.mkdirSync(d, { recursive: true, mode: path.basename(d).startsWith('cinder-code-cache-') ? 0o700 : 0o755 });
       if (!trusted(d)) continue;
-      fs.writeFileSync(tmp, data, { mode: 0o644 });
-      fs.renameSync(tmp, path.join(d, name));
+      writeWhole(path.join(d, name), data, 0o644);
       pruneStale(d, bundleFile);
       return;
-    } catch {
-      try {
-        fs.rmSync(tmp, { force: true });
-      } catch {}
-    }
+    } catch {} // the next place, if any
   }
 }
 

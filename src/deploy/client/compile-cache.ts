@@ -18,6 +18,7 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
+import { isOwnPrivateDir, writeWhole } from '../../common/cache-files.js';
 import type { TranspiledText } from '../../common/module-text.js';
 import { VERSION } from '../../common/version.js';
 
@@ -68,23 +69,13 @@ function entryFile(app: string): string {
   return path.join(dir(), `${crypto.createHash('sha256').update(app).digest('hex').slice(0, 24)}.json`);
 }
 
-/** A directory only this uid can write (and read): anything else could plant code in our driver. */
-function trusted(d: string): boolean {
-  try {
-    const st = fs.lstatSync(d);
-    return st.isDirectory() && st.uid === process.getuid?.() && (st.mode & 0o077) === 0;
-  } catch {
-    return false;
-  }
-}
-
 function sha256(file: string): string {
   return crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 }
 
 /** The app as compiled by an earlier submit, if none of its files changed since; undefined otherwise. */
 export function lookupCompiled(app: string): CompiledApp | undefined {
-  if (!on() || !trusted(dir())) return undefined;
+  if (!on() || !isOwnPrivateDir(dir())) return undefined;
   try {
     const file = entryFile(app);
     const st = fs.lstatSync(file);
@@ -136,15 +127,8 @@ export function storeCompiled(app: string, c: CompiledApp): CompileCacheState | 
     };
     const d = dir();
     fs.mkdirSync(d, { recursive: true, mode: 0o700 });
-    if (!trusted(d)) return 'not kept';
-    const target = entryFile(app);
-    const tmp = `${target}.${process.pid}.tmp`;
-    try {
-      fs.writeFileSync(tmp, JSON.stringify(entry), { mode: 0o600 });
-      fs.renameSync(tmp, target);
-    } finally {
-      fs.rmSync(tmp, { force: true });
-    }
+    if (!isOwnPrivateDir(d)) return 'not kept';
+    writeWhole(entryFile(app), JSON.stringify(entry), 0o600);
     prune(d);
     return 'made';
   } catch {
