@@ -4,7 +4,7 @@
  * --version` loads no more than the version, `cinder submit` not the cluster commands' modules.
  */
 import type { Command } from 'commander';
-import { markCommandStart, tracePhase } from '../common/startup-trace.js';
+import { markCommandStart, startupTraceOn, tracePhase } from '../common/startup-trace.js';
 import { VERSION } from '../common/version.js';
 
 /** A subcommand's module: it registers itself on the program. */
@@ -35,7 +35,7 @@ export async function main(commands: (first: string | undefined) => Promise<Comm
       .enablePositionalOptions();
 
     for (const r of await commands(first)) r.register(program);
-    if (process.env.CINDER_STARTUP_TRACE === '1') {
+    if (startupTraceOn()) {
       // 'none' when the CLI runs from its per-file modules, not the bundle (bin/cinder.js)
       const state = (await import('../executor/code-cache.js')).codeCacheState();
       tracePhase('cli', state === 'none' ? 'CLI loaded' : `CLI loaded (code cache: ${state})`);
