@@ -151,42 +151,23 @@ export function planCases(cfg: SuiteConfig): Case[] {
       impls: [...impls, ...peerImpls('wordcount', d.dir, false)],
     });
   }
-  if (want.has('wordfreq')) {
-    const d = data({ name: 'freqtext', kind: 'text', mb: s.freqMb, seed: 5 });
+  // the user-function cases (issue 18): each against its own single-threaded loop in bench/hand/
+  const userFunctionCases: Array<['wordfreq' | 'jsongroup' | 'cpumap', DataSpec]> = [
+    ['wordfreq', { name: 'freqtext', kind: 'text', mb: s.freqMb, seed: 5 }],
+    ['jsongroup', { name: 'events', kind: 'json', mb: s.freqMb, keys: 100_000, seed: 3 }],
+    ['cpumap', { name: 'cpukv', kind: 'kv', mb: s.freqMb, keys: 1_000_000, seed: 13 }],
+  ];
+  for (const [name, spec] of userFunctionCases) {
+    if (!want.has(name)) continue;
+    const d = data(spec);
     cases.push({
-      name: 'wordfreq',
+      name,
       inputMb: mib(d.bytes),
       reps: cfg.reps,
       check: 'baseline',
       impls: [
-        cinder(cfg, 'wordfreq', { input: d.dir }),
-        { name: 'hand', args: [path.join(buildBench, 'hand', 'wordfreq-hand.js'), d.dir] },
-      ],
-    });
-  }
-  if (want.has('jsongroup')) {
-    const d = data({ name: 'events', kind: 'json', mb: s.freqMb, keys: 100_000, seed: 3 });
-    cases.push({
-      name: 'jsongroup',
-      inputMb: mib(d.bytes),
-      reps: cfg.reps,
-      check: 'baseline',
-      impls: [
-        cinder(cfg, 'jsongroup', { input: d.dir }),
-        { name: 'hand', args: [path.join(buildBench, 'hand', 'jsongroup-hand.js'), d.dir] },
-      ],
-    });
-  }
-  if (want.has('cpumap')) {
-    const d = data({ name: 'cpukv', kind: 'kv', mb: s.freqMb, keys: 1_000_000, seed: 13 });
-    cases.push({
-      name: 'cpumap',
-      inputMb: mib(d.bytes),
-      reps: cfg.reps,
-      check: 'baseline',
-      impls: [
-        cinder(cfg, 'cpumap', { input: d.dir }),
-        { name: 'hand', args: [path.join(buildBench, 'hand', 'cpumap-hand.js'), d.dir] },
+        cinder(cfg, name, { input: d.dir }),
+        { name: 'hand', args: [path.join(buildBench, 'hand', `${name}-hand.js`), d.dir] },
       ],
     });
   }
