@@ -53,7 +53,15 @@ function dir(): string {
   return process.env[COMPILE_CACHE_DIR_ENV] || path.join(os.homedir(), '.cinder', 'cache', 'apps');
 }
 
+let made: string | undefined;
+
+/** What the texts are made with (read once: a submit that compiles asks when it looks up and when it stores). */
 function madeBy(): string {
+  made ??= versions();
+  return made;
+}
+
+function versions(): string {
   let esbuildVersion = '?';
   try {
     // read, not required: requiring it would look like loading esbuild itself
