@@ -168,6 +168,8 @@ export function planCases(cfg: SuiteConfig): Case[] {
       impls: [
         cinder(cfg, name, { input: d.dir }),
         { name: 'hand', args: [path.join(buildBench, 'hand', `${name}-hand.js`), d.dir] },
+        // the same loop over half the files in each of two processes: the floor for 2 cores
+        { name: 'split2', args: [path.join(buildBench, 'hand', 'split2.js'), name, d.dir] },
       ],
     });
   }

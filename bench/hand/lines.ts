@@ -17,7 +17,12 @@ export function listParts(dir: string): string[] {
 
 /** Calls onLine for every line of every part file of dir. */
 export async function eachLine(dir: string, onLine: (line: string) => void): Promise<void> {
-  for (const file of listParts(dir)) {
+  await eachLineOf(listParts(dir), onLine);
+}
+
+/** Calls onLine for every line of the given files, in order. */
+export async function eachLineOf(files: readonly string[], onLine: (line: string) => void): Promise<void> {
+  for (const file of files) {
     let tail = '';
     for await (const chunk of fs.createReadStream(file, { encoding: 'latin1', highWaterMark: 1 << 20 })) {
       const lines = (tail + chunk).split('\n');

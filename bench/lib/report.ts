@@ -71,6 +71,28 @@ export function summarize(res: SuiteResult): Summary[] {
         met: t ? correct && ratio >= t : undefined,
         note,
       });
+      // the two-process floor (bench/hand/split2.ts): how far 2 cores can go at all, and Cinder against it
+      const split2 = ok(by(c.name, 'split2'));
+      if (split2.length > 0) {
+        const floorWall = median(split2.map((r) => r.wall));
+        const splitOk = /^(same|ok)/.test(res.verdicts[`${c.name}/split2`] ?? '');
+        out.push({
+          case: `${c.name} floor`,
+          figure: 'throughput two-process floor / hand (same loop, half the files per process)',
+          value: median(ok(by(c.name, 'hand')).map((r) => r.wall)) / floorWall,
+          target: 'none (the most 2 cores give)',
+          met: undefined,
+          note: `floor answer: ${res.verdicts[`${c.name}/split2`] ?? '?'}${splitOk ? '' : ' (not comparable)'}`,
+        });
+        out.push({
+          case: `${c.name} vs floor`,
+          figure: 'throughput Cinder / two-process floor',
+          value: floorWall / median(ok(cin).map((r) => r.wall)),
+          target: 'none',
+          met: undefined,
+          note,
+        });
+      }
       // peers (with --peers): Cinder against skale, the Spark-like engine for Node (wordcount target >= 2.5x)
       const skale = ok(by(c.name, 'skale'));
       if (skale.length > 0) {
