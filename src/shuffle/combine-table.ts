@@ -11,7 +11,11 @@
  * Owns: the table. Must not: route, encode or decide when to drain (the shuffle writer does).
  */
 
+import os from 'node:os';
+
 const EMPTY = 0;
+/** the arena's Uint16Array holds code units in the platform's byte order; utf16le wants little-endian */
+const LITTLE_ENDIAN = os.endianness() === 'LE';
 /** a row is 16 bytes: int32 hash, int32 arena offset + 1 (0: empty), float64 value */
 const ROW_INTS = 4;
 
@@ -71,12 +75,24 @@ export class StringNumberCombineTable {
     return true;
   }
 
-  /** Calls f for every (key, value), in no particular order. */
+  /**
+   * Calls f for every (key, value), in no particular order. The arena becomes one string in a single
+   * decode and each key a slice of it: a String.fromCharCode per key cost ~3x as much (jsongroup's map
+   * side, 16k distinct keys in 18k records: 22% of the shuffle write).
+   */
   visit(f: (k: string, v: number) => void): void {
     const i32 = this.i32;
+    const f64 = this.f64;
+    const ar = this.arena;
+    const units = Buffer.from(ar.buffer, ar.byteOffset, this.used * 2);
+    const all = (LITTLE_ENDIAN ? units : Buffer.from(units).swap16()).toString('utf16le');
     for (let s = 0; s < this.cap; s++) {
       const at = i32[s * ROW_INTS + 1]!;
-      if (at !== EMPTY) f(this.keyAt(at - 1), this.f64[2 * s + 1]!);
+      if (at === EMPTY) continue;
+      let p = at - 1;
+      let len = ar[p++]!;
+      if (len === 0xffff) len = 0xffff + ar[p++]! * 0x10000 + ar[p++]!;
+      f(all.slice(p, p + len), f64[2 * s + 1]!);
     }
   }
 
@@ -118,18 +134,6 @@ export class StringNumberCombineTable {
     for (let j = 0; j < n; j++) ar[p + j] = k.charCodeAt(j);
     this.used = p + n;
     return off;
-  }
-
-  private keyAt(off: number): string {
-    const ar = this.arena;
-    let p = off;
-    let len = ar[p++]!;
-    if (len === 0xffff) len = 0xffff + ar[p++]! * 0x10000 + ar[p++]!;
-    if (len <= 4096) return String.fromCharCode.apply(null, ar.subarray(p, p + len) as unknown as number[]);
-    let s = '';
-    for (let q = p; q < p + len; q += 4096)
-      s += String.fromCharCode.apply(null, ar.subarray(q, Math.min(q + 4096, p + len)) as unknown as number[]);
-    return s;
   }
 
   private alloc(rows: number): void {
