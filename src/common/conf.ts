@@ -11,26 +11,7 @@ export type Conf = Record<string, string>;
 /** The default of every key that has one (src/common/conf-keys.ts, docs/configuration.md). */
 export const DEFAULTS: Conf = confDefaults();
 
-/** Parses sizes like 512m, 1g, 1024k, 100 (bytes) into bytes. */
-export function parseBytes(v: string, key: string): number {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?\s*$/i.exec(v);
-  if (!m)
-    throw new CinderError(
-      'BAD_CONF',
-      `${key}: '${v}' is not a size`,
-      'use a number with an optional unit: 512m, 2g, 1048576',
-    );
-  const mult = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 }[
-    m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g' | 't'
-  ];
-  return Math.floor(Number(m[1]) * mult);
-}
-
-export function parseMb(v: string, key: string): number {
-  // bare numbers are MiB for memory settings, as in Spark
-  if (/^\s*\d+\s*$/.test(v)) return Number(v);
-  return Math.floor(parseBytes(v, key) / 1024 ** 2);
-}
+export { parseBytes, parseMb } from './sizes.js';
 
 export function intConf(conf: Conf, key: string): number {
   const v = conf[key] ?? DEFAULTS[key];

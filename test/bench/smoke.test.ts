@@ -67,8 +67,14 @@ test('every benchmark workload runs on tiny data and matches its baseline', { ti
     );
   // the user-function cases also run their two-process floor (bench/hand/split2.ts), compared in the summary
   for (const c of ['wordfreq', 'jsongroup', 'cpumap']) {
-    assert.ok(res.runs.some((r) => r.case === c && r.impl === 'split2' && r.code === 0), `${c} floor ran`);
-    assert.ok(rows.some((r) => r.case === `${c} floor` && r.value > 0), `${c} floor row`);
+    assert.ok(
+      res.runs.some((r) => r.case === c && r.impl === 'split2' && r.code === 0),
+      `${c} floor ran`,
+    );
+    assert.ok(
+      rows.some((r) => r.case === `${c} floor` && r.value > 0),
+      `${c} floor row`,
+    );
   }
   const launch = res.cases.find((c) => c.name === 'launch-latency');
   if (launch && !launch.notMeasured)

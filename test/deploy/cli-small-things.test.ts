@@ -88,7 +88,7 @@ test('submit --status/--kill without a cluster master say how to name one (CINDE
   assert.match(local.stderr, /need a cluster master, got 'local\[2\]'/);
 });
 
-test('--driver-memory sets the driver heap in local mode; --name wins over the code appName', {
+test('--driver-memory (or cinder.driver.memory) sets the driver heap in local mode; --name wins over the code appName', {
   timeout: 60_000,
 }, () => {
   const app = path.join(APPS, 'heap.ts');
@@ -101,6 +101,10 @@ test('--driver-memory sets the driver heap in local mode; --name wins over the c
   assert.equal(big.status, 0, big.stderr);
   assert.ok(heap(big) >= 1024 && heap(big) < 1110, `1g gave a heap of ${heap(big)} MB`);
   assert.match(big.stdout, /app-name from-cli/);
+  // through --conf, the CLI itself restarts (the early read in bin/cinder.js leaves it to the CLI)
+  const conf = cinder(['submit', '--master', 'local[1]', '--conf', 'cinder.driver.memory=300m', app]);
+  assert.equal(conf.status, 0, conf.stderr);
+  assert.ok(heap(conf) >= 300 && heap(conf) < 390, `cinder.driver.memory=300m gave a heap of ${heap(conf)} MB`);
   const bad = cinder(['submit', '--master', 'local[1]', '--driver-memory', 'lots', app]);
   assert.notEqual(bad.status, 0);
   assert.match(bad.stderr, /cinder\.driver\.memory/);

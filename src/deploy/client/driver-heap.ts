@@ -3,10 +3,12 @@
  * masters and client mode): a V8 heap is fixed when Node starts, so — as spark-submit starts the driver's
  * JVM with -Xmx — submit starts itself again once with --max-old-space-size set to it and passes on its
  * exit code and the signals it gets. In cluster mode the AM container's heap is set by the AM launch.
+ * Imports no schema library: bin/cinder.js restarts with `--driver-memory` before the CLI loads.
  */
 import { spawn } from 'node:child_process';
 import net from 'node:net';
-import { parseMb } from '../../common/conf.js';
+import { parseMb } from '../../common/sizes.js';
+import { markCommandStart } from '../../common/startup-trace.js';
 import type { SubmitRequest } from './submit-options.js';
 
 /** set in the restarted process: the heap (MB) it was started with */
@@ -22,6 +24,7 @@ export function driverHeapToSet(req: SubmitRequest): number | undefined {
 
 /** Runs this same command again with a heap of `mb` MB; resolves to its exit code. */
 export function rerunWithHeap(mb: number): Promise<number> {
+  markCommandStart(); // the restarted process's trace counts from this command's start
   const child = spawn(process.execPath, [...process.execArgv, `--max-old-space-size=${mb}`, ...process.argv.slice(1)], {
     // fd 3: a pipe the restarted process watches, so that it ends when this one is killed (even by SIGKILL)
     stdio: ['inherit', 'inherit', 'inherit', 'pipe'],

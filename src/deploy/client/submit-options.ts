@@ -4,12 +4,12 @@
  * defaults file (CINDER_CONF_DIR/cinder-defaults.conf or --properties-file) > built-in defaults.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { type Conf, parseMaster } from '../../common/conf.js';
 import { checkConf } from '../../common/conf-keys.js';
 import { CinderError } from '../../common/errors.js';
 import { z } from '../../common/zod.js';
+import { defaultsFile } from './defaults-file.js';
 
 export const SubmitRequest = z.object({
   app: z.string(),
@@ -64,12 +64,6 @@ export function readPropertiesFile(file: string): Conf {
     out[m[1]!] = m[2]!;
   }
   return out;
-}
-
-function defaultsFile(): string | undefined {
-  const dir = process.env.CINDER_CONF_DIR ?? path.join(os.homedir(), '.cinder');
-  const f = path.join(dir, 'cinder-defaults.conf');
-  return fs.existsSync(f) ? f : undefined;
 }
 
 /** The defaults file's settings ($CINDER_CONF_DIR/cinder-defaults.conf), for commands without --conf. */
