@@ -7,24 +7,18 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 
 const bundle = new URL('../build/src/cli/cli.entry.cjs', import.meta.url);
+const submit = process.argv[2] === 'submit';
 const args = process.argv.slice(3);
-let done = false;
-if (
-  process.argv[2] === 'submit' &&
+const heapMb =
+  submit &&
   !process.env.CINDER_DRIVER_HEAP_MB &&
   args.some((a) => a === '--driver-memory' || a.startsWith('--driver-memory='))
-) {
-  const { earlyDriverHeapMb } = await import('../build/src/cli/submit-flags.js');
-  const mb = earlyDriverHeapMb(args);
-  if (mb !== undefined) {
-    const { rerunWithHeap } = await import('../build/src/deploy/client/driver-heap.js');
-    process.exitCode = await rerunWithHeap(mb);
-    done = true;
-  }
-}
-if (done) {
-  // the restarted process ran the command
-} else if (process.argv[2] === 'submit' && process.env.CINDER_CLI_BUNDLE !== '0' && fs.existsSync(bundle)) {
+    ? (await import('../build/src/cli/submit-flags.js')).earlyDriverHeapMb(args)
+    : undefined;
+if (heapMb !== undefined) {
+  const { rerunWithHeap } = await import('../build/src/deploy/client/driver-heap.js');
+  process.exitCode = await rerunWithHeap(heapMb);
+} else if (submit && process.env.CINDER_CLI_BUNDLE !== '0' && fs.existsSync(bundle)) {
   createRequire(import.meta.url)(bundle.pathname);
 } else {
   const [{ main }, { allCommands }] = await Promise.all([
