@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as esbuild from 'esbuild';
+import { cachedBundleOptions } from './bundle-options.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dirs = ['src', 'test', 'bench'];
@@ -139,20 +140,6 @@ pino.destination = (...args) => load().destination(...args);`,
       loader: 'js',
     }));
   },
-};
-// What the CommonJS bundles run from a V8 code cache have in common (the executor's two, the AM's, the
-// CLI's): import.meta.url of code that is not ours (the vendored packages, msgpackr's native extractor) is
-// the bundle's own URL, set by the banner.
-const cachedBundleOptions = {
-  outExtension: { '.js': '.cjs' },
-  bundle: true,
-  format: 'cjs',
-  platform: 'node',
-  target: 'node20',
-  sourcemap: 'linked',
-  define: { 'import.meta.url': '__cinderBundleUrl' },
-  banner: { js: "var __cinderBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
-  logLevel: 'warning',
 };
 // Each of our source files in a bundle keeps its own import.meta.url: the URL its per-file build output
 // has, relative to the bundle's (a moved install keeps working), so paths computed from it (executor

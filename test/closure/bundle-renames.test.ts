@@ -3,7 +3,7 @@
  * top-level symbol of another module of the bundle (`num` -> `num2`), free variables of the engine's own
  * shipped closures included, while their capture objects keep the written names. Capture must still ship
  * them under the names the function uses; a user's function (not the bundle's text) gets no such help.
- * Builds a small CommonJS bundle of the real capture code with the banner the build gives its bundles.
+ * Builds a small CommonJS bundle of the real capture code with the options the build gives its bundles.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as esbuild from 'esbuild';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -37,16 +37,13 @@ console.log(JSON.stringify({ src: ref.src, caps: ref.caps, userError, label: lab
 `,
   );
   const out = path.join(dir, 'bundle.cjs');
+  // the build's own options for its code-cached bundles (scripts/bundle-options.mjs)
+  const { cachedBundleOptions } = await import(pathToFileURL(path.join(ROOT, 'scripts', 'bundle-options.mjs')).href);
   await esbuild.build({
+    ...cachedBundleOptions,
     entryPoints: [path.join(dir, 'entry.ts')],
     outfile: out,
-    bundle: true,
-    format: 'cjs',
-    platform: 'node',
-    target: 'node20',
     packages: 'external',
-    define: { 'import.meta.url': '__cinderBundleUrl' },
-    banner: { js: "var __cinderBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
     logLevel: 'error',
   });
   const text = fs.readFileSync(out, 'utf8');
