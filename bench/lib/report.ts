@@ -44,7 +44,10 @@ function metric(runs: Run[], k: string): number {
 export function summarize(res: SuiteResult): Summary[] {
   const out: Summary[] = [];
   const by = (c: string, impl: string) => res.runs.filter((r) => r.case === c && r.impl === impl);
-  const verdict = (c: string) => res.verdicts[`${c}/cinder`] ?? '?';
+  const verdictOf = (c: string, impl: string) => res.verdicts[`${c}/${impl}`] ?? '?';
+  const verdict = (c: string) => verdictOf(c, 'cinder');
+  const sameAnswer = (c: string, impl: string) => /^(same|ok)/.test(verdictOf(c, impl));
+  const wall = (runs: Run[]) => median(ok(runs).map((r) => r.wall));
   for (const c of res.cases) {
     const cin = by(c.name, 'cinder');
     if (c.notMeasured) {
@@ -58,10 +61,12 @@ export function summarize(res: SuiteResult): Summary[] {
       });
       continue;
     }
-    const correct = /^(same|ok)/.test(verdict(c.name));
+    const correct = sameAnswer(c.name, 'cinder');
     const note = `answer: ${verdict(c.name)}`;
     if (['wordcount', 'wordfreq', 'jsongroup', 'cpumap', 'groupby', 'sort', 'join'].includes(c.name)) {
-      const ratio = median(ok(by(c.name, 'hand')).map((r) => r.wall)) / median(ok(cin).map((r) => r.wall));
+      const handWall = wall(by(c.name, 'hand'));
+      const cinderWall = wall(cin);
+      const ratio = handWall / cinderWall;
       const t = TARGETS[c.name as 'wordcount' | 'wordfreq' | 'jsongroup' | 'cpumap' | 'groupby' | 'sort'];
       out.push({
         case: c.name,
@@ -72,11 +77,10 @@ export function summarize(res: SuiteResult): Summary[] {
         note,
       });
       // the two-process floor (bench/hand/split2.ts): how far 2 cores can go at all, and Cinder against it
-      const split2 = ok(by(c.name, 'split2'));
-      if (split2.length > 0) {
-        const floorWall = median(split2.map((r) => r.wall));
-        const splitOk = /^(same|ok)/.test(res.verdicts[`${c.name}/split2`] ?? '');
-        const floorRatio = median(ok(by(c.name, 'hand')).map((r) => r.wall)) / floorWall;
+      const split2 = by(c.name, 'split2');
+      if (ok(split2).length > 0) {
+        const floorWall = wall(split2);
+        const floorRatio = handWall / floorWall;
         const belowTarget = t !== undefined && floorRatio < t;
         out.push({
           case: `${c.name} floor`,
@@ -85,30 +89,30 @@ export function summarize(res: SuiteResult): Summary[] {
           target: 'none (the most 2 cores give)',
           met: undefined,
           note:
-            `floor answer: ${res.verdicts[`${c.name}/split2`] ?? '?'}${splitOk ? '' : ' (not comparable)'}` +
+            `floor answer: ${verdictOf(c.name, 'split2')}${sameAnswer(c.name, 'split2') ? '' : ' (not comparable)'}` +
             (belowTarget ? `; the floor itself is below the ${t}x target (decision 0036)` : ''),
         });
         out.push({
           case: `${c.name} vs floor`,
           figure: 'throughput Cinder / two-process floor',
-          value: floorWall / median(ok(cin).map((r) => r.wall)),
+          value: floorWall / cinderWall,
           target: 'none',
           met: undefined,
           note,
         });
       }
       // peers (with --peers): Cinder against skale, the Spark-like engine for Node (wordcount target >= 2.5x)
-      const skale = ok(by(c.name, 'skale'));
-      if (skale.length > 0) {
-        const vs = median(skale.map((r) => r.wall)) / median(ok(cin).map((r) => r.wall));
-        const skaleOk = /^(same|ok)/.test(res.verdicts[`${c.name}/skale`] ?? '');
+      const skale = by(c.name, 'skale');
+      if (ok(skale).length > 0) {
+        const vs = wall(skale) / cinderWall;
+        const skaleOk = sameAnswer(c.name, 'skale');
         out.push({
           case: `${c.name} vs skale`,
           figure: 'throughput Cinder / skale (whole process)',
           value: vs,
           target: c.name === 'wordcount' ? '≥ 2.5' : 'none',
           met: c.name === 'wordcount' ? correct && skaleOk && vs >= 2.5 : undefined,
-          note: `skale answer: ${res.verdicts[`${c.name}/skale`] ?? '?'}`,
+          note: `skale answer: ${verdictOf(c.name, 'skale')}`,
         });
       }
     } else if (c.name === 'kmeans') {
